@@ -1,0 +1,55 @@
+// swift-tools-version: 6.0
+import PackageDescription
+
+let package = Package(
+    name: "repprobe",
+    products: [
+        .library(name: "RepProbeKit", targets: ["RepProbeKit"]),
+        .executable(name: "repprobe", targets: ["repprobe"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/weichsel/ZIPFoundation", from: "0.9.19"),
+    ],
+    targets: [
+        // MARK: - Public API
+
+        /// Umbrella that re-exports every library module.
+        .target(name: "RepProbeKit", dependencies: ["LinearAlgebra", "Formats", "Activations", "Analysis", "Report"]),
+        /// Representation-similarity measures, PCA, linear probes and resampling statistics.
+        .target(name: "Analysis", dependencies: ["LinearAlgebra"]),
+        /// NumPy `.npy`/`.npz` and `.safetensors` readers and writers.
+        .target(name: "Formats", dependencies: [.product(name: "ZIPFoundation", package: "ZIPFoundation")]),
+        /// Activation sets (one samples × features matrix per layer) loaded from any supported file.
+        .target(name: "Activations", dependencies: ["Formats", "LinearAlgebra"]),
+        /// Markdown summaries of analysis results.
+        .target(name: "Report", dependencies: ["Analysis"]),
+        .executableTarget(
+            name: "repprobe",
+            dependencies: ["RepProbeKit", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+        ),
+
+        // MARK: - Implementation details
+
+        /// LAPACKE + CBLAS from Debian's liblapacke-dev and libopenblas-dev.
+        .systemLibrary(
+            name: "CLAPACK",
+            pkgConfig: "lapacke",
+            providers: [.apt(["liblapacke-dev", "libopenblas-dev"])]
+        ),
+        /// Column-major `Matrix` and the only Swift code that calls BLAS/LAPACK.
+        .target(name: "LinearAlgebra", dependencies: ["CLAPACK"]),
+        .executableTarget(
+            name: "repprobe-bench",
+            dependencies: ["RepProbeKit"],
+            path: "Benchmarks/Swift"
+        ),
+
+        // MARK: - Tests
+
+        .testTarget(name: "LinearAlgebraTests", dependencies: ["LinearAlgebra"]),
+        .testTarget(name: "FormatsTests", dependencies: ["Formats", "Activations"]),
+        .testTarget(name: "AnalysisTests", dependencies: ["Analysis", "Formats", "Activations"]),
+        .testTarget(name: "CLITests", dependencies: ["repprobe"]),
+    ]
+)

@@ -1,0 +1,107 @@
+import CLAPACK
+
+// The BLAS half of the C boundary. Every call into CBLAS in repprobe is in this file;
+// arguments are labelled inline because the C signatures are positional.
+
+/// A floating-point type that BLAS level-3 kernels exist for (`Float` → `s*`, `Double` → `d*`).
+///
+/// The underscored requirements are the raw kernels; call the `Matrix` methods instead.
+public protocol BLASScalar: BinaryFloatingPoint, Sendable where Self.RawSignificand: FixedWidthInteger {
+    /// `C ← alpha · op(A) · op(B) + beta · C`, column-major. The C function is `cblas_?gemm`.
+    static func _gemm(
+        transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: Self,
+        a: UnsafePointer<Self>, lda: Int, b: UnsafePointer<Self>, ldb: Int,
+        beta: Self, c: UnsafeMutablePointer<Self>, ldc: Int)
+    /// Upper triangle of `C ← alpha · op(A) · op(A)ᵀ + beta · C`. The C function is `cblas_?syrk`.
+    static func _syrk(
+        trans: Bool, n: Int, k: Int, alpha: Self, a: UnsafePointer<Self>, lda: Int,
+        beta: Self, c: UnsafeMutablePointer<Self>, ldc: Int)
+    /// `y ← alpha · op(A) · x + beta · y`. The C function is `cblas_?gemv`.
+    static func _gemv(
+        trans: Bool, m: Int, n: Int, alpha: Self, a: UnsafePointer<Self>, lda: Int,
+        x: UnsafePointer<Self>, beta: Self, y: UnsafeMutablePointer<Self>)
+    /// `xᵀy` over `n` contiguous elements. The C function is `cblas_?dot`.
+    static func _dot(n: Int, x: UnsafePointer<Self>, y: UnsafePointer<Self>) -> Self
+}
+
+@inline(__always) private func transpose(_ t: Bool) -> CBLAS_TRANSPOSE { t ? CblasTrans : CblasNoTrans }
+@inline(__always) private func i32(_ value: Int) -> Int32 {
+    precondition(value <= Int(Int32.max), "dimension \(value) exceeds the 32-bit BLAS interface")
+    return Int32(value)
+}
+
+extension Double: BLASScalar {
+    public static func _gemm(
+        transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: Double,
+        a: UnsafePointer<Double>, lda: Int, b: UnsafePointer<Double>, ldb: Int,
+        beta: Double, c: UnsafeMutablePointer<Double>, ldc: Int
+    ) {
+        cblas_dgemm(CblasColMajor, transpose(transA), transpose(transB), i32(m), i32(n), i32(k),
+                    alpha, a, /*lda*/ i32(lda), b, /*ldb*/ i32(ldb), beta, c, /*ldc*/ i32(ldc))
+    }
+
+    public static func _syrk(
+        trans: Bool, n: Int, k: Int, alpha: Double, a: UnsafePointer<Double>, lda: Int,
+        beta: Double, c: UnsafeMutablePointer<Double>, ldc: Int
+    ) {
+        cblas_dsyrk(CblasColMajor, CblasUpper, transpose(trans), i32(n), i32(k),
+                    alpha, a, /*lda*/ i32(lda), beta, c, /*ldc*/ i32(ldc))
+    }
+
+    public static func _gemv(
+        trans: Bool, m: Int, n: Int, alpha: Double, a: UnsafePointer<Double>, lda: Int,
+        x: UnsafePointer<Double>, beta: Double, y: UnsafeMutablePointer<Double>
+    ) {
+        cblas_dgemv(CblasColMajor, transpose(trans), i32(m), i32(n), alpha, a, /*lda*/ i32(lda),
+                    x, /*incx*/ 1, beta, y, /*incy*/ 1)
+    }
+
+    public static func _dot(n: Int, x: UnsafePointer<Double>, y: UnsafePointer<Double>) -> Double {
+        cblas_ddot(i32(n), x, /*incx*/ 1, y, /*incy*/ 1)
+    }
+}
+
+extension Float: BLASScalar {
+    public static func _gemm(
+        transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: Float,
+        a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
+        beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int
+    ) {
+        cblas_sgemm(CblasColMajor, transpose(transA), transpose(transB), i32(m), i32(n), i32(k),
+                    alpha, a, /*lda*/ i32(lda), b, /*ldb*/ i32(ldb), beta, c, /*ldc*/ i32(ldc))
+    }
+
+    public static func _syrk(
+        trans: Bool, n: Int, k: Int, alpha: Float, a: UnsafePointer<Float>, lda: Int,
+        beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int
+    ) {
+        cblas_ssyrk(CblasColMajor, CblasUpper, transpose(trans), i32(n), i32(k),
+                    alpha, a, /*lda*/ i32(lda), beta, c, /*ldc*/ i32(ldc))
+    }
+
+    public static func _gemv(
+        trans: Bool, m: Int, n: Int, alpha: Float, a: UnsafePointer<Float>, lda: Int,
+        x: UnsafePointer<Float>, beta: Float, y: UnsafeMutablePointer<Float>
+    ) {
+        cblas_sgemv(CblasColMajor, transpose(trans), i32(m), i32(n), alpha, a, /*lda*/ i32(lda),
+                    x, /*incx*/ 1, beta, y, /*incy*/ 1)
+    }
+
+    public static func _dot(n: Int, x: UnsafePointer<Float>, y: UnsafePointer<Float>) -> Float {
+        cblas_sdot(i32(n), x, /*incx*/ 1, y, /*incy*/ 1)
+    }
+}
+
+/// Threads that OpenBLAS uses for level-3 kernels.
+public enum BLASThreads {
+    /// The current thread count.
+    public static var count: Int { Int(openblas_get_num_threads()) }
+    /// Sets the thread count (benchmarks pin it to match the reference tools).
+    public static func set(_ count: Int) { openblas_set_num_threads(Int32(count)) }
+    /// OpenBLAS's description of its build and the kernel it selected for this CPU.
+    public static var configuration: String {
+        let config = openblas_get_config().map { String(cString: $0) } ?? "unknown"
+        let core = openblas_get_corename().map { String(cString: $0) } ?? "unknown"
+        return "\(config) (\(core))"
+    }
+}

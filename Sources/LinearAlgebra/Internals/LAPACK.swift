@@ -1,0 +1,141 @@
+import CLAPACK
+
+// `lapack_int` is a C macro (int32_t in Debian's LP64 build), which Swift does not import.
+typealias lapack_int = Int32
+
+// The LAPACK half of the C boundary: every LAPACKE call in repprobe is in this file.
+// Matrices are column-major, so the column-major entry points are used and nothing is
+// copied. LAPACKE reports a bad argument as -k, one past LAPACK's own numbering because of
+// the layout argument; either way that is a bug here, so it is a precondition failure.
+
+@inline(__always) private func lapackInt(_ value: Int) -> lapack_int {
+    precondition(value <= Int(lapack_int.max), "dimension \(value) exceeds the LAPACK integer size")
+    return lapack_int(value)
+}
+
+private func checkArguments(_ info: lapack_int, _ routine: String) {
+    precondition(info >= 0, "\(routine): illegal value in argument \(-info) (LAPACKE numbering)")
+}
+
+enum LAPACK {
+    /// Eigenvalues (ascending) and optionally eigenvectors of the symmetric matrix whose
+    /// upper triangle is in `a`; `indices` selects a 1-based range of eigenvalues.
+    static func syevr(
+        _ a: inout Matrix<Double>, vectors: Bool, indices: ClosedRange<Int>?
+    ) throws -> (values: [Double], vectors: Matrix<Double>?) {
+        let n = a.rows
+        precondition(a.columns == n, "dsyevr needs a square matrix")
+        if n == 0 { return ([], vectors ? Matrix(rows: 0, columns: 0) : nil) }
+        let count = indices.map { $0.count } ?? n
+        var found: lapack_int = 0
+        var values = [Double](repeating: 0, count: n)
+        var z = [Double](repeating: 0, count: vectors ? n * count : 1)
+        var support = [lapack_int](repeating: 0, count: 2 * max(1, n))
+        let info = a.storage.withUnsafeMutableBufferPointer { ap in
+            LAPACKE_dsyevr(
+                LAPACK_COL_MAJOR, vectors ? 86 /* V */ : 78 /* N */, indices == nil ? 65 /* A */ : 73 /* I */,
+                85 /* U */, lapackInt(n), ap.baseAddress, /*lda*/ lapackInt(n), /*vl*/ 0, /*vu*/ 0,
+                /*il*/ lapackInt(indices?.lowerBound ?? 1), /*iu*/ lapackInt(indices?.upperBound ?? n),
+                /*abstol*/ 0, &found, &values, &z, /*ldz*/ lapackInt(n), &support)
+        }
+        checkArguments(info, "dsyevr")
+        if info > 0 { throw LinearAlgebraError.didNotConverge(routine: "dsyevr", info: Int(info)) }
+        let m = Int(found)
+        return (Array(values.prefix(m)), vectors ? Matrix(rows: n, columns: m, columnMajor: Array(z.prefix(n * m))) : nil)
+    }
+
+    /// Thin SVD `A = U Σ Vᵀ` by divide and conquer; `a` is destroyed.
+    static func gesdd(
+        _ a: inout Matrix<Double>, vectors: Bool
+    ) throws -> (u: Matrix<Double>?, s: [Double], vt: Matrix<Double>?) {
+        let m = a.rows, n = a.columns, k = min(m, n)
+        if k == 0 {
+            return (vectors ? Matrix(rows: m, columns: 0) : nil, [], vectors ? Matrix(rows: 0, columns: n) : nil)
+        }
+        var s = [Double](repeating: 0, count: k)
+        var u = [Double](repeating: 0, count: vectors ? m * k : 1)
+        var vt = [Double](repeating: 0, count: vectors ? k * n : 1)
+        let info = a.storage.withUnsafeMutableBufferPointer { ap in
+            LAPACKE_dgesdd(
+                LAPACK_COL_MAJOR, vectors ? 83 /* S */ : 78 /* N */, lapackInt(m), lapackInt(n),
+                ap.baseAddress, /*lda*/ lapackInt(m), &s, &u, /*ldu*/ lapackInt(m), &vt, /*ldvt*/ lapackInt(k))
+        }
+        checkArguments(info, "dgesdd")
+        if info > 0 { throw LinearAlgebraError.didNotConverge(routine: "dgesdd", info: Int(info)) }
+        guard vectors else { return (nil, s, nil) }
+        return (Matrix(rows: m, columns: k, columnMajor: u), s, Matrix(rows: k, columns: n, columnMajor: vt))
+    }
+
+    /// Solves `A X = B` for symmetric positive definite `A` (upper triangle used; `a` is
+    /// overwritten by its Cholesky factor, `b` by the solution).
+    static func posv(_ a: inout Matrix<Double>, _ b: inout Matrix<Double>) throws {
+        let n = a.rows
+        let info = a.storage.withUnsafeMutableBufferPointer { ap in
+            b.storage.withUnsafeMutableBufferPointer { bp in
+                LAPACKE_dposv(LAPACK_COL_MAJOR, 85 /* U */, lapackInt(n), lapackInt(b.columns),
+                              ap.baseAddress, /*lda*/ lapackInt(max(1, n)), bp.baseAddress, /*ldb*/ lapackInt(max(1, n)))
+            }
+        }
+        checkArguments(info, "dposv")
+        if info > 0 { throw LinearAlgebraError.notPositiveDefinite(routine: "dposv", minor: Int(info)) }
+    }
+
+    /// Upper Cholesky factor `U` with `A = UᵀU`; the strict lower triangle is zeroed.
+    static func potrf(_ a: inout Matrix<Double>) throws {
+        let n = a.rows
+        let info = a.storage.withUnsafeMutableBufferPointer { ap in
+            LAPACKE_dpotrf(LAPACK_COL_MAJOR, 85 /* U */, lapackInt(n), ap.baseAddress, /*lda*/ lapackInt(max(1, n)))
+        }
+        checkArguments(info, "dpotrf")
+        if info > 0 { throw LinearAlgebraError.notPositiveDefinite(routine: "dpotrf", minor: Int(info)) }
+        for j in 0..<n { for i in (j + 1)..<max(j + 1, n) { a[i, j] = 0 } }
+    }
+
+    /// Solves `A X = B` by LU with partial pivoting; `b` is overwritten by the solution.
+    static func gesv(_ a: inout Matrix<Double>, _ b: inout Matrix<Double>) throws {
+        let n = a.rows
+        var pivots = [lapack_int](repeating: 0, count: max(1, n))
+        let info = a.storage.withUnsafeMutableBufferPointer { ap in
+            b.storage.withUnsafeMutableBufferPointer { bp in
+                LAPACKE_dgesv(LAPACK_COL_MAJOR, lapackInt(n), lapackInt(b.columns), ap.baseAddress,
+                              /*lda*/ lapackInt(max(1, n)), &pivots, bp.baseAddress, /*ldb*/ lapackInt(max(1, n)))
+            }
+        }
+        checkArguments(info, "dgesv")
+        if info > 0 { throw LinearAlgebraError.singular(routine: "dgesv", pivot: Int(info)) }
+    }
+
+    /// The thin `Q` (m × min(m, n)) of a QR factorisation, by `dgeqrf` then `dorgqr`.
+    static func thinQ(_ a: Matrix<Double>) -> Matrix<Double> {
+        let m = a.rows, k = min(a.rows, a.columns)
+        if k == 0 { return Matrix(rows: m, columns: 0) }
+        var q = a.leadingColumns(k)
+        if a.columns > k {
+            // Householder reflectors need all n columns; factor the full matrix, then keep k.
+            var full = a
+            var tau = [Double](repeating: 0, count: k)
+            let info = full.storage.withUnsafeMutableBufferPointer { ap in
+                LAPACKE_dgeqrf(LAPACK_COL_MAJOR, lapackInt(m), lapackInt(a.columns), ap.baseAddress, /*lda*/ lapackInt(m), &tau)
+            }
+            checkArguments(info, "dgeqrf")
+            q = full.leadingColumns(k)
+            orgqr(&q, tau: tau)
+            return q
+        }
+        var tau = [Double](repeating: 0, count: k)
+        let info = q.storage.withUnsafeMutableBufferPointer { ap in
+            LAPACKE_dgeqrf(LAPACK_COL_MAJOR, lapackInt(m), lapackInt(k), ap.baseAddress, /*lda*/ lapackInt(m), &tau)
+        }
+        checkArguments(info, "dgeqrf")
+        orgqr(&q, tau: tau)
+        return q
+    }
+
+    private static func orgqr(_ q: inout Matrix<Double>, tau: [Double]) {
+        let m = q.rows, k = q.columns
+        let info = q.storage.withUnsafeMutableBufferPointer { ap in
+            LAPACKE_dorgqr(LAPACK_COL_MAJOR, lapackInt(m), lapackInt(k), lapackInt(k), ap.baseAddress, /*lda*/ lapackInt(m), tau)
+        }
+        checkArguments(info, "dorgqr")
+    }
+}

@@ -1,0 +1,208 @@
+// Products and reductions on `Matrix`, all through BLAS.
+
+extension Matrix {
+    /// `op(self) · op(other)`, where `op` transposes when asked. The BLAS routine is `?gemm`.
+    public func multiplied(
+        by other: Matrix, transposingSelf: Bool = false, transposingOther: Bool = false, scale: Scalar = 1
+    ) -> Matrix {
+        let m = transposingSelf ? columns : rows
+        let k = transposingSelf ? rows : columns
+        let k2 = transposingOther ? other.columns : other.rows
+        let n = transposingOther ? other.rows : other.columns
+        precondition(k == k2, "inner dimensions differ: \(k) and \(k2)")
+        var result = Matrix(rows: m, columns: n)
+        if m == 0 || n == 0 { return result }
+        if k == 0 { return result }
+        storage.withUnsafeBufferPointer { a in
+            other.storage.withUnsafeBufferPointer { b in
+                result.storage.withUnsafeMutableBufferPointer { c in
+                    Scalar._gemm(
+                        transA: transposingSelf, transB: transposingOther, m: m, n: n, k: k, alpha: scale,
+                        a: a.baseAddress!, lda: Swift.max(1, rows), b: b.baseAddress!, ldb: Swift.max(1, other.rows),
+                        beta: 0, c: c.baseAddress!, ldc: Swift.max(1, m))
+                }
+            }
+        }
+        return result
+    }
+
+    /// `selfᵀ · other`: with samples in rows, the cross-product of two feature sets.
+    public func transposedTimes(_ other: Matrix) -> Matrix {
+        multiplied(by: other, transposingSelf: true)
+    }
+
+    /// `selfᵀ · self` (columns × columns), both triangles filled. The BLAS routine is `?syrk`.
+    public func gram(scale: Scalar = 1) -> Matrix { symmetricProduct(transposing: true, scale: scale) }
+
+    /// `self · selfᵀ` (rows × rows), both triangles filled: the linear-kernel Gram matrix
+    /// of the samples. The BLAS routine is `?syrk`.
+    public func outerGram(scale: Scalar = 1) -> Matrix { symmetricProduct(transposing: false, scale: scale) }
+
+    private func symmetricProduct(transposing: Bool, scale: Scalar) -> Matrix {
+        let n = transposing ? columns : rows
+        let k = transposing ? rows : columns
+        var result = Matrix(rows: n, columns: n)
+        if n == 0 || k == 0 { return result }
+        storage.withUnsafeBufferPointer { a in
+            result.storage.withUnsafeMutableBufferPointer { c in
+                Scalar._syrk(trans: transposing, n: n, k: k, alpha: scale, a: a.baseAddress!,
+                             lda: Swift.max(1, rows), beta: 0, c: c.baseAddress!, ldc: n)
+            }
+        }
+        result.symmetrizeFromUpper()
+        return result
+    }
+
+    /// Copies the upper triangle into the lower one.
+    public mutating func symmetrizeFromUpper() {
+        precondition(rows == columns, "not square")
+        let n = rows
+        storage.withUnsafeMutableBufferPointer { p in
+            for j in 0..<n {
+                for i in (j + 1)..<Swift.max(j + 1, n) { p[i + j * n] = p[j + i * n] }
+            }
+        }
+    }
+
+    /// `self · x` for a vector `x` of length `columns`. The BLAS routine is `?gemv`.
+    public func times(_ x: [Scalar]) -> [Scalar] {
+        precondition(x.count == columns, "vector has \(x.count) elements, expected \(columns)")
+        var y = [Scalar](repeating: 0, count: rows)
+        if rows == 0 || columns == 0 { return y }
+        storage.withUnsafeBufferPointer { a in
+            x.withUnsafeBufferPointer { xp in
+                y.withUnsafeMutableBufferPointer { yp in
+                    Scalar._gemv(trans: false, m: rows, n: columns, alpha: 1, a: a.baseAddress!, lda: rows,
+                                 x: xp.baseAddress!, beta: 0, y: yp.baseAddress!)
+                }
+            }
+        }
+        return y
+    }
+
+    /// `selfᵀ · x` for a vector `x` of length `rows`. The BLAS routine is `?gemv`.
+    public func transposedTimes(_ x: [Scalar]) -> [Scalar] {
+        precondition(x.count == rows, "vector has \(x.count) elements, expected \(rows)")
+        var y = [Scalar](repeating: 0, count: columns)
+        if rows == 0 || columns == 0 { return y }
+        storage.withUnsafeBufferPointer { a in
+            x.withUnsafeBufferPointer { xp in
+                y.withUnsafeMutableBufferPointer { yp in
+                    Scalar._gemv(trans: true, m: rows, n: columns, alpha: 1, a: a.baseAddress!, lda: rows,
+                                 x: xp.baseAddress!, beta: 0, y: yp.baseAddress!)
+                }
+            }
+        }
+        return y
+    }
+
+    /// The Frobenius inner product `Σᵢⱼ selfᵢⱼ otherᵢⱼ`. The BLAS routine is `?dot`.
+    public func frobeniusDot(_ other: Matrix) -> Scalar {
+        precondition(rows == other.rows && columns == other.columns, "shapes differ")
+        if storage.isEmpty { return 0 }
+        return storage.withUnsafeBufferPointer { a in
+            other.storage.withUnsafeBufferPointer { b in
+                Scalar._dot(n: storage.count, x: a.baseAddress!, y: b.baseAddress!)
+            }
+        }
+    }
+
+    /// `‖self‖_F`, scaled to avoid overflow and underflow.
+    public var frobeniusNorm: Scalar {
+        var scale: Scalar = 0
+        for v in storage { scale = Swift.max(scale, Swift.abs(v)) }
+        if scale == 0 || !scale.isFinite { return scale }
+        var sum: Scalar = 0
+        for v in storage { let r = v / scale; sum += r * r }
+        return scale * sum.squareRoot()
+    }
+
+    /// The sum of the diagonal.
+    public var trace: Scalar {
+        var sum: Scalar = 0
+        for i in 0..<Swift.min(rows, columns) { sum += self[i, i] }
+        return sum
+    }
+
+    /// Column means (length `columns`), accumulated in `Double`.
+    public var columnMeans: [Scalar] {
+        guard rows > 0 else { return [Scalar](repeating: 0, count: columns) }
+        return (0..<columns).map { j in
+            var sum = 0.0
+            for i in 0..<rows { sum += Double(storage[i + j * rows]) }
+            return Scalar(sum / Double(rows))
+        }
+    }
+
+    /// Row sums (length `rows`).
+    public var rowSums: [Scalar] {
+        var sums = [Scalar](repeating: 0, count: rows)
+        for j in 0..<columns {
+            let base = j * rows
+            for i in 0..<rows { sums[i] += storage[base + i] }
+        }
+        return sums
+    }
+
+    /// The matrix with each column's mean subtracted (samples × features centring).
+    public func centeringColumns() -> Matrix {
+        var result = self
+        result.centerColumns()
+        return result
+    }
+
+    /// Subtracts each column's mean from that column, in place.
+    public mutating func centerColumns() {
+        let means = columnMeans
+        let n = rows
+        storage.withUnsafeMutableBufferPointer { p in
+            for j in 0..<columns {
+                let m = means[j]
+                for i in 0..<n { p[i + j * n] -= m }
+            }
+        }
+    }
+
+    /// Double-centres a square matrix in place: `H M H` with `H = I − 11ᵀ/n`.
+    public mutating func doubleCenter() {
+        precondition(rows == columns, "not square")
+        let n = rows
+        guard n > 0 else { return }
+        let colMeans = columnMeans.map(Double.init)
+        var rowMeans = [Double](repeating: 0, count: n)
+        for j in 0..<n { for i in 0..<n { rowMeans[i] += Double(storage[i + j * n]) } }
+        for i in 0..<n { rowMeans[i] /= Double(n) }
+        let grand = rowMeans.reduce(0, +) / Double(n)
+        storage.withUnsafeMutableBufferPointer { p in
+            for j in 0..<n {
+                for i in 0..<n { p[i + j * n] = Scalar(Double(p[i + j * n]) - rowMeans[i] - colMeans[j] + grand) }
+            }
+        }
+    }
+
+    /// Multiplies every element by `factor`.
+    public mutating func scale(by factor: Scalar) {
+        storage.withUnsafeMutableBufferPointer { p in
+            for i in p.indices { p[i] *= factor }
+        }
+    }
+
+    /// Element-wise sum.
+    public static func + (lhs: Matrix, rhs: Matrix) -> Matrix {
+        precondition(lhs.rows == rhs.rows && lhs.columns == rhs.columns, "shapes differ")
+        var result = lhs
+        for i in result.storage.indices { result.storage[i] += rhs.storage[i] }
+        return result
+    }
+
+    /// Element-wise difference.
+    public static func - (lhs: Matrix, rhs: Matrix) -> Matrix {
+        precondition(lhs.rows == rhs.rows && lhs.columns == rhs.columns, "shapes differ")
+        var result = lhs
+        for i in result.storage.indices { result.storage[i] -= rhs.storage[i] }
+        return result
+    }
+
+    /// Matrix product.
+    public static func * (lhs: Matrix, rhs: Matrix) -> Matrix { lhs.multiplied(by: rhs) }
+}

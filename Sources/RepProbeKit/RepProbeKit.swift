@@ -1,0 +1,5 @@
+@_exported import LinearAlgebra
+@_exported import Formats
+@_exported import Activations
+@_exported import Analysis
+@_exported import Report

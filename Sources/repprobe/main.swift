@@ -1,0 +1,2 @@
+import RepProbeKit
+print("repprobe")
