@@ -1,0 +1,80 @@
+import LinearAlgebra
+
+/// Centred kernel alignment (Kornblith et al. 2019) between two representations of the
+/// same samples.
+///
+///     CKA(K, L) = HSIC(K, L) / √(HSIC(K, K) · HSIC(L, L))
+///
+/// where `K` and `L` are the Gram matrices of `x` and `y` under ``CKAOptions/kernel``, and
+/// HSIC is the biased or unbiased estimator (``CKAEstimator``). Inputs are *samples ×
+/// features* and must have the same number of rows (their widths may differ).
+///
+/// Properties: symmetric; 1 for identical inputs; invariant to orthogonal transforms and
+/// isotropic scaling of either input (and to translation); *not* invariant to arbitrary
+/// invertible linear maps. With the linear kernel and the biased estimator,
+/// `CKA = ‖YᵀX‖²_F / (‖XᵀX‖_F ‖YᵀY‖_F)` for centred `X`, `Y`.
+///
+/// Linear CKA is evaluated in the Gram form (cost ∝ n²d) or the feature form
+/// (cost ∝ nd²), whichever is cheaper (``CKAForm``). The corresponding BLAS routine is `?syrk`.
+public enum CKA {
+    /// CKA between `x` and `y` (samples × features each).
+    public static func similarity<S: BLASScalar>(
+        _ x: Matrix<S>, _ y: Matrix<S>, options: CKAOptions = CKAOptions()
+    ) throws -> Double {
+        let table = try HSICTable([x, y], names: ["x", "y"], options: options)
+        return table.values[0, 1] / (table.values[0, 0] * table.values[1, 1]).squareRoot()
+    }
+
+    /// Linear CKA, biased estimator unless told otherwise.
+    public static func linear<S: BLASScalar>(
+        _ x: Matrix<S>, _ y: Matrix<S>, estimator: CKAEstimator = .biased, form: CKAForm = .automatic
+    ) throws -> Double {
+        try similarity(x, y, options: CKAOptions(kernel: .linear, estimator: estimator, form: form))
+    }
+
+    /// RBF CKA with `σ = threshold × √median` of squared distances.
+    public static func rbf(
+        _ x: Matrix<Double>, _ y: Matrix<Double>, threshold: Double = 0.5, estimator: CKAEstimator = .biased
+    ) throws -> Double {
+        try similarity(x, y, options: CKAOptions(kernel: .rbf(threshold: threshold), estimator: estimator))
+    }
+
+    /// CKA from two precomputed `n × n` Gram matrices of the same samples.
+    public static func fromGrams(_ k: Matrix<Double>, _ l: Matrix<Double>, estimator: CKAEstimator = .biased) throws -> Double {
+        try AnalysisError.checkSameSamples(k.rows, l.rows, "CKA from Gram matrices")
+        switch estimator {
+        case .biased:
+            return HSIC.biased(k, l) / (HSIC.biased(k, k) * HSIC.biased(l, l)).squareRoot()
+        case .unbiased:
+            return try HSIC.unbiased(k, l) / (HSIC.unbiased(k, k) * HSIC.unbiased(l, l)).squareRoot()
+        }
+    }
+}
+
+/// CKA between every pair of layers, with each layer's Gram matrix or feature statistics
+/// computed once (the pairwise loop that recomputes them is the slow path of most tools).
+///
+/// The whole matrix comes from one `syrk` over the stacked layers (feature form) or over the
+/// stacked Gram matrices (Gram form); see ``CKA`` for the measure.
+public enum CKAMatrix {
+    /// `L × L` symmetric CKA matrix of one model's layers (samples × features each).
+    public static func compute<S: BLASScalar>(
+        _ layers: [Matrix<S>], names: [String]? = nil, options: CKAOptions = CKAOptions()
+    ) throws -> Matrix<Double> {
+        let labels = names ?? layers.indices.map { "layer \($0)" }
+        return try HSICTable(layers, names: labels, options: options).ckaMatrix()
+    }
+
+    /// `La × Lb` CKA matrix: rows are the layers of `a`, columns the layers of `b`.
+    public static func compute<S: BLASScalar>(
+        _ a: [Matrix<S>], _ b: [Matrix<S>], namesA: [String]? = nil, namesB: [String]? = nil,
+        options: CKAOptions = CKAOptions()
+    ) throws -> Matrix<Double> {
+        let labelsA = namesA ?? a.indices.map { "A layer \($0)" }
+        let labelsB = namesB ?? b.indices.map { "B layer \($0)" }
+        let full = try HSICTable(a + b, names: labelsA + labelsB, options: options).ckaMatrix()
+        var cross = Matrix<Double>(rows: a.count, columns: b.count)
+        for j in 0..<b.count { for i in 0..<a.count { cross[i, j] = full[i, a.count + j] } }
+        return cross
+    }
+}
