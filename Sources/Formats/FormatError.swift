@@ -1,0 +1,109 @@
+import Foundation
+
+/// A problem reading or writing an array file.
+///
+/// Every case carries the path of the file concerned, so a message can always be traced
+/// back to the file that caused it. Sizes are in bytes unless a case says otherwise.
+public enum FormatError: Error, Equatable, Sendable {
+    /// The file could not be opened or read.
+    case unreadable(file: String, reason: String)
+    /// The file (or its temporary sibling) could not be written or moved into place.
+    case unwritable(file: String, reason: String)
+    /// The file ends before the bytes its header announces.
+    case truncated(file: String, expected: Int, actual: Int)
+    /// The file does not start with the magic string of the format it was read as.
+    case badMagic(file: String)
+    /// The format version is one this reader does not know.
+    case unsupportedVersion(file: String, version: String)
+    /// A header length field claims more bytes than the file holds, or an absurd size.
+    case headerSizeMismatch(file: String, declared: Int, available: Int)
+    /// The header text could not be parsed or lacks a required entry.
+    case malformedHeader(file: String, reason: String)
+    /// The product of the dimensions (or the byte count) overflows a 64-bit integer.
+    case shapeOverflow(file: String, shape: [Int])
+    /// The data region is longer than the header's shape and element type account for.
+    case trailingData(file: String, expected: Int, actual: Int)
+    /// The element type (NumPy `descr` or safetensors `dtype`) is not supported.
+    case unsupportedElementType(file: String, type: String)
+    /// A safetensors tensor's data offsets fall outside the data buffer.
+    case offsetOutOfRange(file: String, tensor: String, begin: Int, end: Int, bufferSize: Int)
+    /// A safetensors tensor's byte range does not match its shape and element type.
+    case tensorSizeMismatch(file: String, tensor: String, expected: Int, actual: Int)
+    /// A value does not fit the element type it is being written as (for example 300 as `uint8`).
+    case valueOutOfRange(file: String, name: String, value: String, elementType: ElementType)
+    /// An array name cannot be written (empty, duplicated or reserved).
+    case invalidName(file: String, name: String, reason: String)
+    /// The zip archive itself could not be read or written.
+    case archive(file: String, reason: String)
+    /// A zip archive holds a member that is not a `.npy` file, so it is not an `.npz`.
+    case notNPZ(file: String, member: String)
+    /// A problem inside one member of a zip archive; `error` describes it.
+    indirect case member(file: String, member: String, error: FormatError)
+    /// The content matches a known format that cannot be read as arrays (for example an ONNX model).
+    case unsupportedFormat(file: String, format: FileFormat)
+    /// The content matches no known format.
+    case unknownFormat(file: String)
+
+    /// The path of the file the error is about.
+    public var file: String {
+        switch self {
+        case let .unreadable(file, _), let .unwritable(file, _), let .truncated(file, _, _),
+            let .badMagic(file), let .unsupportedVersion(file, _), let .headerSizeMismatch(file, _, _),
+            let .malformedHeader(file, _), let .shapeOverflow(file, _), let .trailingData(file, _, _),
+            let .unsupportedElementType(file, _), let .offsetOutOfRange(file, _, _, _, _),
+            let .tensorSizeMismatch(file, _, _, _), let .valueOutOfRange(file, _, _, _),
+            let .invalidName(file, _, _), let .archive(file, _), let .notNPZ(file, _),
+            let .member(file, _, _), let .unsupportedFormat(file, _), let .unknownFormat(file):
+            return file
+        }
+    }
+
+    /// The problem alone, without the file path.
+    public var problem: String {
+        switch self {
+        case let .unreadable(_, reason):
+            return "cannot read the file: \(reason)"
+        case let .unwritable(_, reason):
+            return "cannot write the file: \(reason)"
+        case let .truncated(_, expected, actual):
+            return "truncated: expected \(expected) bytes, found \(actual)"
+        case .badMagic:
+            return "bad magic: the file does not start with the expected signature"
+        case let .unsupportedVersion(_, version):
+            return "unsupported format version \(version)"
+        case let .headerSizeMismatch(_, declared, available):
+            return "the header claims \(declared) bytes but only \(available) are available"
+        case let .malformedHeader(_, reason):
+            return "malformed header: \(reason)"
+        case let .shapeOverflow(_, shape):
+            return "shape \(shape) has more elements or bytes than a 64-bit size can count"
+        case let .trailingData(_, expected, actual):
+            return "the header describes \(expected) data bytes but \(actual) follow it"
+        case let .unsupportedElementType(_, type):
+            return "unsupported element type \(type)"
+        case let .offsetOutOfRange(_, tensor, begin, end, bufferSize):
+            return "tensor '\(tensor)': data offsets [\(begin), \(end)] lie outside the \(bufferSize)-byte data buffer"
+        case let .tensorSizeMismatch(_, tensor, expected, actual):
+            return "tensor '\(tensor)': its shape and dtype need \(expected) bytes but its offsets span \(actual)"
+        case let .valueOutOfRange(_, name, value, elementType):
+            return "array '\(name)': value \(value) does not fit in \(elementType)"
+        case let .invalidName(_, name, reason):
+            return "invalid array name '\(name)': \(reason)"
+        case let .archive(_, reason):
+            return "zip archive error: \(reason)"
+        case let .notNPZ(_, member):
+            return "zip archive is not an .npz: member '\(member)' is not a .npy file"
+        case let .member(_, member, error):
+            return "member '\(member)': \(error.problem)"
+        case let .unsupportedFormat(_, format):
+            return "\(format.summary) cannot be read as arrays"
+        case .unknownFormat:
+            return "unknown format: not .npy, .npz or .safetensors content"
+        }
+    }
+}
+
+extension FormatError: CustomStringConvertible, LocalizedError {
+    public var description: String { "\(file): \(problem)" }
+    public var errorDescription: String? { description }
+}

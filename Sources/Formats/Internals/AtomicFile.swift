@@ -1,0 +1,56 @@
+import Foundation
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Writing a file so that readers see either the old file or the complete new one.
+///
+/// The content goes to a hidden temporary file in the destination's folder (so the final
+/// `rename(2)` stays on one file system and is atomic), which replaces the destination only
+/// once it is complete. On any error the temporary file is removed and the destination is
+/// left as it was.
+enum AtomicFile {
+    /// Calls `produce` with a fresh temporary path next to `url`, then renames it onto `url`.
+    ///
+    /// `produce` must create the file at the path it is given; anything it throws is
+    /// rethrown after cleanup.
+    static func write(to url: URL, _ produce: (URL) throws -> Void) throws {
+        let folder = url.deletingLastPathComponent()
+        let temporary = folder.appendingPathComponent(".\(url.lastPathComponent).\(UUID().uuidString).tmp")
+        do {
+            try produce(temporary)
+            guard rename(temporary.path, url.path) == 0 else {
+                let reason = String(cString: strerror(errno))
+                throw FormatError.unwritable(file: url.path, reason: "cannot move the finished file into place: \(reason)")
+            }
+        } catch {
+            try? FileManager.default.removeItem(at: temporary)
+            throw error
+        }
+    }
+
+    /// Writes `data` to `url` atomically.
+    static func write(_ data: Data, to url: URL) throws {
+        try write(to: url) { temporary in
+            do {
+                try data.write(to: temporary, options: .withoutOverwriting)
+            } catch {
+                throw FormatError.unwritable(file: url.path, reason: error.localizedDescription)
+            }
+        }
+    }
+}
+
+/// Reads a whole file, mapping it into memory when the system allows.
+func readFile(_ url: URL) throws -> Data {
+    do {
+        return try Data(contentsOf: url, options: .mappedIfSafe)
+    } catch {
+        throw FormatError.unreadable(file: url.path, reason: error.localizedDescription)
+    }
+}

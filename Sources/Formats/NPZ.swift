@@ -1,0 +1,165 @@
+import Foundation
+import ZIPFoundation
+
+/// NumPy's `.npz` format: a zip archive with one `NAME.npy` member per array.
+///
+/// `np.savez` stores members uncompressed and `np.savez_compressed` deflates them; both are
+/// read. Zip handling is ZIPFoundation's; each member is parsed by ``NPY``.
+public enum NPZ {
+    /// How members are stored when writing.
+    public enum Compression: Sendable {
+        /// Stored as is, like `np.savez`.
+        case stored
+        /// Deflated, like `np.savez_compressed`.
+        case deflated
+    }
+
+    /// Reads every array of the `.npz` file at `url`, in archive order, named after their
+    /// members without the `.npy` suffix.
+    ///
+    /// - Parameter names: if given, only these arrays are decoded (others are skipped unread).
+    /// - Throws: ``FormatError``; problems inside a member come as
+    ///   ``FormatError/member(file:member:error:)``.
+    public static func read(_ url: URL, names: Set<String>? = nil) throws -> [(name: String, array: NumericArray)] {
+        let archive = try openArchive(url)
+        let fileSize = try sizeOfFile(url)
+        var result: [(name: String, array: NumericArray)] = []
+        for entry in try members(of: archive, file: url.path) {
+            let name = String(entry.path.dropLast(4))
+            if let names, !names.contains(name) { continue }
+            let data = try extract(entry, from: archive, file: url.path, fileSize: fileSize)
+            do {
+                result.append((name, try NPY.decode(data, file: entry.path)))
+            } catch let error as FormatError {
+                throw FormatError.member(file: url.path, member: entry.path, error: error)
+            }
+        }
+        return result
+    }
+
+    /// The array names in the `.npz` file at `url`, in archive order, without decoding them.
+    public static func names(_ url: URL) throws -> [String] {
+        try members(of: openArchive(url), file: url.path).map { String($0.path.dropLast(4)) }
+    }
+
+    /// Writes `arrays` to `url` atomically as members `NAME.npy`, in the given order.
+    ///
+    /// Member timestamps are fixed (1980-01-01, the zip epoch) so that the same arrays
+    /// always give the same bytes.
+    ///
+    /// - Throws: ``FormatError``; on failure no file is left behind and an existing file at
+    ///   `url` is untouched.
+    public static func write(
+        _ arrays: [(name: String, array: NumericArray)], to url: URL, compression: Compression = .stored
+    ) throws {
+        var seen = Set<String>()
+        for (name, _) in arrays {
+            guard !name.isEmpty else { throw FormatError.invalidName(file: url.path, name: name, reason: "names must not be empty") }
+            guard seen.insert(name).inserted else {
+                throw FormatError.invalidName(file: url.path, name: name, reason: "the name is used twice")
+            }
+        }
+        try AtomicFile.write(to: url) { temporary in
+            let archive: Archive
+            do {
+                archive = try Archive(url: temporary, accessMode: .create)
+            } catch {
+                throw FormatError.unwritable(file: url.path, reason: "\(error)")
+            }
+            for (name, array) in arrays {
+                let data = try NPY.encode(array, name: name, file: url.path)
+                do {
+                    try archive.addEntry(
+                        with: name + ".npy", type: .file, uncompressedSize: Int64(data.count),
+                        modificationDate: zipEpoch,
+                        compressionMethod: compression == .deflated ? .deflate : .none
+                    ) { position, size in
+                        data.subdata(in: Int(position)..<(Int(position) + size))
+                    }
+                } catch {
+                    throw FormatError.member(
+                        file: url.path, member: name + ".npy", error: .archive(file: url.path, reason: "\(error)"))
+                }
+            }
+        }
+    }
+
+    // MARK: - Internals
+
+    static let zipEpoch = Date(timeIntervalSince1970: 315_532_800)
+
+    static func openArchive(_ url: URL) throws -> Archive {
+        guard FileManager.default.isReadableFile(atPath: url.path) else {
+            throw FormatError.unreadable(file: url.path, reason: "no readable file at this path")
+        }
+        do {
+            return try Archive(url: url, accessMode: .read)
+        } catch {
+            throw FormatError.archive(file: url.path, reason: "\(error)")
+        }
+    }
+
+    static func sizeOfFile(_ url: URL) throws -> UInt64 {
+        do {
+            let attributes = try FileManager.default.attributesOfItem(atPath: url.path)
+            return (attributes[.size] as? NSNumber)?.uint64Value ?? 0
+        } catch {
+            throw FormatError.unreadable(file: url.path, reason: error.localizedDescription)
+        }
+    }
+
+    /// The file members, each checked to be a `.npy`; directories are skipped.
+    static func members(of archive: Archive, file: String) throws -> [Entry] {
+        var entries: [Entry] = []
+        for entry in archive where entry.type == .file {
+            guard entry.path.hasSuffix(".npy"), entry.path.count > 4 else {
+                throw FormatError.notNPZ(file: file, member: entry.path)
+            }
+            entries.append(entry)
+        }
+        return entries
+    }
+
+    /// Deflate cannot expand data by more than about 1032 : 1, which bounds what a member
+    /// can legitimately decompress to.
+    static let maximumDeflateRatio: UInt64 = 1032
+
+    /// The member's bytes, refusing members that decompress past their declared size.
+    static func extract(_ entry: Entry, from archive: Archive, file: String, fileSize: UInt64) throws -> Data {
+        let declared = entry.uncompressedSize
+        guard entry.compressedSize <= fileSize else {
+            throw FormatError.member(
+                file: file, member: entry.path,
+                error: .headerSizeMismatch(file: file, declared: Int(clamping: entry.compressedSize), available: Int(fileSize)))
+        }
+        let ceiling = entry.isCompressed
+            ? entry.compressedSize.multipliedReportingOverflow(by: maximumDeflateRatio).partialValue + 1024
+            : entry.compressedSize
+        guard declared <= ceiling, declared <= UInt64(Int.max) else {
+            throw FormatError.member(
+                file: file, member: entry.path,
+                error: .headerSizeMismatch(file: file, declared: Int(clamping: declared), available: Int(clamping: ceiling)))
+        }
+        var data = Data()
+        data.reserveCapacity(min(Int(declared), 64 << 20))  // grows past this only as bytes arrive
+        do {
+            _ = try archive.extract(entry, skipCRC32: false) { chunk in
+                guard UInt64(data.count + chunk.count) <= declared else {
+                    throw FormatError.member(
+                        file: file, member: entry.path,
+                        error: .trailingData(file: file, expected: Int(declared), actual: data.count + chunk.count))
+                }
+                data.append(chunk)
+            }
+        } catch let error as FormatError {
+            throw error
+        } catch {
+            throw FormatError.member(file: file, member: entry.path, error: .archive(file: file, reason: "\(error)"))
+        }
+        guard UInt64(data.count) == declared else {
+            throw FormatError.member(
+                file: file, member: entry.path, error: .truncated(file: file, expected: Int(declared), actual: data.count))
+        }
+        return data
+    }
+}

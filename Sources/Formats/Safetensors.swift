@@ -1,0 +1,255 @@
+import Foundation
+
+/// Hugging Face's safetensors format: a JSON header, then one contiguous byte buffer.
+///
+/// Layout: an 8-byte little-endian header length `N`; `N` bytes of JSON mapping each tensor
+/// name to `{"dtype": "F32", "shape": [2, 3], "data_offsets": [begin, end]}` (offsets into the
+/// buffer) plus an optional `"__metadata__"` object of string values; then the buffer.
+///
+/// Reading is as strict as the reference implementation: the header length is at most
+/// 100 MB and fits the file, every tensor's byte range lies in the buffer and matches its
+/// shape and dtype, and the ranges tile the buffer with no overlap or hole. Tensors are
+/// returned in header order.
+///
+/// Writing lays the data out as the reference implementation does — wider element types
+/// first, then by name, so every tensor is aligned to its element size — and pads the
+/// header with spaces to a multiple of 8 bytes. The header lists the tensors in the order
+/// given, so reading the file back returns them in that order.
+public enum Safetensors {
+    /// The tensors and metadata of one file.
+    public struct Contents: Sendable {
+        /// The tensors, in header order.
+        public var tensors: [(name: String, array: NumericArray)]
+        /// The `__metadata__` entries (empty when the header has none).
+        public var metadata: [String: String]
+
+        public init(tensors: [(name: String, array: NumericArray)], metadata: [String: String] = [:]) {
+            self.tensors = tensors
+            self.metadata = metadata
+        }
+    }
+
+    /// The largest header accepted, as in the reference implementation.
+    public static let maximumHeaderLength = 100_000_000
+    static let metadataKey = "__metadata__"
+
+    /// Reads the `.safetensors` file at `url`.
+    ///
+    /// - Parameter names: if given, only these tensors are decoded; the whole header is still validated.
+    /// - Throws: ``FormatError``.
+    public static func read(_ url: URL, names: Set<String>? = nil) throws -> Contents {
+        try decode(readFile(url), file: url.path, names: names)
+    }
+
+    /// The tensor names in the file at `url`, in header order.
+    public static func names(_ url: URL) throws -> [String] {
+        try parseHeader(readFile(url), file: url.path).tensors.map(\.name)
+    }
+
+    /// Writes `tensors` and `metadata` to `url` atomically.
+    ///
+    /// - Throws: ``FormatError``; on failure no file is left behind and an existing file at
+    ///   `url` is untouched.
+    public static func write(
+        _ tensors: [(name: String, array: NumericArray)], metadata: [String: String] = [:], to url: URL
+    ) throws {
+        let data = try encode(tensors, metadata: metadata, file: url.path)
+        try AtomicFile.write(data, to: url)
+    }
+
+    /// Decodes safetensors bytes; `file` names the source in errors.
+    public static func decode(_ data: Data, file: String, names: Set<String>? = nil) throws -> Contents {
+        let header = try parseHeader(data, file: file)
+        var tensors: [(name: String, array: NumericArray)] = []
+        for tensor in header.tensors {
+            if let names, !names.contains(tensor.name) { continue }
+            let storage = data.withUnsafeBytes { raw in
+                ElementCoding.decode(
+                    UnsafeRawBufferPointer(rebasing: raw[(header.bufferStart + tensor.begin)...]),
+                    type: tensor.elementType, count: tensor.count)
+            }
+            tensors.append((tensor.name, NumericArray(shape: tensor.shape, elementType: tensor.elementType, storage: storage)))
+        }
+        return Contents(tensors: tensors, metadata: header.metadata)
+    }
+
+    /// The safetensors bytes of `tensors` and `metadata`; `file` names the destination in errors.
+    public static func encode(
+        _ tensors: [(name: String, array: NumericArray)], metadata: [String: String] = [:], file: String = "<memory>"
+    ) throws -> Data {
+        var seen = Set<String>()
+        for (name, _) in tensors {
+            guard name != metadataKey else {
+                throw FormatError.invalidName(file: file, name: name, reason: "the name is reserved for metadata")
+            }
+            guard seen.insert(name).inserted else {
+                throw FormatError.invalidName(file: file, name: name, reason: "the name is used twice")
+            }
+        }
+        let layout = tensors.indices.sorted { a, b in
+            let (left, right) = (tensors[a], tensors[b])
+            if left.array.elementType.byteCount != right.array.elementType.byteCount {
+                return left.array.elementType.byteCount > right.array.elementType.byteCount
+            }
+            return left.name < right.name
+        }
+        var buffer = Data()
+        var offsets = [(begin: Int, end: Int)](repeating: (0, 0), count: tensors.count)
+        for index in layout {
+            let begin = buffer.count
+            buffer.append(try ElementCoding.encode(tensors[index].array, name: tensors[index].name, file: file))
+            offsets[index] = (begin, buffer.count)
+        }
+
+        var entries: [(key: String, value: JSONValue)] = []
+        if !metadata.isEmpty {
+            entries.append((metadataKey, .object(metadata.keys.sorted().map { ($0, .string(metadata[$0] ?? "")) })))
+        }
+        for (index, tensor) in tensors.enumerated() {
+            entries.append((tensor.name, .object([
+                ("dtype", .string(tensor.array.elementType.safetensorsName)),
+                ("shape", .array(tensor.array.shape.map { .integer($0) })),
+                ("data_offsets", .array([.integer(offsets[index].begin), .integer(offsets[index].end)])),
+            ])))
+        }
+        var header = Array(JSONValue.object(entries).serialized.utf8)
+        header.append(contentsOf: [UInt8](repeating: 0x20, count: (8 - header.count % 8) % 8))
+
+        var data = Data()
+        data.reserveCapacity(8 + header.count + buffer.count)
+        withUnsafeBytes(of: UInt64(header.count).littleEndian) { data.append(contentsOf: $0) }
+        data.append(contentsOf: header)
+        data.append(buffer)
+        return data
+    }
+
+    // MARK: - Header
+
+    struct TensorEntry {
+        var name: String
+        var elementType: ElementType
+        var shape: [Int]
+        var count: Int
+        var begin: Int
+        var end: Int
+    }
+
+    struct Header {
+        var tensors: [TensorEntry]
+        var metadata: [String: String]
+        /// Where the data buffer starts, from the beginning of the file.
+        var bufferStart: Int
+    }
+
+    static func parseHeader(_ data: Data, file: String) throws -> Header {
+        guard data.count >= 8 else { throw FormatError.truncated(file: file, expected: 8, actual: data.count) }
+        let declared = data.littleEndianInteger(at: 0, as: UInt64.self)
+        let available = data.count - 8
+        guard declared <= UInt64(maximumHeaderLength), declared <= UInt64(available) else {
+            throw FormatError.headerSizeMismatch(file: file, declared: Int(clamping: declared), available: available)
+        }
+        let headerLength = Int(declared)
+        let headerBytes = data.withUnsafeBytes { raw in Array(raw[8..<(8 + headerLength)]) }
+        let json: JSONValue
+        do {
+            json = try JSONValue.parse(headerBytes)
+        } catch {
+            throw FormatError.malformedHeader(file: file, reason: error.reason)
+        }
+        guard case let .object(entries) = json else {
+            throw FormatError.malformedHeader(file: file, reason: "the header is not a JSON object")
+        }
+        let bufferStart = 8 + headerLength
+        let bufferSize = data.count - bufferStart
+        var metadata: [String: String] = [:]
+        var tensors: [TensorEntry] = []
+        for (name, value) in entries {
+            if name == metadataKey {
+                metadata = try parseMetadata(value, file: file)
+            } else {
+                tensors.append(try parseTensor(name, value, bufferSize: bufferSize, file: file))
+            }
+        }
+        try checkTiling(tensors, bufferSize: bufferSize, file: file)
+        return Header(tensors: tensors, metadata: metadata, bufferStart: bufferStart)
+    }
+
+    static func parseMetadata(_ value: JSONValue, file: String) throws -> [String: String] {
+        guard case let .object(entries) = value else {
+            throw FormatError.malformedHeader(file: file, reason: "\"\(metadataKey)\" is not an object")
+        }
+        var metadata: [String: String] = [:]
+        for (key, value) in entries {
+            guard case let .string(text) = value else {
+                throw FormatError.malformedHeader(file: file, reason: "metadata value for \"\(key)\" is not a string")
+            }
+            metadata[key] = text
+        }
+        return metadata
+    }
+
+    static func parseTensor(_ name: String, _ value: JSONValue, bufferSize: Int, file: String) throws -> TensorEntry {
+        guard case let .object(fields) = value else {
+            throw FormatError.malformedHeader(file: file, reason: "tensor '\(name)' is not an object")
+        }
+        func field(_ key: String) throws -> JSONValue {
+            guard let value = fields.first(where: { $0.key == key })?.value else {
+                throw FormatError.malformedHeader(file: file, reason: "tensor '\(name)' has no \"\(key)\"")
+            }
+            return value
+        }
+        guard case let .string(dtype) = try field("dtype") else {
+            throw FormatError.malformedHeader(file: file, reason: "tensor '\(name)': \"dtype\" is not a string")
+        }
+        guard let elementType = ElementType(safetensorsName: dtype) else {
+            throw FormatError.unsupportedElementType(file: file, type: "\(dtype) (tensor '\(name)')")
+        }
+        let shape = try integers(field("shape"))
+        guard let shape, shape.allSatisfy({ $0 >= 0 }) else {
+            throw FormatError.malformedHeader(file: file, reason: "tensor '\(name)': \"shape\" is not a list of non-negative integers")
+        }
+        guard let offsets = try integers(field("data_offsets")), offsets.count == 2 else {
+            throw FormatError.malformedHeader(file: file, reason: "tensor '\(name)': \"data_offsets\" is not a pair of integers")
+        }
+        let (begin, end) = (offsets[0], offsets[1])
+        guard begin >= 0, begin <= end, end <= bufferSize else {
+            throw FormatError.offsetOutOfRange(file: file, tensor: name, begin: begin, end: end, bufferSize: bufferSize)
+        }
+        guard let count = NumericArray.elementCount(shape), let byteCount = NumericArray.byteCount(shape, elementType) else {
+            throw FormatError.shapeOverflow(file: file, shape: shape)
+        }
+        guard byteCount == end - begin else {
+            throw FormatError.tensorSizeMismatch(file: file, tensor: name, expected: byteCount, actual: end - begin)
+        }
+        return TensorEntry(name: name, elementType: elementType, shape: shape, count: count, begin: begin, end: end)
+    }
+
+    static func integers(_ value: JSONValue) -> [Int]? {
+        guard case let .array(items) = value else { return nil }
+        var result: [Int] = []
+        for item in items {
+            guard case let .integer(number) = item else { return nil }
+            result.append(number)
+        }
+        return result
+    }
+
+    /// The byte ranges, sorted, must cover the buffer exactly once.
+    static func checkTiling(_ tensors: [TensorEntry], bufferSize: Int, file: String) throws {
+        var position = 0
+        var previous: String?
+        for tensor in tensors.sorted(by: { ($0.begin, $0.end) < ($1.begin, $1.end) }) {
+            if tensor.begin < position, let previous {
+                throw FormatError.malformedHeader(file: file, reason: "tensor '\(tensor.name)' overlaps tensor '\(previous)'")
+            }
+            if tensor.begin > position {
+                throw FormatError.malformedHeader(file: file, reason: "data bytes \(position)..<\(tensor.begin) belong to no tensor")
+            }
+            position = tensor.end
+            previous = tensor.name
+        }
+        if position != bufferSize {
+            throw FormatError.malformedHeader(file: file, reason: "data bytes \(position)..<\(bufferSize) belong to no tensor")
+        }
+    }
+}
