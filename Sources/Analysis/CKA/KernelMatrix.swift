@@ -74,11 +74,3 @@ public enum KernelMatrix {
         return k
     }
 }
-
-#if canImport(Glibc)
-import Glibc
-@inline(__always) func _exp(_ x: Double) -> Double { Glibc.exp(x) }
-#else
-import Foundation
-@inline(__always) func _exp(_ x: Double) -> Double { Foundation.exp(x) }
-#endif

@@ -82,11 +82,3 @@ public struct SeededGenerator: RandomNumberGenerator, Sendable {
         (0..<count).map { _ in nextIndex(below: bound) }
     }
 }
-
-#if canImport(Glibc)
-import Glibc
-@inline(__always) func _log(_ x: Double) -> Double { Glibc.log(x) }
-#else
-import Foundation
-@inline(__always) func _log(_ x: Double) -> Double { Foundation.log(x) }
-#endif

@@ -1,0 +1,137 @@
+import LinearAlgebra
+
+/// How principal components are computed.
+public enum PCAMethod: Sendable, Equatable {
+    /// All components, from the covariance eigen-decomposition (`dsyevr`) when `n ≥ d`,
+    /// from the thin SVD of the data (`dgesdd`) when `n < d`.
+    case exact
+    /// The leading components by randomized SVD (Halko, Martinsson & Tropp 2011):
+    /// `oversampling` extra directions and `powerIterations` subspace iterations (nil: 7
+    /// when fewer than 10% of the dimensions are asked for, else 4, as scikit-learn does).
+    case randomized(oversampling: Int = 10, powerIterations: Int? = nil, seed: UInt64 = 0)
+}
+
+/// Principal components of a samples × features matrix.
+public struct PCAResult: Sendable {
+    /// Feature means that were subtracted.
+    public var mean: [Double]
+    /// Components as rows (`k × d`), in order of decreasing variance. Signs follow
+    /// scikit-learn: each component's largest-magnitude entry is positive.
+    public var components: Matrix<Double>
+    /// Variance along each component (eigenvalues of the covariance with `n − 1`).
+    public var explainedVariance: [Double]
+    /// `explainedVariance / totalVariance`.
+    public var explainedVarianceRatio: [Double]
+    /// Singular values of the centred data, `√((n − 1)·λ)`.
+    public var singularValues: [Double]
+    /// Total variance `‖X − x̄‖²_F / (n − 1)`.
+    public var totalVariance: Double
+    /// Effective dimensionality `(Σλ)² / Σλ²` over *all* eigenvalues (nil for randomized
+    /// PCA, which does not see them all).
+    public var participationRatio: Double?
+
+    /// Projects samples × features data onto the components (`n × k`).
+    public func transform(_ x: Matrix<Double>) -> Matrix<Double> {
+        var c = x
+        for j in 0..<c.columns { for i in 0..<c.rows { c[i, j] -= mean[j] } }
+        return c.multiplied(by: components, transposingOther: true)
+    }
+}
+
+/// Principal component analysis.
+///
+/// The exact path rests on the LAPACK routines `dsyevr` (n ≥ d) and `dgesdd` (n < d); the
+/// randomized one on `dgeqrf` and `dgesdd`.
+public enum PCA {
+    /// Fits `components` principal components (nil: all `min(n, d)`) to `x`
+    /// (samples × features, at least 2 samples).
+    public static func fit(_ x: Matrix<Double>, components: Int? = nil, method: PCAMethod = .exact) throws -> PCAResult {
+        let n = x.rows, d = x.columns
+        if n < 2 { throw AnalysisError.tooFewSamples(needed: 2, got: n, context: "PCA") }
+        let available = Swift.min(n, d)
+        let k = components ?? available
+        guard k >= 1 && k <= available else {
+            throw AnalysisError.invalidArgument("PCA: asked for \(k) components; between 1 and min(samples, features) = \(available) are possible")
+        }
+        let mean = x.columnMeans
+        let c = x.centeringColumns()
+        let total = c.frobeniusDot(c) / Double(n - 1)
+        switch method {
+        case .exact:
+            return try exact(c, mean: mean, k: k, total: total)
+        case let .randomized(oversampling, powerIterations, seed):
+            let iterations = powerIterations ?? (Double(k) < 0.1 * Double(available) ? 7 : 4)
+            return try randomized(c, mean: mean, k: k, total: total, oversampling: oversampling, iterations: iterations, seed: seed)
+        }
+    }
+
+    /// `(Σλ)² / Σλ²`: how many dimensions a spectrum effectively uses (1 for a single
+    /// direction, `d` for isotropic data).
+    public static func participationRatio(_ eigenvalues: [Double]) -> Double {
+        let sum = eigenvalues.reduce(0, +)
+        let squares = eigenvalues.reduce(0) { $0 + $1 * $1 }
+        return squares > 0 ? sum * sum / squares : 0
+    }
+
+    private static func exact(_ c: Matrix<Double>, mean: [Double], k: Int, total: Double) throws -> PCAResult {
+        let n = c.rows, d = c.columns
+        let scale = 1 / Double(n - 1)
+        var values: [Double]
+        var components: Matrix<Double>
+        if d <= n {
+            let e = try c.gram(scale: scale).symmetricEigen()
+            values = e.values.map { Swift.max(0, $0) }
+            components = (e.vectors ?? Matrix(rows: d, columns: 0)).transposed()
+        } else {
+            // Wide data: the thin SVD X = U S Vᵀ gives the components as the rows of Vᵀ
+            // without forming the d × d covariance.
+            let svd = try c.svd()
+            values = svd.singularValues.map { $0 * $0 * scale }
+            components = svd.vt ?? Matrix(rows: 0, columns: d)
+        }
+        let participation = participationRatio(values)
+        values = Array(values.prefix(k))
+        components = components.transposed().leadingColumns(k).transposed()
+        flipSigns(&components)
+        return PCAResult(
+            mean: mean, components: components, explainedVariance: values,
+            explainedVarianceRatio: values.map { total > 0 ? $0 / total : 0 },
+            singularValues: values.map { ($0 * Double(n - 1)).squareRoot() },
+            totalVariance: total, participationRatio: participation)
+    }
+
+    private static func randomized(
+        _ c: Matrix<Double>, mean: [Double], k: Int, total: Double, oversampling: Int, iterations: Int, seed: UInt64
+    ) throws -> PCAResult {
+        let n = c.rows, d = c.columns
+        let l = Swift.min(k + Swift.max(0, oversampling), Swift.min(n, d))
+        var generator = SeededGenerator(seed: seed)
+        var omega = Matrix<Double>(rows: d, columns: l)
+        for i in omega.storage.indices { omega.storage[i] = generator.nextGaussian() }
+        var q = c.multiplied(by: omega).orthonormalQ()
+        for _ in 0..<iterations {
+            let z = c.multiplied(by: q, transposingSelf: true).orthonormalQ()  // d × l
+            q = c.multiplied(by: z).orthonormalQ()
+        }
+        let b = q.multiplied(by: c, transposingSelf: true)  // l × d
+        let svd = try b.svd()
+        guard let vt = svd.vt else { throw AnalysisError.invalidArgument("PCA: SVD returned no vectors") }
+        let s = Array(svd.singularValues.prefix(k))
+        var components = vt.transposed().leadingColumns(k).transposed()
+        flipSigns(&components)
+        let values = s.map { $0 * $0 / Double(n - 1) }
+        return PCAResult(
+            mean: mean, components: components, explainedVariance: values,
+            explainedVarianceRatio: values.map { total > 0 ? $0 / total : 0 },
+            singularValues: s, totalVariance: total, participationRatio: nil)
+    }
+
+    /// Makes the largest-magnitude entry of each component (row) positive.
+    static func flipSigns(_ components: inout Matrix<Double>) {
+        for i in 0..<components.rows {
+            var best = 0.0
+            for j in 0..<components.columns where Swift.abs(components[i, j]) > Swift.abs(best) { best = components[i, j] }
+            if best < 0 { for j in 0..<components.columns { components[i, j] = -components[i, j] } }
+        }
+    }
+}

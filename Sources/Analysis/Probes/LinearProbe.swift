@@ -1,0 +1,111 @@
+import LinearAlgebra
+
+/// The classifier a linear probe trains, with the regularisation strengths to try.
+public enum ProbeModel: Sendable, Equatable {
+    /// ``RidgeClassifier`` for each α; one SVD per fold serves all of them.
+    case ridge(alphas: [Double])
+    /// ``LogisticRegression`` for each inverse regularisation strength C.
+    case logistic(c: [Double])
+
+    public var name: String {
+        switch self {
+        case .ridge: return "ridge"
+        case .logistic: return "logistic"
+        }
+    }
+
+    /// The regularisation values, in order.
+    public var settings: [Double] {
+        switch self {
+        case let .ridge(alphas): return alphas
+        case let .logistic(c): return c
+        }
+    }
+}
+
+/// Cross-validated accuracy of a linear probe for every regularisation strength, and a
+/// shuffled-label control.
+public struct ProbeEvaluation: Sendable {
+    public var model: ProbeModel
+    /// Scores per setting, in the order of ``ProbeModel/settings``.
+    public var scores: [FoldScores]
+    /// The setting with the highest mean accuracy. Chosen on the same folds that score it,
+    /// so its accuracy is slightly optimistic; the control below is scored the same way.
+    public var bestIndex: Int
+    /// The best setting's scores with labels randomly permuted (same folds): what the
+    /// probe reaches by memorising rather than by reading out the representation.
+    public var control: FoldScores?
+    /// Accuracy of always guessing the most frequent class.
+    public var chance: Double
+    /// Test fold of each sample.
+    public var folds: [Int]
+
+    public var best: FoldScores { scores[bestIndex] }
+}
+
+/// Linear probes (Alain & Bengio 2016): how well a linear classifier reads class labels
+/// out of a representation, by stratified k-fold cross-validation.
+public enum LinearProbe {
+    /// Evaluates `model` on samples × features `x` with one label per row. `folds` gives
+    /// the test fold of each sample; by default ``StratifiedKFold`` with `foldCount` folds.
+    /// `controlSeed` (nil: no control) seeds the label permutation of the control.
+    public static func evaluate(
+        _ x: Matrix<Double>, labels: [Int], model: ProbeModel, folds: [Int]? = nil, foldCount: Int = 5,
+        controlSeed: UInt64? = 0
+    ) throws -> ProbeEvaluation {
+        try AnalysisError.checkSameSamples(x.rows, labels.count, "linear probe labels")
+        if model.settings.isEmpty { throw AnalysisError.invalidArgument("linear probe: no regularisation strength given") }
+        for value in model.settings where !(value >= 0 && value.isFinite) || (model.name == "logistic" && value == 0) {
+            throw AnalysisError.invalidArgument("linear probe: invalid regularisation strength \(value)")
+        }
+        let assignment = try folds ?? StratifiedKFold.assign(labels: labels, folds: foldCount)
+        let splits = try FoldSplit.splits(assignment, samples: x.rows)
+        let scores = try score(x, labels: labels, model: model, splits: splits)
+        let bestIndex = scores.indices.max { scores[$0].mean < scores[$1].mean || (scores[$0].mean == scores[$1].mean && $0 > $1) } ?? 0
+        var control: FoldScores?
+        if let controlSeed {
+            var generator = SeededGenerator(seed: controlSeed)
+            var shuffled = labels
+            generator.shuffle(&shuffled)
+            let setting: ProbeModel
+            switch model {
+            case let .ridge(alphas): setting = .ridge(alphas: [alphas[bestIndex]])
+            case let .logistic(c): setting = .logistic(c: [c[bestIndex]])
+            }
+            control = try score(x, labels: shuffled, model: setting, splits: splits).first
+        }
+        var counts = [Int: Int]()
+        for label in labels { counts[label, default: 0] += 1 }
+        let chance = Double(counts.values.max() ?? 0) / Double(Swift.max(labels.count, 1))
+        return ProbeEvaluation(model: model, scores: scores, bestIndex: bestIndex, control: control, chance: chance, folds: assignment)
+    }
+
+    static func score(_ x: Matrix<Double>, labels: [Int], model: ProbeModel, splits: [FoldSplit]) throws -> [FoldScores] {
+        var accuracies = [[Double]](repeating: [], count: model.settings.count)
+        for split in splits {
+            let train = x.selectingRows(split.train), test = x.selectingRows(split.test)
+            let trainLabels = split.train.map { labels[$0] }
+            let testLabels = split.test.map { labels[$0] }
+            switch model {
+            case let .ridge(alphas):
+                let encoding = try ClassEncoding(trainLabels, context: "ridge probe training fold")
+                let path = try RidgePath(x: train, codes: encoding.codes, classCount: encoding.classes.count)
+                for (k, z) in path.decisions(test: test, alphas: alphas).enumerated() {
+                    let predicted = RidgePath.decide(z).map { encoding.classes[$0] }
+                    accuracies[k].append(accuracy(predicted, testLabels))
+                }
+            case let .logistic(cs):
+                for (k, c) in cs.enumerated() {
+                    let fitted = try LogisticRegression(x: train, labels: trainLabels, c: c)
+                    accuracies[k].append(accuracy(fitted.predict(test), testLabels))
+                }
+            }
+        }
+        return accuracies.map { FoldScores(accuracies: $0) }
+    }
+
+    static func accuracy(_ predicted: [Int], _ truth: [Int]) -> Double {
+        let correct = zip(predicted, truth).filter { $0 == $1 }.count
+        return Double(correct) / Double(Swift.max(truth.count, 1))
+    }
+}

@@ -1,0 +1,107 @@
+import LinearAlgebra
+
+/// A linear classifier fitted by ridge regression on ±1 class indicators, as
+/// scikit-learn's `RidgeClassifier`.
+///
+/// Targets are `+1` for the sample's class and `−1` otherwise (one column per class; a
+/// single column for two classes). With `X̄`, `Ȳ` the training means, the weights minimise
+/// `‖(X − X̄)W − (Y − Ȳ)‖²_F + α‖W‖²_F`, the intercept is `Ȳ − X̄W`, and a sample goes to the
+/// class with the largest decision value (for two classes: the second class when positive).
+///
+/// From the thin SVD `X − X̄ = U S Vᵀ`, `W = V diag(s/(s² + α)) Uᵀ(Y − Ȳ)`: one SVD serves
+/// every α. The corresponding LAPACK routine is `dgesdd`.
+public struct RidgeClassifier: Sendable {
+    public let classes: [Int]
+    public let alpha: Double
+    /// `d × m` weights (`m = 1` for two classes, else the class count).
+    public let weights: Matrix<Double>
+    public let intercept: [Double]
+
+    /// Fits on samples × features `x` with one label per row.
+    public init(x: Matrix<Double>, labels: [Int], alpha: Double) throws {
+        try AnalysisError.checkSameSamples(x.rows, labels.count, "ridge classifier labels")
+        let encoding = try ClassEncoding(labels, context: "ridge classifier")
+        let path = try RidgePath(x: x, codes: encoding.codes, classCount: encoding.classes.count)
+        classes = encoding.classes
+        self.alpha = alpha
+        (weights, intercept) = path.coefficients(alpha: alpha)
+    }
+
+    /// Decision values, `n × m`.
+    public func decisionFunction(_ x: Matrix<Double>) -> Matrix<Double> {
+        var z = x.multiplied(by: weights)
+        for j in 0..<z.columns { for i in 0..<z.rows { z[i, j] += intercept[j] } }
+        return z
+    }
+
+    /// Predicted labels.
+    public func predict(_ x: Matrix<Double>) -> [Int] {
+        RidgePath.decide(decisionFunction(x)).map { classes[$0] }
+    }
+}
+
+/// One centred SVD of a training set, reused for every regularisation strength.
+struct RidgePath {
+    let mean: [Double]
+    let targetMean: [Double]
+    let vt: Matrix<Double>
+    let s: [Double]
+    /// `Uᵀ(Y − Ȳ)`, `r × m`.
+    let projectedTargets: Matrix<Double>
+
+    init(x: Matrix<Double>, codes: [Int], classCount: Int) throws {
+        let n = x.rows
+        let m = classCount == 2 ? 1 : classCount
+        var y = Matrix<Double>(rows: n, columns: m, repeating: -1)
+        for i in 0..<n {
+            if m == 1 { if codes[i] == 1 { y[i, 0] = 1 } } else { y[i, codes[i]] = 1 }
+        }
+        mean = x.columnMeans
+        targetMean = y.columnMeans
+        let svd = try x.centeringColumns().svd()
+        guard let u = svd.u, let vt = svd.vt else { throw AnalysisError.invalidArgument("ridge: SVD returned no vectors") }
+        self.vt = vt
+        s = svd.singularValues
+        projectedTargets = u.transposedTimes(y.centeringColumns())
+    }
+
+    /// `diag(s/(s² + α))`, with singular values below rounding level dropped when `α = 0`.
+    func shrinkage(_ alpha: Double) -> [Double] {
+        let cutoff = (s.first ?? 0) * 1e-15
+        return s.map { $0 > cutoff ? $0 / ($0 * $0 + alpha) : 0 }
+    }
+
+    func coefficients(alpha: Double) -> (Matrix<Double>, [Double]) {
+        var scaled = projectedTargets
+        let f = shrinkage(alpha)
+        for j in 0..<scaled.columns { for i in 0..<scaled.rows { scaled[i, j] *= f[i] } }
+        let w = vt.multiplied(by: scaled, transposingSelf: true)
+        let shift = w.transposedTimes(mean)
+        return (w, zip(targetMean, shift).map { $0 - $1 })
+    }
+
+    /// Decision values of test samples for each α, reusing `(X_test − X̄)V`.
+    func decisions(test: Matrix<Double>, alphas: [Double]) -> [Matrix<Double>] {
+        var centred = test
+        for j in 0..<centred.columns { for i in 0..<centred.rows { centred[i, j] -= mean[j] } }
+        let projected = centred.multiplied(by: vt, transposingOther: true)  // n_test × r
+        return alphas.map { alpha in
+            var scaled = projectedTargets
+            let f = shrinkage(alpha)
+            for j in 0..<scaled.columns { for i in 0..<scaled.rows { scaled[i, j] *= f[i] } }
+            var z = projected.multiplied(by: scaled)
+            for j in 0..<z.columns { for i in 0..<z.rows { z[i, j] += targetMean[j] } }
+            return z
+        }
+    }
+
+    /// Class codes from decision values: the sign for one column, else the first maximum.
+    static func decide(_ z: Matrix<Double>) -> [Int] {
+        (0..<z.rows).map { i in
+            if z.columns == 1 { return z[i, 0] > 0 ? 1 : 0 }
+            var best = 0
+            for j in 1..<z.columns where z[i, j] > z[i, best] { best = j }
+            return best
+        }
+    }
+}

@@ -1,0 +1,150 @@
+import LinearAlgebra
+
+/// A bootstrap percentile interval for CKA.
+public struct BootstrapInterval: Sendable, Codable, Equatable {
+    /// CKA on the original samples.
+    public var estimate: Double
+    public var lower: Double
+    public var upper: Double
+    /// The confidence level, e.g. 0.95.
+    public var confidence: Double
+    public var resamples: Int
+    /// Standard deviation of the bootstrap replicates.
+    public var standardError: Double
+}
+
+/// A permutation test of "x and y are unrelated" for CKA.
+public struct PermutationTest: Sendable, Codable, Equatable {
+    public var observed: Double
+    /// `(1 + #{null ≥ observed}) / (1 + permutations)`.
+    public var pValue: Double
+    public var permutations: Int
+    /// Mean and largest CKA under the null.
+    public var nullMean: Double
+    public var nullMaximum: Double
+}
+
+/// Resampling statistics for CKA, on Gram matrices computed once.
+///
+/// Both work on the `n × n` Gram matrices of the inputs (the RBF bandwidth is fixed from the
+/// full sample), so each replicate costs `O(n²)` with no new products.
+public enum CKAResampling {
+    /// Bootstrap over samples (the same resampled rows in `x` and `y`), percentile interval.
+    /// Uses the biased estimator: repeated samples would break the unbiased one's
+    /// assumptions.
+    public static func bootstrap(
+        _ x: Matrix<Double>, _ y: Matrix<Double>, kernel: CKAKernel = .linear, resamples: Int = 1000,
+        confidence: Double = 0.95, seed: UInt64 = 0
+    ) throws -> BootstrapInterval {
+        try AnalysisError.checkSameSamples(x.rows, y.rows, "CKA bootstrap")
+        guard resamples >= 2, confidence > 0, confidence < 1 else {
+            throw AnalysisError.invalidArgument("CKA bootstrap: need at least 2 resamples and a confidence in (0, 1)")
+        }
+        let (k, l) = try grams(x, y, kernel: kernel)
+        let n = x.rows
+        let estimate = centredAlignment(k, l, indices: Array(0..<n))
+        var generator = SeededGenerator(seed: seed)
+        var replicates = [Double]()
+        replicates.reserveCapacity(resamples)
+        for _ in 0..<resamples {
+            let value = centredAlignment(k, l, indices: generator.resample(n, count: n))
+            if value.isFinite { replicates.append(value) }
+        }
+        replicates.sort()
+        let tail = (1 - confidence) / 2
+        let mean = replicates.reduce(0, +) / Double(replicates.count)
+        let sd = (replicates.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / Double(Swift.max(replicates.count - 1, 1))).squareRoot()
+        return BootstrapInterval(
+            estimate: estimate, lower: quantile(replicates, tail), upper: quantile(replicates, 1 - tail),
+            confidence: confidence, resamples: resamples, standardError: sd)
+    }
+
+    /// Permutes the rows of `y` against `x` and counts how often CKA reaches the observed value.
+    public static func permutationTest(
+        _ x: Matrix<Double>, _ y: Matrix<Double>, kernel: CKAKernel = .linear, estimator: CKAEstimator = .biased,
+        permutations: Int = 1000, seed: UInt64 = 0
+    ) throws -> PermutationTest {
+        try AnalysisError.checkSameSamples(x.rows, y.rows, "CKA permutation test")
+        guard permutations >= 1 else { throw AnalysisError.invalidArgument("CKA permutation test: need at least 1 permutation") }
+        let n = x.rows
+        if estimator == .unbiased && n < 4 { throw AnalysisError.tooFewSamples(needed: 4, got: n, context: "unbiased CKA") }
+        var (k, l) = try grams(x, y, kernel: kernel)
+        switch estimator {
+        case .biased:
+            k.doubleCenter()
+            l.doubleCenter()
+        case .unbiased:
+            k = HSIC.zeroingDiagonal(k)
+            l = HSIC.zeroingDiagonal(l)
+        }
+        // The HSIC terms that do not depend on the pairing are computed once.
+        let rk = k.rowSums, rl = l.rowSums
+        let sk = rk.reduce(0, +), sl = rl.reduce(0, +)
+        func hsic(_ a: Matrix<Double>, _ b: Matrix<Double>, _ ra: [Double], _ rb: [Double], _ sa: Double, _ sb: Double, _ p: [Int]) -> Double {
+            var trace = 0.0
+            a.storage.withUnsafeBufferPointer { ap in
+                b.storage.withUnsafeBufferPointer { bp in
+                    for j in 0..<n {
+                        let pj = p[j] * n
+                        for i in 0..<n { trace += ap[i + j * n] * bp[p[i] + pj] }
+                    }
+                }
+            }
+            switch estimator {
+            case .biased: return trace
+            case .unbiased:
+                var dot = 0.0
+                for i in 0..<n { dot += ra[i] * rb[p[i]] }
+                return HSIC.unbiasedFromTerms(trace: trace, sumK: sa, sumL: sb, rowSumsDot: dot, n: n)
+            }
+        }
+        let identity = Array(0..<n)
+        let denominator = (hsic(k, k, rk, rk, sk, sk, identity) * hsic(l, l, rl, rl, sl, sl, identity)).squareRoot()
+        let observed = hsic(k, l, rk, rl, sk, sl, identity) / denominator
+        var generator = SeededGenerator(seed: seed)
+        var exceed = 0, sum = 0.0, maximum = -Double.infinity
+        for _ in 0..<permutations {
+            let value = hsic(k, l, rk, rl, sk, sl, generator.permutation(n)) / denominator
+            if value >= observed { exceed += 1 }
+            sum += value
+            maximum = Swift.max(maximum, value)
+        }
+        return PermutationTest(
+            observed: observed, pValue: Double(1 + exceed) / Double(1 + permutations), permutations: permutations,
+            nullMean: sum / Double(permutations), nullMaximum: maximum)
+    }
+
+    private static func grams(_ x: Matrix<Double>, _ y: Matrix<Double>, kernel: CKAKernel) throws -> (Matrix<Double>, Matrix<Double>) {
+        let a = try HSICTable.centeredUnitNorm(x, name: "x")
+        let b = try HSICTable.centeredUnitNorm(y, name: "y")
+        switch kernel {
+        case .linear: return (a.outerGram(), b.outerGram())
+        case let .rbf(threshold): return (KernelMatrix.rbf(a, threshold: threshold), KernelMatrix.rbf(b, threshold: threshold))
+        }
+    }
+
+    /// Biased CKA of the Gram sub-matrices at `indices` (rows and columns), double-centred.
+    static func centredAlignment(_ k: Matrix<Double>, _ l: Matrix<Double>, indices: [Int]) -> Double {
+        let m = indices.count
+        var a = Matrix<Double>(rows: m, columns: m), b = Matrix<Double>(rows: m, columns: m)
+        for (jj, j) in indices.enumerated() {
+            for (ii, i) in indices.enumerated() {
+                a[ii, jj] = k[i, j]
+                b[ii, jj] = l[i, j]
+            }
+        }
+        a.doubleCenter()
+        b.doubleCenter()
+        return a.frobeniusDot(b) / (a.frobeniusDot(a) * b.frobeniusDot(b)).squareRoot()
+    }
+
+    /// Linear-interpolated quantile of sorted values (NumPy's default).
+    static func quantile(_ sorted: [Double], _ q: Double) -> Double {
+        guard !sorted.isEmpty else { return .nan }
+        let position = q * Double(sorted.count - 1)
+        let lower = Int(position.rounded(.down))
+        let upper = Swift.min(lower + 1, sorted.count - 1)
+        let fraction = position - Double(lower)
+        return sorted[lower] + (sorted[upper] - sorted[lower]) * fraction
+    }
+}

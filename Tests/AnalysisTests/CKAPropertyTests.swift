@@ -1,0 +1,133 @@
+import Analysis
+import Foundation
+import LinearAlgebra
+import Testing
+
+/// Invariances every CKA variant must have, on random data, and the known bugs of other
+/// tools as regression tests.
+@Suite struct CKAPropertyTests {
+    static let variants: [CKAOptions] = [
+        CKAOptions(kernel: .linear, estimator: .biased, form: .gram),
+        CKAOptions(kernel: .linear, estimator: .biased, form: .feature),
+        CKAOptions(kernel: .linear, estimator: .unbiased, form: .gram),
+        CKAOptions(kernel: .linear, estimator: .unbiased, form: .feature),
+        CKAOptions(kernel: .rbf(threshold: 0.5), estimator: .biased),
+        CKAOptions(kernel: .rbf(threshold: 1.0), estimator: .unbiased),
+    ]
+
+    let x = gaussianMatrix(50, 7, seed: 11)
+    var y: Matrix<Double> { x * gaussianMatrix(7, 5, seed: 12) + gaussianMatrix(50, 5, seed: 13) }
+
+    /// A random orthogonal matrix from the QR factorisation of a Gaussian one.
+    func orthogonal(_ n: Int, seed: UInt64) -> Matrix<Double> { gaussianMatrix(n, n, seed: seed).orthonormalQ() }
+
+    @Test(arguments: variants)
+    func symmetricAndOneOnIdenticalInputs(options: CKAOptions) throws {
+        let xy = try CKA.similarity(x, y, options: options), yx = try CKA.similarity(y, x, options: options)
+        expectClose(xy, yx, rtol: 1e-12)
+        expectClose(try CKA.similarity(x, x, options: options), 1, rtol: 1e-12)
+    }
+
+    @Test(arguments: variants)
+    func invariantToOrthogonalMapsScalingAndTranslation(options: CKAOptions) throws {
+        let reference = try CKA.similarity(x, y, options: options)
+        var moved = x * orthogonal(7, seed: 21)
+        moved.scale(by: 37.5)
+        for j in 0..<moved.columns { for i in 0..<moved.rows { moved[i, j] += Double(j) * 3 - 1 } }
+        expectClose(try CKA.similarity(moved, y, options: options), reference, rtol: 1e-10)
+    }
+
+    @Test func notInvariantToGeneralInvertibleMaps() throws {
+        // Stretch one direction by 100: an invertible map CKA must notice.
+        var stretch = Matrix<Double>.identity(7)
+        stretch[0, 0] = 100
+        let reference = try CKA.linear(x, y)
+        #expect(abs(try CKA.linear(x * stretch, y) - reference) > 1e-2)
+    }
+
+    @Test func unbiasedHSICOfIndependentDataIsNearZero() throws {
+        let a = gaussianMatrix(400, 5, seed: 31), b = gaussianMatrix(400, 5, seed: 32)
+        let unbiased = try HSIC.unbiased(KernelMatrix.linear(a), KernelMatrix.linear(b))
+        let scale = try HSIC.unbiased(KernelMatrix.linear(a), KernelMatrix.linear(a))
+        #expect(abs(unbiased / scale) < 0.02)
+        // The biased estimator keeps a positive offset of order d/n.
+        let biased = HSIC.biased(KernelMatrix.linear(a), KernelMatrix.linear(b)) / HSIC.biased(KernelMatrix.linear(a), KernelMatrix.linear(a))
+        #expect(biased > abs(unbiased / scale))
+    }
+
+    @Test(arguments: [1e-150, 1e-20, 1e20, 1e150])
+    func noOverflowOrUnderflowFromFeatureScale(scale: Double) throws {
+        // Regression: products like ‖XᵀX‖²_F overflow (or vanish) for large (small) features,
+        // giving NaN or 0/0 in tools that do not normalise first.
+        var big = x
+        big.scale(by: scale)
+        for options in Self.variants {
+            expectClose(try CKA.similarity(big, y, options: options), try CKA.similarity(x, y, options: options), rtol: 1e-9)
+        }
+        var single = x.converted(to: Float.self)
+        single.scale(by: Float(scale > 1 ? 1e30 : 1e-30))
+        let value = try CKA.linear(single, y.converted(to: Float.self))
+        #expect(value.isFinite)
+        expectClose(value, try CKA.linear(x, y), rtol: 1e-4)
+    }
+
+    @Test func unbiasedHSICZeroesTheDiagonal() throws {
+        // Regression: subtracting the diagonal's mean instead of zeroing it changes the value.
+        let k = KernelMatrix.linear(x), l = KernelMatrix.linear(y)
+        var shifted = k
+        for i in 0..<shifted.rows { shifted[i, i] += 1000 }
+        expectClose(try HSIC.unbiased(shifted, l), try HSIC.unbiased(k, l), rtol: 1e-12)
+    }
+
+    @Test func debiasedNormaliserUsesEachInputsOwnTerms() throws {
+        // Regression: a normaliser that mixes X and Y terms does not give exactly 1 here.
+        let twice = y * Matrix<Double>.identity(5)
+        expectClose(try CKA.linear(y, twice, estimator: .unbiased), 1, rtol: 1e-13)
+        let cka = try CKA.linear(x, y, estimator: .unbiased)
+        #expect(cka > 0 && cka < 1)
+    }
+
+    @Test func errorsNameTheProblem() throws {
+        #expect(throws: AnalysisError.sampleCountMismatch(first: 50, second: 49, context: "layer 'y' against 'x'")) {
+            try CKA.linear(x, x.selectingRows(Array(0..<49)))
+        }
+        let constant = Matrix<Double>(rows: 50, columns: 3, repeating: 2)
+        #expect(throws: AnalysisError.constantRepresentation(context: "layer 'y'")) { try CKA.linear(x, constant) }
+        #expect(throws: AnalysisError.tooFewSamples(needed: 4, got: 3, context: "unbiased CKA")) {
+            try CKA.linear(x.selectingRows([0, 1, 2]), y.selectingRows([0, 1, 2]), estimator: .unbiased)
+        }
+        var broken = x
+        broken[3, 2] = .nan
+        #expect(throws: AnalysisError.nonFinite(context: "layer 'x'")) { try CKA.linear(broken, y) }
+    }
+
+    @Test func allPairsEqualsPairByPair() throws {
+        let layers = [x, y, gaussianMatrix(50, 9, seed: 41), x * orthogonal(7, seed: 42)]
+        for options in Self.variants {
+            let matrix = try CKAMatrix.compute(layers, options: options)
+            for i in 0..<4 {
+                for j in 0..<4 {
+                    expectClose(matrix[i, j], try CKA.similarity(layers[i], layers[j], options: options), rtol: 1e-10)
+                }
+            }
+        }
+    }
+
+    @Test func bootstrapIntervalCoversTheEstimateAndIsReproducible() throws {
+        let first = try CKAResampling.bootstrap(x, y, resamples: 200, seed: 5)
+        let again = try CKAResampling.bootstrap(x, y, resamples: 200, seed: 5)
+        #expect(first == again)
+        expectClose(first.estimate, try CKA.linear(x, y), rtol: 1e-12)
+        #expect(first.lower < first.estimate && first.estimate < first.upper)
+        #expect(first.upper - first.lower < 0.5)
+    }
+
+    @Test func permutationTestSeparatesRelatedFromUnrelated() throws {
+        let related = try CKAResampling.permutationTest(x, y, permutations: 199, seed: 1)
+        #expect(related.pValue == 1.0 / 200)
+        expectClose(related.observed, try CKA.linear(x, y), rtol: 1e-12)
+        let unrelated = try CKAResampling.permutationTest(x, gaussianMatrix(50, 5, seed: 99), estimator: .unbiased, permutations: 199, seed: 1)
+        #expect(unrelated.pValue > 0.05)
+        expectClose(unrelated.observed, try CKA.linear(x, gaussianMatrix(50, 5, seed: 99), estimator: .unbiased), rtol: 1e-12)
+    }
+}
