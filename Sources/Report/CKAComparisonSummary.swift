@@ -1,0 +1,69 @@
+import Analysis
+import LinearAlgebra
+
+/// The best match of one layer of model A among the layers of model B.
+public struct LayerCorrespondence: Sendable, Codable, Equatable {
+    public var layer: String
+    public var bestMatch: String
+    public var similarity: Double
+    public var runnerUp: String?
+    public var runnerUpSimilarity: Double?
+    /// Bootstrap percentile interval of the best match's CKA, when computed.
+    public var interval: BootstrapInterval?
+
+    /// For each row of `matrix` (layers of A), the column (layer of B) with the highest value.
+    public static func bestMatches(_ matrix: LabelledMatrix) -> [LayerCorrespondence] {
+        zip(matrix.rowLabels, matrix.values).map { label, row in
+            let order = row.indices.sorted { row[$0] > row[$1] || (row[$0] == row[$1] && $0 < $1) }
+            let second = order.count > 1 ? order[1] : nil
+            return LayerCorrespondence(
+                layer: label, bestMatch: matrix.columnLabels[order[0]], similarity: row[order[0]],
+                runnerUp: second.map { matrix.columnLabels[$0] }, runnerUpSimilarity: second.map { row[$0] }, interval: nil)
+        }
+    }
+}
+
+/// A Markdown summary of a CKA comparison between two sets of layers.
+public struct CKAComparisonSummary: Sendable {
+    public var title: String
+    /// Lines of context shown under the title (data, settings).
+    public var description: [String]
+    public var measure: String
+    public var matrix: LabelledMatrix
+    public var correspondences: [LayerCorrespondence]
+    /// Optional per-layer notes, e.g. participation ratios: `(heading, rows of cells)`.
+    public var extraTables: [(heading: String, table: LabelledMatrix)]
+
+    public init(
+        title: String, description: [String], measure: String, matrix: LabelledMatrix,
+        correspondences: [LayerCorrespondence], extraTables: [(heading: String, table: LabelledMatrix)] = []
+    ) {
+        self.title = title
+        self.description = description
+        self.measure = measure
+        self.matrix = matrix
+        self.correspondences = correspondences
+        self.extraTables = extraTables
+    }
+
+    public func markdown() -> String {
+        var out = "# \(title)\n\n"
+        for line in description { out += "- \(line)\n" }
+        out += "\n## \(measure): layers of A (rows) against layers of B (columns)\n\n"
+        out += "The largest value in each row is in bold.\n\n"
+        out += matrix.markdown(markRowMaximum: true)
+        out += "\n## Best match of each layer of A in B\n\n"
+        out += "| layer of A | best match in B | CKA | 95% bootstrap interval | runner-up | CKA |\n"
+        out += "|---|---|---:|---|---|---:|\n"
+        for c in correspondences {
+            let interval = c.interval.map { "[\(NumberFormat.fixed($0.lower, decimals: 4)), \(NumberFormat.fixed($0.upper, decimals: 4))]" } ?? "–"
+            out += "| \(Markdown.escape(c.layer)) | \(Markdown.escape(c.bestMatch)) | \(NumberFormat.fixed(c.similarity, decimals: 4)) | \(interval) | "
+            out += "\(c.runnerUp.map(Markdown.escape) ?? "–") | \(c.runnerUpSimilarity.map { NumberFormat.fixed($0, decimals: 4) } ?? "–") |\n"
+        }
+        for extra in extraTables {
+            out += "\n## \(extra.heading)\n\n"
+            out += extra.table.markdown(decimals: 3)
+        }
+        return out
+    }
+}

@@ -1,0 +1,80 @@
+import Foundation
+
+/// A labelled matrix of numbers laid out for a terminal or for Markdown.
+///
+/// Rows and columns are named (layer names, typically); values are printed with a fixed
+/// number of decimals so columns line up and output is byte-stable.
+public struct LabelledMatrix: Sendable {
+    public var rowLabels: [String]
+    public var columnLabels: [String]
+    /// `rowLabels.count` rows of `columnLabels.count` values.
+    public var values: [[Double]]
+    /// A short name for the corner cell (e.g. "A \\ B").
+    public var corner: String
+
+    public init(rowLabels: [String], columnLabels: [String], values: [[Double]], corner: String = "") {
+        precondition(values.count == rowLabels.count && values.allSatisfy { $0.count == columnLabels.count }, "labels do not fit the values")
+        self.rowLabels = rowLabels
+        self.columnLabels = columnLabels
+        self.values = values
+        self.corner = corner
+    }
+
+    /// Plain text with right-aligned, space-separated columns.
+    public func text(decimals: Int = 4) -> String {
+        let cells = [[corner] + columnLabels] + zip(rowLabels, values).map { label, row in
+            [label] + row.map { NumberFormat.fixed($0, decimals: decimals) }
+        }
+        let widths = (0..<(columnLabels.count + 1)).map { c in cells.map { $0[c].count }.max() ?? 0 }
+        return cells.map { row in
+            row.enumerated().map { c, cell in
+                c == 0 ? cell.padding(toLength: widths[0], withPad: " ", startingAt: 0)
+                       : String(repeating: " ", count: widths[c] - cell.count) + cell
+            }.joined(separator: "  ")
+        }.joined(separator: "\n") + "\n"
+    }
+
+    /// A GitHub-flavoured Markdown table; the largest value in each row is bold when
+    /// `markRowMaximum` is set.
+    public func markdown(decimals: Int = 4, markRowMaximum: Bool = false) -> String {
+        var lines = ["| \(Markdown.escape(corner)) | " + columnLabels.map(Markdown.escape).joined(separator: " | ") + " |"]
+        lines.append("|---|" + String(repeating: "---:|", count: columnLabels.count))
+        for (label, row) in zip(rowLabels, values) {
+            let best = row.indices.max { row[$0] < row[$1] }
+            let cells = row.enumerated().map { j, v -> String in
+                let text = NumberFormat.fixed(v, decimals: decimals)
+                return markRowMaximum && j == best ? "**\(text)**" : text
+            }
+            lines.append("| \(Markdown.escape(label)) | " + cells.joined(separator: " | ") + " |")
+        }
+        return lines.joined(separator: "\n") + "\n"
+    }
+}
+
+/// Number formatting that does not depend on the locale.
+public enum NumberFormat {
+    /// `value` with exactly `decimals` digits after the point ("nan", "inf" for non-finite).
+    public static func fixed(_ value: Double, decimals: Int) -> String {
+        if value.isNaN { return "nan" }
+        if value.isInfinite { return value > 0 ? "inf" : "-inf" }
+        var scale = 1.0
+        for _ in 0..<decimals { scale *= 10 }
+        let rounded = (abs(value) * scale).rounded(.toNearestOrEven)
+        guard rounded < 9e15 else { return "\(value)" }
+        let integer = Int64(rounded)
+        let whole = integer / Int64(scale)
+        let fraction = integer % Int64(scale)
+        let sign = value < 0 && integer != 0 ? "-" : ""
+        if decimals == 0 { return "\(sign)\(whole)" }
+        let digits = String(fraction)
+        return "\(sign)\(whole)." + String(repeating: "0", count: decimals - digits.count) + digits
+    }
+}
+
+/// Small Markdown helpers.
+public enum Markdown {
+    /// Escapes the characters that would break a table cell.
+    public static func escape(_ text: String) -> String {
+        text.replacingOccurrences(of: "|", with: "\\|")
+    }
+}
