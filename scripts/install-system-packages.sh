@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# Installs the Debian packages repprobe builds against (LAPACKE, OpenBLAS, pkg-config) and
+# librsvg2-bin for rendering figures. Does nothing when they are already present.
+set -euo pipefail
+
+packages=(liblapacke-dev libopenblas-dev pkg-config librsvg2-bin)
+missing=()
+for p in "${packages[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -eq 0 ]; then
+    exit 0
+fi
+sudo=""
+if [ "$(id -u)" -ne 0 ]; then sudo="sudo"; fi
+echo "installing: ${missing[*]}" >&2
+$sudo apt-get update -qq
+DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
