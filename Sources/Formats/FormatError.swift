@@ -37,7 +37,8 @@ public enum FormatError: Error, Equatable, Sendable {
     case archive(file: String, reason: String)
     /// A zip archive holds a member that is not a `.npy` file, so it is not an `.npz`.
     case notNPZ(file: String, member: String)
-    /// A problem inside one member of a zip archive; `error` describes it.
+    /// A problem inside one member of a zip archive; `error` describes it (its own `file`
+    /// is the member name).
     indirect case member(file: String, member: String, error: FormatError)
     /// The content matches a known format that cannot be read as arrays (for example an ONNX model).
     case unsupportedFormat(file: String, format: FileFormat)

@@ -37,12 +37,13 @@ public enum NPY {
     public static func decode(_ data: Data, file: String) throws -> NumericArray {
         let header = try parseHeader(data, file: file)
         let available = data.count - header.dataOffset
-        guard let byteCount = NumericArray.byteCount(header.shape, header.elementType) else {
+        guard let count = NumericArray.elementCount(header.shape),
+            let byteCount = NumericArray.byteCount(header.shape, header.elementType)
+        else {
             throw FormatError.shapeOverflow(file: file, shape: header.shape)
         }
         guard available >= byteCount else { throw FormatError.truncated(file: file, expected: byteCount, actual: available) }
         guard available == byteCount else { throw FormatError.trailingData(file: file, expected: byteCount, actual: available) }
-        let count = byteCount / max(header.elementType.byteCount, 1)
         var storage = data.withUnsafeBytes { raw in
             ElementCoding.decode(
                 UnsafeRawBufferPointer(rebasing: raw[header.dataOffset...]), type: header.elementType, count: count,

@@ -1,0 +1,149 @@
+import Formats
+import Foundation
+import LinearAlgebra
+
+/// The activations of several layers for the same inputs: one *samples × features* matrix
+/// per layer, in a fixed layer order.
+///
+/// Row `i` of every layer's matrix belongs to the same input, so all layers have the same
+/// number of rows (``sampleCount``). Values are `Double`, whatever precision the file held.
+public struct ActivationSet: Sendable {
+    /// One layer's activations.
+    public struct Layer: Sendable, Equatable {
+        /// The array's name in the file (for example `layer1.0.conv1`).
+        public let name: String
+        /// Samples × features.
+        public let matrix: Matrix<Double>
+
+        public init(name: String, matrix: Matrix<Double>) {
+            self.name = name
+            self.matrix = matrix
+        }
+    }
+
+    /// The layers, in file order (or in the order requested when loading).
+    public let layers: [Layer]
+    /// Where the activations came from: a file path, or any label the creator chose.
+    public let source: String
+
+    /// Builds a set from layers that share a sample count.
+    ///
+    /// - Throws: ``ActivationError/duplicateName(file:name:)`` or
+    ///   ``ActivationError/sampleCountMismatch(file:layer:count:expected:reference:)``, naming `source`.
+    public init(layers: [Layer], source: String) throws {
+        var seen = Set<String>()
+        for layer in layers {
+            guard seen.insert(layer.name).inserted else { throw ActivationError.duplicateName(file: source, name: layer.name) }
+            if let first = layers.first, layer.matrix.rows != first.matrix.rows {
+                throw ActivationError.sampleCountMismatch(
+                    file: source, layer: layer.name, count: layer.matrix.rows, expected: first.matrix.rows,
+                    reference: first.name)
+            }
+        }
+        self.layers = layers
+        self.source = source
+    }
+
+    /// The number of samples (rows) every layer has; 0 for an empty set.
+    public var sampleCount: Int { layers.first?.matrix.rows ?? 0 }
+
+    /// The layer names, in order.
+    public var layerNames: [String] { layers.map(\.name) }
+
+    /// The matrix of the layer called `name`.
+    ///
+    /// - Throws: ``ActivationError/unknownName(file:name:available:)`` listing the layers there are.
+    public func layer(named name: String) throws -> Matrix<Double> {
+        guard let layer = layers.first(where: { $0.name == name }) else {
+            throw ActivationError.unknownName(file: source, name: name, available: layerNames)
+        }
+        return layer.matrix
+    }
+
+    /// Loads activations from an `.npy`, `.npz` or `.safetensors` file (recognised by content).
+    ///
+    /// Each array becomes one layer: axis 0 is the sample axis, rank 1 gives one feature per
+    /// sample, rank 2 is used as is, and rank ≥ 3 is turned into a matrix by `reduction`
+    /// (see ``SpatialReduction`` for which axes are reduced).
+    ///
+    /// - Parameters:
+    ///   - reduction: how arrays of rank ≥ 3 become matrices.
+    ///   - layers: the layers to load, in the order wanted; `nil` loads all, in file order.
+    /// - Throws: ``FormatError`` for a file that cannot be read; ``ActivationError`` for an
+    ///   unknown layer name, an integer array, a scalar, a NaN or infinity (with its index),
+    ///   or layers whose sample counts differ.
+    public static func load(_ url: URL, reduction: SpatialReduction = .flatten, layers: [String]? = nil) throws -> ActivationSet {
+        let file = url.path
+        var arrays: [(name: String, array: NumericArray)]
+        if let layers {
+            let available = try ArrayFile.names(url)
+            for name in layers where !available.contains(name) {
+                throw ActivationError.unknownName(file: file, name: name, available: available)
+            }
+            var wanted: [String] = []
+            for name in layers where !wanted.contains(name) { wanted.append(name) }
+            let loaded = try ArrayFile.read(url, names: Set(wanted))
+            try checkUnique(loaded.map(\.name), file: file)
+            arrays = wanted.compactMap { name in loaded.first { $0.name == name } }
+        } else {
+            arrays = try ArrayFile.read(url)
+            try checkUnique(arrays.map(\.name), file: file)
+        }
+        guard !arrays.isEmpty else { throw ActivationError.noArrays(file: file) }
+
+        var result: [Layer] = []
+        while !arrays.isEmpty {
+            // Taking each array out of the list frees its decoded copy once its matrix exists.
+            let (name, array) = arrays.removeFirst()
+            result.append(Layer(name: name, matrix: try matrix(from: array, name: name, reduction: reduction, file: file)))
+        }
+        return try ActivationSet(layers: result, source: file)
+    }
+
+    /// Writes every layer as a 2-D array (samples × features) named after the layer, atomically.
+    ///
+    /// - Parameters:
+    ///   - format: `.npz`, `.npzCompressed` or `.safetensors`.
+    ///   - elementType: a floating-point type; `float64` keeps every value exactly.
+    /// - Throws: ``ActivationError/unsupportedWriteType(file:elementType:)`` for integer types,
+    ///   ``FormatError`` for anything the writer refuses.
+    public func write(to url: URL, format: ArrayFile.WriteFormat = .npz, elementType: ElementType = .float64) throws {
+        guard elementType.isFloatingPoint else {
+            throw ActivationError.unsupportedWriteType(file: url.path, elementType: elementType)
+        }
+        let arrays = layers.map { layer -> (name: String, array: NumericArray) in
+            let shape = [layer.matrix.rows, layer.matrix.columns]
+            let values = layer.matrix.rowMajorElements
+            let array = elementType == .float64
+                ? NumericArray(shape: shape, float64: values)
+                : NumericArray(shape: shape, elementType: elementType, storage: .float32(values.map(Float.init)))
+            return (layer.name, array)
+        }
+        try ArrayFile.write(arrays, to: url, format: format)
+    }
+
+    // MARK: - Internals
+
+    static func checkUnique(_ names: [String], file: String) throws {
+        var seen = Set<String>()
+        for name in names where !seen.insert(name).inserted {
+            throw ActivationError.duplicateName(file: file, name: name)
+        }
+    }
+
+    /// One array as a samples × features matrix, after checking it can be activations.
+    static func matrix(from array: NumericArray, name: String, reduction: SpatialReduction, file: String) throws -> Matrix<Double> {
+        guard array.elementType.isFloatingPoint else {
+            throw ActivationError.integerArray(file: file, layer: name, elementType: array.elementType)
+        }
+        guard array.rank >= 1 else { throw ActivationError.scalarArray(file: file, layer: name) }
+        if let (index, value) = array.firstNonFinite() {
+            throw ActivationError.nonFinite(
+                file: file, layer: name, index: index, position: array.position(ofFlatIndex: index), value: value)
+        }
+        if reduction.reducesEmptyAxis(array.shape) {
+            throw ActivationError.emptyReduction(file: file, layer: name, shape: array.shape, reduction: reduction)
+        }
+        return reduction.matrix(from: array.doubles(), shape: array.shape)
+    }
+}

@@ -1,0 +1,40 @@
+import Formats
+import Foundation
+
+/// Class labels, one integer per sample, read from an array file.
+public enum Labels {
+    /// Reads a label vector from an `.npy`, `.npz` or `.safetensors` file.
+    ///
+    /// The array may be a vector or an N×1 array, of any integer type, or of a floating-point
+    /// type whose values are all integers (as when labels went through a float array).
+    ///
+    /// - Parameter name: which array holds the labels; may be omitted when the file holds
+    ///   exactly one.
+    /// - Throws: ``FormatError`` for a file that cannot be read; ``ActivationError`` for a
+    ///   missing or ambiguous array, a wrong shape or a non-integral value.
+    public static func load(_ url: URL, name: String? = nil) throws -> [Int] {
+        let file = url.path
+        let arrays = try ArrayFile.read(url)
+        let chosen: (name: String, array: NumericArray)
+        if let name {
+            guard let match = arrays.first(where: { $0.name == name }) else {
+                throw ActivationError.unknownName(file: file, name: name, available: arrays.map(\.name))
+            }
+            chosen = match
+        } else {
+            guard let only = arrays.first else { throw ActivationError.noArrays(file: file) }
+            guard arrays.count == 1 else { throw ActivationError.ambiguousLabels(file: file, available: arrays.map(\.name)) }
+            chosen = only
+        }
+        let shape = chosen.array.shape
+        guard shape.count == 1 || (shape.count == 2 && shape[1] == 1) else {
+            throw ActivationError.labelShape(file: file, name: chosen.name, shape: shape)
+        }
+        if let values = chosen.array.int64s() {
+            return values.map { Int($0) }
+        }
+        let doubles = chosen.array.doubles()
+        let index = doubles.firstIndex { Int64(exactly: $0) == nil } ?? 0
+        throw ActivationError.nonIntegralLabel(file: file, name: chosen.name, index: index, value: doubles[index])
+    }
+}
