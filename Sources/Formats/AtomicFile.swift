@@ -14,12 +14,12 @@ import Darwin
 /// `rename(2)` stays on one file system and is atomic), which replaces the destination only
 /// once it is complete. On any error the temporary file is removed and the destination is
 /// left as it was.
-enum AtomicFile {
+public enum AtomicFile {
     /// Calls `produce` with a fresh temporary path next to `url`, then renames it onto `url`.
     ///
     /// `produce` must create the file at the path it is given; anything it throws is
     /// rethrown after cleanup.
-    static func write(to url: URL, _ produce: (URL) throws -> Void) throws {
+    public static func write(to url: URL, _ produce: (URL) throws -> Void) throws {
         let folder = url.deletingLastPathComponent()
         let temporary = folder.appendingPathComponent(".\(url.lastPathComponent).\(UUID().uuidString).tmp")
         do {
@@ -35,7 +35,7 @@ enum AtomicFile {
     }
 
     /// Writes `data` to `url` atomically.
-    static func write(_ data: Data, to url: URL) throws {
+    public static func write(_ data: Data, to url: URL) throws {
         try write(to: url) { temporary in
             do {
                 try data.write(to: temporary, options: .withoutOverwriting)
