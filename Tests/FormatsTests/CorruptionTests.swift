@@ -1,0 +1,69 @@
+import Foundation
+import Formats
+import Testing
+
+/// Damaged copies of good files must fail with a `FormatError` (or still decode), never crash.
+@Suite("Corrupted files")
+struct CorruptionTests {
+    /// Every truncation, and each byte replaced by a few values that matter to parsers.
+    static func corruptions(of bytes: [UInt8]) -> [[UInt8]] {
+        var variants = (0..<bytes.count).map { Array(bytes.prefix($0)) }
+        for index in bytes.indices {
+            for replacement: UInt8 in [0x00, 0xFF, 0x7F, 0x39, UInt8(ascii: "("), UInt8(ascii: "[")] where bytes[index] != replacement {
+                var copy = bytes
+                copy[index] = replacement
+                variants.append(copy)
+            }
+        }
+        return variants
+    }
+
+    /// Runs `decode` on every corruption and returns those that threw something other than a `FormatError`.
+    static func unexpectedErrors(_ bytes: [UInt8], _ decode: (Data) throws -> Void) -> [String] {
+        var unexpected: [String] = []
+        for variant in corruptions(of: bytes) {
+            do {
+                try decode(Data(variant))
+            } catch is FormatError {
+                continue
+            } catch {
+                unexpected.append("\(error)")
+            }
+        }
+        return unexpected
+    }
+
+    @Test("corrupted .npy files", arguments: ["f32_c.npy", "f64_fortran.npy", "i32_fortran_3d.npy", "v3.npy"])
+    func npy(file: String) throws {
+        let bytes = [UInt8](try Data(contentsOf: Fixtures.formats(file)))
+        #expect(Self.unexpectedErrors(bytes) { _ = try NPY.decode($0, file: file) } == [])
+    }
+
+    @Test("corrupted .safetensors files", arguments: ["tensors.safetensors", "bf16.safetensors"])
+    func safetensors(file: String) throws {
+        let bytes = [UInt8](try Data(contentsOf: Fixtures.formats(file)))
+        #expect(Self.unexpectedErrors(bytes) { _ = try Safetensors.decode($0, file: file) } == [])
+    }
+
+    @Test("corrupted .npz files", arguments: ["stored.npz", "deflated.npz"])
+    func npz(file: String) throws {
+        let bytes = [UInt8](try Data(contentsOf: Fixtures.formats(file)))
+        try withTemporaryDirectory { folder in
+            let url = folder.appendingPathComponent(file)
+            // Every fourth variant keeps the file-based run short while still touching every region.
+            let variants = Self.corruptions(of: bytes).enumerated().filter { $0.offset % 4 == 0 }.map(\.element)
+            var unexpected: [String] = []
+            for variant in variants {
+                try Data(variant).write(to: url)
+                do {
+                    _ = try ArrayFile.read(url)
+                } catch is FormatError {
+                    continue
+                } catch {
+                    unexpected.append("\(error)")
+                }
+            }
+            #expect(unexpected == [])
+        }
+    }
+}
