@@ -2,6 +2,7 @@
 
 extension Matrix {
     /// `op(self) · op(other)`, where `op` transposes when asked. The BLAS routine is `?gemm`.
+    @inlinable
     public func multiplied(
         by other: Matrix, transposingSelf: Bool = false, transposingOther: Bool = false, scale: Scalar = 1
     ) -> Matrix {
@@ -27,18 +28,21 @@ extension Matrix {
     }
 
     /// `selfᵀ · other`: with samples in rows, the cross-product of two feature sets.
+    @inlinable
     public func transposedTimes(_ other: Matrix) -> Matrix {
         multiplied(by: other, transposingSelf: true)
     }
 
     /// `selfᵀ · self` (columns × columns), both triangles filled. The BLAS routine is `?syrk`.
+    @inlinable
     public func gram(scale: Scalar = 1) -> Matrix { symmetricProduct(transposing: true, scale: scale) }
 
     /// `self · selfᵀ` (rows × rows), both triangles filled: the linear-kernel Gram matrix
     /// of the samples. The BLAS routine is `?syrk`.
+    @inlinable
     public func outerGram(scale: Scalar = 1) -> Matrix { symmetricProduct(transposing: false, scale: scale) }
 
-    private func symmetricProduct(transposing: Bool, scale: Scalar) -> Matrix {
+    @usableFromInline func symmetricProduct(transposing: Bool, scale: Scalar) -> Matrix {
         let n = transposing ? columns : rows
         let k = transposing ? rows : columns
         var result = Matrix(rows: n, columns: n)
@@ -54,6 +58,7 @@ extension Matrix {
     }
 
     /// Copies the upper triangle into the lower one.
+    @inlinable
     public mutating func symmetrizeFromUpper() {
         precondition(rows == columns, "not square")
         let n = rows
@@ -65,6 +70,7 @@ extension Matrix {
     }
 
     /// `self · x` for a vector `x` of length `columns`. The BLAS routine is `?gemv`.
+    @inlinable
     public func times(_ x: [Scalar]) -> [Scalar] {
         precondition(x.count == columns, "vector has \(x.count) elements, expected \(columns)")
         var y = [Scalar](repeating: 0, count: rows)
@@ -81,6 +87,7 @@ extension Matrix {
     }
 
     /// `selfᵀ · x` for a vector `x` of length `rows`. The BLAS routine is `?gemv`.
+    @inlinable
     public func transposedTimes(_ x: [Scalar]) -> [Scalar] {
         precondition(x.count == rows, "vector has \(x.count) elements, expected \(rows)")
         var y = [Scalar](repeating: 0, count: columns)
@@ -97,6 +104,7 @@ extension Matrix {
     }
 
     /// The Frobenius inner product `Σᵢⱼ selfᵢⱼ otherᵢⱼ`. The BLAS routine is `?dot`.
+    @inlinable
     public func frobeniusDot(_ other: Matrix) -> Scalar {
         precondition(rows == other.rows && columns == other.columns, "shapes differ")
         if storage.isEmpty { return 0 }
@@ -108,6 +116,7 @@ extension Matrix {
     }
 
     /// `‖self‖_F`, scaled to avoid overflow and underflow.
+    @inlinable
     public var frobeniusNorm: Scalar {
         var scale: Scalar = 0
         for v in storage { scale = Swift.max(scale, Swift.abs(v)) }
@@ -118,6 +127,7 @@ extension Matrix {
     }
 
     /// The sum of the diagonal.
+    @inlinable
     public var trace: Scalar {
         var sum: Scalar = 0
         for i in 0..<Swift.min(rows, columns) { sum += self[i, i] }
@@ -125,6 +135,7 @@ extension Matrix {
     }
 
     /// Column means (length `columns`), accumulated in `Double`.
+    @inlinable
     public var columnMeans: [Scalar] {
         guard rows > 0 else { return [Scalar](repeating: 0, count: columns) }
         return (0..<columns).map { j in
@@ -135,6 +146,7 @@ extension Matrix {
     }
 
     /// Row sums (length `rows`).
+    @inlinable
     public var rowSums: [Scalar] {
         var sums = [Scalar](repeating: 0, count: rows)
         for j in 0..<columns {
@@ -145,6 +157,7 @@ extension Matrix {
     }
 
     /// The matrix with each column's mean subtracted (samples × features centring).
+    @inlinable
     public func centeringColumns() -> Matrix {
         var result = self
         result.centerColumns()
@@ -152,6 +165,7 @@ extension Matrix {
     }
 
     /// Subtracts each column's mean from that column, in place.
+    @inlinable
     public mutating func centerColumns() {
         let means = columnMeans
         let n = rows
@@ -164,6 +178,7 @@ extension Matrix {
     }
 
     /// Double-centres a square matrix in place: `H M H` with `H = I − 11ᵀ/n`.
+    @inlinable
     public mutating func doubleCenter() {
         precondition(rows == columns, "not square")
         let n = rows
@@ -181,6 +196,7 @@ extension Matrix {
     }
 
     /// Multiplies every element by `factor`.
+    @inlinable
     public mutating func scale(by factor: Scalar) {
         storage.withUnsafeMutableBufferPointer { p in
             for i in p.indices { p[i] *= factor }
@@ -188,6 +204,7 @@ extension Matrix {
     }
 
     /// Element-wise sum.
+    @inlinable
     public static func + (lhs: Matrix, rhs: Matrix) -> Matrix {
         precondition(lhs.rows == rhs.rows && lhs.columns == rhs.columns, "shapes differ")
         var result = lhs
@@ -196,6 +213,7 @@ extension Matrix {
     }
 
     /// Element-wise difference.
+    @inlinable
     public static func - (lhs: Matrix, rhs: Matrix) -> Matrix {
         precondition(lhs.rows == rhs.rows && lhs.columns == rhs.columns, "shapes differ")
         var result = lhs
@@ -204,5 +222,6 @@ extension Matrix {
     }
 
     /// Matrix product.
+    @inlinable
     public static func * (lhs: Matrix, rhs: Matrix) -> Matrix { lhs.multiplied(by: rhs) }
 }

@@ -16,6 +16,7 @@ public struct Matrix<Scalar: BLASScalar>: Sendable, Equatable {
     public var storage: [Scalar]
 
     /// A matrix whose elements are all `value`.
+    @inlinable
     public init(rows: Int, columns: Int, repeating value: Scalar = 0) {
         precondition(rows >= 0 && columns >= 0, "negative matrix dimension")
         self.rows = rows
@@ -24,6 +25,7 @@ public struct Matrix<Scalar: BLASScalar>: Sendable, Equatable {
     }
 
     /// A matrix over existing column-major storage.
+    @inlinable
     public init(rows: Int, columns: Int, columnMajor storage: [Scalar]) {
         precondition(storage.count == rows * columns, "storage has \(storage.count) elements, expected \(rows)×\(columns)")
         self.rows = rows
@@ -32,6 +34,7 @@ public struct Matrix<Scalar: BLASScalar>: Sendable, Equatable {
     }
 
     /// A matrix from row-major (C order) elements, as NumPy and most activation dumps store them.
+    @inlinable
     public init(rows: Int, columns: Int, rowMajor elements: [Scalar]) {
         precondition(elements.count == rows * columns, "got \(elements.count) elements, expected \(rows)×\(columns)")
         self.init(rows: rows, columns: columns)
@@ -43,6 +46,7 @@ public struct Matrix<Scalar: BLASScalar>: Sendable, Equatable {
     }
 
     /// A matrix from an array of rows.
+    @inlinable
     public init(_ rowArrays: [[Scalar]]) {
         let columns = rowArrays.first?.count ?? 0
         precondition(rowArrays.allSatisfy { $0.count == columns }, "ragged rows")
@@ -50,6 +54,7 @@ public struct Matrix<Scalar: BLASScalar>: Sendable, Equatable {
     }
 
     /// The `n × n` identity.
+    @inlinable
     public static func identity(_ n: Int) -> Matrix {
         var m = Matrix(rows: n, columns: n)
         for i in 0..<n { m.storage[i + i * n] = 1 }
@@ -63,11 +68,13 @@ public struct Matrix<Scalar: BLASScalar>: Sendable, Equatable {
     }
 
     /// The elements in row-major (C) order.
+    @inlinable
     public var rowMajorElements: [Scalar] {
         transposed().storage
     }
 
     /// The transpose, as a new matrix.
+    @inlinable
     public func transposed() -> Matrix {
         var result = Matrix(rows: columns, columns: rows)
         if storage.isEmpty { return result }
@@ -80,16 +87,19 @@ public struct Matrix<Scalar: BLASScalar>: Sendable, Equatable {
     }
 
     /// Column `j` as an array.
+    @inlinable
     public func column(_ j: Int) -> [Scalar] {
         Array(storage[(j * rows)..<((j + 1) * rows)])
     }
 
     /// Row `i` as an array.
+    @inlinable
     public func row(_ i: Int) -> [Scalar] {
         (0..<columns).map { storage[i + $0 * rows] }
     }
 
     /// The rows at `indices`, in that order (indices may repeat, as in a bootstrap resample).
+    @inlinable
     public func selectingRows(_ indices: [Int]) -> Matrix {
         var result = Matrix(rows: indices.count, columns: columns)
         for j in 0..<columns {
@@ -103,6 +113,7 @@ public struct Matrix<Scalar: BLASScalar>: Sendable, Equatable {
     }
 
     /// The columns at `indices`, in that order.
+    @inlinable
     public func selectingColumns(_ indices: [Int]) -> Matrix {
         var elements = [Scalar]()
         elements.reserveCapacity(rows * indices.count)
@@ -111,11 +122,13 @@ public struct Matrix<Scalar: BLASScalar>: Sendable, Equatable {
     }
 
     /// The first `count` columns.
+    @inlinable
     public func leadingColumns(_ count: Int) -> Matrix {
         Matrix(rows: rows, columns: count, columnMajor: Array(storage[0..<(rows * count)]))
     }
 
     /// The element-wise conversion to another scalar type.
+    @inlinable
     public func converted<T: BLASScalar>(to type: T.Type = T.self) -> Matrix<T> {
         Matrix<T>(rows: rows, columns: columns, columnMajor: storage.map { T($0) })
     }
@@ -145,6 +158,7 @@ public struct Matrix<Scalar: BLASScalar>: Sendable, Equatable {
 }
 
 extension Matrix: CustomStringConvertible {
+    @inlinable
     public var description: String {
         var lines = ["Matrix<\(Scalar.self)> \(rows)×\(columns)"]
         for i in 0..<Swift.min(rows, 8) {

@@ -31,12 +31,12 @@ public struct CKAComparisonSummary: Sendable {
     public var measure: String
     public var matrix: LabelledMatrix
     public var correspondences: [LayerCorrespondence]
-    /// Optional per-layer notes, e.g. participation ratios: `(heading, rows of cells)`.
-    public var extraTables: [(heading: String, table: LabelledMatrix)]
+    /// Further per-layer tables, e.g. participation ratios, with optional decimals per column.
+    public var extraTables: [(heading: String, table: LabelledMatrix, decimals: [Int]?)]
 
     public init(
         title: String, description: [String], measure: String, matrix: LabelledMatrix,
-        correspondences: [LayerCorrespondence], extraTables: [(heading: String, table: LabelledMatrix)] = []
+        correspondences: [LayerCorrespondence], extraTables: [(heading: String, table: LabelledMatrix, decimals: [Int]?)] = []
     ) {
         self.title = title
         self.description = description
@@ -62,7 +62,7 @@ public struct CKAComparisonSummary: Sendable {
         }
         for extra in extraTables {
             out += "\n## \(extra.heading)\n\n"
-            out += extra.table.markdown(decimals: 3)
+            out += extra.table.markdown(decimals: 3, decimalsByColumn: extra.decimals)
         }
         return out
     }

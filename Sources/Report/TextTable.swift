@@ -36,13 +36,13 @@ public struct LabelledMatrix: Sendable {
 
     /// A GitHub-flavoured Markdown table; the largest value in each row is bold when
     /// `markRowMaximum` is set.
-    public func markdown(decimals: Int = 4, markRowMaximum: Bool = false) -> String {
+    public func markdown(decimals: Int = 4, markRowMaximum: Bool = false, decimalsByColumn: [Int]? = nil) -> String {
         var lines = ["| \(Markdown.escape(corner)) | " + columnLabels.map(Markdown.escape).joined(separator: " | ") + " |"]
         lines.append("|---|" + String(repeating: "---:|", count: columnLabels.count))
         for (label, row) in zip(rowLabels, values) {
             let best = row.indices.max { row[$0] < row[$1] }
             let cells = row.enumerated().map { j, v -> String in
-                let text = NumberFormat.fixed(v, decimals: decimals)
+                let text = NumberFormat.fixed(v, decimals: decimalsByColumn?[j] ?? decimals)
                 return markRowMaximum && j == best ? "**\(text)**" : text
             }
             lines.append("| \(Markdown.escape(label)) | " + cells.joined(separator: " | ") + " |")

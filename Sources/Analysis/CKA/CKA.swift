@@ -18,6 +18,8 @@ import LinearAlgebra
 /// (cost ∝ nd²), whichever is cheaper (``CKAForm``). The corresponding BLAS routine is `?syrk`.
 public enum CKA {
     /// CKA between `x` and `y` (samples × features each).
+    @_specialize(exported: true, where S == Double)
+    @_specialize(exported: true, where S == Float)
     public static func similarity<S: BLASScalar>(
         _ x: Matrix<S>, _ y: Matrix<S>, options: CKAOptions = CKAOptions()
     ) throws -> Double {
@@ -26,6 +28,8 @@ public enum CKA {
     }
 
     /// Linear CKA, biased estimator unless told otherwise.
+    @_specialize(exported: true, where S == Double)
+    @_specialize(exported: true, where S == Float)
     public static func linear<S: BLASScalar>(
         _ x: Matrix<S>, _ y: Matrix<S>, estimator: CKAEstimator = .biased, form: CKAForm = .automatic
     ) throws -> Double {
@@ -58,6 +62,8 @@ public enum CKA {
 /// stacked Gram matrices (Gram form); see ``CKA`` for the measure.
 public enum CKAMatrix {
     /// `L × L` symmetric CKA matrix of one model's layers (samples × features each).
+    @_specialize(exported: true, where S == Double)
+    @_specialize(exported: true, where S == Float)
     public static func compute<S: BLASScalar>(
         _ layers: [Matrix<S>], names: [String]? = nil, options: CKAOptions = CKAOptions()
     ) throws -> Matrix<Double> {
@@ -66,6 +72,8 @@ public enum CKAMatrix {
     }
 
     /// `La × Lb` CKA matrix: rows are the layers of `a`, columns the layers of `b`.
+    @_specialize(exported: true, where S == Double)
+    @_specialize(exported: true, where S == Float)
     public static func compute<S: BLASScalar>(
         _ a: [Matrix<S>], _ b: [Matrix<S>], namesA: [String]? = nil, namesB: [String]? = nil,
         options: CKAOptions = CKAOptions()

@@ -136,7 +136,8 @@ struct HSICTable {
         stacked.reserveCapacity(n * n * l)
         var rowSums = [[Double]]()
         for layer in layers {
-            var k: Matrix<Double> = layer.outerGram().converted()
+            let gram = layer.outerGram()
+            var k: Matrix<Double> = (gram as? Matrix<Double>) ?? gram.converted()
             if case let .rbf(threshold) = kernel {
                 k = KernelMatrix.rbf(squaredDistances: KernelMatrix.squaredDistances(gram: k), threshold: threshold)
             }

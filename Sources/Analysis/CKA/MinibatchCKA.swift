@@ -31,6 +31,8 @@ public struct MinibatchCKA: Sendable, Codable, Equatable {
 
     /// Adds one batch: one samples × features matrix per layer, all with the same rows
     /// (at least 4).
+    @_specialize(exported: true, where S == Double)
+    @_specialize(exported: true, where S == Float)
     public mutating func update<S: BLASScalar>(_ batch: [Matrix<S>]) throws {
         guard batch.count == layerNames.count else {
             throw AnalysisError.invalidArgument(

@@ -123,19 +123,40 @@ public enum CKAResampling {
         }
     }
 
-    /// Biased CKA of the Gram sub-matrices at `indices` (rows and columns), double-centred.
+    /// Biased CKA of the Gram sub-matrices at `indices` (rows and columns), without forming
+    /// them: for `m` indices, `tr(KHLH) = ⟨K, L⟩ − (2/m)·r_Kᵀr_L + (1ᵀK1)(1ᵀL1)/m²` with
+    /// `r` the row sums of the sub-matrix.
     static func centredAlignment(_ k: Matrix<Double>, _ l: Matrix<Double>, indices: [Int]) -> Double {
-        let m = indices.count
-        var a = Matrix<Double>(rows: m, columns: m), b = Matrix<Double>(rows: m, columns: m)
-        for (jj, j) in indices.enumerated() {
-            for (ii, i) in indices.enumerated() {
-                a[ii, jj] = k[i, j]
-                b[ii, jj] = l[i, j]
+        let m = indices.count, n = k.rows
+        var kl = 0.0, kk = 0.0, ll = 0.0
+        var rowK = [Double](repeating: 0, count: m), rowL = [Double](repeating: 0, count: m)
+        k.storage.withUnsafeBufferPointer { kp in
+            l.storage.withUnsafeBufferPointer { lp in
+                for (jj, j) in indices.enumerated() {
+                    var columnK = 0.0, columnL = 0.0
+                    let base = j * n
+                    for i in indices {
+                        let a = kp[base + i], b = lp[base + i]
+                        kl += a * b
+                        kk += a * a
+                        ll += b * b
+                        columnK += a
+                        columnL += b
+                    }
+                    rowK[jj] = columnK  // symmetric: column sums are row sums
+                    rowL[jj] = columnL
+                }
             }
         }
-        a.doubleCenter()
-        b.doubleCenter()
-        return a.frobeniusDot(b) / (a.frobeniusDot(a) * b.frobeniusDot(b)).squareRoot()
+        let md = Double(m)
+        let sumK = rowK.reduce(0, +), sumL = rowL.reduce(0, +)
+        func centred(_ product: Double, _ r1: [Double], _ r2: [Double], _ s1: Double, _ s2: Double) -> Double {
+            var dot = 0.0
+            for i in 0..<m { dot += r1[i] * r2[i] }
+            return product - 2 / md * dot + s1 * s2 / (md * md)
+        }
+        let hkl = centred(kl, rowK, rowL, sumK, sumL)
+        return hkl / (centred(kk, rowK, rowK, sumK, sumK) * centred(ll, rowL, rowL, sumL, sumL)).squareRoot()
     }
 
     /// Linear-interpolated quantile of sorted values (NumPy's default).

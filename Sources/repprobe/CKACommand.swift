@@ -1,0 +1,44 @@
+import ArgumentParser
+import Foundation
+import RepProbeKit
+
+struct CKACommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "cka",
+        abstract: "Print the layer × layer CKA matrix of one activation file, or of two against each other.",
+        discussion: """
+            With one file, every layer is compared with every other layer of that file. With two, \
+            rows are the layers of A and columns the layers of B. Both files must hold the same \
+            inputs in the same order.
+            """
+    )
+
+    @Argument(help: "Activation file A (.npy, .npz or .safetensors).")
+    var fileA: String
+
+    @Argument(help: "Activation file B (default: A against itself).")
+    var fileB: String?
+
+    @OptionGroup var activations: ActivationOptions
+    @OptionGroup var cka: CKAArguments
+
+    @Flag(help: "Print {\"layers_a\": [...], \"layers_b\": [...], \"matrix\": [[...]]} instead of a table.")
+    var json = false
+
+    func run() throws {
+        let a = try activations.load(fileA)
+        let b = try fileB.map { try activations.load($0) }
+        if let b, a.sampleCount != b.sampleCount {
+            throw ValidationError("\(fileA) has \(a.sampleCount) samples but \(fileB ?? "") has \(b.sampleCount); both must hold the same inputs in the same order")
+        }
+        let table = LabelledMatrix(
+            rowLabels: a.layers.map(\.name), columnLabels: (b ?? a).layers.map(\.name),
+            values: try cka.matrix(a, b), corner: "A \\ B")
+        if json {
+            print(try Output.json(MatrixJSON(table)), terminator: "")
+        } else {
+            print("\(cka.label), \(a.sampleCount) samples")
+            print(table.text(), terminator: "")
+        }
+    }
+}

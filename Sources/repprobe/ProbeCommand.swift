@@ -1,0 +1,92 @@
+import ArgumentParser
+import Foundation
+import RepProbeKit
+
+enum ProbeModelChoice: String, ExpressibleByArgument, CaseIterable {
+    case ridge, logistic
+}
+
+struct ProbeCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "probe",
+        abstract: "Cross-validated linear-probe accuracy of every layer, with a shuffled-label control."
+    )
+
+    @Argument(help: "Activation file.")
+    var file: String
+
+    @Option(help: "Labels: a 1-D integer .npy (or one array in .npz/.safetensors), one per sample.")
+    var labels: String
+
+    @Option(help: "Classifier: ridge (RidgeClassifier) or logistic (multinomial logistic regression, L2).")
+    var model: ProbeModelChoice = .ridge
+
+    @Option(help: ArgumentHelp("Regularisation grid: α for ridge, C for logistic (comma-separated).", valueName: "values"))
+    var strengths: String?
+
+    @Option(help: "Number of stratified folds.")
+    var folds: Int = 5
+
+    @Option(help: "Seed of the shuffled-label control.")
+    var seed: UInt64 = 0
+
+    @OptionGroup var activations: ActivationOptions
+
+    @Flag(help: "Print JSON instead of a table.")
+    var json = false
+
+    func validate() throws {
+        guard folds >= 2 else { throw ValidationError("--folds must be at least 2, got \(folds)") }
+        _ = try grid()
+    }
+
+    func grid() throws -> [Double] {
+        guard let strengths else { return model == .ridge ? [0.01, 0.1, 1, 10, 100, 1000] : [0.01, 0.1, 1, 10] }
+        let values = strengths.split(separator: ",").map { Double($0.trimmingCharacters(in: .whitespaces)) }
+        guard !values.isEmpty, values.allSatisfy({ $0 != nil && $0! >= 0 && $0!.isFinite }) else {
+            throw ValidationError("--strengths must be a comma-separated list of non-negative numbers, got '\(strengths)'")
+        }
+        return values.compactMap { $0 }
+    }
+
+    struct LayerJSON: Encodable {
+        var layer: String
+        var best_strength: Double
+        var mean_accuracy: Double
+        var std_accuracy: Double
+        var fold_accuracies: [Double]
+        var control_mean_accuracy: Double?
+        var chance: Double
+    }
+
+    func run() throws {
+        let set = try activations.load(file)
+        let y = try Labels.load(URL(fileURLWithPath: labels))
+        if y.count != set.sampleCount {
+            throw ValidationError("\(labels) has \(y.count) labels but \(file) has \(set.sampleCount) samples")
+        }
+        let values = try grid()
+        let probeModel: ProbeModel = model == .ridge ? .ridge(alphas: values) : .logistic(c: values)
+        let assignment = try StratifiedKFold.assign(labels: y, folds: folds)
+        var rows = [LayerJSON]()
+        for layer in set.layers {
+            let result = try LinearProbe.evaluate(layer.matrix, labels: y, model: probeModel, folds: assignment, controlSeed: seed)
+            rows.append(LayerJSON(
+                layer: layer.name, best_strength: values[result.bestIndex], mean_accuracy: result.best.mean,
+                std_accuracy: result.best.standardDeviation, fold_accuracies: result.best.accuracies,
+                control_mean_accuracy: result.control?.mean, chance: result.chance))
+        }
+        if json {
+            print(try Output.json(rows), terminator: "")
+            return
+        }
+        let name = model == .ridge ? "α" : "C"
+        print("\(model.rawValue) probe, \(folds)-fold stratified cross-validation, \(set.sampleCount) samples, chance \(NumberFormat.fixed(rows.first?.chance ?? 0, decimals: 3))")
+        let table = LabelledMatrix(
+            rowLabels: rows.map(\.layer), columnLabels: ["accuracy", "± std", "control", name],
+            values: rows.map { [$0.mean_accuracy, $0.std_accuracy, $0.control_mean_accuracy ?? .nan, $0.best_strength] },
+            corner: "layer")
+        print(table.text(decimals: 3), terminator: "")
+        print("control = the same probe on randomly permuted labels; \(name) = the best of \(values.map { "\($0)" }.joined(separator: ", "))")
+    }
+}

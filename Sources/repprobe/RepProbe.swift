@@ -1,0 +1,19 @@
+import ArgumentParser
+
+@main
+struct RepProbe: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "repprobe",
+        abstract: "Compare the representations that neural networks learn.",
+        discussion: """
+            Activation files are NumPy .npy/.npz or .safetensors, recognised by content: one \
+            samples × features array per layer (rank 3 and 4 arrays are reduced, see --reduction).
+            """,
+        version: RepProbeVersion.current,
+        subcommands: [DemoCommand.self, CKACommand.self, SimilarityCommand.self, PCACommand.self, ProbeCommand.self]
+    )
+}
+
+enum RepProbeVersion {
+    static let current = "0.1.0"
+}

@@ -1,0 +1,117 @@
+import ArgumentParser
+import Foundation
+import RepProbeKit
+
+extension SpatialReduction: ExpressibleByArgument {}
+extension CKAEstimator: ExpressibleByArgument {}
+extension CKAForm: ExpressibleByArgument {}
+extension RDMMetric: ExpressibleByArgument {}
+
+/// How activation files are read.
+struct ActivationOptions: ParsableArguments {
+    @Option(help: "How rank-3/4 activations become samples × features: flatten, mean or max (over positions/space).")
+    var reduction: SpatialReduction = .flatten
+
+    @Option(help: ArgumentHelp("Only these layers (comma-separated names, in this order).", valueName: "names"))
+    var layers: String?
+
+    var layerNames: [String]? {
+        layers.map { $0.split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) } }
+    }
+
+    func load(_ path: String) throws -> ActivationSet {
+        try ActivationSet.load(URL(fileURLWithPath: path), reduction: reduction, layers: layerNames)
+    }
+}
+
+/// The kernel CKA uses.
+enum KernelChoice: String, ExpressibleByArgument, CaseIterable {
+    case linear, rbf
+}
+
+/// Float precision of the products.
+enum PrecisionChoice: String, ExpressibleByArgument, CaseIterable {
+    case float64, float32
+}
+
+/// Which member of the CKA family.
+struct CKAArguments: ParsableArguments {
+    @Option(help: "Kernel: linear or rbf.")
+    var kernel: KernelChoice = .linear
+
+    @Option(help: ArgumentHelp("RBF bandwidth as a fraction of the median distance: σ = T × √median(squared distances).", valueName: "T"))
+    var rbfThreshold: Double = 0.5
+
+    @Option(help: "HSIC estimator: biased (Kornblith et al. 2019) or unbiased (Song et al. 2012, 'debiased CKA').")
+    var estimator: CKAEstimator = .biased
+
+    @Option(help: "Linear CKA evaluation: automatic, gram (n×n) or feature (d×d).")
+    var form: CKAForm = .automatic
+
+    @Option(help: "Precision of the matrix products: float64 or float32 (linear kernel only).")
+    var precision: PrecisionChoice = .float64
+
+    func validate() throws {
+        guard rbfThreshold > 0, rbfThreshold.isFinite else {
+            throw ValidationError("--rbf-threshold must be a positive number, got \(rbfThreshold)")
+        }
+        if precision == .float32 && kernel == .rbf {
+            throw ValidationError("--precision float32 applies to the linear kernel only")
+        }
+    }
+
+    var options: CKAOptions {
+        CKAOptions(kernel: kernel == .linear ? .linear : .rbf(threshold: rbfThreshold), estimator: estimator, form: form)
+    }
+
+    var label: String {
+        let k = kernel == .linear ? "linear" : "rbf (threshold \(rbfThreshold))"
+        return "\(k) CKA, \(estimator.rawValue) estimator"
+    }
+
+    /// The CKA matrix of `a` against `b` (or of `a` with itself).
+    func matrix(_ a: ActivationSet, _ b: ActivationSet?) throws -> [[Double]] {
+        let layersA = a.layers.map(\.matrix), namesA = a.layers.map(\.name)
+        let result: Matrix<Double>
+        switch (b, precision) {
+        case (nil, .float64):
+            result = try CKAMatrix.compute(layersA, names: namesA, options: options)
+        case (nil, .float32):
+            result = try CKAMatrix.compute(layersA.map { $0.converted(to: Float.self) }, names: namesA, options: options)
+        case let (b?, .float64):
+            result = try CKAMatrix.compute(layersA, b.layers.map(\.matrix), namesA: namesA, namesB: b.layers.map(\.name), options: options)
+        case let (b?, .float32):
+            result = try CKAMatrix.compute(
+                layersA.map { $0.converted(to: Float.self) }, b.layers.map { $0.matrix.converted(to: Float.self) },
+                namesA: namesA, namesB: b.layers.map(\.name), options: options)
+        }
+        return (0..<result.rows).map { result.row($0) }
+    }
+}
+
+/// The JSON shape of a layer × layer result.
+struct MatrixJSON: Encodable {
+    var layers_a: [String]
+    var layers_b: [String]
+    /// Non-finite values (possible for degenerate unbiased estimates) are written as null.
+    var matrix: [[Double?]]
+
+    init(_ table: LabelledMatrix) {
+        layers_a = table.rowLabels
+        layers_b = table.columnLabels
+        matrix = table.values.map { $0.map { $0.isFinite ? $0 : nil } }
+    }
+}
+
+enum Output {
+    /// Pretty JSON with sorted keys (stable output).
+    static func json<T: Encodable>(_ value: T) throws -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        return String(decoding: try encoder.encode(value), as: UTF8.self) + "\n"
+    }
+
+    static func warn(_ message: String) {
+        FileHandle.standardError.write(Data("warning: \(message)\n".utf8))
+    }
+}

@@ -1,2 +1,0 @@
-import RepProbeKit
-print("repprobe")
