@@ -1,0 +1,55 @@
+#!/usr/bin/env bash
+# Benchmarks repprobe against NumPy / scikit-learn on identical data, in one run.
+#
+#   Benchmarks/run.sh            full sizes (10 to 15 minutes on 2 cores)
+#   Benchmarks/run.sh --quick    small sizes, a smoke test of every path (well under a minute)
+#
+# Builds repprobe-bench in release, writes the data once into a temporary folder, times
+# repprobe and then Python on the same files, and prints a Markdown table that is also
+# written to Benchmarks/results.md and Benchmarks/results.json (results-quick.* for --quick).
+set -euo pipefail
+
+usage() { echo "usage: $0 [--quick]" >&2; exit 2; }
+quick=()
+suffix=""
+case "$#:${1:-}" in
+  0:) ;;
+  1:--quick) quick=(--quick); suffix="-quick" ;;
+  *) usage ;;
+esac
+
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+root="$(cd "$here/.." && pwd)"
+cd "$root"
+
+if ! python3 -c 'import numpy, sklearn, threadpoolctl' 2>/dev/null; then
+  echo "Installing numpy, scikit-learn and threadpoolctl with pip" >&2
+  python3 -m pip install --quiet numpy scikit-learn threadpoolctl
+fi
+
+echo "== building repprobe-bench (release)" >&2
+swift build -c release --product repprobe-bench >&2
+bench="$(swift build -c release --show-bin-path)/repprobe-bench"
+
+data="$(mktemp -d "${TMPDIR:-/tmp}/repprobe-bench.XXXXXX")"
+trap 'rm -rf "$data"' EXIT
+
+echo "== writing the data (${quick[*]:-full sizes})" >&2
+python3 "$here/make_data.py" "$data" "${quick[@]}"
+
+echo "== timing repprobe" >&2
+"$bench" "$data" > "$data/repprobe.json"
+
+# A current NumPy runs slower with the OpenBLAS overrides that some machines set for their
+# system OpenBLAS, so they are dropped for this one process only; python_bench.py prints
+# the kernel that threadpoolctl then reports.
+echo "== timing NumPy / scikit-learn" >&2
+env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE python3 "$here/python_bench.py" "$data" > "$data/python.json"
+
+commit="$(git -C "$root" rev-parse --short HEAD 2>/dev/null || true)"
+if [ -n "$commit" ] && [ -n "$(git -C "$root" status --porcelain 2>/dev/null)" ]; then
+  commit="$commit (with uncommitted changes)"
+fi
+echo "== results" >&2
+python3 "$here/report.py" "$data" "$data/repprobe.json" "$data/python.json" \
+  --markdown "$here/results$suffix.md" --json "$here/results$suffix.json" --commit "$commit"
