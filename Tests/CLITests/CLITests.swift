@@ -1,0 +1,207 @@
+import ArgumentParser
+import Foundation
+import RepProbeKit
+import Testing
+
+@testable import repprobe
+
+/// The command line as a user meets it: help, validation, output shapes and error messages.
+@Suite struct CLITests {
+    /// The `repprobe` executable built beside this test bundle.
+    static let executable: URL = {
+        let candidates = [
+            URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent(),
+            Bundle.main.bundleURL,
+            Bundle.main.bundleURL.deletingLastPathComponent(),
+        ]
+        for folder in candidates {
+            let url = folder.appendingPathComponent("repprobe")
+            if FileManager.default.isExecutableFile(atPath: url.path) { return url }
+        }
+        return candidates[0].appendingPathComponent("repprobe")
+    }()
+
+    struct Result {
+        var status: Int32
+        var stdout: String
+        var stderr: String
+    }
+
+    func run(_ arguments: [String]) throws -> Result {
+        let process = Process()
+        process.executableURL = Self.executable
+        process.arguments = arguments
+        let out = Pipe(), err = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        try process.run()
+        let stdout = out.fileHandleForReading.readDataToEndOfFile()
+        let stderr = err.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return Result(status: process.terminationStatus, stdout: String(decoding: stdout, as: UTF8.self), stderr: String(decoding: stderr, as: UTF8.self))
+    }
+
+    /// A temporary folder with two activation files of the same 40 samples and a label file.
+    static func workspace() throws -> URL {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("repprobe-cli-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        var generator = SeededGenerator(seed: 3)
+        func array(_ shape: [Int]) -> NumericArray {
+            NumericArray(shape: shape, float64: (0..<shape.reduce(1, *)).map { _ in generator.nextGaussian() })
+        }
+        try NPZ.write([("conv1", array([40, 3, 4, 4])), ("fc", array([40, 6]))], to: folder.appendingPathComponent("a.npz"))
+        try NPZ.write([("block1", array([40, 5])), ("block2", array([40, 7])), ("head", array([40, 2]))], to: folder.appendingPathComponent("b.npz"))
+        try NPY.write(array([30, 6]), to: folder.appendingPathComponent("short.npy"))
+        try NPY.write(array([40, 50]), to: folder.appendingPathComponent("wide.npy"))
+        try NPY.write(NumericArray(shape: [40], int64: (0..<40).map { Int64($0 % 2) }), to: folder.appendingPathComponent("labels.npy"))
+        return folder
+    }
+
+    struct MatrixOutput: Decodable {
+        var layers_a: [String]
+        var layers_b: [String]
+        var matrix: [[Double]]
+    }
+
+    @Test func everyCommandHasAnAbstractAndEveryArgumentHelp() throws {
+        // The tool's own machine-readable description of its interface.
+        let dump = try run(["--experimental-dump-help"])
+        let root = try #require(try JSONSerialization.jsonObject(with: Data(dump.stdout.utf8)) as? [String: Any])
+        let command = try #require(root["command"] as? [String: Any])
+        let subcommands = try #require(command["subcommands"] as? [[String: Any]])
+        #expect(Set(subcommands.compactMap { $0["commandName"] as? String }).isSuperset(of: ["demo", "cka", "similarity", "pca", "probe"]))
+        for subcommand in subcommands where subcommand["commandName"] as? String != "help" {
+            let name = subcommand["commandName"] as? String ?? "?"
+            let abstract = subcommand["abstract"] as? String ?? ""
+            #expect(!abstract.isEmpty && abstract.hasSuffix("."), "\(name): abstract '\(abstract)'")
+            for argument in subcommand["arguments"] as? [[String: Any]] ?? [] {
+                let help = argument["abstract"] as? String ?? ""
+                #expect(!help.isEmpty, "\(name): argument \(argument["valueName"] ?? "?") has no help")
+            }
+        }
+        #expect(RepProbe.helpMessage(for: CKACommand.self).contains("--rbf-threshold"))
+    }
+
+    @Test func validationRejectsBadOptionsBeforeRunning() {
+        #expect(throws: (any Error).self) { try RepProbe.parseAsRoot(["cka", "a.npz", "--rbf-threshold", "-1"]) }
+        #expect(throws: (any Error).self) { try RepProbe.parseAsRoot(["cka", "a.npz", "--kernel", "cosine"]) }
+        #expect(throws: (any Error).self) { try RepProbe.parseAsRoot(["probe", "a.npz", "--labels", "y.npy", "--strengths", "1,x"]) }
+        #expect(throws: (any Error).self) { try RepProbe.parseAsRoot(["cka", "a.npz", "--kernel", "rbf", "--precision", "float32"]) }
+        let message = RepProbe.message(for: ValidationError("--rbf-threshold must be a positive number, got -1.0"))
+        #expect(message.contains("--rbf-threshold"))
+    }
+
+    @Test func ckaJSONHasTheDocumentedShape() throws {
+        let folder = try Self.workspace()
+        let result = try run(["cka", folder.appendingPathComponent("a.npz").path, folder.appendingPathComponent("b.npz").path, "--json", "--reduction", "mean"])
+        #expect(result.status == 0, "\(result.stderr)")
+        let output = try JSONDecoder().decode(MatrixOutput.self, from: Data(result.stdout.utf8))
+        #expect(output.layers_a == ["conv1", "fc"])
+        #expect(output.layers_b == ["block1", "block2", "head"])
+        #expect(output.matrix.count == 2 && output.matrix.allSatisfy { $0.count == 3 })
+        // The same number through the library.
+        let a = try ActivationSet.load(folder.appendingPathComponent("a.npz"), reduction: .mean)
+        let b = try ActivationSet.load(folder.appendingPathComponent("b.npz"))
+        let expected = try CKA.linear(a.layers[1].matrix, b.layers[2].matrix)
+        #expect(abs(output.matrix[1][2] - expected) < 1e-12)
+    }
+
+    @Test func oneFileComparesItsLayersWithEachOther() throws {
+        let folder = try Self.workspace()
+        let result = try run(["cka", folder.appendingPathComponent("b.npz").path, "--json", "--estimator", "unbiased"])
+        #expect(result.status == 0, "\(result.stderr)")
+        let output = try JSONDecoder().decode(MatrixOutput.self, from: Data(result.stdout.utf8))
+        #expect(output.layers_a == output.layers_b)
+        for i in 0..<3 { #expect(abs(output.matrix[i][i] - 1) < 1e-12) }
+        let single = try run(["cka", folder.appendingPathComponent("wide.npy").path, "--json"])
+        let one = try JSONDecoder().decode(MatrixOutput.self, from: Data(single.stdout.utf8))
+        #expect(one.layers_a == ["wide"])
+    }
+
+    @Test func tableOutputNamesTheEstimator() throws {
+        let folder = try Self.workspace()
+        let result = try run(["cka", folder.appendingPathComponent("b.npz").path, "--kernel", "rbf", "--rbf-threshold", "0.8"])
+        #expect(result.status == 0)
+        #expect(result.stdout.contains("rbf (threshold 0.8) CKA, biased estimator, 40 samples"))
+        #expect(result.stdout.contains("block1"))
+    }
+
+    @Test func inputProblemsAreClearErrorsNamingTheFile() throws {
+        let folder = try Self.workspace()
+        let missing = folder.appendingPathComponent("missing.npz").path
+        let noFile = try run(["cka", missing])
+        #expect(noFile.status != 0)
+        #expect(noFile.stderr.contains("missing.npz"))
+
+        let mismatch = try run(["cka", folder.appendingPathComponent("a.npz").path, folder.appendingPathComponent("short.npy").path])
+        #expect(mismatch.status != 0)
+        #expect(mismatch.stderr.contains("40 samples") && mismatch.stderr.contains("30"))
+
+        let truncated = folder.appendingPathComponent("truncated.npy")
+        let bytes = try Data(contentsOf: folder.appendingPathComponent("wide.npy"))
+        try bytes.prefix(200).write(to: truncated)
+        let broken = try run(["cka", truncated.path])
+        #expect(broken.status != 0)
+        #expect(broken.stderr.contains("truncated.npy"))
+        #expect(!broken.stderr.contains("Fatal error"))
+
+        let unknownLayer = try run(["cka", folder.appendingPathComponent("b.npz").path, "--layers", "block1,nope"])
+        #expect(unknownLayer.status != 0)
+        #expect(unknownLayer.stderr.contains("nope") && unknownLayer.stderr.contains("block2"))
+    }
+
+    @Test func ccaRefusesWideLayersAndPointsToSVCCA() throws {
+        let folder = try Self.workspace()
+        let result = try run(["similarity", folder.appendingPathComponent("wide.npy").path, folder.appendingPathComponent("b.npz").path, "--measure", "cca"])
+        #expect(result.status != 0)
+        #expect(result.stderr.contains("SVCCA"))
+        let svcca = try run(["similarity", folder.appendingPathComponent("a.npz").path, folder.appendingPathComponent("b.npz").path, "--measure", "svcca", "--reduction", "mean", "--json"])
+        #expect(svcca.status == 0, "\(svcca.stderr)")
+    }
+
+    @Test(arguments: ["cka", "cca", "svcca", "pwcca", "procrustes", "rsa", "knn"])
+    func everySimilarityMeasureRuns(measure: String) throws {
+        let folder = try Self.workspace()
+        let result = try run(["similarity", folder.appendingPathComponent("a.npz").path, folder.appendingPathComponent("b.npz").path,
+                              "--measure", measure, "--reduction", "mean", "--json"])
+        #expect(result.status == 0, "\(measure): \(result.stderr)")
+        let output = try JSONDecoder().decode(MatrixOutput.self, from: Data(result.stdout.utf8))
+        #expect(output.matrix.count == 2 && output.matrix[0].count == 3)
+    }
+
+    @Test func pcaAndProbeReportEveryLayer() throws {
+        let folder = try Self.workspace()
+        let pca = try run(["pca", folder.appendingPathComponent("b.npz").path, "--components", "3", "--json"])
+        #expect(pca.status == 0, "\(pca.stderr)")
+        let layers = try JSONSerialization.jsonObject(with: Data(pca.stdout.utf8)) as? [[String: Any]]
+        #expect(layers?.count == 3)
+        let probe = try run(["probe", folder.appendingPathComponent("b.npz").path, "--labels", folder.appendingPathComponent("labels.npy").path, "--folds", "4"])
+        #expect(probe.status == 0, "\(probe.stderr)")
+        #expect(probe.stdout.contains("ridge probe, 4-fold stratified cross-validation, 40 samples"))
+        let logistic = try run(["probe", folder.appendingPathComponent("b.npz").path, "--labels", folder.appendingPathComponent("labels.npy").path,
+                                "--model", "logistic", "--strengths", "1", "--json"])
+        #expect(logistic.status == 0, "\(logistic.stderr)")
+        let wrongLabels = try run(["probe", folder.appendingPathComponent("b.npz").path, "--labels", folder.appendingPathComponent("wide.npy").path])
+        #expect(wrongLabels.status != 0)
+        #expect(wrongLabels.stderr.contains("wide.npy"))
+    }
+
+    @Test func demoWritesASummaryAndReadableActivations() throws {
+        let folder = try Self.workspace().appendingPathComponent("demo")
+        let result = try run(["demo", "-o", folder.path, "--samples", "60", "--resamples", "5"])
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stdout.contains("A.fc1 → "))
+        let summary = try String(contentsOf: folder.appendingPathComponent("summary.md"), encoding: .utf8)
+        #expect(summary.contains("| A \\ B | B.fc1 | B.fc2 | B.fc3 | B.fc4 | B.fc5 |"))
+        #expect(summary.contains("## Best match of each layer of A in B"))
+        // What the demo wrote, the other commands read.
+        let again = try run(["cka", folder.appendingPathComponent("activations_a.npz").path, folder.appendingPathComponent("activations_b.npz").path, "--json"])
+        let output = try JSONDecoder().decode(MatrixOutput.self, from: Data(again.stdout.utf8))
+        let written = try JSONDecoder().decode(MatrixOutput.self, from: Data(contentsOf: folder.appendingPathComponent("cka.json")))
+        #expect(output.matrix == written.matrix)
+        // Same seed, same bytes.
+        let second = try Self.workspace().appendingPathComponent("demo")
+        _ = try run(["demo", "-o", second.path, "--samples", "60", "--resamples", "5"])
+        #expect(try Data(contentsOf: second.appendingPathComponent("summary.md")) == Data(contentsOf: folder.appendingPathComponent("summary.md")))
+    }
+}
