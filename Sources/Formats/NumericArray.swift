@@ -109,28 +109,24 @@ public struct NumericArray: Sendable, Equatable {
         }
     }
 
+    private static func exactIntegers<T: BinaryFloatingPoint>(_ values: [T]) -> [Int64]? {
+        var result = [Int64]()
+        result.reserveCapacity(values.count)
+        for value in values {
+            guard let exact = Int64(exactly: value) else { return nil }
+            result.append(exact)
+        }
+        return result
+    }
+
     /// The elements as `Int64`, or `nil` if some floating-point element is not an integer
     /// that `Int64` can hold (fractions, NaN, infinities, huge values).
     public func int64s() -> [Int64]? {
         switch storage {
         case let .int32(values): return values.map(Int64.init)
         case let .int64(values): return values
-        case let .float32(values):
-            var result = [Int64]()
-            result.reserveCapacity(values.count)
-            for value in values {
-                guard let exact = Int64(exactly: value) else { return nil }
-                result.append(exact)
-            }
-            return result
-        case let .float64(values):
-            var result = [Int64]()
-            result.reserveCapacity(values.count)
-            for value in values {
-                guard let exact = Int64(exactly: value) else { return nil }
-                result.append(exact)
-            }
-            return result
+        case let .float32(values): return Self.exactIntegers(values)
+        case let .float64(values): return Self.exactIntegers(values)
         }
     }
 

@@ -33,7 +33,7 @@ public struct PCAResult: Sendable {
     /// Projects samples × features data onto the components (`n × k`).
     public func transform(_ x: Matrix<Double>) -> Matrix<Double> {
         var c = x
-        for j in 0..<c.columns { for i in 0..<c.rows { c[i, j] -= mean[j] } }
+        c.addToEveryRow(mean.map { -$0 })
         return c.multiplied(by: components, transposingOther: true)
     }
 }

@@ -21,9 +21,7 @@ struct LogisticObjective {
     /// Linear predictors `XW + 1bᵀ`, `n × m`.
     private func predictors(_ theta: [Double]) -> Matrix<Double> {
         let d = x.columns, m = outputs
-        var z = x.multiplied(by: Matrix(rows: d, columns: m, columnMajor: Array(theta[0..<(d * m)])))
-        for j in 0..<m { for i in 0..<x.rows { z[i, j] += theta[d * m + j] } }
-        return z
+        return x.affine(Matrix(rows: d, columns: m, columnMajor: Array(theta[0..<(d * m)])), bias: Array(theta[(d * m)...]))
     }
 
     /// The objective at `theta`; writes the gradient. `probabilities` receives `σ(z)` (binary)

@@ -63,9 +63,7 @@ public struct LogisticRegression: Sendable {
 
     /// Decision values `XW + b`, `n × m`.
     public func decisionFunction(_ x: Matrix<Double>) -> Matrix<Double> {
-        var z = x.multiplied(by: weights)
-        for j in 0..<z.columns { for i in 0..<z.rows { z[i, j] += intercept[j] } }
-        return z
+        x.affine(weights, bias: intercept)
     }
 
     /// Class probabilities, `n × classes.count`.

@@ -29,9 +29,7 @@ public struct RidgeClassifier: Sendable {
 
     /// Decision values, `n × m`.
     public func decisionFunction(_ x: Matrix<Double>) -> Matrix<Double> {
-        var z = x.multiplied(by: weights)
-        for j in 0..<z.columns { for i in 0..<z.rows { z[i, j] += intercept[j] } }
-        return z
+        x.affine(weights, bias: intercept)
     }
 
     /// Predicted labels.
@@ -71,11 +69,16 @@ struct RidgePath {
         return s.map { $0 > cutoff ? $0 / ($0 * $0 + alpha) : 0 }
     }
 
-    func coefficients(alpha: Double) -> (Matrix<Double>, [Double]) {
+    /// `diag(s/(s² + α))·Uᵀ(Y − Ȳ)`, `r × m`: the weights in the basis of `V`.
+    func shrunkTargets(_ alpha: Double) -> Matrix<Double> {
         var scaled = projectedTargets
         let f = shrinkage(alpha)
         for j in 0..<scaled.columns { for i in 0..<scaled.rows { scaled[i, j] *= f[i] } }
-        let w = vt.multiplied(by: scaled, transposingSelf: true)
+        return scaled
+    }
+
+    func coefficients(alpha: Double) -> (Matrix<Double>, [Double]) {
+        let w = vt.multiplied(by: shrunkTargets(alpha), transposingSelf: true)
         let shift = w.transposedTimes(mean)
         return (w, zip(targetMean, shift).map { $0 - $1 })
     }
@@ -83,16 +86,9 @@ struct RidgePath {
     /// Decision values of test samples for each α, reusing `(X_test − X̄)V`.
     func decisions(test: Matrix<Double>, alphas: [Double]) -> [Matrix<Double>] {
         var centred = test
-        for j in 0..<centred.columns { for i in 0..<centred.rows { centred[i, j] -= mean[j] } }
+        centred.addToEveryRow(mean.map { -$0 })
         let projected = centred.multiplied(by: vt, transposingOther: true)  // n_test × r
-        return alphas.map { alpha in
-            var scaled = projectedTargets
-            let f = shrinkage(alpha)
-            for j in 0..<scaled.columns { for i in 0..<scaled.rows { scaled[i, j] *= f[i] } }
-            var z = projected.multiplied(by: scaled)
-            for j in 0..<z.columns { for i in 0..<z.rows { z[i, j] += targetMean[j] } }
-            return z
-        }
+        return alphas.map { projected.affine(shrunkTargets($0), bias: targetMean) }
     }
 
     /// Class codes from decision values: the sign for one column, else the first maximum.
