@@ -63,7 +63,7 @@ public enum ActivationError: Error, Equatable, Sendable {
         case let .sampleCountMismatch(_, layer, count, expected, reference):
             return "layer '\(layer)' has \(count) samples but layer '\(reference)' has \(expected)"
         case let .ambiguousLabels(_, available):
-            return "several arrays could be the labels, name one of: \(Self.list(available))"
+            return "several arrays could be the labels; name one (with --label-array on the command line) of: \(Self.list(available))"
         case let .labelShape(_, name, shape):
             return "labels '\(name)' have shape \(shape); expected a vector or an N×1 array"
         case let .nonIntegralLabel(_, name, index, value):

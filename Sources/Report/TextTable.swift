@@ -21,9 +21,9 @@ public struct LabelledMatrix: Sendable {
     }
 
     /// Plain text with right-aligned, space-separated columns.
-    public func text(decimals: Int = 4) -> String {
+    public func text(decimals: Int = 4, decimalsByColumn: [Int]? = nil) -> String {
         let cells = [[corner] + columnLabels] + zip(rowLabels, values).map { label, row in
-            [label] + row.map { NumberFormat.fixed($0, decimals: decimals) }
+            [label] + row.enumerated().map { NumberFormat.fixed($1, decimals: decimalsByColumn?[$0] ?? decimals) }
         }
         let widths = (0..<(columnLabels.count + 1)).map { c in cells.map { $0[c].count }.max() ?? 0 }
         return cells.map { row in

@@ -65,7 +65,7 @@ struct PCACommand: ParsableCommand {
                     + (0..<width).map { $0 < r.explained_variance_ratio.count ? r.explained_variance_ratio[$0] : .nan }
             },
             corner: "layer")
-        print(table.text(decimals: 3), terminator: "")
+        print(table.text(decimals: 3, decimalsByColumn: [0, 2] + Array(repeating: 3, count: width)), terminator: "")
         print("PR = participation ratio (Σλ)²/Σλ² over all eigenvalues")
     }
 }

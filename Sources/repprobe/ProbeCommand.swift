@@ -18,6 +18,9 @@ struct ProbeCommand: ParsableCommand {
     @Option(help: "Labels: a 1-D integer .npy (or one array in .npz/.safetensors), one per sample.")
     var labels: String
 
+    @Option(help: ArgumentHelp("The array holding the labels, when the labels file has several.", valueName: "name"))
+    var labelArray: String?
+
     @Option(help: "Classifier: ridge (RidgeClassifier) or logistic (multinomial logistic regression, L2).")
     var model: ProbeModelChoice = .ridge
 
@@ -61,7 +64,7 @@ struct ProbeCommand: ParsableCommand {
 
     func run() throws {
         let set = try activations.load(file)
-        let y = try Labels.load(URL(fileURLWithPath: labels))
+        let y = try Labels.load(URL(fileURLWithPath: labels), name: labelArray)
         if y.count != set.sampleCount {
             throw ValidationError("\(labels) has \(y.count) labels but \(file) has \(set.sampleCount) samples")
         }
@@ -86,7 +89,7 @@ struct ProbeCommand: ParsableCommand {
             rowLabels: rows.map(\.layer), columnLabels: ["accuracy", "± std", "control", name],
             values: rows.map { [$0.mean_accuracy, $0.std_accuracy, $0.control_mean_accuracy ?? .nan, $0.best_strength] },
             corner: "layer")
-        print(table.text(decimals: 3), terminator: "")
+        print(table.text(decimals: 3, decimalsByColumn: [3, 3, 3, 4]), terminator: "")
         print("control = the same probe on randomly permuted labels; \(name) = the best of \(values.map { "\($0)" }.joined(separator: ", "))")
     }
 }
