@@ -62,11 +62,7 @@ extension Matrix {
     public mutating func symmetrizeFromUpper() {
         precondition(rows == columns, "not square")
         let n = rows
-        storage.withUnsafeMutableBufferPointer { p in
-            for j in 0..<n {
-                for i in (j + 1)..<Swift.max(j + 1, n) { p[i + j * n] = p[j + i * n] }
-            }
-        }
+        Self.symmetrizeFromUpperKernel(&storage, n: n)
     }
 
     /// `self · x` for a vector `x` of length `columns`. The BLAS routine is `?gemv`.
@@ -118,12 +114,7 @@ extension Matrix {
     /// `‖self‖_F`, scaled to avoid overflow and underflow.
     @inlinable
     public var frobeniusNorm: Scalar {
-        var scale: Scalar = 0
-        for v in storage { scale = Swift.max(scale, Swift.abs(v)) }
-        if scale == 0 || !scale.isFinite { return scale }
-        var sum: Scalar = 0
-        for v in storage { let r = v / scale; sum += r * r }
-        return scale * sum.squareRoot()
+        Self.euclideanNormKernel(storage, count: storage.count)
     }
 
     /// The sum of the diagonal.
@@ -137,12 +128,7 @@ extension Matrix {
     /// Column means (length `columns`), accumulated in `Double`.
     @inlinable
     public var columnMeans: [Scalar] {
-        guard rows > 0 else { return [Scalar](repeating: 0, count: columns) }
-        return (0..<columns).map { j in
-            var sum = 0.0
-            for i in 0..<rows { sum += Double(storage[i + j * rows]) }
-            return Scalar(sum / Double(rows))
-        }
+        Self.columnMeansKernel(storage, rows: rows, columns: columns)
     }
 
     /// Row sums (length `rows`).
@@ -168,13 +154,7 @@ extension Matrix {
     @inlinable
     public mutating func centerColumns() {
         let means = columnMeans
-        let n = rows
-        storage.withUnsafeMutableBufferPointer { p in
-            for j in 0..<columns {
-                let m = means[j]
-                for i in 0..<n { p[i + j * n] -= m }
-            }
-        }
+        Self.subtractColumnMeansKernel(&storage, rows: rows, means: means)
     }
 
     /// Double-centres a square matrix in place: `H M H` with `H = I − 11ᵀ/n`.
@@ -198,9 +178,7 @@ extension Matrix {
     /// Multiplies every element by `factor`.
     @inlinable
     public mutating func scale(by factor: Scalar) {
-        storage.withUnsafeMutableBufferPointer { p in
-            for i in p.indices { p[i] *= factor }
-        }
+        Self.scaleKernel(&storage, count: storage.count, by: factor)
     }
 
     /// Element-wise sum.

@@ -38,11 +38,7 @@ public struct Matrix<Scalar: BLASScalar>: Sendable, Equatable {
     public init(rows: Int, columns: Int, rowMajor elements: [Scalar]) {
         precondition(elements.count == rows * columns, "got \(elements.count) elements, expected \(rows)×\(columns)")
         self.init(rows: rows, columns: columns)
-        elements.withUnsafeBufferPointer { source in
-            storage.withUnsafeMutableBufferPointer { target in
-                Self.transposeBlocked(source.baseAddress!, rows: columns, columns: rows, into: target.baseAddress!)
-            }
-        }
+        Self.transposeBlocked(elements, rows: columns, columns: rows, into: &storage)
     }
 
     /// A matrix from an array of rows.
@@ -77,12 +73,7 @@ public struct Matrix<Scalar: BLASScalar>: Sendable, Equatable {
     @inlinable
     public func transposed() -> Matrix {
         var result = Matrix(rows: columns, columns: rows)
-        if storage.isEmpty { return result }
-        storage.withUnsafeBufferPointer { source in
-            result.storage.withUnsafeMutableBufferPointer { target in
-                Self.transposeBlocked(source.baseAddress!, rows: rows, columns: columns, into: target.baseAddress!)
-            }
-        }
+        Self.transposeBlocked(storage, rows: rows, columns: columns, into: &result.storage)
         return result
     }
 
@@ -130,11 +121,17 @@ public struct Matrix<Scalar: BLASScalar>: Sendable, Equatable {
     /// The element-wise conversion to another scalar type.
     @inlinable
     public func converted<T: BLASScalar>(to type: T.Type = T.self) -> Matrix<T> {
-        Matrix<T>(rows: rows, columns: columns, columnMajor: storage.map { T($0) })
+        var result = Matrix<T>(rows: rows, columns: columns)
+        Self.convertKernel(storage, into: &result.storage, count: storage.count)
+        return result
     }
 
     /// Cache-blocked out-of-place transpose of a column-major `rows × columns` block.
-    @usableFromInline
+    ///
+    /// Callers pass arrays through the array-to-pointer argument conversion rather than a
+    /// `withUnsafeBufferPointer` closure, so that the loop is specialised with the caller
+    /// (see `ElementKernels.swift`).
+    @inlinable
     static func transposeBlocked(
         _ source: UnsafePointer<Scalar>, rows: Int, columns: Int, into target: UnsafeMutablePointer<Scalar>
     ) {

@@ -3,24 +3,41 @@ import LinearAlgebra
 /// HSIC between every pair of a list of representations of the same samples, with each
 /// representation's statistics computed once.
 ///
-/// Two evaluation paths share one design: every layer is centred and scaled to unit
-/// Frobenius norm (CKA is invariant to both, and the scaling keeps products far from
-/// overflow and underflow whatever the feature scale), then
-/// - the *feature* path (linear kernel) stacks the layers side by side, `S = [X₁ … X_L]`,
-///   and forms `SᵀS` with one `syrk`; block `(i, j)` is `XᵢᵀXⱼ` and `tr(KᵢKⱼ) = ‖XᵢᵀXⱼ‖²_F`;
-/// - the *Gram* path stores each layer's `n × n` Gram (centred for the biased estimator,
-///   diagonal zeroed for the unbiased one) as a column of `V` and forms `VᵀV` with one
-///   `syrk`, so every `tr(KᵢKⱼ)` costs one pass of a level-3 kernel.
+/// Every layer is centred and multiplied by one positive factor that keeps its values near 1
+/// (CKA is invariant to both, and the factor keeps products far from overflow and underflow
+/// whatever the feature scale); the table is then rescaled to what unit-Frobenius-norm layers
+/// give, so entries are HSICs of unit-norm layers. Three evaluation paths:
+/// - the *feature* path (linear kernel) centres the layers straight into one buffer
+///   `S = [X₁ … X_L]` and forms the upper triangle of `SᵀS` with one `syrk`; block `(i, j)`
+///   is `XᵢᵀXⱼ` and `tr(KᵢKⱼ) = ‖XᵢᵀXⱼ‖²_F`;
+/// - the linear *Gram* path forms the upper triangle of each layer's `n × n` Gram with one
+///   `syrk` and reads every pair's `⟨Kᵢ, Kⱼ⟩` from the upper triangles, column by column, so
+///   each Gram is read from memory once and never copied, mirrored or converted;
+/// - the RBF path stores each layer's `n × n` kernel matrix (centred for the biased
+///   estimator, diagonal zeroed for the unbiased one) as a column of `V` and forms `VᵀV`
+///   with one `syrk`.
 /// The unbiased estimator needs, besides the traces, only per-layer row sums of `K̃`
 /// (`−‖xₖ‖²` for centred data on the feature path).
 ///
-/// Entries are on an internal scale: ratios such as CKA are exact, absolute HSIC values are not.
+/// Design notes: the feature path's single `syrk` over `[X Y]` does the work of NumPy's
+/// `XᵀX`, `YᵀY` and `YᵀX` with a third fewer flops (symmetry), so it is the one to beat the
+/// reference with. Normalising each layer to unit norm before the products would cost one
+/// more pass over the data; rescaling the `L × L` table afterwards costs nothing.
+///
+/// Entries are HSICs of the unit-norm layers, not of the inputs: ratios such as CKA are
+/// exact, absolute HSIC values are not (``MinibatchCKA`` restores the scale).
+///
+/// The generic functions here carry `@_specialize` for `Double` and `Float` because the
+/// exported specialisations of the public entry points do not reach them: without it the
+/// internal call chain ran unspecialised, through generic witness calls per element.
 struct HSICTable {
     /// `L × L`, symmetric.
     var values: Matrix<Double>
     /// The path that was used.
     var form: CKAForm
 
+    @_specialize(where S == Double)
+    @_specialize(where S == Float)
     init<S: BLASScalar>(_ layers: [Matrix<S>], names: [String], options: CKAOptions) throws {
         precondition(layers.count == names.count)
         guard let n = layers.first?.rows else {
@@ -35,14 +52,16 @@ struct HSICTable {
         if n < minimum {
             throw AnalysisError.tooFewSamples(needed: minimum, got: n, context: "\(options.estimator.rawValue) CKA")
         }
-        let normalized = try zip(layers, names).map { try Self.centeredUnitNorm($0, name: $1) }
         let form = Self.chooseForm(options, samples: n, widths: layers.map(\.columns))
         self.form = form
-        switch form {
-        case .feature, .automatic:
-            values = Self.featureTable(normalized, estimator: options.estimator)
-        case .gram:
-            values = Self.gramTable(normalized, kernel: options.kernel, estimator: options.estimator)
+        switch (form, options.kernel) {
+        case (.feature, _), (.automatic, _):
+            values = try Self.featureTable(layers, names: names, estimator: options.estimator)
+        case (.gram, .linear):
+            values = try Self.linearGramTable(layers, names: names, estimator: options.estimator)
+        case let (.gram, .rbf(threshold)):
+            let normalized = try zip(layers, names).map { try Self.centeredUnitNorm($0, name: $1) }
+            values = Self.rbfTable(normalized, threshold: threshold, estimator: options.estimator)
         }
     }
 
@@ -68,36 +87,153 @@ struct HSICTable {
         return featureCost <= gramCost ? .feature : .gram
     }
 
+    /// `x` (samples × features) with its column means subtracted, scaled to unit Frobenius norm.
+    @_specialize(where S == Double)
+    @_specialize(where S == Float)
     static func centeredUnitNorm<S: BLASScalar>(_ x: Matrix<S>, name: String) throws -> Matrix<S> {
-        var c = x.centeringColumns()
-        let norm = c.frobeniusNorm
-        if !norm.isFinite { throw AnalysisError.nonFinite(context: "layer '\(name)'") }
-        if norm == 0 || x.columns == 0 { throw AnalysisError.constantRepresentation(context: "layer '\(name)'") }
-        c.scale(by: 1 / norm)
+        var c = Matrix<S>(rows: x.rows, columns: x.columns)
+        let squaredNorm = try c.storage.withUnsafeMutableBufferPointer { target in
+            try writeCenteredScaled(x, into: target.baseAddress, name: name)
+        }
+        c.scale(by: S(1 / squaredNorm.squareRoot()))
         return c
     }
 
-    private static func featureTable<S: BLASScalar>(_ layers: [Matrix<S>], estimator: CKAEstimator) -> Matrix<Double> {
+    /// Writes `x` (samples × features) with its column means subtracted and multiplied by
+    /// `1/max|xᵢⱼ|` into `target` (column-major, `rows × columns`), and returns the squared
+    /// Frobenius norm of what was written.
+    ///
+    /// Every written value is at most 2 in magnitude, so the products that follow can neither
+    /// overflow nor underflow whatever the feature scale. Two passes over `x`: column sums
+    /// (in `Double`) with the largest magnitude, then subtract, scale and sum the squares.
+    /// Throws if `x` has a non-finite value or is constant.
+    @_specialize(where S == Double)
+    @_specialize(where S == Float)
+    static func writeCenteredScaled<S: BLASScalar>(
+        _ x: Matrix<S>, into target: UnsafeMutablePointer<S>?, name: String
+    ) throws -> Double {
+        let n = x.rows, d = x.columns
+        guard n > 0, d > 0, let target else { throw AnalysisError.constantRepresentation(context: "layer '\(name)'") }
+        var means = [S](repeating: 0, count: d)
+        var largest: S = 0
+        var squaredNorm = 0.0
+        try x.storage.withUnsafeBufferPointer { p in
+            for j in 0..<d {
+                let (sum, columnLargest) = sumAndLargestMagnitude(p.baseAddress! + j * n, count: n)
+                if !sum.isFinite { throw AnalysisError.nonFinite(context: "layer '\(name)'") }
+                means[j] = S(sum / Double(n))
+                largest = Swift.max(largest, columnLargest)
+            }
+            if !largest.isFinite { throw AnalysisError.nonFinite(context: "layer '\(name)'") }
+            if largest == 0 { return }
+            // A subnormal maximum has no finite reciprocal; scaling by 1/leastNormal still
+            // keeps the values below 2.
+            let factor = 1 / Swift.max(largest, S.leastNormalMagnitude)
+            for j in 0..<d {
+                squaredNorm += writeShiftedScaled(
+                    p.baseAddress! + j * n, count: n, minus: means[j], times: factor, into: target + j * n)
+            }
+        }
+        if !squaredNorm.isFinite { throw AnalysisError.nonFinite(context: "layer '\(name)'") }
+        if squaredNorm == 0 { throw AnalysisError.constantRepresentation(context: "layer '\(name)'") }
+        return squaredNorm
+    }
+
+    /// `(Σvᵢ, max|vᵢ|)` over `count` contiguous elements, the sum in `Double`. Four
+    /// independent accumulators keep the loop from waiting on one addition chain.
+    @inline(__always)
+    private static func sumAndLargestMagnitude<S: BLASScalar>(_ p: UnsafePointer<S>, count: Int) -> (Double, S) {
+        var s0 = 0.0, s1 = 0.0, s2 = 0.0, s3 = 0.0
+        var m0: S = 0, m1: S = 0, m2: S = 0, m3: S = 0
+        var i = 0
+        while i + 4 <= count {
+            s0 += Double(p[i]); s1 += Double(p[i + 1]); s2 += Double(p[i + 2]); s3 += Double(p[i + 3])
+            m0 = Swift.max(m0, Swift.abs(p[i])); m1 = Swift.max(m1, Swift.abs(p[i + 1]))
+            m2 = Swift.max(m2, Swift.abs(p[i + 2])); m3 = Swift.max(m3, Swift.abs(p[i + 3]))
+            i += 4
+        }
+        while i < count {
+            s0 += Double(p[i])
+            m0 = Swift.max(m0, Swift.abs(p[i]))
+            i += 1
+        }
+        return ((s0 + s1) + (s2 + s3), Swift.max(Swift.max(m0, m1), Swift.max(m2, m3)))
+    }
+
+    /// Writes `(vᵢ − shift)·factor` for `count` contiguous elements and returns the sum of
+    /// the squares written, in `Double` with four accumulators.
+    @inline(__always)
+    private static func writeShiftedScaled<S: BLASScalar>(
+        _ p: UnsafePointer<S>, count: Int, minus shift: S, times factor: S, into target: UnsafeMutablePointer<S>
+    ) -> Double {
+        var q0 = 0.0, q1 = 0.0, q2 = 0.0, q3 = 0.0
+        var i = 0
+        while i + 4 <= count {
+            let c0 = (p[i] - shift) * factor, c1 = (p[i + 1] - shift) * factor
+            let c2 = (p[i + 2] - shift) * factor, c3 = (p[i + 3] - shift) * factor
+            target[i] = c0; target[i + 1] = c1; target[i + 2] = c2; target[i + 3] = c3
+            q0 += Double(c0) * Double(c0); q1 += Double(c1) * Double(c1)
+            q2 += Double(c2) * Double(c2); q3 += Double(c3) * Double(c3)
+            i += 4
+        }
+        while i < count {
+            let c = (p[i] - shift) * factor
+            target[i] = c
+            q0 += Double(c) * Double(c)
+            i += 1
+        }
+        return (q0 + q1) + (q2 + q3)
+    }
+
+    /// The feature path: one `syrk` over the layers centred side by side.
+    @_specialize(where S == Double)
+    @_specialize(where S == Float)
+    private static func featureTable<S: BLASScalar>(
+        _ layers: [Matrix<S>], names: [String], estimator: CKAEstimator
+    ) throws -> Matrix<Double> {
         let n = layers[0].rows
+        let l = layers.count
         var offsets = [0]
         for layer in layers { offsets.append(offsets[offsets.count - 1] + layer.columns) }
-        var stacked = [S]()
-        stacked.reserveCapacity(n * offsets[layers.count])
-        for layer in layers { stacked.append(contentsOf: layer.storage) }
-        let cross = Matrix(rows: n, columns: offsets[layers.count], columnMajor: stacked).gram()
-        let l = layers.count
+        let total = offsets[l]
+        var squaredNorms = [Double](repeating: 0, count: l)
+        let stacked = try [S](unsafeUninitializedCapacity: n * total) { buffer, count in
+            for k in 0..<l {
+                squaredNorms[k] = try writeCenteredScaled(
+                    layers[k], into: buffer.baseAddress.map { $0 + n * offsets[k] }, name: names[k])
+            }
+            count = n * total
+        }
+        // Only the upper triangle of SᵀS is formed and read: block (i, j) with i ≤ j is XᵢᵀXⱼ.
+        let cross = [S](unsafeUninitializedCapacity: total * total) { buffer, count in
+            stacked.withUnsafeBufferPointer { s in
+                S._syrk(trans: true, n: total, k: n, alpha: 1, a: s.baseAddress!, lda: n,
+                        beta: 0, c: buffer.baseAddress!, ldc: total)
+            }
+            count = total * total
+        }
         var table = Matrix<Double>(rows: l, columns: l)
-        for j in 0..<l {
-            for i in 0...j {
-                var sum = 0.0
-                for c in offsets[j]..<offsets[j + 1] {
-                    for r in offsets[i]..<offsets[i + 1] {
-                        let v = Double(cross[r, c])
-                        sum += v * v
+        cross.withUnsafeBufferPointer { c in
+            for j in 0..<l {
+                for i in 0...j {
+                    var offDiagonal = 0.0, diagonal = 0.0
+                    for column in offsets[j]..<offsets[j + 1] {
+                        // In a diagonal block, the strict upper part stands for both triangles.
+                        let end = i == j ? column : offsets[i + 1]
+                        for row in offsets[i]..<end {
+                            let v = Double(c[row + column * total])
+                            offDiagonal += v * v
+                        }
+                        if i == j {
+                            let v = Double(c[column + column * total])
+                            diagonal += v * v
+                        }
                     }
+                    let sum = i == j ? 2 * offDiagonal + diagonal : offDiagonal
+                    let value = sum / (squaredNorms[i] * squaredNorms[j])
+                    table[i, j] = value
+                    table[j, i] = value
                 }
-                table[i, j] = sum
-                table[j, i] = sum
             }
         }
         switch estimator {
@@ -105,11 +241,21 @@ struct HSICTable {
             return table
         case .unbiased:
             // Centred data: K1 = 0, so K̃1 = −diag(K) = −(‖xₖ‖²)ₖ and 1ᵀK̃1 = −Σₖ‖xₖ‖².
-            let norms = layers.map { layer in
-                (0..<n).map { k in
-                    var s = 0.0
-                    for c in 0..<layer.columns { let v = Double(layer[k, c]); s += v * v }
-                    return s
+            var norms = [[Double]]()
+            stacked.withUnsafeBufferPointer { s in
+                for k in 0..<l {
+                    var rowNorms = [Double](repeating: 0, count: n)
+                    rowNorms.withUnsafeMutableBufferPointer { r in
+                        for column in offsets[k]..<offsets[k + 1] {
+                            for row in 0..<n {
+                                let v = Double(s[row + column * n])
+                                r[row] += v * v
+                            }
+                        }
+                        let unit = 1 / squaredNorms[k]
+                        for row in 0..<n { r[row] *= unit }
+                    }
+                    norms.append(rowNorms)
                 }
             }
             var unbiased = Matrix<Double>(rows: l, columns: l)
@@ -127,8 +273,89 @@ struct HSICTable {
         }
     }
 
-    private static func gramTable<S: BLASScalar>(
-        _ layers: [Matrix<S>], kernel: CKAKernel, estimator: CKAEstimator
+    /// The linear Gram path: the upper triangle of each layer's `XXᵀ` by `syrk`, then every
+    /// pair's `⟨Kₐ, K_b⟩ = 2·Σ_{i<j} KₐᵢⱼK_bᵢⱼ + Σᵢ KₐᵢᵢK_bᵢᵢ` column by column, accumulated
+    /// in `Double` (so Float Grams are never converted as a whole).
+    @_specialize(where S == Double)
+    @_specialize(where S == Float)
+    private static func linearGramTable<S: BLASScalar>(
+        _ layers: [Matrix<S>], names: [String], estimator: CKAEstimator
+    ) throws -> Matrix<Double> {
+        let n = layers[0].rows
+        let l = layers.count
+        var squaredNorms = [Double](repeating: 0, count: l)
+        var grams = [UnsafeMutablePointer<S>]()
+        defer { for gram in grams { gram.deallocate() } }
+        for (k, layer) in layers.enumerated() {
+            let d = layer.columns
+            let centred = try [S](unsafeUninitializedCapacity: n * d) { buffer, count in
+                squaredNorms[k] = try writeCenteredScaled(layer, into: buffer.baseAddress, name: names[k])
+                count = n * d
+            }
+            // The strict lower triangle is left unset and never read.
+            let gram = UnsafeMutablePointer<S>.allocate(capacity: n * n)
+            grams.append(gram)
+            centred.withUnsafeBufferPointer { a in
+                S._syrk(trans: false, n: n, k: d, alpha: 1, a: a.baseAddress!, lda: n, beta: 0, c: gram, ldc: n)
+            }
+        }
+        // Column j of every Gram is read by all the pairs while it is in cache.
+        var offDiagonal = [Double](repeating: 0, count: l * l)
+        var diagonal = [Double](repeating: 0, count: l * l)
+        let unbiased = estimator == .unbiased
+        var rowSums = [[Double]](repeating: [Double](repeating: 0, count: unbiased ? n : 0), count: l)
+        for j in 0..<n {
+            for b in 0..<l {
+                let columnB = grams[b] + j * n
+                for a in 0...b {
+                    let columnA = grams[a] + j * n
+                    offDiagonal[a + b * l] += S._dotInDouble(n: j, x: columnA, y: columnB)
+                    diagonal[a + b * l] += Double(columnA[j]) * Double(columnB[j])
+                }
+            }
+            if unbiased {
+                // Row sums of K̃ (diagonal zeroed) from the upper triangle: Kᵢⱼ with i < j
+                // adds to rows i and j.
+                for a in 0..<l {
+                    let column = grams[a] + j * n
+                    rowSums[a].withUnsafeMutableBufferPointer { r in
+                        var sum = 0.0
+                        for i in 0..<j {
+                            let v = Double(column[i])
+                            r[i] += v
+                            sum += v
+                        }
+                        r[j] += sum
+                    }
+                }
+            }
+        }
+        var table = Matrix<Double>(rows: l, columns: l)
+        for b in 0..<l {
+            for a in 0...b {
+                let unit = 1 / (squaredNorms[a] * squaredNorms[b])
+                let value: Double
+                if unbiased {
+                    // tr(K̃L̃) with zeroed diagonals: only the off-diagonal products remain.
+                    let rowsA = rowSums[a].map { $0 / squaredNorms[a] }
+                    let rowsB = rowSums[b].map { $0 / squaredNorms[b] }
+                    value = HSIC.unbiasedFromTerms(
+                        trace: 2 * offDiagonal[a + b * l] * unit, sumK: rowsA.reduce(0, +), sumL: rowsB.reduce(0, +),
+                        rowSumsDot: zip(rowsA, rowsB).reduce(0) { $0 + $1.0 * $1.1 }, n: n)
+                } else {
+                    value = (2 * offDiagonal[a + b * l] + diagonal[a + b * l]) * unit
+                }
+                table[a, b] = value
+                table[b, a] = value
+            }
+        }
+        return table
+    }
+
+    /// The RBF path on unit-norm layers: every kernel matrix stacked as a column of `V`, then
+    /// one `syrk` for `VᵀV`.
+    private static func rbfTable<S: BLASScalar>(
+        _ layers: [Matrix<S>], threshold: Double, estimator: CKAEstimator
     ) -> Matrix<Double> {
         let n = layers[0].rows
         let l = layers.count
@@ -138,12 +365,10 @@ struct HSICTable {
         for layer in layers {
             let gram = layer.outerGram()
             var k: Matrix<Double> = (gram as? Matrix<Double>) ?? gram.converted()
-            if case let .rbf(threshold) = kernel {
-                k = KernelMatrix.rbf(squaredDistances: KernelMatrix.squaredDistances(gram: k), threshold: threshold)
-            }
+            k = KernelMatrix.rbf(squaredDistances: KernelMatrix.squaredDistances(gram: k), threshold: threshold)
             switch estimator {
             case .biased:
-                if kernel != .linear { k.doubleCenter() }  // a linear Gram of centred data is centred
+                k.doubleCenter()
             case .unbiased:
                 k = HSIC.zeroingDiagonal(k)
                 rowSums.append(k.rowSums)

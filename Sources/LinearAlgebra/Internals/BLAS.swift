@@ -22,6 +22,9 @@ public protocol BLASScalar: BinaryFloatingPoint, Sendable where Self.RawSignific
         x: UnsafePointer<Self>, beta: Self, y: UnsafeMutablePointer<Self>)
     /// `xᵀy` over `n` contiguous elements. The C function is `cblas_?dot`.
     static func _dot(n: Int, x: UnsafePointer<Self>, y: UnsafePointer<Self>) -> Self
+    /// `xᵀy` over `n` contiguous elements, accumulated in `Double`. The C function is
+    /// `cblas_ddot` for `Double` and `cblas_dsdot` for `Float`.
+    static func _dotInDouble(n: Int, x: UnsafePointer<Self>, y: UnsafePointer<Self>) -> Double
 }
 
 @inline(__always) private func transpose(_ t: Bool) -> CBLAS_TRANSPOSE { t ? CblasTrans : CblasNoTrans }
@@ -59,6 +62,10 @@ extension Double: BLASScalar {
     public static func _dot(n: Int, x: UnsafePointer<Double>, y: UnsafePointer<Double>) -> Double {
         cblas_ddot(i32(n), x, /*incx*/ 1, y, /*incy*/ 1)
     }
+
+    public static func _dotInDouble(n: Int, x: UnsafePointer<Double>, y: UnsafePointer<Double>) -> Double {
+        cblas_ddot(i32(n), x, /*incx*/ 1, y, /*incy*/ 1)
+    }
 }
 
 extension Float: BLASScalar {
@@ -89,6 +96,10 @@ extension Float: BLASScalar {
 
     public static func _dot(n: Int, x: UnsafePointer<Float>, y: UnsafePointer<Float>) -> Float {
         cblas_sdot(i32(n), x, /*incx*/ 1, y, /*incy*/ 1)
+    }
+
+    public static func _dotInDouble(n: Int, x: UnsafePointer<Float>, y: UnsafePointer<Float>) -> Double {
+        cblas_dsdot(i32(n), x, /*incx*/ 1, y, /*incy*/ 1)
     }
 }
 
