@@ -11,13 +11,17 @@ public struct LayerCorrespondence: Sendable, Codable, Equatable {
     /// Bootstrap percentile interval of the best match's CKA, when computed.
     public var interval: BootstrapInterval?
 
-    /// For each row of `matrix` (layers of A), the column (layer of B) with the highest value.
-    public static func bestMatches(_ matrix: LabelledMatrix) -> [LayerCorrespondence] {
-        zip(matrix.rowLabels, matrix.values).map { label, row in
-            let order = row.indices.sorted { row[$0] > row[$1] || (row[$0] == row[$1] && $0 < $1) }
+    /// For each row of `matrix` (layers of A), the column (layer of B) with the highest value;
+    /// `excludingDiagonal` skips entry `(i, i)`, for a model compared with itself.
+    public static func bestMatches(_ matrix: LabelledMatrix, excludingDiagonal: Bool = false) -> [LayerCorrespondence] {
+        zip(matrix.rowLabels, matrix.values).enumerated().compactMap { i, pair in
+            let (label, row) = pair
+            let order = row.indices.filter { !excludingDiagonal || $0 != i }
+                .sorted { row[$0] > row[$1] || (row[$0] == row[$1] && $0 < $1) }
+            guard let best = order.first else { return nil }  // nothing to match against
             let second = order.count > 1 ? order[1] : nil
             return LayerCorrespondence(
-                layer: label, bestMatch: matrix.columnLabels[order[0]], similarity: row[order[0]],
+                layer: label, bestMatch: matrix.columnLabels[best], similarity: row[best],
                 runnerUp: second.map { matrix.columnLabels[$0] }, runnerUpSimilarity: second.map { row[$0] }, interval: nil)
         }
     }

@@ -22,8 +22,19 @@ struct CKACommand: ParsableCommand {
     @OptionGroup var activations: ActivationOptions
     @OptionGroup var cka: CKAArguments
 
+    @Option(help: ArgumentHelp("Also print each layer's best match with a bootstrap 95% interval from N resamples of the samples (biased estimator).", valueName: "N"))
+    var bootstrap: Int?
+
+    @Option(help: "Seed of the bootstrap resampling.")
+    var seed: UInt64 = 0
+
     @Flag(help: "Print {\"layers_a\": [...], \"layers_b\": [...], \"matrix\": [[...]]} instead of a table.")
     var json = false
+
+    func validate() throws {
+        if let bootstrap, bootstrap < 2 { throw ValidationError("--bootstrap needs at least 2 resamples, got \(bootstrap)") }
+        if bootstrap != nil && json { throw ValidationError("--bootstrap prints a table; leave out --json") }
+    }
 
     func run() throws {
         let a = try activations.load(fileA)
@@ -39,6 +50,15 @@ struct CKACommand: ParsableCommand {
         } else {
             print("\(cka.label), \(a.sampleCount) samples")
             print(table.text(), terminator: "")
+        }
+        if let bootstrap {
+            let matches = try bestMatchesWithIntervals(
+                table, a: a.layers.map(\.matrix), b: (b ?? a).layers.map(\.matrix), kernel: cka.options.kernel,
+                resamples: bootstrap, seed: seed, excludingDiagonal: b == nil)
+            print("\nbest match of each layer of A, with a 95% bootstrap interval (\(bootstrap) resamples):")
+            let rows = matches.map { m -> [Double] in [m.similarity, m.interval?.lower ?? .nan, m.interval?.upper ?? .nan] }
+            let names = matches.map { "\($0.layer) → \($0.bestMatch)" }
+            print(LabelledMatrix(rowLabels: names, columnLabels: ["CKA", "lower", "upper"], values: rows, corner: "match").text(), terminator: "")
         }
     }
 }

@@ -51,11 +51,8 @@ struct DemoCommand: ParsableCommand {
         let table = LabelledMatrix(
             rowLabels: a.map(\.name), columnLabels: b.map(\.name),
             values: (0..<matrix.rows).map { matrix.row($0) }, corner: "A \\ B")
-        var matches = LayerCorrespondence.bestMatches(table)
-        for (i, match) in matches.enumerated() {
-            guard let j = b.firstIndex(where: { $0.name == match.bestMatch }) else { continue }
-            matches[i].interval = try CKAResampling.bootstrap(a[i].matrix, b[j].matrix, resamples: resamples, seed: seed)
-        }
+        let matches = try bestMatchesWithIntervals(
+            table, a: a.map(\.matrix), b: b.map(\.matrix), kernel: .linear, resamples: resamples, seed: seed)
         let dimensionality = try LabelledMatrix(
             rowLabels: a.map(\.name) + b.map(\.name), columnLabels: ["width", "participation ratio"],
             values: (a + b).map { [Double($0.matrix.columns), try PCA.fit($0.matrix).participationRatio ?? .nan] },

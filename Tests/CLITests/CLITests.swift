@@ -126,6 +126,21 @@ import Testing
         #expect(result.stdout.contains("block1"))
     }
 
+    @Test func bootstrapIntervalsForBestMatches() throws {
+        let folder = try Self.workspace()
+        let two = try run(["cka", folder.appendingPathComponent("a.npz").path, folder.appendingPathComponent("b.npz").path,
+                           "--reduction", "mean", "--bootstrap", "50"])
+        #expect(two.status == 0, "\(two.stderr)")
+        #expect(two.stdout.contains("best match of each layer of A, with a 95% bootstrap interval (50 resamples)"))
+        #expect(two.stdout.contains("conv1 → ") && two.stdout.contains("fc → "))
+        // Against itself, a layer's best match is another layer, never itself.
+        let one = try run(["cka", folder.appendingPathComponent("b.npz").path, "--bootstrap", "20"])
+        #expect(one.status == 0, "\(one.stderr)")
+        #expect(!one.stdout.contains("block1 → block1"))
+        let single = try run(["cka", folder.appendingPathComponent("wide.npy").path, "--bootstrap", "20"])
+        #expect(single.status == 0, "\(single.stderr)")
+    }
+
     @Test func inputProblemsAreClearErrorsNamingTheFile() throws {
         let folder = try Self.workspace()
         let missing = folder.appendingPathComponent("missing.npz").path
