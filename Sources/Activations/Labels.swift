@@ -14,18 +14,18 @@ public enum Labels {
     ///   missing or ambiguous array, a wrong shape or a non-integral value.
     public static func load(_ url: URL, name: String? = nil) throws -> [Int] {
         let file = url.path
-        let arrays = try ArrayFile.read(url)
-        let chosen: (name: String, array: NumericArray)
+        // Names first, so that only the label array is decoded (it may sit beside activations).
+        let available = try ArrayFile.names(url)
+        let wanted: String
         if let name {
-            guard let match = arrays.first(where: { $0.name == name }) else {
-                throw ActivationError.unknownName(file: file, name: name, available: arrays.map(\.name))
-            }
-            chosen = match
+            guard available.contains(name) else { throw ActivationError.unknownName(file: file, name: name, available: available) }
+            wanted = name
         } else {
-            guard let only = arrays.first else { throw ActivationError.noArrays(file: file) }
-            guard arrays.count == 1 else { throw ActivationError.ambiguousLabels(file: file, available: arrays.map(\.name)) }
-            chosen = only
+            guard let only = available.first else { throw ActivationError.noArrays(file: file) }
+            guard available.count == 1 else { throw ActivationError.ambiguousLabels(file: file, available: available) }
+            wanted = only
         }
+        guard let chosen = try ArrayFile.read(url, names: [wanted]).first else { throw ActivationError.noArrays(file: file) }
         let shape = chosen.array.shape
         guard shape.count == 1 || (shape.count == 2 && shape[1] == 1) else {
             throw ActivationError.labelShape(file: file, name: chosen.name, shape: shape)

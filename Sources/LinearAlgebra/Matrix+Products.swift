@@ -150,10 +150,20 @@ extension Matrix {
         return result
     }
 
-    /// Subtracts each column's mean from that column, in place.
+    /// Subtracts each column's mean from that column, in place, and returns the means.
     @inlinable
-    public mutating func centerColumns() {
+    @discardableResult
+    public mutating func centerColumns() -> [Scalar] {
         let means = columnMeans
+        Self.subtractColumnMeansKernel(&storage, rows: rows, means: means)
+        return means
+    }
+
+    /// Subtracts `means[j]` from column `j`, in place (centring new samples with the means
+    /// of a training set).
+    @inlinable
+    public mutating func subtractColumnMeans(_ means: [Scalar]) {
+        precondition(means.count == columns, "got \(means.count) means for \(columns) columns")
         Self.subtractColumnMeansKernel(&storage, rows: rows, means: means)
     }
 

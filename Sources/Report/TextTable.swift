@@ -1,4 +1,5 @@
 import Foundation
+import LinearAlgebra
 
 /// A labelled matrix of numbers laid out for a terminal or for Markdown.
 ///
@@ -18,6 +19,11 @@ public struct LabelledMatrix: Sendable {
         self.columnLabels = columnLabels
         self.values = values
         self.corner = corner
+    }
+
+    /// Labels around the rows of a matrix.
+    public init(rowLabels: [String], columnLabels: [String], matrix: Matrix<Double>, corner: String = "") {
+        self.init(rowLabels: rowLabels, columnLabels: columnLabels, values: (0..<matrix.rows).map { matrix.row($0) }, corner: corner)
     }
 
     /// Plain text with right-aligned, space-separated columns.

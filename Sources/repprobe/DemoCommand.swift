@@ -20,7 +20,7 @@ struct DemoCommand: ParsableCommand {
     @Option(name: .shortAndLong, help: "Folder for summary.md, cka.json and the two activation files.")
     var output: String = "reports/demo"
 
-    @Option(help: "Seed of the inputs and of network A (B's perturbation uses seed + 1).")
+    @Option(help: "Seed of the inputs and of network A (B's perturbation uses seed &+ 1).")
     var seed: UInt64 = 1
 
     @Option(help: "Number of inputs.")
@@ -44,13 +44,13 @@ struct DemoCommand: ParsableCommand {
         let data = DemoNetworks(samples: samples, seed: seed)
         let widths = [512, 512, 512, 512, 256]
         let a = data.activations(widths: widths, seed: seed, perturbation: 0, perturbationSeed: 0, name: "A")
-        let b = data.activations(widths: widths, seed: seed, perturbation: perturbation, perturbationSeed: seed + 1, name: "B")
+        let b = data.activations(widths: widths, seed: seed, perturbation: perturbation, perturbationSeed: seed &+ 1, name: "B")
 
         let options = CKAOptions()
         let matrix = try CKAMatrix.compute(a.map(\.matrix), b.map(\.matrix), namesA: a.map(\.name), namesB: b.map(\.name), options: options)
         let table = LabelledMatrix(
             rowLabels: a.map(\.name), columnLabels: b.map(\.name),
-            values: (0..<matrix.rows).map { matrix.row($0) }, corner: "A \\ B")
+            matrix: matrix, corner: "A \\ B")
         let matches = try bestMatchesWithIntervals(
             table, a: a.map(\.matrix), b: b.map(\.matrix), kernel: .linear, resamples: resamples, seed: seed)
         let dimensionality = try LabelledMatrix(
@@ -62,7 +62,7 @@ struct DemoCommand: ParsableCommand {
             description: [
                 "inputs: \(samples) samples from 10 Gaussian clusters in 64 dimensions (seed \(seed))",
                 "network A: widths 512-512-512-512-256, He-initialised ReLU layers (seed \(seed))",
-                "network B: network A with each weight perturbed by Gaussian noise of \(perturbation)× the initial scale (seed \(seed + 1))",
+                "network B: network A with each weight perturbed by Gaussian noise of \(perturbation)× the initial scale (seed \(seed &+ 1))",
                 "measure: linear CKA, biased estimator (Kornblith et al. 2019); intervals: \(resamples) bootstrap resamples",
                 "repprobe \(RepProbeVersion.current)",
             ],

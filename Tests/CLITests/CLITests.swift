@@ -196,6 +196,18 @@ import Testing
         let logistic = try run(["probe", folder.appendingPathComponent("b.npz").path, "--labels", folder.appendingPathComponent("labels.npy").path,
                                 "--model", "logistic", "--strengths", "1", "--json"])
         #expect(logistic.status == 0, "\(logistic.stderr)")
+        // Labels stored beside the activations, named on the command line.
+        var generator = SeededGenerator(seed: 9)
+        let mixed = folder.appendingPathComponent("mixed.npz")
+        try NPZ.write([
+            ("features", NumericArray(shape: [40, 4], float64: (0..<160).map { _ in generator.nextGaussian() })),
+            ("y", NumericArray(shape: [40], int64: (0..<40).map { Int64($0 % 2) })),
+        ], to: mixed)
+        let ambiguous = try run(["probe", folder.appendingPathComponent("b.npz").path, "--labels", mixed.path])
+        #expect(ambiguous.status != 0)
+        #expect(ambiguous.stderr.contains("--label-array") && ambiguous.stderr.contains("features, y"))
+        let named = try run(["probe", folder.appendingPathComponent("b.npz").path, "--labels", mixed.path, "--label-array", "y"])
+        #expect(named.status == 0, "\(named.stderr)")
         let wrongLabels = try run(["probe", folder.appendingPathComponent("b.npz").path, "--labels", folder.appendingPathComponent("wide.npy").path])
         #expect(wrongLabels.status != 0)
         #expect(wrongLabels.stderr.contains("wide.npy"))

@@ -46,6 +46,7 @@ public enum CKA {
     /// CKA from two precomputed `n × n` Gram matrices of the same samples.
     public static func fromGrams(_ k: Matrix<Double>, _ l: Matrix<Double>, estimator: CKAEstimator = .biased) throws -> Double {
         try AnalysisError.checkSameSamples(k.rows, l.rows, "CKA from Gram matrices")
+        if k.rows < 2 { throw AnalysisError.tooFewSamples(needed: 2, got: k.rows, context: "CKA from Gram matrices") }
         switch estimator {
         case .biased:
             return HSIC.biased(k, l) / (HSIC.biased(k, k) * HSIC.biased(l, l)).squareRoot()

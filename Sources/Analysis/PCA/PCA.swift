@@ -33,7 +33,7 @@ public struct PCAResult: Sendable {
     /// Projects samples × features data onto the components (`n × k`).
     public func transform(_ x: Matrix<Double>) -> Matrix<Double> {
         var c = x
-        c.addToEveryRow(mean.map { -$0 })
+        c.subtractColumnMeans(mean)
         return c.multiplied(by: components, transposingOther: true)
     }
 }
@@ -53,8 +53,8 @@ public enum PCA {
         guard k >= 1 && k <= available else {
             throw AnalysisError.invalidArgument("PCA: asked for \(k) components; between 1 and min(samples, features) = \(available) are possible")
         }
-        let mean = x.columnMeans
-        let c = x.centeringColumns()
+        var c = x
+        let mean = c.centerColumns()
         let total = c.frobeniusDot(c) / Double(n - 1)
         switch method {
         case .exact:
@@ -91,7 +91,7 @@ public enum PCA {
         }
         let participation = participationRatio(values)
         values = Array(values.prefix(k))
-        components = components.transposed().leadingColumns(k).transposed()
+        components = components.selectingRows(Array(0..<k))
         flipSigns(&components)
         return PCAResult(
             mean: mean, components: components, explainedVariance: values,
@@ -117,7 +117,7 @@ public enum PCA {
         let svd = try b.svd()
         guard let vt = svd.vt else { throw AnalysisError.invalidArgument("PCA: SVD returned no vectors") }
         let s = Array(svd.singularValues.prefix(k))
-        var components = vt.transposed().leadingColumns(k).transposed()
+        var components = vt.selectingRows(Array(0..<k))
         flipSigns(&components)
         let values = s.map { $0 * $0 / Double(n - 1) }
         return PCAResult(

@@ -55,7 +55,9 @@ public enum LinearProbe {
     ) throws -> ProbeEvaluation {
         try AnalysisError.checkSameSamples(x.rows, labels.count, "linear probe labels")
         if model.settings.isEmpty { throw AnalysisError.invalidArgument("linear probe: no regularisation strength given") }
-        for value in model.settings where !(value >= 0 && value.isFinite) || (model.name == "logistic" && value == 0) {
+        var isLogistic = false
+        if case .logistic = model { isLogistic = true }
+        for value in model.settings where !(value >= 0 && value.isFinite) || (isLogistic && value == 0) {
             throw AnalysisError.invalidArgument("linear probe: invalid regularisation strength \(value)")
         }
         let assignment = try folds ?? StratifiedKFold.assign(labels: labels, folds: foldCount)

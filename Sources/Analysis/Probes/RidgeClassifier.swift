@@ -54,13 +54,14 @@ struct RidgePath {
         for i in 0..<n {
             if m == 1 { if codes[i] == 1 { y[i, 0] = 1 } } else { y[i, codes[i]] = 1 }
         }
-        mean = x.columnMeans
-        targetMean = y.columnMeans
-        let svd = try x.centeringColumns().svd()
+        var centred = x
+        mean = centred.centerColumns()
+        targetMean = y.centerColumns()
+        let svd = try centred.svd()
         guard let u = svd.u, let vt = svd.vt else { throw AnalysisError.invalidArgument("ridge: SVD returned no vectors") }
         self.vt = vt
         s = svd.singularValues
-        projectedTargets = u.transposedTimes(y.centeringColumns())
+        projectedTargets = u.transposedTimes(y)
     }
 
     /// `diag(s/(s² + α))`, with singular values below rounding level dropped when `α = 0`.
@@ -86,7 +87,7 @@ struct RidgePath {
     /// Decision values of test samples for each α, reusing `(X_test − X̄)V`.
     func decisions(test: Matrix<Double>, alphas: [Double]) -> [Matrix<Double>] {
         var centred = test
-        centred.addToEveryRow(mean.map { -$0 })
+        centred.subtractColumnMeans(mean)
         let projected = centred.multiplied(by: vt, transposingOther: true)  // n_test × r
         return alphas.map { projected.affine(shrunkTargets($0), bias: targetMean) }
     }

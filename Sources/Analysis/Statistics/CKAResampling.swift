@@ -8,6 +8,7 @@ public struct BootstrapInterval: Sendable, Codable, Equatable {
     public var upper: Double
     /// The confidence level, e.g. 0.95.
     public var confidence: Double
+    /// Resamples whose CKA was finite (all of them unless a resample repeated one sample).
     public var resamples: Int
     /// Standard deviation of the bootstrap replicates.
     public var standardError: Double
@@ -50,13 +51,16 @@ public enum CKAResampling {
             let value = centredAlignment(k, l, indices: generator.resample(n, count: n))
             if value.isFinite { replicates.append(value) }
         }
+        guard replicates.count >= 2 else {
+            throw AnalysisError.nonFinite(context: "CKA bootstrap: fewer than 2 of \(resamples) resamples gave a finite CKA")
+        }
         replicates.sort()
         let tail = (1 - confidence) / 2
         let mean = replicates.reduce(0, +) / Double(replicates.count)
         let sd = (replicates.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / Double(Swift.max(replicates.count - 1, 1))).squareRoot()
         return BootstrapInterval(
             estimate: estimate, lower: quantile(replicates, tail), upper: quantile(replicates, 1 - tail),
-            confidence: confidence, resamples: resamples, standardError: sd)
+            confidence: confidence, resamples: replicates.count, standardError: sd)
     }
 
     /// Permutes the rows of `y` against `x` and counts how often CKA reaches the observed value.
@@ -100,6 +104,10 @@ public enum CKAResampling {
         }
         let identity = Array(0..<n)
         let denominator = (hsic(k, k, rk, rk, sk, sk, identity) * hsic(l, l, rl, rl, sl, sl, identity)).squareRoot()
+        guard denominator > 0 && denominator.isFinite else {
+            throw AnalysisError.invalidArgument(
+                "CKA permutation test: the HSIC of an input with itself is not positive (\(estimator.rawValue) estimator on \(n) samples), so CKA is undefined")
+        }
         let observed = hsic(k, l, rk, rl, sk, sl, identity) / denominator
         var generator = SeededGenerator(seed: seed)
         var exceed = 0, sum = 0.0, maximum = -Double.infinity

@@ -22,23 +22,4 @@ enum Selection {
             }
         }
     }
-
-    /// The `k`-th smallest value (0-based).
-    static func kthSmallest(_ values: [Double], _ k: Int) -> Double {
-        var copy = values
-        nthElement(&copy, k)
-        return copy[k]
-    }
-
-    /// The median, averaging the two middle values for an even count (as NumPy does).
-    static func median(_ values: [Double]) -> Double {
-        precondition(!values.isEmpty)
-        var copy = values
-        let n = copy.count
-        nthElement(&copy, n / 2)
-        let upper = copy[n / 2]
-        if n % 2 == 1 { return upper }
-        let lower = copy[0..<(n / 2)].max() ?? upper
-        return (lower + upper) / 2
-    }
 }

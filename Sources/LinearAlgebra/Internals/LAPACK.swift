@@ -106,22 +106,12 @@ enum LAPACK {
     }
 
     /// The thin `Q` (m × min(m, n)) of a QR factorisation, by `dgeqrf` then `dorgqr`.
+    /// Householder QR works column by column, so the first `k` reflectors (all that `Q`
+    /// needs) come from the first `k` columns alone.
     static func thinQ(_ a: Matrix<Double>) -> Matrix<Double> {
         let m = a.rows, k = min(a.rows, a.columns)
         if k == 0 { return Matrix(rows: m, columns: 0) }
         var q = a.leadingColumns(k)
-        if a.columns > k {
-            // Householder reflectors need all n columns; factor the full matrix, then keep k.
-            var full = a
-            var tau = [Double](repeating: 0, count: k)
-            let info = full.storage.withUnsafeMutableBufferPointer { ap in
-                LAPACKE_dgeqrf(LAPACK_COL_MAJOR, lapackInt(m), lapackInt(a.columns), ap.baseAddress, /*lda*/ lapackInt(m), &tau)
-            }
-            checkArguments(info, "dgeqrf")
-            q = full.leadingColumns(k)
-            orgqr(&q, tau: tau)
-            return q
-        }
         var tau = [Double](repeating: 0, count: k)
         let info = q.storage.withUnsafeMutableBufferPointer { ap in
             LAPACKE_dgeqrf(LAPACK_COL_MAJOR, lapackInt(m), lapackInt(k), ap.baseAddress, /*lda*/ lapackInt(m), &tau)
