@@ -10,6 +10,7 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/weichsel/ZIPFoundation", from: "0.9.19"),
+        .package(url: "https://github.com/apple/swift-protobuf", exact: "1.39.0"),
     ],
     targets: [
         // MARK: - Public API
@@ -37,6 +38,12 @@ let package = Package(
             pkgConfig: "lapacke",
             providers: [.apt(["liblapacke-dev", "libopenblas-dev"])]
         ),
+        /// Swift types for the ONNX schema, generated once from onnx.proto by
+        /// scripts/generate-onnx-swift.sh and committed.
+        .target(
+            name: "ONNXProto",
+            dependencies: [.product(name: "SwiftProtobuf", package: "swift-protobuf")]
+        ),
         /// Column-major `Matrix` and the only Swift code that calls BLAS/LAPACK.
         .target(name: "LinearAlgebra", dependencies: ["CLAPACK"]),
         .executableTarget(
@@ -51,5 +58,6 @@ let package = Package(
         .testTarget(name: "FormatsTests", dependencies: ["Formats", "Activations"]),
         .testTarget(name: "AnalysisTests", dependencies: ["Analysis", "Formats", "Activations"]),
         .testTarget(name: "CLITests", dependencies: ["repprobe"]),
+        .testTarget(name: "ONNXProtoTests", dependencies: ["ONNXProto"]),
     ]
 )
