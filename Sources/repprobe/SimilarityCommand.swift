@@ -63,9 +63,10 @@ struct SimilarityCommand: ParsableCommand {
         if measure == .cka {
             values = try cka.matrix(a, b)
         } else {
-            values = try a.layers.map { la in
-                try b.layers.map { lb in try value(la.matrix, lb.matrix) }
-            }
+            // Each layer's own work (SVD, RDM ranks, neighbour lists) is done once, not per pair.
+            let preparedA = try a.layers.map { try prepare($0.matrix) }
+            let preparedB = try b.layers.map { try prepare($0.matrix) }
+            values = try preparedA.map { pa in try preparedB.map { pb in try compare(pa, pb) } }
         }
         let table = LabelledMatrix(rowLabels: a.layers.map(\.name), columnLabels: b.layers.map(\.name), values: values, corner: "A \\ B")
         if json {
@@ -76,15 +77,42 @@ struct SimilarityCommand: ParsableCommand {
         }
     }
 
-    private func value(_ x: Matrix<Double>, _ y: Matrix<Double>) throws -> Double {
+    /// One layer prepared for the chosen measure.
+    private enum Prepared {
+        case cca(CCARepresentation)
+        case ranks([Double])
+        case neighbours([[Int]])
+        case matrix(Matrix<Double>)
+    }
+
+    private func prepare(_ x: Matrix<Double>) throws -> Prepared {
         switch measure {
-        case .cka: return try CKA.similarity(x, y, options: cka.options)
-        case .cca: return try CCA.canonicalCorrelations(x, y).meanCorrelation
-        case .svcca: return try CCA.svcca(x, y, varianceKept: svccaVariance).similarity
-        case .pwcca: return try CCA.pwcca(x, y).similarity
-        case .procrustes: return try Procrustes.compare(x, y).squaredDistance
-        case .rsa: return try RSA.compare(x, y, metric: rsaMetric)
-        case .knn: return try NeighborAlignment.mutualKNN(x, y, k: Swift.min(knnK, x.rows - 1))
+        case .cca, .pwcca: return .cca(try CCARepresentation(x, context: measure == .cca ? "CCA" : "PWCCA"))
+        case .svcca: return .cca(try CCARepresentation.reducing(x, varianceKept: svccaVariance))
+        case .rsa: return .ranks(Correlation.ranks(try RSA.dissimilarities(x, metric: rsaMetric)))
+        case .knn: return .neighbours(NeighborAlignment.neighbours(x, k: Swift.min(knnK, x.rows - 1)))
+        case .cka, .procrustes: return .matrix(x)
+        }
+    }
+
+    private func compare(_ a: Prepared, _ b: Prepared) throws -> Double {
+        switch (a, b) {
+        case let (.cca(x), .cca(y)):
+            switch measure {
+            case .svcca: return try CCA.svcca(x, y).similarity
+            case .pwcca: return try CCA.pwcca(x, y).similarity
+            default: return try CCA.canonicalCorrelations(x, y).meanCorrelation
+            }
+        case let (.ranks(x), .ranks(y)):
+            return Correlation.pearson(x, y)  // Spearman: Pearson of the ranks
+        case let (.neighbours(x), .neighbours(y)):
+            return NeighborAlignment.alignment(x, y)
+        case let (.matrix(x), .matrix(y)):
+            return measure == .procrustes
+                ? try Procrustes.compare(x, y).squaredDistance
+                : try CKA.similarity(x, y, options: cka.options)
+        default:
+            preconditionFailure("layers prepared for different measures")
         }
     }
 }

@@ -182,6 +182,25 @@ import Testing
         #expect(result.status == 0, "\(measure): \(result.stderr)")
         let output = try JSONDecoder().decode(MatrixOutput.self, from: Data(result.stdout.utf8))
         #expect(output.matrix.count == 2 && output.matrix[0].count == 3)
+        // Every cell equals the library's own pairwise call.
+        let a = try ActivationSet.load(folder.appendingPathComponent("a.npz"), reduction: .mean)
+        let b = try ActivationSet.load(folder.appendingPathComponent("b.npz"), reduction: .mean)
+        for i in 0..<2 {
+            for j in 0..<3 {
+                let x = a.layers[i].matrix, y = b.layers[j].matrix
+                let expected: Double
+                switch measure {
+                case "cca": expected = try CCA.canonicalCorrelations(x, y).meanCorrelation
+                case "svcca": expected = try CCA.svcca(x, y).similarity
+                case "pwcca": expected = try CCA.pwcca(x, y).similarity
+                case "procrustes": expected = try Procrustes.compare(x, y).squaredDistance
+                case "rsa": expected = try RSA.compare(x, y)
+                case "knn": expected = try NeighborAlignment.mutualKNN(x, y, k: 10)
+                default: expected = try CKA.linear(x, y)
+                }
+                #expect(abs(output.matrix[i][j] - expected) < 1e-12, "\(measure) [\(i)][\(j)]")
+            }
+        }
     }
 
     @Test func pcaAndProbeReportEveryLayer() throws {

@@ -55,29 +55,42 @@ public struct PWCCAResult: Sendable, Equatable {
 public enum CCA {
     /// Canonical correlations of `x` and `y` (samples × features each).
     public static func canonicalCorrelations(_ x: Matrix<Double>, _ y: Matrix<Double>) throws -> CCAResult {
-        try fit(x, y).result
+        try AnalysisError.checkSameSamples(x.rows, y.rows, "CCA")
+        return try canonicalCorrelations(CCARepresentation(x), CCARepresentation(y))
+    }
+
+    /// Canonical correlations of two prepared representations of the same samples.
+    public static func canonicalCorrelations(_ x: CCARepresentation, _ y: CCARepresentation) throws -> CCAResult {
+        try fit(x, y, context: "CCA").result
     }
 
     /// SVCCA keeping `varianceKept` (default 99%) of each input's variance.
     public static func svcca(_ x: Matrix<Double>, _ y: Matrix<Double>, varianceKept: Double = 0.99) throws -> SVCCAResult {
         try AnalysisError.checkSameSamples(x.rows, y.rows, "SVCCA")
-        guard varianceKept > 0 && varianceKept <= 1 else {
-            throw AnalysisError.invalidArgument("SVCCA: the variance fraction to keep must be in (0, 1], got \(varianceKept)")
-        }
-        let rx = try reduce(x, keeping: varianceKept, name: "x")
-        let ry = try reduce(y, keeping: varianceKept, name: "y")
-        let result = try fit(rx, ry, context: "SVCCA after reduction to \(rx.columns) and \(ry.columns) dimensions").result
-        return SVCCAResult(keptX: rx.columns, keptY: ry.columns, cca: result)
+        return try svcca(
+            CCARepresentation.reducing(x, varianceKept: varianceKept, name: "x"),
+            CCARepresentation.reducing(y, varianceKept: varianceKept, name: "y"))
+    }
+
+    /// SVCCA of two representations already reduced by ``CCARepresentation/reducing(_:varianceKept:name:)``.
+    public static func svcca(_ x: CCARepresentation, _ y: CCARepresentation) throws -> SVCCAResult {
+        let context = "SVCCA after reduction to \(x.dimensions) and \(y.dimensions) dimensions"
+        return SVCCAResult(keptX: x.dimensions, keptY: y.dimensions, cca: try fit(x, y, context: context).result)
     }
 
     /// PWCCA with weights from `x` (the measure is not symmetric).
     public static func pwcca(_ x: Matrix<Double>, _ y: Matrix<Double>) throws -> PWCCAResult {
+        try AnalysisError.checkSameSamples(x.rows, y.rows, "PWCCA")
+        return try pwcca(CCARepresentation(x, context: "PWCCA"), CCARepresentation(y, context: "PWCCA"))
+    }
+
+    /// PWCCA of two prepared representations, with weights from `x`.
+    public static func pwcca(_ x: CCARepresentation, _ y: CCARepresentation) throws -> PWCCAResult {
         let f = try fit(x, y, context: "PWCCA")
         let c = f.result.correlations.count
-        guard let u = f.u else { return PWCCAResult(similarity: 0, weights: [], correlations: []) }
         // Canonical variates H = Q_x U (n × c); αᵢ = Σⱼ |⟨hᵢ, xⱼ⟩| over centred columns xⱼ.
-        let h = f.qx.multiplied(by: u.leadingColumns(c))
-        let projections = h.transposedTimes(f.centeredX)  // c × p
+        let h = x.basis.multiplied(by: f.u.leadingColumns(c))
+        let projections = h.transposedTimes(x.centered)  // c × p
         var alpha = [Double](repeating: 0, count: c)
         for j in 0..<projections.columns { for i in 0..<c { alpha[i] += Swift.abs(projections[i, j]) } }
         let total = alpha.reduce(0, +)
@@ -88,25 +101,18 @@ public enum CCA {
 
     private struct Fit {
         var result: CCAResult
-        var qx: Matrix<Double>
-        var u: Matrix<Double>?
-        var centeredX: Matrix<Double>
+        /// Left singular vectors of `Q_xᵀQ_y`.
+        var u: Matrix<Double>
     }
 
-    private static func fit(_ x: Matrix<Double>, _ y: Matrix<Double>, context: String = "CCA") throws -> Fit {
-        try AnalysisError.checkSameSamples(x.rows, y.rows, context)
-        let n = x.rows
-        for width in [x.columns, y.columns] where n <= width {
-            throw AnalysisError.tooFewSamplesForCCA(samples: n, features: width, context: context)
-        }
-        let cx = x.centeringColumns()
-        let qx = try orthonormalBasis(cx, context: context)
-        let qy = try orthonormalBasis(y.centeringColumns(), context: context)
-        let c = Swift.min(qx.columns, qy.columns)
+    private static func fit(_ x: CCARepresentation, _ y: CCARepresentation, context: String) throws -> Fit {
+        try AnalysisError.checkSameSamples(x.centered.rows, y.centered.rows, context)
+        let c = Swift.min(x.basis.columns, y.basis.columns)
         if c == 0 { throw AnalysisError.constantRepresentation(context: context) }
-        let svd = try qx.transposedTimes(qy).svd()
+        let svd = try x.basis.transposedTimes(y.basis).svd()
+        guard let u = svd.u else { throw AnalysisError.invalidArgument("\(context): SVD returned no vectors") }
         let rho = svd.singularValues.prefix(c).map { Swift.min(1, $0) }
-        return Fit(result: CCAResult(Array(rho)), qx: qx, u: svd.u, centeredX: cx)
+        return Fit(result: CCAResult(Array(rho)), u: u)
     }
 
     /// Left singular vectors of a centred matrix for its non-negligible singular values.
@@ -138,5 +144,35 @@ public enum CCA {
             for i in 0..<reduced.rows { reduced[i, j] *= svd.singularValues[j] }
         }
         return reduced
+    }
+}
+
+/// One representation prepared for CCA: centred, with an orthonormal basis of its column
+/// space. Preparing each layer once lets every pair of layers reuse its SVD.
+public struct CCARepresentation: Sendable {
+    /// The centred samples × features matrix.
+    public let centered: Matrix<Double>
+    /// Orthonormal basis of the centred columns (`n × rank`).
+    public let basis: Matrix<Double>
+    /// Columns of `centered` (the kept dimensions, after an SVCCA reduction).
+    public var dimensions: Int { centered.columns }
+
+    /// Prepares `x` (samples × features); CCA needs more samples than features.
+    public init(_ x: Matrix<Double>, context: String = "CCA") throws {
+        if x.rows <= x.columns {
+            throw AnalysisError.tooFewSamplesForCCA(samples: x.rows, features: x.columns, context: context)
+        }
+        centered = x.centeringColumns()
+        basis = try CCA.orthonormalBasis(centered, context: context)
+    }
+
+    /// SVCCA's first step: `x` reduced to the leading singular directions that explain
+    /// `varianceKept` of its variance, then prepared.
+    public static func reducing(_ x: Matrix<Double>, varianceKept: Double = 0.99, name: String = "x") throws -> CCARepresentation {
+        guard varianceKept > 0 && varianceKept <= 1 else {
+            throw AnalysisError.invalidArgument("SVCCA: the variance fraction to keep must be in (0, 1], got \(varianceKept)")
+        }
+        let reduced = try CCA.reduce(x, keeping: varianceKept, name: name)
+        return try CCARepresentation(reduced, context: "SVCCA after reducing \(name) to \(reduced.columns) dimensions")
     }
 }

@@ -14,10 +14,18 @@ public enum NeighborAlignment {
         guard k >= 1 && k < n else {
             throw AnalysisError.invalidArgument("mutual k-NN: k must be between 1 and n − 1 = \(n - 1), got \(k)")
         }
-        let a = neighbours(x, k: k), b = neighbours(y, k: k)
+        return alignment(neighbours(x, k: k), neighbours(y, k: k))
+    }
+
+    /// The mutual k-NN score of two neighbour lists from ``neighbours(_:k:)`` (same samples,
+    /// same `k`), so that each representation's neighbours are found once.
+    public static func alignment(_ a: [[Int]], _ b: [[Int]]) -> Double {
+        precondition(a.count == b.count, "neighbour lists for different sample counts")
+        let k = a.first?.count ?? 0
+        guard k > 0 else { return 0 }
         var total = 0
-        for i in 0..<n { total += Set(a[i]).intersection(b[i]).count }
-        return Double(total) / Double(n * k)
+        for i in a.indices { total += Set(a[i]).intersection(b[i]).count }
+        return Double(total) / Double(a.count * k)
     }
 
     /// The indices of each sample's `k` most cosine-similar other samples.
