@@ -139,6 +139,12 @@ import Testing
         #expect(!one.stdout.contains("block1 → block1"))
         let single = try run(["cka", folder.appendingPathComponent("wide.npy").path, "--bootstrap", "20"])
         #expect(single.status == 0, "\(single.stderr)")
+        // A permutation p-value per best match: identical copies are never matched by chance.
+        let copies = try run(["cka", folder.appendingPathComponent("a.npz").path, folder.appendingPathComponent("a.npz").path,
+                              "--reduction", "mean", "--permutations", "99"])
+        #expect(copies.status == 0, "\(copies.stderr)")
+        #expect(copies.stdout.contains("p = permutation p-value"))
+        #expect(copies.stdout.contains("conv1 → conv1  1.0000  0.0100"))
     }
 
     @Test func inputProblemsAreClearErrorsNamingTheFile() throws {
