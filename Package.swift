@@ -16,13 +16,15 @@ let package = Package(
         // MARK: - Public API
 
         /// Umbrella that re-exports every library module.
-        .target(name: "RepProbeKit", dependencies: ["LinearAlgebra", "Formats", "Activations", "Analysis", "Report"]),
+        .target(name: "RepProbeKit", dependencies: ["LinearAlgebra", "Formats", "Activations", "Analysis", "Networks", "Report"]),
         /// Representation-similarity measures, PCA, linear probes and resampling statistics.
         .target(name: "Analysis", dependencies: ["LinearAlgebra"]),
         /// NumPy `.npy`/`.npz` and `.safetensors` readers and writers.
         .target(name: "Formats", dependencies: [.product(name: "ZIPFoundation", package: "ZIPFoundation")]),
         /// Activation sets (one samples × features matrix per layer) loaded from any supported file.
         .target(name: "Activations", dependencies: ["Formats", "LinearAlgebra"]),
+        /// Tensors, the graph IR, CPU kernels for ONNX operators, and model loaders.
+        .target(name: "Networks", dependencies: ["LinearAlgebra", "Formats", "ONNXProto"]),
         /// Markdown summaries of analysis results.
         .target(name: "Report", dependencies: ["Analysis"]),
         .executableTarget(
@@ -59,5 +61,6 @@ let package = Package(
         .testTarget(name: "AnalysisTests", dependencies: ["Analysis", "Formats", "Activations"]),
         .testTarget(name: "CLITests", dependencies: ["repprobe"]),
         .testTarget(name: "ONNXProtoTests", dependencies: ["ONNXProto"]),
+        .testTarget(name: "NetworksTests", dependencies: ["Networks", "ONNXProto", "Formats"]),
     ]
 )

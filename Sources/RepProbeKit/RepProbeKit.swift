@@ -3,3 +3,4 @@
 @_exported import Activations
 @_exported import Analysis
 @_exported import Report
+@_exported import Networks

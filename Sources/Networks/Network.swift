@@ -1,0 +1,228 @@
+/// A graph compiled for execution: every node resolved to a kernel with its attributes
+/// checked, every tensor name mapped to a slot, and the point after which each
+/// intermediate tensor is no longer needed.
+///
+/// Running keeps only the tensors that later nodes still need (plus the ones asked for), so
+/// memory follows the widest cut of the graph, not its depth.
+public final class Network: Sendable {
+    /// The graph this network runs.
+    public let graph: Graph
+    /// The model file, as named in messages.
+    public let file: String
+
+    let operators: [any Operator]
+    let slotOfName: [String: Int]
+    let names: [String]
+    let nodeInputs: [[Int]]
+    let nodeOutputs: [[Int]]
+    let constants: [(slot: Int, tensor: Tensor)]
+    let inputSlots: [Int]
+    let outputSlots: [Int]
+    /// The index of the last node that reads each slot (`-1` if none, `Int.max` for outputs).
+    let lastUse: [Int]
+    /// The node that writes each slot (`nil` for inputs and initializers).
+    let producer: [Int?]
+
+    /// Compiles `graph`.
+    ///
+    /// - Throws: ``NetworkError/unsupportedOperator(file:node:opType:problem:)`` for the
+    ///   first node the runtime cannot run, and ``NetworkError/invalidModel(file:problem:)``
+    ///   when a node reads a tensor that nothing defines before it.
+    public init(graph: Graph, file: String) throws {
+        self.graph = graph
+        self.file = file
+        var slotOfName: [String: Int] = [:]
+        var names: [String] = []
+        func slot(_ name: String) -> Int {
+            if let s = slotOfName[name] { return s }
+            slotOfName[name] = names.count
+            names.append(name)
+            return names.count - 1
+        }
+        var defined = Set<String>()
+        var constants: [(Int, Tensor)] = []
+        for name in graph.initializerOrder {
+            guard let tensor = graph.initializers[name] else { continue }
+            constants.append((slot(name), tensor))
+            defined.insert(name)
+        }
+        var inputSlots: [Int] = []
+        for input in graph.inputs {
+            inputSlots.append(slot(input.name))
+            defined.insert(input.name)
+        }
+        var operators: [any Operator] = []
+        var nodeInputs: [[Int]] = []
+        var nodeOutputs: [[Int]] = []
+        var producer: [Int?] = Array(repeating: nil, count: names.count)
+        let opset = graph.opset
+        for (index, node) in graph.nodes.enumerated() {
+            var ins: [Int] = []
+            var constantInputs: [Int: Tensor] = [:]
+            for (position, name) in node.inputs.enumerated() {
+                if name.isEmpty { ins.append(-1); continue }
+                guard defined.contains(name) else {
+                    throw NetworkError.invalidModel(
+                        file: file,
+                        problem: "node '\(node.displayName)' (\(node.opType)) reads '\(name)', which no earlier node, input or initializer defines")
+                }
+                if let constant = graph.initializers[name] { constantInputs[position] = constant }
+                ins.append(slot(name))
+            }
+            guard node.domain.isEmpty || node.domain == "ai.onnx" else {
+                throw NetworkError.unsupportedOperator(
+                    file: file, node: node.displayName, opType: node.opType,
+                    problem: "operators of domain '\(node.domain)' are not supported")
+            }
+            guard let factory = OperatorRegistry.factories[node.opType] else {
+                throw NetworkError.unsupportedOperator(
+                    file: file, node: node.displayName, opType: node.opType,
+                    problem: "operator not supported (supported: \(OperatorRegistry.supported.joined(separator: ", ")))")
+            }
+            let context = NodeContext(node: node, opset: opset, file: file, constants: constantInputs)
+            operators.append(try factory(context))
+            var outs: [Int] = []
+            for name in node.outputs {
+                if name.isEmpty { outs.append(-1); continue }
+                let s = slot(name)
+                if producer.count < names.count { producer += Array(repeating: nil, count: names.count - producer.count) }
+                producer[s] = index
+                defined.insert(name)
+                outs.append(s)
+            }
+            nodeInputs.append(ins)
+            nodeOutputs.append(outs)
+        }
+        var outputSlots: [Int] = []
+        for name in graph.outputs {
+            guard let s = slotOfName[name], defined.contains(name) else {
+                throw NetworkError.invalidModel(file: file, problem: "graph output '\(name)' is never computed")
+            }
+            outputSlots.append(s)
+        }
+        var lastUse = Array(repeating: -1, count: names.count)
+        for (index, ins) in nodeInputs.enumerated() { for s in ins where s >= 0 { lastUse[s] = index } }
+        for s in outputSlots { lastUse[s] = Int.max }
+        if producer.count < names.count { producer += Array(repeating: nil, count: names.count - producer.count) }
+
+        self.operators = operators
+        self.slotOfName = slotOfName
+        self.names = names
+        self.nodeInputs = nodeInputs
+        self.nodeOutputs = nodeOutputs
+        self.constants = constants
+        self.inputSlots = inputSlots
+        self.outputSlots = outputSlots
+        self.lastUse = lastUse
+        self.producer = producer
+    }
+
+    /// Every tensor name a run can produce or hook: graph inputs, then node outputs in
+    /// execution order (initializers excluded).
+    public var tensorNames: [String] {
+        graph.inputs.map(\.name) + graph.nodes.flatMap { $0.outputs.filter { !$0.isEmpty } }
+    }
+
+    /// The node that computes `name`, or `nil` for graph inputs and initializers.
+    public func producingNode(of name: String) -> Node? {
+        guard let s = slotOfName[name], let index = producer[s] else { return nil }
+        return graph.nodes[index]
+    }
+
+    /// Whether `name` is a tensor that a run computes or receives.
+    public func hasTensor(_ name: String) -> Bool {
+        guard let s = slotOfName[name] else { return false }
+        return producer[s] != nil || inputSlots.contains(s)
+    }
+
+    /// Runs the network.
+    ///
+    /// - Parameters:
+    ///   - inputs: a tensor for every graph input, by name.
+    ///   - keeping: further tensors to return besides the graph outputs.
+    ///   - intercepting: tensors to pass to `intercept` as soon as they are computed.
+    ///   - intercept: sees each intercepted tensor (by name) and may return a replacement,
+    ///     which later nodes then read; return `nil` to leave it unchanged.
+    /// - Returns: the graph outputs and the kept tensors, by name.
+    public func run(
+        _ inputs: [String: Tensor],
+        keeping: Set<String> = [],
+        intercepting: Set<String> = [],
+        intercept: ((String, Tensor) throws -> Tensor?)? = nil
+    ) throws -> [String: Tensor] {
+        var keepSlots = Set<Int>()
+        for name in keeping.union(intercepting) {
+            guard let s = slotOfName[name], hasTensor(name) else {
+                throw NetworkError.unknownTensor(file: file, name: name, available: tensorNames)
+            }
+            if keeping.contains(name) { keepSlots.insert(s) }
+        }
+        let interceptSlots = Set(intercepting.compactMap { slotOfName[$0] })
+        var values = [Tensor?](repeating: nil, count: names.count)
+        for (slot, tensor) in constants { values[slot] = tensor }
+        for name in inputs.keys where !graph.inputs.contains(where: { $0.name == name }) {
+            throw NetworkError.invalidInput(
+                file: file, problem: "the model has no input named '\(name)'; its inputs are \(graph.inputs.map(\.name).joined(separator: ", "))")
+        }
+        for (input, slot) in zip(graph.inputs, inputSlots) {
+            guard var tensor = inputs[input.name] else {
+                throw NetworkError.invalidInput(file: file, problem: "input '\(input.name)' is missing")
+            }
+            try check(tensor, against: input)
+            if interceptSlots.contains(slot), let intercept, let replacement = try intercept(input.name, tensor) {
+                tensor = replacement
+            }
+            values[slot] = tensor
+        }
+        for (index, op) in operators.enumerated() {
+            let node = graph.nodes[index]
+            let arguments = nodeInputs[index].map { $0 >= 0 ? values[$0] : nil }
+            var results: [Tensor]
+            do {
+                results = try op.run(arguments)
+            } catch let error as KernelError {
+                throw NetworkError.nodeFailed(file: file, node: node.displayName, opType: node.opType, problem: error.problem)
+            }
+            let outs = nodeOutputs[index]
+            guard results.count >= outs.filter({ $0 >= 0 }).count || results.count >= outs.count else {
+                throw NetworkError.nodeFailed(
+                    file: file, node: node.displayName, opType: node.opType,
+                    problem: "produced \(results.count) outputs, the graph expects \(outs.count)")
+            }
+            for (position, slot) in outs.enumerated() where slot >= 0 && position < results.count {
+                if interceptSlots.contains(slot), let intercept,
+                   let replacement = try intercept(names[slot], results[position]) {
+                    results[position] = replacement
+                }
+                values[slot] = results[position]
+            }
+            // Free what no later node reads.
+            for slot in nodeInputs[index] where slot >= 0 && lastUse[slot] == index && !keepSlots.contains(slot) {
+                if producer[slot] != nil || inputSlots.contains(slot) { values[slot] = nil }
+            }
+            for slot in outs where slot >= 0 && lastUse[slot] < 0 && !keepSlots.contains(slot) {
+                values[slot] = nil
+            }
+        }
+        var result: [String: Tensor] = [:]
+        for slot in outputSlots.map({ $0 }) + keepSlots.sorted() {
+            if let tensor = values[slot] { result[names[slot]] = tensor }
+        }
+        return result
+    }
+
+    private func check(_ tensor: Tensor, against input: Graph.Input) throws {
+        if let type = input.dataType, type != tensor.dataType {
+            throw NetworkError.invalidInput(
+                file: file, problem: "input '\(input.name)' must be \(type), not \(tensor.dataType)")
+        }
+        if let shape = input.shape {
+            let fits = shape.count == tensor.rank && zip(shape, tensor.shape).allSatisfy { $0 == nil || $0 == $1 }
+            guard fits else {
+                let expected = shape.map { $0.map(String.init) ?? "?" }.joined(separator: ", ")
+                throw NetworkError.invalidInput(
+                    file: file, problem: "input '\(input.name)' must have shape [\(expected)], not \(tensor.shape)")
+            }
+        }
+    }
+}

@@ -1,0 +1,258 @@
+import Foundation
+import ONNXProto
+
+/// Reads ONNX models (`ModelProto` protobuf files) into a ``Graph``.
+///
+/// Tensors may be stored in `raw_data` (little-endian) or in the typed repeated fields;
+/// both are read, with every length checked against the declared shape. Node names left by
+/// PyTorch's exporters become module paths: the TorchScript exporter names nodes after
+/// their scope (`/layer1/layer1.0/conv1/Conv`), the dynamo exporter records the scope in the
+/// node's `pkg.torch.onnx.name_scopes` metadata.
+public enum ONNXImporter {
+    /// Reads and decodes the model at `url`.
+    ///
+    /// - Throws: ``NetworkError/invalidModel(file:problem:)`` if the file cannot be read, is
+    ///   not an ONNX protobuf, or holds a tensor that does not fit its shape.
+    public static func load(_ url: URL) throws -> Graph {
+        let data: Data
+        do {
+            data = try Data(contentsOf: url, options: .mappedIfSafe)
+        } catch {
+            throw NetworkError.invalidModel(file: url.path, problem: "cannot be read: \(error.localizedDescription)")
+        }
+        return try decode(data, file: url.path)
+    }
+
+    /// Decodes a serialized `ModelProto`; `file` names it in messages.
+    public static func decode(_ data: Data, file: String) throws -> Graph {
+        let model: Onnx_ModelProto
+        do {
+            model = try Onnx_ModelProto(serializedBytes: data)
+        } catch {
+            throw NetworkError.invalidModel(file: file, problem: "is not a readable ONNX model (truncated or corrupt protobuf: \(error))")
+        }
+        guard model.hasGraph else {
+            throw NetworkError.invalidModel(file: file, problem: "is not an ONNX model (no graph)")
+        }
+        var opsets: [String: Int] = [:]
+        for entry in model.opsetImport { opsets[entry.domain] = Int(clamping: entry.version) }
+        if opsets.isEmpty { opsets[""] = 1 }
+        return try graph(model.graph, opsets: opsets, file: file)
+    }
+
+    static func graph(_ proto: Onnx_GraphProto, opsets: [String: Int], file: String) throws -> Graph {
+        var initializers: [String: Tensor] = [:]
+        var order: [String] = []
+        for tensorProto in proto.initializer {
+            let tensor = try tensor(tensorProto, file: file)
+            if initializers.updateValue(tensor, forKey: tensorProto.name) == nil { order.append(tensorProto.name) }
+        }
+        for sparse in proto.sparseInitializer where sparse.hasValues {
+            throw NetworkError.invalidModel(file: file, problem: "sparse initializer '\(sparse.values.name)' is not supported")
+        }
+        let inputs = try proto.input.filter { initializers[$0.name] == nil }.map { info -> Graph.Input in
+            try input(info, file: file)
+        }
+        var nodes: [Node] = []
+        nodes.reserveCapacity(proto.node.count)
+        for nodeProto in proto.node {
+            var attributes: [String: Attribute] = [:]
+            for attribute in nodeProto.attribute {
+                attributes[attribute.name] = try value(of: attribute, node: nodeProto, file: file)
+            }
+            nodes.append(Node(
+                name: nodeProto.name, opType: nodeProto.opType, domain: nodeProto.domain,
+                inputs: nodeProto.input, outputs: nodeProto.output, attributes: attributes,
+                modulePath: modulePath(of: nodeProto)))
+        }
+        return Graph(inputs: inputs, outputs: proto.output.map(\.name), initializers: initializers,
+                     initializerOrder: order, nodes: nodes, opsets: opsets)
+    }
+
+    static func input(_ info: Onnx_ValueInfoProto, file: String) throws -> Graph.Input {
+        guard case let .tensorType(type)? = info.type.value else {
+            return Graph.Input(name: info.name, dataType: nil, shape: nil)
+        }
+        let dataType = try? self.dataType(type.elemType, what: "input '\(info.name)'", file: file)
+        let shape: [Int?]? = type.hasShape
+            ? type.shape.dim.map { dim in
+                if case let .dimValue(v)? = dim.value, v > 0 { return Int(v) }
+                return nil
+            }
+            : nil
+        return Graph.Input(name: info.name, dataType: dataType, shape: shape)
+    }
+
+    /// Decodes a serialized `TensorProto` (the `.pb` files of ONNX's backend tests).
+    public static func decodeTensor(_ data: Data, file: String) throws -> (name: String, tensor: Tensor) {
+        let proto: Onnx_TensorProto
+        do {
+            proto = try Onnx_TensorProto(serializedBytes: data)
+        } catch {
+            throw NetworkError.invalidModel(file: file, problem: "is not a readable ONNX tensor (\(error))")
+        }
+        return (proto.name, try tensor(proto, file: file))
+    }
+
+    // MARK: - Tensors
+
+    static func dataType(_ code: Int32, what: String, file: String) throws -> DataType {
+        switch Onnx_TensorProto.DataType(rawValue: Int(code)) {
+        case .float?: return .float32
+        case .double?: return .float64
+        case .int64?: return .int64
+        case .int32?: return .int32
+        case .int8?: return .int8
+        case .uint8?: return .uint8
+        case .bool?: return .bool
+        case let other?:
+            throw NetworkError.invalidModel(file: file, problem: "\(what) has element type \(other), which is not supported (supported: float32, float64, int64, int32, int8, uint8, bool)")
+        case nil:
+            throw NetworkError.invalidModel(file: file, problem: "\(what) has unknown element type code \(code)")
+        }
+    }
+
+    /// Decodes a `TensorProto`, checking that its data fits its shape.
+    static func tensor(_ proto: Onnx_TensorProto, file: String) throws -> Tensor {
+        let what = proto.name.isEmpty ? "a tensor" : "tensor '\(proto.name)'"
+        if proto.dataLocation == .external {
+            throw NetworkError.invalidModel(file: file, problem: "\(what) keeps its data in an external file, which is not supported")
+        }
+        var count = 1
+        for dim in proto.dims {
+            guard dim >= 0, dim <= Int64(Int32.max) else {
+                throw NetworkError.invalidModel(file: file, problem: "\(what) has an invalid dimension \(dim)")
+            }
+            let (product, overflow) = count.multipliedReportingOverflow(by: Int(dim))
+            guard !overflow, product <= 1 << 34 else {
+                throw NetworkError.invalidModel(file: file, problem: "\(what) is too large (shape \(proto.dims))")
+            }
+            count = product
+        }
+        let shape = proto.dims.map { Int($0) }
+        let type = try dataType(proto.dataType, what: what, file: file)
+        func fail(_ found: Int) -> NetworkError {
+            .invalidModel(file: file, problem: "\(what) holds \(found) values, its shape \(shape) needs \(count)")
+        }
+        if proto.hasRawData {
+            let raw = proto.rawData
+            let width: Int
+            switch type {
+            case .float32, .int32: width = 4
+            case .float64, .int64: width = 8
+            case .int8, .uint8, .bool: width = 1
+            }
+            guard raw.count == count * width else { throw fail(raw.count / width) }
+            let storage: TensorStorage = raw.withUnsafeBytes { bytes in
+                switch type {
+                case .float32: return .float32((0..<count).map { Float(bitPattern: UInt32(littleEndian: bytes.loadUnaligned(fromByteOffset: $0 * 4, as: UInt32.self))) })
+                case .float64: return .float64((0..<count).map { Double(bitPattern: UInt64(littleEndian: bytes.loadUnaligned(fromByteOffset: $0 * 8, as: UInt64.self))) })
+                case .int32: return .int32((0..<count).map { Int32(littleEndian: bytes.loadUnaligned(fromByteOffset: $0 * 4, as: Int32.self)) })
+                case .int64: return .int64((0..<count).map { Int64(littleEndian: bytes.loadUnaligned(fromByteOffset: $0 * 8, as: Int64.self)) })
+                case .int8: return .int8((0..<count).map { Int8(bitPattern: bytes[$0]) })
+                case .uint8: return .uint8((0..<count).map { bytes[$0] })
+                case .bool: return .bool((0..<count).map { bytes[$0] != 0 })
+                }
+            }
+            return Tensor(shape: shape, storage: storage)
+        }
+        let storage: TensorStorage
+        switch type {
+        case .float32:
+            guard proto.floatData.count == count else { throw fail(proto.floatData.count) }
+            storage = .float32(proto.floatData)
+        case .float64:
+            guard proto.doubleData.count == count else { throw fail(proto.doubleData.count) }
+            storage = .float64(proto.doubleData)
+        case .int64:
+            guard proto.int64Data.count == count else { throw fail(proto.int64Data.count) }
+            storage = .int64(proto.int64Data)
+        case .int32, .int8, .uint8, .bool:
+            let values = proto.int32Data
+            guard values.count == count else { throw fail(values.count) }
+            switch type {
+            case .int32: storage = .int32(values)
+            case .int8: storage = .int8(values.map { Int8(truncatingIfNeeded: $0) })
+            case .uint8: storage = .uint8(values.map { UInt8(truncatingIfNeeded: $0) })
+            default: storage = .bool(values.map { $0 != 0 })
+            }
+        }
+        return Tensor(shape: shape, storage: storage)
+    }
+
+    // MARK: - Attributes
+
+    static func value(of attribute: Onnx_AttributeProto, node: Onnx_NodeProto, file: String) throws -> Attribute {
+        func text(_ data: Data) -> String { String(decoding: data, as: UTF8.self) }
+        var type = attribute.type
+        if type == .undefined {
+            // Files older than IR version 4 may leave the type out; infer it from the field set.
+            if attribute.hasF { type = .float } else if attribute.hasI { type = .int } else if attribute.hasS { type = .string }
+            else if attribute.hasT { type = .tensor } else if !attribute.floats.isEmpty { type = .floats }
+            else if !attribute.ints.isEmpty { type = .ints } else if !attribute.strings.isEmpty { type = .strings }
+        }
+        switch type {
+        case .float: return .float(attribute.f)
+        case .int: return .int(Int(clamping: attribute.i))
+        case .string: return .string(text(attribute.s))
+        case .tensor:
+            do {
+                return .tensor(try tensor(attribute.t, file: file))
+            } catch let NetworkError.invalidModel(_, problem) {
+                return .unsupported("tensor attribute: \(problem)")
+            }
+        case .floats: return .floats(attribute.floats)
+        case .ints: return .ints(attribute.ints.map { Int(clamping: $0) })
+        case .strings: return .strings(attribute.strings.map(text))
+        case .graph, .graphs: return .graph
+        default: return .unsupported("attribute type \(type)")
+        }
+    }
+
+    // MARK: - Module paths
+
+    /// The PyTorch module path a node belongs to, from the dynamo exporter's
+    /// `pkg.torch.onnx.name_scopes` metadata or the TorchScript exporter's scoped node name.
+    static func modulePath(of node: Onnx_NodeProto) -> String? {
+        if let scopes = node.metadataProps.first(where: { $0.key == "pkg.torch.onnx.name_scopes" })?.value,
+           let last = pythonStringList(scopes).last(where: { !$0.isEmpty }) {
+            return last
+        }
+        return modulePath(fromScopedName: node.name)
+    }
+
+    /// `/layer1/layer1.0/conv1/Conv` → `layer1.0.conv1`. Each scope component is either a
+    /// qualified name continuing the previous one (`layer1.0` after `layer1`) or a child
+    /// name to append (`conv1`). The last component names the operator, not a module.
+    static func modulePath(fromScopedName name: String) -> String? {
+        guard name.hasPrefix("/") else { return nil }
+        let components = name.split(separator: "/", omittingEmptySubsequences: true).map(String.init)
+        guard components.count >= 2 else { return nil }
+        var path = ""
+        for component in components.dropLast() {
+            if path.isEmpty || component.hasPrefix(path + ".") {
+                path = component
+            } else {
+                path += "." + component
+            }
+        }
+        return path.isEmpty ? nil : path
+    }
+
+    /// Parses a Python list-of-strings literal such as `['', 'layer1', 'layer1.0']`.
+    static func pythonStringList(_ literal: String) -> [String] {
+        let body = literal.trimmingCharacters(in: .whitespaces)
+        guard body.hasPrefix("["), body.hasSuffix("]") else { return [] }
+        var items: [String] = []
+        var current = ""
+        var quote: Character?
+        for character in body.dropFirst().dropLast() {
+            if let q = quote {
+                if character == q { items.append(current); current = ""; quote = nil } else { current.append(character) }
+            } else if character == "'" || character == "\"" {
+                quote = character
+            }
+        }
+        return items
+    }
+}

@@ -1,0 +1,3 @@
+enum ConvolutionOperators {
+    static let factories: [String: OperatorFactory] = [:]
+}

@@ -1,0 +1,3 @@
+enum ElementwiseOperators {
+    static let factories: [String: OperatorFactory] = [:]
+}

@@ -1,0 +1,3 @@
+enum MatrixOperators {
+    static let factories: [String: OperatorFactory] = [:]
+}

@@ -1,0 +1,3 @@
+enum PoolingOperators {
+    static let factories: [String: OperatorFactory] = [:]
+}

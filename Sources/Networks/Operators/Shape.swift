@@ -1,0 +1,3 @@
+enum ShapeOperators {
+    static let factories: [String: OperatorFactory] = [:]
+}
