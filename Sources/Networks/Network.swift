@@ -77,7 +77,7 @@ public final class Network: Sendable {
             guard let factory = OperatorRegistry.factories[node.opType] else {
                 throw NetworkError.unsupportedOperator(
                     file: file, node: node.displayName, opType: node.opType,
-                    problem: "operator not supported (supported: \(OperatorRegistry.supported.joined(separator: ", ")))")
+                    problem: "operator not supported (\(OperatorRegistry.supported.count) operators are; `repprobe operators` lists them)")
             }
             let context = NodeContext(node: node, opset: opset, file: file, constants: constantInputs)
             operators.append(try factory(context))

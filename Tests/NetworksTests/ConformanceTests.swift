@@ -68,7 +68,7 @@ import Testing
             let result = Self.runCase(caseFolder, graph: graph, file: modelURL.path)
             if let reason = result {
                 outcomes[op, default: Outcome()].failed.append((name, reason))
-                if limitations[name] == nil { unexpected.append("\(name): \(reason)") }
+                if limitations[name] == nil { unexpected.append("\(name): \(reason.prefix(240))") }
             } else {
                 outcomes[op, default: Outcome()].passed.append(name)
                 if limitations[name] != nil { stale.append(name) }
@@ -87,6 +87,7 @@ import Testing
             let dataSets = try FileManager.default.contentsOfDirectory(atPath: folder.path)
                 .filter { $0.hasPrefix("test_data_set_") }.sorted()
             guard !dataSets.isEmpty else { return "no test data" }
+            let tolerance = Self.tolerance(folder)
             for dataSet in dataSets {
                 let dataFolder = folder.appendingPathComponent(dataSet)
                 let inputs = try tensors(in: dataFolder, prefix: "input_")
@@ -96,7 +97,7 @@ import Testing
                 let results = try network.run(feed)
                 for (name, reference) in zip(graph.outputs, expected) {
                     guard let actual = results[name] else { return "output '\(name)' missing" }
-                    if let mismatch = compare(actual, reference) { return "\(dataSet) output '\(name)': \(mismatch)" }
+                    if let mismatch = compare(actual, reference, tolerance: tolerance) { return "\(dataSet) output '\(name)': \(mismatch)" }
                 }
             }
             return nil
@@ -117,15 +118,24 @@ import Testing
         }
     }
 
-    /// Same type and shape, and values within `|a − b| ≤ 1e-5 + 1e-4·|b|` (NaN matching NaN).
-    static func compare(_ actual: Tensor, _ expected: Tensor) -> String? {
+    /// The tolerance ONNX's own runner applies to the case: `tolerance.json` beside the model
+    /// (written by the generator when the case sets its own), else rtol 1e-3, atol 1e-7.
+    static func tolerance(_ folder: URL) -> (rtol: Double, atol: Double) {
+        guard let data = try? Data(contentsOf: folder.appendingPathComponent("tolerance.json")),
+              let object = try? JSONSerialization.jsonObject(with: data) as? [String: Double],
+              let rtol = object["rtol"], let atol = object["atol"] else { return (1e-3, 1e-7) }
+        return (rtol, atol)
+    }
+
+    /// Same type and shape, and values within `|a − b| ≤ atol + rtol·|b|` (NaN matching NaN).
+    static func compare(_ actual: Tensor, _ expected: Tensor, tolerance: (rtol: Double, atol: Double)) -> String? {
         guard actual.dataType == expected.dataType else { return "type \(actual.dataType), expected \(expected.dataType)" }
         guard actual.shape == expected.shape else { return "shape \(actual.shape), expected \(expected.shape)" }
         func close(_ a: [Double], _ b: [Double]) -> String? {
             for (index, (x, y)) in zip(a, b).enumerated() {
                 if x.isNaN && y.isNaN { continue }
                 if x == y { continue }
-                if !(abs(x - y) <= 1e-5 + 1e-4 * abs(y)) { return "element \(index) is \(x), expected \(y)" }
+                if !(abs(x - y) <= tolerance.atol + tolerance.rtol * abs(y)) { return "element \(index) is \(x), expected \(y)" }
             }
             return nil
         }

@@ -1,3 +1,281 @@
+import LinearAlgebra
+
+/// Conv and ConvTranspose in 1, 2 or 3 spatial dimensions, float32.
+///
+/// Conv unrolls each image's receptive fields into a matrix (im2col) and multiplies it by
+/// the weights with one `sgemm` per image and group; 1×1 convolutions with unit stride
+/// skip the unrolling. Depthwise convolutions (one input channel per group) run a direct
+/// loop instead, since a product with a single output row cannot use BLAS well.
+/// ConvTranspose is the adjoint: `sgemm` with the transposed weights, then col2im.
 enum ConvolutionOperators {
-    static let factories: [String: OperatorFactory] = [:]
+    static let factories: [String: OperatorFactory] = [
+        "Conv": { context in
+            let attributes = try WindowGeometry.Attributes(context)
+            let group = try context.int("group", default: 1)
+            guard group >= 1 else { throw context.invalid("group must be positive, not \(group)") }
+            return ClosureOperator { inputs in
+                try [convolve(inputs.required(0), weight: inputs.required(1), bias: inputs.optional(2),
+                              group: group, attributes: attributes)]
+            }
+        },
+        "ConvTranspose": { context in
+            let attributes = try WindowGeometry.Attributes(context)
+            let group = try context.int("group", default: 1)
+            let outputPadding = try context.ints("output_padding")
+            let outputShape = try context.ints("output_shape")
+            guard group >= 1 else { throw context.invalid("group must be positive, not \(group)") }
+            return ClosureOperator { inputs in
+                try [transposedConvolution(inputs.required(0), weight: inputs.required(1), bias: inputs.optional(2),
+                                           group: group, attributes: attributes,
+                                           outputPadding: outputPadding, outputShape: outputShape)]
+            }
+        },
+    ]
+
+    /// Checks the operands of a (transposed) convolution and returns their float32 values.
+    static func operands(_ x: Tensor, _ w: Tensor, _ bias: Tensor?, biasCount: Int) throws
+        -> (x: [Float], w: [Float], bias: [Float]?)
+    {
+        guard x.rank >= 3, w.rank == x.rank else {
+            throw KernelError("input \(x.shape) and weight \(w.shape) must have the same rank, at least 3")
+        }
+        let b = try bias?.requireFloats("bias")
+        if let b, b.count != biasCount { throw KernelError("bias has \(b.count) values, \(biasCount) expected") }
+        return (try x.requireFloats("input"), try w.requireFloats("weight"), b)
+    }
+
+    static func convolve(_ x: Tensor, weight w: Tensor, bias: Tensor?, group: Int,
+                         attributes: WindowGeometry.Attributes) throws -> Tensor {
+        let (xs, ws, bs) = try operands(x, w, bias, biasCount: w.shape[0])
+        let batch = x.shape[0], channels = x.shape[1], filters = w.shape[0]
+        let kernel = Array(w.shape.dropFirst(2))
+        if let declared = attributes.kernel, declared != kernel {
+            throw KernelError("kernel_shape \(declared) differs from the weight's \(kernel)")
+        }
+        guard channels % group == 0, filters % group == 0, w.shape[1] * group == channels else {
+            throw KernelError("input has \(channels) channels and weight \(w.shape) with group \(group): channels do not fit")
+        }
+        let g = try WindowGeometry(input: Array(x.shape.dropFirst(2)), kernel: kernel, attributes: attributes)
+        let channelsPerGroup = channels / group, filtersPerGroup = filters / group
+        let rows = channelsPerGroup * g.kernelCount
+        let inputCount = g.inputCount, outputCount = g.outputCount
+        var output = [Float](repeating: 0, count: batch * filters * outputCount)
+        if let bs {
+            output.withUnsafeMutableBufferPointer { out in
+                for n in 0..<batch { for f in 0..<filters {
+                    let base = (n * filters + f) * outputCount
+                    for p in 0..<outputCount { out[base + p] = bs[f] }
+                } }
+            }
+        }
+        let beta: Float = bs == nil ? 0 : 1
+        if channelsPerGroup == 1 && filtersPerGroup == 1 {
+            depthwise(xs, ws, &output, batch: batch, channels: channels, geometry: g)
+            return Tensor(shape: [batch, filters] + g.outputShape, elements: output)
+        }
+        var columns = [Float](repeating: 0, count: g.isPointwise ? 0 : rows * outputCount)
+        xs.withUnsafeBufferPointer { xs in
+            ws.withUnsafeBufferPointer { ws in
+                output.withUnsafeMutableBufferPointer { out in
+                    columns.withUnsafeMutableBufferPointer { cols in
+                        for n in 0..<batch {
+                            for grp in 0..<group {
+                                let image = xs.baseAddress! + (n * channels + grp * channelsPerGroup) * inputCount
+                                let source: UnsafePointer<Float>
+                                if g.isPointwise {
+                                    source = image
+                                } else {
+                                    im2col(image, channels: channelsPerGroup, geometry: g, into: cols.baseAddress!)
+                                    source = UnsafePointer(cols.baseAddress!)
+                                }
+                                RowMajorGEMM.multiply(
+                                    m: filtersPerGroup, n: outputCount, k: rows,
+                                    a: ws.baseAddress! + grp * filtersPerGroup * rows, lda: rows,
+                                    b: source, ldb: outputCount, beta: beta,
+                                    c: out.baseAddress! + (n * filters + grp * filtersPerGroup) * outputCount, ldc: outputCount)
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        return Tensor(shape: [batch, filters] + g.outputShape, elements: output)
+    }
+
+    /// Unrolls `channels` planes of one image: row `(c, kd, kh, kw)`, column `(od, oh, ow)`,
+    /// zero where the window reads padding.
+    static func im2col(_ image: UnsafePointer<Float>, channels: Int, geometry g: WindowGeometry,
+                       into columns: UnsafeMutablePointer<Float>) {
+        let (inD, inH, inW) = (g.input[0], g.input[1], g.input[2])
+        let (outD, outH, outW) = (g.output[0], g.output[1], g.output[2])
+        let strideW = g.strides[2]
+        var row = columns
+        for c in 0..<channels {
+            let plane = image + c * g.inputCount
+            for kd in 0..<g.kernel[0] { for kh in 0..<g.kernel[1] { for kw in 0..<g.kernel[2] {
+                // The output columns whose input column lies inside the image.
+                let offset = kw * g.dilations[2] - g.padBegin[2]
+                let first = min(outW, max(0, (-offset + strideW - 1) / strideW))
+                let last = min(outW, max(first, (inW - offset + strideW - 1) / strideW))
+                var out = row
+                for od in 0..<outD {
+                    let id = g.source(0, output: od, kernel: kd)
+                    for oh in 0..<outH {
+                        let ih = g.source(1, output: oh, kernel: kh)
+                        if id < 0 || id >= inD || ih < 0 || ih >= inH {
+                            out.update(repeating: 0, count: outW)
+                        } else {
+                            let line = plane + (id * inH + ih) * inW + offset
+                            if first > 0 { out.update(repeating: 0, count: first) }
+                            if strideW == 1 {
+                                (out + first).update(from: line + first, count: last - first)
+                            } else {
+                                for ow in first..<last { out[ow] = line[ow * strideW] }
+                            }
+                            if last < outW { (out + last).update(repeating: 0, count: outW - last) }
+                        }
+                        out += outW
+                    }
+                }
+                row += g.outputCount
+            } } }
+        }
+    }
+
+    /// One filter per channel: accumulates each output plane directly.
+    static func depthwise(_ xs: [Float], _ ws: [Float], _ output: inout [Float], batch: Int, channels: Int,
+                          geometry g: WindowGeometry) {
+        let (inD, inH, inW) = (g.input[0], g.input[1], g.input[2])
+        let (outD, outH, outW) = (g.output[0], g.output[1], g.output[2])
+        let strideW = g.strides[2]
+        xs.withUnsafeBufferPointer { xs in
+            ws.withUnsafeBufferPointer { ws in
+                output.withUnsafeMutableBufferPointer { out in
+                    for n in 0..<batch {
+                        for c in 0..<channels {
+                            let plane = xs.baseAddress! + (n * channels + c) * g.inputCount
+                            let filter = ws.baseAddress! + c * g.kernelCount
+                            let result = out.baseAddress! + (n * channels + c) * g.outputCount
+                            var tap = 0
+                            for kd in 0..<g.kernel[0] { for kh in 0..<g.kernel[1] { for kw in 0..<g.kernel[2] {
+                                let weight = filter[tap]
+                                tap += 1
+                                let offset = kw * g.dilations[2] - g.padBegin[2]
+                                let first = min(outW, max(0, (-offset + strideW - 1) / strideW))
+                                let last = min(outW, max(first, (inW - offset + strideW - 1) / strideW))
+                                for od in 0..<outD {
+                                    let id = g.source(0, output: od, kernel: kd)
+                                    guard id >= 0 && id < inD else { continue }
+                                    for oh in 0..<outH {
+                                        let ih = g.source(1, output: oh, kernel: kh)
+                                        guard ih >= 0 && ih < inH else { continue }
+                                        let line = plane + (id * inH + ih) * inW + offset
+                                        let target = result + (od * outH + oh) * outW
+                                        for ow in first..<last { target[ow] += weight * line[ow * strideW] }
+                                    }
+                                }
+                            } } }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    static func transposedConvolution(
+        _ x: Tensor, weight w: Tensor, bias: Tensor?, group: Int, attributes: WindowGeometry.Attributes,
+        outputPadding: [Int]?, outputShape: [Int]?
+    ) throws -> Tensor {
+        let batch = x.shape[0], channels = x.shape[1]
+        guard w.rank == x.rank, w.shape[0] == channels, channels % group == 0 else {
+            throw KernelError("input \(x.shape) and weight \(w.shape) with group \(group) do not fit")
+        }
+        let filtersPerGroup = w.shape[1], filters = filtersPerGroup * group
+        let (xs, ws, bs) = try operands(x, w, bias, biasCount: filters)
+        let spatial = Array(x.shape.dropFirst(2)), kernel = Array(w.shape.dropFirst(2))
+        let rank = spatial.count
+        guard (1...3).contains(rank) else { throw KernelError("\(rank) spatial dimensions are not supported (1 to 3 are)") }
+        let strides = attributes.strides ?? Array(repeating: 1, count: rank)
+        let dilations = attributes.dilations ?? Array(repeating: 1, count: rank)
+        let extraPadding = outputPadding ?? Array(repeating: 0, count: rank)
+        guard strides.count == rank, dilations.count == rank, extraPadding.count == rank else {
+            throw KernelError("strides, dilations and output_padding must have \(rank) values")
+        }
+        var begin = Array(repeating: 0, count: rank), end = Array(repeating: 0, count: rank)
+        var size = Array(repeating: 0, count: rank)
+        let automatic = attributes.autoPad == "SAME_UPPER" || attributes.autoPad == "SAME_LOWER"
+        for axis in 0..<rank {
+            let full = strides[axis] * (spatial[axis] - 1) + extraPadding[axis] + (kernel[axis] - 1) * dilations[axis] + 1
+            if outputShape != nil || automatic {
+                let target = outputShape.map { $0[$0.count - rank + axis] } ?? spatial[axis] * strides[axis]
+                let total = full - target
+                // Floor division: a target larger than the full output gives negative padding.
+                let small = total >= 0 ? total / 2 : -((-total + 1) / 2)
+                (begin[axis], end[axis]) = attributes.autoPad == "SAME_UPPER" ? (small, total - small) : (total - small, small)
+                size[axis] = target
+            } else {
+                if let pads = attributes.pads {
+                    guard pads.count == 2 * rank else { throw KernelError("pads \(pads) must have \(2 * rank) values") }
+                    (begin[axis], end[axis]) = (pads[axis], pads[rank + axis])
+                }
+                size[axis] = full - begin[axis] - end[axis]
+            }
+            guard size[axis] > 0 else { throw KernelError("the output would be empty along spatial axis \(axis)") }
+        }
+        let lead = 3 - rank
+        let pad1 = { (v: [Int]) in Array(repeating: 1, count: lead) + v }
+        let pad0 = { (v: [Int]) in Array(repeating: 0, count: lead) + v }
+        let (inS, kS, sS, dS, bS, oS) = (pad1(spatial), pad1(kernel), pad1(strides), pad1(dilations), pad0(begin), pad1(size))
+        let inputCount = inS.reduce(1, *), outputCount = oS.reduce(1, *), kernelCount = kS.reduce(1, *)
+        let channelsPerGroup = channels / group
+        let rows = filtersPerGroup * kernelCount
+        var output = [Float](repeating: 0, count: batch * filters * outputCount)
+        var columns = [Float](repeating: 0, count: rows * inputCount)
+        xs.withUnsafeBufferPointer { xs in
+            ws.withUnsafeBufferPointer { ws in
+                output.withUnsafeMutableBufferPointer { out in
+                    columns.withUnsafeMutableBufferPointer { cols in
+                        for n in 0..<batch {
+                            for grp in 0..<group {
+                                RowMajorGEMM.multiply(
+                                    transposeA: true, m: rows, n: inputCount, k: channelsPerGroup,
+                                    a: ws.baseAddress! + grp * channelsPerGroup * rows, lda: rows,
+                                    b: xs.baseAddress! + (n * channels + grp * channelsPerGroup) * inputCount, ldb: inputCount,
+                                    c: cols.baseAddress!, ldc: inputCount)
+                                // col2im: scatter-add every column back to the output positions it came from.
+                                for f in 0..<filtersPerGroup {
+                                    let plane = out.baseAddress! + (n * filters + grp * filtersPerGroup + f) * outputCount
+                                    var row = cols.baseAddress! + f * kernelCount * inputCount
+                                    for kd in 0..<kS[0] { for kh in 0..<kS[1] { for kw in 0..<kS[2] {
+                                        for id in 0..<inS[0] {
+                                            let od = id * sS[0] - bS[0] + kd * dS[0]
+                                            guard od >= 0 && od < oS[0] else { continue }
+                                            for ih in 0..<inS[1] {
+                                                let oh = ih * sS[1] - bS[1] + kh * dS[1]
+                                                guard oh >= 0 && oh < oS[1] else { continue }
+                                                let line = row + (id * inS[1] + ih) * inS[2]
+                                                let target = plane + (od * oS[1] + oh) * oS[2]
+                                                for iw in 0..<inS[2] {
+                                                    let ow = iw * sS[2] - bS[2] + kw * dS[2]
+                                                    if ow >= 0 && ow < oS[2] { target[ow] += line[iw] }
+                                                }
+                                            }
+                                        }
+                                        row += inputCount
+                                    } } }
+                                }
+                            }
+                        }
+                        if let bs {
+                            for n in 0..<batch { for f in 0..<filters {
+                                let plane = out.baseAddress! + (n * filters + f) * outputCount
+                                for p in 0..<outputCount { plane[p] += bs[f] }
+                            } }
+                        }
+                    }
+                }
+            }
+        }
+        return Tensor(shape: [batch, filters] + size, elements: output)
+    }
 }

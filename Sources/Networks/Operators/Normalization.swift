@@ -1,3 +1,132 @@
+import Foundation
+
+/// BatchNormalization (inference), InstanceNormalization and LayerNormalization, float32
+/// with statistics accumulated in double precision.
 enum NormalizationOperators {
-    static let factories: [String: OperatorFactory] = [:]
+    static let factories: [String: OperatorFactory] = [
+        "BatchNormalization": { context in
+            let epsilon = try context.float("epsilon", default: 1e-5)
+            if try context.int("training_mode", default: 0) != 0 {
+                throw context.unsupported("training_mode = 1 is not supported (inference only)")
+            }
+            return ClosureOperator { inputs in
+                try [batchNormalization(inputs.required(0), scale: inputs.required(1), bias: inputs.required(2),
+                                        mean: inputs.required(3), variance: inputs.required(4), epsilon: epsilon)]
+            }
+        },
+        "InstanceNormalization": { context in
+            let epsilon = try context.float("epsilon", default: 1e-5)
+            return ClosureOperator { inputs in
+                try [instanceNormalization(inputs.required(0), scale: inputs.required(1), bias: inputs.required(2), epsilon: epsilon)]
+            }
+        },
+        "LayerNormalization": { context in
+            let epsilon = try context.float("epsilon", default: 1e-5)
+            let axis = try context.int("axis", default: -1)
+            let outputs = context.node.outputs.count
+            return ClosureOperator { inputs in
+                let result = try layerNormalization(inputs.required(0), scale: inputs.required(1), bias: inputs.optional(2),
+                                                    axis: axis, epsilon: epsilon)
+                return Array([result.y, result.mean, result.inverseDeviation].prefix(max(1, outputs)))
+            }
+        },
+    ]
+
+    /// Per-channel vectors of length `channels`.
+    static func channelVectors(_ tensors: [(String, Tensor)], channels: Int) throws -> [[Float]] {
+        try tensors.map { name, tensor in
+            let values = try tensor.requireFloats(name)
+            guard values.count == channels else { throw KernelError("\(name) has \(values.count) values, \(channels) expected") }
+            return values
+        }
+    }
+
+    /// `y = scale · (x − mean) / √(var + ε) + bias` per channel (axis 1), with running statistics.
+    static func batchNormalization(_ x: Tensor, scale: Tensor, bias: Tensor, mean: Tensor, variance: Tensor,
+                                   epsilon: Float) throws -> Tensor {
+        guard x.rank >= 2 else { throw KernelError("input must be [N, C, …], not \(x.shape)") }
+        let xs = try x.requireFloats()
+        let channels = x.shape[1]
+        let v = try channelVectors([("scale", scale), ("bias", bias), ("mean", mean), ("var", variance)], channels: channels)
+        let inner = Tensor.count(Array(x.shape.dropFirst(2)))
+        let multiplier = (0..<channels).map { v[0][$0] / (v[3][$0] + epsilon).squareRoot() }
+        let shift = (0..<channels).map { v[1][$0] - v[2][$0] * multiplier[$0] }
+        var y = [Float](repeating: 0, count: xs.count)
+        xs.withUnsafeBufferPointer { xs in
+            y.withUnsafeMutableBufferPointer { y in
+                for plane in 0..<(x.shape[0] * channels) {
+                    let c = plane % channels, a = multiplier[c], b = shift[c]
+                    for i in (plane * inner)..<((plane + 1) * inner) { y[i] = xs[i] * a + b }
+                }
+            }
+        }
+        return Tensor(shape: x.shape, elements: y)
+    }
+
+    /// Normalises each `[n, c]` plane by its own mean and variance, then scales per channel.
+    static func instanceNormalization(_ x: Tensor, scale: Tensor, bias: Tensor, epsilon: Float) throws -> Tensor {
+        guard x.rank >= 3 else { throw KernelError("input must be [N, C, spatial…], not \(x.shape)") }
+        let xs = try x.requireFloats()
+        let channels = x.shape[1]
+        let v = try channelVectors([("scale", scale), ("B", bias)], channels: channels)
+        let inner = Tensor.count(Array(x.shape.dropFirst(2)))
+        var y = [Float](repeating: 0, count: xs.count)
+        for plane in 0..<(x.shape[0] * channels) {
+            let c = plane % channels
+            normalize(xs, into: &y, range: (plane * inner)..<((plane + 1) * inner), epsilon: epsilon) { _, value in
+                value * v[0][c] + v[1][c]
+            }
+        }
+        return Tensor(shape: x.shape, elements: y)
+    }
+
+    /// Normalises `values[range]` to zero mean and unit variance (population variance, in
+    /// double precision), passes each result through `affine(position, value)`, and returns
+    /// the mean and `1/√(var + ε)`.
+    @discardableResult @inline(__always)
+    static func normalize(_ values: [Float], into y: inout [Float], range: Range<Int>, epsilon: Float,
+                          affine: (Int, Float) -> Float) -> (mean: Float, inverseDeviation: Float) {
+        var sum = 0.0
+        for i in range { sum += Double(values[i]) }
+        let mean = sum / Double(range.count)
+        var squares = 0.0
+        for i in range { let d = Double(values[i]) - mean; squares += d * d }
+        let inverse = 1 / (squares / Double(range.count) + Double(epsilon)).squareRoot()
+        for (position, i) in range.enumerated() {
+            y[i] = affine(position, Float((Double(values[i]) - mean) * inverse))
+        }
+        return (Float(mean), Float(inverse))
+    }
+
+    /// Normalises over the dimensions from `axis` on; `scale` and `bias` broadcast to them.
+    static func layerNormalization(_ x: Tensor, scale: Tensor, bias: Tensor?, axis: Int, epsilon: Float) throws
+        -> (y: Tensor, mean: Tensor, inverseDeviation: Tensor)
+    {
+        let xs = try x.requireFloats()
+        let start = axis < 0 ? axis + x.rank : axis
+        guard start >= 0, start < x.rank else { throw KernelError("axis \(axis) is out of range for rank \(x.rank)") }
+        let normalized = Array(x.shape[start...])
+        let inner = Tensor.count(normalized)
+        func expand(_ tensor: Tensor, _ name: String) throws -> [Float] {
+            let values = try tensor.requireFloats(name)
+            if tensor.shape == normalized { return values }
+            guard try Broadcast.shape([tensor.shape, normalized]) == normalized else {
+                throw KernelError("\(name) of shape \(tensor.shape) does not broadcast to \(normalized)")
+            }
+            return Broadcast.indexMap(of: tensor.shape, in: normalized).map { values[$0] }
+        }
+        let gamma = try expand(scale, "Scale")
+        let beta = try bias.map { try expand($0, "B") } ?? [Float](repeating: 0, count: inner)
+        let outer = inner == 0 ? 0 : xs.count / inner
+        var y = [Float](repeating: 0, count: xs.count)
+        var means = [Float](repeating: 0, count: outer), inverses = [Float](repeating: 0, count: outer)
+        for row in 0..<outer {
+            (means[row], inverses[row]) = normalize(xs, into: &y, range: (row * inner)..<((row + 1) * inner), epsilon: epsilon) {
+                position, value in value * gamma[position] + beta[position]
+            }
+        }
+        let statsShape = Array(x.shape[..<start]) + Array(repeating: 1, count: x.rank - start)
+        return (Tensor(shape: x.shape, elements: y), Tensor(shape: statsShape, elements: means),
+                Tensor(shape: statsShape, elements: inverses))
+    }
 }

@@ -1,0 +1,116 @@
+/// Where a sliding window (convolution or pooling kernel) visits the spatial dimensions of
+/// an `[N, C, spatial…]` input: kernel, strides, dilations, padding and the output size.
+///
+/// One, two and three spatial dimensions are handled alike by padding the description to
+/// three dimensions with trivial leading ones (size 1, kernel 1, stride 1, no padding).
+struct WindowGeometry: Equatable {
+    var input: [Int]
+    var kernel: [Int]
+    var strides: [Int]
+    var dilations: [Int]
+    var padBegin: [Int]
+    var padEnd: [Int]
+    var output: [Int]
+    /// The number of spatial dimensions before padding to three.
+    var spatialRank: Int
+
+    /// The attributes of a windowed node (`kernel_shape`, `strides`, `dilations`, `pads`,
+    /// `auto_pad`, `ceil_mode`), checked once at load time.
+    struct Attributes: Sendable {
+        var kernel: [Int]?
+        var strides: [Int]?
+        var dilations: [Int]?
+        var pads: [Int]?
+        var autoPad: String
+        var ceilMode: Bool
+
+        init(_ context: NodeContext) throws {
+            kernel = try context.ints("kernel_shape")
+            strides = try context.ints("strides")
+            dilations = try context.ints("dilations")
+            pads = try context.ints("pads")
+            autoPad = try context.require("auto_pad", in: ["NOTSET", "SAME_UPPER", "SAME_LOWER", "VALID"], default: "NOTSET")
+            ceilMode = try context.int("ceil_mode", default: 0) != 0
+            for (name, values) in [("strides", strides), ("dilations", dilations), ("kernel_shape", kernel)] {
+                if let values, values.contains(where: { $0 < 1 }) { throw context.invalid("\(name) must be positive, not \(values)") }
+            }
+            if let pads, pads.contains(where: { $0 < 0 }) { throw context.invalid("pads must not be negative, not \(pads)") }
+        }
+    }
+
+    /// The geometry for an input of spatial shape `input` and a kernel of `kernel` (from the
+    /// weight for convolutions, from the attribute for pooling).
+    init(input: [Int], kernel: [Int], attributes: Attributes) throws {
+        let rank = input.count
+        guard (1...3).contains(rank) else {
+            throw KernelError("\(rank) spatial dimensions are not supported (1 to 3 are)")
+        }
+        guard kernel.count == rank else { throw KernelError("kernel \(kernel) does not fit \(rank) spatial dimensions") }
+        let strides = attributes.strides ?? Array(repeating: 1, count: rank)
+        let dilations = attributes.dilations ?? Array(repeating: 1, count: rank)
+        guard strides.count == rank, dilations.count == rank else {
+            throw KernelError("strides \(strides) and dilations \(dilations) must have \(rank) values")
+        }
+        var begin = Array(repeating: 0, count: rank)
+        var end = Array(repeating: 0, count: rank)
+        var output = Array(repeating: 0, count: rank)
+        for axis in 0..<rank {
+            let extent = dilations[axis] * (kernel[axis] - 1) + 1
+            switch attributes.autoPad {
+            case "SAME_UPPER", "SAME_LOWER":
+                output[axis] = (input[axis] + strides[axis] - 1) / strides[axis]
+                let total = max(0, (output[axis] - 1) * strides[axis] + extent - input[axis])
+                let small = total / 2
+                (begin[axis], end[axis]) = attributes.autoPad == "SAME_UPPER" ? (small, total - small) : (total - small, small)
+            case "VALID":
+                output[axis] = input[axis] >= extent ? (input[axis] - extent) / strides[axis] + 1 : 0
+            default:
+                if let pads = attributes.pads {
+                    guard pads.count == 2 * rank else { throw KernelError("pads \(pads) must have \(2 * rank) values") }
+                    begin[axis] = pads[axis]
+                    end[axis] = pads[rank + axis]
+                }
+                let span = input[axis] + begin[axis] + end[axis] - extent
+                guard span >= 0 else {
+                    throw KernelError("the kernel (extent \(extent)) is larger than the padded input (\(input[axis] + begin[axis] + end[axis]))")
+                }
+                if attributes.ceilMode {
+                    output[axis] = (span + strides[axis] - 1) / strides[axis] + 1
+                    // The last window must start inside the input or its leading padding.
+                    if (output[axis] - 1) * strides[axis] >= input[axis] + begin[axis] { output[axis] -= 1 }
+                } else {
+                    output[axis] = span / strides[axis] + 1
+                }
+            }
+        }
+        let lead = 3 - rank
+        func pad(_ values: [Int]) -> [Int] { Array(repeating: 1, count: lead) + values }
+        func padZero(_ values: [Int]) -> [Int] { Array(repeating: 0, count: lead) + values }
+        self.input = pad(input)
+        self.kernel = pad(kernel)
+        self.strides = pad(strides)
+        self.dilations = pad(dilations)
+        self.padBegin = padZero(begin)
+        self.padEnd = padZero(end)
+        self.output = pad(output)
+        self.spatialRank = rank
+    }
+
+    var inputCount: Int { input[0] * input[1] * input[2] }
+    var outputCount: Int { output[0] * output[1] * output[2] }
+    var kernelCount: Int { kernel[0] * kernel[1] * kernel[2] }
+    /// The output's spatial shape without the padding dimensions.
+    var outputShape: [Int] { Array(output.suffix(spatialRank)) }
+
+    /// Whether the window is a plain 1×1 (×1) pass over the input: no copy needed.
+    var isPointwise: Bool {
+        kernel == [1, 1, 1] && strides == [1, 1, 1] && padBegin == [0, 0, 0] && padEnd == [0, 0, 0]
+    }
+
+    /// The input index that output position `o` and kernel offset `k` read along `axis`
+    /// (may fall into padding: negative or ≥ input size).
+    @inline(__always)
+    func source(_ axis: Int, output o: Int, kernel k: Int) -> Int {
+        o * strides[axis] - padBegin[axis] + k * dilations[axis]
+    }
+}
