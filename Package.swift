@@ -16,7 +16,7 @@ let package = Package(
         // MARK: - Public API
 
         /// Umbrella that re-exports every library module.
-        .target(name: "RepProbeKit", dependencies: ["LinearAlgebra", "Formats", "Activations", "Analysis", "Networks", "Report"]),
+        .target(name: "RepProbeKit", dependencies: ["LinearAlgebra", "Formats", "Activations", "Analysis", "Networks", "Probe", "Report"]),
         /// Representation-similarity measures, PCA, linear probes and resampling statistics.
         .target(name: "Analysis", dependencies: ["LinearAlgebra"]),
         /// NumPy `.npy`/`.npz` and `.safetensors` readers and writers.
@@ -25,6 +25,8 @@ let package = Package(
         .target(name: "Activations", dependencies: ["Formats", "LinearAlgebra"]),
         /// Tensors, the graph IR, CPU kernels for ONNX operators, and model loaders.
         .target(name: "Networks", dependencies: ["LinearAlgebra", "Formats", "ONNXProto"]),
+        /// Hooks on any layer of a network, activation capture with reductions, stimuli.
+        .target(name: "Probe", dependencies: ["Networks", "Analysis", "Formats", "Activations"]),
         /// Markdown summaries of analysis results.
         .target(name: "Report", dependencies: ["Analysis"]),
         .executableTarget(
@@ -62,5 +64,6 @@ let package = Package(
         .testTarget(name: "CLITests", dependencies: ["repprobe"]),
         .testTarget(name: "ONNXProtoTests", dependencies: ["ONNXProto"]),
         .testTarget(name: "NetworksTests", dependencies: ["Networks", "ONNXProto", "Formats"]),
+        .testTarget(name: "ProbeTests", dependencies: ["Probe", "Networks", "Formats", "Analysis"]),
     ]
 )

@@ -4,3 +4,4 @@
 @_exported import Analysis
 @_exported import Report
 @_exported import Networks
+@_exported import Probe

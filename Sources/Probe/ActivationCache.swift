@@ -1,0 +1,117 @@
+import Networks
+
+/// The activations a run recorded, by the names they were asked for.
+///
+/// Shapes are those of the graph: `[batch, channels, height, width]` after convolutions,
+/// `[batch, tokens, features]` inside transformers, `[batch, features]` after dense layers.
+public struct ActivationCache: Sendable {
+    /// The layer names in the order they were requested.
+    public let names: [String]
+    let tensors: [String: Tensor]
+
+    init(names: [String], tensors: [String: Tensor]) {
+        self.names = names
+        self.tensors = tensors
+    }
+
+    /// The activation recorded under `name`, or `nil`.
+    public subscript(name: String) -> Tensor? { tensors[name] }
+
+    /// The shape of each recorded activation, in request order.
+    public var shapes: [(name: String, shape: [Int])] { names.compactMap { n in tensors[n].map { (n, $0.shape) } } }
+}
+
+/// A function attached to a hook point. It sees the activation as it is computed and may
+/// replace it (return a tensor) or only observe it (return `nil`).
+///
+/// A hook point is the identity until a hook listens.
+public struct Hook: Sendable {
+    /// The tensor name or module path the hook attaches to.
+    public let layer: String
+    let body: @Sendable (Tensor) throws -> Tensor?
+
+    /// A hook that may replace the activation.
+    public init(_ layer: String, replace body: @escaping @Sendable (Tensor) throws -> Tensor?) {
+        self.layer = layer
+        self.body = body
+    }
+
+    /// A hook that only observes.
+    public static func observe(_ layer: String, _ body: @escaping @Sendable (Tensor) throws -> Void) -> Hook {
+        Hook(layer) { tensor in try body(tensor); return nil }
+    }
+}
+
+/// A network with hook points: run it with a cache of chosen layers, with scoped hooks,
+/// or with hooks installed until removed.
+///
+/// ```swift
+/// let model = try HookedNetwork(Network(graph: graph, file: "resnet.onnx"))
+/// let (outputs, cache) = try model.runWithCache(["input": images], names: .names(["layer1.0", "layer2.0"]))
+/// let zeroed = try model.withHooks([Hook("layer1.0.relu") { t in zeros(like: t) }]) { try model.run(["input": images]) }
+/// ```
+public final class HookedNetwork: @unchecked Sendable {
+    /// The network being run.
+    public let network: Network
+    /// Its hook points.
+    public let catalog: LayerCatalog
+    private var scopedHooks: [Hook] = []
+    private var permanentHooks: [Hook] = []
+
+    public init(_ network: Network) {
+        self.network = network
+        self.catalog = LayerCatalog(network)
+    }
+
+    /// Installs a hook until ``removeAllHooks()``.
+    public func addPermanentHook(_ hook: Hook) throws {
+        _ = try catalog.tensor(for: hook.layer)
+        permanentHooks.append(hook)
+    }
+
+    /// Removes every permanent hook.
+    public func removeAllHooks() { permanentHooks.removeAll() }
+
+    /// Runs `body` with `hooks` installed; they are removed when it returns or throws.
+    public func withHooks<R>(_ hooks: [Hook], _ body: () throws -> R) throws -> R {
+        for hook in hooks { _ = try catalog.tensor(for: hook.layer) }
+        let saved = scopedHooks
+        scopedHooks += hooks
+        defer { scopedHooks = saved }
+        return try body()
+    }
+
+    /// Runs the network with the installed hooks; returns the graph outputs.
+    public func run(_ inputs: [String: Tensor]) throws -> [String: Tensor] {
+        try runWithCache(inputs, layers: []).outputs
+    }
+
+    /// Runs the network and records the activations of the layers `names` selects.
+    ///
+    /// Hooks run before recording, so the cache holds what later layers read.
+    public func runWithCache(_ inputs: [String: Tensor], names filter: LayerFilter) throws
+        -> (outputs: [String: Tensor], cache: ActivationCache)
+    {
+        try runWithCache(inputs, layers: filter.resolve(in: catalog))
+    }
+
+    func runWithCache(_ inputs: [String: Tensor], layers: [(name: String, tensor: String)]) throws
+        -> (outputs: [String: Tensor], cache: ActivationCache)
+    {
+        let hooks = try (permanentHooks + scopedHooks).map { (try catalog.tensor(for: $0.layer), $0) }
+        var hooksByTensor: [String: [Hook]] = [:]
+        for (tensor, hook) in hooks { hooksByTensor[tensor, default: []].append(hook) }
+        let wanted = Dictionary(grouping: layers, by: \.tensor).mapValues { $0.map(\.name) }
+        var recorded: [String: Tensor] = [:]
+        let outputs = try network.run(inputs, intercepting: Set(hooksByTensor.keys).union(wanted.keys)) { tensor, value in
+            var current = value
+            var replaced = false
+            for hook in hooksByTensor[tensor] ?? [] {
+                if let replacement = try hook.body(current) { current = replacement; replaced = true }
+            }
+            for name in wanted[tensor] ?? [] { recorded[name] = current }
+            return replaced ? current : nil
+        }
+        return (outputs, ActivationCache(names: layers.map(\.name), tensors: recorded))
+    }
+}

@@ -1,0 +1,28 @@
+import Foundation
+
+/// Problems with hook names, capture settings and inputs, each naming what *is* available.
+public enum ProbeError: Error, Equatable, LocalizedError {
+    /// A layer name that is neither a tensor name nor a module path of the model.
+    case unknownLayer(name: String, model: String, available: [String])
+    /// A filter that matched no layer.
+    case noLayersMatched(filter: String, model: String)
+    /// Inputs that do not fit the model or each other.
+    case invalidInput(file: String, problem: String)
+    /// A reduction that cannot apply to a layer's activation.
+    case invalidReduction(layer: String, problem: String)
+
+    public var errorDescription: String? {
+        switch self {
+        case let .unknownLayer(name, model, available):
+            let shown = available.prefix(60).joined(separator: ", ")
+            let more = available.count > 60 ? ", … (\(available.count - 60) more; `repprobe layers` lists all)" : ""
+            return "\(model): no layer named '\(name)'; available: \(shown)\(more)"
+        case let .noLayersMatched(filter, model):
+            return "\(model): no layer matches \(filter)"
+        case let .invalidInput(file, problem):
+            return "\(file): \(problem)"
+        case let .invalidReduction(layer, problem):
+            return "layer '\(layer)': \(problem)"
+        }
+    }
+}
