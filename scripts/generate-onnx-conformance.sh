@@ -116,7 +116,7 @@ with open(os.path.join(out, "index.json"), "w") as f:
     json.dump({"onnx_version": onnx.__version__, "cases": index}, f, indent=1)
 
 # A case tests the operator of its single node; cases of one node per op are counted per
-# op_type, cases with several nodes (function bodies expanded, or a node plus helpers)
+# op_type, cases with several nodes (function bodies expanded, or a node plus nodes that feed it)
 # count for every op_type they contain under "appears in".
 single = collections.Counter(c["op_types"][0] for c in index if c["node_count"] == 1)
 appears = collections.Counter(op for c in index for op in c["op_types"])
