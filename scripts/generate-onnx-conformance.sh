@@ -3,6 +3,7 @@
 #   DIR/node/CASE/model.onnx
 #   DIR/node/CASE/test_data_set_N/input_K.pb, output_K.pb   (TensorProto, or
 #                                                             Sequence/Optional/MapProto)
+#   DIR/node/CASE/tolerance.json   (only when the case sets its own rtol/atol)
 # plus DIR/index.json (every case: its op_types, opsets, input/output names and types)
 # and DIR/summary.txt (cases per operator).
 #
@@ -91,6 +92,10 @@ for case in sorted(node_cases.collect_testcases(), key=lambda c: c.name):
     os.makedirs(folder)
     with open(os.path.join(folder, "model.onnx"), "wb") as f:
         f.write(case.model.SerializeToString())
+    if (case.rtol, case.atol) != (1e-3, 1e-7):
+        # The tolerance ONNX's runner uses for this case, when it is not the default.
+        with open(os.path.join(folder, "tolerance.json"), "w") as f:
+            json.dump({"rtol": case.rtol, "atol": case.atol}, f)
     graph = case.model.graph
     for n, (inputs, outputs) in enumerate(case.data_sets):
         data_dir = os.path.join(folder, f"test_data_set_{n}")
