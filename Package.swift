@@ -26,7 +26,7 @@ let package = Package(
         /// Tensors, the graph IR, CPU kernels for ONNX operators, and model loaders.
         .target(name: "Networks", dependencies: ["LinearAlgebra", "Formats", "ONNXProto"]),
         /// Hooks on any layer of a network, activation capture with reductions, stimuli.
-        .target(name: "Probe", dependencies: ["Networks", "Analysis", "Formats", "Activations"]),
+        .target(name: "Probe", dependencies: ["Networks", "Analysis", "Formats", "Activations", "LinearAlgebra"]),
         /// Markdown summaries of analysis results.
         .target(name: "Report", dependencies: ["Analysis"]),
         .executableTarget(

@@ -60,7 +60,13 @@ public struct ActivationSet: Sendable {
         return layer.matrix
     }
 
+    /// The array that activation files written by a capture use for the id of each sample
+    /// (row); it is not a layer.
+    public static let sampleIDsName = "sample_ids"
+
     /// Loads activations from an `.npy`, `.npz` or `.safetensors` file (recognised by content).
+    ///
+    /// An array named ``sampleIDsName`` holds sample ids, not activations, and is skipped.
     ///
     /// Each array becomes one layer: axis 0 is the sample axis, rank 1 gives one feature per
     /// sample, rank 2 is used as is, and rank ≥ 3 is turned into a matrix by `reduction`
@@ -86,7 +92,7 @@ public struct ActivationSet: Sendable {
             try checkUnique(loaded.map(\.name), file: file)
             arrays = wanted.compactMap { name in loaded.first { $0.name == name } }
         } else {
-            arrays = try ArrayFile.read(url)
+            arrays = try ArrayFile.read(url).filter { $0.name != sampleIDsName }
             try checkUnique(arrays.map(\.name), file: file)
         }
         guard !arrays.isEmpty else { throw ActivationError.noArrays(file: file) }

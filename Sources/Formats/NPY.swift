@@ -61,11 +61,18 @@ public enum NPY {
             throw FormatError.unsupportedElementType(
                 file: file, type: "\(array.elementType) (NumPy has no such dtype; convert to float32 first)")
         }
+        var data = header(descr: descr, shape: array.shape)
+        data.append(try ElementCoding.encode(array, name: name, file: file))
+        return data
+    }
+
+    /// The magic, version, length and padded header of a C-order `.npy` file of `shape`.
+    static func header(descr: String, shape: [Int]) -> Data {
         let shapeText: String
-        switch array.shape.count {
+        switch shape.count {
         case 0: shapeText = "()"
-        case 1: shapeText = "(\(array.shape[0]),)"
-        default: shapeText = "(" + array.shape.map(String.init).joined(separator: ", ") + ")"
+        case 1: shapeText = "(\(shape[0]),)"
+        default: shapeText = "(" + shape.map(String.init).joined(separator: ", ") + ")"
         }
         let dict = "{'descr': '\(descr)', 'fortran_order': False, 'shape': \(shapeText), }"
         // Pad with spaces so that magic + version + length + header (ending in "\n") is a
@@ -90,7 +97,6 @@ public enum NPY {
         data.append(contentsOf: Array(dict.utf8))
         data.append(contentsOf: [UInt8](repeating: 0x20, count: headerLength - dict.utf8.count - 1))
         data.append(0x0A)
-        data.append(try ElementCoding.encode(array, name: name, file: file))
         return data
     }
 

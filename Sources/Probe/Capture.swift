@@ -1,0 +1,174 @@
+import Foundation
+import Activations
+import Formats
+import LinearAlgebra
+import Networks
+
+/// Where captured activations go, one reduced batch at a time.
+public protocol ActivationSink: AnyObject {
+    /// Called once before the first batch with the layer names and the sample count.
+    func start(layers: [String], sampleIDs: [Int]) throws
+    /// Rows `samples` of layer `layer` (an index into the names given to `start`): a
+    /// row-major block of `samples.count × features` values.
+    func append(layer: Int, rows: [Float], features: Int, samples: Range<Int>) throws
+    /// Called once after the last batch.
+    func finish() throws
+}
+
+/// Runs a network over inputs in batches and streams the chosen layers, reduced, into a
+/// sink. Peak memory is that of one batch through the network plus what the sink keeps.
+public enum Capture {
+    /// Settings of a capture.
+    public struct Settings: Sendable {
+        public var layers: LayerFilter
+        public var reduction: CaptureReduction
+        public var batchSize: Int
+        /// The id of each sample (row of the inputs); `nil` for 0, 1, 2, …
+        public var sampleIDs: [Int]?
+
+        public init(layers: LayerFilter = .all, reduction: CaptureReduction = .flatten, batchSize: Int = 32, sampleIDs: [Int]? = nil) {
+            self.layers = layers
+            self.reduction = reduction
+            self.batchSize = batchSize
+            self.sampleIDs = sampleIDs
+        }
+    }
+
+    /// Checks that `inputs` name the model's inputs and agree on the sample count.
+    public static func validate(_ inputs: [String: any InputSource], for network: Network) throws -> Int {
+        let required = network.graph.inputs.map(\.name)
+        for name in required where inputs[name] == nil {
+            throw ProbeError.invalidInput(file: network.file, problem: "input '\(name)' is not given (the model's inputs are \(required.joined(separator: ", ")))")
+        }
+        for name in inputs.keys where !required.contains(name) {
+            throw ProbeError.invalidInput(file: network.file, problem: "the model has no input '\(name)' (its inputs are \(required.joined(separator: ", ")))")
+        }
+        let counts = Set(inputs.values.map(\.count))
+        guard counts.count == 1, let count = counts.first else {
+            let described = inputs.map { "\($0.value.origin): \($0.value.count)" }.sorted().joined(separator: ", ")
+            throw ProbeError.invalidInput(file: network.file, problem: "inputs have different sample counts (\(described))")
+        }
+        return count
+    }
+
+    /// Runs the capture; returns the captured layer names. `progress` is called after each
+    /// batch with the number of samples done and the total.
+    @discardableResult
+    public static func run(
+        _ model: HookedNetwork, inputs: [String: any InputSource], settings: Settings, into sink: ActivationSink,
+        progress: ((Int, Int) -> Void)? = nil
+    ) throws -> [String] {
+        let count = try validate(inputs, for: model.network)
+        let layers = try settings.layers.resolve(in: model.catalog)
+        let ids = settings.sampleIDs ?? Array(0..<count)
+        guard ids.count == count else {
+            throw ProbeError.invalidInput(file: model.network.file, problem: "\(ids.count) sample ids for \(count) samples")
+        }
+        let reducers = layers.map { BatchReducer(settings.reduction, layer: $0.name) }
+        try sink.start(layers: layers.map(\.name), sampleIDs: ids)
+        let declared = Dictionary(uniqueKeysWithValues: model.network.graph.inputs.map { ($0.name, $0.dataType) })
+        var start = 0
+        let step = max(1, settings.batchSize)
+        while start < count {
+            let range = start..<min(count, start + step)
+            var feed: [String: Tensor] = [:]
+            for (name, source) in inputs {
+                var tensor = try source.batch(range)
+                if let type = declared[name] ?? nil, tensor.dataType != type {
+                    guard let converted = tensor.converted(to: type) else {
+                        throw ProbeError.invalidInput(file: source.origin, problem: "holds \(tensor.dataType) values; input '\(name)' takes \(type)")
+                    }
+                    tensor = converted
+                }
+                feed[name] = tensor
+            }
+            let (_, cache) = try model.runWithCache(feed, layers: layers)
+            for (index, layer) in layers.enumerated() {
+                guard let activation = cache[layer.name] else { continue }
+                guard activation.shape.first == range.count else {
+                    throw ProbeError.invalidReduction(
+                        layer: layer.name, problem: "its shape \(activation.shape) has no batch axis of \(range.count) samples")
+                }
+                let (rows, features) = try reducers[index].reduce(activation)
+                try sink.append(layer: index, rows: rows, features: features, samples: range)
+            }
+            start = range.upperBound
+            progress?(start, count)
+        }
+        try sink.finish()
+        return layers.map(\.name)
+    }
+}
+
+/// Keeps captured activations in memory, as an ``ActivationSet`` for the Analysis module.
+public final class ActivationCollector: ActivationSink {
+    public private(set) var layers: [String] = []
+    public private(set) var sampleIDs: [Int] = []
+    private var blocks: [[Float]] = []
+    private var widths: [Int] = []
+
+    public init() {}
+
+    public func start(layers: [String], sampleIDs: [Int]) throws {
+        self.layers = layers
+        self.sampleIDs = sampleIDs
+        blocks = Array(repeating: [], count: layers.count)
+        widths = Array(repeating: -1, count: layers.count)
+    }
+
+    public func append(layer: Int, rows: [Float], features: Int, samples: Range<Int>) throws {
+        if widths[layer] < 0 { widths[layer] = features; blocks[layer].reserveCapacity(sampleIDs.count * features) }
+        guard widths[layer] == features else {
+            throw ProbeError.invalidReduction(layer: layers[layer], problem: "width changed from \(widths[layer]) to \(features) between batches")
+        }
+        blocks[layer] += rows
+    }
+
+    public func finish() throws {}
+
+    /// The row-major `samples × features` values of layer `index`.
+    public func values(ofLayer index: Int) -> (rows: [Float], features: Int) { (blocks[index], max(0, widths[index])) }
+
+    /// The capture as samples × features matrices (double precision).
+    public func activationSet(source: String) throws -> ActivationSet {
+        let n = sampleIDs.count
+        let layerMatrices = layers.indices.map { index -> ActivationSet.Layer in
+            let width = max(0, widths[index])
+            let block = blocks[index]
+            let matrix = Matrix<Double>(rows: n, columns: width, rowMajor: block.map(Double.init))
+            return ActivationSet.Layer(name: layers[index], matrix: matrix)
+        }
+        return try ActivationSet(layers: layerMatrices, source: source)
+    }
+}
+
+/// Streams captured activations into an `.npz` file (float32, one array per layer named by
+/// the layer, plus `sample_ids`), written atomically when the capture finishes.
+public final class NPZActivationWriter: ActivationSink {
+    private let writer: NPZStreamWriter
+    private var layers: [String] = []
+    private var started: [Bool] = []
+    private var count = 0
+
+    public init(_ url: URL) throws {
+        writer = try NPZStreamWriter(url)
+    }
+
+    public func start(layers: [String], sampleIDs: [Int]) throws {
+        self.layers = layers
+        started = Array(repeating: false, count: layers.count)
+        count = sampleIDs.count
+        try writer.begin(ActivationSet.sampleIDsName, shape: [count], elementType: .int64)
+        try writer.append(ActivationSet.sampleIDsName, NumericArray(shape: [count], elementType: .int64, storage: .int64(sampleIDs.map(Int64.init))))
+    }
+
+    public func append(layer: Int, rows: [Float], features: Int, samples: Range<Int>) throws {
+        if !started[layer] {
+            try writer.begin(layers[layer], shape: [count, features], elementType: .float32)
+            started[layer] = true
+        }
+        try writer.append(layers[layer], NumericArray(shape: [rows.count], elementType: .float32, storage: .float32(rows)))
+    }
+
+    public func finish() throws { try writer.finish() }
+}

@@ -1,0 +1,59 @@
+import Foundation
+import Formats
+import Networks
+
+/// Inputs for a network, read batch by batch along axis 0.
+public protocol InputSource: Sendable {
+    /// The number of samples.
+    var count: Int { get }
+    /// The shape of one sample.
+    var sampleShape: [Int] { get }
+    /// Where the inputs come from, for messages.
+    var origin: String { get }
+    /// Samples `range` as one tensor `[range.count] + sampleShape`.
+    func batch(_ range: Range<Int>) throws -> Tensor
+}
+
+/// Inputs held in memory.
+public struct TensorInputs: InputSource {
+    public let tensor: Tensor
+    public let origin: String
+
+    public init(_ tensor: Tensor, origin: String = "<memory>") {
+        self.tensor = tensor
+        self.origin = origin
+    }
+
+    public var count: Int { tensor.shape.first ?? 0 }
+    public var sampleShape: [Int] { Array(tensor.shape.dropFirst()) }
+
+    public func batch(_ range: Range<Int>) throws -> Tensor {
+        let width = Tensor.count(sampleShape)
+        let shape = [range.count] + sampleShape
+        let slice = range.lowerBound * width..<range.upperBound * width
+        switch tensor.storage {
+        case let .float32(v): return Tensor(shape: shape, elements: Array(v[slice]))
+        case let .float64(v): return Tensor(shape: shape, elements: Array(v[slice]))
+        case let .int64(v): return Tensor(shape: shape, elements: Array(v[slice]))
+        case let .int32(v): return Tensor(shape: shape, elements: Array(v[slice]))
+        case let .int8(v): return Tensor(shape: shape, elements: Array(v[slice]))
+        case let .uint8(v): return Tensor(shape: shape, elements: Array(v[slice]))
+        case let .bool(v): return Tensor(shape: shape, elements: Array(v[slice]))
+        }
+    }
+}
+
+/// Inputs streamed from a `.npy` file: only the batch being run is in memory.
+public struct NPYInputs: InputSource, @unchecked Sendable {
+    let reader: NPYRowReader
+
+    public init(_ url: URL) throws {
+        reader = try NPYRowReader(url)
+    }
+
+    public var count: Int { reader.rowCount }
+    public var sampleShape: [Int] { Array(reader.shape.dropFirst()) }
+    public var origin: String { reader.url.path }
+
+    public func batch(_ range: Range<Int>) throws -> Tensor { Tensor(try reader.rows(range)) }
+}
