@@ -1,0 +1,65 @@
+import Foundation
+import Formats
+
+/// Loads a network from any file repprobe understands, recognised by content.
+///
+/// - ONNX models carry architecture and weights.
+/// - repprobe's native checkpoints (safetensors with the architecture in the metadata).
+/// - PyTorch `torch.save` files and Lightning checkpoints, and plain safetensors state
+///   dicts, carry weights only: they need `graph`, an ONNX export of the same
+///   architecture, whose initializers they replace by name (see ``WeightSwap``).
+public enum ModelLoader {
+    /// The kinds of model file.
+    public enum Kind: String, Sendable {
+        case onnx, native, pytorch, safetensorsStateDict = "safetensors state dict"
+    }
+
+    /// A loaded model.
+    public struct Loaded: Sendable {
+        public var graph: Graph
+        public var kind: Kind
+        /// How the weights matched the graph, for weight-only files.
+        public var weightReport: WeightSwap.Report?
+        /// The network, compiled.
+        public var network: Network
+    }
+
+    /// Reads `url` (and `graph` for weight-only files) and compiles the network.
+    public static func load(_ url: URL, graph graphURL: URL? = nil) throws -> Loaded {
+        let file = url.path
+        let format = try FileFormat.detect(url)
+        switch format {
+        case .onnx:
+            if graphURL != nil {
+                throw NetworkError.invalidModel(file: file, problem: "is an ONNX model with its own weights; --graph is for weight-only files (state dicts)")
+            }
+            let graph = try ONNXImporter.load(url)
+            return Loaded(graph: graph, kind: .onnx, weightReport: nil, network: try Network(graph: graph, file: file))
+        case .safetensors:
+            let contents = try Safetensors.read(url)
+            if NativeCheckpoint.isNative(contents.metadata) {
+                let graph = try NativeCheckpoint.graph(from: contents, file: file)
+                return Loaded(graph: graph, kind: .native, weightReport: nil, network: try Network(graph: graph, file: file))
+            }
+            return try swapped(contents.tensors, into: graphURL, file: file, kind: .safetensorsStateDict)
+        case .zip:
+            throw NetworkError.invalidModel(file: file, problem: "is a zip archive that is not a model repprobe reads")
+        case .npy, .npz:
+            throw NetworkError.invalidModel(file: file, problem: "is \(format.summary), not a model (activations or inputs?)")
+        case .unknown:
+            // ONNX recognition is heuristic; let the decoder have the last word.
+            let graph = try ONNXImporter.load(url)
+            return Loaded(graph: graph, kind: .onnx, weightReport: nil, network: try Network(graph: graph, file: file))
+        }
+    }
+
+    static func swapped(_ weights: [(name: String, array: NumericArray)], into graphURL: URL?, file: String, kind: Kind) throws -> Loaded {
+        guard let graphURL else {
+            throw NetworkError.invalidModel(
+                file: file, problem: "is a \(kind.rawValue): weights without an architecture; give an ONNX export of the same model with --graph MODEL.onnx")
+        }
+        let base = try ONNXImporter.load(graphURL)
+        let (graph, report) = try WeightSwap.apply(weights, to: base, file: file)
+        return Loaded(graph: graph, kind: kind, weightReport: report, network: try Network(graph: graph, file: file))
+    }
+}
