@@ -150,7 +150,7 @@ struct Resampler: Sendable {
         switch x.storage {
         case let .float32(values): return Tensor(shape: shape, elements: pass(values))
         case let .float64(values): return Tensor(shape: shape, elements: pass(values))
-        case .bool: throw KernelError("\(kernel) resizing is not defined for bool")
+        case .bool: throw KernelError("linear and cubic resizing are not defined for bool tensors")
         default:
             // Integers are resampled in Double and rounded back (half to even), saturating.
             let values = pass(TensorMovement.doubles(x))
