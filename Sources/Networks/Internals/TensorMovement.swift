@@ -1,4 +1,4 @@
-/// Small helpers shared by the data-movement operators: axis checks, concatenation, and
+/// Utilities shared by the data-movement operators: axis checks, concatenation, and
 /// conversions between tensors of any element type and plain numbers.
 enum TensorMovement {
     /// `axis` counted from the end if negative, checked against `rank`.
