@@ -1,0 +1,104 @@
+/// Operators that index: Gather, GatherElements and OneHot.
+extension ShapeOperators {
+    static func gather(_ context: NodeContext) throws -> any Operator {
+        let axis = try context.int("axis", default: 0)
+        return ClosureOperator { inputs in
+            let data = try inputs.required(0)
+            let indices = try inputs.required(1)
+            let axis = try TensorMovement.axis(axis, rank: data.rank)
+            var selection = data.shape.map { Array(0..<$0) }
+            selection[axis] = try checkedIndices(indices, size: data.shape[axis], axis: axis)
+            let shape = Array(data.shape[..<axis]) + indices.shape + Array(data.shape[(axis + 1)...])
+            return [AxisGather(source: data.shape, indices: selection).apply(data).reshaped(shape)]
+        }
+    }
+
+    /// The indices into an axis of size `size`, negative ones counted from the end.
+    static func checkedIndices(_ tensor: Tensor, size: Int, axis: Int) throws -> [Int] {
+        try tensor.integers("indices").map { index in
+            let resolved = index < 0 ? index + size : index
+            guard resolved >= 0, resolved < size else {
+                throw KernelError("index \(index) is out of range for axis \(axis) of size \(size)")
+            }
+            return resolved
+        }
+    }
+
+    static func gatherElements(_ context: NodeContext) throws -> any Operator {
+        let axis = try context.int("axis", default: 0)
+        return ClosureOperator { inputs in
+            let data = try inputs.required(0)
+            let indices = try inputs.required(1)
+            let axis = try TensorMovement.axis(axis, rank: data.rank)
+            guard indices.rank == data.rank,
+                  zip(indices.shape, data.shape).enumerated().allSatisfy({ $0.offset == axis || $0.element.0 <= $0.element.1 }) else {
+                throw KernelError("indices of shape \(indices.shape) do not fit data of shape \(data.shape) along axis \(axis)")
+            }
+            let picked = try checkedIndices(indices, size: data.shape[axis], axis: axis)
+            let strides = Tensor.strides(data.shape)
+            var offsets = [Int]()
+            offsets.reserveCapacity(picked.count)
+            var position = [Int](repeating: 0, count: indices.rank)
+            for index in picked {
+                var offset = 0
+                for dimension in position.indices {
+                    offset += (dimension == axis ? index : position[dimension]) * strides[dimension]
+                }
+                offsets.append(offset)
+                var dimension = position.count - 1
+                while dimension >= 0 {
+                    position[dimension] += 1
+                    if position[dimension] < indices.shape[dimension] { break }
+                    position[dimension] = 0
+                    dimension -= 1
+                }
+            }
+            return [Tensor(shape: indices.shape, storage: data.storage.visit(PickVisitor(offsets: offsets)))]
+        }
+    }
+
+    private struct PickVisitor: StorageVisitor {
+        let offsets: [Int]
+        func visit<T: TensorElement>(_ elements: [T]) -> TensorStorage {
+            T.storage(offsets.map { elements[$0] })
+        }
+    }
+
+    static func oneHot(_ context: NodeContext) throws -> any Operator {
+        let axis = try context.int("axis", default: -1)
+        return ClosureOperator { inputs in
+            let indices = try inputs.required(0)
+            let depthValues = TensorMovement.doubles(try inputs.required(1))
+            let values = try inputs.required(2)
+            guard depthValues.count == 1, let depth = Int(exactly: depthValues[0].rounded(.towardZero)), depth >= 0 else {
+                throw KernelError("depth must be one non-negative number, not \(depthValues)")
+            }
+            guard values.count == 2 else { throw KernelError("values must hold [off, on], not \(values.count) elements") }
+            let position = axis < 0 ? axis + indices.rank + 1 : axis
+            guard position >= 0, position <= indices.rank else {
+                throw KernelError("axis \(axis) is out of range for indices of rank \(indices.rank)")
+            }
+            let inner = Tensor.count(Array(indices.shape[position...]))
+            var hot: [Int] = []
+            for (flat, value) in TensorMovement.doubles(indices).enumerated() {
+                // Negative indices count from the end; others out of range stay all off.
+                let index = value < 0 ? value + Double(depth) : value
+                guard index >= 0, index < Double(depth), index == index.rounded(.down) else { continue }
+                hot.append(((flat / inner) * depth + Int(index)) * inner + flat % inner)
+            }
+            var shape = indices.shape
+            shape.insert(depth, at: position)
+            return [Tensor(shape: shape, storage: values.storage.visit(OneHotVisitor(count: Tensor.count(shape), hot: hot)))]
+        }
+    }
+
+    private struct OneHotVisitor: StorageVisitor {
+        let count: Int
+        let hot: [Int]
+        func visit<T: TensorElement>(_ values: [T]) -> TensorStorage {
+            var result = [T](repeating: values[0], count: count)
+            for position in hot { result[position] = values[1] }
+            return T.storage(result)
+        }
+    }
+}
