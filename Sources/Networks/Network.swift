@@ -117,6 +117,9 @@ public final class Network: Sendable {
         self.producer = producer
     }
 
+    /// The ONNX operators (default domain) the runtime implements, sorted.
+    public static var supportedOperators: [String] { OperatorRegistry.supported }
+
     /// Every tensor name a run can produce or hook: graph inputs, then node outputs in
     /// execution order (initializers excluded).
     public var tensorNames: [String] {

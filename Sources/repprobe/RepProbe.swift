@@ -10,7 +10,10 @@ struct RepProbe: ParsableCommand {
             samples × features array per layer (rank 3 and 4 arrays are reduced, see --reduction).
             """,
         version: RepProbeVersion.current,
-        subcommands: [DemoCommand.self, CKACommand.self, SimilarityCommand.self, PCACommand.self, ProbeCommand.self]
+        subcommands: [
+            DemoCommand.self, CompareCommand.self, LayersCommand.self, RunCommand.self, CaptureCommand.self, ConvertCommand.self,
+            OperatorsCommand.self, CKACommand.self, SimilarityCommand.self, PCACommand.self, ProbeCommand.self,
+        ]
     )
 }
 

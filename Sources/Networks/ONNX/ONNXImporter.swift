@@ -214,27 +214,35 @@ public enum ONNXImporter {
     /// The PyTorch module path a node belongs to, from the dynamo exporter's
     /// `pkg.torch.onnx.name_scopes` metadata or the TorchScript exporter's scoped node name.
     static func modulePath(of node: Onnx_NodeProto) -> String? {
-        if let scopes = node.metadataProps.first(where: { $0.key == "pkg.torch.onnx.name_scopes" })?.value,
-           let last = pythonStringList(scopes).last(where: { !$0.isEmpty }) {
-            return last
+        if let scopes = node.metadataProps.first(where: { $0.key == "pkg.torch.onnx.name_scopes" })?.value {
+            // ['', 'layer1', 'layer1.0', 'layer1.0.relu1', 'relu_1']: the last entry names the
+            // operation, the one before it the module.
+            let list = pythonStringList(scopes)
+            guard list.count >= 2 else { return nil }
+            let module = list[list.count - 2]
+            return module.isEmpty || module.hasPrefix("_") ? nil : module
         }
         return modulePath(fromScopedName: node.name)
     }
 
-    /// `/layer1/layer1.0/conv1/Conv` → `layer1.0.conv1`. Each scope component is either a
-    /// qualified name continuing the previous one (`layer1.0` after `layer1`) or a child
-    /// name to append (`conv1`). The last component names the operator, not a module.
+    /// `/layer1/layer1.0/conv1/Conv` → `layer1.0.conv1`. There is one scope segment per
+    /// module call: the module's name, with the numeric parts of its path
+    /// (`layer1.0`, `downsample.0`). A segment that continues the previous segment
+    /// (`layer1.0` after `layer1`) adds only its remainder; any other is appended. The last
+    /// component names the operator, not a module.
     static func modulePath(fromScopedName name: String) -> String? {
         guard name.hasPrefix("/") else { return nil }
         let components = name.split(separator: "/", omittingEmptySubsequences: true).map(String.init)
         guard components.count >= 2 else { return nil }
         var path = ""
+        var previous = ""
         for component in components.dropLast() {
-            if path.isEmpty || component.hasPrefix(path + ".") {
-                path = component
+            if !previous.isEmpty, component.hasPrefix(previous + ".") {
+                path += component.dropFirst(previous.count)
             } else {
-                path += "." + component
+                path += path.isEmpty ? component : "." + component
             }
+            previous = component
         }
         return path.isEmpty ? nil : path
     }

@@ -1,0 +1,107 @@
+import ArgumentParser
+import Foundation
+import RepProbeKit
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// How a model file is given: the file, and the graph for weight-only files.
+struct ModelOptions: ParsableArguments {
+    @Option(help: ArgumentHelp("ONNX export of the same architecture, for PyTorch state dicts, Lightning checkpoints and safetensors state dicts (weights matched to initializers by name).", valueName: "model.onnx"))
+    var graph: String?
+
+    /// Loads `path`, reporting on stderr how a state dict matched the graph.
+    func load(_ path: String, graph override: String? = nil) throws -> ModelLoader.Loaded {
+        let loaded = try ModelLoader.load(URL(fileURLWithPath: path), graph: (override ?? graph).map { URL(fileURLWithPath: $0) })
+        if let report = loaded.weightReport {
+            Diagnostics.note("\(path): \(report.summary.replacingOccurrences(of: "\n", with: "\n  "))")
+        }
+        return loaded
+    }
+}
+
+/// Inputs for a model: `--input FILE.npy` for a single-input model, `--input NAME=FILE.npy`
+/// once per input otherwise.
+struct InputOptions: ParsableArguments {
+    @Option(name: .customLong("input"), help: ArgumentHelp("Input array (.npy, samples first); NAME=FILE.npy once per input for models with several inputs. Streamed from disk in batches.", valueName: "[NAME=]FILE"))
+    var inputs: [String] = []
+
+    @Option(help: "Samples per batch run through the network.")
+    var batchSize: Int = 32
+
+    func validate() throws {
+        guard !inputs.isEmpty else { throw ValidationError("give the inputs with --input FILE.npy") }
+        guard batchSize >= 1 else { throw ValidationError("--batch-size must be at least 1, got \(batchSize)") }
+    }
+
+    /// The input sources by graph input name.
+    func sources(for network: Network) throws -> [String: any InputSource] {
+        var result: [String: any InputSource] = [:]
+        let names = network.graph.inputs.map(\.name)
+        for entry in inputs {
+            let name: String, path: String
+            if let equals = entry.firstIndex(of: "="), !FileManager.default.fileExists(atPath: entry) {
+                name = String(entry[..<equals])
+                path = String(entry[entry.index(after: equals)...])
+            } else {
+                guard names.count == 1 else {
+                    throw ValidationError("\(network.file) has \(names.count) inputs (\(names.joined(separator: ", "))); give each as --input NAME=FILE.npy")
+                }
+                name = names[0]
+                path = entry
+            }
+            guard result[name] == nil else { throw ValidationError("input '\(name)' is given twice") }
+            result[name] = try NPYInputs(URL(fileURLWithPath: path))
+        }
+        return result
+    }
+}
+
+/// Layers to hook and how to reduce them.
+struct CaptureOptions: ParsableArguments {
+    @Option(help: ArgumentHelp("Layers to capture: comma-separated module paths or tensor names, or PREFIX* for every layer under a prefix (default: every module output, see `repprobe layers`).", valueName: "names"))
+    var layers: String?
+
+    @Option(help: ArgumentHelp("Reduction of each activation: flatten, mean or max (over space or tokens), subsample:S (every S-th position), project:K (fixed Gaussian projection to K features).", valueName: "reduction"))
+    var reduce: String = "mean"
+
+    @Option(help: "Seed of the random projection.")
+    var projectionSeed: UInt64 = 0
+
+    func validate() throws {
+        guard CaptureReduction(parsing: reduce) != nil else {
+            throw ValidationError("--reduce must be flatten, mean, max, subsample:S or project:K, got '\(reduce)'")
+        }
+    }
+
+    var filter: LayerFilter {
+        guard let layers else { return .all }
+        if layers.hasSuffix("*"), !layers.contains(",") { return .prefix(String(layers.dropLast())) }
+        return .names(layers.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty })
+    }
+
+    var reduction: CaptureReduction { CaptureReduction(parsing: reduce, seed: projectionSeed) ?? .mean }
+}
+
+enum Diagnostics {
+    /// Writes a line to stderr.
+    static func note(_ message: String) {
+        FileHandle.standardError.write(Data((message + "\n").utf8))
+    }
+
+    /// A progress callback drawing a bar on stderr, or `nil` when stderr is not a terminal.
+    static func progressBar(_ label: String) -> ((Int, Int) -> Void)? {
+        guard isatty(2) == 1 else { return nil }
+        let start = Date()
+        return { done, total in
+            let width = 30
+            let filled = total > 0 ? width * done / total : width
+            let elapsed = Date().timeIntervalSince(start)
+            let rate = elapsed > 0 ? Double(done) / elapsed : 0
+            let bar = String(repeating: "█", count: filled) + String(repeating: "·", count: width - filled)
+            let line = "\r\(label) [\(bar)] \(done)/\(total) (\(Int(rate)) samples/s)"
+            FileHandle.standardError.write(Data((line + (done >= total ? "\n" : "")).utf8))
+        }
+    }
+}

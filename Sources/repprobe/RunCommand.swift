@@ -1,0 +1,134 @@
+import ArgumentParser
+import Foundation
+import RepProbeKit
+
+struct RunCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "run",
+        abstract: "Run a model on inputs and write its outputs (and chosen intermediate tensors) to an .npz file.",
+        discussion: """
+            Arrays are keyed by ONNX tensor name and hold every sample (axis 0) in input order. \
+            Inputs are streamed in batches; the output file is written atomically.
+            """
+    )
+
+    @Argument(help: "Model: .onnx, repprobe checkpoint, or a PyTorch/safetensors state dict with --graph.")
+    var model: String
+
+    @OptionGroup var modelOptions: ModelOptions
+    @OptionGroup var inputOptions: InputOptions
+
+    @Option(help: ArgumentHelp("Intermediate tensors to write as well (comma-separated tensor names or module paths).", valueName: "names"))
+    var layers: String?
+
+    @Option(name: .shortAndLong, help: "Output .npz file.")
+    var output: String
+
+    func run() throws {
+        let network = try modelOptions.load(model).network
+        let sources = try inputOptions.sources(for: network)
+        let count = try Capture.validate(sources, for: network)
+        let catalog = LayerCatalog(network)
+        let extra = try (layers?.split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) } ?? [])
+            .map { try catalog.tensor(for: $0) }
+        var names = network.graph.outputs
+        for name in extra where !names.contains(name) { names.append(name) }
+        let writer = try NPZStreamWriter(URL(fileURLWithPath: output))
+        var started = Set<String>()
+        let progress = Diagnostics.progressBar("run")
+        var start = 0
+        while start < count {
+            let range = start..<min(count, start + inputOptions.batchSize)
+            var feed: [String: Tensor] = [:]
+            for (name, source) in sources {
+                let batch = try source.batch(range)
+                let type = network.graph.inputs.first { $0.name == name }?.dataType ?? batch.dataType
+                guard let converted = batch.converted(to: type) else {
+                    throw ValidationError("\(source.origin) holds \(batch.dataType) values; input '\(name)' takes \(type)")
+                }
+                feed[name] = converted
+            }
+            let results = try network.run(feed, keeping: Set(extra))
+            for name in names {
+                guard let tensor = results[name] else { continue }
+                guard tensor.shape.first == range.count else {
+                    throw ValidationError("tensor '\(name)' has shape \(tensor.shape), without a batch axis of \(range.count); it cannot be written per sample")
+                }
+                let array = NumericArray(tensor)
+                if started.insert(name).inserted {
+                    try writer.begin(name, shape: [count] + tensor.shape.dropFirst(), elementType: array.elementType)
+                }
+                try writer.append(name, array)
+            }
+            start = range.upperBound
+            progress?(start, count)
+        }
+        try writer.finish()
+        Diagnostics.note("wrote \(names.count) arrays of \(count) samples to \(output)")
+    }
+}
+
+struct CaptureCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "capture",
+        abstract: "Capture hidden-layer activations of a model into an activation file for the analysis commands.",
+        discussion: """
+            Each layer becomes a samples × features float32 array (after --reduce), named by the \
+            layer as given, plus `sample_ids`. Inputs stream in batches and activations stream to \
+            disk, so memory does not grow with the number of inputs.
+            """
+    )
+
+    @Argument(help: "Model: .onnx, repprobe checkpoint, or a PyTorch/safetensors state dict with --graph.")
+    var model: String
+
+    @OptionGroup var modelOptions: ModelOptions
+    @OptionGroup var inputOptions: InputOptions
+    @OptionGroup var capture: CaptureOptions
+
+    @Option(name: .shortAndLong, help: "Output activation file (.npz).")
+    var output: String
+
+    func run() throws {
+        let network = try modelOptions.load(model).network
+        let hooked = HookedNetwork(network)
+        let sink = try NPZActivationWriter(URL(fileURLWithPath: output))
+        let layers = try Capture.run(
+            hooked, inputs: try inputOptions.sources(for: network),
+            settings: Capture.Settings(layers: capture.filter, reduction: capture.reduction, batchSize: inputOptions.batchSize),
+            into: sink, progress: Diagnostics.progressBar("capture"))
+        Diagnostics.note("wrote \(layers.count) layers (\(capture.reduction)) to \(output)")
+    }
+}
+
+struct ConvertCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "convert",
+        abstract: "Write a model as a repprobe checkpoint: one safetensors file with the architecture in its metadata."
+    )
+
+    @Argument(help: "Model: .onnx, repprobe checkpoint, or a PyTorch/safetensors state dict with --graph.")
+    var model: String
+
+    @Argument(help: "Output checkpoint (.ckpt or .safetensors).")
+    var output: String
+
+    @OptionGroup var modelOptions: ModelOptions
+
+    func run() throws {
+        let loaded = try modelOptions.load(model)
+        try NativeCheckpoint.write(loaded.graph, to: URL(fileURLWithPath: output))
+        Diagnostics.note("wrote \(output): \(loaded.graph.nodes.count) nodes, \(loaded.graph.initializers.count) weight tensors")
+    }
+}
+
+struct OperatorsCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "operators",
+        abstract: "List the ONNX operators the runtime implements."
+    )
+
+    func run() {
+        print(Network.supportedOperators.joined(separator: "\n"))
+    }
+}

@@ -1,0 +1,97 @@
+import Foundation
+import Formats
+import Networks
+import Probe
+import Testing
+
+/// Small PyTorch models, their ONNX exports (TorchScript and dynamo exporters) and
+/// reference activations from onnxruntime and PyTorch forward hooks
+/// (Tests/Fixtures/networks/make_network_fixtures.py).
+@Suite struct NetworkFixtureTests {
+    static let folder = URL(fileURLWithPath: #filePath)
+        .deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("Fixtures/networks")
+    static let models = ["mlp", "cnn", "resnet", "transformer", "upsample"]
+
+    static func url(_ name: String) -> URL { folder.appendingPathComponent(name) }
+
+    static func expected() throws -> [String: Any] {
+        let data = try Data(contentsOf: url("expected.json"))
+        return try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
+    }
+
+    static func arrays(_ name: String) throws -> [String: Tensor] {
+        var table: [String: Tensor] = [:]
+        for (key, array) in try ArrayFile.read(url(name)) { table[key] = Tensor(array) }
+        return table
+    }
+
+    static func input(_ model: String) throws -> Tensor { Tensor(try NPY.read(url("\(model)_input.npy"))) }
+
+    /// `nil` if `actual` matches `reference` in type and shape and within
+    /// `max|a − b| ≤ 1e-4 · max|reference| + 1e-6` (integers exactly).
+    static func mismatch(_ actual: Tensor, _ reference: Tensor) -> String? {
+        guard actual.shape == reference.shape else { return "shape \(actual.shape), expected \(reference.shape)" }
+        switch (actual.storage, reference.storage) {
+        case let (.float32(a), .float32(b)):
+            let scale = b.map { abs(Double($0)) }.max() ?? 0
+            let error = zip(a, b).map { abs(Double($0) - Double($1)) }.max() ?? 0
+            return error <= 1e-4 * scale + 1e-6 ? nil : "max error \(error) at scale \(scale)"
+        case let (.int64(a), .int64(b)): return a == b ? nil : "integers differ"
+        case let (.bool(a), .bool(b)): return a == b ? nil : "booleans differ"
+        default: return "type \(actual.dataType), expected \(reference.dataType)"
+        }
+    }
+
+    @Test(arguments: models.flatMap { [($0, "\($0).onnx", "\($0)_ort.npz"), ($0, "\($0)_dynamo.onnx", "\($0)_dynamo_ort.npz")] })
+    func everyNodeOutputMatchesOnnxruntime(model: String, file: String, reference: String) throws {
+        let graph = try ONNXImporter.load(Self.url(file))
+        let network = try Network(graph: graph, file: file)
+        let expected = try Self.arrays(reference)
+        let inputName = try #require(graph.inputs.first?.name)
+        let names = Set(network.tensorNames).intersection(expected.keys)
+        #expect(names.count >= expected.count - 1, "\(file): \(expected.count - names.count) reference tensors have no counterpart")
+        let results = try network.run([inputName: try Self.input(model)], keeping: names)
+        var compared = 0
+        for name in names.sorted() {
+            guard let reference = expected[name], let actual = results[name] else { continue }
+            if let problem = Self.mismatch(actual, reference) {
+                Issue.record("\(file) tensor '\(name)': \(problem)")
+            }
+            compared += 1
+        }
+        #expect(compared == names.count)
+    }
+
+    @Test(arguments: models)
+    func modulePathsNameTheTensorsPyTorchHooksSee(model: String) throws {
+        let expected = try Self.expected()
+        for (exporter, suffix) in [("torchscript", ""), ("dynamo", "_dynamo")] {
+            let entry = try #require((expected[model] as? [String: Any])?[exporter] as? [String: Any])
+            let modules = try #require(entry["modules"] as? [String: Any])
+            let network = try Network(graph: try ONNXImporter.load(Self.url("\(model)\(suffix).onnx")), file: "\(model)\(suffix).onnx")
+            let catalog = LayerCatalog(network)
+            var checked = 0
+            for (module, value) in modules {
+                guard let info = value as? [String: Any], let tensor = info["tensor"] as? String else { continue }
+                let matches = (info["all_matches"] as? [String]) ?? [tensor]
+                let resolved = try? catalog.tensor(for: module)
+                #expect(resolved.map(matches.contains) == true,
+                        "\(model)\(suffix): module '\(module)' resolves to \(resolved ?? "nothing"), PyTorch's hook output is \(tensor)")
+                checked += 1
+            }
+            if exporter == "torchscript" { #expect(checked == modules.count && checked > 0) }
+        }
+    }
+
+    @Test(arguments: models)
+    func cachedActivationsEqualPyTorchForwardHooks(model: String) throws {
+        let network = try Network(graph: try ONNXImporter.load(Self.url("\(model).onnx")), file: "\(model).onnx")
+        let hooked = HookedNetwork(network)
+        let hooks = try Self.arrays("\(model)_hooks.npz")
+        let (_, cache) = try hooked.runWithCache(["input": try Self.input(model)], names: .names(hooks.keys.sorted()))
+        for (module, reference) in hooks {
+            let actual = try #require(cache[module], "\(module) not cached")
+            if let problem = Self.mismatch(actual, reference) { Issue.record("\(model) module '\(module)': \(problem)") }
+        }
+    }
+}
