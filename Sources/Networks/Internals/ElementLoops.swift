@@ -3,16 +3,20 @@
 ///
 /// Every function takes its operation as a closure and is `@inline(__always)`, so each
 /// caller gets a loop specialised for its operation and element types.
+///
+/// Design note: the loops write through pointers obtained by array-to-pointer conversion
+/// (`fill(&result, a, b, …)`), not inside the closure of `Array(unsafeUninitializedCapacity:)`
+/// or `withUnsafeBufferPointer`. When such a closure holds a large loop the optimiser may
+/// keep it out of line, and the operation then reaches the loop as a function value,
+/// called once per element (measured: 4–5 ns per element instead of about 1 for a
+/// broadcast float32 addition).
 enum ElementLoops {
     /// `f` applied to every element.
     @inline(__always)
-    static func map<T, R>(_ x: [T], _ f: (T) -> R) -> [R] {
-        [R](unsafeUninitializedCapacity: x.count) { out, initialized in
-            x.withUnsafeBufferPointer { x in
-                for i in 0..<x.count { out.initializeElement(at: i, to: f(x[i])) }
-            }
-            initialized = x.count
-        }
+    static func map<T, R: BitwiseCopyable>(_ x: [T], _ f: (T) -> R) -> [R] {
+        var result: [R] = uninitialized(x.count)
+        map(&result, x, x.count, f)
+        return result
     }
 
     /// `f` applied element by element to two operands broadcast together (ONNX's
@@ -26,55 +30,85 @@ enum ElementLoops {
     ///
     /// - Throws: ``KernelError`` if the shapes do not broadcast.
     @inline(__always)
-    static func binary<A, B, R>(
+    static func binary<A, B, R: BitwiseCopyable>(
         _ a: [A], _ aShape: [Int], _ b: [B], _ bShape: [Int], _ f: (A, B) -> R
     ) throws -> (elements: [R], shape: [Int]) {
         if aShape == bShape {
-            let result = [R](unsafeUninitializedCapacity: a.count) { out, initialized in
-                a.withUnsafeBufferPointer { a in
-                    b.withUnsafeBufferPointer { b in
-                        for i in 0..<a.count { out.initializeElement(at: i, to: f(a[i], b[i])) }
-                    }
-                }
-                initialized = a.count
-            }
+            var result: [R] = uninitialized(a.count)
+            run(&result, a, b, a.count, true, true, f)
             return (result, aShape)
         }
         let shape = try Broadcast.shape([aShape, bShape])
         let count = Tensor.count(shape)
-        let runs = BroadcastRuns(output: shape, aShape, bShape)
-        let n = runs.length
-        let result = [R](unsafeUninitializedCapacity: count) { out, initialized in
-            a.withUnsafeBufferPointer { a in
-                b.withUnsafeBufferPointer { b in
-                    var position = 0
-                    runs.forEach { aBase, bBase in
-                        switch (runs.aAdvances, runs.bAdvances) {
-                        case (true, true):
-                            for i in 0..<n { out.initializeElement(at: position + i, to: f(a[aBase + i], b[bBase + i])) }
-                        case (true, false):
-                            let y = b[bBase]
-                            for i in 0..<n { out.initializeElement(at: position + i, to: f(a[aBase + i], y)) }
-                        case (false, true):
-                            let x = a[aBase]
-                            for i in 0..<n { out.initializeElement(at: position + i, to: f(x, b[bBase + i])) }
-                        case (false, false):
-                            let value = f(a[aBase], b[bBase])
-                            for i in 0..<n { out.initializeElement(at: position + i, to: value) }
-                        }
-                        position += n
-                    }
-                }
-            }
-            initialized = count
-        }
+        var result: [R] = uninitialized(count)
+        broadcast(&result, a, b, count, BroadcastRuns(output: shape, aShape, bShape), f)
         return (result, shape)
+    }
+
+    /// An array of `count` elements that the caller overwrites before anyone reads it.
+    ///
+    /// Skips the pass that would zero the memory first. Sound for bitwise-copyable elements
+    /// only: for them uninitialised memory holds unspecified values, not broken objects.
+    @inline(__always)
+    static func uninitialized<R: BitwiseCopyable>(_ count: Int) -> [R] {
+        [R](unsafeUninitializedCapacity: count) { _, initialized in initialized = count }
+    }
+
+    @inline(__always)
+    private static func map<T, R>(_ out: UnsafeMutablePointer<R>, _ x: UnsafePointer<T>, _ n: Int, _ f: (T) -> R) {
+        for i in 0..<n { out[i] = f(x[i]) }
+    }
+
+    /// One run of `n` results, each operand walked or held.
+    @inline(__always)
+    private static func run<A, B, R>(
+        _ out: UnsafeMutablePointer<R>, _ a: UnsafePointer<A>, _ b: UnsafePointer<B>, _ n: Int,
+        _ aAdvances: Bool, _ bAdvances: Bool, _ f: (A, B) -> R
+    ) {
+        switch (aAdvances, bAdvances) {
+        case (true, true):
+            for i in 0..<n { out[i] = f(a[i], b[i]) }
+        case (true, false):
+            let y = b.pointee
+            for i in 0..<n { out[i] = f(a[i], y) }
+        case (false, true):
+            let x = a.pointee
+            for i in 0..<n { out[i] = f(x, b[i]) }
+        case (false, false):
+            let value = f(a.pointee, b.pointee)
+            for i in 0..<n { out[i] = value }
+        }
+    }
+
+    /// All runs, their starting offsets given by an odometer over the outer dimensions.
+    @inline(__always)
+    private static func broadcast<A, B, R>(
+        _ out: UnsafeMutablePointer<R>, _ a: UnsafePointer<A>, _ b: UnsafePointer<B>, _ count: Int,
+        _ runs: BroadcastRuns, _ f: (A, B) -> R
+    ) {
+        var counter = [Int](repeating: 0, count: runs.outer.count)
+        var aBase = 0, bBase = 0, position = 0
+        while position < count {
+            run(out + position, a + aBase, b + bBase, runs.length, runs.aAdvances, runs.bAdvances, f)
+            position += runs.length
+            var axis = runs.outer.count - 1
+            while axis >= 0 {
+                counter[axis] += 1
+                aBase += runs.aStrides[axis]
+                bBase += runs.bStrides[axis]
+                if counter[axis] < runs.outer[axis] { break }
+                aBase -= runs.aStrides[axis] * runs.outer[axis]
+                bBase -= runs.bStrides[axis] * runs.outer[axis]
+                counter[axis] = 0
+                axis -= 1
+            }
+        }
     }
 }
 
-/// Two operands broadcast to `output`, as runs: an odometer over the outer dimensions gives
-/// each run's starting offset in both operands, and within a run each operand either steps
-/// by one element or stays put.
+/// Two operands broadcast to `output`, as runs: within a run each operand either steps by
+/// one element or stays put, and the outer dimensions (with each operand's stride along
+/// them) say where the next run starts.
 struct BroadcastRuns {
     /// The elements in a run.
     let length: Int
@@ -111,28 +145,5 @@ struct BroadcastRuns {
         outer = Array(dims.dropFirst().reversed())
         self.aStrides = Array(aStrides.dropFirst().reversed())
         self.bStrides = Array(bStrides.dropFirst().reversed())
-    }
-
-    /// Calls `body` with the offsets in `a` and `b` at which each run starts, in order.
-    @inline(__always)
-    func forEach(_ body: (_ aBase: Int, _ bBase: Int) -> Void) {
-        if outer.contains(0) || length == 0 { return }
-        var counter = [Int](repeating: 0, count: outer.count)
-        var aBase = 0, bBase = 0
-        while true {
-            body(aBase, bBase)
-            var axis = outer.count - 1
-            while axis >= 0 {
-                counter[axis] += 1
-                aBase += aStrides[axis]
-                bBase += bStrides[axis]
-                if counter[axis] < outer[axis] { break }
-                aBase -= aStrides[axis] * outer[axis]
-                bBase -= bStrides[axis] * outer[axis]
-                counter[axis] = 0
-                axis -= 1
-            }
-            if axis < 0 { return }
-        }
     }
 }

@@ -10,7 +10,7 @@
 ///
 /// Conversions go through `Double` from floats, through `Int64` from integers and through
 /// `Bool` from booleans, so none is rounded twice.
-protocol CastableElement: TensorElement {
+protocol CastableElement: TensorElement, BitwiseCopyable {
     /// A float converted to this type: integers truncate toward zero (NaN gives 0, values
     /// outside the range saturate); `bool` is `value != 0`.
     init(castingFloat value: Double)

@@ -3,32 +3,32 @@
 /// attributes (and defaults) read once when the network is loaded.
 enum ActivationOperators {
     static let factories: [String: OperatorFactory] = [
-        "Relu": { _ in NumericMap(function: Relu()) },
-        "LeakyRelu": { context in FloatingMap(function: LeakyRelu(alpha: try context.float("alpha", default: 0.01))) },
+        "Relu": { _ in specialised(NumericMap(function: Relu())) },
+        "LeakyRelu": { context in specialised(FloatingMap(function: LeakyRelu(alpha: try context.float("alpha", default: 0.01)))) },
         "PRelu": { _ in PReluOperator() },
-        "ThresholdedRelu": { context in FloatingMap(function: ThresholdedRelu(alpha: try context.float("alpha", default: 1))) },
-        "Elu": { context in FloatingMap(function: Elu(alpha: try context.float("alpha", default: 1))) },
+        "ThresholdedRelu": { context in specialised(FloatingMap(function: ThresholdedRelu(alpha: try context.float("alpha", default: 1)))) },
+        "Elu": { context in specialised(FloatingMap(function: Elu(alpha: try context.float("alpha", default: 1)))) },
         "Selu": { context in
-            FloatingMap(function: Selu(
+            specialised(FloatingMap(function: Selu(
                 alpha: try context.float("alpha", default: 1.67326319217681884765625),
-                gamma: try context.float("gamma", default: 1.05070102214813232421875)))
+                gamma: try context.float("gamma", default: 1.05070102214813232421875))))
         },
-        "Celu": { context in FloatingMap(function: Celu(alpha: try context.float("alpha", default: 1))) },
-        "Sigmoid": { _ in FloatingMap(function: Sigmoid()) },
+        "Celu": { context in specialised(FloatingMap(function: Celu(alpha: try context.float("alpha", default: 1)))) },
+        "Sigmoid": { _ in specialised(FloatingMap(function: Sigmoid())) },
         "HardSigmoid": { context in
-            FloatingMap(function: HardSigmoid(
-                alpha: try context.float("alpha", default: 0.2), beta: try context.float("beta", default: 0.5)))
+            specialised(FloatingMap(function: HardSigmoid(
+                alpha: try context.float("alpha", default: 0.2), beta: try context.float("beta", default: 0.5))))
         },
-        "HardSwish": { _ in FloatingMap(function: HardSwish()) },
+        "HardSwish": { _ in specialised(FloatingMap(function: HardSwish())) },
         "Gelu": { context in
             switch try context.require("approximate", in: ["none", "tanh"], default: "none") {
-            case "tanh": return FloatingMap(function: GeluTanh())
-            default: return FloatingMap(function: Gelu())
+            case "tanh": return specialised(FloatingMap(function: GeluTanh()))
+            default: return specialised(FloatingMap(function: Gelu()))
             }
         },
-        "Softplus": { _ in FloatingMap(function: Softplus()) },
-        "Softsign": { _ in FloatingMap(function: Softsign()) },
-        "Mish": { _ in FloatingMap(function: Mish()) },
+        "Softplus": { _ in specialised(FloatingMap(function: Softplus())) },
+        "Softsign": { _ in specialised(FloatingMap(function: Softsign())) },
+        "Mish": { _ in specialised(FloatingMap(function: Mish())) },
         "Clip": clip,
     ]
 

@@ -6,13 +6,13 @@
 /// ``NumericElement``: wrapping, division truncating toward zero.
 enum ArithmeticOperators {
     static let factories: [String: OperatorFactory] = [
-        "Add": { _ in ArithmeticOperator(operation: Add()) },
-        "Sub": { _ in ArithmeticOperator(operation: Subtract()) },
-        "Mul": { _ in ArithmeticOperator(operation: Multiply()) },
-        "Div": { _ in ArithmeticOperator(operation: Divide()) },
-        "Max": { _ in ArithmeticOperator(operation: Maximum()) },
-        "Min": { _ in ArithmeticOperator(operation: Minimum()) },
-        "Sum": { _ in ArithmeticOperator(operation: Add()) },
+        "Add": { _ in specialised(ArithmeticOperator(operation: Add())) },
+        "Sub": { _ in specialised(ArithmeticOperator(operation: Subtract())) },
+        "Mul": { _ in specialised(ArithmeticOperator(operation: Multiply())) },
+        "Div": { _ in specialised(ArithmeticOperator(operation: Divide())) },
+        "Max": { _ in specialised(ArithmeticOperator(operation: Maximum())) },
+        "Min": { _ in specialised(ArithmeticOperator(operation: Minimum())) },
+        "Sum": { _ in specialised(ArithmeticOperator(operation: Add())) },
         "Mean": mean,
         "Pow": { _ in PowOperator() },
         "Mod": mod,
@@ -23,8 +23,8 @@ enum ArithmeticOperators {
     /// dividend) with `fmod = 1`.
     static func mod(_ context: NodeContext) throws -> any Operator {
         switch try context.int("fmod", default: 0) {
-        case 0: return ArithmeticOperator(operation: Modulo())
-        case 1: return ArithmeticOperator(operation: TruncatingRemainder())
+        case 0: return specialised(ArithmeticOperator(operation: Modulo()))
+        case 1: return specialised(ArithmeticOperator(operation: TruncatingRemainder()))
         case let other: throw context.invalid("fmod must be 0 or 1, not \(other)")
         }
     }

@@ -3,10 +3,10 @@
 enum ComparisonOperators {
     static let factories: [String: OperatorFactory] = [
         "Equal": { _ in EqualOperator() },
-        "Greater": { _ in ComparisonOperator(comparison: Greater()) },
-        "Less": { _ in ComparisonOperator(comparison: Less()) },
-        "GreaterOrEqual": { _ in ComparisonOperator(comparison: GreaterOrEqual()) },
-        "LessOrEqual": { _ in ComparisonOperator(comparison: LessOrEqual()) },
+        "Greater": { _ in specialised(ComparisonOperator(comparison: Greater())) },
+        "Less": { _ in specialised(ComparisonOperator(comparison: Less())) },
+        "GreaterOrEqual": { _ in specialised(ComparisonOperator(comparison: GreaterOrEqual())) },
+        "LessOrEqual": { _ in specialised(ComparisonOperator(comparison: LessOrEqual())) },
         "And": { _ in LogicalOperator(connective: .and) },
         "Or": { _ in LogicalOperator(connective: .or) },
         "Xor": { _ in LogicalOperator(connective: .xor) },

@@ -50,6 +50,18 @@ enum ElementwiseOperators {
     }
 }
 
+/// `kernel` as an operator that runs its specialised code.
+///
+/// Wrap every operator of a generic type in this: an `any Operator` holding, say, a
+/// `FloatingMap<Exp>` runs through the conformance's witness table, which calls the
+/// unspecialised generic `run`, so each element would pay for calls through the element
+/// and function witnesses (measured: 20–40 ns per element instead of about 1). A closure
+/// created where the kernel's type is concrete calls the specialised `run` directly.
+@inline(__always)
+func specialised<Kernel: Operator>(_ kernel: Kernel) -> any Operator {
+    ClosureOperator { inputs in try kernel.run(inputs) }
+}
+
 // MARK: - Operations of one element
 
 /// A function of one floating-point element.

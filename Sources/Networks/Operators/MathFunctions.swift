@@ -25,20 +25,20 @@ enum MathOperators {
         "Asinh": floating(Asinh()),
         "Acosh": floating(Acosh()),
         "Atanh": floating(Atanh()),
-        "IsNaN": { _ in FloatingTest(predicate: IsNaN()) },
+        "IsNaN": { _ in specialised(FloatingTest(predicate: IsNaN())) },
         "IsInf": { context in
-            FloatingTest(predicate: IsInf(
+            specialised(FloatingTest(predicate: IsInf(
                 negative: try context.int("detect_negative", default: 1) != 0,
-                positive: try context.int("detect_positive", default: 1) != 0))
+                positive: try context.int("detect_positive", default: 1) != 0)))
         },
     ]
 
     static func floating<F: FloatingFunction>(_ function: F) -> OperatorFactory {
-        { _ in FloatingMap(function: function) }
+        { _ in specialised(FloatingMap(function: function)) }
     }
 
     static func numeric<F: NumericFunction>(_ function: F) -> OperatorFactory {
-        { _ in NumericMap(function: function) }
+        { _ in specialised(NumericMap(function: function)) }
     }
 
     struct Absolute: NumericFunction {

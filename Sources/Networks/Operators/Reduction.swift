@@ -172,7 +172,7 @@ struct ReductionPlan {
     /// `x` reduced: each result is `initial` combined with `prepare` of every element of
     /// its slice.
     @inline(__always)
-    func fold<T>(_ x: [T], initial: T, _ prepare: (T) -> T, _ combine: (T, T) -> T) -> [T] {
+    func fold<T: BitwiseCopyable>(_ x: [T], initial: T, _ prepare: (T) -> T, _ combine: (T, T) -> T) -> [T] {
         guard let first = passes.first else { return ElementLoops.map(x, prepare) }
         var result = Self.fold(x, first, initial: initial, prepare, combine)
         for pass in passes.dropFirst() {
@@ -274,24 +274,42 @@ struct IndexReductionOperator: Operator {
         /// `better(candidate, best)` decides whether a later element replaces the best so far.
         @inline(__always)
         private func scan<T>(_ x: [T], _ better: (T, T) -> Bool) -> [Int64] {
-            var indices = [Int64](repeating: 0, count: outer * inner)
-            var best = [T]()
-            best.reserveCapacity(inner)
-            x.withUnsafeBufferPointer { x in
-                for block in 0..<outer {
-                    let start = block * length * inner
-                    best.removeAll(keepingCapacity: true)
-                    best.append(contentsOf: x[start..<(start + inner)])
-                    for k in 1..<length {
-                        let row = start + k * inner
-                        for j in 0..<inner where better(x[row + j], best[j]) {
-                            best[j] = x[row + j]
-                            indices[block * inner + j] = Int64(k)
+            [Int64](unsafeUninitializedCapacity: outer * inner) { indices, initialized in
+                x.withUnsafeBufferPointer { x in
+                    if inner == 1 {
+                        for row in 0..<outer {
+                            let start = row * length
+                            var best = x[start], index = 0
+                            for k in 1..<length where better(x[start + k], best) {
+                                best = x[start + k]
+                                index = k
+                            }
+                            indices.initializeElement(at: row, to: Int64(index))
+                        }
+                    } else {
+                        // A row of running extremes, updated row by row so that reads stay
+                        // contiguous.
+                        let best = UnsafeMutableBufferPointer<T>.allocate(capacity: inner)
+                        defer { best.deallocate() }
+                        for block in 0..<outer {
+                            let start = block * length * inner
+                            let target = block * inner
+                            for j in 0..<inner {
+                                best.initializeElement(at: j, to: x[start + j])
+                                indices.initializeElement(at: target + j, to: 0)
+                            }
+                            for k in 1..<length {
+                                let row = start + k * inner
+                                for j in 0..<inner where better(x[row + j], best[j]) {
+                                    best[j] = x[row + j]
+                                    indices[target + j] = Int64(k)
+                                }
+                            }
                         }
                     }
                 }
+                initialized = outer * inner
             }
-            return indices
         }
     }
 }
