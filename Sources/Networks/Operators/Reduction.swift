@@ -1,3 +1,315 @@
+/// Reductions over axes (`ReduceSum`, `ReduceMean`, `ReduceMax`, `ReduceMin`, `ReduceProd`,
+/// `ReduceL1`, `ReduceL2`, `ReduceSumSquare`, `ReduceLogSum`, `ReduceLogSumExp`) and the
+/// index reductions `ArgMax` and `ArgMin`.
+///
+/// The axes are an attribute until the operator set in which they became an optional
+/// second input (13 for `ReduceSum`, 18 for the others). Without axes every axis is
+/// reduced, unless `noop_with_empty_axes` is set, which returns the input unchanged.
+/// Reducing an empty set gives the operation's identity: 0 for sums, 1 for products, −∞
+/// for `ReduceMax` and `ReduceLogSumExp`, +∞ for `ReduceMin`.
+///
+/// ## Design notes
+/// A set of axes is reduced in passes, one per run of adjacent reduced axes, innermost
+/// first. A pass sees its input as `[outer, extent, inner]` and folds the middle: along
+/// contiguous rows when `inner` is 1, otherwise into a row of `inner` accumulators, so
+/// that reads stay contiguous; no pass builds an index map. This is exact because each
+/// reduction is a fold of an associative operation, finished once at the end: a mean is a
+/// sum then a division, `ReduceL2` a sum of squares then a square root, and
+/// `ReduceLogSumExp` a maximum `m` followed by `m + ln Σ e^(x − m)`.
 enum ReductionOperators {
-    static let factories: [String: OperatorFactory] = [:]
+    static let factories: [String: OperatorFactory] = [
+        "ReduceSum": reduction(.sum, axesInputSince: 13),
+        "ReduceMean": reduction(.mean, axesInputSince: 18),
+        "ReduceMax": reduction(.max, axesInputSince: 18),
+        "ReduceMin": reduction(.min, axesInputSince: 18),
+        "ReduceProd": reduction(.product, axesInputSince: 18),
+        "ReduceL1": reduction(.l1, axesInputSince: 18),
+        "ReduceL2": reduction(.l2, axesInputSince: 18),
+        "ReduceSumSquare": reduction(.sumSquare, axesInputSince: 18),
+        "ReduceLogSum": reduction(.logSum, axesInputSince: 18),
+        "ReduceLogSumExp": reduction(.logSumExp, axesInputSince: 18),
+        "ArgMax": { context in try IndexReductionOperator(context, largest: true) },
+        "ArgMin": { context in try IndexReductionOperator(context, largest: false) },
+    ]
+
+    static func reduction(_ kind: ReduceOperator.Kind, axesInputSince version: Int) -> OperatorFactory {
+        { context in
+            ReduceOperator(
+                kind: kind,
+                attributeAxes: try context.ints("axes"),
+                readsAxesInput: context.opset >= version,
+                keepDims: try context.int("keepdims", default: 1) != 0,
+                noopWithEmptyAxes: try context.int("noop_with_empty_axes", default: 0) != 0)
+        }
+    }
+}
+
+/// A `Reduce…` operator.
+struct ReduceOperator: Operator {
+    enum Kind { case sum, mean, max, min, product, l1, l2, sumSquare, logSum, logSumExp }
+
+    let kind: Kind
+    /// The `axes` attribute, if the node has one.
+    let attributeAxes: [Int]?
+    /// Whether input 1 holds the axes (opset 13 for `ReduceSum`, 18 for the others).
+    let readsAxesInput: Bool
+    let keepDims: Bool
+    let noopWithEmptyAxes: Bool
+
+    func run(_ inputs: [Tensor?]) throws -> [Tensor] {
+        let x = try inputs.required(0)
+        var axes = attributeAxes ?? []
+        if attributeAxes == nil, readsAxesInput, let tensor = inputs.optional(1) {
+            axes = try tensor.integers("axes")
+        }
+        if axes.isEmpty {
+            if noopWithEmptyAxes { return [x] }
+            axes = Array(0..<x.rank)
+        }
+        let plan = try ReductionPlan(shape: x.shape, axes: axes)
+        let shape = keepDims ? plan.keptShape : plan.droppedShape
+        let storage: TensorStorage
+        switch x.storage {
+        case let .float32(a): storage = .float32(try floating(a, plan))
+        case let .float64(a): storage = .float64(try floating(a, plan))
+        case let .int64(a): storage = .int64(try numeric(a, plan))
+        case let .int32(a): storage = .int32(try numeric(a, plan))
+        case let .int8(a): storage = .int8(try numeric(a, plan))
+        case let .uint8(a): storage = .uint8(try numeric(a, plan))
+        case let .bool(a):
+            switch kind {
+            case .max: storage = .bool(plan.fold(a, initial: false, { $0 }, { $0 || $1 }))
+            case .min: storage = .bool(plan.fold(a, initial: true, { $0 }, { $0 && $1 }))
+            default: throw KernelError("input must be numeric, not bool")
+            }
+        }
+        return [Tensor(shape: shape, storage: storage)]
+    }
+
+    private func numeric<T: NumericElement>(_ x: [T], _ plan: ReductionPlan) throws -> [T] {
+        switch kind {
+        case .sum: return plan.fold(x, initial: .zero, { $0 }, T.add)
+        case .sumSquare: return plan.fold(x, initial: .zero, { T.multiply($0, $0) }, T.add)
+        case .l1: return plan.fold(x, initial: .zero, { T.absolute($0) }, T.add)
+        case .product: return plan.fold(x, initial: .one, { $0 }, T.multiply)
+        case .max: return plan.fold(x, initial: .lowest, { $0 }, T.maximum)
+        case .min: return plan.fold(x, initial: .highest, { $0 }, T.minimum)
+        case .mean:
+            let count = T(castingInteger: Int64(plan.reducedCount))
+            return ElementLoops.map(plan.fold(x, initial: .zero, { $0 }, T.add)) { T.divide($0, count) }
+        case .l2, .logSum, .logSumExp:
+            throw KernelError("input must be float32 or float64, not \(T.dataType)")
+        }
+    }
+
+    private func floating<T: FloatingKernel>(_ x: [T], _ plan: ReductionPlan) throws -> [T] {
+        switch kind {
+        case .l2:
+            return ElementLoops.map(plan.fold(x, initial: 0, { $0 * $0 }, +)) { $0.squareRoot() }
+        case .logSum:
+            return ElementLoops.map(plan.fold(x, initial: 0, { $0 }, +)) { T.log($0) }
+        case .logSumExp:
+            // Shifting by the maximum keeps every exponential in (0, 1]; an infinite or
+            // empty slice is not shifted, so that it gives ±∞ rather than NaN.
+            let shifts = ElementLoops.map(plan.fold(x, initial: -.infinity, { $0 }, T.maximum)) { $0.isFinite ? $0 : 0 }
+            let exponentials = try ElementLoops.binary(x, plan.shape, shifts, plan.keptShape) { T.exp($0 - $1) }.elements
+            let sums = plan.fold(exponentials, initial: 0, { $0 }, +)
+            return try ElementLoops.binary(sums, plan.keptShape, shifts, plan.keptShape) { T.log($0) + $1 }.elements
+        default:
+            return try numeric(x, plan)
+        }
+    }
+}
+
+/// How a reduction over a set of axes runs: a pass per run of adjacent reduced axes.
+struct ReductionPlan {
+    struct Pass {
+        let outer: Int
+        let extent: Int
+        let inner: Int
+    }
+
+    let shape: [Int]
+    /// The passes, innermost run of axes first.
+    let passes: [Pass]
+    /// The shape with every reduced axis kept as 1, and with them dropped.
+    let keptShape: [Int]
+    let droppedShape: [Int]
+    /// The number of elements folded into each result.
+    let reducedCount: Int
+
+    /// - Throws: ``KernelError`` for an axis outside `-rank..<rank`.
+    init(shape: [Int], axes: [Int]) throws {
+        let rank = shape.count
+        var reduced = Array(repeating: false, count: rank)
+        for axis in axes {
+            guard axis >= -rank && axis < rank else {
+                throw KernelError("axis \(axis) is out of range for rank \(rank)")
+            }
+            reduced[axis < 0 ? axis + rank : axis] = true
+        }
+        var working = shape
+        var passes: [Pass] = []
+        var end = rank
+        while end > 0 {
+            guard reduced[end - 1] else { end -= 1; continue }
+            var start = end - 1
+            while start > 0 && reduced[start - 1] { start -= 1 }
+            passes.append(Pass(
+                outer: Tensor.count(Array(working[..<start])),
+                extent: Tensor.count(Array(working[start..<end])),
+                inner: Tensor.count(Array(working[end...]))))
+            for axis in start..<end { working[axis] = 1 }
+            end = start
+        }
+        self.shape = shape
+        self.passes = passes
+        keptShape = working
+        droppedShape = shape.indices.filter { !reduced[$0] }.map { shape[$0] }
+        reducedCount = Tensor.count(shape.indices.filter { reduced[$0] }.map { shape[$0] })
+    }
+
+    /// `x` reduced: each result is `initial` combined with `prepare` of every element of
+    /// its slice.
+    @inline(__always)
+    func fold<T: BitwiseCopyable>(_ x: [T], initial: T, _ prepare: (T) -> T, _ combine: (T, T) -> T) -> [T] {
+        guard let first = passes.first else { return ElementLoops.map(x, prepare) }
+        var result = Self.fold(x, first, initial: initial, prepare, combine)
+        for pass in passes.dropFirst() {
+            result = Self.fold(result, pass, initial: initial, { $0 }, combine)
+        }
+        return result
+    }
+
+    /// One pass over `x` viewed as `[outer, extent, inner]`.
+    @inline(__always)
+    private static func fold<T>(
+        _ x: [T], _ pass: Pass, initial: T, _ prepare: (T) -> T, _ combine: (T, T) -> T
+    ) -> [T] {
+        let (outer, extent, inner) = (pass.outer, pass.extent, pass.inner)
+        return [T](unsafeUninitializedCapacity: outer * inner) { out, initialized in
+            x.withUnsafeBufferPointer { x in
+                if inner == 1 {
+                    // Four accumulators: independent chains for the pipeline, and shorter
+                    // sums for accuracy.
+                    for row in 0..<outer {
+                        let start = row * extent
+                        var a0 = initial, a1 = initial, a2 = initial, a3 = initial
+                        var k = 0
+                        while k + 4 <= extent {
+                            a0 = combine(a0, prepare(x[start + k]))
+                            a1 = combine(a1, prepare(x[start + k + 1]))
+                            a2 = combine(a2, prepare(x[start + k + 2]))
+                            a3 = combine(a3, prepare(x[start + k + 3]))
+                            k += 4
+                        }
+                        while k < extent {
+                            a0 = combine(a0, prepare(x[start + k]))
+                            k += 1
+                        }
+                        out.initializeElement(at: row, to: combine(combine(a0, a1), combine(a2, a3)))
+                    }
+                } else {
+                    for block in 0..<outer {
+                        let target = block * inner
+                        for j in 0..<inner { out.initializeElement(at: target + j, to: initial) }
+                        for k in 0..<extent {
+                            let source = (block * extent + k) * inner
+                            for j in 0..<inner { out[target + j] = combine(out[target + j], prepare(x[source + j])) }
+                        }
+                    }
+                }
+            }
+            initialized = outer * inner
+        }
+    }
+}
+
+/// `ArgMax` and `ArgMin`: the `int64` index of the largest (smallest) element along `axis`,
+/// the first one on ties unless `select_last_index` is set.
+struct IndexReductionOperator: Operator {
+    let axis: Int
+    let keepDims: Bool
+    let largest: Bool
+    let lastOnTies: Bool
+
+    init(_ context: NodeContext, largest: Bool) throws {
+        axis = try context.int("axis", default: 0)
+        keepDims = try context.int("keepdims", default: 1) != 0
+        lastOnTies = try context.int("select_last_index", default: 0) != 0
+        self.largest = largest
+    }
+
+    func run(_ inputs: [Tensor?]) throws -> [Tensor] {
+        let x = try inputs.required(0)
+        let rank = x.rank
+        guard axis >= -rank && axis < rank else { throw KernelError("axis \(axis) is out of range for rank \(rank)") }
+        let a = axis < 0 ? axis + rank : axis
+        guard x.shape[a] > 0 else { throw KernelError("cannot take the index of an extreme along an empty axis") }
+        let scan = Scan(
+            outer: Tensor.count(Array(x.shape[..<a])), length: x.shape[a],
+            inner: Tensor.count(Array(x.shape[(a + 1)...])), largest: largest, lastOnTies: lastOnTies)
+        var shape = x.shape
+        if keepDims { shape[a] = 1 } else { shape.remove(at: a) }
+        return [Tensor(shape: shape, elements: try x.visit(scan))]
+    }
+
+    /// The input as `[outer, length, inner]`, scanned along the middle.
+    private struct Scan: NumericVisitor {
+        let outer: Int
+        let length: Int
+        let inner: Int
+        let largest: Bool
+        let lastOnTies: Bool
+
+        func visit<T: NumericElement>(_ x: [T]) -> [Int64] {
+            switch (largest, lastOnTies) {
+            case (true, false): return scan(x) { $0 > $1 }
+            case (true, true): return scan(x) { $0 >= $1 }
+            case (false, false): return scan(x) { $0 < $1 }
+            case (false, true): return scan(x) { $0 <= $1 }
+            }
+        }
+
+        /// `better(candidate, best)` decides whether a later element replaces the best so far.
+        @inline(__always)
+        private func scan<T>(_ x: [T], _ better: (T, T) -> Bool) -> [Int64] {
+            [Int64](unsafeUninitializedCapacity: outer * inner) { indices, initialized in
+                x.withUnsafeBufferPointer { x in
+                    if inner == 1 {
+                        for row in 0..<outer {
+                            let start = row * length
+                            var best = x[start], index = 0
+                            for k in 1..<length where better(x[start + k], best) {
+                                best = x[start + k]
+                                index = k
+                            }
+                            indices.initializeElement(at: row, to: Int64(index))
+                        }
+                    } else {
+                        // A row of running extremes, updated row by row so that reads stay
+                        // contiguous.
+                        let best = UnsafeMutableBufferPointer<T>.allocate(capacity: inner)
+                        defer { best.deallocate() }
+                        for block in 0..<outer {
+                            let start = block * length * inner
+                            let target = block * inner
+                            for j in 0..<inner {
+                                best.initializeElement(at: j, to: x[start + j])
+                                indices.initializeElement(at: target + j, to: 0)
+                            }
+                            for k in 1..<length {
+                                let row = start + k * inner
+                                for j in 0..<inner where better(x[row + j], best[j]) {
+                                    best[j] = x[row + j]
+                                    indices[target + j] = Int64(k)
+                                }
+                            }
+                        }
+                    }
+                }
+                initialized = outer * inner
+            }
+        }
+    }
 }
