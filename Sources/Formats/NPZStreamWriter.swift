@@ -37,8 +37,8 @@ public final class NPZStreamWriter {
 
     /// Starts array `name` of the given shape; its elements follow through `append`.
     public func begin(_ name: String, shape: [Int], elementType: ElementType) throws {
-        guard !name.isEmpty, !name.contains("/"), indexOfName[name] == nil else {
-            throw FormatError.invalidName(file: url.path, name: name, reason: "names must be unique, non-empty and without '/'")
+        guard !name.isEmpty, indexOfName[name] == nil else {
+            throw FormatError.invalidName(file: url.path, name: name, reason: "names must be unique and non-empty")
         }
         guard let descr = elementType.numpyDescr, let count = NumericArray.elementCount(shape) else {
             throw FormatError.unsupportedElementType(file: url.path, type: "\(elementType)")

@@ -56,7 +56,7 @@ struct CompareCommand: ParsableCommand {
     }
 
     private func activations(_ path: String, graph: String?, layers: LayerFilter, label: String) throws -> ActivationSet {
-        let loaded = try ModelOptions().load(path, graph: graph)
+        let loaded = try loadModel(path, graph: graph)
         let hooked = HookedNetwork(loaded.network)
         let collector = ActivationCollector()
         try Capture.run(

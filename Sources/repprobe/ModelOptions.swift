@@ -12,13 +12,17 @@ struct ModelOptions: ParsableArguments {
     var graph: String?
 
     /// Loads `path`, reporting on stderr how a state dict matched the graph.
-    func load(_ path: String, graph override: String? = nil) throws -> ModelLoader.Loaded {
-        let loaded = try ModelLoader.load(URL(fileURLWithPath: path), graph: (override ?? graph).map { URL(fileURLWithPath: $0) })
-        if let report = loaded.weightReport {
-            Diagnostics.note("\(path): \(report.summary.replacingOccurrences(of: "\n", with: "\n  "))")
-        }
-        return loaded
+    func load(_ path: String) throws -> ModelLoader.Loaded { try loadModel(path, graph: graph) }
+}
+
+/// Loads a model file (with `graph` for weight-only files), reporting on stderr how a state
+/// dict matched the graph.
+func loadModel(_ path: String, graph: String?) throws -> ModelLoader.Loaded {
+    let loaded = try ModelLoader.load(URL(fileURLWithPath: path), graph: graph.map { URL(fileURLWithPath: $0) })
+    if let report = loaded.weightReport {
+        Diagnostics.note("\(path): \(report.summary.replacingOccurrences(of: "\n", with: "\n  "))")
     }
+    return loaded
 }
 
 /// Inputs for a model: `--input FILE.npy` for a single-input model, `--input NAME=FILE.npy`
