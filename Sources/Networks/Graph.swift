@@ -61,9 +61,12 @@ public struct Node: Sendable {
     public var attributes: [String: Attribute]
     /// The module path the exporter recorded for this node, e.g. `layer1.0.conv1`, if any.
     public var modulePath: String?
+    /// The modules whose call this node runs inside, outermost first
+    /// (`["layer1", "layer1.0", "layer1.0.conv1"]`); empty when the exporter left no scopes.
+    public var moduleScopes: [String]
 
     public init(name: String, opType: String, domain: String = "", inputs: [String], outputs: [String],
-                attributes: [String: Attribute] = [:], modulePath: String? = nil) {
+                attributes: [String: Attribute] = [:], modulePath: String? = nil, moduleScopes: [String]? = nil) {
         self.name = name
         self.opType = opType
         self.domain = domain
@@ -71,6 +74,7 @@ public struct Node: Sendable {
         self.outputs = outputs
         self.attributes = attributes
         self.modulePath = modulePath
+        self.moduleScopes = moduleScopes ?? modulePath.map { [$0] } ?? []
     }
 
     /// The node's name, or its operator and first output when it has none.

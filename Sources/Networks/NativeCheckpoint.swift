@@ -43,7 +43,8 @@ public enum NativeCheckpoint {
                 }
             }
             nodes.append(NodeDescription(name: node.name, op: node.opType, domain: node.domain, inputs: node.inputs,
-                                         outputs: node.outputs, attributes: attributes, module: node.modulePath))
+                                         outputs: node.outputs, attributes: attributes, module: node.modulePath,
+                                         scopes: node.moduleScopes))
         }
         let description = GraphDescription(
             version: 1, opsets: graph.opsets,
@@ -84,7 +85,7 @@ public enum NativeCheckpoint {
                 attributes[name] = try value.attribute(arrays: arrays, node: node.name, file: file)
             }
             return Node(name: node.name, opType: node.op, domain: node.domain, inputs: node.inputs, outputs: node.outputs,
-                        attributes: attributes, modulePath: node.module)
+                        attributes: attributes, modulePath: node.module, moduleScopes: node.scopes)
         }
         let inputs = try description.inputs.map { input -> Graph.Input in
             let type = try input.dtype.map { raw -> DataType in
@@ -122,6 +123,7 @@ public enum NativeCheckpoint {
         var outputs: [String]
         var attributes: [String: AttributeDescription]
         var module: String?
+        var scopes: [String]?
     }
 
     struct AttributeDescription: Codable {

@@ -30,13 +30,9 @@ public struct LayerCatalog: Sendable {
         var lastTensorOfModule: [String: (node: Int, tensor: String)] = [:]
         for (index, node) in network.graph.nodes.enumerated() {
             guard let output = node.outputs.first(where: { !$0.isEmpty }) else { continue }
-            if let path = node.modulePath {
-                // The node belongs to its module and to every enclosing container.
-                var prefix = ""
-                for component in path.split(separator: ".") {
-                    prefix = prefix.isEmpty ? String(component) : prefix + "." + component
-                    lastTensorOfModule[prefix] = (index, output)
-                }
+            // The node belongs to its module and to every enclosing module that was called.
+            for scope in node.moduleScopes {
+                lastTensorOfModule[scope] = (index, output)
             }
         }
         let moduleOfTensor = Dictionary(lastTensorOfModule.map { ($0.value.tensor, $0.key) }) { a, b in

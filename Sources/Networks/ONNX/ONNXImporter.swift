@@ -60,10 +60,11 @@ public enum ONNXImporter {
             for attribute in nodeProto.attribute {
                 attributes[attribute.name] = try value(of: attribute, node: nodeProto, file: file)
             }
+            let scopes = moduleScopes(of: nodeProto)
             nodes.append(Node(
                 name: nodeProto.name, opType: nodeProto.opType, domain: nodeProto.domain,
                 inputs: nodeProto.input, outputs: nodeProto.output, attributes: attributes,
-                modulePath: modulePath(of: nodeProto)))
+                modulePath: scopes.last, moduleScopes: scopes))
         }
         return Graph(inputs: inputs, outputs: proto.output.map(\.name), initializers: initializers,
                      initializerOrder: order, nodes: nodes, opsets: opsets)
@@ -211,29 +212,31 @@ public enum ONNXImporter {
 
     // MARK: - Module paths
 
-    /// The PyTorch module path a node belongs to, from the dynamo exporter's
+    /// The PyTorch modules a node runs inside, outermost first, from the dynamo exporter's
     /// `pkg.torch.onnx.name_scopes` metadata or the TorchScript exporter's scoped node name.
-    static func modulePath(of node: Onnx_NodeProto) -> String? {
+    static func moduleScopes(of node: Onnx_NodeProto) -> [String] {
         if let scopes = node.metadataProps.first(where: { $0.key == "pkg.torch.onnx.name_scopes" })?.value {
-            // ['', 'layer1', 'layer1.0', 'layer1.0.relu1', 'relu_1']: the last entry names the
-            // operation, the one before it the module.
+            // ['', 'layer1', 'layer1.0', 'layer1.0.relu1', 'relu_1']: the root module, the called
+            // modules, and last the operation itself.
             let list = pythonStringList(scopes)
-            guard list.count >= 2 else { return nil }
-            let module = list[list.count - 2]
-            return module.isEmpty || module.hasPrefix("_") ? nil : module
+            return list.dropLast().filter { !$0.isEmpty && !$0.hasPrefix("_") }
         }
-        return modulePath(fromScopedName: node.name)
+        return moduleScopes(fromScopedName: node.name)
     }
 
-    /// `/layer1/layer1.0/conv1/Conv` → `layer1.0.conv1`. There is one scope segment per
-    /// module call: the module's name, with the numeric parts of its path
-    /// (`layer1.0`, `downsample.0`). A segment that continues the previous segment
+    /// The innermost module path of a TorchScript-exported node name.
+    static func modulePath(fromScopedName name: String) -> String? { moduleScopes(fromScopedName: name).last }
+
+    /// `/layer1/layer1.0/conv1/Conv` → `["layer1", "layer1.0", "layer1.0.conv1"]`. There is
+    /// one scope segment per module call: the module's name, with the numeric parts of its
+    /// path (`layer1.0`, `downsample.0`). A segment that continues the previous segment
     /// (`layer1.0` after `layer1`) adds only its remainder; any other is appended. The last
     /// component names the operator, not a module.
-    static func modulePath(fromScopedName name: String) -> String? {
-        guard name.hasPrefix("/") else { return nil }
+    static func moduleScopes(fromScopedName name: String) -> [String] {
+        guard name.hasPrefix("/") else { return [] }
         let components = name.split(separator: "/", omittingEmptySubsequences: true).map(String.init)
-        guard components.count >= 2 else { return nil }
+        guard components.count >= 2 else { return [] }
+        var scopes: [String] = []
         var path = ""
         var previous = ""
         for component in components.dropLast() {
@@ -243,8 +246,9 @@ public enum ONNXImporter {
                 path += path.isEmpty ? component : "." + component
             }
             previous = component
+            scopes.append(path)
         }
-        return path.isEmpty ? nil : path
+        return scopes
     }
 
     /// Parses a Python list-of-strings literal such as `['', 'layer1', 'layer1.0']`.
