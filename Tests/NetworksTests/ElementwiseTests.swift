@@ -2,24 +2,24 @@ import Foundation
 import Testing
 @testable import Networks
 
-/// Runs one node of `opType` on `inputs` through a ``Network`` built in code.
-func runNode(
-    _ opType: String, _ inputs: [Tensor], attributes: [String: Attribute] = [:],
-    opset: Int = 17, outputs: Int = 1, name: String = "node"
-) throws -> [Tensor] {
-    let inputNames = inputs.indices.map { "x\($0)" }
-    let outputNames = (0..<outputs).map { "y\($0)" }
-    let graph = Graph(
-        inputs: inputNames.map { Graph.Input(name: $0, dataType: nil, shape: nil) },
-        outputs: outputNames, initializers: [:], initializerOrder: [],
-        nodes: [Node(name: name, opType: opType, inputs: inputNames, outputs: outputNames, attributes: attributes)],
-        opsets: ["": opset])
-    let network = try Network(graph: graph, file: "test.onnx")
-    let results = try network.run(Dictionary(uniqueKeysWithValues: zip(inputNames, inputs)))
-    return outputNames.map { results[$0]! }
-}
-
 @Suite struct ElementwiseTests {
+    /// Runs one node of `opType` on `inputs` through a ``Network`` built in code.
+    private func runNode(
+        _ opType: String, _ inputs: [Tensor], attributes: [String: Attribute] = [:],
+        opset: Int = 17, outputs: Int = 1, name: String = "node"
+    ) throws -> [Tensor] {
+        let inputNames = inputs.indices.map { "x\($0)" }
+        let outputNames = (0..<outputs).map { "y\($0)" }
+        let graph = Graph(
+            inputs: inputNames.map { Graph.Input(name: $0, dataType: nil, shape: nil) },
+            outputs: outputNames, initializers: [:], initializerOrder: [],
+            nodes: [Node(name: name, opType: opType, inputs: inputNames, outputs: outputNames, attributes: attributes)],
+            opsets: ["": opset])
+        let network = try Network(graph: graph, file: "test.onnx")
+        let results = try network.run(Dictionary(uniqueKeysWithValues: zip(inputNames, inputs)))
+        return try outputNames.map { name in try #require(results[name]) }
+    }
+
     @Test func handCheckedValues() throws {
         let x = Tensor(shape: [4], elements: [Float(-2), -0.5, 0, 1])
         #expect(try runNode("Relu", [x])[0].floats == [0, 0, 0, 1])
@@ -137,6 +137,17 @@ func runNode(
         } throws: { error in
             guard case let NetworkError.nodeFailed(file, node, opType, problem) = error else { return false }
             return file == "test.onnx" && node == "residual_add" && opType == "Add" && problem.contains("[2, 3]")
+        }
+    }
+
+    @Test func dropoutAtInferenceIsIdentityWithATrueMask() throws {
+        let x = Tensor(shape: [2, 2], elements: [Float(1), -2, 3, -4])
+        let outputs = try runNode("Dropout", [x, Tensor(scalar: Float(0.3))], opset: 13, outputs: 2)
+        #expect(outputs[0].floats == x.floats)
+        #expect(outputs[1].elements(as: Bool.self) == [true, true, true, true])
+        // Training mode would drop at random: refused rather than silently skipped.
+        #expect(throws: NetworkError.self) {
+            _ = try runNode("Dropout", [x, Tensor(scalar: Float(0.3)), Tensor(scalar: true)], opset: 13)
         }
     }
 

@@ -5,7 +5,7 @@
 /// caller gets a loop specialised for its operation and element types.
 ///
 /// Design note: the loops write through pointers obtained by array-to-pointer conversion
-/// (`fill(&result, a, b, …)`), not inside the closure of `Array(unsafeUninitializedCapacity:)`
+/// (`run(&result, a, b, …)`), not inside the closure of `Array(unsafeUninitializedCapacity:)`
 /// or `withUnsafeBufferPointer`. When such a closure holds a large loop the optimiser may
 /// keep it out of line, and the operation then reaches the loop as a function value,
 /// called once per element (measured: 4–5 ns per element instead of about 1 for a

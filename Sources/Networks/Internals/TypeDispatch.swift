@@ -2,12 +2,6 @@
 // the element-wise and reduction kernels are written as visitors over the element
 // protocols (`NumericElement`, `FloatingKernel`, `CastableElement`).
 
-/// Generic code run on the elements of a tensor of any type.
-protocol CastableVisitor {
-    associatedtype Result
-    func visit<T: CastableElement>(_ elements: [T]) throws -> Result
-}
-
 /// Generic code run on the elements of a numeric (not `bool`) tensor.
 protocol NumericVisitor {
     associatedtype Result
@@ -33,19 +27,6 @@ protocol NumericPairVisitor {
 }
 
 extension Tensor {
-    @inline(__always)
-    func visit<V: CastableVisitor>(_ visitor: V) throws -> V.Result {
-        switch storage {
-        case let .float32(a): return try visitor.visit(a)
-        case let .float64(a): return try visitor.visit(a)
-        case let .int64(a): return try visitor.visit(a)
-        case let .int32(a): return try visitor.visit(a)
-        case let .int8(a): return try visitor.visit(a)
-        case let .uint8(a): return try visitor.visit(a)
-        case let .bool(a): return try visitor.visit(a)
-        }
-    }
-
     /// - Throws: ``KernelError`` naming `what` for a `bool` tensor.
     @inline(__always)
     func visit<V: NumericVisitor>(_ visitor: V, _ what: String = "input") throws -> V.Result {

@@ -123,14 +123,19 @@ struct WhereOperator: Operator {
                 return Tensor(shape: shape, elements: elements)
             }
             let count = Tensor.count(shape)
-            let cMap = Broadcast.indexMap(of: conditionShape, in: shape)
-            let xMap = Broadcast.indexMap(of: xShape, in: shape)
-            let yMap = Broadcast.indexMap(of: yShape, in: shape)
-            let elements = [T](unsafeUninitializedCapacity: count) { out, initialized in
-                for i in 0..<count { out.initializeElement(at: i, to: condition[cMap[i]] ? x[xMap[i]] : y[yMap[i]]) }
-                initialized = count
-            }
+            var elements: [T] = ElementLoops.uninitialized(count)
+            select(&elements, count, condition, x, y, maps: (
+                Broadcast.indexMap(of: conditionShape, in: shape),
+                Broadcast.indexMap(of: xShape, in: shape),
+                Broadcast.indexMap(of: yShape, in: shape)))
             return Tensor(shape: shape, elements: elements)
+        }
+
+        private func select<T>(
+            _ out: UnsafeMutablePointer<T>, _ count: Int, _ condition: UnsafePointer<Bool>,
+            _ x: UnsafePointer<T>, _ y: UnsafePointer<T>, maps: ([Int], [Int], [Int])
+        ) {
+            for i in 0..<count { out[i] = condition[maps.0[i]] ? x[maps.1[i]] : y[maps.2[i]] }
         }
     }
 }

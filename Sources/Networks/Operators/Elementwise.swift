@@ -8,7 +8,9 @@
 ///   ``NumericFunction``, ``BinaryArithmetic``, …), and one operator struct per shape of
 ///   operation runs it: the element type is switched on once per node, and the loop is
 ///   specialised for the operation and the type. Storing the operation as a closure was
-///   rejected: the call could not be inlined, so float32 loops would not vectorise.
+///   rejected: the call could not be inlined, so float32 loops would not vectorise. For
+///   the same reason operators of generic types reach the executor through
+///   ``specialised(_:)``.
 /// - Broadcasting walks contiguous runs (``ElementLoops/binary(_:_:_:_:_:)``) instead of
 ///   building an index per element; `Where`, the one three-way broadcast, uses index maps
 ///   unless one branch is a scalar.

@@ -15,7 +15,10 @@
 /// that reads stay contiguous; no pass builds an index map. This is exact because each
 /// reduction is a fold of an associative operation, finished once at the end: a mean is a
 /// sum then a division, `ReduceL2` a sum of squares then a square root, and
-/// `ReduceLogSumExp` a maximum `m` followed by `m + ln Σ e^(x − m)`.
+/// `ReduceLogSumExp` a maximum `m` followed by `m + ln Σ e^(x − m)`. The operations are
+/// types (``FoldOperation``) rather than closures: passed as closures through the pass
+/// functions they ended up called through function values, once per element (ten times
+/// slower when measured).
 enum ReductionOperators {
     static let factories: [String: OperatorFactory] = [
         "ReduceSum": reduction(.sum, axesInputSince: 13),
@@ -78,8 +81,8 @@ struct ReduceOperator: Operator {
         case let .uint8(a): storage = .uint8(try numeric(a, plan))
         case let .bool(a):
             switch kind {
-            case .max: storage = .bool(plan.fold(a, initial: false, { $0 }, { $0 || $1 }))
-            case .min: storage = .bool(plan.fold(a, initial: true, { $0 }, { $0 && $1 }))
+            case .max: storage = .bool(plan.fold(a, AnyTrue()))
+            case .min: storage = .bool(plan.fold(a, AllTrue()))
             default: throw KernelError("input must be numeric, not bool")
             }
         }
@@ -88,15 +91,15 @@ struct ReduceOperator: Operator {
 
     private func numeric<T: NumericElement>(_ x: [T], _ plan: ReductionPlan) throws -> [T] {
         switch kind {
-        case .sum: return plan.fold(x, initial: .zero, { $0 }, T.add)
-        case .sumSquare: return plan.fold(x, initial: .zero, { T.multiply($0, $0) }, T.add)
-        case .l1: return plan.fold(x, initial: .zero, { T.absolute($0) }, T.add)
-        case .product: return plan.fold(x, initial: .one, { $0 }, T.multiply)
-        case .max: return plan.fold(x, initial: .lowest, { $0 }, T.maximum)
-        case .min: return plan.fold(x, initial: .highest, { $0 }, T.minimum)
+        case .sum: return plan.fold(x, Sum<T>())
+        case .sumSquare: return plan.fold(x, SumOfSquares<T>())
+        case .l1: return plan.fold(x, SumOfMagnitudes<T>())
+        case .product: return plan.fold(x, Product<T>())
+        case .max: return plan.fold(x, Largest<T>())
+        case .min: return plan.fold(x, Smallest<T>())
         case .mean:
             let count = T(castingInteger: Int64(plan.reducedCount))
-            return ElementLoops.map(plan.fold(x, initial: .zero, { $0 }, T.add)) { T.divide($0, count) }
+            return ElementLoops.map(plan.fold(x, Sum<T>())) { T.divide($0, count) }
         case .l2, .logSum, .logSumExp:
             throw KernelError("input must be float32 or float64, not \(T.dataType)")
         }
@@ -105,15 +108,15 @@ struct ReduceOperator: Operator {
     private func floating<T: FloatingKernel>(_ x: [T], _ plan: ReductionPlan) throws -> [T] {
         switch kind {
         case .l2:
-            return ElementLoops.map(plan.fold(x, initial: 0, { $0 * $0 }, +)) { $0.squareRoot() }
+            return ElementLoops.map(plan.fold(x, SumOfSquares<T>())) { $0.squareRoot() }
         case .logSum:
-            return ElementLoops.map(plan.fold(x, initial: 0, { $0 }, +)) { T.log($0) }
+            return ElementLoops.map(plan.fold(x, Sum<T>())) { T.log($0) }
         case .logSumExp:
             // Shifting by the maximum keeps every exponential in (0, 1]; an infinite or
             // empty slice is not shifted, so that it gives ±∞ rather than NaN.
-            let shifts = ElementLoops.map(plan.fold(x, initial: -.infinity, { $0 }, T.maximum)) { $0.isFinite ? $0 : 0 }
+            let shifts = ElementLoops.map(plan.fold(x, Largest<T>())) { $0.isFinite ? $0 : 0 }
             let exponentials = try ElementLoops.binary(x, plan.shape, shifts, plan.keptShape) { T.exp($0 - $1) }.elements
-            let sums = plan.fold(exponentials, initial: 0, { $0 }, +)
+            let sums = plan.fold(exponentials, Sum<T>())
             return try ElementLoops.binary(sums, plan.keptShape, shifts, plan.keptShape) { T.log($0) + $1 }.elements
         default:
             return try numeric(x, plan)
@@ -169,60 +172,131 @@ struct ReductionPlan {
         reducedCount = Tensor.count(shape.indices.filter { reduced[$0] }.map { shape[$0] })
     }
 
-    /// `x` reduced: each result is `initial` combined with `prepare` of every element of
-    /// its slice.
-    @inline(__always)
-    func fold<T: BitwiseCopyable>(_ x: [T], initial: T, _ prepare: (T) -> T, _ combine: (T, T) -> T) -> [T] {
-        guard let first = passes.first else { return ElementLoops.map(x, prepare) }
-        var result = Self.fold(x, first, initial: initial, prepare, combine)
+    /// `x` reduced by `operation`.
+    func fold<Operation: FoldOperation>(_ x: [Operation.Element], _ operation: Operation) -> [Operation.Element] {
+        guard let first = passes.first else { return ElementLoops.map(x) { operation.prepare($0) } }
+        var result = Self.fold(x, first, operation)
         for pass in passes.dropFirst() {
-            result = Self.fold(result, pass, initial: initial, { $0 }, combine)
+            result = Self.fold(result, pass, Combining(operation: operation))
         }
         return result
     }
 
     /// One pass over `x` viewed as `[outer, extent, inner]`.
-    @inline(__always)
-    private static func fold<T>(
-        _ x: [T], _ pass: Pass, initial: T, _ prepare: (T) -> T, _ combine: (T, T) -> T
-    ) -> [T] {
+    private static func fold<Operation: FoldOperation>(
+        _ x: [Operation.Element], _ pass: Pass, _ operation: Operation
+    ) -> [Operation.Element] {
+        var result: [Operation.Element] = ElementLoops.uninitialized(pass.outer * pass.inner)
+        fold(&result, x, pass, operation)
+        return result
+    }
+
+    private static func fold<Operation: FoldOperation>(
+        _ out: UnsafeMutablePointer<Operation.Element>, _ x: UnsafePointer<Operation.Element>,
+        _ pass: Pass, _ operation: Operation
+    ) {
         let (outer, extent, inner) = (pass.outer, pass.extent, pass.inner)
-        return [T](unsafeUninitializedCapacity: outer * inner) { out, initialized in
-            x.withUnsafeBufferPointer { x in
-                if inner == 1 {
-                    // Four accumulators: independent chains for the pipeline, and shorter
-                    // sums for accuracy.
-                    for row in 0..<outer {
-                        let start = row * extent
-                        var a0 = initial, a1 = initial, a2 = initial, a3 = initial
-                        var k = 0
-                        while k + 4 <= extent {
-                            a0 = combine(a0, prepare(x[start + k]))
-                            a1 = combine(a1, prepare(x[start + k + 1]))
-                            a2 = combine(a2, prepare(x[start + k + 2]))
-                            a3 = combine(a3, prepare(x[start + k + 3]))
-                            k += 4
-                        }
-                        while k < extent {
-                            a0 = combine(a0, prepare(x[start + k]))
-                            k += 1
-                        }
-                        out.initializeElement(at: row, to: combine(combine(a0, a1), combine(a2, a3)))
-                    }
-                } else {
-                    for block in 0..<outer {
-                        let target = block * inner
-                        for j in 0..<inner { out.initializeElement(at: target + j, to: initial) }
-                        for k in 0..<extent {
-                            let source = (block * extent + k) * inner
-                            for j in 0..<inner { out[target + j] = combine(out[target + j], prepare(x[source + j])) }
-                        }
-                    }
+        let initial = operation.initial
+        if inner == 1 {
+            // Four accumulators: independent chains for the pipeline, and shorter sums for
+            // accuracy.
+            for row in 0..<outer {
+                let start = row * extent
+                var a0 = initial, a1 = initial, a2 = initial, a3 = initial
+                var k = 0
+                while k + 4 <= extent {
+                    a0 = operation.combine(a0, operation.prepare(x[start + k]))
+                    a1 = operation.combine(a1, operation.prepare(x[start + k + 1]))
+                    a2 = operation.combine(a2, operation.prepare(x[start + k + 2]))
+                    a3 = operation.combine(a3, operation.prepare(x[start + k + 3]))
+                    k += 4
+                }
+                while k < extent {
+                    a0 = operation.combine(a0, operation.prepare(x[start + k]))
+                    k += 1
+                }
+                out[row] = operation.combine(operation.combine(a0, a1), operation.combine(a2, a3))
+            }
+        } else {
+            for block in 0..<outer {
+                let target = out + block * inner
+                for j in 0..<inner { target[j] = initial }
+                for k in 0..<extent {
+                    let source = x + (block * extent + k) * inner
+                    for j in 0..<inner { target[j] = operation.combine(target[j], operation.prepare(source[j])) }
                 }
             }
-            initialized = outer * inner
         }
     }
+}
+
+// MARK: - Fold operations
+
+/// A reduction as a fold: every result is `initial` combined with `prepare` of each element
+/// of its slice. A type rather than closures, so that every fold is specialised for it.
+protocol FoldOperation {
+    associatedtype Element: BitwiseCopyable
+    var initial: Element { get }
+    func prepare(_ x: Element) -> Element
+    func combine(_ a: Element, _ b: Element) -> Element
+}
+
+/// `operation` without its `prepare`: for the passes after the first.
+private struct Combining<Operation: FoldOperation>: FoldOperation {
+    let operation: Operation
+    var initial: Operation.Element { operation.initial }
+    @inline(__always) func prepare(_ x: Operation.Element) -> Operation.Element { x }
+    @inline(__always) func combine(_ a: Operation.Element, _ b: Operation.Element) -> Operation.Element {
+        operation.combine(a, b)
+    }
+}
+
+private struct Sum<T: NumericElement>: FoldOperation {
+    var initial: T { .zero }
+    @inline(__always) func prepare(_ x: T) -> T { x }
+    @inline(__always) func combine(_ a: T, _ b: T) -> T { T.add(a, b) }
+}
+
+private struct SumOfSquares<T: NumericElement>: FoldOperation {
+    var initial: T { .zero }
+    @inline(__always) func prepare(_ x: T) -> T { T.multiply(x, x) }
+    @inline(__always) func combine(_ a: T, _ b: T) -> T { T.add(a, b) }
+}
+
+private struct SumOfMagnitudes<T: NumericElement>: FoldOperation {
+    var initial: T { .zero }
+    @inline(__always) func prepare(_ x: T) -> T { T.absolute(x) }
+    @inline(__always) func combine(_ a: T, _ b: T) -> T { T.add(a, b) }
+}
+
+private struct Product<T: NumericElement>: FoldOperation {
+    var initial: T { .one }
+    @inline(__always) func prepare(_ x: T) -> T { x }
+    @inline(__always) func combine(_ a: T, _ b: T) -> T { T.multiply(a, b) }
+}
+
+private struct Largest<T: NumericElement>: FoldOperation {
+    var initial: T { .lowest }
+    @inline(__always) func prepare(_ x: T) -> T { x }
+    @inline(__always) func combine(_ a: T, _ b: T) -> T { T.maximum(a, b) }
+}
+
+private struct Smallest<T: NumericElement>: FoldOperation {
+    var initial: T { .highest }
+    @inline(__always) func prepare(_ x: T) -> T { x }
+    @inline(__always) func combine(_ a: T, _ b: T) -> T { T.minimum(a, b) }
+}
+
+private struct AnyTrue: FoldOperation {
+    var initial: Bool { false }
+    @inline(__always) func prepare(_ x: Bool) -> Bool { x }
+    @inline(__always) func combine(_ a: Bool, _ b: Bool) -> Bool { a || b }
+}
+
+private struct AllTrue: FoldOperation {
+    var initial: Bool { true }
+    @inline(__always) func prepare(_ x: Bool) -> Bool { x }
+    @inline(__always) func combine(_ a: Bool, _ b: Bool) -> Bool { a && b }
 }
 
 /// `ArgMax` and `ArgMin`: the `int64` index of the largest (smallest) element along `axis`,
@@ -273,42 +347,51 @@ struct IndexReductionOperator: Operator {
 
         /// `better(candidate, best)` decides whether a later element replaces the best so far.
         @inline(__always)
-        private func scan<T>(_ x: [T], _ better: (T, T) -> Bool) -> [Int64] {
-            [Int64](unsafeUninitializedCapacity: outer * inner) { indices, initialized in
-                x.withUnsafeBufferPointer { x in
-                    if inner == 1 {
-                        for row in 0..<outer {
-                            let start = row * length
-                            var best = x[start], index = 0
-                            for k in 1..<length where better(x[start + k], best) {
-                                best = x[start + k]
-                                index = k
-                            }
-                            indices.initializeElement(at: row, to: Int64(index))
-                        }
-                    } else {
-                        // A row of running extremes, updated row by row so that reads stay
-                        // contiguous.
-                        let best = UnsafeMutableBufferPointer<T>.allocate(capacity: inner)
-                        defer { best.deallocate() }
-                        for block in 0..<outer {
-                            let start = block * length * inner
-                            let target = block * inner
-                            for j in 0..<inner {
-                                best.initializeElement(at: j, to: x[start + j])
-                                indices.initializeElement(at: target + j, to: 0)
-                            }
-                            for k in 1..<length {
-                                let row = start + k * inner
-                                for j in 0..<inner where better(x[row + j], best[j]) {
-                                    best[j] = x[row + j]
-                                    indices[target + j] = Int64(k)
-                                }
-                            }
-                        }
+        private func scan<T: BitwiseCopyable>(_ x: [T], _ better: (T, T) -> Bool) -> [Int64] {
+            var indices: [Int64] = ElementLoops.uninitialized(outer * inner)
+            if inner == 1 {
+                scanRows(&indices, x, better)
+            } else {
+                var best: [T] = ElementLoops.uninitialized(inner)
+                scanColumns(&indices, x, &best, better)
+            }
+            return indices
+        }
+
+        @inline(__always)
+        private func scanRows<T>(_ indices: UnsafeMutablePointer<Int64>, _ x: UnsafePointer<T>, _ better: (T, T) -> Bool) {
+            for row in 0..<outer {
+                let start = row * length
+                var best = x[start], index = 0
+                for k in 1..<length where better(x[start + k], best) {
+                    best = x[start + k]
+                    index = k
+                }
+                indices[row] = Int64(index)
+            }
+        }
+
+        /// A row of running extremes in `best`, updated row by row so that reads stay
+        /// contiguous.
+        @inline(__always)
+        private func scanColumns<T>(
+            _ indices: UnsafeMutablePointer<Int64>, _ x: UnsafePointer<T>, _ best: UnsafeMutablePointer<T>,
+            _ better: (T, T) -> Bool
+        ) {
+            for block in 0..<outer {
+                let start = block * length * inner
+                let target = indices + block * inner
+                for j in 0..<inner {
+                    best[j] = x[start + j]
+                    target[j] = 0
+                }
+                for k in 1..<length {
+                    let row = x + start + k * inner
+                    for j in 0..<inner where better(row[j], best[j]) {
+                        best[j] = row[j]
+                        target[j] = Int64(k)
                     }
                 }
-                initialized = outer * inner
             }
         }
     }

@@ -51,32 +51,25 @@ struct SoftmaxOperator: Operator {
         let logarithm: Bool
 
         func visit<T: FloatingKernel>(_ x: [T]) -> TensorStorage {
-            let count = outer * length * inner
-            let result = [T](unsafeUninitializedCapacity: count) { out, initialized in
-                x.withUnsafeBufferPointer { x in
-                    if inner == 1 {
-                        for row in 0..<outer { normaliseRow(x, out, start: row * length) }
-                    } else {
-                        var scratch = [T](repeating: 0, count: inner)
-                        for block in 0..<outer { normaliseColumns(x, out, start: block * length * inner, &scratch) }
-                    }
-                }
-                initialized = count
+            var result: [T] = ElementLoops.uninitialized(outer * length * inner)
+            if inner == 1 {
+                for row in 0..<outer { normaliseRow(&result, x, start: row * length) }
+            } else {
+                var scratch: [T] = ElementLoops.uninitialized(inner)
+                for block in 0..<outer { normaliseColumns(&result, x, start: block * length * inner, &scratch) }
             }
             return T.storage(result)
         }
 
         /// One contiguous slice: the hot path of attention and classifier heads.
         @inline(__always)
-        private func normaliseRow<T: FloatingKernel>(
-            _ x: UnsafeBufferPointer<T>, _ out: UnsafeMutableBufferPointer<T>, start: Int
-        ) {
+        private func normaliseRow<T: FloatingKernel>(_ out: UnsafeMutablePointer<T>, _ x: UnsafePointer<T>, start: Int) {
             var largest = -T.infinity
             for i in start..<(start + length) { largest = Swift.max(largest, x[i]) }
             var sum: T = 0
             for i in start..<(start + length) {
                 let e = T.exp(x[i] - largest)
-                out.initializeElement(at: i, to: e)
+                out[i] = e
                 sum += e
             }
             if logarithm {
@@ -91,42 +84,40 @@ struct SoftmaxOperator: Operator {
         }
 
         /// A `[length, inner]` block normalised down its columns, row by row so that every
-        /// pass reads contiguous memory. `scratch` holds one row of maxima, then of sums.
+        /// pass reads contiguous memory. `s` holds one row of maxima, then of sums.
         @inline(__always)
         private func normaliseColumns<T: FloatingKernel>(
-            _ x: UnsafeBufferPointer<T>, _ out: UnsafeMutableBufferPointer<T>, start: Int, _ scratch: inout [T]
+            _ out: UnsafeMutablePointer<T>, _ x: UnsafePointer<T>, start: Int, _ s: UnsafeMutablePointer<T>
         ) {
-            scratch.withUnsafeMutableBufferPointer { s in
-                for j in 0..<inner { s[j] = -T.infinity }
+            for j in 0..<inner { s[j] = -T.infinity }
+            for k in 0..<length {
+                let row = start + k * inner
+                for j in 0..<inner { s[j] = Swift.max(s[j], x[row + j]) }
+            }
+            for k in 0..<length {
+                let row = start + k * inner
+                for j in 0..<inner { out[row + j] = x[row + j] - s[j] }
+            }
+            for j in 0..<inner { s[j] = 0 }
+            for k in 0..<length {
+                let row = start + k * inner
+                for j in 0..<inner {
+                    let e = T.exp(out[row + j])
+                    if !logarithm { out[row + j] = e }
+                    s[j] += e
+                }
+            }
+            if logarithm {
+                for j in 0..<inner { s[j] = T.log(s[j]) }
                 for k in 0..<length {
                     let row = start + k * inner
-                    for j in 0..<inner { s[j] = Swift.max(s[j], x[row + j]) }
+                    for j in 0..<inner { out[row + j] -= s[j] }
                 }
+            } else {
+                for j in 0..<inner { s[j] = 1 / s[j] }
                 for k in 0..<length {
                     let row = start + k * inner
-                    for j in 0..<inner { out.initializeElement(at: row + j, to: x[row + j] - s[j]) }
-                }
-                for j in 0..<inner { s[j] = 0 }
-                for k in 0..<length {
-                    let row = start + k * inner
-                    for j in 0..<inner {
-                        let e = T.exp(out[row + j])
-                        if !logarithm { out[row + j] = e }
-                        s[j] += e
-                    }
-                }
-                if logarithm {
-                    for j in 0..<inner { s[j] = T.log(s[j]) }
-                    for k in 0..<length {
-                        let row = start + k * inner
-                        for j in 0..<inner { out[row + j] -= s[j] }
-                    }
-                } else {
-                    for j in 0..<inner { s[j] = 1 / s[j] }
-                    for k in 0..<length {
-                        let row = start + k * inner
-                        for j in 0..<inner { out[row + j] *= s[j] }
-                    }
+                    for j in 0..<inner { out[row + j] *= s[j] }
                 }
             }
         }
