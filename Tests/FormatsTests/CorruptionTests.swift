@@ -66,4 +66,21 @@ struct CorruptionTests {
             #expect(unexpected == [])
         }
     }
+
+    @Test("a ZIP64 end record with an impossible directory offset is an error, not a trap")
+    func zip64Offset() throws {
+        var bytes = [UInt8](try Data(contentsOf: Fixtures.pytorch("tensor.pt")))
+        let signature: [UInt8] = [0x50, 0x4B, 0x06, 0x06]
+        let record = try #require(bytes.indices.last { Array(bytes[$0...].prefix(4)) == signature })
+        for index in (record + 48)..<(record + 56) { bytes[index] = 0xFF }
+        try withTemporaryDirectory { folder in
+            let url = try writeFile(bytes, "zip64.pt", in: folder)
+            let error = formatError { try FileFormat.detect(url) }
+            guard case .archive(url.path, let reason)? = error else {
+                Issue.record("expected an archive error, got \(String(describing: error))")
+                return
+            }
+            #expect(reason.contains("ZIP64"))
+        }
+    }
 }
