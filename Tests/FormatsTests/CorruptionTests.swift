@@ -45,6 +45,12 @@ struct CorruptionTests {
         #expect(Self.unexpectedErrors(bytes) { _ = try Safetensors.decode($0, file: file) } == [])
     }
 
+    @Test("corrupted pickles", arguments: ["plain_p2.pkl", "plain_p5.pkl"])
+    func pickle(file: String) throws {
+        let bytes = [UInt8](try Data(contentsOf: Fixtures.pytorch(file)))
+        #expect(Self.unexpectedErrors(bytes) { _ = try PyTorchPickle.decode($0, file: file) } == [])
+    }
+
     @Test("corrupted .npz files", arguments: ["stored.npz", "deflated.npz"])
     func npz(file: String) throws {
         let bytes = [UInt8](try Data(contentsOf: Fixtures.formats(file)))
