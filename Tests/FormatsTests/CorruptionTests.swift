@@ -1,6 +1,7 @@
 import Foundation
 import Formats
 import Testing
+import ZIPFoundation
 
 /// Damaged copies of good files must fail with a `FormatError` (or still decode), never crash.
 @Suite("Corrupted files")
@@ -51,9 +52,22 @@ struct CorruptionTests {
         #expect(Self.unexpectedErrors(bytes) { _ = try PyTorchPickle.decode($0, file: file) } == [])
     }
 
-    @Test("corrupted .npz files", arguments: ["stored.npz", "deflated.npz"])
-    func npz(file: String) throws {
-        let bytes = [UInt8](try Data(contentsOf: Fixtures.formats(file)))
+    @Test("corrupted pickles of PyTorch tensors", arguments: ["views.pt", "state_dict.pt"])
+    func tensorPickle(file: String) throws {
+        let checkpoint = try PyTorchCheckpoint(contentsOf: Fixtures.pytorch(file))
+        let archive = try Archive(url: checkpoint.url, accessMode: .read)
+        let entry = try #require(archive[checkpoint.folder + "/data.pkl"])
+        var pickle = Data()
+        _ = try archive.extract(entry) { pickle.append($0) }
+        #expect(Self.unexpectedErrors([UInt8](pickle)) { _ = try PyTorchPickle.decode($0, file: file) } == [])
+    }
+
+    @Test("corrupted .npz files and PyTorch checkpoints", arguments: [
+        Fixtures.formats("stored.npz"), Fixtures.formats("deflated.npz"), Fixtures.pytorch("tensor.pt"),
+    ])
+    func npz(url: URL) throws {
+        let file = url.lastPathComponent
+        let bytes = [UInt8](try Data(contentsOf: url))
         try withTemporaryDirectory { folder in
             let url = folder.appendingPathComponent(file)
             // Every fourth variant keeps the file-based run short while still touching every region.
