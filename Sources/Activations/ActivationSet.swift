@@ -60,7 +60,7 @@ public struct ActivationSet: Sendable {
         return layer.matrix
     }
 
-    /// Loads activations from an `.npy`, `.npz` or `.safetensors` file (recognised by content).
+    /// Loads activations from an `.npy`, `.npz`, `.safetensors` or PyTorch file (recognised by content).
     ///
     /// Each array becomes one layer: axis 0 is the sample axis, rank 1 gives one feature per
     /// sample, rank 2 is used as is, and rank ≥ 3 is turned into a matrix by `reduction`
