@@ -56,7 +56,8 @@ public struct PyTorchCheckpoint: Sendable {
                 file: url.path,
                 version: "legacy (written with _use_new_zipfile_serialization=False); load and save it again with a current torch.save")
         case .npz, .zip:
-            throw FormatError.archive(file: url.path, reason: "no top-level folder holds a data.pkl, so this is not a PyTorch checkpoint")
+            throw FormatError.archive(
+                file: url.path, reason: "no top-level folder holds a data.pkl, so this is not a PyTorch checkpoint")
         default:
             throw FormatError.badMagic(file: url.path)
         }
@@ -146,7 +147,9 @@ public struct PyTorchCheckpoint: Sendable {
                     : .trailingData(file: member, expected: expected, actual: data.count)
                 throw FormatError.member(file: url.path, member: member, error: problem)
             }
-            result.append((name, try Self.array(of: tensor, named: name, storage: data, member: member, bigEndian: bigEndian, file: url.path)))
+            let array = try Self.array(
+                of: tensor, named: name, storage: data, member: member, bigEndian: bigEndian, file: url.path)
+            result.append((name, array))
         }
         return result
     }
@@ -197,7 +200,8 @@ public struct PyTorchCheckpoint: Sendable {
             case let .tensor(tensor):
                 let name = path ?? fileName
                 guard seen.insert(name).inserted else {
-                    throw FormatError.invalidName(file: file, name: name, reason: "two tensors have this name once nested keys are joined with dots")
+                    throw FormatError.invalidName(
+                        file: file, name: name, reason: "two tensors have this name once nested keys are joined with dots")
                 }
                 tensors.append((name, tensor))
                 return
@@ -255,7 +259,8 @@ public struct PyTorchCheckpoint: Sendable {
         guard count <= max(tensor.storage.count, maximumRepeatedElements) else {
             throw FormatError.malformedTensor(
                 file: file, tensor: name,
-                reason: "its strides repeat \(tensor.storage.count) stored elements into \(count), more than \(maximumRepeatedElements) allowed")
+                reason: "its strides repeat \(tensor.storage.count) stored elements into \(count), "
+                    + "more than the \(maximumRepeatedElements) allowed")
         }
         let span = end - tensor.offset
         let elements = data.withUnsafeBytes { raw in

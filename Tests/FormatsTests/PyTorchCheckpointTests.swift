@@ -28,7 +28,9 @@ struct ExpectedCheckpoint: Decodable {
 
 @Suite("PyTorch checkpoints")
 struct PyTorchCheckpointTests {
-    static let readable = ["state_dict.pt", "dtypes.pt", "views.pt", "nested.pt", "tensor.pt", "big_endian.pt", "lightning.ckpt"]
+    static let readable = [
+        "state_dict.pt", "dtypes.pt", "views.pt", "nested.pt", "tensor.pt", "big_endian.pt", "globals.pt", "lightning.ckpt",
+    ]
 
     @Test("the expectations were recorded for every readable fixture")
     func expectationsPresent() {
@@ -70,6 +72,23 @@ struct PyTorchCheckpointTests {
             return
         }
         #expect(checkpoint.names.allSatisfy { $0.hasPrefix("model.") })
+    }
+
+    @Test("turns a Parameter, torch.Size, a dtype and an AttributeDict into plain values")
+    func otherGlobals() throws {
+        let root = try PyTorchCheckpoint(contentsOf: Fixtures.pytorch("globals.pt")).root
+        guard case let .tensor(parameter)? = root["p"] else {
+            Issue.record("p is not a tensor: \(String(describing: root["p"]))")
+            return
+        }
+        #expect(parameter.requiresGrad)
+        #expect(parameter.storage.elementType == .float32)
+        #expect(root["size"] == .tuple([.int(2), .int(3)]))
+        #expect(root["dtype"] == .global(module: "torch", name: "float16"))
+        #expect(root["hparams"] == .dict([
+            .init(key: .string("lr"), value: .float(0.5)),
+            .init(key: .string("layers"), value: .list([.int(1), .int(2)])),
+        ]))
     }
 
     @Test("describes views of one storage by offset and strides")
@@ -124,8 +143,8 @@ struct PyTorchCheckpointTests {
     func refusesSystem(file: String) {
         let url = Fixtures.pytorch(file)
         let error = formatError { try PyTorchCheckpoint.read(url) }
-        #expect(
-            error == .member(file: url.path, member: "archive/data.pkl", error: .refusedGlobal(file: "archive/data.pkl", global: "os.system")))
+        let refusal = FormatError.refusedGlobal(file: "archive/data.pkl", global: "os.system")
+        #expect(error == .member(file: url.path, member: "archive/data.pkl", error: refusal))
         #expect(error?.description.contains(file) == true)
         #expect(error?.description.contains("refuses to load the global 'os.system'") == true)
     }
@@ -186,7 +205,8 @@ struct PyTorchCheckpointTests {
             var noStorage = members
             noStorage["tensor/data/0"] = nil
             let missing = try Self.zip(noStorage, "missing.pt", in: folder)
-            #expect(formatError { try PyTorchCheckpoint.read(missing) }?.description.contains("'tensor/data/0' a tensor refers to is missing") == true)
+            let missingError = formatError { try PyTorchCheckpoint.read(missing) }
+            #expect(missingError?.description.contains("'tensor/data/0' a tensor refers to is missing") == true)
 
             var middleEndian = members
             middleEndian["tensor/byteorder"] = Array("middle".utf8)

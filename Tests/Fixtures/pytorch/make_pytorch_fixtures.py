@@ -143,6 +143,15 @@ def make_good(expected):
     torch.save({"model": model.state_dict(), "optimizer": optimizer.state_dict(), "epoch": 3}, out("nested.pt"))
     expected["nested.pt"] = describe(model.state_dict(), state_dict_key="model")
 
+    # The other allowed globals as torch writes them: a Parameter, torch.Size, a dtype and
+    # Lightning's AttributeDict; only the parameter is a tensor.
+    from lightning.fabric.utilities.data import AttributeDict
+
+    parameter = nn.Parameter(torch.tensor([0.25, -4.0]))
+    torch.save({"p": parameter, "size": torch.Size([2, 3]), "dtype": torch.float16,
+                "hparams": AttributeDict(lr=0.5, layers=[1, 2])}, out("globals.pt"))
+    expected["globals.pt"] = describe({"p": parameter})
+
     # A single tensor: named after the file.
     single = torch.tensor([[1.5, -2.0]])
     torch.save(single, out("tensor.pt"))
