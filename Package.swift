@@ -19,7 +19,7 @@ let package = Package(
         .target(name: "RepProbeKit", dependencies: ["LinearAlgebra", "Formats", "Activations", "Analysis", "Networks", "Probe", "Report"]),
         /// Representation-similarity measures, PCA, linear probes and resampling statistics.
         .target(name: "Analysis", dependencies: ["LinearAlgebra"]),
-        /// NumPy `.npy`/`.npz` and `.safetensors` readers and writers.
+        /// NumPy `.npy`/`.npz` and `.safetensors` readers and writers; a PyTorch checkpoint reader.
         .target(name: "Formats", dependencies: [.product(name: "ZIPFoundation", package: "ZIPFoundation")]),
         /// Activation sets (one samples × features matrix per layer) loaded from any supported file.
         .target(name: "Activations", dependencies: ["Formats", "LinearAlgebra"]),

@@ -64,7 +64,7 @@ public struct ActivationSet: Sendable {
     /// (row); it is not a layer.
     public static let sampleIDsName = "sample_ids"
 
-    /// Loads activations from an `.npy`, `.npz` or `.safetensors` file (recognised by content).
+    /// Loads activations from an `.npy`, `.npz`, `.safetensors` or PyTorch file (recognised by content).
     ///
     /// An array named ``sampleIDsName`` holds sample ids, not activations, and is skipped.
     ///

@@ -3,7 +3,7 @@ import Foundation
 
 /// Class labels, one integer per sample, read from an array file.
 public enum Labels {
-    /// Reads a label vector from an `.npy`, `.npz` or `.safetensors` file.
+    /// Reads a label vector from an `.npy`, `.npz`, `.safetensors` or PyTorch file.
     ///
     /// The array may be a vector or an N×1 array, of any integer type, or of a floating-point
     /// type whose values are all integers (as when labels went through a float array).

@@ -4,7 +4,8 @@ import Foundation
 ///
 /// The format is recognised from the content (``FileFormat/detect(_:)``), never from the
 /// extension. A `.npy` file holds one array, named after the file without its extension;
-/// `.npz` and `.safetensors` files hold named arrays in file order.
+/// `.npz` and `.safetensors` files hold named arrays in file order, and a PyTorch
+/// checkpoint the tensors of its state dict (see ``PyTorchCheckpoint``).
 public enum ArrayFile {
     /// The formats ``write(_:to:format:metadata:)`` can produce.
     public enum WriteFormat: Sendable {
@@ -19,8 +20,9 @@ public enum ArrayFile {
     /// Every array in the file at `url`, in file order.
     ///
     /// - Parameter names: if given, only arrays with these names are decoded.
-    /// - Throws: ``FormatError``; ``FormatError/unsupportedFormat(file:format:)`` for a zip
-    ///   that is not an `.npz` or an ONNX model, ``FormatError/unknownFormat(file:)`` otherwise.
+    /// - Throws: ``FormatError``; ``FormatError/notNPZ(file:member:)`` for a zip that is
+    ///   neither an `.npz` nor a PyTorch checkpoint, ``FormatError/unsupportedFormat(file:format:)``
+    ///   for an ONNX model, ``FormatError/unknownFormat(file:)`` otherwise.
     public static func read(_ url: URL, names: Set<String>? = nil) throws -> [(name: String, array: NumericArray)] {
         switch try FileFormat.detect(url) {
         case .npy:
@@ -31,6 +33,8 @@ public enum ArrayFile {
             return try NPZ.read(url, names: names)
         case .safetensors:
             return try Safetensors.read(url, names: names).tensors
+        case .pytorch, .legacyPyTorch:
+            return try PyTorchCheckpoint.read(url, names: names)
         case let format:
             throw unreadableFormat(format, url)
         }
@@ -42,6 +46,7 @@ public enum ArrayFile {
         case .npy: return [baseName(url)]
         case .npz: return try NPZ.names(url)
         case .safetensors: return try Safetensors.names(url)
+        case .pytorch, .legacyPyTorch: return try PyTorchCheckpoint(contentsOf: url).names
         case let format: throw unreadableFormat(format, url)
         }
     }

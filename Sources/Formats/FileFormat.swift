@@ -9,7 +9,13 @@ public enum FileFormat: String, Sendable, CaseIterable, CustomStringConvertible 
     case npz
     /// safetensors: an 8-byte little-endian header length that fits the file, then `{`.
     case safetensors
-    /// Any other zip archive, such as a PyTorch checkpoint (`data.pkl` plus storages).
+    /// A PyTorch checkpoint from `torch.save` (Lightning's `.ckpt` too): a zip archive with
+    /// a `FOLDER/data.pkl` member.
+    case pytorch
+    /// A PyTorch checkpoint in the format `torch.save` wrote before version 1.6: pickles
+    /// one after another, starting with a magic number.
+    case legacyPyTorch
+    /// Any other zip archive.
     case zip
     /// An ONNX model (a protobuf `ModelProto`), recognised heuristically.
     case onnx
@@ -24,7 +30,9 @@ public enum FileFormat: String, Sendable, CaseIterable, CustomStringConvertible 
         case .npy: return "a NumPy .npy file"
         case .npz: return "a NumPy .npz archive"
         case .safetensors: return "a safetensors file"
-        case .zip: return "a zip archive that is not an .npz (a PyTorch checkpoint?)"
+        case .pytorch: return "a PyTorch checkpoint"
+        case .legacyPyTorch: return "a PyTorch checkpoint in the legacy non-zip format"
+        case .zip: return "a zip archive that is neither an .npz nor a PyTorch checkpoint"
         case .onnx: return "an ONNX model"
         case .unknown: return "a file of unknown format"
         }
@@ -36,13 +44,15 @@ public enum FileFormat: String, Sendable, CaseIterable, CustomStringConvertible 
     ///   ``FormatError/archive(file:reason:)`` if it starts like a zip archive but its
     ///   directory cannot be read.
     public static func detect(_ url: URL) throws -> FileFormat {
-        let (prefix, size) = try readPrefix(url, count: 16)
+        let (prefix, size) = try readPrefix(url, count: 32)
         if prefix.starts(with: NPY.magic) { return .npy }
         if prefix.starts(with: [0x50, 0x4B, 0x03, 0x04]) || prefix.starts(with: [0x50, 0x4B, 0x05, 0x06]) {
             let archive = try NPZ.openArchive(url)
             let files = archive.filter { $0.type == .file }
-            return files.allSatisfy { $0.path.hasSuffix(".npy") && $0.path.count > 4 } ? .npz : .zip
+            if files.allSatisfy({ $0.path.hasSuffix(".npy") && $0.path.count > 4 }) { return .npz }
+            return PyTorchCheckpoint.pickleEntry(in: archive) != nil ? .pytorch : .zip
         }
+        if prefix.first == 0x80, prefix.dropFirst(2).starts(with: legacyPyTorchMagic) { return .legacyPyTorch }
         if prefix.count >= 9 {
             let length = prefix.withUnsafeBytes { UInt64(littleEndian: $0.loadUnaligned(as: UInt64.self)) }
             if length >= 2, length <= UInt64(Safetensors.maximumHeaderLength), length <= size - 8, prefix[8] == UInt8(ascii: "{") {
@@ -52,6 +62,10 @@ public enum FileFormat: String, Sendable, CaseIterable, CustomStringConvertible 
         if looksLikeONNX(prefix) { return .onnx }
         return .unknown
     }
+
+    /// The pickled integer `0x1950a86a20f9469cfc6c` (a `LONG1` of 10 bytes) that opens a
+    /// legacy PyTorch checkpoint, after the `PROTO` opcode.
+    static let legacyPyTorchMagic: [UInt8] = [0x8A, 0x0A, 0x6C, 0xFC, 0x9C, 0x46, 0xF9, 0x20, 0x6A, 0xA8, 0x50, 0x19]
 
     /// A `ModelProto` normally opens with field 1 (`ir_version`, a small varint) followed by
     /// another top-level field tag.

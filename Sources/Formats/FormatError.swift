@@ -44,6 +44,16 @@ public enum FormatError: Error, Equatable, Sendable {
     case unsupportedFormat(file: String, format: FileFormat)
     /// The content matches no known format.
     case unknownFormat(file: String)
+    /// A pickle names a global (a function or class) outside the reader's allow-list.
+    /// Nothing was imported or called; `global` is the dotted name, such as `os.system`.
+    case refusedGlobal(file: String, global: String)
+    /// A pickle is damaged, or uses a feature the reader does not support; `offset` is the
+    /// byte position of the opcode concerned.
+    case malformedPickle(file: String, offset: Int, reason: String)
+    /// A PyTorch tensor's description cannot be turned into an array.
+    case malformedTensor(file: String, tensor: String, reason: String)
+    /// A PyTorch tensor view reaches past the end of its storage; sizes count elements.
+    case storageTooShort(file: String, tensor: String, storage: String, needed: Int, available: Int)
 
     /// The path of the file the error is about.
     public var file: String {
@@ -54,7 +64,9 @@ public enum FormatError: Error, Equatable, Sendable {
             let .unsupportedElementType(file, _), let .offsetOutOfRange(file, _, _, _, _),
             let .tensorSizeMismatch(file, _, _, _), let .valueOutOfRange(file, _, _, _),
             let .invalidName(file, _, _), let .archive(file, _), let .notNPZ(file, _),
-            let .member(file, _, _), let .unsupportedFormat(file, _), let .unknownFormat(file):
+            let .member(file, _, _), let .unsupportedFormat(file, _), let .unknownFormat(file),
+            let .refusedGlobal(file, _), let .malformedPickle(file, _, _), let .malformedTensor(file, _, _),
+            let .storageTooShort(file, _, _, _, _):
             return file
         }
     }
@@ -99,7 +111,15 @@ public enum FormatError: Error, Equatable, Sendable {
         case let .unsupportedFormat(_, format):
             return "\(format.summary) cannot be read as arrays"
         case .unknownFormat:
-            return "unknown format: not .npy, .npz or .safetensors content"
+            return "unknown format: not .npy, .npz, .safetensors or PyTorch checkpoint content"
+        case let .refusedGlobal(_, global):
+            return "refuses to load the global '\(global)' (only tensors, storages, ordered dicts and plain values are allowed)"
+        case let .malformedPickle(_, offset, reason):
+            return "malformed pickle at byte \(offset): \(reason)"
+        case let .malformedTensor(_, tensor, reason):
+            return "tensor '\(tensor)': \(reason)"
+        case let .storageTooShort(_, tensor, storage, needed, available):
+            return "tensor '\(tensor)' needs \(needed) elements of storage '\(storage)', which holds \(available)"
         }
     }
 }

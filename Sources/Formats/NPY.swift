@@ -188,46 +188,8 @@ public enum NPY {
 
     /// Reorders column-major (Fortran) elements into row-major (C) order.
     static func fortranToC(_ storage: NumericArray.Storage, shape: [Int]) -> NumericArray.Storage {
-        switch storage {
-        case let .float32(values): return .float32(fortranToC(values, shape: shape))
-        case let .float64(values): return .float64(fortranToC(values, shape: shape))
-        case let .int32(values): return .int32(fortranToC(values, shape: shape))
-        case let .int64(values): return .int64(fortranToC(values, shape: shape))
-        }
-    }
-
-    /// Walks the output in C order while tracking the matching Fortran-order offset.
-    static func fortranToC<T>(_ values: [T], shape: [Int]) -> [T] {
-        guard !values.isEmpty else { return values }
-        let rank = shape.count
-        var fortranStrides = [Int](repeating: 1, count: rank)
-        for axis in 1..<rank { fortranStrides[axis] = fortranStrides[axis - 1] * shape[axis - 1] }
-        var index = [Int](repeating: 0, count: rank)
-        var source = 0
-        let last = rank - 1
-        return [T](unsafeUninitializedCapacity: values.count) { buffer, initialized in
-            var target = 0
-            while target < values.count {
-                // Innermost axis in a tight loop.
-                let stride = fortranStrides[last]
-                for _ in 0..<shape[last] {
-                    buffer[target] = values[source]
-                    target += 1
-                    source += stride
-                }
-                source -= stride * shape[last]
-                // Odometer step over the outer axes.
-                var axis = last - 1
-                while axis >= 0 {
-                    index[axis] += 1
-                    source += fortranStrides[axis]
-                    if index[axis] < shape[axis] { break }
-                    source -= fortranStrides[axis] * shape[axis]
-                    index[axis] = 0
-                    axis -= 1
-                }
-            }
-            initialized = values.count
-        }
+        var strides = [Int](repeating: 1, count: shape.count)
+        for axis in shape.indices.dropFirst() { strides[axis] = strides[axis - 1] * shape[axis - 1] }
+        return StridedGather.gather(storage, shape: shape, strides: strides, offset: 0)
     }
 }

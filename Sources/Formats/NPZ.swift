@@ -92,6 +92,7 @@ public enum NPZ {
         guard FileManager.default.isReadableFile(atPath: url.path) else {
             throw FormatError.unreadable(file: url.path, reason: "no readable file at this path")
         }
+        try ZipDirectoryCheck.validate(url)
         do {
             return try Archive(url: url, accessMode: .read)
         } catch {

@@ -42,8 +42,11 @@ public enum ModelLoader {
                 return Loaded(graph: graph, kind: .native, weightReport: nil, network: try Network(graph: graph, file: file))
             }
             return try swapped(contents.tensors, into: graphURL, file: file, kind: .safetensorsStateDict)
+        case .pytorch, .legacyPyTorch:
+            let weights = try PyTorchCheckpoint.read(url)
+            return try swapped(weights, into: graphURL, file: file, kind: .pytorch)
         case .zip:
-            throw NetworkError.invalidModel(file: file, problem: "is a zip archive that is not a model repprobe reads")
+            throw NetworkError.invalidModel(file: file, problem: "is a zip archive that is neither a PyTorch checkpoint nor an .npz")
         case .npy, .npz:
             throw NetworkError.invalidModel(file: file, problem: "is \(format.summary), not a model (activations or inputs?)")
         case .unknown:

@@ -6,8 +6,8 @@ struct RepProbe: ParsableCommand {
         commandName: "repprobe",
         abstract: "Compare the representations that neural networks learn.",
         discussion: """
-            Activation files are NumPy .npy/.npz or .safetensors, recognised by content: one \
-            samples × features array per layer (rank 3 and 4 arrays are reduced, see --reduction).
+            Activation files are NumPy .npy/.npz, .safetensors or PyTorch torch.save files, \
+            recognised by content: one samples × features array per layer (rank 3 and 4 arrays are reduced, see --reduction).
             """,
         version: RepProbeVersion.current,
         subcommands: [

@@ -1,6 +1,7 @@
 import Foundation
 import Formats
 import Testing
+import ZIPFoundation
 
 /// Damaged copies of good files must fail with a `FormatError` (or still decode), never crash.
 @Suite("Corrupted files")
@@ -45,9 +46,28 @@ struct CorruptionTests {
         #expect(Self.unexpectedErrors(bytes) { _ = try Safetensors.decode($0, file: file) } == [])
     }
 
-    @Test("corrupted .npz files", arguments: ["stored.npz", "deflated.npz"])
-    func npz(file: String) throws {
-        let bytes = [UInt8](try Data(contentsOf: Fixtures.formats(file)))
+    @Test("corrupted pickles", arguments: ["plain_p2.pkl", "plain_p5.pkl"])
+    func pickle(file: String) throws {
+        let bytes = [UInt8](try Data(contentsOf: Fixtures.pytorch(file)))
+        #expect(Self.unexpectedErrors(bytes) { _ = try PyTorchPickle.decode($0, file: file) } == [])
+    }
+
+    @Test("corrupted pickles of PyTorch tensors", arguments: ["views.pt", "state_dict.pt"])
+    func tensorPickle(file: String) throws {
+        let checkpoint = try PyTorchCheckpoint(contentsOf: Fixtures.pytorch(file))
+        let archive = try Archive(url: checkpoint.url, accessMode: .read)
+        let entry = try #require(archive[checkpoint.folder + "/data.pkl"])
+        var pickle = Data()
+        _ = try archive.extract(entry) { pickle.append($0) }
+        #expect(Self.unexpectedErrors([UInt8](pickle)) { _ = try PyTorchPickle.decode($0, file: file) } == [])
+    }
+
+    @Test("corrupted .npz files and PyTorch checkpoints", arguments: [
+        Fixtures.formats("stored.npz"), Fixtures.formats("deflated.npz"), Fixtures.pytorch("tensor.pt"),
+    ])
+    func npz(url: URL) throws {
+        let file = url.lastPathComponent
+        let bytes = [UInt8](try Data(contentsOf: url))
         try withTemporaryDirectory { folder in
             let url = folder.appendingPathComponent(file)
             // Every fourth variant keeps the file-based run short while still touching every region.
@@ -64,6 +84,23 @@ struct CorruptionTests {
                 }
             }
             #expect(unexpected == [])
+        }
+    }
+
+    @Test("a ZIP64 end record with an impossible directory offset is an error, not a trap")
+    func zip64Offset() throws {
+        var bytes = [UInt8](try Data(contentsOf: Fixtures.pytorch("tensor.pt")))
+        let signature: [UInt8] = [0x50, 0x4B, 0x06, 0x06]
+        let record = try #require(bytes.indices.last { Array(bytes[$0...].prefix(4)) == signature })
+        for index in (record + 48)..<(record + 56) { bytes[index] = 0xFF }
+        try withTemporaryDirectory { folder in
+            let url = try writeFile(bytes, "zip64.pt", in: folder)
+            let error = formatError { try FileFormat.detect(url) }
+            guard case .archive(url.path, let reason)? = error else {
+                Issue.record("expected an archive error, got \(String(describing: error))")
+                return
+            }
+            #expect(reason.contains("ZIP64"))
         }
     }
 }

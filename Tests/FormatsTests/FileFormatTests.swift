@@ -8,7 +8,7 @@ struct FileFormatTests {
         "recognises formats by content",
         arguments: [
             ("f32_c.npy", FileFormat.npy), ("stored.npz", .npz), ("deflated.npz", .npz),
-            ("tensors.safetensors", .safetensors), ("bf16.safetensors", .safetensors), ("torch_like.zip", .zip),
+            ("tensors.safetensors", .safetensors), ("bf16.safetensors", .safetensors), ("torch_like.zip", .pytorch),
             ("make_format_fixtures.py", .unknown),
         ])
     func detectFixtures(file: String, format: FileFormat) throws {
@@ -73,12 +73,14 @@ struct FileFormatTests {
         }
     }
 
-    @Test("refuses a zip that is not an .npz, naming a member")
-    func zipIsRefused() {
-        let url = Fixtures.formats("torch_like.zip")
-        let error = formatError { try ArrayFile.read(url) }
-        #expect(error == .notNPZ(file: url.path, member: "archive/data.pkl"))
-        #expect(error?.description.contains("torch_like.zip") == true)
+    @Test("refuses a zip that is neither an .npz nor a PyTorch checkpoint, naming a member")
+    func zipIsRefused() throws {
+        try withTemporaryDirectory { folder in
+            let url = try PyTorchCheckpointTests.zip(["notes.txt": Array("hi".utf8)], "notes.zip", in: folder)
+            let error = formatError { try ArrayFile.read(url) }
+            #expect(error == .notNPZ(file: url.path, member: "notes.txt"))
+            #expect(error?.description.contains("notes.zip") == true)
+        }
     }
 
     @Test("refuses an ONNX model as an array file")

@@ -2,7 +2,8 @@ import Foundation
 import Formats
 import Testing
 
-/// Files under `Tests/Fixtures/formats`, made by `make_format_fixtures.py`.
+/// Files under `Tests/Fixtures/formats`, made by `make_format_fixtures.py`, and under
+/// `Tests/Fixtures/pytorch`, made by `make_pytorch_fixtures.py`.
 enum Fixtures {
     /// The repository root: this file is `Tests/FormatsTests/TestSupport.swift`.
     static let root = URL(fileURLWithPath: #filePath)
@@ -10,6 +11,10 @@ enum Fixtures {
 
     static func formats(_ name: String) -> URL {
         root.appendingPathComponent("Tests/Fixtures/formats").appendingPathComponent(name)
+    }
+
+    static func pytorch(_ name: String) -> URL {
+        root.appendingPathComponent("Tests/Fixtures/pytorch").appendingPathComponent(name)
     }
 }
 

@@ -94,4 +94,44 @@ import Testing
             if let problem = Self.mismatch(actual, reference) { Issue.record("\(model) module '\(module)': \(problem)") }
         }
     }
+
+    /// A second state dict of the same architecture, swapped into the TorchScript export by
+    /// initializer name, gives PyTorch's forward-hook activations for those weights.
+    @Test(arguments: models)
+    func stateDictSwappedIntoTheGraphGivesPyTorchActivations(model: String) throws {
+        let loaded = try ModelLoader.load(Self.url("\(model)_alt.pt"), graph: Self.url("\(model).onnx"))
+        #expect(loaded.kind == .pytorch)
+        let report = try #require(loaded.weightReport)
+        #expect(report.unmatchedInitializers.isEmpty, "\(report.summary)")
+        #expect(report.unusedKeys.allSatisfy { $0.hasSuffix("num_batches_tracked") }, "\(report.summary)")
+        let hooked = HookedNetwork(loaded.network)
+        let hooks = try Self.arrays("\(model)_alt_hooks.npz")
+        let (_, cache) = try hooked.runWithCache(["input": try Self.input(model)], names: .names(hooks.keys.sorted()))
+        for (module, reference) in hooks {
+            let actual = try #require(cache[module])
+            if let problem = Self.mismatch(actual, reference) { Issue.record("\(model) alt weights, module '\(module)': \(problem)") }
+        }
+    }
+
+    @Test func lightningCheckpointSwapsInAfterItsPrefix() throws {
+        let loaded = try ModelLoader.load(Self.url("cnn_lightning.ckpt"), graph: Self.url("cnn.onnx"))
+        let report = try #require(loaded.weightReport)
+        #expect(report.strippedPrefix == "model.")
+        #expect(report.unmatchedInitializers.isEmpty)
+        let hooks = try Self.arrays("cnn_lightning_hooks.npz")
+        let (_, cache) = try HookedNetwork(loaded.network).runWithCache(["input": try Self.input("cnn")], names: .names(hooks.keys.sorted()))
+        for (module, reference) in hooks {
+            let actual = try #require(cache[module])
+            if let problem = Self.mismatch(actual, reference) { Issue.record("Lightning, module '\(module)': \(problem)") }
+        }
+    }
+
+    @Test func stateDictOfAnotherArchitectureIsRefusedNamingBothShapes() throws {
+        #expect {
+            _ = try ModelLoader.load(Self.url("resnet_alt.pt"), graph: Self.url("cnn.onnx"))
+        } throws: { error in
+            guard case let NetworkError.weightMismatch(file, problem) = error else { return false }
+            return file.hasSuffix("resnet_alt.pt") && problem.contains("shape")
+        }
+    }
 }
