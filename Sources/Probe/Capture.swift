@@ -1,5 +1,6 @@
 import Foundation
 import Activations
+import Analysis
 import Formats
 import LinearAlgebra
 import Networks
@@ -58,46 +59,101 @@ public enum Capture {
         _ model: HookedNetwork, inputs: [String: any InputSource], settings: Settings, into sink: ActivationSink,
         progress: ((Int, Int) -> Void)? = nil
     ) throws -> [String] {
-        let count = try validate(inputs, for: model.network)
-        let layers = try settings.layers.resolve(in: model.catalog)
+        try run([(label: nil, model: model, layers: settings.layers)], inputs: inputs, settings: settings, into: sink, progress: progress)
+    }
+
+    /// Runs several models on the same inputs, batch by batch, into one sink: the sink sees
+    /// the layers of every model (named `label.layer` when a label is given), so that an
+    /// accumulator such as ``MinibatchCKASink`` compares layers across models on identical
+    /// batches. `settings.layers` is ignored in favour of each model's own filter.
+    @discardableResult
+    public static func run(
+        _ models: [(label: String?, model: HookedNetwork, layers: LayerFilter)], inputs: [String: any InputSource],
+        settings: Settings, into sink: ActivationSink, progress: ((Int, Int) -> Void)? = nil
+    ) throws -> [String] {
+        guard let first = models.first else { return [] }
+        let count = try validate(inputs, for: first.model.network)
+        for entry in models.dropFirst() { _ = try validate(inputs, for: entry.model.network) }
+        let layers = try models.map { try $0.layers.resolve(in: $0.model.catalog) }
+        let names = zip(models, layers).flatMap { entry, resolved in
+            resolved.map { layer in entry.label.map { "\($0).\(layer.name)" } ?? layer.name }
+        }
         let ids = settings.sampleIDs ?? Array(0..<count)
         guard ids.count == count else {
-            throw ProbeError.invalidInput(file: model.network.file, problem: "\(ids.count) sample ids for \(count) samples")
+            throw ProbeError.invalidInput(file: first.model.network.file, problem: "\(ids.count) sample ids for \(count) samples")
         }
-        let reducers = layers.map { BatchReducer(settings.reduction, layer: $0.name) }
-        try sink.start(layers: layers.map(\.name), sampleIDs: ids)
-        let declared = Dictionary(uniqueKeysWithValues: model.network.graph.inputs.map { ($0.name, $0.dataType) })
+        let reducers = names.map { BatchReducer(settings.reduction, layer: $0) }
+        try sink.start(layers: names, sampleIDs: ids)
         var start = 0
         let step = max(1, settings.batchSize)
         while start < count {
             let range = start..<min(count, start + step)
-            var feed: [String: Tensor] = [:]
-            for (name, source) in inputs {
-                var tensor = try source.batch(range)
-                if let type = declared[name] ?? nil, tensor.dataType != type {
-                    guard let converted = tensor.converted(to: type) else {
-                        throw ProbeError.invalidInput(file: source.origin, problem: "holds \(tensor.dataType) values; input '\(name)' takes \(type)")
+            var sinkIndex = 0
+            for (entry, resolved) in zip(models, layers) {
+                let feed = try batch(range, of: inputs, for: entry.model.network)
+                let (_, cache) = try entry.model.runWithCache(feed, layers: resolved)
+                for layer in resolved {
+                    guard let activation = cache[layer.name] else { continue }
+                    guard activation.shape.first == range.count else {
+                        throw ProbeError.invalidReduction(
+                            layer: layer.name, problem: "its shape \(activation.shape) has no batch axis of \(range.count) samples")
                     }
-                    tensor = converted
+                    let (rows, features) = try reducers[sinkIndex].reduce(activation)
+                    try sink.append(layer: sinkIndex, rows: rows, features: features, samples: range)
+                    sinkIndex += 1
                 }
-                feed[name] = tensor
-            }
-            let (_, cache) = try model.runWithCache(feed, layers: layers)
-            for (index, layer) in layers.enumerated() {
-                guard let activation = cache[layer.name] else { continue }
-                guard activation.shape.first == range.count else {
-                    throw ProbeError.invalidReduction(
-                        layer: layer.name, problem: "its shape \(activation.shape) has no batch axis of \(range.count) samples")
-                }
-                let (rows, features) = try reducers[index].reduce(activation)
-                try sink.append(layer: index, rows: rows, features: features, samples: range)
             }
             start = range.upperBound
             progress?(start, count)
         }
         try sink.finish()
-        return layers.map(\.name)
+        return names
     }
+
+    /// Samples `range` of every input, converted to the types the graph declares.
+    static func batch(_ range: Range<Int>, of inputs: [String: any InputSource], for network: Network) throws -> [String: Tensor] {
+        var feed: [String: Tensor] = [:]
+        for input in network.graph.inputs {
+            guard let source = inputs[input.name] else { continue }
+            var tensor = try source.batch(range)
+            if let type = input.dataType, tensor.dataType != type {
+                guard let converted = tensor.converted(to: type) else {
+                    throw ProbeError.invalidInput(file: source.origin, problem: "holds \(tensor.dataType) values; input '\(input.name)' takes \(type)")
+                }
+                tensor = converted
+            }
+            feed[input.name] = tensor
+        }
+        return feed
+    }
+}
+
+/// Feeds each batch of every captured layer into a ``MinibatchCKA`` accumulator: CKA over
+/// any number of inputs with memory bounded by the batch (Nguyen et al. 2021). Batches need
+/// at least 4 samples; a shorter last batch is left out and counted in ``skippedSamples``.
+public final class MinibatchCKASink: ActivationSink {
+    public private(set) var accumulator = MinibatchCKA(layerNames: [])
+    public private(set) var skippedSamples = 0
+    private var pending: [Matrix<Double>?] = []
+
+    public init() {}
+
+    public func start(layers: [String], sampleIDs: [Int]) throws {
+        accumulator = MinibatchCKA(layerNames: layers)
+        pending = Array(repeating: nil, count: layers.count)
+    }
+
+    public func append(layer: Int, rows: [Float], features: Int, samples: Range<Int>) throws {
+        pending[layer] = Matrix<Double>(rows: samples.count, columns: features, rowMajor: rows.map(Double.init))
+        guard layer == pending.count - 1 else { return }
+        let batch = pending.compactMap { $0 }
+        pending = Array(repeating: nil, count: pending.count)
+        guard batch.count == accumulator.layerNames.count else { return }
+        if samples.count < 4 { skippedSamples += samples.count; return }
+        try accumulator.update(batch)
+    }
+
+    public func finish() throws {}
 }
 
 /// Keeps captured activations in memory, as an ``ActivationSet`` for the Analysis module.

@@ -1,4 +1,5 @@
 import Foundation
+import Analysis
 import Formats
 import Networks
 import Probe
@@ -133,5 +134,24 @@ import Testing
             guard case let NetworkError.weightMismatch(file, problem) = error else { return false }
             return file.hasSuffix("resnet_alt.pt") && problem.contains("shape")
         }
+    }
+}
+
+@Suite struct MinibatchCaptureTests {
+    @Test func twoExportsOfOneModelAgreeLayerForLayerInStreamedCKA() throws {
+        let a = HookedNetwork(try Network(graph: try ONNXImporter.load(NetworkFixtureTests.url("resnet.onnx")), file: "resnet.onnx"))
+        let b = HookedNetwork(try Network(graph: try ONNXImporter.load(NetworkFixtureTests.url("resnet_dynamo.onnx")), file: "resnet_dynamo.onnx"))
+        var generator = SeededGenerator(seed: 11)
+        let images = Tensor(shape: [18, 3, 16, 16], elements: (0..<(18 * 768)).map { _ in Float(generator.nextGaussian()) })
+        let layers = ["layer1.0", "layer2.0", "fc"]
+        let sink = MinibatchCKASink()
+        let names = try Capture.run(
+            [(label: "A", model: a, layers: .names(layers)), (label: "B", model: b, layers: .names(layers))],
+            inputs: ["input": TensorInputs(images)], settings: Capture.Settings(reduction: .flatten, batchSize: 8), into: sink)
+        #expect(names == ["A.layer1.0", "A.layer2.0", "A.fc", "B.layer1.0", "B.layer2.0", "B.fc"])
+        #expect(sink.accumulator.batches == 2 && sink.skippedSamples == 2)
+        let cka = try sink.accumulator.cka()
+        for i in 0..<3 { #expect(abs(cka[i, i + 3] - 1) < 1e-4, "\(layers[i])") }
+        #expect(cka[0, 5] < 0.999)
     }
 }
