@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import Networks
+import ONNXProto
 
 @Suite struct ONNXImporterTests {
     @Test func modulePathsFromTorchScriptNodeNames() {
@@ -24,6 +25,96 @@ import Testing
         } throws: { error in
             guard case let NetworkError.invalidModel(file, _) = error else { return false }
             return file == "broken.onnx"
+        }
+    }
+}
+
+/// Models that lie about their tensors, built with the generated schema.
+@Suite struct HostileModelTests {
+    static func model(_ configure: (inout Onnx_GraphProto) -> Void) throws -> Data {
+        var model = Onnx_ModelProto()
+        model.irVersion = 8
+        var opset = Onnx_OperatorSetIdProto()
+        opset.version = 17
+        model.opsetImport = [opset]
+        var graph = Onnx_GraphProto()
+        var input = Onnx_ValueInfoProto()
+        input.name = "x"
+        graph.input = [input]
+        var output = Onnx_ValueInfoProto()
+        output.name = "y"
+        graph.output = [output]
+        configure(&graph)
+        model.graph = graph
+        return try model.serializedData()
+    }
+
+    static func node(_ op: String, inputs: [String], outputs: [String]) -> Onnx_NodeProto {
+        var node = Onnx_NodeProto()
+        node.opType = op
+        node.name = "/\(op)"
+        node.input = inputs
+        node.output = outputs
+        return node
+    }
+
+    @Test func tensorDataShorterThanItsShapeNamesTheTensor() throws {
+        let data = try Self.model { graph in
+            var weight = Onnx_TensorProto()
+            weight.name = "w"
+            weight.dims = [4, 4]
+            weight.dataType = Int32(Onnx_TensorProto.DataType.float.rawValue)
+            weight.rawData = Data(count: 12)
+            graph.initializer = [weight]
+            graph.node = [Self.node("MatMul", inputs: ["x", "w"], outputs: ["y"])]
+        }
+        #expect {
+            _ = try ONNXImporter.decode(data, file: "short.onnx")
+        } throws: { error in
+            guard case let NetworkError.invalidModel(file, problem) = error else { return false }
+            return file == "short.onnx" && problem.contains("'w'") && problem.contains("[4, 4]")
+        }
+    }
+
+    @Test func absurdDimensionsAreRefusedBeforeAllocating() throws {
+        let data = try Self.model { graph in
+            var weight = Onnx_TensorProto()
+            weight.name = "huge"
+            weight.dims = [1 << 30, 1 << 30]
+            weight.dataType = Int32(Onnx_TensorProto.DataType.float.rawValue)
+            graph.initializer = [weight]
+        }
+        #expect(throws: NetworkError.self) { _ = try ONNXImporter.decode(data, file: "huge.onnx") }
+    }
+
+    @Test func unsupportedOperatorNamesNodeOperatorAndFile() throws {
+        let data = try Self.model { graph in
+            graph.node = [Self.node("NonMaxSuppression", inputs: ["x"], outputs: ["y"])]
+        }
+        let graph = try ONNXImporter.decode(data, file: "nms.onnx")
+        #expect {
+            _ = try Network(graph: graph, file: "nms.onnx")
+        } throws: { error in
+            guard case let NetworkError.unsupportedOperator(file, node, opType, _) = error else { return false }
+            return file == "nms.onnx" && node == "/NonMaxSuppression" && opType == "NonMaxSuppression"
+        }
+    }
+
+    @Test func aNodeReadingAnUndefinedTensorIsRefused() throws {
+        let data = try Self.model { graph in
+            graph.node = [Self.node("Relu", inputs: ["nowhere"], outputs: ["y"])]
+        }
+        #expect(throws: NetworkError.self) { _ = try Network(graph: try ONNXImporter.decode(data, file: "dangling.onnx"), file: "dangling.onnx") }
+    }
+
+    @Test func everyTruncationOfARealModelThrowsOrLoads() throws {
+        let url = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("Fixtures/networks/mlp.onnx")
+        let data = try Data(contentsOf: url)
+        for length in stride(from: 0, to: data.count, by: max(1, data.count / 300)) {
+            if let graph = try? ONNXImporter.decode(data.prefix(length), file: "cut.onnx") {
+                _ = try? Network(graph: graph, file: "cut.onnx")
+            }
         }
     }
 }
