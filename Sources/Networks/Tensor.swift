@@ -138,6 +138,9 @@ public struct Tensor: Sendable {
     /// The same elements under another shape with the same element count.
     public func reshaped(_ newShape: [Int]) -> Tensor { Tensor(shape: newShape, storage: storage) }
 
+    /// The largest element count a computed shape may have (2³⁴, 64 GiB of float32).
+    public static let maximumCount = 1 << 34
+
     /// The product of `shape` (1 for a scalar).
     public static func count(_ shape: [Int]) -> Int { shape.reduce(1, *) }
 

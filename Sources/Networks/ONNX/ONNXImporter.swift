@@ -125,7 +125,7 @@ public enum ONNXImporter {
                 throw NetworkError.invalidModel(file: file, problem: "\(what) has an invalid dimension \(dim)")
             }
             let (product, overflow) = count.multipliedReportingOverflow(by: Int(dim))
-            guard !overflow, product <= 1 << 34 else {
+            guard !overflow, product <= Tensor.maximumCount else {
                 throw NetworkError.invalidModel(file: file, problem: "\(what) is too large (shape \(proto.dims))")
             }
             count = product

@@ -92,11 +92,14 @@ enum ShapeOperators {
     }
 
     /// The product of `dims`, or `nil` on overflow.
+    /// The element count of `dims`, or `nil` if it overflows or exceeds
+    /// ``Tensor/maximumCount`` (a shape computed from a hostile model must not become an
+    /// allocation that takes the process down).
     static func product(_ dims: [Int]) -> Int? {
         var result = 1
         for dim in dims {
             let (next, overflow) = result.multipliedReportingOverflow(by: dim)
-            if overflow { return nil }
+            if overflow || next > Tensor.maximumCount { return nil }
             result = next
         }
         return result
