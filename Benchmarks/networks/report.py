@@ -2,17 +2,21 @@
 """Pairs the repprobe and onnxruntime timings of one network benchmark run, with the
 capture memory figures, into a Markdown table and a JSON file.
 
-    python3 report.py DATA_DIR REPPROBE_JSON ORT_JSON CAPTURE_JSON... --markdown OUT.md --json OUT.json [--commit REV]
+    python3 report.py DATA_DIR --repprobe R1.json [R2.json ...] --ort O1.json [O2.json ...]
+        [--capture C1.json ...] --markdown OUT.md --json OUT.json [--commit REV]
 
-The table is also printed on stdout. Ratio = repprobe throughput / onnxruntime
-throughput: above 1, repprobe is faster. The target is a ratio of at least 0.5 for
-every row, and a capture peak memory that does not grow with the number of inputs.
+Each side may come in several rounds (alternating runs of the two tools); the timed
+runs of all rounds are pooled, and throughput is the batch size over the best (and the
+median) of them. The table is also printed on stdout. Ratio = repprobe throughput /
+onnxruntime throughput: above 1, repprobe is faster. The target is a ratio of at least
+0.5 for every row, and a capture peak memory that does not grow with the number of inputs.
 """
 
 import argparse
 import json
 import os
 import platform
+import statistics
 
 TARGET_RATIO = 0.5
 # Peak memory counts as flat if the larger capture stays within this margin of the smaller.
@@ -27,24 +31,46 @@ def mib(kib):
     return "—" if kib is None else f"{kib / 1024:.0f} MiB"
 
 
+def pooled(paths):
+    """The reports of several rounds as one: every measurement's runs joined, best and
+    median recomputed, the rounds' own figures kept under "rounds"."""
+    reports = []
+    for path in paths:
+        with open(path) as f:
+            reports.append(json.load(f))
+    merged = dict(reports[0], rounds=len(reports))
+    measurements = {}
+    for report in reports:
+        for m in report["measurements"]:
+            key = (m["file"], m["batch"])
+            if key not in measurements:
+                measurements[key] = dict(m, runs=[], round_best=[])
+            measurements[key]["runs"] += m["runs"]
+            measurements[key]["round_best"].append(m["best"])
+    for m in measurements.values():
+        m["best"], m["median"] = min(m["runs"]), statistics.median(m["runs"])
+        m["images_per_second"] = m["batch"] / m["best"]
+        m["images_per_second_median"] = m["batch"] / m["median"]
+    merged["measurements"] = list(measurements.values())
+    return merged
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("data")
-    parser.add_argument("repprobe")
-    parser.add_argument("ort")
-    parser.add_argument("captures", nargs="*")
+    parser.add_argument("--repprobe", nargs="+", required=True, help="repprobe-bench --networks reports, one per round")
+    parser.add_argument("--ort", nargs="+", required=True, help="ort_bench.py reports, one per round")
+    parser.add_argument("--capture", nargs="*", default=[], help="repprobe-bench --capture-memory reports")
     parser.add_argument("--markdown", required=True)
     parser.add_argument("--json", required=True)
     parser.add_argument("--commit", default="")
     args = parser.parse_args()
     with open(os.path.join(args.data, "manifest.json")) as f:
         manifest = json.load(f)
-    with open(args.repprobe) as f:
-        repprobe = json.load(f)
-    with open(args.ort) as f:
-        ort = json.load(f)
+    repprobe = pooled(args.repprobe)
+    ort = pooled(args.ort)
     captures = []
-    for path in args.captures:
+    for path in args.capture:
         with open(path) as f:
             captures.append(json.load(f))
     captures.sort(key=lambda c: c["samples"])
@@ -79,8 +105,10 @@ def main():
         f"Python {platform.python_version()}."
         + (f" Commit {args.commit}." if args.commit else ""),
         "",
-        f"Throughput from the best of {', '.join(f'{n} (batch {b})' for b, n in manifest['runs'].items())} "
-        f"timed runs after {manifest['warmup']} untimed; the ratio of the median times is in the last column but one.",
+        f"Throughput is the batch size over the best wall-clock time of all timed runs: {repprobe['rounds']} "
+        f"alternating rounds (onnxruntime, then repprobe), each of {manifest['warmup']} untimed runs and then "
+        + ", ".join(f"{n} timed runs at batch {b}" for b, n in manifest["runs"].items())
+        + ". The ratio of the median times is the last column but one.",
         "",
         "| model | batch | repprobe img/s | onnxruntime img/s | ratio repprobe/ORT | ratio (medians) | max rel. error |",
         "| --- | ---: | ---: | ---: | ---: | ---: | ---: |",
