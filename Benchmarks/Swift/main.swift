@@ -80,6 +80,7 @@ let selected = arguments.dropFirst().compactMap(BenchmarkGroup.init(rawValue:))
 guard let dataPath = arguments.first, selected.count == arguments.count - 1 else {
     let names = BenchmarkGroup.allCases.map(\.rawValue).joined(separator: ", ")
     log("usage: repprobe-bench DATA_DIR [GROUP ...]   (DATA_DIR written by Benchmarks/make_data.py; groups: \(names))")
+    log("       repprobe-bench --networks DATA_DIR | --capture-memory MODEL INPUTS.npy OUT.npz [LAYER ...]")
     exit(2)
 }
 do {
