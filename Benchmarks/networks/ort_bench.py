@@ -4,7 +4,7 @@ as JSON on stdout (progress goes to stderr).
 
     python3 ort_bench.py DATA_DIR
 
-The session is what a user gets with the thread count fixed: the CPU provider, default
+The InferenceSession is what a user gets with the thread count fixed: the CPU provider, default
 graph optimisations, sequential execution, 2 intra-op threads and 1 inter-op thread.
 For each model and batch size: the manifest's untimed warm-up runs, then its timed
 runs; throughput is the batch size over the best (and over the median) wall-clock time.
