@@ -2,11 +2,14 @@ import Foundation
 import RepProbeKit
 
 // repprobe-bench DATA_DIR [GROUP ...]
+// repprobe-bench --networks DATA_DIR
+// repprobe-bench --capture-memory MODEL INPUTS.npy OUT.npz [LAYER ...]
 //
 // Times repprobe on the files that `make_data.py` wrote into DATA_DIR and prints a JSON
 // report on stdout (progress on stderr). `run.sh` pairs it with `python_bench.py`.
 // Naming groups runs only those; `breakdown` (the building blocks of CKA, for profiling)
-// runs only when named.
+// runs only when named. `--networks` and `--capture-memory` are the network benchmark
+// (`networks/run.sh`): see NetworkBenchmarks.swift and CaptureMemory.swift.
 
 struct Report: Encodable {
     var tool = "repprobe"
@@ -52,10 +55,32 @@ func run(_ folder: DataFolder, only selected: [BenchmarkGroup]) throws {
 }
 
 let arguments = Array(CommandLine.arguments.dropFirst())
+switch (arguments.first, arguments.count) {
+case ("--networks", 2):
+    do { try benchmarkNetworks(URL(fileURLWithPath: arguments[1])) } catch {
+        log("repprobe-bench: \(error)")
+        exit(1)
+    }
+    exit(0)
+case ("--capture-memory", 4...):
+    let paths = arguments[1...3].map { URL(fileURLWithPath: $0) }
+    do { try captureMemory(model: paths[0], inputs: paths[1], output: paths[2], layers: Array(arguments.dropFirst(4))) } catch {
+        log("repprobe-bench: \(error)")
+        exit(1)
+    }
+    exit(0)
+case ("--networks", _), ("--capture-memory", _):
+    log("usage: repprobe-bench --networks DATA_DIR   (DATA_DIR written by Benchmarks/networks/make_models.py)")
+    log("       repprobe-bench --capture-memory MODEL INPUTS.npy OUT.npz [LAYER ...]")
+    exit(2)
+default:
+    break
+}
 let selected = arguments.dropFirst().compactMap(BenchmarkGroup.init(rawValue:))
 guard let dataPath = arguments.first, selected.count == arguments.count - 1 else {
     let names = BenchmarkGroup.allCases.map(\.rawValue).joined(separator: ", ")
     log("usage: repprobe-bench DATA_DIR [GROUP ...]   (DATA_DIR written by Benchmarks/make_data.py; groups: \(names))")
+    log("       repprobe-bench --networks DATA_DIR | --capture-memory MODEL INPUTS.npy OUT.npz [LAYER ...]")
     exit(2)
 }
 do {

@@ -59,21 +59,20 @@ enum ConvolutionOperators {
         let channelsPerGroup = channels / group, filtersPerGroup = filters / group
         let rows = channelsPerGroup * g.kernelCount
         let inputCount = g.inputCount, outputCount = g.outputCount
-        var output = [Float](repeating: 0, count: batch * filters * outputCount)
-        if let bs {
-            output.withUnsafeMutableBufferPointer { out in
-                for n in 0..<batch { for f in 0..<filters {
-                    let base = (n * filters + f) * outputCount
-                    for p in 0..<outputCount { out[base + p] = bs[f] }
-                } }
-            }
+        // Every element is written below (bias or zero, then accumulated): no zeroing pass.
+        var output: [Float] = ElementLoops.uninitialized(batch * filters * outputCount)
+        output.withUnsafeMutableBufferPointer { out in
+            for n in 0..<batch { for f in 0..<filters {
+                (out.baseAddress! + (n * filters + f) * outputCount).update(repeating: bs?[f] ?? 0, count: outputCount)
+            } }
         }
         let beta: Float = bs == nil ? 0 : 1
         if channelsPerGroup == 1 && filtersPerGroup == 1 {
             depthwise(xs, ws, &output, batch: batch, channels: channels, geometry: g)
             return Tensor(shape: [batch, filters] + g.outputShape, elements: output)
         }
-        var columns = [Float](repeating: 0, count: g.isPointwise ? 0 : rows * outputCount)
+        // im2col writes every element, padding included.
+        var columns: [Float] = ElementLoops.uninitialized(g.isPointwise ? 0 : rows * outputCount)
         xs.withUnsafeBufferPointer { xs in
             ws.withUnsafeBufferPointer { ws in
                 output.withUnsafeMutableBufferPointer { out in

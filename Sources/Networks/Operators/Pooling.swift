@@ -40,60 +40,83 @@ enum PoolingOperators {
         let xs = try x.requireFloats()
         let g = try WindowGeometry(input: Array(x.shape.dropFirst(2)), kernel: kernel, attributes: attributes)
         let planes = x.shape[0] * x.shape[1]
-        let (inD, inH, inW) = (g.input[0], g.input[1], g.input[2])
         var values = [Float](repeating: 0, count: planes * g.outputCount)
-        var indices = wantsIndices ? [Int64](repeating: 0, count: planes * g.outputCount) : []
-        // Average pooling with padding counted divides by the window clipped to the padded
-        // input (not to the extra cells that ceil mode adds).
-        let limit = (0..<3).map { g.input[$0] + g.padEnd[$0] }
+        var flatIndices = [Int](repeating: 0, count: wantsIndices ? planes * g.outputCount : 0)
         xs.withUnsafeBufferPointer { xs in
             values.withUnsafeMutableBufferPointer { out in
-                var position = 0
-                for plane in 0..<planes {
-                    let base = plane * g.inputCount
-                    for od in 0..<g.output[0] { for oh in 0..<g.output[1] { for ow in 0..<g.output[2] {
-                        var best = -Float.infinity, bestIndex = -1
-                        var sum: Float = 0, counted = 0, padded = 0
-                        for kd in 0..<g.kernel[0] {
-                            let id = g.source(0, output: od, kernel: kd)
-                            if id >= limit[0] { break }
-                            for kh in 0..<g.kernel[1] {
-                                let ih = g.source(1, output: oh, kernel: kh)
-                                if ih >= limit[1] { break }
-                                for kw in 0..<g.kernel[2] {
-                                    let iw = g.source(2, output: ow, kernel: kw)
-                                    if iw >= limit[2] { break }
-                                    padded += 1
-                                    guard id >= 0, id < inD, ih >= 0, ih < inH, iw >= 0, iw < inW else { continue }
-                                    let index = (id * inH + ih) * inW + iw
-                                    let v = xs[base + index]
-                                    sum += v
-                                    counted += 1
-                                    if v > best || bestIndex < 0 { best = v; bestIndex = index }
-                                }
-                            }
-                        }
+                flatIndices.withUnsafeMutableBufferPointer { indices in
+                    for plane in 0..<planes {
+                        let image = xs.baseAddress! + plane * g.inputCount
+                        let result = out.baseAddress! + plane * g.outputCount
                         switch kind {
+                        case .max where wantsIndices:
+                            reduceWindows(image, g, into: result, LargestWithIndex(), indices: indices.baseAddress! + plane * g.outputCount)
                         case .max:
-                            out[position] = bestIndex < 0 ? -Float.infinity : best
-                            if wantsIndices {
-                                var flat = bestIndex
-                                if columnMajor && bestIndex >= 0 {
-                                    let (d, h, w) = (bestIndex / (inH * inW), (bestIndex / inW) % inH, bestIndex % inW)
-                                    flat = (w * inH + h) * inD + d
-                                }
-                                indices[position] = Int64(base + flat)
-                            }
+                            reduceWindows(image, g, into: result, Largest())
                         case let .average(includePadding):
-                            let divisor = includePadding ? padded : counted
-                            out[position] = divisor > 0 ? sum / Float(divisor) : 0
+                            reduceWindows(image, g, into: result, Mean(includePadding: includePadding))
                         }
-                        position += 1
-                    } } }
+                    }
                 }
             }
         }
-        return (values, wantsIndices ? indices : nil, Array(x.shape.prefix(2)) + g.outputShape)
+        var indices: [Int64]?
+        if wantsIndices {
+            let (inD, inH, inW) = (g.input[0], g.input[1], g.input[2])
+            indices = flatIndices.enumerated().map { position, index in
+                var flat = index
+                if columnMajor && index >= 0 {
+                    let (d, h, w) = (index / (inH * inW), (index / inW) % inH, index % inW)
+                    flat = (w * inH + h) * inD + d
+                }
+                return Int64(position / g.outputCount * g.inputCount + flat)
+            }
+        }
+        return (values, indices, Array(x.shape.prefix(2)) + g.outputShape)
+    }
+
+    /// Pools one plane with `reduction`, writing `g.outputCount` results (and, if
+    /// `indices` is given, the plane index each came from).
+    ///
+    /// The kernel taps that read inside the input form one strided run per axis and output
+    /// position, found once per call (``WindowTaps``), so a window visits only those taps,
+    /// in the order kd, kh, kw. The reduction is a type parameter, so each kind gets its
+    /// own loop with no per-tap dispatch.
+    @inline(__always)
+    static func reduceWindows<R: WindowReduction>(
+        _ image: UnsafePointer<Float>, _ g: WindowGeometry, into result: UnsafeMutablePointer<Float>, _ reduction: R,
+        indices: UnsafeMutablePointer<Int>? = nil
+    ) {
+        let (depth, rows, columns) = (WindowTaps(g, axis: 0), WindowTaps(g, axis: 1), WindowTaps(g, axis: 2))
+        let (inH, inW) = (g.input[1], g.input[2])
+        let (outD, outH, outW) = (g.output[0], g.output[1], g.output[2])
+        var position = 0
+        for od in 0..<outD { for oh in 0..<outH {
+            let (dCount, hCount) = (depth.count[od], rows.count[oh])
+            let corner = (depth.start[od] * inH + rows.start[oh]) * inW
+            for ow in 0..<outW {
+                let (w0, wCount) = (columns.start[ow], columns.count[ow])
+                let taps = dCount * hCount * wCount
+                var window = reduction
+                window.start(first: taps > 0 ? image[corner + w0] : -.infinity)
+                var plane = depth.start[od] * inH
+                for _ in 0..<dCount {
+                    var row = (plane + rows.start[oh]) * inW + w0
+                    for _ in 0..<hCount {
+                        var column = row
+                        for _ in 0..<wCount {
+                            window.take(image[column], at: column)
+                            column += columns.dilation
+                        }
+                        row += rows.dilation * inW
+                    }
+                    plane += depth.dilation * inH
+                }
+                result[position] = window.value(taps: taps, padded: depth.padded[od] * rows.padded[oh] * columns.padded[ow])
+                indices?[position] = window.index
+                position += 1
+            }
+        } }
     }
 
     /// Mean or max over all spatial positions, keeping them as size-1 dimensions.
@@ -117,4 +140,88 @@ enum PoolingOperators {
         }
         return Tensor(shape: Array(x.shape.prefix(2)) + Array(repeating: 1, count: x.rank - 2), elements: result)
     }
+}
+
+/// The kernel taps of a window along one axis, for every output position: the input
+/// indices they read that lie inside the input (a strided run, since the source index
+/// grows with the tap), and how many read inside the input or its padding.
+///
+/// Taps that fall into the extra cells ceil mode adds past the end padding count for
+/// neither: average pooling with `count_include_pad` divides by the window clipped to the
+/// padded input.
+struct WindowTaps {
+    let dilation: Int
+    /// The input index of the first tap inside the input, per output position.
+    let start: [Int]
+    /// The taps inside the input, per output position; they read `start`, `start + dilation`, …
+    let count: [Int]
+    /// The taps inside the input or its padding, per output position.
+    let padded: [Int]
+
+    init(_ g: WindowGeometry, axis: Int) {
+        let (input, kernel) = (g.input[axis], g.kernel[axis])
+        let limit = input + g.padEnd[axis]
+        dilation = g.dilations[axis]
+        var start: [Int] = [], count: [Int] = [], padded: [Int] = []
+        for o in 0..<g.output[axis] {
+            let origin = o * g.strides[axis] - g.padBegin[axis]
+            var a = 0
+            while a < kernel && origin + a * dilation < 0 { a += 1 }
+            var b = a
+            while b < kernel && origin + b * dilation < input { b += 1 }
+            var p = 0
+            while p < kernel && origin + p * dilation < limit { p += 1 }
+            start.append(origin + a * dilation)
+            count.append(b - a)
+            padded.append(p)
+        }
+        self.start = start
+        self.count = count
+        self.padded = padded
+    }
+}
+
+/// What pooling keeps of the taps of one window.
+protocol WindowReduction {
+    /// Starts a window; `first` is its first tap inside the input (−∞ if it has none).
+    mutating func start(first: Float)
+    mutating func take(_ value: Float, at index: Int)
+    /// The pooled value, given the taps inside the input and inside the padded input.
+    func value(taps: Int, padded: Int) -> Float
+    /// The plane index of the value (−1 if none).
+    var index: Int { get }
+}
+
+/// The first tap is taken whatever its value (a NaN there stays), later ones only if
+/// strictly larger: the first of equal maxima wins. Branch-free.
+struct Largest: WindowReduction {
+    var largest: Float = 0
+    @inline(__always) mutating func start(first: Float) { largest = first }
+    @inline(__always) mutating func take(_ value: Float, at index: Int) { largest = value > largest ? value : largest }
+    @inline(__always) func value(taps: Int, padded: Int) -> Float { largest }
+    var index: Int { -1 }
+}
+
+/// ``Largest`` and where it is.
+struct LargestWithIndex: WindowReduction {
+    var largest: Float = 0
+    var index = -1
+    @inline(__always) mutating func start(first: Float) { largest = first; index = -1 }
+    @inline(__always) mutating func take(_ value: Float, at index: Int) {
+        if value > largest || self.index < 0 { largest = value; self.index = index }
+    }
+    @inline(__always) func value(taps: Int, padded: Int) -> Float { largest }
+}
+
+/// The mean over the taps inside the input, or over those inside the padded input.
+struct Mean: WindowReduction {
+    let includePadding: Bool
+    var sum: Float = 0
+    @inline(__always) mutating func start(first: Float) { sum = 0 }
+    @inline(__always) mutating func take(_ value: Float, at index: Int) { sum += value }
+    @inline(__always) func value(taps: Int, padded: Int) -> Float {
+        let divisor = includePadding ? padded : taps
+        return divisor > 0 ? sum / Float(divisor) : 0
+    }
+    var index: Int { -1 }
 }
