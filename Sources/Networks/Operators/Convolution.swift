@@ -1,3 +1,4 @@
+import Dispatch
 import LinearAlgebra
 
 /// Conv and ConvTranspose in 1, 2 or 3 spatial dimensions, float32.
@@ -84,7 +85,7 @@ enum ConvolutionOperators {
                                 if g.isPointwise {
                                     source = image
                                 } else {
-                                    im2col(image, channels: channelsPerGroup, geometry: g, into: cols.baseAddress!)
+                                    im2colInParallel(image, channels: channelsPerGroup, geometry: g, into: cols.baseAddress!)
                                     source = UnsafePointer(cols.baseAddress!)
                                 }
                                 RowMajorGEMM.multiply(
@@ -103,6 +104,26 @@ enum ConvolutionOperators {
 
     /// Unrolls `channels` planes of one image: row `(c, kd, kh, kw)`, column `(od, oh, ow)`,
     /// zero where the window reads padding.
+    /// ``im2col(_:channels:geometry:into:)`` with the channels split over two threads when
+    /// the columns are large enough to pay for it (the unrolling is memory-bound and would
+    /// otherwise leave the second core idle between matrix products).
+    static func im2colInParallel(_ image: UnsafePointer<Float>, channels: Int, geometry g: WindowGeometry,
+                                 into columns: UnsafeMutablePointer<Float>) {
+        let perChannel = g.kernelCount * g.outputCount
+        guard channels >= 2, channels * perChannel >= 1 << 16 else {
+            im2col(image, channels: channels, geometry: g, into: columns)
+            return
+        }
+        let half = channels / 2
+        let image = UnsafeSendable(image), columns = UnsafeSendable(UnsafePointer(columns))
+        DispatchQueue.concurrentPerform(iterations: 2) { part in
+            let first = part == 0 ? 0 : half
+            let count = part == 0 ? half : channels - half
+            im2col(image.value + first * g.inputCount, channels: count, geometry: g,
+                   into: UnsafeMutablePointer(mutating: columns.value) + first * perChannel)
+        }
+    }
+
     static func im2col(_ image: UnsafePointer<Float>, channels: Int, geometry g: WindowGeometry,
                        into columns: UnsafeMutablePointer<Float>) {
         let (inD, inH, inW) = (g.input[0], g.input[1], g.input[2])
@@ -277,4 +298,10 @@ enum ConvolutionOperators {
         }
         return Tensor(shape: [batch, filters] + size, elements: output)
     }
+}
+
+/// A pointer handed to worker threads that write disjoint parts of its buffer.
+struct UnsafeSendable<T>: @unchecked Sendable {
+    let value: T
+    init(_ value: T) { self.value = value }
 }

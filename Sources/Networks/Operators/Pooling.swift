@@ -52,7 +52,7 @@ enum PoolingOperators {
                         case .max where wantsIndices:
                             reduceWindows(image, g, into: result, LargestWithIndex(), indices: indices.baseAddress! + plane * g.outputCount)
                         case .max:
-                            reduceWindows(image, g, into: result, Largest())
+                            reduceWindows(image, g, into: result, WindowMaximum())
                         case let .average(includePadding):
                             reduceWindows(image, g, into: result, Mean(includePadding: includePadding))
                         }
@@ -194,7 +194,7 @@ protocol WindowReduction {
 
 /// The first tap is taken whatever its value (a NaN there stays), later ones only if
 /// strictly larger: the first of equal maxima wins. Branch-free.
-struct Largest: WindowReduction {
+struct WindowMaximum: WindowReduction {
     var largest: Float = 0
     @inline(__always) mutating func start(first: Float) { largest = first }
     @inline(__always) mutating func take(_ value: Float, at index: Int) { largest = value > largest ? value : largest }
@@ -202,7 +202,7 @@ struct Largest: WindowReduction {
     var index: Int { -1 }
 }
 
-/// ``Largest`` and where it is.
+/// ``WindowMaximum`` and where it is.
 struct LargestWithIndex: WindowReduction {
     var largest: Float = 0
     var index = -1
