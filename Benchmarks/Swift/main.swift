@@ -62,6 +62,14 @@ case ("--networks", 2):
         exit(1)
     }
     exit(0)
+case ("--operator-times", 3...4):
+    do {
+        try operatorTimes(model: arguments[1], input: arguments[2], runs: arguments.count > 3 ? Int(arguments[3]) ?? 5 : 5)
+    } catch {
+        log("repprobe-bench: \(error)")
+        exit(1)
+    }
+    exit(0)
 case ("--capture-memory", 4...):
     let paths = arguments[1...3].map { URL(fileURLWithPath: $0) }
     do { try captureMemory(model: paths[0], inputs: paths[1], output: paths[2], layers: Array(arguments.dropFirst(4))) } catch {

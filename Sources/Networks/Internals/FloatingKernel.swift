@@ -64,12 +64,12 @@ extension Float: FloatingKernel {
     var doubleValue: Double { Double(self) }
     @inline(__always) func cast<U: CastableElement>(to type: U.Type) -> U { U(castingFloat: Double(self)) }
 
-    @inline(__always) static func exp(_ x: Float) -> Float { FastFloat.exp(x) }
+    @inline(__always) static func exp(_ x: Float) -> Float { expf(x) }
     @inline(__always) static func expm1(_ x: Float) -> Float { expm1f(x) }
     @inline(__always) static func log(_ x: Float) -> Float { logf(x) }
     @inline(__always) static func log1p(_ x: Float) -> Float { log1pf(x) }
     @inline(__always) static func pow(_ x: Float, _ y: Float) -> Float { powf(x, y) }
-    @inline(__always) static func erf(_ x: Float) -> Float { FastFloat.erf(x) }
+    @inline(__always) static func erf(_ x: Float) -> Float { erff(x) }
     @inline(__always) static func tanh(_ x: Float) -> Float { tanhf(x) }
     @inline(__always) static func sin(_ x: Float) -> Float { sinf(x) }
     @inline(__always) static func cos(_ x: Float) -> Float { cosf(x) }
@@ -129,71 +129,3 @@ extension Double: FloatingKernel {
 @inline(__always) private func libm_atanh(_ x: Double) -> Double { atanh(x) }
 @inline(__always) private func libm_pow(_ x: Double, _ y: Double) -> Double { pow(x, y) }
 
-/// `exp` and `erf` for float32 in plain arithmetic, so that loops over activations
-/// vectorise (glibc's `expf`/`erff` are one call per element). Softmax, sigmoid, GELU and
-/// the other float32 kernels go through these.
-///
-/// - `exp`: `x = k·ln 2 + r` with `|r| ≤ ln 2 / 2`, `eʳ` by its Taylor polynomial of degree
-///   7 (truncation error below 6e-9), `2ᵏ` put into the exponent bits; within 2 ulp of the
-///   correctly rounded value. Results below `FLT_MIN` flush to 0; above `FLT_MAX`, +inf.
-/// - `erf`: for `|x| < 0.8` the Maclaurin series to `x¹⁹`; otherwise Abramowitz & Stegun
-///   7.1.26, `1 − (a₁t + … + a₅t⁵)·e^{−x²}` with `t = 1/(1 + p|x|)` (absolute error below
-///   1.5e-7 where `erf(x) > 0.74`). Relative error below 5e-7 everywhere: the series keeps
-///   it small near 0, where the A&S form would not.
-enum FastFloat {
-    @inline(__always) static func exp(_ x: Float) -> Float {
-        let log2e: Float = 1.44269504088896341
-        let ln2High: Float = 0.693145751953125
-        let ln2Low: Float = 1.42860682030941723212e-6
-        let clamped = Swift.min(Swift.max(x, -87.3365), 88.7228)
-        // Round to the nearest integer with the 1.5·2²³ trick: adds only, so it vectorises.
-        let shifter: Float = 12582912
-        let shifted = clamped * log2e + shifter
-        let k = shifted - shifter
-        let r = (clamped - k * ln2High) - k * ln2Low
-        var p: Float = 1.0 / 5040
-        p = p * r + 1.0 / 720
-        p = p * r + 1.0 / 120
-        p = p * r + 1.0 / 24
-        p = p * r + 1.0 / 6
-        p = p * r + 0.5
-        p = p * r + 1
-        p = p * r + 1
-        // 2ᵏ as two normal factors, since k runs from −126 to 128.
-        let exponent = Int32(bitPattern: shifted.bitPattern) &- 0x4B40_0000
-        let half = exponent >> 1
-        let scale1 = Float(bitPattern: UInt32(bitPattern: (half &+ 127) << 23))
-        let scale2 = Float(bitPattern: UInt32(bitPattern: (exponent &- half &+ 127) << 23))
-        let value = p * scale1 * scale2
-        let result = x > 88.7228 ? Float.infinity : (x < -87.3365 ? 0 : value)
-        return x.isNaN ? x : result
-    }
-
-    @inline(__always) static func erf(_ x: Float) -> Float {
-        let a = Swift.abs(x)
-        // Near zero: 2/√π · Σ (−1)ⁿ x²ⁿ⁺¹ / (n!(2n+1)), n ≤ 9.
-        let x2 = x * x
-        var s: Float = -1.0 / 6894720
-        s = s * x2 + 1.0 / 685440
-        s = s * x2 - 1.0 / 75600
-        s = s * x2 + 1.0 / 9360
-        s = s * x2 - 1.0 / 1320
-        s = s * x2 + 1.0 / 216
-        s = s * x2 - 1.0 / 42
-        s = s * x2 + 1.0 / 10
-        s = s * x2 - 1.0 / 3
-        s = s * x2 + 1
-        let series = 1.1283791670955126 * x * s
-        // Elsewhere: Abramowitz & Stegun 7.1.26.
-        let t = 1 / (1 + 0.3275911 * a)
-        var q: Float = 1.061405429
-        q = q * t - 1.453152027
-        q = q * t + 1.421413741
-        q = q * t - 0.284496736
-        q = q * t + 0.254829592
-        let tail = 1 - q * t * exp(-x2)
-        let far = x < 0 ? -tail : tail
-        let result = a < 0.8 ? series : far
-        return x.isNaN ? x : result
-    }
-}

@@ -1,0 +1,32 @@
+import Foundation
+import RepProbeKit
+
+/// `repprobe-bench --operator-times MODEL INPUT.npy [RUNS]`: where a forward pass spends its
+/// time, by operator type (the time between consecutive node outputs, summed over runs after
+/// one warm-up), on 2 BLAS threads.
+func operatorTimes(model: String, input: String, runs: Int) throws {
+    BLASThreads.set(2)
+    let network = try ModelLoader.load(URL(fileURLWithPath: model)).network
+    let tensor = Tensor(try NPY.read(URL(fileURLWithPath: input)))
+    guard let name = network.graph.inputs.first?.name else { return }
+    let firstOutputs = Set(network.graph.nodes.compactMap { $0.outputs.first })
+    var opOf: [String: String] = [:]
+    for node in network.graph.nodes { if let out = node.outputs.first { opOf[out] = node.opType } }
+    var totals: [String: Double] = [:]
+    var overall = 0.0
+    for run in 0...runs {
+        var last = DispatchTime.now().uptimeNanoseconds
+        let start = last
+        _ = try network.run([name: tensor], intercepting: firstOutputs) { tensorName, _ in
+            let now = DispatchTime.now().uptimeNanoseconds
+            if run > 0, let op = opOf[tensorName] { totals[op, default: 0] += Double(now - last) / 1e6 }
+            last = now
+            return nil
+        }
+        if run > 0 { overall += Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6 }
+    }
+    print("per run: \(String(format: "%.1f", overall / Double(runs))) ms")
+    for (op, ms) in totals.sorted(by: { $0.value > $1.value }) {
+        print(op.padding(toLength: 22, withPad: " ", startingAt: 0) + String(format: "%8.1f ms  %5.1f %%", ms / Double(runs), 100 * ms / overall))
+    }
+}
