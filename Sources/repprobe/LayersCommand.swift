@@ -50,8 +50,9 @@ struct LayersCommand: ParsableCommand {
         }
         let hooked = HookedNetwork(network)
         let catalog = hooked.catalog
-        let entries = all ? catalog.entries : catalog.entries.filter { $0.module != nil || $0.opType == "input" }
-        let shown = entries.isEmpty ? catalog.entries : entries
+        // Without module paths (exporters other than PyTorch's), every node output is a layer.
+        let shown = all || catalog.modules.isEmpty
+            ? catalog.entries : catalog.entries.filter { $0.module != nil || $0.opType == "input" }
         var shapes: [String: [Int]] = [:]
         _ = try network.run(feed, intercepting: Set(shown.map(\.tensor))) { name, tensor in
             shapes[name] = tensor.shape
@@ -59,7 +60,7 @@ struct LayersCommand: ParsableCommand {
         }
         struct Row: Encodable { var name: String; var tensor: String; var op: String; var shape: [Int]? }
         var rows: [Row] = shown.map { Row(name: $0.module ?? $0.tensor, tensor: $0.tensor, op: $0.opType, shape: shapes[$0.tensor]) }
-        if !all {
+        if !all && !catalog.modules.isEmpty {
             // Container modules end on the same tensor as their last child: show the container too.
             for module in catalog.modules where !rows.contains(where: { $0.name == module.path }) {
                 if let index = rows.firstIndex(where: { $0.tensor == module.tensor }) {

@@ -24,6 +24,21 @@ import Testing
         #expect(lines.contains { $0.hasPrefix("layer2.0 ") })
     }
 
+    @Test func layersOfAModelWithoutModulePathsListsEveryNodeOutput() throws {
+        // Node names without scopes, as Paddle2ONNX and tf2onnx write them.
+        let graph = Graph(
+            inputs: [Graph.Input(name: "x", dataType: .float32, shape: [nil, 3])], outputs: ["y"],
+            initializers: ["w": Tensor(shape: [3, 2], elements: [Float](repeating: 0.5, count: 6))], initializerOrder: ["w"],
+            nodes: [Node(name: "matmul_0", opType: "MatMul", inputs: ["x", "w"], outputs: ["matmul_0.tmp"]),
+                    Node(name: "relu_0", opType: "Relu", inputs: ["matmul_0.tmp"], outputs: ["y"])],
+            opsets: ["": 17])
+        let url = try Self.temporaryFolder().appendingPathComponent("plain.ckpt")
+        try NativeCheckpoint.write(graph, to: url)
+        let result = try cli.run(["layers", url.path])
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stdout.contains("matmul_0.tmp") && result.stdout.contains("[1, 2]"), "\(result.stdout)")
+    }
+
     @Test func runWritesOutputsAndChosenTensorsMatchingOnnxruntime() throws {
         let folder = try Self.temporaryFolder()
         let out = folder.appendingPathComponent("out.npz")
