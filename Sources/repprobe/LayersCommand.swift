@@ -50,9 +50,11 @@ struct LayersCommand: ParsableCommand {
         }
         let hooked = HookedNetwork(network)
         let catalog = hooked.catalog
-        // Without module paths (exporters other than PyTorch's), every node output is a layer.
-        let shown = all || catalog.modules.isEmpty
-            ? catalog.entries : catalog.entries.filter { $0.module != nil || $0.opType == "input" }
+        // Without module paths (exporters other than PyTorch's), every node output but
+        // constants is a layer.
+        let shown = all ? catalog.entries
+            : catalog.modules.isEmpty ? catalog.entries.filter { $0.opType != "Constant" }
+            : catalog.entries.filter { $0.module != nil || $0.opType == "input" }
         var shapes: [String: [Int]] = [:]
         _ = try network.run(feed, intercepting: Set(shown.map(\.tensor))) { name, tensor in
             shapes[name] = tensor.shape
