@@ -48,9 +48,7 @@ struct CKACommand: ParsableCommand {
         if let b, a.sampleCount != b.sampleCount {
             throw ValidationError("\(fileA) has \(a.sampleCount) samples but \(fileB ?? "") has \(b.sampleCount); both must hold the same inputs in the same order")
         }
-        let table = LabelledMatrix(
-            rowLabels: a.layers.map(\.name), columnLabels: (b ?? a).layers.map(\.name),
-            values: try cka.matrix(a, b), corner: "A \\ B")
+        let table = try cka.table(a, b)
         if json {
             print(try Output.json(MatrixJSON(table)), terminator: "")
         } else {

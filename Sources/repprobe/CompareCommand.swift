@@ -40,13 +40,10 @@ struct CompareCommand: ParsableCommand {
         let a = try activations(modelA, graph: graphA, layers: capture.filter, label: "A")
         var b: ActivationSet?
         if let modelB {
-            var filter = capture.filter
-            if let layersB { filter = .names(layersB.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }) }
+            let filter = layersB.map { CaptureOptions.filter($0) } ?? capture.filter
             b = try activations(modelB, graph: graphB, layers: filter, label: "B")
         }
-        let table = LabelledMatrix(
-            rowLabels: a.layers.map(\.name), columnLabels: (b ?? a).layers.map(\.name),
-            values: try cka.matrix(a, b), corner: "A \\ B")
+        let table = try cka.table(a, b)
         if json {
             print(try Output.json(MatrixJSON(table)), terminator: "")
         } else {

@@ -79,7 +79,10 @@ struct CaptureOptions: ParsableArguments {
         }
     }
 
-    var filter: LayerFilter {
+    var filter: LayerFilter { Self.filter(layers) }
+
+    /// `nil` → every layer; `PREFIX*` → a prefix; otherwise comma-separated names.
+    static func filter(_ layers: String?) -> LayerFilter {
         guard let layers else { return .all }
         if layers.hasSuffix("*"), !layers.contains(",") { return .prefix(String(layers.dropLast())) }
         return .names(layers.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty })

@@ -39,16 +39,7 @@ struct RunCommand: ParsableCommand {
         var start = 0
         while start < count {
             let range = start..<min(count, start + inputOptions.batchSize)
-            var feed: [String: Tensor] = [:]
-            for (name, source) in sources {
-                let batch = try source.batch(range)
-                let type = network.graph.inputs.first { $0.name == name }?.dataType ?? batch.dataType
-                guard let converted = batch.converted(to: type) else {
-                    throw ValidationError("\(source.origin) holds \(batch.dataType) values; input '\(name)' takes \(type)")
-                }
-                feed[name] = converted
-            }
-            let results = try network.run(feed, keeping: Set(extra))
+            let results = try network.run(try Capture.batch(range, of: sources, for: network), keeping: Set(extra))
             for name in names {
                 guard let tensor = results[name] else { continue }
                 guard tensor.shape.first == range.count else {

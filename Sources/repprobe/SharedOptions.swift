@@ -69,6 +69,13 @@ struct CKAArguments: ParsableArguments {
         return "\(k) CKA, \(estimator.rawValue) estimator"
     }
 
+    /// The CKA table of `a` (rows) against `b` (columns), or of `a` with itself.
+    func table(_ a: ActivationSet, _ b: ActivationSet?) throws -> LabelledMatrix {
+        LabelledMatrix(
+            rowLabels: a.layers.map(\.name), columnLabels: (b ?? a).layers.map(\.name),
+            values: try matrix(a, b), corner: "A \\ B")
+    }
+
     /// The CKA matrix of `a` against `b` (or of `a` with itself).
     func matrix(_ a: ActivationSet, _ b: ActivationSet?) throws -> [[Double]] {
         let layersA = a.layers.map(\.matrix), namesA = a.layers.map(\.name)
