@@ -22,6 +22,9 @@ public final class Network: Sendable {
     let lastUse: [Int]
     /// The node that writes each slot (`nil` for inputs and initializers).
     let producer: [Int?]
+    /// Whether a slot holds a graph input or a node output (not a constant), so that a run
+    /// may free it after its last reader.
+    let transient: [Bool]
 
     /// Compiles `graph`.
     ///
@@ -54,7 +57,7 @@ public final class Network: Sendable {
         var operators: [any Operator] = []
         var nodeInputs: [[Int]] = []
         var nodeOutputs: [[Int]] = []
-        var producer: [Int?] = Array(repeating: nil, count: names.count)
+        var producerOfSlot: [Int: Int] = [:]
         let opset = graph.opset
         for (index, node) in graph.nodes.enumerated() {
             var ins: [Int] = []
@@ -85,8 +88,7 @@ public final class Network: Sendable {
             for name in node.outputs {
                 if name.isEmpty { outs.append(-1); continue }
                 let s = slot(name)
-                if producer.count < names.count { producer += Array(repeating: nil, count: names.count - producer.count) }
-                producer[s] = index
+                producerOfSlot[s] = index
                 defined.insert(name)
                 outs.append(s)
             }
@@ -103,7 +105,8 @@ public final class Network: Sendable {
         var lastUse = Array(repeating: -1, count: names.count)
         for (index, ins) in nodeInputs.enumerated() { for s in ins where s >= 0 { lastUse[s] = index } }
         for s in outputSlots { lastUse[s] = Int.max }
-        if producer.count < names.count { producer += Array(repeating: nil, count: names.count - producer.count) }
+        let producer = names.indices.map { producerOfSlot[$0] }
+        let inputSet = Set(inputSlots)
 
         self.operators = operators
         self.slotOfName = slotOfName
@@ -115,6 +118,7 @@ public final class Network: Sendable {
         self.outputSlots = outputSlots
         self.lastUse = lastUse
         self.producer = producer
+        self.transient = names.indices.map { producer[$0] != nil || inputSet.contains($0) }
     }
 
     /// The ONNX operators (default domain) the runtime implements, sorted.
@@ -135,7 +139,7 @@ public final class Network: Sendable {
     /// Whether `name` is a tensor that a run computes or receives.
     public func hasTensor(_ name: String) -> Bool {
         guard let s = slotOfName[name] else { return false }
-        return producer[s] != nil || inputSlots.contains(s)
+        return transient[s]
     }
 
     /// Runs the network.
@@ -187,7 +191,7 @@ public final class Network: Sendable {
                 throw NetworkError.nodeFailed(file: file, node: node.displayName, opType: node.opType, problem: error.problem)
             }
             let outs = nodeOutputs[index]
-            guard results.count >= outs.filter({ $0 >= 0 }).count || results.count >= outs.count else {
+            guard results.count >= outs.filter({ $0 >= 0 }).count else {
                 throw NetworkError.nodeFailed(
                     file: file, node: node.displayName, opType: node.opType,
                     problem: "produced \(results.count) outputs, the graph expects \(outs.count)")
@@ -201,14 +205,14 @@ public final class Network: Sendable {
             }
             // Free what no later node reads.
             for slot in nodeInputs[index] where slot >= 0 && lastUse[slot] == index && !keepSlots.contains(slot) {
-                if producer[slot] != nil || inputSlots.contains(slot) { values[slot] = nil }
+                if transient[slot] { values[slot] = nil }
             }
             for slot in outs where slot >= 0 && lastUse[slot] < 0 && !keepSlots.contains(slot) {
                 values[slot] = nil
             }
         }
         var result: [String: Tensor] = [:]
-        for slot in outputSlots.map({ $0 }) + keepSlots.sorted() {
+        for slot in outputSlots + keepSlots.sorted() {
             if let tensor = values[slot] { result[names[slot]] = tensor }
         }
         return result

@@ -111,7 +111,9 @@ public enum Capture {
     }
 
     /// Samples `range` of every input, converted to the types the graph declares.
-    static func batch(_ range: Range<Int>, of inputs: [String: any InputSource], for network: Network) throws -> [String: Tensor] {
+    ///
+    /// - Throws: ``ProbeError/invalidInput(file:problem:)`` for values that do not convert.
+    public static func batch(_ range: Range<Int>, of inputs: [String: any InputSource], for network: Network) throws -> [String: Tensor] {
         var feed: [String: Tensor] = [:]
         for input in network.graph.inputs {
             guard let source = inputs[input.name] else { continue }

@@ -61,47 +61,4 @@ enum Broadcast {
         }
         return map
     }
-
-    /// Applies `operation` element by element to two broadcast operands.
-    ///
-    /// Equal shapes and scalar operands take straight loops; otherwise the shapes are
-    /// walked with an odometer over all dimensions but the last. The closure is inlined
-    /// into each caller, so the loop specialises per operation and element type.
-    @inline(__always)
-    static func binary<A, B, R>(
-        _ a: [A], _ aShape: [Int], _ b: [B], _ bShape: [Int], _ operation: (A, B) -> R
-    ) throws -> (elements: [R], shape: [Int]) {
-        if aShape == bShape {
-            let result = [R](unsafeUninitializedCapacity: a.count) { buffer, initialized in
-                a.withUnsafeBufferPointer { a in
-                    b.withUnsafeBufferPointer { b in
-                        for i in 0..<a.count { (buffer.baseAddress! + i).initialize(to: operation(a[i], b[i])) }
-                    }
-                }
-                initialized = a.count
-            }
-            return (result, aShape)
-        }
-        let shape = try self.shape([aShape, bShape])
-        let count = Tensor.count(shape)
-        if b.count == 1 && count == a.count {
-            let y = b[0]
-            return (a.map { operation($0, y) }, shape)
-        }
-        if a.count == 1 && count == b.count {
-            let x = a[0]
-            return (b.map { operation(x, $0) }, shape)
-        }
-        let aMap = indexMap(of: aShape, in: shape)
-        let bMap = indexMap(of: bShape, in: shape)
-        let result = [R](unsafeUninitializedCapacity: count) { buffer, initialized in
-            a.withUnsafeBufferPointer { a in
-                b.withUnsafeBufferPointer { b in
-                    for i in 0..<count { (buffer.baseAddress! + i).initialize(to: operation(a[aMap[i]], b[bMap[i]])) }
-                }
-            }
-            initialized = count
-        }
-        return (result, shape)
-    }
 }
