@@ -7,30 +7,18 @@ import Testing
 /// pass/fail table per operator, and fails on any case that is not a documented known
 /// limitation (Tests/Fixtures/onnx-conformance/known-limitations.txt).
 @Suite struct ConformanceTests {
-    static let packageRoot = URL(fileURLWithPath: #filePath)
-        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-    static let limitationsFile = packageRoot.appendingPathComponent("Tests/Fixtures/onnx-conformance/known-limitations.txt")
+    static let limitationsFile = GeneratedData.packageRoot.appendingPathComponent("Tests/Fixtures/onnx-conformance/known-limitations.txt")
 
     /// The folder of generated cases: `$REPPROBE_ONNX_CONFORMANCE` or `.build/onnx-conformance`.
-    static var casesFolder: URL {
-        if let path = ProcessInfo.processInfo.environment["REPPROBE_ONNX_CONFORMANCE"], !path.isEmpty {
-            return URL(fileURLWithPath: path)
-        }
-        return packageRoot.appendingPathComponent(".build/onnx-conformance")
-    }
+    static var casesFolder: URL { GeneratedData.folder(environment: "REPPROBE_ONNX_CONFORMANCE", default: "onnx-conformance") }
 
     /// Generates the cases if they are not there yet.
     static func ensureCases() throws -> URL {
         let folder = casesFolder
         if FileManager.default.fileExists(atPath: folder.appendingPathComponent("node").path) { return folder }
-        let script = packageRoot.appendingPathComponent("scripts/generate-onnx-conformance.sh")
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/bin/bash")
-        process.arguments = [script.path, folder.path]
-        try process.run()
-        process.waitUntilExit()
-        guard process.terminationStatus == 0,
-              FileManager.default.fileExists(atPath: folder.appendingPathComponent("node").path) else {
+        let script = GeneratedData.packageRoot.appendingPathComponent("scripts/generate-onnx-conformance.sh")
+        try GeneratedData.run(["/bin/bash", script.path, folder.path])
+        guard FileManager.default.fileExists(atPath: folder.appendingPathComponent("node").path) else {
             throw KernelError("generating the ONNX conformance cases failed (scripts/generate-onnx-conformance.sh \(folder.path))")
         }
         return folder

