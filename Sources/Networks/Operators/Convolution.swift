@@ -4,8 +4,8 @@ import LinearAlgebra
 /// Conv and ConvTranspose in 1, 2 or 3 spatial dimensions, float32.
 ///
 /// Conv unrolls each image's receptive fields into a matrix (im2col) and multiplies it by
-/// the weights with one `sgemm` per image and group; 1×1 convolutions with unit stride
-/// skip the unrolling. Depthwise convolutions (one input channel per group) run a direct
+/// the weights with one `sgemm` per image and group, or per block of images when their
+/// feature maps are small; 1×1 convolutions with unit stride skip the unrolling. Depthwise convolutions (one input channel per group) run a direct
 /// loop instead, since a product with a single output row cannot use BLAS well.
 /// ConvTranspose is the adjoint: `sgemm` with the transposed weights, then col2im.
 enum ConvolutionOperators {
@@ -72,6 +72,12 @@ enum ConvolutionOperators {
             depthwise(xs, ws, &output, batch: batch, channels: channels, geometry: g)
             return Tensor(shape: [batch, filters] + g.outputShape, elements: output)
         }
+        let perProduct = g.isPointwise ? 1 : imagesPerProduct(batch: batch, rows: rows, outputCount: outputCount)
+        if perProduct > 1 {
+            convolveInBlocks(xs, ws, bs, into: &output, batch: batch, channels: channels, filters: filters,
+                             group: group, geometry: g, imagesPerProduct: perProduct)
+            return Tensor(shape: [batch, filters] + g.outputShape, elements: output)
+        }
         // im2col writes every element, padding included.
         var columns: [Float] = ElementLoops.uninitialized(g.isPointwise ? 0 : rows * outputCount)
         xs.withUnsafeBufferPointer { xs in
@@ -102,16 +108,75 @@ enum ConvolutionOperators {
         return Tensor(shape: [batch, filters] + g.outputShape, elements: output)
     }
 
+    /// How many images share one matrix product. A product whose result has few columns
+    /// (a deep layer's small feature maps: 7×7 is 49 columns) keeps BLAS far from its best,
+    /// so the columns of several images are laid side by side until the product has about
+    /// 512 of them, as long as the unrolled block stays within 16 MB.
+    static func imagesPerProduct(batch: Int, rows: Int, outputCount: Int) -> Int {
+        guard batch > 1, outputCount < 512 else { return 1 }
+        let wanted = (512 + outputCount - 1) / outputCount
+        let fitting = max(1, (1 << 22) / max(1, rows * outputCount))
+        return min(batch, wanted, fitting)
+    }
+
+    /// Convolution with the columns of `imagesPerProduct` images unrolled side by side, so
+    /// one product per block and group computes all of them: the result, filters × (images ×
+    /// positions), is then scattered into the images' planes, after the bias.
+    static func convolveInBlocks(
+        _ xs: [Float], _ ws: [Float], _ bs: [Float]?, into output: inout [Float], batch: Int, channels: Int,
+        filters: Int, group: Int, geometry g: WindowGeometry, imagesPerProduct: Int
+    ) {
+        let channelsPerGroup = channels / group, filtersPerGroup = filters / group
+        let rows = channelsPerGroup * g.kernelCount
+        let outputCount = g.outputCount
+        let width = imagesPerProduct * outputCount
+        var columns: [Float] = ElementLoops.uninitialized(rows * width)
+        var product: [Float] = ElementLoops.uninitialized(filtersPerGroup * width)
+        xs.withUnsafeBufferPointer { xs in
+            ws.withUnsafeBufferPointer { ws in
+                output.withUnsafeMutableBufferPointer { out in
+                    columns.withUnsafeMutableBufferPointer { cols in
+                        product.withUnsafeMutableBufferPointer { product in
+                            for first in stride(from: 0, to: batch, by: imagesPerProduct) {
+                                let count = min(imagesPerProduct, batch - first)
+                                for grp in 0..<group {
+                                    for j in 0..<count {
+                                        let image = xs.baseAddress! + ((first + j) * channels + grp * channelsPerGroup) * g.inputCount
+                                        im2colInParallel(image, channels: channelsPerGroup, geometry: g,
+                                                         into: cols.baseAddress! + j * outputCount, pitch: width)
+                                    }
+                                    RowMajorGEMM.multiply(
+                                        m: filtersPerGroup, n: count * outputCount, k: rows,
+                                        a: ws.baseAddress! + grp * filtersPerGroup * rows, lda: rows,
+                                        b: cols.baseAddress!, ldb: width,
+                                        c: product.baseAddress!, ldc: width)
+                                    for j in 0..<count {
+                                        for f in 0..<filtersPerGroup {
+                                            let plane = out.baseAddress! + ((first + j) * filters + grp * filtersPerGroup + f) * outputCount
+                                            let source = product.baseAddress! + f * width + j * outputCount
+                                            for p in 0..<outputCount { plane[p] += source[p] }
+                                        }
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
     /// Unrolls `channels` planes of one image: row `(c, kd, kh, kw)`, column `(od, oh, ow)`,
-    /// zero where the window reads padding.
-    /// ``im2col(_:channels:geometry:into:)`` with the channels split over two threads when
+    /// zero where the window reads padding. Rows start `pitch` elements apart.
+    /// ``im2col(_:channels:geometry:into:pitch:)`` with the channels split over two threads when
     /// the columns are large enough to pay for it (the unrolling is memory-bound and would
     /// otherwise leave the second core idle between matrix products).
     static func im2colInParallel(_ image: UnsafePointer<Float>, channels: Int, geometry g: WindowGeometry,
-                                 into columns: UnsafeMutablePointer<Float>) {
-        let perChannel = g.kernelCount * g.outputCount
-        guard channels >= 2, channels * perChannel >= 1 << 16 else {
-            im2col(image, channels: channels, geometry: g, into: columns)
+                                 into columns: UnsafeMutablePointer<Float>, pitch: Int? = nil) {
+        let pitch = pitch ?? g.outputCount
+        let perChannel = g.kernelCount * pitch
+        guard channels >= 2, channels * g.kernelCount * g.outputCount >= 1 << 16 else {
+            im2col(image, channels: channels, geometry: g, into: columns, pitch: pitch)
             return
         }
         let half = channels / 2
@@ -120,12 +185,12 @@ enum ConvolutionOperators {
             let first = part == 0 ? 0 : half
             let count = part == 0 ? half : channels - half
             im2col(image.value + first * g.inputCount, channels: count, geometry: g,
-                   into: UnsafeMutablePointer(mutating: columns.value) + first * perChannel)
+                   into: UnsafeMutablePointer(mutating: columns.value) + first * perChannel, pitch: pitch)
         }
     }
 
     static func im2col(_ image: UnsafePointer<Float>, channels: Int, geometry g: WindowGeometry,
-                       into columns: UnsafeMutablePointer<Float>) {
+                       into columns: UnsafeMutablePointer<Float>, pitch: Int) {
         let (inD, inH, inW) = (g.input[0], g.input[1], g.input[2])
         let (outD, outH, outW) = (g.output[0], g.output[1], g.output[2])
         let strideW = g.strides[2]
@@ -157,7 +222,7 @@ enum ConvolutionOperators {
                         out += outW
                     }
                 }
-                row += g.outputCount
+                row += pitch
             } } }
         }
     }

@@ -42,19 +42,25 @@ enum PoolingOperators {
         let planes = x.shape[0] * x.shape[1]
         var values = [Float](repeating: 0, count: planes * g.outputCount)
         var flatIndices = [Int](repeating: 0, count: wantsIndices ? planes * g.outputCount : 0)
+        let taps = (WindowTaps(g, axis: 0), WindowTaps(g, axis: 1), WindowTaps(g, axis: 2))
         xs.withUnsafeBufferPointer { xs in
             values.withUnsafeMutableBufferPointer { out in
                 flatIndices.withUnsafeMutableBufferPointer { indices in
-                    for plane in 0..<planes {
-                        let image = xs.baseAddress! + plane * g.inputCount
-                        let result = out.baseAddress! + plane * g.outputCount
-                        switch kind {
-                        case .max where wantsIndices:
-                            reduceWindows(image, g, into: result, LargestWithIndex(), indices: indices.baseAddress! + plane * g.outputCount)
-                        case .max:
-                            reduceWindows(image, g, into: result, WindowMaximum())
-                        case let .average(includePadding):
-                            reduceWindows(image, g, into: result, Mean(includePadding: includePadding))
+                    let pointers = UnsafeSendable((xs.baseAddress!, out.baseAddress!, indices.baseAddress))
+                    // The planes are independent: two threads share them.
+                    ElementLoops.inHalves(planes, elements: planes * g.outputCount * g.kernelCount) { range in
+                        let (xs, out, indices) = pointers.value
+                        for plane in range {
+                            let image = xs + plane * g.inputCount
+                            let result = out + plane * g.outputCount
+                            switch kind {
+                            case .max where wantsIndices:
+                                reduceWindows(image, g, taps, into: result, LargestWithIndex(), indices: indices! + plane * g.outputCount)
+                            case .max:
+                                reduceWindows(image, g, taps, into: result, WindowMaximum())
+                            case let .average(includePadding):
+                                reduceWindows(image, g, taps, into: result, Mean(includePadding: includePadding))
+                            }
                         }
                     }
                 }
@@ -79,15 +85,15 @@ enum PoolingOperators {
     /// `indices` is given, the plane index each came from).
     ///
     /// The kernel taps that read inside the input form one strided run per axis and output
-    /// position, found once per call (``WindowTaps``), so a window visits only those taps,
-    /// in the order kd, kh, kw. The reduction is a type parameter, so each kind gets its
-    /// own loop with no per-tap dispatch.
+    /// position, found once per tensor (``WindowTaps``, one per spatial axis), so a window
+    /// visits only those taps, in the order kd, kh, kw. The reduction is a type parameter,
+    /// so each kind gets its own loop with no per-tap dispatch.
     @inline(__always)
     static func reduceWindows<R: WindowReduction>(
-        _ image: UnsafePointer<Float>, _ g: WindowGeometry, into result: UnsafeMutablePointer<Float>, _ reduction: R,
-        indices: UnsafeMutablePointer<Int>? = nil
+        _ image: UnsafePointer<Float>, _ g: WindowGeometry, _ taps: (WindowTaps, WindowTaps, WindowTaps),
+        into result: UnsafeMutablePointer<Float>, _ reduction: R, indices: UnsafeMutablePointer<Int>? = nil
     ) {
-        let (depth, rows, columns) = (WindowTaps(g, axis: 0), WindowTaps(g, axis: 1), WindowTaps(g, axis: 2))
+        let (depth, rows, columns) = taps
         let (inH, inW) = (g.input[1], g.input[2])
         let (outD, outH, outW) = (g.output[0], g.output[1], g.output[2])
         var position = 0
