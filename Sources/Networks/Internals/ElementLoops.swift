@@ -1,3 +1,5 @@
+import Dispatch
+
 /// The loops under the element-wise operators: a map, and a broadcasting binary loop that
 /// walks contiguous runs instead of building index maps.
 ///
@@ -17,6 +19,33 @@ enum ElementLoops {
         var result: [R] = uninitialized(x.count)
         map(&result, x, x.count, f)
         return result
+    }
+
+    /// Tensors with at least this many elements are split between two threads by the
+    /// loops that do enough work per element to pay for it (the transcendental functions,
+    /// softmax). Below it the hand-over costs more than the second core saves.
+    static let parallelThreshold = 1 << 15
+
+    /// Runs `body` over `0..<count`, in two halves on two threads when the elements it
+    /// touches (`elements`, by default `count`) reach ``parallelThreshold``. `body` must
+    /// only write what its own range owns.
+    ///
+    /// `body` reaches the worker threads as a function value, and so does any closure it
+    /// captures: the operation inside should be a generic function or method, which is
+    /// specialised with the caller, not a closure parameter (the loops above would then
+    /// call it once per element).
+    static func inHalves(_ count: Int, elements: Int? = nil, _ body: (Range<Int>) -> Void) {
+        guard count >= 2, (elements ?? count) >= parallelThreshold else {
+            body(0..<count)
+            return
+        }
+        let half = count / 2
+        withoutActuallyEscaping(body) { body in
+            let shared = UnsafeSendable(body)
+            DispatchQueue.concurrentPerform(iterations: 2) { part in
+                shared.value(part == 0 ? 0..<half : half..<count)
+            }
+        }
     }
 
     /// `f` applied element by element to two operands broadcast together (ONNX's

@@ -90,8 +90,20 @@ struct FloatingMap<Function: FloatingFunction>: Operator, FloatingVisitor {
         return [Tensor(shape: x.shape, storage: try x.visit(self))]
     }
 
+    /// Split between two threads for large tensors: these functions (exponentials, erf,
+    /// trigonometry) cost far more than the memory traffic.
     func visit<T: FloatingKernel>(_ elements: [T]) -> TensorStorage {
-        T.storage(ElementLoops.map(elements) { function($0) })
+        var result: [T] = ElementLoops.uninitialized(elements.count)
+        apply(&result, elements, elements.count)
+        return T.storage(result)
+    }
+
+    private func apply<T: FloatingKernel>(_ out: UnsafeMutablePointer<T>, _ x: UnsafePointer<T>, _ count: Int) {
+        let pointers = UnsafeSendable((out, x))
+        ElementLoops.inHalves(count) { range in
+            let (out, x) = pointers.value
+            for i in range { out[i] = function(x[i]) }
+        }
     }
 }
 

@@ -53,12 +53,20 @@ struct SoftmaxOperator: Operator {
         func visit<T: FloatingKernel>(_ x: [T]) -> TensorStorage {
             var result: [T] = ElementLoops.uninitialized(outer * length * inner)
             if inner == 1 {
-                for row in 0..<outer { normaliseRow(&result, x, start: row * length) }
+                rows(&result, x)
             } else {
                 var scratch: [T] = ElementLoops.uninitialized(inner)
                 for block in 0..<outer { normaliseColumns(&result, x, start: block * length * inner, &scratch) }
             }
             return T.storage(result)
+        }
+
+        /// Every row, the rows shared between two threads when there are enough elements.
+        private func rows<T: FloatingKernel>(_ out: UnsafeMutablePointer<T>, _ x: UnsafePointer<T>) {
+            let pointers = UnsafeSendable((out, x))
+            ElementLoops.inHalves(outer, elements: outer * length) { range in
+                for row in range { normaliseRow(pointers.value.0, pointers.value.1, start: row * length) }
+            }
         }
 
         /// One contiguous slice: the hot path of attention and classifier heads.

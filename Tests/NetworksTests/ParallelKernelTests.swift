@@ -1,0 +1,128 @@
+import Foundation
+import Testing
+@testable import Networks
+
+/// The kernels' faster paths — convolution products shared by several images, loops split
+/// between two threads above a size threshold — checked against plain loops written here.
+/// Sizes are chosen to take those paths (and, in the small cases, not to).
+@Suite struct ParallelKernelTests {
+    /// Deterministic values in [-1, 1).
+    static func values(_ count: Int, seed: UInt64) -> [Float] {
+        var state = seed &* 6364136223846793005 &+ 1442695040888963407
+        return (0..<count).map { _ in
+            state = state &* 6364136223846793005 &+ 1442695040888963407
+            return Float(Int64(bitPattern: state >> 11) % 2_000_000) / 1_000_000 - 1
+        }
+    }
+
+    /// Direct 2-D convolution, one multiply-add per tap.
+    static func directConvolution(
+        _ x: [Float], _ xShape: [Int], _ w: [Float], _ wShape: [Int], bias: [Float]?, group: Int,
+        stride: Int, pad: Int, dilation: Int
+    ) -> (values: [Float], shape: [Int]) {
+        let (n, c, h, width) = (xShape[0], xShape[1], xShape[2], xShape[3])
+        let (f, cg, kh, kw) = (wShape[0], wShape[1], wShape[2], wShape[3])
+        let oh = (h + 2 * pad - dilation * (kh - 1) - 1) / stride + 1
+        let ow = (width + 2 * pad - dilation * (kw - 1) - 1) / stride + 1
+        let fg = f / group
+        var y = [Float](repeating: 0, count: n * f * oh * ow)
+        for b in 0..<n { for o in 0..<f { for i in 0..<oh { for j in 0..<ow {
+            let g = o / fg
+            var sum = Double(bias?[o] ?? 0)
+            for ci in 0..<cg { for u in 0..<kh { for v in 0..<kw {
+                let r = i * stride - pad + u * dilation, s = j * stride - pad + v * dilation
+                guard r >= 0, r < h, s >= 0, s < width else { continue }
+                let xv = x[((b * c + g * cg + ci) * h + r) * width + s]
+                sum += Double(xv) * Double(w[((o * cg + ci) * kh + u) * kw + v])
+            } } }
+            y[((b * f + o) * oh + i) * ow + j] = Float(sum)
+        } } } }
+        return (y, [n, f, oh, ow])
+    }
+
+    @Test(arguments: [
+        // batch, channels, size, filters, kernel, group, stride, pad, dilation, bias
+        (7, 6, 7, 8, 3, 2, 1, 1, 1, true),   // small maps: several images per product, groups
+        (5, 4, 9, 6, 3, 1, 2, 0, 1, false),  // strided, no padding, no bias
+        (3, 3, 8, 4, 3, 1, 1, 2, 2, true),   // dilated
+        (9, 2, 3, 5, 1, 1, 1, 0, 1, true),   // pointwise: one image per product
+        (2, 3, 40, 4, 5, 1, 1, 2, 1, true),  // large maps: one image per product
+    ])
+    func convolutionMatchesDirectLoops(
+        _ c: (batch: Int, channels: Int, size: Int, filters: Int, kernel: Int, group: Int, stride: Int, pad: Int,
+              dilation: Int, bias: Bool)
+    ) throws {
+        let xShape = [c.batch, c.channels, c.size, c.size]
+        let wShape = [c.filters, c.channels / c.group, c.kernel, c.kernel]
+        let x = Self.values(xShape.reduce(1, *), seed: 1), w = Self.values(wShape.reduce(1, *), seed: 2)
+        let b = c.bias ? Self.values(c.filters, seed: 3) : nil
+        let expected = Self.directConvolution(x, xShape, w, wShape, bias: b, group: c.group,
+                                              stride: c.stride, pad: c.pad, dilation: c.dilation)
+        var inputs = [Tensor(shape: xShape, elements: x), Tensor(shape: wShape, elements: w)]
+        if let b { inputs.append(Tensor(shape: [c.filters], elements: b)) }
+        let attributes: [String: Attribute] = [
+            "group": .int(c.group), "strides": .ints([c.stride, c.stride]),
+            "pads": .ints([c.pad, c.pad, c.pad, c.pad]), "dilations": .ints([c.dilation, c.dilation]),
+        ]
+        let y = try ShapeOperatorTests.run("Conv", inputs, attributes: attributes)[0]
+        ShapeOperatorTests.expectClose(y, expected.values, shape: expected.shape, tolerance: 1e-5)
+    }
+
+    @Test func blocksOfImagesStayWithinTheirSizeLimits() {
+        // 49 columns per image: eleven images make 539 ≥ 512 columns, capped by the batch.
+        #expect(ConvolutionOperators.imagesPerProduct(batch: 8, rows: 4608, outputCount: 49) == 8)
+        #expect(ConvolutionOperators.imagesPerProduct(batch: 32, rows: 4608, outputCount: 49) == 11)
+        // An unrolled block may not pass 4 Mi floats.
+        #expect(ConvolutionOperators.imagesPerProduct(batch: 32, rows: 40_000, outputCount: 49) == 2)
+        #expect(ConvolutionOperators.imagesPerProduct(batch: 32, rows: 100_000, outputCount: 49) == 1)
+        #expect(ConvolutionOperators.imagesPerProduct(batch: 1, rows: 9, outputCount: 4) == 1)
+        #expect(ConvolutionOperators.imagesPerProduct(batch: 8, rows: 576, outputCount: 3136) == 1)
+    }
+
+    @Test(arguments: [1_000, 100_003])
+    func transcendentalMapsMatchScalarCalls(count: Int) throws {
+        let x = Self.values(count, seed: 4).map { $0 * 4 }
+        let tensor = Tensor(shape: [count], elements: x)
+        let erf = try ShapeOperatorTests.run("Erf", [tensor])[0]
+        let exp = try ShapeOperatorTests.run("Exp", [tensor])[0]
+        #expect(erf.floats == x.map { Float.erf($0) })
+        #expect(exp.floats == x.map { Float.exp($0) })
+    }
+
+    @Test(arguments: [(3, 10), (400, 197)])
+    func softmaxRowsMatchAScalarLoop(rows: Int, length: Int) throws {
+        let x = Self.values(rows * length, seed: 5).map { $0 * 8 }
+        var expected = [Float](repeating: 0, count: x.count)
+        for r in 0..<rows {
+            let row = x[(r * length)..<((r + 1) * length)]
+            let largest = row.max()!
+            let e = row.map { Float.exp($0 - largest) }
+            let sum = e.reduce(0, +)
+            for (i, v) in e.enumerated() { expected[r * length + i] = v * (1 / sum) }
+        }
+        let y = try ShapeOperatorTests.run("Softmax", [Tensor(shape: [rows, length], elements: x)],
+                                           attributes: ["axis": .int(-1)])[0]
+        ShapeOperatorTests.expectClose(y, expected, shape: [rows, length], tolerance: 1e-6)
+    }
+
+    @Test(arguments: [(2, 3, 6), (8, 16, 57)])
+    func maxPoolingMatchesDirectLoops(batch: Int, channels: Int, size: Int) throws {
+        let shape = [batch, channels, size, size]
+        let x = Self.values(shape.reduce(1, *), seed: 6)
+        let out = (size + 2 - 3) / 2 + 1
+        var expected = [Float](repeating: -.infinity, count: batch * channels * out * out)
+        for p in 0..<(batch * channels) { for i in 0..<out { for j in 0..<out {
+            for u in 0..<3 { for v in 0..<3 {
+                let r = i * 2 - 1 + u, s = j * 2 - 1 + v
+                guard r >= 0, r < size, s >= 0, s < size else { continue }
+                let index = (p * out + i) * out + j
+                expected[index] = max(expected[index], x[(p * size + r) * size + s])
+            } }
+        } } }
+        let attributes: [String: Attribute] = [
+            "kernel_shape": .ints([3, 3]), "strides": .ints([2, 2]), "pads": .ints([1, 1, 1, 1]),
+        ]
+        let y = try ShapeOperatorTests.run("MaxPool", [Tensor(shape: shape, elements: x)], attributes: attributes)[0]
+        ShapeOperatorTests.expectClose(y, expected, shape: [batch, channels, out, out], tolerance: 0)
+    }
+}
