@@ -13,13 +13,19 @@ func operatorTimes(model: String, input: String, runs: Int) throws {
     var opOf: [String: String] = [:]
     for node in network.graph.nodes { if let out = node.outputs.first { opOf[out] = node.opType } }
     var totals: [String: Double] = [:]
+    var nodeTimes: [String: Double] = [:]
+    var shapes: [String: [Int]] = [:]
     var overall = 0.0
     for run in 0...runs {
         var last = DispatchTime.now().uptimeNanoseconds
         let start = last
-        _ = try network.run([name: tensor], intercepting: firstOutputs) { tensorName, _ in
+        _ = try network.run([name: tensor], intercepting: firstOutputs) { tensorName, value in
             let now = DispatchTime.now().uptimeNanoseconds
-            if run > 0, let op = opOf[tensorName] { totals[op, default: 0] += Double(now - last) / 1e6 }
+            if run > 0, let op = opOf[tensorName] {
+                totals[op, default: 0] += Double(now - last) / 1e6
+                nodeTimes[tensorName, default: 0] += Double(now - last) / 1e6
+                shapes[tensorName] = value.shape
+            }
             last = now
             return nil
         }
@@ -28,5 +34,10 @@ func operatorTimes(model: String, input: String, runs: Int) throws {
     print("per run: \(String(format: "%.1f", overall / Double(runs))) ms")
     for (op, ms) in totals.sorted(by: { $0.value > $1.value }) {
         print(op.padding(toLength: 22, withPad: " ", startingAt: 0) + String(format: "%8.1f ms  %5.1f %%", ms / Double(runs), 100 * ms / overall))
+    }
+    print("\nslowest nodes:")
+    for (tensorName, ms) in nodeTimes.sorted(by: { $0.value > $1.value }).prefix(20) {
+        let label = "\(opOf[tensorName] ?? "?") \(tensorName) \(shapes[tensorName] ?? [])"
+        print(label.padding(toLength: 60, withPad: " ", startingAt: 0) + String(format: "%8.2f ms", ms / Double(runs)))
     }
 }
