@@ -11,6 +11,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/weichsel/ZIPFoundation", from: "0.9.19"),
         .package(url: "https://github.com/apple/swift-protobuf", exact: "1.39.0"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
     ],
     targets: [
         // MARK: - Public API
@@ -26,7 +27,8 @@ let package = Package(
         /// Tensors, the graph IR, CPU kernels for ONNX operators, and model loaders.
         .target(name: "Networks", dependencies: ["LinearAlgebra", "Formats", "ONNXProto"]),
         /// Hooks on any layer of a network, activation capture with reductions, stimuli.
-        .target(name: "Probe", dependencies: ["Networks", "Analysis", "Formats", "Activations", "LinearAlgebra"]),
+        .target(name: "Probe", dependencies: ["Networks", "Analysis", "Formats", "Activations", "LinearAlgebra",
+                                             .product(name: "Yams", package: "Yams")]),
         /// Markdown summaries of analysis results.
         .target(name: "Report", dependencies: ["Analysis"]),
         .executableTarget(

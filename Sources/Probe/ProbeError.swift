@@ -10,6 +10,10 @@ public enum ProbeError: Error, Equatable, LocalizedError {
     case invalidInput(file: String, problem: String)
     /// A reduction that cannot apply to a layer's activation.
     case invalidReduction(layer: String, problem: String)
+    /// A probe-set file that cannot be read or does not describe a usable probe set.
+    case invalidProbeSet(file: String, problem: String)
+    /// A probe-set name with no file of that name in the folders searched.
+    case unknownProbeSet(name: String, searched: [String], available: [String])
 
     public var errorDescription: String? {
         switch self {
@@ -23,6 +27,11 @@ public enum ProbeError: Error, Equatable, LocalizedError {
             return "\(file): \(problem)"
         case let .invalidReduction(layer, problem):
             return "layer '\(layer)': \(problem)"
+        case let .invalidProbeSet(file, problem):
+            return "\(file): \(problem)"
+        case let .unknownProbeSet(name, searched, available):
+            let list = available.isEmpty ? "none found" : available.joined(separator: ", ")
+            return "no probe set named '\(name)' in \(searched.joined(separator: ", ")); available: \(list)"
         }
     }
 }

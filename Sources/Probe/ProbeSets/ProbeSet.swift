@@ -1,0 +1,227 @@
+import Foundation
+import Formats
+import Networks
+
+/// A probe set made concrete for one input size: the stimuli as a tensor, their labels, and
+/// the capture settings the probe-set file asked for.
+public struct ProbeSet: Sendable {
+    /// The probe set's name (its file name without extension unless the file names it).
+    public var name: String
+    public var description: String?
+    /// Where it came from, for provenance: the probe-set file, and the data file if any.
+    public var files: [URL]
+    /// `[samples, channels, height, width]`, float32.
+    public var inputs: Tensor
+    /// One integer class per sample, when the probe set has labels.
+    public var labels: [Int]?
+    /// A readable name per class value, when known (e.g. "45°").
+    public var classNames: [Int: String]
+    /// Per-sample factors of generated stimuli (e.g. `orientation_deg`), for later analyses.
+    public var factors: [String: [Double]]
+    public var layers: LayerFilter
+    /// The layer names as written in the file (`nil`: the model's default layers).
+    public var layerNames: [String]?
+    public var reduction: CaptureReduction
+    public var batchSize: Int
+    public var seed: UInt64
+
+    /// Builds the probe set that `spec` describes for inputs of `[channels, height, width]`.
+    ///
+    /// - Parameters:
+    ///   - file: the probe-set file; data paths are relative to its folder.
+    ///   - inputShape: the model's input shape without the batch axis; generated stimuli
+    ///     take its size unless the file gives one.
+    public init(spec: ProbeSetSpec, file: URL, inputShape: [Int]) throws {
+        let fileName = file.deletingPathExtension().lastPathComponent
+        name = spec.name ?? fileName
+        description = spec.description
+        files = [file]
+        seed = spec.seed ?? 0
+        batchSize = spec.batch ?? 64
+        reduction = spec.reduction.flatMap { CaptureReduction(parsing: $0, seed: spec.seed ?? 0) } ?? .flatten
+        layerNames = spec.layers.flatMap { $0 == ["all"] ? nil : $0 }
+        layers = Self.filter(layerNames)
+        classNames = [:]
+        factors = [:]
+        guard inputShape.count == 3, inputShape.allSatisfy({ $0 >= 1 }) else {
+            throw ProbeError.invalidProbeSet(
+                file: file.path, problem: "probe sets are images; the model's input \(inputShape) is not [channels, height, width]")
+        }
+        let channels = inputShape[0]
+        func size(_ given: [Int]?) -> (Int, Int) { given.map { ($0[0], $0[1]) } ?? (inputShape[1], inputShape[2]) }
+
+        switch spec.stimuli {
+        case let .gratings(settings):
+            let (height, width) = size(settings.size)
+            var grid = Stimuli.gratingGrid(settings)
+            if let samples = spec.samples { grid = Array(grid.prefix(samples)) }
+            var values: [Float] = []
+            values.reserveCapacity(grid.count * channels * height * width)
+            for entry in grid {
+                values += Stimuli.grating(entry.grating, height: height, width: width, channels: channels,
+                                          mean: settings.mean, contrast: settings.contrast)
+            }
+            inputs = Tensor(shape: [grid.count, channels, height, width], elements: values)
+            factors = [
+                "orientation_deg": grid.map(\.grating.orientation),
+                "frequency": grid.map(\.grating.frequency),
+                "phase_deg": grid.map(\.grating.phase),
+            ]
+            switch spec.labels {
+            case "orientation"?:
+                labels = grid.map(\.orientation)
+                for entry in grid { classNames[entry.orientation] = Self.degrees(entry.grating.orientation) }
+            case "frequency"?:
+                labels = grid.map(\.frequency)
+                for (i, f) in settings.frequencies.enumerated() { classNames[i] = "\(f) c/px" }
+            case "phase"?:
+                labels = grid.map(\.phase)
+                for entry in grid { classNames[entry.phase] = Self.degrees(entry.grating.phase) }
+            default:
+                labels = nil
+            }
+        case let .noise(settings):
+            let (height, width) = size(settings.size)
+            let count = min(settings.count, spec.samples ?? .max)
+            inputs = Tensor(shape: [count, channels, height, width],
+                            elements: Stimuli.noise(settings, count: count, channels: channels, height: height, width: width, seed: seed))
+            labels = nil
+        case let .file(settings):
+            let data = file.deletingLastPathComponent().appendingPathComponent(settings.path)
+            files.append(data)
+            (inputs, labels) = try Self.images(settings, data: data, channels: channels, samples: spec.samples)
+            if let labels { for value in Set(labels) { classNames[value] = String(value) } }
+        }
+        if let bad = inputs.floats?.firstIndex(where: { !$0.isFinite }) {
+            throw ProbeError.invalidProbeSet(file: file.path, problem: "stimulus value \(bad) is not finite")
+        }
+    }
+
+    /// The layer filter for names from a file: `nil` is every default layer; a single
+    /// `PREFIX*` is a prefix.
+    static func filter(_ names: [String]?) -> LayerFilter {
+        guard let names else { return .all }
+        if names.count == 1, let only = names.first, only.hasSuffix("*") { return .prefix(String(only.dropLast())) }
+        return .names(names)
+    }
+
+    static func degrees(_ value: Double) -> String {
+        value == value.rounded() ? "\(Int(value))°" : String(format: "%.1f°", value)
+    }
+
+    /// Reads, scales and resizes the images (and labels) of a file stimulus.
+    static func images(_ s: ProbeSetSpec.FileSettings, data: URL, channels: Int, samples: Int?) throws -> (Tensor, [Int]?) {
+        let wanted = Set([s.array, s.labels].compactMap { $0 })
+        let members = try ArrayFile.read(data, names: wanted.isEmpty ? nil : wanted)
+        func member(_ name: String?) throws -> NumericArray {
+            if let name {
+                guard let found = members.first(where: { $0.name == name }) else {
+                    throw ProbeError.invalidProbeSet(
+                        file: data.path, problem: "has no array '\(name)'; it has \(members.map(\.name).joined(separator: ", "))")
+                }
+                return found.array
+            }
+            guard let first = members.first else { throw ProbeError.invalidProbeSet(file: data.path, problem: "holds no arrays") }
+            return first.array
+        }
+        let array = try member(s.array)
+        var shape = array.shape
+        if shape.count == 3 { shape.insert(1, at: 1) }
+        guard shape.count == 4, shape.allSatisfy({ $0 >= 1 }) else {
+            throw ProbeError.invalidProbeSet(file: data.path, problem: "images must be [N, H, W] or [N, C, H, W], not \(array.shape)")
+        }
+        let count = min(shape[0], samples ?? .max)
+        let perImage = shape[1] * shape[2] * shape[3]
+        var values = Array(array.floats().prefix(count * perImage))
+        if s.scale != 1 || s.offset != 0 {
+            let (scale, offset) = (Float(s.scale), Float(s.offset))
+            values = values.map { $0 * scale + offset }
+        }
+        var (height, width) = (shape[2], shape[3])
+        if let size = s.resize, size != [height, width] {
+            values = Stimuli.resize(values, planes: count * shape[1], height: height, width: width, to: size[0], size[1])
+            (height, width) = (size[0], size[1])
+        }
+        var imageChannels = shape[1]
+        if imageChannels == 1 && channels > 1 {
+            // Grey images for a colour model: the same plane in every channel.
+            let plane = height * width
+            values = (0..<count).flatMap { n in
+                (0..<channels).flatMap { _ in values[(n * plane)..<((n + 1) * plane)] }
+            }
+            imageChannels = channels
+        }
+        guard imageChannels == channels else {
+            throw ProbeError.invalidProbeSet(file: data.path, problem: "images have \(imageChannels) channels, the model takes \(channels)")
+        }
+        var labels: [Int]?
+        if let name = s.labels {
+            let column = try member(name)
+            guard column.rank == 1, column.count >= count, let integers = column.int64s() else {
+                throw ProbeError.invalidProbeSet(
+                    file: data.path, problem: "labels '\(name)' must be a vector of at least \(count) integers, not \(column.elementType) \(column.shape)")
+            }
+            labels = integers.prefix(count).map { Int($0) }
+        }
+        return (Tensor(shape: [count, channels, height, width], elements: values), labels)
+    }
+}
+
+extension ProbeSet {
+    /// The folders searched for a probe set by name, in order: `probes/` under the current
+    /// folder, then `probes/` beside each folder above the executable (which finds the
+    /// repository's own folder from a build inside it, and `share/repprobe/probes` of an
+    /// installation).
+    public static func searchFolders(currentDirectory: URL = URL(fileURLWithPath: FileManager.default.currentDirectoryPath),
+                                     executable: URL = URL(fileURLWithPath: CommandLine.arguments.first ?? "")) -> [URL] {
+        var folders = [currentDirectory.appendingPathComponent("probes")]
+        var directory = executable.resolvingSymlinksInPath().deletingLastPathComponent()
+        for _ in 0..<6 {
+            folders.append(directory.appendingPathComponent("probes"))
+            folders.append(directory.appendingPathComponent("share/repprobe/probes"))
+            let parent = directory.deletingLastPathComponent()
+            if parent.path == directory.path { break }
+            directory = parent
+        }
+        var seen = Set<String>()
+        return folders.filter { seen.insert($0.standardizedFileURL.path).inserted }
+    }
+
+    /// The file of a probe set given by path or by name (`NAME.yaml`, `.yml` or `.json` in
+    /// one of ``searchFolders(currentDirectory:executable:)``).
+    public static func locate(_ nameOrPath: String, in folders: [URL] = searchFolders()) throws -> URL {
+        let direct = URL(fileURLWithPath: nameOrPath)
+        var isDirectory: ObjCBool = false
+        if nameOrPath.contains("/") || [".yaml", ".yml", ".json"].contains(where: nameOrPath.hasSuffix) {
+            guard FileManager.default.fileExists(atPath: direct.path, isDirectory: &isDirectory), !isDirectory.boolValue else {
+                throw ProbeError.invalidProbeSet(file: nameOrPath, problem: "no such file")
+            }
+            return direct
+        }
+        for folder in folders {
+            for ext in ["yaml", "yml", "json"] {
+                let candidate = folder.appendingPathComponent("\(nameOrPath).\(ext)")
+                if FileManager.default.fileExists(atPath: candidate.path) { return candidate }
+            }
+        }
+        let existing = folders.filter { FileManager.default.fileExists(atPath: $0.path) }
+        throw ProbeError.unknownProbeSet(name: nameOrPath, searched: existing.isEmpty ? folders.prefix(1).map(\.path) : existing.map(\.path),
+                                         available: available(in: existing))
+    }
+
+    /// Probe-set names found in `folders`, sorted.
+    public static func available(in folders: [URL]) -> [String] {
+        let names = folders.flatMap { folder in
+            ((try? FileManager.default.contentsOfDirectory(atPath: folder.path)) ?? [])
+                .filter { $0.hasSuffix(".yaml") || $0.hasSuffix(".yml") || $0.hasSuffix(".json") }
+                .map { URL(fileURLWithPath: $0).deletingPathExtension().lastPathComponent }
+        }
+        return Array(Set(names)).sorted()
+    }
+
+    /// Reads the probe set `nameOrPath` and builds it for `inputShape`.
+    public static func load(_ nameOrPath: String, inputShape: [Int], folders: [URL] = searchFolders()) throws -> ProbeSet {
+        let file = try locate(nameOrPath, in: folders)
+        return try ProbeSet(spec: try ProbeSetSpec.read(file), file: file, inputShape: inputShape)
+    }
+}

@@ -1,0 +1,264 @@
+import Foundation
+import Yams
+
+/// A probe set as written in a file under `probes/`: which stimuli to show a network, their
+/// labels, which layers to hook and how to reduce them.
+///
+/// The file is YAML (JSON is YAML too). Keys are snake_case; everything but `stimuli` is
+/// optional:
+///
+/// ```yaml
+/// name: gratings
+/// description: Sinusoidal gratings, 16 orientations × 3 spatial frequencies × 4 phases.
+/// stimuli:
+///   kind: gratings          # gratings | noise | file
+///   orientations: 16
+///   frequencies: [0.0625, 0.125, 0.25]   # cycles per pixel
+///   phases: 4
+/// labels: orientation       # gratings: orientation | frequency | phase
+/// layers: all               # or a list of names; "layer1*" selects a prefix
+/// reduction: flatten        # flatten | mean | max | subsample:S | project:K
+/// samples: 500              # at most this many (the first ones)
+/// batch: 64
+/// seed: 0
+/// ```
+///
+/// Unknown keys are refused, so a misspelt setting is an error rather than a silent default.
+public struct ProbeSetSpec: Sendable, Equatable, Decodable {
+    public var name: String?
+    public var description: String?
+    public var stimuli: Stimuli
+    /// For generated stimuli, the factor that becomes the class label.
+    public var labels: String?
+    /// `nil` or `["all"]`: the model's default layers.
+    public var layers: [String]?
+    public var reduction: String?
+    public var samples: Int?
+    public var batch: Int?
+    public var seed: UInt64?
+
+    /// What the network is shown.
+    public enum Stimuli: Sendable, Equatable {
+        case gratings(GratingSettings)
+        case noise(NoiseSettings)
+        case file(FileSettings)
+    }
+
+    /// Sinusoidal gratings over every combination of orientation, frequency and phase.
+    public struct GratingSettings: Sendable, Equatable, Decodable {
+        /// Orientations evenly spaced over [0°, 180°).
+        public var orientations: Int = 16
+        /// Spatial frequencies in cycles per pixel.
+        public var frequencies: [Double] = [0.0625, 0.125, 0.25]
+        /// Phases evenly spaced over [0°, 360°).
+        public var phases: Int = 4
+        /// The value at mean luminance and the peak-to-peak amplitude.
+        public var mean: Double = 0.5
+        public var contrast: Double = 1
+        /// `[height, width]`; by default the model's input size.
+        public var size: [Int]?
+
+        enum CodingKeys: String, CodingKey, CaseIterable { case kind, orientations, frequencies, phases, mean, contrast, size }
+
+        public init() {}
+
+        public init(from decoder: Decoder) throws {
+            try ProbeSetSpec.refuseUnknownKeys(decoder, allowed: CodingKeys.allCases.map(\.rawValue))
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            orientations = try c.decodeIfPresent(Int.self, forKey: .orientations) ?? orientations
+            frequencies = try c.decodeIfPresent([Double].self, forKey: .frequencies) ?? frequencies
+            phases = try c.decodeIfPresent(Int.self, forKey: .phases) ?? phases
+            mean = try c.decodeIfPresent(Double.self, forKey: .mean) ?? mean
+            contrast = try c.decodeIfPresent(Double.self, forKey: .contrast) ?? contrast
+            size = try c.decodeIfPresent([Int].self, forKey: .size)
+        }
+    }
+
+    /// Independent pixel noise.
+    public struct NoiseSettings: Sendable, Equatable, Decodable {
+        /// `gaussian` (mean, std) or `uniform` (low, high).
+        public var distribution: String = "gaussian"
+        public var mean: Double = 0.5
+        public var std: Double = 0.25
+        public var low: Double = 0
+        public var high: Double = 1
+        /// Number of images (the spec's `samples` also caps it).
+        public var count: Int = 512
+        /// `[height, width]`; by default the model's input size.
+        public var size: [Int]?
+
+        enum CodingKeys: String, CodingKey, CaseIterable { case kind, distribution, mean, std, low, high, count, size }
+
+        public init() {}
+
+        public init(from decoder: Decoder) throws {
+            try ProbeSetSpec.refuseUnknownKeys(decoder, allowed: CodingKeys.allCases.map(\.rawValue))
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            distribution = try c.decodeIfPresent(String.self, forKey: .distribution) ?? distribution
+            mean = try c.decodeIfPresent(Double.self, forKey: .mean) ?? mean
+            std = try c.decodeIfPresent(Double.self, forKey: .std) ?? std
+            low = try c.decodeIfPresent(Double.self, forKey: .low) ?? low
+            high = try c.decodeIfPresent(Double.self, forKey: .high) ?? high
+            count = try c.decodeIfPresent(Int.self, forKey: .count) ?? count
+            size = try c.decodeIfPresent([Int].self, forKey: .size)
+        }
+    }
+
+    /// Images from an `.npy` or `.npz` file, `[N, H, W]` or `[N, C, H, W]`.
+    public struct FileSettings: Sendable, Equatable, Decodable {
+        /// Relative to the probe file's folder.
+        public var path: String
+        /// The member of an `.npz` holding the images (default: its only or first member).
+        public var array: String?
+        /// The member holding integer class labels (same file), if any.
+        public var labels: String?
+        /// Each value is multiplied by `scale`, then `offset` is added.
+        public var scale: Double = 1
+        public var offset: Double = 0
+        /// `[height, width]` to resize to, bilinearly with half-pixel centres (PyTorch's
+        /// `interpolate(mode="bilinear", align_corners=False)`).
+        public var resize: [Int]?
+
+        enum CodingKeys: String, CodingKey, CaseIterable { case kind, path, array, labels, scale, offset, resize }
+
+        public init(path: String) { self.path = path }
+
+        public init(from decoder: Decoder) throws {
+            try ProbeSetSpec.refuseUnknownKeys(decoder, allowed: CodingKeys.allCases.map(\.rawValue))
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            path = try c.decode(String.self, forKey: .path)
+            array = try c.decodeIfPresent(String.self, forKey: .array)
+            labels = try c.decodeIfPresent(String.self, forKey: .labels)
+            scale = try c.decodeIfPresent(Double.self, forKey: .scale) ?? scale
+            offset = try c.decodeIfPresent(Double.self, forKey: .offset) ?? offset
+            resize = try c.decodeIfPresent([Int].self, forKey: .resize)
+        }
+    }
+
+    public init(stimuli: Stimuli) { self.stimuli = stimuli }
+
+    enum CodingKeys: String, CodingKey, CaseIterable {
+        case name, description, stimuli, labels, layers, reduction, samples, batch, seed
+    }
+
+    private enum KindKey: String, CodingKey { case kind }
+
+    public init(from decoder: Decoder) throws {
+        try Self.refuseUnknownKeys(decoder, allowed: CodingKeys.allCases.map(\.rawValue))
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        name = try c.decodeIfPresent(String.self, forKey: .name)
+        description = try c.decodeIfPresent(String.self, forKey: .description)
+        labels = try c.decodeIfPresent(String.self, forKey: .labels)
+        if let single = try? c.decodeIfPresent(String.self, forKey: .layers) {
+            layers = [single]
+        } else {
+            layers = try c.decodeIfPresent([String].self, forKey: .layers)
+        }
+        reduction = try c.decodeIfPresent(String.self, forKey: .reduction)
+        samples = try c.decodeIfPresent(Int.self, forKey: .samples)
+        batch = try c.decodeIfPresent(Int.self, forKey: .batch)
+        seed = try c.decodeIfPresent(UInt64.self, forKey: .seed)
+        let kind = try c.nestedContainer(keyedBy: KindKey.self, forKey: .stimuli).decode(String.self, forKey: .kind)
+        let stimuliDecoder = try c.superDecoder(forKey: .stimuli)
+        switch kind {
+        case "gratings": stimuli = .gratings(try GratingSettings(from: stimuliDecoder))
+        case "noise": stimuli = .noise(try NoiseSettings(from: stimuliDecoder))
+        case "file": stimuli = .file(try FileSettings(from: stimuliDecoder))
+        default:
+            throw DecodingError.dataCorruptedError(
+                forKey: .kind, in: try c.nestedContainer(keyedBy: KindKey.self, forKey: .stimuli),
+                debugDescription: "stimuli kind '\(kind)' is not one of gratings, noise, file")
+        }
+    }
+
+    /// Reads and checks a probe-set file.
+    ///
+    /// - Throws: ``ProbeError/invalidProbeSet(file:problem:)`` naming the file and what is
+    ///   wrong with it.
+    public static func read(_ url: URL) throws -> ProbeSetSpec {
+        let text: String
+        do {
+            text = try String(contentsOf: url, encoding: .utf8)
+        } catch {
+            throw ProbeError.invalidProbeSet(file: url.path, problem: "cannot be read as UTF-8 text (\(error.localizedDescription))")
+        }
+        let spec: ProbeSetSpec
+        do {
+            spec = try YAMLDecoder().decode(ProbeSetSpec.self, from: text)
+        } catch let error as DecodingError {
+            throw ProbeError.invalidProbeSet(file: url.path, problem: Self.describe(error))
+        } catch {
+            throw ProbeError.invalidProbeSet(file: url.path, problem: "\(error)")
+        }
+        if let problem = spec.problem {
+            throw ProbeError.invalidProbeSet(file: url.path, problem: problem)
+        }
+        return spec
+    }
+
+    /// The first thing wrong with the settings, if any.
+    var problem: String? {
+        if let samples, samples < 1 { return "samples must be at least 1, not \(samples)" }
+        if let batch, batch < 1 { return "batch must be at least 1, not \(batch)" }
+        if let reduction, CaptureReduction(parsing: reduction) == nil {
+            return "reduction '\(reduction)' is not flatten, mean, max, subsample:S or project:K"
+        }
+        func badSize(_ size: [Int]?) -> Bool { size.map { $0.count != 2 || $0.contains { $0 < 1 || $0 > 4096 } } ?? false }
+        switch stimuli {
+        case let .gratings(g):
+            if g.orientations < 1 || g.phases < 1 || g.frequencies.isEmpty { return "gratings need at least one orientation, frequency and phase" }
+            if g.orientations * g.frequencies.count * g.phases > 1_000_000 { return "more than a million gratings" }
+            if g.frequencies.contains(where: { !$0.isFinite || $0 < 0 || $0 > 0.5 }) {
+                return "grating frequencies are cycles per pixel, between 0 and 0.5 (Nyquist)"
+            }
+            if !g.mean.isFinite || !g.contrast.isFinite { return "grating mean and contrast must be finite" }
+            if badSize(g.size) { return "size must be [height, width] between 1 and 4096" }
+            if let labels, !["orientation", "frequency", "phase"].contains(labels) {
+                return "labels of gratings must be orientation, frequency or phase, not '\(labels)'"
+            }
+        case let .noise(n):
+            if n.count < 1 || n.count > 1_000_000 { return "noise count must be between 1 and 1000000" }
+            if !["gaussian", "uniform"].contains(n.distribution) { return "noise distribution must be gaussian or uniform, not '\(n.distribution)'" }
+            if ![n.mean, n.std, n.low, n.high].allSatisfy(\.isFinite) || n.std < 0 || n.low > n.high {
+                return "noise needs finite settings, std ≥ 0 and low ≤ high"
+            }
+            if badSize(n.size) { return "size must be [height, width] between 1 and 4096" }
+            if labels != nil { return "noise has no labels" }
+        case let .file(f):
+            if !f.scale.isFinite || !f.offset.isFinite { return "scale and offset must be finite" }
+            if badSize(f.resize) { return "resize must be [height, width] between 1 and 4096" }
+            if labels != nil { return "the labels of file stimuli are named inside stimuli (stimuli.labels)" }
+        }
+        return nil
+    }
+
+    static func refuseUnknownKeys(_ decoder: Decoder, allowed: [String]) throws {
+        struct AnyKey: CodingKey {
+            var stringValue: String
+            var intValue: Int? { nil }
+            init(stringValue: String) { self.stringValue = stringValue }
+            init?(intValue: Int) { nil }
+        }
+        let keys = try decoder.container(keyedBy: AnyKey.self).allKeys.map(\.stringValue)
+        if let unknown = keys.first(where: { !allowed.contains($0) }) {
+            let path = (decoder.codingPath.map(\.stringValue) + [unknown]).joined(separator: ".")
+            throw DecodingError.dataCorrupted(.init(
+                codingPath: decoder.codingPath,
+                debugDescription: "unknown key '\(path)'; allowed here: \(allowed.filter { $0 != "kind" || !decoder.codingPath.isEmpty }.joined(separator: ", "))"))
+        }
+    }
+
+    static func describe(_ error: DecodingError) -> String {
+        func path(_ context: DecodingError.Context) -> String {
+            let keys = context.codingPath.map(\.stringValue).filter { !$0.isEmpty }
+            return keys.isEmpty ? "" : " at '\(keys.joined(separator: "."))'"
+        }
+        switch error {
+        case let .keyNotFound(key, context): return "missing key '\(key.stringValue)'\(path(context))"
+        case let .typeMismatch(type, context): return "expected \(type)\(path(context)): \(context.debugDescription)"
+        case let .valueNotFound(type, context): return "missing \(type) value\(path(context))"
+        case let .dataCorrupted(context): return context.debugDescription + path(context)
+        @unknown default: return "\(error)"
+        }
+    }
+}

@@ -1,0 +1,124 @@
+import Foundation
+import Formats
+import Networks
+import Testing
+@testable import Probe
+
+/// The probe-set files under probes/ and the stimuli they generate.
+@Suite struct ProbeSetTests {
+    static let repository = URL(fileURLWithPath: #filePath)
+        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    static let probes = repository.appendingPathComponent("probes")
+
+    static func spec(_ yaml: String) throws -> ProbeSetSpec {
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("probe-\(UUID().uuidString).yaml")
+        try yaml.write(to: file, atomically: true, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(at: file) }
+        return try ProbeSetSpec.read(file)
+    }
+
+    @Test func shippedProbeSetsLoadForTheShippedModelsInputs() throws {
+        #expect(ProbeSet.available(in: [Self.probes]) == ["digits", "gratings", "noise"])
+        let digits = try ProbeSet.load("digits", inputShape: [1, 16, 16], folders: [Self.probes])
+        #expect(digits.inputs.shape == [360, 1, 16, 16])
+        #expect(digits.labels?.count == 360)
+        #expect(Set(digits.labels ?? []) == Set(0..<10))
+        #expect(digits.reduction == .flatten)
+        let gratings = try ProbeSet.load("gratings", inputShape: [3, 32, 32], folders: [Self.probes])
+        #expect(gratings.inputs.shape == [16 * 3 * 4, 3, 32, 32])
+        #expect(gratings.labels?.prefix(13) == [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1])
+        #expect(gratings.classNames[4] == "45°")
+        #expect(gratings.factors["frequency"]?.prefix(5) == [0.0625, 0.0625, 0.0625, 0.0625, 0.125])
+        let noise = try ProbeSet.load("noise", inputShape: [1, 16, 16], folders: [Self.probes])
+        #expect(noise.inputs.shape == [512, 1, 16, 16])
+        #expect(noise.labels == nil)
+    }
+
+    @Test func digitsMatchPyTorchsBilinearUpsampling() throws {
+        let digits = try ProbeSet.load("digits", inputShape: [1, 16, 16], folders: [Self.probes])
+        let reference = try NPY.read(Self.repository.appendingPathComponent("Tests/Fixtures/probes/digits_inputs.npy"))
+        let actual = try #require(digits.inputs.floats)
+        let expected = reference.floats()
+        #expect(reference.shape == [10, 1, 16, 16])
+        let worst = zip(actual.prefix(expected.count), expected).map { abs($0 - $1) }.max() ?? .infinity
+        #expect(worst < 1e-6, "largest difference from PyTorch: \(worst)")
+    }
+
+    @Test func gratingOrientationFollowsTheWaveVector() {
+        // 0°: the wave runs along x, so every column is constant; 90°: every row is.
+        let vertical = Stimuli.grating(.init(orientation: 0, frequency: 0.125, phase: 0), height: 8, width: 8,
+                                       channels: 1, mean: 0.5, contrast: 1)
+        for column in 0..<8 { #expect(Set((0..<8).map { vertical[$0 * 8 + column] }).count == 1) }
+        let horizontal = Stimuli.grating(.init(orientation: 90, frequency: 0.125, phase: 0), height: 8, width: 8,
+                                         channels: 2, mean: 0.5, contrast: 1)
+        for row in 0..<8 { #expect(Set((0..<8).map { horizontal[row * 8 + $0] }).count == 1) }
+        #expect(Array(horizontal[0..<64]) == Array(horizontal[64..<128]))
+        // Contrast 1 around 0.5 stays within [0, 1]; pixel centres sit half a pixel off the
+        // image centre, so at 1/8 cycle per pixel the extremes are cos(π/8) from the mean.
+        #expect(vertical.min()! >= 0 && vertical.max()! <= 1)
+        #expect(abs((vertical.max()! - vertical.min()!) - Float(cos(Double.pi / 8))) < 1e-6)
+    }
+
+    @Test func noiseIsSeededAndHasTheAskedStatistics() {
+        var settings = ProbeSetSpec.NoiseSettings()
+        let a = Stimuli.noise(settings, count: 200, channels: 1, height: 10, width: 10, seed: 3)
+        #expect(a == Stimuli.noise(settings, count: 200, channels: 1, height: 10, width: 10, seed: 3))
+        #expect(a != Stimuli.noise(settings, count: 200, channels: 1, height: 10, width: 10, seed: 4))
+        let mean = a.reduce(0, +) / Float(a.count)
+        let sd = (a.map { ($0 - mean) * ($0 - mean) }.reduce(0, +) / Float(a.count)).squareRoot()
+        #expect(abs(mean - 0.5) < 0.01 && abs(sd - 0.25) < 0.01)
+        settings.distribution = "uniform"
+        let u = Stimuli.noise(settings, count: 100, channels: 1, height: 10, width: 10, seed: 3)
+        #expect(u.min()! >= 0 && u.max()! <= 1)
+    }
+
+    @Test func mistakesInAProbeFileAreNamed() throws {
+        func problem(_ yaml: String) -> String {
+            do {
+                _ = try Self.spec(yaml)
+                return "accepted"
+            } catch { return "\(error.localizedDescription)" }
+        }
+        #expect(problem("stimuli: {kind: gratings, orientation: 8}").contains("unknown key 'stimuli.orientation'"))
+        #expect(problem("stimuli: {kind: gratings}\nsample: 3").contains("unknown key 'sample'"))
+        #expect(problem("stimuli: {kind: movies}").contains("not one of gratings, noise, file"))
+        #expect(problem("stimuli: {kind: gratings, frequencies: [0.7]}").contains("Nyquist"))
+        #expect(problem("stimuli: {kind: noise}\nreduction: squash").contains("reduction 'squash'"))
+        #expect(problem("stimuli: {kind: file}").contains("missing key 'path'"))
+        #expect(problem("stimuli: {kind: gratings}\nlabels: colour").contains("orientation, frequency or phase"))
+        #expect(problem("samples: 3").contains("missing key 'stimuli'"))
+        #expect(problem("stimuli: {kind: noise}\nlayers: [conv1, conv2]") == "accepted")
+    }
+
+    @Test func unknownNamesListWhatExists() throws {
+        #expect {
+            try ProbeSet.locate("gratngs", in: [Self.probes])
+        } throws: { error in
+            let message = error.localizedDescription
+            return message.contains("no probe set named 'gratngs'") && message.contains("digits, gratings, noise")
+        }
+    }
+
+    @Test func fileStimuliCheckTheirArrays() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("probe-files-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        try ArrayFile.write([("images", NumericArray(shape: [4, 3, 5, 5], float32: Array(repeating: 1, count: 300))),
+                             ("classes", NumericArray(shape: [4], float32: [0, 1.5, 0, 1]))],
+                            to: folder.appendingPathComponent("set.npz"), format: .npz)
+        let file = folder.appendingPathComponent("set.yaml")
+        try "stimuli: {kind: file, path: set.npz, array: images, labels: classes}".write(to: file, atomically: true, encoding: .utf8)
+        #expect(throws: ProbeError.self) { try ProbeSet.load(file.path, inputShape: [3, 5, 5]) }
+        try "stimuli: {kind: file, path: set.npz, array: pictures}".write(to: file, atomically: true, encoding: .utf8)
+        #expect {
+            try ProbeSet.load(file.path, inputShape: [3, 5, 5])
+        } throws: { "\($0.localizedDescription)".contains("has no array 'pictures'; it has classes, images") || "\($0.localizedDescription)".contains("has no array 'pictures'") }
+        try "stimuli: {kind: file, path: set.npz, array: images}".write(to: file, atomically: true, encoding: .utf8)
+        #expect {
+            try ProbeSet.load(file.path, inputShape: [1, 5, 5])
+        } throws: { "\($0.localizedDescription)".contains("images have 3 channels, the model takes 1") }
+        let loaded = try ProbeSet.load(file.path, inputShape: [3, 5, 5])
+        #expect(loaded.inputs.shape == [4, 3, 5, 5])
+        #expect(loaded.name == "set")
+    }
+}
