@@ -1,4 +1,4 @@
-import Analysis
+@testable import Analysis
 import Foundation
 import LinearAlgebra
 import Testing
@@ -120,6 +120,37 @@ import Testing
         expectClose(first.estimate, try CKA.linear(x, y), rtol: 1e-12)
         #expect(first.lower < first.estimate && first.estimate < first.upper)
         #expect(first.upper - first.lower < 0.5)
+    }
+
+    @Test(arguments: [CKAKernel.linear, .rbf(threshold: 0.8)])
+    func leaveOneOutEqualsCKAOnTheRemainingSamples(kernel: CKAKernel) throws {
+        let fast = try CKAResampling.leaveOneOut(x, y, kernel: kernel)
+        #expect(fast.count == x.rows)
+        for i in [0, 7, x.rows - 1] {
+            let rest = (0..<x.rows).filter { $0 != i }
+            // For RBF the bandwidth is the full sample's, so the reference is the Gram
+            // sub-matrix; for the linear kernel it is also CKA of the remaining rows.
+            let (k, l) = kernel == .linear
+                ? (x.selectingRows(rest).outerGram(), y.selectingRows(rest).outerGram())
+                : (KernelMatrix.rbf(try HSICTable.centeredUnitNorm(x, name: "x"), threshold: 0.8).selectingRows(rest).selectingColumns(rest),
+                   KernelMatrix.rbf(try HSICTable.centeredUnitNorm(y, name: "y"), threshold: 0.8).selectingRows(rest).selectingColumns(rest))
+            expectClose(fast[i], try CKA.fromGrams(k, l), rtol: 1e-10)
+        }
+        if kernel == .linear {
+            expectClose(fast[3], try CKA.linear(x.selectingRows((0..<x.rows).filter { $0 != 3 }), y.selectingRows((0..<x.rows).filter { $0 != 3 })), rtol: 1e-10)
+        }
+    }
+
+    @Test func leaveOneOutFindsAPlantedOutlier() throws {
+        // Unrelated representations, except one sample far out in both: CKA is high only
+        // because of it, and leaving it out drops CKA the most.
+        var a = gaussianMatrix(40, 6, seed: 11), b = gaussianMatrix(40, 6, seed: 12)
+        for j in 0..<6 { a[17, j] = 30; b[17, j] = 30 }
+        let full = try CKA.linear(a, b)
+        let loo = try CKAResampling.leaveOneOut(a, b)
+        let drops = loo.map { full - $0 }
+        #expect(drops.firstIndex(of: drops.max()!) == 17)
+        #expect(full > 0.8 && loo[17] < 0.5)
     }
 
     @Test func permutationTestSeparatesRelatedFromUnrelated() throws {
