@@ -17,7 +17,7 @@ let package = Package(
         // MARK: - Public API
 
         /// Umbrella that re-exports every library module.
-        .target(name: "RepProbeKit", dependencies: ["LinearAlgebra", "Formats", "Activations", "Analysis", "Networks", "Probe", "Report"]),
+        .target(name: "RepProbeKit", dependencies: ["LinearAlgebra", "Formats", "Activations", "Analysis", "Networks", "Probe", "Report", "Comparison"]),
         /// Representation-similarity measures, PCA, linear probes and resampling statistics.
         .target(name: "Analysis", dependencies: ["LinearAlgebra"]),
         /// NumPy `.npy`/`.npz` and `.safetensors` readers and writers; a PyTorch checkpoint reader.
@@ -31,6 +31,8 @@ let package = Package(
                                              .product(name: "Yams", package: "Yams")]),
         /// Markdown summaries of analysis results.
         .target(name: "Report", dependencies: ["Analysis"]),
+        /// `repprobe compare`: two networks on one probe set, analysed and written up as a report.
+        .target(name: "Comparison", dependencies: ["Probe", "Networks", "Analysis", "Activations", "Formats", "LinearAlgebra", "Report"]),
         .executableTarget(
             name: "repprobe",
             dependencies: ["RepProbeKit", .product(name: "ArgumentParser", package: "swift-argument-parser")]

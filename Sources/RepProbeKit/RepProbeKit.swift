@@ -5,3 +5,4 @@
 @_exported import Report
 @_exported import Networks
 @_exported import Probe
+@_exported import Comparison

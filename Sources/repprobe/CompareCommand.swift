@@ -5,16 +5,26 @@ import RepProbeKit
 struct CompareCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "compare",
-        abstract: "Run two models on the same inputs and print the CKA between every hooked layer of A and of B.",
+        abstract: "Compare the layers of two networks on the same inputs: a Markdown report with -o, else a CKA table.",
         discussion: """
-            Both models see the same inputs in the same order. Each layer's activation is reduced \
-            (--reduce, default mean over space or tokens) and compared with CKA; rows are the \
+            Both models see the same inputs in the same order: a probe set (--probe NAME, a file \
+            under probes/; see probes/README.md) or arrays (--input x.npy, with --labels y.npy for \
+            linear probes). Every hooked layer is reduced and compared with CKA; rows are the \
             layers of A, columns those of B.
+
+            With -o FOLDER, repprobe writes report.md (best matches with bootstrap intervals, a \
+            random-weights baseline, linear probes through depth, PCA spectra, first-layer filters, \
+            the samples CKA leans on) with its SVG figures, and results.json with every number and \
+            its provenance. The folder is replaced as a whole, only when everything succeeded.
+
+            Without model arguments, the two networks that ship with repprobe (one CNN trained on \
+            handwritten digits from two seeds, models/) are compared on the digits probe set and \
+            the report goes to reports/demo.
             """
     )
 
-    @Argument(help: "Model A.")
-    var modelA: String
+    @Argument(help: "Model A (.onnx, repprobe .ckpt/.safetensors, or a PyTorch state dict with --graph-a).")
+    var modelA: String?
 
     @Argument(help: "Model B (default: A against itself).")
     var modelB: String?
@@ -25,41 +35,200 @@ struct CompareCommand: ParsableCommand {
     @Option(help: ArgumentHelp("ONNX graph for model B when it is a state dict.", valueName: "model.onnx"))
     var graphB: String?
 
-    @OptionGroup var inputOptions: InputOptions
-    @OptionGroup var capture: CaptureOptions
+    @Option(help: ArgumentHelp("Probe set: a name in probes/ (digits, gratings, noise) or a YAML file.", valueName: "name"))
+    var probe: String?
+
+    @Option(name: .customLong("input"), help: ArgumentHelp("Input array (.npy, samples first); NAME=FILE.npy once per input for models with several inputs (table only).", valueName: "[NAME=]FILE"))
+    var inputs: [String] = []
+
+    @Option(help: ArgumentHelp("Integer class labels of the inputs (.npy), for the linear probes.", valueName: "y.npy"))
+    var labels: String?
+
+    @Option(name: .shortAndLong, help: ArgumentHelp("Write the report into this folder.", valueName: "folder"))
+    var output: String?
+
+    @Option(help: ArgumentHelp("Layers of both models (default: the probe set's, else every module output): comma-separated names, or PREFIX*.", valueName: "names"))
+    var layers: String?
 
     @Option(help: ArgumentHelp("Layers of B, if they differ from --layers.", valueName: "names"))
     var layersB: String?
 
+    @Option(help: ArgumentHelp("Reduction of each activation (default: the probe set's, else mean): flatten, mean, max, subsample:S, project:K.", valueName: "reduction"))
+    var reduce: String?
+
+    @Option(help: "Samples per batch run through the networks (default: the probe set's, else 64).")
+    var batchSize: Int?
+
     @OptionGroup var cka: CKAArguments
 
-    @Flag(help: "Print {\"layers_a\": [...], \"layers_b\": [...], \"matrix\": [[...]]} instead of a table.")
+    @Option(help: "Bootstrap resamples for the interval of each best match (report only; 0 for none).")
+    var resamples: Int = 1000
+
+    @Option(help: ArgumentHelp("Layer of A whose 2-D PCA projection the report draws (default: the last before the output).", valueName: "name"))
+    var projectionLayer: String?
+
+    @Option(help: "Seed of the bootstrap, the label shuffle and the random-weights baseline.")
+    var seed: UInt64 = 0
+
+    @Flag(help: "Skip the baseline of A against randomly initialised B.")
+    var noRandomBaseline = false
+
+    @Flag(help: "Leave the run time out of report.md and results.json, so that reruns give identical bytes.")
+    var noTiming = false
+
+    @Flag(help: "Print {\"layers_a\": [...], \"layers_b\": [...], \"matrix\": [[...]]} instead of a table (without -o).")
     var json = false
 
-    func run() throws {
-        let a = try activations(modelA, graph: graphA, layers: capture.filter, label: "A")
-        var b: ActivationSet?
-        if let modelB {
-            let filter = layersB.map { CaptureOptions.filter($0) } ?? capture.filter
-            b = try activations(modelB, graph: graphB, layers: filter, label: "B")
+    /// The shipped pair and probe set that run when no model is named.
+    static let defaultModels = ("digits-plain-seed1.onnx", "digits-plain-seed2.onnx")
+    static let defaultProbe = "digits"
+    static let defaultOutput = "reports/demo"
+
+    func validate() throws {
+        if modelA == nil && (modelB != nil || graphA != nil || graphB != nil) {
+            throw ValidationError("name model A before model B and the graphs")
         }
-        let table = try cka.table(a, b)
+        if probe != nil && !inputs.isEmpty { throw ValidationError("give either --probe or --input, not both") }
+        if labels != nil && inputs.isEmpty { throw ValidationError("--labels goes with --input") }
+        if modelA != nil && probe == nil && inputs.isEmpty {
+            throw ValidationError("give the inputs: --probe NAME (see probes/) or --input x.npy")
+        }
+        if let reduce, CaptureReduction(parsing: reduce) == nil {
+            throw ValidationError("--reduce must be flatten, mean, max, subsample:S or project:K, got '\(reduce)'")
+        }
+        if let batchSize, batchSize < 1 { throw ValidationError("--batch-size must be at least 1, got \(batchSize)") }
+        if resamples < 0 || resamples == 1 { throw ValidationError("--resamples must be 0 (none) or at least 2, got \(resamples)") }
+        if output == nil && modelA != nil && (projectionLayer != nil || noTiming) {
+            throw ValidationError("--projection-layer and --no-timing apply to the report: add -o FOLDER")
+        }
+    }
+
+    func run() throws {
+        var (pathA, pathB, probeName, folder) = (modelA, modelB, probe, output)
+        if pathA == nil {
+            guard let a = BundledFolders.locate(Self.defaultModels.0, in: "models"),
+                  let b = BundledFolders.locate(Self.defaultModels.1, in: "models") else {
+                throw ValidationError("the shipped models (models/\(Self.defaultModels.0)) are not here; run from the repository or name two models")
+            }
+            (pathA, pathB) = (a.path, b.path)
+            probeName = probeName ?? (inputs.isEmpty ? Self.defaultProbe : nil)
+            folder = folder ?? Self.defaultOutput
+        }
+        guard let pathA else { return }
+        let a = try loadModel(pathA, graph: graphA)
+        let b = try pathB.map { try loadModel($0, graph: graphB) }
+
+        if let folder {
+            try writeReport(a: (pathA, a), b: (pathB ?? pathA, b ?? a), probeName: probeName, folder: folder)
+        } else {
+            try printTable(a: a, b: b, probeName: probeName)
+        }
+    }
+
+    // MARK: - Report
+
+    private func writeReport(a: (path: String, model: ModelLoader.Loaded), b: (path: String, model: ModelLoader.Loaded),
+                             probeName: String?, folder: String) throws {
+        let probeSet = try self.probeSet(for: a.model.network, named: probeName)
+        var settings = ModelComparison.Settings()
+        settings.cka = cka.options
+        settings.bootstrapResamples = resamples
+        settings.randomBaseline = !noRandomBaseline
+        settings.projectionLayer = projectionLayer
+        settings.seed = seed
+        settings.toolVersion = RepProbeVersion.current
+        if let layers { settings.layers = CaptureOptions.filter(layers) }
+        if let layersB { settings.layersB = CaptureOptions.filter(layersB) }
+        let comparison = ModelComparison(settings: settings, progress: Diagnostics.step)
+        let results = try comparison.run(
+            .init(name: URL(fileURLWithPath: a.path).lastPathComponent, loaded: a.model, files: files(a.path, graphA)),
+            .init(name: URL(fileURLWithPath: b.path).lastPathComponent, loaded: b.model, files: files(b.path, modelB == nil ? graphA : graphB)),
+            probeSet: probeSet)
+        let report = ComparisonReport(results, includeTiming: !noTiming)
+        try report.write(to: URL(fileURLWithPath: folder))
+        print(report.consoleSummary(), terminator: "")
+        print("wrote \(folder)/report.md, results.json and \(report.figures().count) figures")
+    }
+
+    private func files(_ model: String, _ graph: String?) -> [URL] {
+        [URL(fileURLWithPath: model)] + (graph.map { [URL(fileURLWithPath: $0)] } ?? [])
+    }
+
+    /// The probe set named, or one made of --input/--labels, with the command-line overrides.
+    private func probeSet(for network: Network, named name: String?) throws -> ProbeSet {
+        var set: ProbeSet
+        if let name {
+            let shape = try inputShape(of: network)
+            set = try ProbeSet.load(name, inputShape: shape)
+        } else {
+            guard inputs.count == 1, let path = inputs.first, !path.contains("=") || FileManager.default.fileExists(atPath: path) else {
+                throw ValidationError("the report takes one --input FILE.npy (models with one input)")
+            }
+            let url = URL(fileURLWithPath: path)
+            let tensor = Tensor(try NPY.read(url))
+            var labelValues: [Int]?
+            var files = [url]
+            if let labels {
+                let labelURL = URL(fileURLWithPath: labels)
+                labelValues = try Labels.load(labelURL)
+                files.append(labelURL)
+                guard labelValues?.count == tensor.shape.first else {
+                    throw ValidationError("\(labels) has \(labelValues?.count ?? 0) labels for \(tensor.shape.first ?? 0) inputs in \(path)")
+                }
+            }
+            set = ProbeSet(name: url.deletingPathExtension().lastPathComponent, inputs: tensor, labels: labelValues, files: files,
+                           reduction: .mean)
+        }
+        if let reduce, let reduction = CaptureReduction(parsing: reduce, seed: seed) { set.reduction = reduction }
+        if let batchSize { set.batchSize = batchSize }
+        return set
+    }
+
+    private func inputShape(of network: Network) throws -> [Int] {
+        guard network.graph.inputs.count == 1, let input = network.graph.inputs.first else {
+            throw ValidationError("\(network.file) has \(network.graph.inputs.count) inputs; probe sets feed models with one image input")
+        }
+        guard let shape = input.shape, shape.count == 4, shape.dropFirst().allSatisfy({ $0 != nil }) else {
+            throw ValidationError("\(network.file): input '\(input.name)' has no fixed [batch, channels, height, width] shape; give --input x.npy instead of a probe set")
+        }
+        return shape.dropFirst().map { $0 ?? 0 }
+    }
+
+    // MARK: - Table
+
+    private func printTable(a: ModelLoader.Loaded, b: ModelLoader.Loaded?, probeName: String?) throws {
+        let probeSet = try probeName.map { try self.probeSet(for: a.network, named: $0) }
+        let reduction = reduce.flatMap { CaptureReduction(parsing: $0, seed: seed) } ?? probeSet?.reduction ?? .mean
+        let filterA = layers.map { CaptureOptions.filter($0) } ?? probeSet?.layers ?? .all
+        let setA = try activations(a, layers: filterA, reduction: reduction, probeSet: probeSet, label: "A")
+        var setB: ActivationSet?
+        if let b {
+            let filterB = (layersB ?? layers).map { CaptureOptions.filter($0) } ?? probeSet?.layers ?? .all
+            setB = try activations(b, layers: filterB, reduction: reduction, probeSet: probeSet, label: "B")
+        }
+        let table = try cka.table(setA, setB)
         if json {
             print(try Output.json(MatrixJSON(table)), terminator: "")
         } else {
-            print("\(cka.label), \(a.sampleCount) samples, reduction \(capture.reduction)")
+            print("\(cka.label), \(setA.sampleCount) samples, reduction \(reduction)")
             print(table.text(), terminator: "")
         }
     }
 
-    private func activations(_ path: String, graph: String?, layers: LayerFilter, label: String) throws -> ActivationSet {
-        let loaded = try loadModel(path, graph: graph)
+    private func activations(_ loaded: ModelLoader.Loaded, layers: LayerFilter, reduction: CaptureReduction,
+                             probeSet: ProbeSet?, label: String) throws -> ActivationSet {
         let hooked = HookedNetwork(loaded.network)
         let collector = ActivationCollector()
+        let sources: [String: any InputSource]
+        if let probeSet, let name = loaded.network.graph.inputs.first?.name {
+            sources = [name: TensorInputs(probeSet.inputs, origin: probeSet.name)]
+        } else {
+            sources = try InputOptions.sources(inputs, for: loaded.network)
+        }
         try Capture.run(
-            hooked, inputs: try inputOptions.sources(for: loaded.network),
-            settings: Capture.Settings(layers: layers, reduction: capture.reduction, batchSize: inputOptions.batchSize),
+            hooked, inputs: sources,
+            settings: Capture.Settings(layers: layers, reduction: reduction, batchSize: batchSize ?? probeSet?.batchSize ?? 64),
             into: collector, progress: Diagnostics.progressBar("model \(label)"))
-        return try collector.activationSet(source: path)
+        return try collector.activationSet(source: loaded.network.file)
     }
 }

@@ -41,6 +41,12 @@ struct InputOptions: ParsableArguments {
 
     /// The input sources by graph input name.
     func sources(for network: Network) throws -> [String: any InputSource] {
+        try Self.sources(inputs, for: network)
+    }
+
+    /// The sources of `--input` values: `FILE.npy` for a single-input model, else
+    /// `NAME=FILE.npy` per input.
+    static func sources(_ inputs: [String], for network: Network) throws -> [String: any InputSource] {
         var result: [String: any InputSource] = [:]
         let names = network.graph.inputs.map(\.name)
         for entry in inputs {
@@ -98,6 +104,12 @@ enum Diagnostics {
     }
 
     /// A progress callback drawing a bar on stderr, or `nil` when stderr is not a terminal.
+    /// Names each step of a long run on stderr, with the time since the first step.
+    static let step: @Sendable (String) -> Void = {
+        let start = Date()
+        return { message in note(String(format: "[%5.1f s] ", Date().timeIntervalSince(start)) + message) }
+    }()
+
     static func progressBar(_ label: String) -> ((Int, Int) -> Void)? {
         guard isatty(2) == 1 else { return nil }
         let start = Date()

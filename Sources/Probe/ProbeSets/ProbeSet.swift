@@ -25,6 +25,21 @@ public struct ProbeSet: Sendable {
     public var batchSize: Int
     public var seed: UInt64
 
+    /// A probe set from arrays in hand (e.g. `--input x.npy --labels y.npy`).
+    public init(name: String, inputs: Tensor, labels: [Int]? = nil, files: [URL] = [], layers: LayerFilter = .all,
+                reduction: CaptureReduction = .flatten, batchSize: Int = 64, seed: UInt64 = 0) {
+        self.name = name
+        self.inputs = inputs
+        self.labels = labels
+        self.files = files
+        self.layers = layers
+        self.reduction = reduction
+        self.batchSize = batchSize
+        self.seed = seed
+        classNames = labels.map { Dictionary(Set($0).map { ($0, String($0)) }, uniquingKeysWith: { a, _ in a }) } ?? [:]
+        factors = [:]
+    }
+
     /// Builds the probe set that `spec` describes for inputs of `[channels, height, width]`.
     ///
     /// - Parameters:
@@ -169,22 +184,12 @@ public struct ProbeSet: Sendable {
 
 extension ProbeSet {
     /// The folders searched for a probe set by name, in order: `probes/` under the current
-    /// folder, then `probes/` beside each folder above the executable (which finds the
-    /// repository's own folder from a build inside it, and `share/repprobe/probes` of an
-    /// installation).
+    /// folder, then `probes/` in each folder above the executable (which finds the
+    /// repository's own folder from a build inside it) and `share/repprobe/probes` of an
+    /// installation.
     public static func searchFolders(currentDirectory: URL = URL(fileURLWithPath: FileManager.default.currentDirectoryPath),
-                                     executable: URL = URL(fileURLWithPath: CommandLine.arguments.first ?? "")) -> [URL] {
-        var folders = [currentDirectory.appendingPathComponent("probes")]
-        var directory = executable.resolvingSymlinksInPath().deletingLastPathComponent()
-        for _ in 0..<6 {
-            folders.append(directory.appendingPathComponent("probes"))
-            folders.append(directory.appendingPathComponent("share/repprobe/probes"))
-            let parent = directory.deletingLastPathComponent()
-            if parent.path == directory.path { break }
-            directory = parent
-        }
-        var seen = Set<String>()
-        return folders.filter { seen.insert($0.standardizedFileURL.path).inserted }
+                                     executable: URL = BundledFolders.executable) -> [URL] {
+        BundledFolders.candidates("probes", currentDirectory: currentDirectory, executable: executable)
     }
 
     /// The file of a probe set given by path or by name (`NAME.yaml`, `.yml` or `.json` in
@@ -223,5 +228,40 @@ extension ProbeSet {
     public static func load(_ nameOrPath: String, inputShape: [Int], folders: [URL] = searchFolders()) throws -> ProbeSet {
         let file = try locate(nameOrPath, in: folders)
         return try ProbeSet(spec: try ProbeSetSpec.read(file), file: file, inputShape: inputShape)
+    }
+}
+
+/// Where the files that ship with repprobe (probe sets, the demo models) are found: under
+/// the current folder first, then above the executable, so that a build inside the
+/// repository finds the repository's folders wherever it is run from.
+public enum BundledFolders {
+    /// `name` under the current folder, then under each of the executable's ancestors (and
+    /// `share/repprobe/name` there, for an installation), without repeats.
+    public static func candidates(_ name: String,
+                                  currentDirectory: URL = URL(fileURLWithPath: FileManager.default.currentDirectoryPath),
+                                  executable: URL = BundledFolders.executable) -> [URL] {
+        var folders = [currentDirectory.appendingPathComponent(name)]
+        var directory = executable.resolvingSymlinksInPath().deletingLastPathComponent()
+        for _ in 0..<6 {
+            folders.append(directory.appendingPathComponent(name))
+            folders.append(directory.appendingPathComponent("share/repprobe/\(name)"))
+            let parent = directory.deletingLastPathComponent()
+            if parent.path == directory.path { break }
+            directory = parent
+        }
+        var seen = Set<String>()
+        return folders.filter { seen.insert($0.standardizedFileURL.path).inserted }
+    }
+
+    /// The running executable (through `/proc/self/exe` on Linux, so also when it was
+    /// found on the `PATH`).
+    public static var executable: URL {
+        Bundle.main.executableURL ?? URL(fileURLWithPath: CommandLine.arguments.first ?? "")
+    }
+
+    /// The first existing `name/relativePath` among the candidates.
+    public static func locate(_ relativePath: String, in name: String) -> URL? {
+        candidates(name).map { $0.appendingPathComponent(relativePath) }
+            .first { FileManager.default.fileExists(atPath: $0.path) }
     }
 }

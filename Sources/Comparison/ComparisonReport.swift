@@ -1,0 +1,244 @@
+import Foundation
+import Report
+
+/// The written form of a comparison: `report.md`, its SVG figures and `results.json`.
+///
+/// Everything is a function of the results, so the same results give the same bytes; the
+/// only value that changes between runs of the same inputs is the run time, which
+/// `includeTiming: false` leaves out (of the Markdown and of the JSON).
+public struct ComparisonReport {
+    public var results: ComparisonResults
+    public var includeTiming: Bool
+
+    public init(_ results: ComparisonResults, includeTiming: Bool = true) {
+        self.results = results
+        self.includeTiming = includeTiming
+    }
+
+    /// Every file of the report, by name.
+    public func files() throws -> [(name: String, contents: Data)] {
+        var files = figures().map { (name: $0.name, contents: Data($0.svg.utf8)) }
+        files.append(("report.md", Data(markdown().utf8)))
+        files.append(("results.json", try json()))
+        return files.sorted { $0.name < $1.name }
+    }
+
+    /// Writes the report into `folder` atomically (see ``ReportFolder``).
+    public func write(to folder: URL) throws {
+        try ReportFolder.write(try files(), to: folder)
+    }
+
+    /// `results.json`: sorted keys, two-space indentation, a final newline.
+    public func json() throws -> Data {
+        var copy = results
+        if !includeTiming { copy.provenance.seconds = 0 }
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        var data = try encoder.encode(copy)
+        data.append(contentsOf: Array("\n".utf8))
+        return data
+    }
+
+    // MARK: - Markdown
+
+    public func markdown() -> String {
+        let r = results
+        var md = Lines()
+        md.add("# \(r.modelA) vs \(r.modelB)")
+        md.add("")
+        let p = r.provenance
+        md.add("Model **A** is `\(r.modelA)`, model **B** is `\(r.modelB)`. Both saw the probe set **\(p.probeSet)** "
+               + "(\(p.samples) samples); each layer's activation was reduced by `\(p.reduction)` and compared with "
+               + "\(p.kernel) CKA (\(p.estimator) HSIC estimator). Rows are layers of A, columns layers of B.")
+        md.add("")
+        md.add(summaryLines().map { "- " + $0 }.joined(separator: "\n"))
+        md.add("")
+
+        md.add("## Which layers correspond")
+        md.add("")
+        md.add("![CKA between every layer of A (rows) and of B (columns); the best match of each row is outlined](cka_a_b.svg)")
+        md.add("")
+        let confidence = "95 %"
+        var table = ["| layer of A | best match in B | CKA | \(confidence) interval | runner-up | CKA | random B |",
+                     "|---|---|---:|---:|---|---:|---:|"]
+        for c in r.correspondences {
+            let interval = c.lower.flatMap { lower in c.upper.map { "\(f(lower))–\(f($0))" } } ?? "—"
+            table.append("| \(cell(c.layer)) | \(cell(c.bestMatch)) | \(f(c.cka)) | \(interval) | \(c.runnerUp.map(cell) ?? "—") | "
+                         + "\(c.runnerUpCKA.map { f($0) } ?? "—") | \(c.randomBaseline.map { f($0) } ?? "—") |")
+        }
+        md.add(table.joined(separator: "\n"))
+        md.add("")
+        md.add("The interval is a bootstrap percentile interval over the probe samples (\(p.bootstrapResamples) resamples). "
+               + "*Random B* is the best CKA of the layer with any layer of B's architecture with freshly drawn weights: "
+               + "what architecture and inputs give without training.")
+        md.add("")
+
+        md.add("## Each model against itself")
+        md.add("")
+        md.add("![CKA between the layers of A](cka_a_a.svg) ![CKA between the layers of B](cka_b_b.svg)")
+        md.add("")
+
+        if r.chance != nil {
+            md.add("## Where classes become linearly decodable")
+            md.add("")
+            md.add("![Linear-probe accuracy per layer, with the shuffled-label control and chance](probe_accuracy.svg)")
+            md.add("")
+            md.add("Cross-validated accuracy of a ridge classifier on each layer (5 stratified folds; the regularisation "
+                   + "strength with the best mean is shown), and of the same classifier on shuffled labels. "
+                   + "Chance (the most frequent class) is \(f(r.chance ?? 0)).")
+            md.add("")
+            md.add(probeTable(r.layersA, model: "A"))
+            md.add("")
+            md.add(probeTable(r.layersB, model: "B"))
+            md.add("")
+        }
+
+        md.add("## How many dimensions each layer uses")
+        md.add("")
+        md.add("![Explained-variance spectra of A's layers](pca_spectrum_a.svg) ![Explained-variance spectra of B's layers](pca_spectrum_b.svg)")
+        md.add("")
+        md.add("Participation ratio (Σλ)²/Σλ² of the covariance eigenvalues, and the number of principal components that "
+               + "explain 90 % of the variance:")
+        md.add("")
+        md.add(dimensionTable(r.layersA, model: "A"))
+        md.add("")
+        md.add(dimensionTable(r.layersB, model: "B"))
+        md.add("")
+        if !r.projections.isEmpty {
+            let names = r.projections.map { "`\($0.layer)` of \($0.model)" }.joined(separator: " and ")
+            md.add("The first two principal components of \(names)" + (r.projectionLabels == nil ? ":" : ", coloured by class:"))
+            md.add("")
+            md.add(r.projections.map { "![2-D PCA projection of \($0.layer) of \($0.model)](projection_\($0.model.lowercased()).svg)" }
+                .joined(separator: " "))
+            md.add("")
+        }
+
+        if r.filtersA != nil || r.filtersB != nil {
+            md.add("## First-layer filters")
+            md.add("")
+            var images: [String] = []
+            if let filters = r.filtersA { images.append("![Filters of \(filters.layer) of A](filters_a.svg)") }
+            if let filters = r.filtersB { images.append("![Filters of \(filters.layer) of B](filters_b.svg)") }
+            md.add(images.joined(separator: " "))
+            md.add("")
+            md.add("Each filter is drawn on its own scale, symmetric about zero (mid grey).")
+            md.add("")
+        }
+
+        if !r.influentialSamples.isEmpty {
+            md.add("## Samples that move CKA the most")
+            md.add("")
+            md.add("A single sample can change CKA a lot (Davari et al. 2022). For each layer of A and its best match, "
+                   + "every sample was left out in turn; these are the samples with the largest effect on any pair.")
+            md.add("")
+            var rows = ["| sample | label | layer of A | layer of B | CKA | without the sample | change |", "|---:|---|---|---|---:|---:|---:|"]
+            for s in r.influentialSamples {
+                let label = s.label.map { r.classNames?[safe: $0] ?? String($0) } ?? "—"
+                rows.append("| \(s.sample) | \(cell(label)) | \(cell(s.layerA)) | \(cell(s.layerB)) | \(f(s.cka)) | \(f(s.ckaWithout)) | "
+                            + "\(signed(s.ckaWithout - s.cka)) |")
+            }
+            md.add(rows.joined(separator: "\n"))
+            md.add("")
+        }
+
+        md.add("## Provenance")
+        md.add("")
+        var rows = ["| role | file | format | SHA-256 |", "|---|---|---|---|"]
+        for file in p.files { rows.append("| \(file.role) | \(cell(file.name)) | \(file.format) | `\(file.sha256)` |") }
+        md.add(rows.joined(separator: "\n"))
+        md.add("")
+        md.add("Seed \(p.seed); \(p.dtype); repprobe \(p.repprobeVersion). Every number is in `results.json`.")
+        if includeTiming {
+            md.add("")
+            md.add("Run time: \(NumberFormat.fixed(p.seconds, decimals: 1)) s.")
+        }
+        return md.text
+    }
+
+    /// The bullet points under the title: the headline answers and the sanity checks.
+    func summaryLines() -> [String] {
+        let r = results
+        var lines: [String] = []
+        let matched = r.correspondences.filter { $0.cka.isFinite }
+        if !matched.isEmpty {
+            let mean = matched.map(\.cka).reduce(0, +) / Double(matched.count)
+            lines.append("Every layer of A has a best match in B with CKA \(f(matched.map(\.cka).min() ?? .nan)) to "
+                         + "\(f(matched.map(\.cka).max() ?? .nan)) (mean \(f(mean))); \(r.correspondences.count) layers of A, "
+                         + "\(r.cka.layersB.count) of B.")
+        }
+        if let baseline = r.checks.randomBaselineMean {
+            lines.append("Against a randomly initialised copy of B's architecture the same layers of A reach CKA "
+                         + "\(f(baseline)) on average: the part of the similarity that needs no training.")
+        } else if let note = r.checks.randomBaselineNote {
+            lines.append("No random-weights baseline: \(note).")
+        }
+        if let bestA = r.layersA.filter({ $0.probeAccuracy != nil }).max(by: { ($0.probeAccuracy ?? 0) < ($1.probeAccuracy ?? 0) }),
+           let bestB = r.layersB.filter({ $0.probeAccuracy != nil }).max(by: { ($0.probeAccuracy ?? 0) < ($1.probeAccuracy ?? 0) }) {
+            lines.append("Linear probes read the labels best from `\(bestA.layer)` of A (\(f(bestA.probeAccuracy ?? .nan))) "
+                         + "and `\(bestB.layer)` of B (\(f(bestB.probeAccuracy ?? .nan))); chance is \(f(r.chance ?? .nan)).")
+        }
+        let deviation = r.checks.selfSimilarityMaxDeviation
+        lines.append("Sanity: every layer's CKA with itself is 1 " + (deviation < 1e-9
+            ? "(largest deviation \(scientific(deviation)))."
+            : "— **not so here: largest deviation \(scientific(deviation))**."))
+        return lines
+    }
+
+    func probeTable(_ layers: [ComparisonResults.LayerSummary], model: String) -> String {
+        var rows = ["| layer of \(model) | accuracy | ± s.d. | shuffled labels |", "|---|---:|---:|---:|"]
+        for l in layers {
+            rows.append("| \(cell(l.layer)) | \(l.probeAccuracy.map { f($0) } ?? "—") | \(l.probeAccuracySD.map { f($0) } ?? "—") | "
+                        + "\(l.shuffledLabelAccuracy.map { f($0) } ?? "—") |")
+        }
+        return rows.joined(separator: "\n")
+    }
+
+    func dimensionTable(_ layers: [ComparisonResults.LayerSummary], model: String) -> String {
+        var rows = ["| layer of \(model) | width | participation ratio | components for 90 % |", "|---|---:|---:|---:|"]
+        for l in layers {
+            rows.append("| \(cell(l.layer)) | \(l.width) | \(l.participationRatio.map { NumberFormat.fixed($0, decimals: 1) } ?? "—") | "
+                        + "\(l.components90.map(String.init) ?? "—") |")
+        }
+        return rows.joined(separator: "\n")
+    }
+
+    private func f(_ value: Double) -> String { NumberFormat.fixed(value, decimals: 3) }
+    private func signed(_ value: Double) -> String { (value >= 0 ? "+" : "") + NumberFormat.fixed(value, decimals: 3) }
+    private func scientific(_ value: Double) -> String {
+        guard value > 0, value.isFinite else { return value == 0 ? "0" : "\(value)" }
+        let exponent = Int(log10(value).rounded(.down))
+        return NumberFormat.fixed(value / pow(10, Double(exponent)), decimals: 1) + "e\(exponent)"
+    }
+    private func cell(_ text: String) -> String { "`" + text.replacingOccurrences(of: "`", with: "'").replacingOccurrences(of: "|", with: "\\|") + "`" }
+
+    /// A few lines for the terminal: each layer of A with its best match.
+    public func consoleSummary() -> String {
+        let r = results
+        let width = max(10, r.correspondences.map(\.layer.count).max() ?? 0)
+        var lines = ["\(r.provenance.kernel) CKA, \(r.modelA) (A) against \(r.modelB) (B), \(r.provenance.samples) samples of \(r.provenance.probeSet)"]
+        for c in r.correspondences {
+            let interval = c.lower.flatMap { l in c.upper.map { " [\(f(l)), \(f($0))]" } } ?? ""
+            let random = c.randomBaseline.map { "  random B \(f($0))" } ?? ""
+            lines.append(c.layer.padding(toLength: width, withPad: " ", startingAt: 0) + " → \(c.bestMatch)  \(f(c.cka))\(interval)\(random)")
+        }
+        return lines.joined(separator: "\n") + "\n"
+    }
+
+    // MARK: - Figures
+
+    /// The SVG figures, by file name.
+    public func figures() -> [(name: String, svg: String)] {
+        []
+    }
+}
+
+/// Markdown assembled line by line.
+struct Lines {
+    private var lines: [String] = []
+    mutating func add(_ line: String) { lines.append(line) }
+    var text: String { lines.joined(separator: "\n") + "\n" }
+}
+
+extension Array {
+    subscript(safe index: Int) -> Element? { indices.contains(index) ? self[index] : nil }
+}

@@ -1,0 +1,171 @@
+import Analysis
+
+/// Every number of a model comparison, in the layout of `results.json` (snake_case keys).
+///
+/// Matrices are rows of values with their row and column labels; values that are not finite
+/// (a degenerate layer) are `null`. Layers are named by module path where the exporter left
+/// one, else by tensor name.
+public struct ComparisonResults: Sendable, Codable, Equatable {
+    /// A layer × layer matrix with its labels.
+    public struct LayerMatrix: Sendable, Codable, Equatable {
+        public var layersA: [String]
+        public var layersB: [String]
+        public var matrix: [[Double?]]
+
+        enum CodingKeys: String, CodingKey {
+            case layersA = "layers_a", layersB = "layers_b", matrix
+        }
+
+        public init(layersA: [String], layersB: [String], values: [[Double]]) {
+            self.layersA = layersA
+            self.layersB = layersB
+            matrix = values.map { $0.map { $0.isFinite ? $0 : nil } }
+        }
+
+        /// The values with `nil` as NaN.
+        public var values: [[Double]] { matrix.map { $0.map { $0 ?? .nan } } }
+    }
+
+    /// The best match in B of one layer of A.
+    public struct Correspondence: Sendable, Codable, Equatable {
+        public var layer: String
+        public var bestMatch: String
+        public var cka: Double
+        /// Bootstrap percentile interval of `cka` (resampling the probe set).
+        public var lower: Double?
+        public var upper: Double?
+        public var runnerUp: String?
+        public var runnerUpCKA: Double?
+        /// The highest CKA of this layer with any layer of a randomly initialised copy of B.
+        public var randomBaseline: Double?
+
+        enum CodingKeys: String, CodingKey {
+            case layer, bestMatch = "best_match", cka, lower, upper, runnerUp = "runner_up", runnerUpCKA = "runner_up_cka"
+            case randomBaseline = "random_baseline"
+        }
+    }
+
+    /// One model's per-layer measurements.
+    public struct LayerSummary: Sendable, Codable, Equatable {
+        public var layer: String
+        /// Features after the reduction.
+        public var width: Int
+        /// `(Σλ)² / Σλ²` of the covariance eigenvalues: the number of dimensions in use.
+        public var participationRatio: Double?
+        /// Components needed for 90 % of the variance.
+        public var components90: Int?
+        /// Explained-variance ratios of the leading components (at most 50).
+        public var explainedVarianceRatio: [Double]
+        /// Cross-validated linear-probe accuracy, its standard deviation over folds, and the
+        /// same probe on shuffled labels; present when the probe set has labels.
+        public var probeAccuracy: Double?
+        public var probeAccuracySD: Double?
+        public var shuffledLabelAccuracy: Double?
+
+        enum CodingKeys: String, CodingKey {
+            case layer, width, participationRatio = "participation_ratio", components90 = "components_90"
+            case explainedVarianceRatio = "explained_variance_ratio", probeAccuracy = "probe_accuracy"
+            case probeAccuracySD = "probe_accuracy_sd", shuffledLabelAccuracy = "shuffled_label_accuracy"
+        }
+    }
+
+    /// A sample whose removal moves CKA the most.
+    public struct InfluentialSample: Sendable, Codable, Equatable {
+        public var sample: Int
+        public var label: Int?
+        /// The layer pair (A layer, its best match in B) where leaving it out matters most.
+        public var layerA: String
+        public var layerB: String
+        public var cka: Double
+        public var ckaWithout: Double
+
+        enum CodingKeys: String, CodingKey {
+            case sample, label, layerA = "layer_a", layerB = "layer_b", cka, ckaWithout = "cka_without"
+        }
+    }
+
+    /// The first layer's filters, `[out, in, kh, kw]`, row-major.
+    public struct Filters: Sendable, Codable, Equatable {
+        public var layer: String
+        public var shape: [Int]
+        public var values: [Float]
+    }
+
+    /// A 2-D PCA projection of one layer, one point per sample.
+    public struct Projection: Sendable, Codable, Equatable {
+        public var model: String
+        public var layer: String
+        public var points: [[Double]]
+        /// Variance explained by the two axes.
+        public var explained: [Double]
+    }
+
+    /// Sanity checks: things that must hold whatever the models.
+    public struct Checks: Sendable, Codable, Equatable {
+        /// Largest |CKA(layer, same layer) − 1| over both models' self-comparisons.
+        public var selfSimilarityMaxDeviation: Double
+        /// Mean over A's layers of the best CKA with a randomly initialised copy of B, when
+        /// one could be made.
+        public var randomBaselineMean: Double?
+        /// Why there is no random baseline, if there is none.
+        public var randomBaselineNote: String?
+
+        enum CodingKeys: String, CodingKey {
+            case selfSimilarityMaxDeviation = "self_similarity_max_deviation", randomBaselineMean = "random_baseline_mean"
+            case randomBaselineNote = "random_baseline_note"
+        }
+    }
+
+    /// Where the numbers came from.
+    public struct Provenance: Sendable, Codable, Equatable {
+        public struct File: Sendable, Codable, Equatable {
+            public var role: String
+            public var name: String
+            public var format: String
+            public var sha256: String
+        }
+        public var files: [File]
+        public var probeSet: String
+        public var samples: Int
+        public var reduction: String
+        public var estimator: String
+        public var kernel: String
+        public var dtype: String
+        public var seed: UInt64
+        public var bootstrapResamples: Int
+        public var repprobeVersion: String
+        /// Wall-clock seconds of the whole run (the one value that differs between runs).
+        public var seconds: Double
+
+        enum CodingKeys: String, CodingKey {
+            case files, probeSet = "probe_set", samples, reduction, estimator, kernel, dtype, seed
+            case bootstrapResamples = "bootstrap_resamples", repprobeVersion = "repprobe_version", seconds
+        }
+    }
+
+    public var modelA: String
+    public var modelB: String
+    public var cka: LayerMatrix
+    public var ckaAA: LayerMatrix
+    public var ckaBB: LayerMatrix
+    public var ckaRandomB: LayerMatrix?
+    public var correspondences: [Correspondence]
+    public var layersA: [LayerSummary]
+    public var layersB: [LayerSummary]
+    public var chance: Double?
+    public var classNames: [String]?
+    public var projections: [Projection]
+    public var projectionLabels: [Int]?
+    public var filtersA: Filters?
+    public var filtersB: Filters?
+    public var influentialSamples: [InfluentialSample]
+    public var checks: Checks
+    public var provenance: Provenance
+
+    enum CodingKeys: String, CodingKey {
+        case modelA = "model_a", modelB = "model_b", cka, ckaAA = "cka_a_a", ckaBB = "cka_b_b", ckaRandomB = "cka_a_random_b"
+        case correspondences, layersA = "layers_a", layersB = "layers_b", chance, classNames = "class_names"
+        case projections, projectionLabels = "projection_labels", filtersA = "filters_a", filtersB = "filters_b"
+        case influentialSamples = "influential_samples", checks, provenance
+    }
+}
