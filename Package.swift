@@ -27,7 +27,7 @@ let package = Package(
         .target(name: "Networks", dependencies: ["LinearAlgebra", "Formats", "ONNXProto"]),
         /// Hooks on any layer of a network, activation capture with reductions, stimuli.
         .target(name: "Probe", dependencies: ["Networks", "Analysis", "Formats", "Activations", "LinearAlgebra"]),
-        /// Markdown summaries of analysis results.
+        /// Markdown summaries of analysis results and the SVG figures beside them.
         .target(name: "Report", dependencies: ["Analysis"]),
         .executableTarget(
             name: "repprobe",
@@ -65,5 +65,6 @@ let package = Package(
         .testTarget(name: "ONNXProtoTests", dependencies: ["ONNXProto"]),
         .testTarget(name: "NetworksTests", dependencies: ["Networks", "ONNXProto", "Formats"]),
         .testTarget(name: "ProbeTests", dependencies: ["Probe", "Networks", "Formats", "Analysis"]),
+        .testTarget(name: "ReportTests", dependencies: ["Report"]),
     ]
 )
