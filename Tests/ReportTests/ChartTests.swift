@@ -1,0 +1,59 @@
+import Foundation
+import Report
+import Testing
+
+@Suite struct ChartTests {
+    static let layers = ["conv1", "layer1", "layer2", "layer3", "layer4", "fc"]
+
+    static var probeChart: LineChart {
+        LineChart(
+            title: "Linear probe accuracy", categories: layers,
+            series: [
+                .init(name: "model A", values: [0.31, 0.45, 0.62, 0.78, 0.88, 0.93]),
+                .init(name: "model B", values: [0.28, 0.41, .nan, 0.70, 0.81, 0.86]),
+                .init(name: "shuffled <labels>", values: [0.1, 0.11, 0.1, 0.09, 0.1, 0.1], dashed: true),
+            ],
+            xTitle: "layer", yTitle: "accuracy", yRange: 0...1, referenceLine: .init(value: 0.1, label: "chance & level"))
+    }
+
+    @Test func lineChartIsWellFormedDeterministicAndEscaped() throws {
+        let svg = Self.probeChart.svg()
+        #expect(svg == Self.probeChart.svg())
+        #expect(svg.contains("shuffled &lt;labels&gt;") && svg.contains("chance &amp; level"))
+        let document = try #require(SVGDocument(svg))
+        #expect(document.all("text", class: "tick-label").map(\.text).prefix(6) == ["0.0", "0.2", "0.4", "0.6", "0.8", "1.0"])
+        // The NaN splits model B into two lines and has no marker.
+        #expect(document.all("polyline").count == 4)
+        #expect(document.all("circle", class: "marker").count == 17)
+        #expect(document.all("line").contains { $0.attributes["stroke-dasharray"] == "6 3" })
+        for text in document.all("text") {
+            #expect(TextBox(text).isInside(width: document.width, height: document.height), "\(text.text) is clipped")
+        }
+    }
+
+    @Test func logAxisSkipsValuesThatAreNotPositive() throws {
+        let chart = LineChart(
+            series: [.init(name: "spectrum", values: [0.5, 0.2, 0, 0.01, -1, 0.001])], xTitle: "component",
+            yTitle: "explained variance", yScale: .logarithmic)
+        let document = try #require(SVGDocument(chart.svg()))
+        #expect(document.all("circle", class: "marker").count == 4)
+        let labels = document.all("text", class: "tick-label").map(\.text)
+        #expect(labels.contains("10⁻³") && labels.contains("10⁰") && !labels.contains("10⁻⁴"))
+    }
+
+    @Test func scatterPlotDrawsEveryPointWithAClassLegend() throws {
+        var generator = SplitMix(seed: 7)
+        let n = 2000
+        let labels = (0..<n).map { $0 % 10 }
+        let x = labels.map { Double($0) + generator.normal() }
+        let y = labels.map { Double($0 % 3) + generator.normal() }
+        let names = (0..<10).map { "digit \($0)" }
+        let plot = ScatterPlot(title: "PC1 × PC2", x: x, y: y, labels: labels, classNames: names, xTitle: "PC 1", yTitle: "PC 2")
+        let svg = plot.svg()
+        #expect(svg == plot.svg())
+        let document = try #require(SVGDocument(svg))
+        #expect(document.elements.filter { $0.name == "circle" && $0.ancestorClasses.first == "points" }.count == n)
+        #expect(document.all("text", class: "legend-label").map(\.text) == names)
+        #expect(Set(document.all("circle").compactMap { $0.attributes["fill"] }).count == 10)
+    }
+}
