@@ -47,12 +47,14 @@ public struct Heatmap: Sendable {
     public var valueDecimals: Int
     /// Labels longer than this are shortened in the middle.
     public var maxLabelCharacters: Int
+    /// Whether each cell carries a tooltip with its labels and value; `nil` adds them up to 625 cells.
+    public var cellTooltips: Bool?
 
     public init(
         matrix: LabelledMatrix, title: String? = nil, legendTitle: String = "CKA", valueRange: ClosedRange<Double>? = 0...1,
         colorMap: ColorMap = .viridis, rowAxisTitle: String? = "model A", columnAxisTitle: String? = "model B",
         markedCells: [Cell] = [], markerStyle: MarkerStyle = .outline, markerLabel: String? = "best match in row",
-        showsValues: Bool? = nil, valueDecimals: Int = 2, maxLabelCharacters: Int = 28
+        showsValues: Bool? = nil, valueDecimals: Int = 2, maxLabelCharacters: Int = 28, cellTooltips: Bool? = nil
     ) {
         self.matrix = matrix
         self.title = title
@@ -67,6 +69,7 @@ public struct Heatmap: Sendable {
         self.showsValues = showsValues
         self.valueDecimals = valueDecimals
         self.maxLabelCharacters = maxLabelCharacters
+        self.cellTooltips = cellTooltips
     }
 
     /// The cell with the largest value in each row (first one on ties; rows of NaN have none).
@@ -170,14 +173,16 @@ public struct Heatmap: Sendable {
         let valuesShown = showsValues ?? (rows <= 12 && columns <= 12)
         let valueSize = valueFontSize()
 
-        svg.open("g", [("shape-rendering", "crispEdges")])
+        // Tooltips on every cell would make large maps several hundred kilobytes.
+        let tooltips = cellTooltips ?? (rows * columns <= 625)
+        svg.open("g", [("class", "cells"), ("shape-rendering", "crispEdges")])
         for (i, row) in matrix.values.enumerated() {
             for (j, value) in row.enumerated() {
                 let fill = value.isNaN ? Self.missingColor.hex : colorMap.color(for: value, in: range).hex
-                let tip = "\(matrix.rowLabels[i]) × \(matrix.columnLabels[j]): \(NumberFormat.fixed(value, decimals: 4))"
-                svg.rect(
-                    x: Double(j) * cell, y: Double(i) * cell, width: cell, height: cell, fill: fill,
-                    extra: [("class", "cell")], tooltip: tip)
+                let rowLabel = matrix.rowLabels.indices.contains(i) ? matrix.rowLabels[i] : ""
+                let columnLabel = matrix.columnLabels.indices.contains(j) ? matrix.columnLabels[j] : ""
+                let tip = tooltips ? "\(rowLabel) × \(columnLabel): \(NumberFormat.fixed(value, decimals: 4))" : nil
+                svg.rect(x: Double(j) * cell, y: Double(i) * cell, width: cell, height: cell, fill: fill, tooltip: tip)
             }
         }
         svg.close()

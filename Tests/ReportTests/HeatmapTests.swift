@@ -2,6 +2,11 @@ import Foundation
 import Report
 import Testing
 
+extension SVGDocument {
+    /// The rects of a heat map's cells.
+    var cells: [Element] { elements.filter { $0.name == "rect" && $0.ancestorClasses.first == "cells" } }
+}
+
 @Suite struct HeatmapTests {
     /// A square matrix of CKA-like values that fall away from the diagonal.
     static func matrix(_ n: Int, names: (Int) -> String) -> LabelledMatrix {
@@ -18,7 +23,7 @@ import Testing
         let svg = Heatmap(matrix: matrix, title: "Linear CKA").svg()
         let document = try #require(SVGDocument(svg))
         let n = matrix.rowLabels.count
-        #expect(document.all("rect", class: "cell").count == n * n)
+        #expect(document.cells.count == n * n)
         #expect(document.viewBox == [0, 0, document.width, document.height])
 
         let columns = document.all("text", class: "column-label").map(TextBox.init)
@@ -69,7 +74,7 @@ import Testing
     @Test func missingValuesAreGreyWithANote() throws {
         let matrix = LabelledMatrix(rowLabels: ["a", "b"], columnLabels: ["x", "y"], values: [[0.9, .nan], [0.1, 0.4]])
         let document = try #require(SVGDocument(Heatmap(matrix: matrix).svg()))
-        let fills = document.all("rect", class: "cell").map { $0.attributes["fill"] ?? "" }
+        let fills = document.cells.map { $0.attributes["fill"] ?? "" }
         #expect(fills[1] == "#d9d9d9")
         #expect(fills.filter { $0 == "#d9d9d9" }.count == 1)
         #expect(document.all("text", class: "legend-note").map(\.text) == ["no value (NaN)"])
@@ -85,6 +90,19 @@ import Testing
         let document = try #require(SVGDocument(svg))
         #expect(document.all("text", class: "row-label").first?.text == name)
         #expect(document.all("text", class: "title").first?.text == name)
+    }
+
+    @Test func cellsHaveTooltipsOnlyInSmallMaps() throws {
+        let small = try #require(SVGDocument(Heatmap(matrix: Self.small).svg()))
+        #expect(small.cells.first?.tooltip == "layer1.0.conv2 × layer1.0.conv2: 1.0000")
+        let large = try #require(SVGDocument(Heatmap(matrix: Self.large).svg()))
+        #expect(large.cells.allSatisfy { $0.tooltip == nil })
+    }
+
+    @Test func emptyMatrixStillDraws() throws {
+        let empty = LabelledMatrix(rowLabels: [], columnLabels: [], values: [])
+        let document = try #require(SVGDocument(Heatmap(matrix: empty, title: "nothing").svg()))
+        #expect(document.cells.isEmpty && document.width > 0)
     }
 
     @Test func renderingIsDeterministic() {
