@@ -80,7 +80,7 @@ struct PlotFrame: Sendable {
         if let title {
             svg.text(title, x: width / 2, y: -16, size: 15, anchor: .middle, bold: true, className: "title")
         }
-        legend.draw(into: &svg, x: width + 24, y: 0)
+        legend.draw(into: &svg, x: width + 24, y: 0, maxHeight: max(height, 200))
     }
 
     /// X ticks and their labels; category names turn 45° or 90°, and only every k-th is

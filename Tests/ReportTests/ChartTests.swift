@@ -56,4 +56,19 @@ import Testing
         #expect(document.all("text", class: "legend-label").map(\.text) == names)
         #expect(Set(document.all("circle").compactMap { $0.attributes["fill"] }).count == 10)
     }
+
+    @Test func longLegendsWrapIntoColumns() throws {
+        let series = (0..<40).map { LineChart.Series(name: "layer \($0)", values: [1, 0.5, 0.25], showsMarkers: false) }
+        let document = try #require(SVGDocument(LineChart(series: series, yScale: .logarithmic, plotHeight: 200).svg()))
+        let labels = document.all("text", class: "legend-label")
+        #expect(labels.count == 40)
+        #expect(Set(labels.map { $0.number("x") }).count == 4)
+        #expect(labels.allSatisfy { TextBox($0).isInside(width: document.width, height: document.height) })
+    }
+
+    @Test func emptyChartsStillDraw() throws {
+        #expect(SVGDocument(LineChart(title: "none", series: []).svg()) != nil)
+        #expect(SVGDocument(ScatterPlot(x: [], y: [], labels: []).svg()) != nil)
+        #expect(SVGDocument(ImageGrid(images: []).svg()) != nil)
+    }
 }
