@@ -71,4 +71,28 @@ import Testing
         #expect(SVGDocument(ScatterPlot(x: [], y: [], labels: []).svg()) != nil)
         #expect(SVGDocument(ImageGrid(images: []).svg()) != nil)
     }
+
+    @Test(arguments: [6, 60, 200])
+    func categoryLabelsNeverOverlap(count: Int) throws {
+        let names = (0..<count).map { "encoder.layers.\($0).self_attn.out_proj" }
+        let chart = LineChart(categories: names, series: [.init(name: "accuracy", values: names.indices.map { Double($0) })])
+        let document = try #require(SVGDocument(chart.svg()))
+        let labels = document.all("text", class: "tick-label").filter { $0.attributes["transform"] != nil }.map(TextBox.init)
+        #expect(labels.count >= min(count, 50))
+        for i in labels.indices {
+            for j in labels.indices where j > i {
+                #expect(!labels[i].overlaps(labels[j]))
+            }
+            #expect(labels[i].isInside(width: document.width, height: document.height))
+        }
+    }
+
+    @Test func numericXUsesTheGivenPositions() throws {
+        let chart = LineChart(series: [.init(name: "loss", values: [3, 2, 1], x: [0.5, 1, 2.5])], xTitle: "epoch")
+        let document = try #require(SVGDocument(chart.svg()))
+        let markers = document.all("circle", class: "marker").map { $0.number("cx") }
+        // 0.5, 1 and 2.5 on an axis from 0 to 2.5: the gaps are in the ratio 0.5 : 1.5.
+        #expect(abs((markers[2] - markers[1]) / (markers[1] - markers[0]) - 3) < 0.05)
+        #expect(document.all("text", class: "tick-label").map(\.text).contains("2.5"))
+    }
 }
