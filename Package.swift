@@ -29,7 +29,7 @@ let package = Package(
         /// Hooks on any layer of a network, activation capture with reductions, stimuli.
         .target(name: "Probe", dependencies: ["Networks", "Analysis", "Formats", "Activations", "LinearAlgebra",
                                              .product(name: "Yams", package: "Yams")]),
-        /// Markdown summaries of analysis results.
+        /// Markdown summaries of analysis results and the SVG figures beside them.
         .target(name: "Report", dependencies: ["Analysis"]),
         /// `repprobe compare`: two networks on one probe set, analysed and written up as a report.
         .target(name: "Comparison", dependencies: ["Probe", "Networks", "Analysis", "Activations", "Formats", "LinearAlgebra", "Report"]),
@@ -69,5 +69,6 @@ let package = Package(
         .testTarget(name: "ONNXProtoTests", dependencies: ["ONNXProto"]),
         .testTarget(name: "NetworksTests", dependencies: ["Networks", "ONNXProto", "Formats"]),
         .testTarget(name: "ProbeTests", dependencies: ["Probe", "Networks", "Formats", "Analysis"]),
+        .testTarget(name: "ReportTests", dependencies: ["Report"]),
     ]
 )
