@@ -228,7 +228,73 @@ public struct ComparisonReport {
 
     /// The SVG figures, by file name.
     public func figures() -> [(name: String, svg: String)] {
-        []
+        let r = results
+        var figures: [(String, String)] = []
+        func heatmap(_ m: ComparisonResults.LayerMatrix, title: String, rows: String, columns: String, marks: Bool) -> String {
+            let table = LabelledMatrix(rowLabels: m.layersA, columnLabels: m.layersB, values: m.values)
+            return Heatmap(matrix: table, title: title, rowAxisTitle: rows, columnAxisTitle: columns,
+                           markedCells: marks ? Heatmap.rowMaxima(of: table) : [],
+                           markerLabel: marks ? "best match in row" : nil).svg()
+        }
+        figures.append(("cka_a_b.svg", heatmap(r.cka, title: "CKA: \(r.modelA) (A) against \(r.modelB) (B)",
+                                               rows: "layers of A", columns: "layers of B", marks: true)))
+        figures.append(("cka_a_a.svg", heatmap(r.ckaAA, title: "CKA: A against itself", rows: "layers of A", columns: "layers of A", marks: false)))
+        figures.append(("cka_b_b.svg", heatmap(r.ckaBB, title: "CKA: B against itself", rows: "layers of B", columns: "layers of B", marks: false)))
+
+        if let chance = r.chance {
+            // Both models on one axis: A's layers in order, B's values at the position of
+            // their own layers when the two name their layers alike, else side by side.
+            let sameLayers = r.layersA.map(\.layer) == r.layersB.map(\.layer)
+            let categories = sameLayers ? r.layersA.map(\.layer) : r.layersA.map { "A: \($0.layer)" } + r.layersB.map { "B: \($0.layer)" }
+            func padded(_ values: [Double], before: Int, after: Int) -> [Double] {
+                sameLayers ? values : Array(repeating: .nan, count: before) + values + Array(repeating: .nan, count: after)
+            }
+            let (na, nb) = (r.layersA.count, r.layersB.count)
+            let series = [
+                LineChart.Series(name: "A", values: padded(r.layersA.map { $0.probeAccuracy ?? .nan }, before: 0, after: nb),
+                                 color: Palette.color(0)),
+                LineChart.Series(name: "B", values: padded(r.layersB.map { $0.probeAccuracy ?? .nan }, before: na, after: 0),
+                                 color: Palette.color(1)),
+                LineChart.Series(name: "A, shuffled labels", values: padded(r.layersA.map { $0.shuffledLabelAccuracy ?? .nan }, before: 0, after: nb),
+                                 color: Palette.color(0), dashed: true, showsMarkers: false),
+                LineChart.Series(name: "B, shuffled labels", values: padded(r.layersB.map { $0.shuffledLabelAccuracy ?? .nan }, before: na, after: 0),
+                                 color: Palette.color(1), dashed: true, showsMarkers: false),
+            ]
+            figures.append(("probe_accuracy.svg", LineChart(
+                title: "Linear-probe accuracy through depth", categories: categories, series: series,
+                xTitle: "layer", yTitle: "accuracy (5-fold)", yRange: 0...1,
+                referenceLine: .init(value: chance, label: "chance")).svg()))
+        }
+
+        for (name, model, layers) in [("pca_spectrum_a.svg", "A", r.layersA), ("pca_spectrum_b.svg", "B", r.layersB)] {
+            let series = layers.map { LineChart.Series(name: $0.layer, values: $0.explainedVarianceRatio, showsMarkers: false) }
+            figures.append((name, LineChart(
+                title: "Explained variance by principal component, layers of \(model)", series: series,
+                xTitle: "component", yTitle: "fraction of variance", yScale: .logarithmic).svg()))
+        }
+
+        for projection in r.projections where !projection.points.isEmpty {
+            let labels = r.projectionLabels ?? Array(repeating: 0, count: projection.points.count)
+            let explained = projection.explained.map { NumberFormat.fixed(100 * $0, decimals: 1) + " %" }
+            figures.append(("projection_\(projection.model.lowercased()).svg", ScatterPlot(
+                title: "\(projection.layer) of \(projection.model): first two principal components",
+                x: projection.points.map { $0[0] }, y: projection.points.map { $0.count > 1 ? $0[1] : 0 },
+                labels: labels, classNames: r.projectionLabels == nil ? [] : (r.classNames ?? []),
+                xTitle: "PC 1" + (explained.first.map { " (\($0))" } ?? ""),
+                yTitle: "PC 2" + (explained.count > 1 ? " (\(explained[1]))" : "")).svg()))
+        }
+
+        for (name, model, filters) in [("filters_a.svg", "A", r.filtersA), ("filters_b.svg", "B", r.filtersB)] {
+            guard let filters, filters.shape.count == 4 else { continue }
+            var grid = ImageGrid.filters(
+                weights: filters.values.map(Double.init), outChannels: filters.shape[0], inChannels: filters.shape[1],
+                height: filters.shape[2], width: filters.shape[3],
+                title: "\(filters.layer) of \(model): \(filters.shape[0]) filters, \(filters.shape[1]) × \(filters.shape[2]) × \(filters.shape[3])")
+            // Small kernels get larger pixels, so that a 3×3 or 5×5 filter is still legible.
+            grid.pixelSize = max(4, min(12, 60 / max(1, filters.shape[2], filters.shape[3])))
+            figures.append((name, grid.svg()))
+        }
+        return figures
     }
 }
 

@@ -237,23 +237,4 @@ import Testing
         #expect(wrongLabels.status != 0)
         #expect(wrongLabels.stderr.contains("wide.npy"))
     }
-
-    @Test func demoWritesASummaryAndReadableActivations() throws {
-        let folder = try Self.workspace().appendingPathComponent("demo")
-        let result = try run(["demo", "-o", folder.path, "--samples", "60", "--resamples", "5"])
-        #expect(result.status == 0, "\(result.stderr)")
-        #expect(result.stdout.contains("A.fc1 → "))
-        let summary = try String(contentsOf: folder.appendingPathComponent("summary.md"), encoding: .utf8)
-        #expect(summary.contains("| A \\ B | B.fc1 | B.fc2 | B.fc3 | B.fc4 | B.fc5 |"))
-        #expect(summary.contains("## Best match of each layer of A in B"))
-        // What the demo wrote, the other commands read.
-        let again = try run(["cka", folder.appendingPathComponent("activations_a.npz").path, folder.appendingPathComponent("activations_b.npz").path, "--json"])
-        let output = try JSONDecoder().decode(MatrixOutput.self, from: Data(again.stdout.utf8))
-        let written = try JSONDecoder().decode(MatrixOutput.self, from: Data(contentsOf: folder.appendingPathComponent("cka.json")))
-        #expect(output.matrix == written.matrix)
-        // Same seed, same bytes.
-        let second = try Self.workspace().appendingPathComponent("demo")
-        _ = try run(["demo", "-o", second.path, "--samples", "60", "--resamples", "5"])
-        #expect(try Data(contentsOf: second.appendingPathComponent("summary.md")) == Data(contentsOf: folder.appendingPathComponent("summary.md")))
-    }
 }

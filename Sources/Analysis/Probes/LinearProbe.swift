@@ -62,7 +62,8 @@ public enum LinearProbe {
         }
         let assignment = try folds ?? StratifiedKFold.assign(labels: labels, folds: foldCount)
         let splits = try FoldSplit.splits(assignment, samples: x.rows)
-        let scores = try score(x, labels: labels, model: model, splits: splits)
+        var factorisations: [Int: RidgePath] = [:]
+        let scores = try score(x, labels: labels, model: model, splits: splits, factorisations: &factorisations)
         let bestIndex = scores.indices.max { scores[$0].mean < scores[$1].mean || (scores[$0].mean == scores[$1].mean && $0 > $1) } ?? 0
         var control: FoldScores?
         if let controlSeed {
@@ -74,7 +75,7 @@ public enum LinearProbe {
             case let .ridge(alphas): setting = .ridge(alphas: [alphas[bestIndex]])
             case let .logistic(c): setting = .logistic(c: [c[bestIndex]])
             }
-            control = try score(x, labels: shuffled, model: setting, splits: splits).first
+            control = try score(x, labels: shuffled, model: setting, splits: splits, factorisations: &factorisations).first
         }
         var counts = [Int: Int]()
         for label in labels { counts[label, default: 0] += 1 }
@@ -82,16 +83,26 @@ public enum LinearProbe {
         return ProbeEvaluation(model: model, scores: scores, bestIndex: bestIndex, control: control, chance: chance, folds: assignment)
     }
 
-    static func score(_ x: Matrix<Double>, labels: [Int], model: ProbeModel, splits: [FoldSplit]) throws -> [FoldScores] {
+    /// Accuracy of every setting on every split. Ridge factorises each training fold once:
+    /// `factorisations` keeps the SVDs by fold, and a later call on the same folds (the
+    /// shuffled-label control) reuses them with its own targets.
+    static func score(_ x: Matrix<Double>, labels: [Int], model: ProbeModel, splits: [FoldSplit],
+                      factorisations: inout [Int: RidgePath]) throws -> [FoldScores] {
         var accuracies = [[Double]](repeating: [], count: model.settings.count)
-        for split in splits {
+        for (fold, split) in splits.enumerated() {
             let train = x.selectingRows(split.train), test = x.selectingRows(split.test)
             let trainLabels = split.train.map { labels[$0] }
             let testLabels = split.test.map { labels[$0] }
             switch model {
             case let .ridge(alphas):
                 let encoding = try ClassEncoding(trainLabels, context: "ridge probe training fold")
-                let path = try RidgePath(x: train, codes: encoding.codes, classCount: encoding.classes.count)
+                let path: RidgePath
+                if let known = factorisations[fold] {
+                    path = known.retargeted(codes: encoding.codes, classCount: encoding.classes.count)
+                } else {
+                    path = try RidgePath(x: train, codes: encoding.codes, classCount: encoding.classes.count)
+                    factorisations[fold] = path
+                }
                 for (k, z) in path.decisions(test: test, alphas: alphas).enumerated() {
                     let predicted = RidgePath.decide(z).map { encoding.classes[$0] }
                     accuracies[k].append(accuracy(predicted, testLabels))

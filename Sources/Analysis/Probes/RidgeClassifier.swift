@@ -41,27 +41,42 @@ public struct RidgeClassifier: Sendable {
 /// One centred SVD of a training set, reused for every regularisation strength.
 struct RidgePath {
     let mean: [Double]
-    let targetMean: [Double]
+    private(set) var targetMean: [Double]
+    let u: Matrix<Double>
     let vt: Matrix<Double>
     let s: [Double]
     /// `Uᵀ(Y − Ȳ)`, `r × m`.
-    let projectedTargets: Matrix<Double>
+    private(set) var projectedTargets: Matrix<Double>
 
     init(x: Matrix<Double>, codes: [Int], classCount: Int) throws {
-        let n = x.rows
+        var centred = x
+        mean = centred.centerColumns()
+        let svd = try centred.svd()
+        guard let u = svd.u, let vt = svd.vt else { throw AnalysisError.invalidArgument("ridge: SVD returned no vectors") }
+        self.u = u
+        self.vt = vt
+        s = svd.singularValues
+        (targetMean, projectedTargets) = Self.targets(u, codes: codes, classCount: classCount)
+    }
+
+    /// The same factorisation of the training features with other targets (the shuffled
+    /// labels of a control): only `Uᵀy` changes, so no new SVD is needed.
+    func retargeted(codes: [Int], classCount: Int) -> RidgePath {
+        var copy = self
+        (copy.targetMean, copy.projectedTargets) = Self.targets(u, codes: codes, classCount: classCount)
+        return copy
+    }
+
+    /// The ±1 one-vs-rest targets (one column for two classes), centred, and `Uᵀ(Y − Ȳ)`.
+    private static func targets(_ u: Matrix<Double>, codes: [Int], classCount: Int) -> ([Double], Matrix<Double>) {
+        let n = codes.count
         let m = classCount == 2 ? 1 : classCount
         var y = Matrix<Double>(rows: n, columns: m, repeating: -1)
         for i in 0..<n {
             if m == 1 { if codes[i] == 1 { y[i, 0] = 1 } } else { y[i, codes[i]] = 1 }
         }
-        var centred = x
-        mean = centred.centerColumns()
-        targetMean = y.centerColumns()
-        let svd = try centred.svd()
-        guard let u = svd.u, let vt = svd.vt else { throw AnalysisError.invalidArgument("ridge: SVD returned no vectors") }
-        self.vt = vt
-        s = svd.singularValues
-        projectedTargets = u.transposedTimes(y)
+        let targetMean = y.centerColumns()
+        return (targetMean, u.transposedTimes(y))
     }
 
     /// `diag(s/(s² + α))`, with singular values below rounding level dropped when `α = 0`.

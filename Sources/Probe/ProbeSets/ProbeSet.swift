@@ -102,7 +102,9 @@ public struct ProbeSet: Sendable {
                             elements: Stimuli.noise(settings, count: count, channels: channels, height: height, width: width, seed: seed))
             labels = nil
         case let .file(settings):
-            let data = file.deletingLastPathComponent().appendingPathComponent(settings.path)
+            let data = settings.path.hasPrefix("/")
+                ? URL(fileURLWithPath: settings.path)
+                : file.deletingLastPathComponent().appendingPathComponent(settings.path)
             files.append(data)
             (inputs, labels) = try Self.images(settings, data: data, channels: channels, samples: spec.samples)
             if let labels { for value in Set(labels) { classNames[value] = String(value) } }

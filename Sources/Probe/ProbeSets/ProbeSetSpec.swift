@@ -106,7 +106,7 @@ public struct ProbeSetSpec: Sendable, Equatable, Decodable {
 
     /// Images from an `.npy` or `.npz` file, `[N, H, W]` or `[N, C, H, W]`.
     public struct FileSettings: Sendable, Equatable, Decodable {
-        /// Relative to the probe file's folder.
+        /// Relative to the probe file's folder unless absolute.
         public var path: String
         /// The member of an `.npz` holding the images (default: its only or first member).
         public var array: String?

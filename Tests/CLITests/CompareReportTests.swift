@@ -1,0 +1,181 @@
+import Foundation
+import RepProbeKit
+import Testing
+
+/// `repprobe compare -o`: the report's numbers against NumPy on PyTorch's own hooks, its
+/// files and Markdown structure, reproducibility, and what a failed run leaves behind.
+@Suite struct CompareReportTests {
+    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    static let fixtures = root.appendingPathComponent("Tests/Fixtures")
+    static func fixture(_ path: String) -> String { fixtures.appendingPathComponent(path).path }
+    let cli = CLITests()
+
+    struct Reference: Decodable {
+        struct Case: Decodable {
+            var cka: [[Double]]
+            var cka_b_b: [[Double]]
+        }
+        var layers: [String]
+        var cases: [String: Case]
+        var cka_a_a: [[Double]]
+    }
+
+    /// The parts of results.json these tests read.
+    struct Results: Decodable {
+        struct LayerMatrix: Decodable {
+            var layers_a: [String]
+            var layers_b: [String]
+            var matrix: [[Double?]]
+        }
+        struct Provenance: Decodable {
+            struct File: Decodable { var role: String; var name: String; var sha256: String }
+            var files: [File]
+            var samples: Int
+            var seconds: Double
+        }
+        var cka: LayerMatrix
+        var cka_a_a: LayerMatrix
+        var cka_b_b: LayerMatrix
+        var cka_a_random_b: LayerMatrix?
+        var provenance: Provenance
+    }
+
+    static func folder() -> URL {
+        FileManager.default.temporaryDirectory.appendingPathComponent("repprobe-report-\(UUID().uuidString)")
+    }
+
+    static func expectClose(_ actual: [[Double?]], _ expected: [[Double]], _ what: String) {
+        #expect(actual.count == expected.count && zip(actual, expected).allSatisfy { $0.count == $1.count }, "\(what): shape")
+        var worst = 0.0
+        for (row, reference) in zip(actual, expected) {
+            for (value, truth) in zip(row, reference) { worst = max(worst, abs((value ?? .nan) - truth)) }
+        }
+        #expect(worst < 1e-5, "\(what): largest difference from NumPy \(worst)")
+    }
+
+    @Test(arguments: ["cnn_alt.pt", "cnn_lightning.ckpt"])
+    func ckaMatchesNumPyOnPyTorchHooks(modelB: String) throws {
+        let reference = try JSONDecoder().decode(Reference.self, from: Data(contentsOf: Self.fixtures.appendingPathComponent("compare/reference.json")))
+        let output = Self.folder()
+        defer { try? FileManager.default.removeItem(at: output) }
+        let result = try cli.run([
+            "compare", Self.fixture("networks/cnn.onnx"), Self.fixture("networks/\(modelB)"), "--graph-b", Self.fixture("networks/cnn.onnx"),
+            "--input", Self.fixture("compare/inputs.npy"), "--layers", reference.layers.joined(separator: ","), "--reduce", "mean",
+            "--resamples", "20", "-o", output.path,
+        ])
+        #expect(result.status == 0, "\(result.stderr)")
+        let results = try JSONDecoder().decode(Results.self, from: Data(contentsOf: output.appendingPathComponent("results.json")))
+        #expect(results.cka.layers_a == reference.layers && results.cka.layers_b == reference.layers)
+        let expected = try #require(reference.cases[modelB])
+        Self.expectClose(results.cka.matrix, expected.cka, "A against \(modelB)")
+        Self.expectClose(results.cka_a_a.matrix, reference.cka_a_a, "A against itself")
+        Self.expectClose(results.cka_b_b.matrix, expected.cka_b_b, "\(modelB) against itself")
+        #expect(results.provenance.samples == 40)
+        #expect(results.provenance.files.map(\.role) == ["model_a", "model_b", "model_b_graph", "probe_set"])
+        #expect(results.provenance.files[1].name == modelB)
+        #expect(results.cka_a_random_b?.matrix.count == reference.layers.count)
+        #expect(results.provenance.seconds > 0)
+    }
+
+    /// A small probe set over the shipped digits, so that a debug build runs it quickly.
+    static func smallDigitsProbe(in folder: URL) throws -> URL {
+        let file = folder.appendingPathComponent("small-digits.yaml")
+        try """
+            name: small-digits
+            stimuli:
+              kind: file
+              path: \(root.appendingPathComponent("probes/data/digits.npz").path)
+              array: images_test
+              labels: labels_test
+              scale: 0.0625
+              resize: [16, 16]
+            layers: [stem, layer1, pool1, layer2.0, layer2, pool2, fc]
+            reduction: flatten
+            samples: 100
+            """.write(to: file, atomically: true, encoding: .utf8)
+        return file
+    }
+
+    /// Headings, figure links and table headers: the report's structure without its numbers.
+    static func skeleton(_ markdown: String) -> String {
+        let lines = markdown.components(separatedBy: "\n")
+        return lines.enumerated().filter { i, line in
+            line.hasPrefix("#") || line.hasPrefix("![") || line.hasPrefix("|---")
+                || (line.hasPrefix("| ") && i + 1 < lines.count && lines[i + 1].hasPrefix("|---"))
+        }.map(\.element).joined(separator: "\n") + "\n"
+    }
+
+    @Test func shippedModelsReportIsCompleteStableAndReproducible() throws {
+        let work = Self.folder()
+        try FileManager.default.createDirectory(at: work, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: work) }
+        let probe = try Self.smallDigitsProbe(in: work)
+        let models = Self.root.appendingPathComponent("models")
+        func compare(_ output: URL) throws -> CLITests.Result {
+            try cli.run(["compare", models.appendingPathComponent("digits-plain-seed1.onnx").path,
+                         models.appendingPathComponent("digits-residual-seed1.onnx").path,
+                         "--probe", probe.path, "--resamples", "50", "--no-timing", "-o", output.path])
+        }
+        let first = work.appendingPathComponent("first"), second = work.appendingPathComponent("second")
+        let result = try compare(first)
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stdout.contains("layer1"))
+        let expectedFiles = ["cka_a_a.svg", "cka_a_b.svg", "cka_b_b.svg", "filters_a.svg", "filters_b.svg", "pca_spectrum_a.svg",
+                             "pca_spectrum_b.svg", "probe_accuracy.svg", "projection_a.svg", "projection_b.svg", "report.md", "results.json"]
+        #expect(try FileManager.default.contentsOfDirectory(atPath: first.path).sorted() == expectedFiles)
+
+        let markdown = try String(contentsOf: first.appendingPathComponent("report.md"), encoding: .utf8)
+        let golden = try String(contentsOf: Self.fixtures.appendingPathComponent("compare/report-structure.md"), encoding: .utf8)
+        #expect(Self.skeleton(markdown) == golden, "report structure changed:\n\(Self.skeleton(markdown))")
+        #expect(!markdown.contains("Run time"))
+        // Every figure the Markdown links is there, and every figure is linked.
+        let svgs = expectedFiles.filter { $0.hasSuffix(".svg") }
+        for svg in svgs { #expect(markdown.contains("(\(svg))"), "\(svg) is not linked") }
+
+        let results = try JSONDecoder().decode(Results.self, from: Data(contentsOf: first.appendingPathComponent("results.json")))
+        #expect(results.cka.layers_a == ["stem", "layer1", "pool1", "layer2.0", "layer2", "pool2", "fc"])
+        for (i, row) in results.cka_a_a.matrix.enumerated() { #expect(abs((row[i] ?? 0) - 1) < 1e-9) }
+        #expect(results.provenance.seconds == 0)
+        let digest = try SHA256.hexDigest(ofFile: models.appendingPathComponent("digits-plain-seed1.onnx"))
+        #expect(results.provenance.files.first?.sha256 == digest)
+
+        // Same inputs and seed: the same bytes in every file.
+        #expect(try compare(second).status == 0)
+        for name in expectedFiles {
+            #expect(try Data(contentsOf: first.appendingPathComponent(name)) == Data(contentsOf: second.appendingPathComponent(name)), "\(name) differs")
+        }
+    }
+
+    @Test func aFailedRunLeavesThePreviousReportAlone() throws {
+        let work = Self.folder()
+        try FileManager.default.createDirectory(at: work, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: work) }
+        let output = work.appendingPathComponent("report")
+        try FileManager.default.createDirectory(at: output, withIntermediateDirectories: true)
+        try Data("earlier".utf8).write(to: output.appendingPathComponent("report.md"))
+        let model = Self.root.appendingPathComponent("models/digits-plain-seed1.onnx").path
+        let unknown = try cli.run(["compare", model, model, "--probe", "digits", "--layers", "stem,nonsense", "-o", output.path])
+        #expect(unknown.status != 0)
+        #expect(unknown.stderr.contains("nonsense") && unknown.stderr.contains("layer1.0.conv1"))
+        let broken = work.appendingPathComponent("broken.onnx")
+        try Data(try Data(contentsOf: URL(fileURLWithPath: model)).prefix(3000)).write(to: broken)
+        let truncated = try cli.run(["compare", model, broken.path, "--probe", "digits", "-o", output.path])
+        #expect(truncated.status != 0)
+        #expect(truncated.stderr.contains("broken.onnx"))
+        #expect(try String(contentsOf: output.appendingPathComponent("report.md"), encoding: .utf8) == "earlier")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: work.path).sorted() == ["broken.onnx", "report"])
+        let fresh = work.appendingPathComponent("never")
+        #expect(try cli.run(["compare", model, "--probe", "no-such-probe", "-o", fresh.path]).status != 0)
+        #expect(!FileManager.default.fileExists(atPath: fresh.path))
+    }
+
+    @Test func mistakesOnTheCommandLineAreCaughtBeforeRunning() throws {
+        let model = Self.root.appendingPathComponent("models/digits-plain-seed1.onnx").path
+        let noInputs = try cli.run(["compare", model, model])
+        #expect(noInputs.status != 0 && noInputs.stderr.contains("--probe NAME"))
+        let both = try cli.run(["compare", model, "--probe", "digits", "--input", "x.npy"])
+        #expect(both.status != 0 && both.stderr.contains("either --probe or --input"))
+        let unknownProbe = try cli.run(["compare", model, "--probe", "digitz"])
+        #expect(unknownProbe.status != 0 && unknownProbe.stderr.contains("digits, gratings, noise"))
+    }
+}
