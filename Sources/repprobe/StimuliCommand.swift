@@ -1,0 +1,67 @@
+import ArgumentParser
+import Foundation
+import RepProbeKit
+
+struct StimuliCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "stimuli",
+        abstract: "Write the stimuli of a probe set (and their labels) as .npy files.",
+        discussion: """
+            The images are float32 [samples, channels, height, width] at the input size of the \
+            model given with --model, or of --shape; generated probe sets (gratings, noise) are \
+            drawn at that size. The files feed `repprobe run`, `capture` and `probe`.
+            """
+    )
+
+    @Argument(help: "Probe set: a name in probes/ or a YAML file.")
+    var probe: String
+
+    @Option(help: ArgumentHelp("Take the input size from this model.", valueName: "model"))
+    var model: String?
+
+    @Option(help: ArgumentHelp("Input size as channels,height,width.", valueName: "C,H,W"))
+    var shape: String?
+
+    @Option(name: .shortAndLong, help: ArgumentHelp("Output .npy of the images.", valueName: "inputs.npy"))
+    var output: String
+
+    @Option(help: ArgumentHelp("Output .npy of the labels (int64), when the probe set has them.", valueName: "labels.npy"))
+    var labels: String?
+
+    func validate() throws {
+        guard (model == nil) != (shape == nil) else { throw ValidationError("give either --model or --shape") }
+        if let shape, parsedShape(shape) == nil {
+            throw ValidationError("--shape must be three positive integers channels,height,width, got '\(shape)'")
+        }
+    }
+
+    private func parsedShape(_ text: String) -> [Int]? {
+        let values = text.split(separator: ",").map { Int($0.trimmingCharacters(in: .whitespaces)) }
+        guard values.count == 3, values.allSatisfy({ ($0 ?? 0) >= 1 }) else { return nil }
+        return values.compactMap { $0 }
+    }
+
+    func run() throws {
+        let inputShape: [Int]
+        if let model {
+            let network = try loadModel(model, graph: nil).network
+            guard network.graph.inputs.count == 1, let dims = network.graph.inputs.first?.shape, dims.count == 4,
+                  dims.dropFirst().allSatisfy({ $0 != nil }) else {
+                throw ValidationError("\(model) has no single [batch, channels, height, width] input of fixed size; give --shape")
+            }
+            inputShape = dims.dropFirst().map { $0 ?? 0 }
+        } else {
+            inputShape = parsedShape(shape ?? "") ?? []
+        }
+        let set = try ProbeSet.load(probe, inputShape: inputShape)
+        guard let values = set.inputs.floats else { return }
+        try NPY.write(NumericArray(shape: set.inputs.shape, float32: values), to: URL(fileURLWithPath: output))
+        var written = ["\(output): \(set.inputs.shape.map(String.init).joined(separator: " × ")) float32"]
+        if let labels {
+            guard let classes = set.labels else { throw ValidationError("probe set '\(set.name)' has no labels") }
+            try NPY.write(NumericArray(shape: [classes.count], int64: classes.map(Int64.init)), to: URL(fileURLWithPath: labels))
+            written.append("\(labels): \(classes.count) labels, \(Set(classes).count) classes")
+        }
+        print(written.joined(separator: "\n"))
+    }
+}

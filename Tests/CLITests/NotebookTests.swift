@@ -1,0 +1,52 @@
+import Foundation
+import Testing
+
+@testable import repprobe
+
+/// The notebook runner, and every notebook under notebooks-md/ still giving the outputs
+/// written in it.
+@Suite struct NotebookTests {
+    static let notebooks = URL(fileURLWithPath: #filePath)
+        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        .appendingPathComponent("notebooks-md")
+    let cli = CLITests()
+
+    @Test func everyNotebookStillGivesItsOutputs() throws {
+        let files = try FileManager.default.contentsOfDirectory(atPath: Self.notebooks.path)
+            .filter { $0.hasSuffix(".md") && $0 != "README.md" }.sorted()
+        #expect(files.count >= 4)
+        let result = try cli.run(["notebook", "--check"] + files.map { Self.notebooks.appendingPathComponent($0).path })
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stdout.components(separatedBy: "blocks checked").count == files.count + 1)
+    }
+
+    @Test func outputsAreWrittenUnderTheirBlocksAndReplacedOnRerun() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("notebook-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let file = folder.appendingPathComponent("n.md")
+        let source = "# Title\n\nText.\n\n```sh\necho 3.14159 apples\n# figure: plot.svg\n```\n\nMore text.\n\n```sh\nprintf 'a\\nb\\n'\n```\n"
+        try source.write(to: file, atomically: true, encoding: .utf8)
+        #expect(try cli.run(["notebook", file.path]).status == 0)
+        let once = try String(contentsOf: file, encoding: .utf8)
+        #expect(once == "# Title\n\nText.\n\n```sh\necho 3.14159 apples\n# figure: plot.svg\n```\n\n```output\n3.14159 apples\n```\n\n![](plot.svg)\n\nMore text.\n\n```sh\nprintf 'a\\nb\\n'\n```\n\n```output\na\nb\n```\n")
+        #expect(try cli.run(["notebook", file.path]).status == 0)
+        #expect(try String(contentsOf: file, encoding: .utf8) == once)
+        #expect(try cli.run(["notebook", "--check", file.path]).status == 0)
+        // A changed number beyond the tolerance, and a failing block, are both reported.
+        try once.replacingOccurrences(of: "3.14159 apples\n```", with: "3.2 apples\n```").write(to: file, atomically: true, encoding: .utf8)
+        let changed = try cli.run(["notebook", "--check", file.path])
+        #expect(changed.status != 0 && changed.stderr.contains("3.2 became 3.14159"))
+        try (once + "\n```sh\nexit 3\n```\n").write(to: file, atomically: true, encoding: .utf8)
+        let failing = try cli.run(["notebook", file.path])
+        #expect(failing.status != 0 && failing.stderr.contains("exited with status 3"))
+    }
+
+    @Test func numbersAreComparedWithinTheTolerance() {
+        #expect(NotebookCommand.difference("CKA 0.9981 [0.997, 0.998]", "CKA 0.9982 [0.997, 0.998]", tolerance: 1e-3) == nil)
+        #expect(NotebookCommand.difference("CKA 0.99", "CKA 0.89", tolerance: 1e-3) != nil)
+        #expect(NotebookCommand.difference("layer1 → stem.1", "layer1 → stem.2", tolerance: 1e-3) != nil)
+        #expect(NotebookCommand.difference("a b", "a b c", tolerance: 1e-3) != nil)
+        #expect(NotebookCommand.difference("-0.007 e-5 1e-5", "-0.007 e-5 1.0e-5", tolerance: 0) == nil)
+    }
+}
