@@ -54,3 +54,12 @@ func readFile(_ url: URL) throws -> Data {
         throw FormatError.unreadable(file: url.path, reason: error.localizedDescription)
     }
 }
+
+/// Opens a file for reading; a failure is ``FormatError/unreadable(file:reason:)``.
+func openForReading(_ url: URL) throws -> FileHandle {
+    do {
+        return try FileHandle(forReadingFrom: url)
+    } catch {
+        throw FormatError.unreadable(file: url.path, reason: error.localizedDescription)
+    }
+}

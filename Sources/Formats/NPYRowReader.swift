@@ -23,11 +23,7 @@ public final class NPYRowReader: @unchecked Sendable {
     ///   its shape, is a scalar, or is in Fortran order.
     public init(_ url: URL) throws {
         self.url = url
-        do {
-            handle = try FileHandle(forReadingFrom: url)
-        } catch {
-            throw FormatError.unreadable(file: url.path, reason: error.localizedDescription)
-        }
+        handle = try openForReading(url)
         let prefix: Data
         let size: UInt64
         do {

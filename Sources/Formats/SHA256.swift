@@ -72,12 +72,7 @@ public struct SHA256: Sendable {
 
     /// The digest of the file at `url`, read in 1 MiB pieces.
     public static func hexDigest(ofFile url: URL) throws -> String {
-        let handle: FileHandle
-        do {
-            handle = try FileHandle(forReadingFrom: url)
-        } catch {
-            throw FormatError.unreadable(file: url.path, reason: error.localizedDescription)
-        }
+        let handle = try openForReading(url)
         defer { try? handle.close() }
         var hasher = SHA256()
         while let chunk = try handle.read(upToCount: 1 << 20), !chunk.isEmpty { hasher.update(chunk) }

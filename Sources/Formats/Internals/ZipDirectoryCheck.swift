@@ -17,12 +17,7 @@ enum ZipDirectoryCheck {
     static let directoryEntrySize = 46
 
     static func validate(_ url: URL) throws {
-        let handle: FileHandle
-        do {
-            handle = try FileHandle(forReadingFrom: url)
-        } catch {
-            throw FormatError.unreadable(file: url.path, reason: error.localizedDescription)
-        }
+        let handle = try openForReading(url)
         defer { try? handle.close() }
         func read(_ count: Int, at offset: UInt64) throws -> [UInt8] {
             do {
