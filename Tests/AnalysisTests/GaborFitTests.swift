@@ -1,0 +1,76 @@
+import Foundation
+import LinearAlgebra
+import Testing
+@testable import Analysis
+
+/// Gabor fits recover the parameters of synthetic filters with noise, and refuse noise.
+@Suite struct GaborFitTests {
+    static func noisy(_ gabor: Gabor, size: Int, noise: Double, seed: UInt64) -> [Double] {
+        var generator = SeededGenerator(seed: seed)
+        return gabor.image(height: size, width: size).map { $0 + noise * generator.nextGaussian() }
+    }
+
+    static func degrees(_ radians: Double) -> Double { radians * 180 / .pi }
+
+    /// Orientation difference on the 180° circle.
+    static func orientationError(_ a: Double, _ b: Double) -> Double {
+        let d = abs(a - b).truncatingRemainder(dividingBy: 180)
+        return min(d, 180 - d)
+    }
+
+    @Test(arguments: [
+        // θ°, f (c/px), σx, σy, φ°, size
+        (30.0, 0.15, 2.0, 3.0, 60.0, 11),
+        (100.0, 0.2, 1.8, 2.5, 200.0, 11),
+        (165.0, 0.12, 2.5, 2.0, 0.0, 15),
+        (0.0, 0.25, 1.5, 2.0, 90.0, 9),
+    ])
+    func recoversKnownParametersThroughNoise(_ c: (theta: Double, frequency: Double, sigmaX: Double, sigmaY: Double, phase: Double, size: Int)) throws {
+        let truth = Gabor(amplitude: 1, x0: 0.4, y0: -0.3, sigmaX: c.sigmaX, sigmaY: c.sigmaY, theta: c.theta * .pi / 180,
+                          frequency: c.frequency, phase: c.phase * .pi / 180, offset: 0.1)
+        let values = Self.noisy(truth, size: c.size, noise: 0.03, seed: 7)
+        let result = try GaborFit.fit(values, height: c.size, width: c.size)
+        let g = result.gabor
+        #expect(result.r2 > 0.95 && result.wellFit, "R² \(result.r2)")
+        #expect(Self.orientationError(Self.degrees(g.theta), c.theta) < 3, "θ \(Self.degrees(g.theta)) for \(c.theta)")
+        #expect(abs(g.frequency - c.frequency) / c.frequency < 0.05, "f \(g.frequency) for \(c.frequency)")
+        #expect(abs(g.sigmaX - c.sigmaX) / c.sigmaX < 0.08, "σx \(g.sigmaX) for \(c.sigmaX)")
+        #expect(abs(g.sigmaY - c.sigmaY) / c.sigmaY < 0.08, "σy \(g.sigmaY) for \(c.sigmaY)")
+        #expect(g.theta >= 0 && g.theta < .pi && g.phase >= 0 && g.phase < 2 * .pi && g.amplitude > 0)
+    }
+
+    @Test func noiseFreeFiltersOnTheAxesDoNotAlias() throws {
+        // On a pixel grid f and f + 1 give the same samples along an axis; the fit must
+        // stay below Nyquist.
+        for degrees in [0.0, 45, 90, 135] {
+            let truth = Gabor(amplitude: 1, x0: 0, y0: 0, sigmaX: 2, sigmaY: 2.45, theta: degrees * .pi / 180,
+                              frequency: 0.2, phase: 0, offset: 0)
+            let result = try GaborFit.fit(truth.image(height: 9, width: 9), height: 9, width: 9)
+            #expect(abs(result.gabor.frequency - 0.2) < 1e-6, "θ \(degrees)°: f \(result.gabor.frequency)")
+            #expect(Self.orientationError(Self.degrees(result.gabor.theta), degrees) < 1e-4)
+            #expect(result.r2 > 0.999999)
+        }
+    }
+
+    @Test func noiseIsNotAGabor() throws {
+        for seed in UInt64(1)...5 {
+            var generator = SeededGenerator(seed: seed)
+            let values = (0..<121).map { _ in generator.nextGaussian() }
+            let result = try GaborFit.fit(values, height: 11, width: 11)
+            #expect(!result.wellFit && result.r2 < 0.5, "noise seed \(seed): R² \(result.r2)")
+        }
+    }
+
+    @Test func canonicalFormDescribesTheSameFunction() {
+        let g = Gabor(amplitude: -0.8, x0: 0.5, y0: 1, sigmaX: 2, sigmaY: 3, theta: 4.1, frequency: 0.2, phase: -1.3, offset: 0.2)
+        let c = g.canonical
+        #expect(c.theta >= 0 && c.theta < .pi && c.phase >= 0 && c.phase < 2 * .pi && c.amplitude > 0)
+        for (a, b) in zip(g.image(height: 9, width: 9), c.image(height: 9, width: 9)) { #expect(abs(a - b) < 1e-12) }
+    }
+
+    @Test func constantAndMalformedFilters() throws {
+        #expect(try GaborFit.fit(Array(repeating: 0.5, count: 25), height: 5, width: 5).r2 == 0)
+        #expect(throws: AnalysisError.self) { try GaborFit.fit([1, 2, 3], height: 2, width: 2) }
+        #expect(throws: AnalysisError.self) { try GaborFit.fit([1, 2, .nan, 4], height: 2, width: 2) }
+    }
+}
