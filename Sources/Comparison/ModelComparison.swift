@@ -5,6 +5,7 @@ import Formats
 import LinearAlgebra
 import Networks
 import Probe
+import Report
 
 /// `repprobe compare`: runs two networks on one probe set, captures their layers, and
 /// measures how the layers correspond (CKA with bootstrap intervals and a random-weights
@@ -123,11 +124,7 @@ public struct ModelComparison {
             files.append(.init(role: k == 0 ? "probe_set" : "probe_data", name: url.lastPathComponent,
                                format: k == 0 ? "yaml" : url.pathExtension, sha256: try SHA256.hexDigest(ofFile: url)))
         }
-        let chance = probeSet.labels.map { labels -> Double in
-            var counts: [Int: Int] = [:]
-            for label in labels { counts[label, default: 0] += 1 }
-            return Double(counts.values.max() ?? 0) / Double(max(labels.count, 1))
-        }
+        let chance = probeSet.labels.map(LinearProbe.chance)
         let classNames = probeSet.labels.map { labels in
             (0...(labels.max() ?? 0)).map { probeSet.classNames[$0] ?? String($0) }
         }
@@ -198,27 +195,22 @@ public struct ModelComparison {
     }
 
     /// For each layer of A, the best and second-best layer of B, with a bootstrap interval
-    /// for the best.
+    /// for the best (``LayerCorrespondence/bestMatchesWithIntervals``); a layer with no
+    /// finite CKA gets an empty match.
     func bestMatches(_ ab: [[Double]], _ namesA: [String], _ namesB: [String],
                      _ a: [Matrix<Double>], _ b: [Matrix<Double>]) throws -> [ComparisonResults.Correspondence] {
         progress?("bootstrap intervals (\(settings.bootstrapResamples) resamples × \(namesA.count) layers)")
-        return try ab.enumerated().map { i, row in
-            let order = row.indices.filter { row[$0].isFinite }.sorted { row[$0] > row[$1] || (row[$0] == row[$1] && $0 < $1) }
-            guard let best = order.first else {
-                return .init(layer: namesA[i], bestMatch: "", cka: .nan)
-            }
-            var match = ComparisonResults.Correspondence(layer: namesA[i], bestMatch: namesB[best], cka: row[best])
-            if order.count > 1 {
-                match.runnerUp = namesB[order[1]]
-                match.runnerUpCKA = row[order[1]]
-            }
-            if settings.bootstrapResamples >= 2 {
-                let interval = try CKAResampling.bootstrap(
-                    a[i], b[best], kernel: settings.cka.kernel, resamples: settings.bootstrapResamples,
-                    confidence: settings.confidence, seed: settings.seed)
-                (match.lower, match.upper) = (interval.lower, interval.upper)
-            }
-            return match
+        let table = LabelledMatrix(rowLabels: namesA, columnLabels: namesB, values: ab)
+        let matches = settings.bootstrapResamples >= 2
+            ? try LayerCorrespondence.bestMatchesWithIntervals(
+                table, a: a, b: b, kernel: settings.cka.kernel, resamples: settings.bootstrapResamples,
+                confidence: settings.confidence, seed: settings.seed)
+            : LayerCorrespondence.bestMatches(table)
+        let byLayer = Dictionary(matches.map { ($0.layer, $0) }, uniquingKeysWith: { first, _ in first })
+        return namesA.map { name in
+            guard let m = byLayer[name] else { return .init(layer: name, bestMatch: "", cka: .nan) }
+            return .init(layer: name, bestMatch: m.bestMatch, cka: m.similarity, lower: m.interval?.lower, upper: m.interval?.upper,
+                         runnerUp: m.runnerUp, runnerUpCKA: m.runnerUpSimilarity)
         }
     }
 

@@ -12,11 +12,12 @@ public struct LayerCorrespondence: Sendable, Codable, Equatable {
     public var interval: BootstrapInterval?
 
     /// For each row of `matrix` (layers of A), the column (layer of B) with the highest value;
-    /// `excludingDiagonal` skips entry `(i, i)`, for a model compared with itself.
+    /// `excludingDiagonal` skips entry `(i, i)`, for a model compared with itself. Values
+    /// that are not finite are never a match; a row without any has no entry.
     public static func bestMatches(_ matrix: LabelledMatrix, excludingDiagonal: Bool = false) -> [LayerCorrespondence] {
         zip(matrix.rowLabels, matrix.values).enumerated().compactMap { i, pair in
             let (label, row) = pair
-            let order = row.indices.filter { !excludingDiagonal || $0 != i }
+            let order = row.indices.filter { (!excludingDiagonal || $0 != i) && row[$0].isFinite }
                 .sorted { row[$0] > row[$1] || (row[$0] == row[$1] && $0 < $1) }
             guard let best = order.first else { return nil }  // nothing to match against
             let second = order.count > 1 ? order[1] : nil
@@ -24,6 +25,23 @@ public struct LayerCorrespondence: Sendable, Codable, Equatable {
                 layer: label, bestMatch: matrix.columnLabels[best], similarity: row[best],
                 runnerUp: second.map { matrix.columnLabels[$0] }, runnerUpSimilarity: second.map { row[$0] }, interval: nil)
         }
+    }
+}
+
+extension LayerCorrespondence {
+    /// ``bestMatches(_:excludingDiagonal:)`` with a bootstrap interval of each best match's
+    /// CKA, resampling the rows of `a[i]` and `b[j]` (samples × features, the layers of
+    /// `matrix`'s rows and columns).
+    public static func bestMatchesWithIntervals(
+        _ matrix: LabelledMatrix, a: [Matrix<Double>], b: [Matrix<Double>], kernel: CKAKernel, resamples: Int,
+        confidence: Double = 0.95, seed: UInt64, excludingDiagonal: Bool = false
+    ) throws -> [LayerCorrespondence] {
+        var matches = bestMatches(matrix, excludingDiagonal: excludingDiagonal)
+        for (k, match) in matches.enumerated() {
+            guard let i = matrix.rowLabels.firstIndex(of: match.layer), let j = matrix.columnLabels.firstIndex(of: match.bestMatch) else { continue }
+            matches[k].interval = try CKAResampling.bootstrap(a[i], b[j], kernel: kernel, resamples: resamples, confidence: confidence, seed: seed)
+        }
+        return matches
     }
 }
 

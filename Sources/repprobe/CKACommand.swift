@@ -64,7 +64,7 @@ struct CKACommand: ParsableCommand {
     private func printBestMatches(_ table: LabelledMatrix, a: [Matrix<Double>], b: [Matrix<Double>], selfComparison: Bool) throws {
         let kernel = cka.options.kernel
         let matches = try bootstrap.map {
-            try bestMatchesWithIntervals(table, a: a, b: b, kernel: kernel, resamples: $0, seed: seed, excludingDiagonal: selfComparison)
+            try LayerCorrespondence.bestMatchesWithIntervals(table, a: a, b: b, kernel: kernel, resamples: $0, seed: seed, excludingDiagonal: selfComparison)
         } ?? LayerCorrespondence.bestMatches(table, excludingDiagonal: selfComparison)
         var columns = ["CKA"]
         var rows = matches.map { [$0.similarity] }

@@ -158,8 +158,7 @@ struct CompareCommand: ParsableCommand {
     private func probeSet(for network: Network, named name: String?) throws -> ProbeSet {
         var set: ProbeSet
         if let name {
-            let shape = try inputShape(of: network)
-            set = try ProbeSet.load(name, inputShape: shape)
+            set = try ProbeSet.load(name, inputShape: try imageInputShape(of: network, otherwise: "give --input x.npy instead of a probe set"))
         } else {
             guard inputs.count == 1, let path = inputs.first, !path.contains("=") || FileManager.default.fileExists(atPath: path) else {
                 throw ValidationError("the report takes one --input FILE.npy (models with one input)")
@@ -182,16 +181,6 @@ struct CompareCommand: ParsableCommand {
         if let reduce, let reduction = CaptureReduction(parsing: reduce, seed: seed) { set.reduction = reduction }
         if let batchSize { set.batchSize = batchSize }
         return set
-    }
-
-    private func inputShape(of network: Network) throws -> [Int] {
-        guard network.graph.inputs.count == 1, let input = network.graph.inputs.first else {
-            throw ValidationError("\(network.file) has \(network.graph.inputs.count) inputs; probe sets feed models with one image input")
-        }
-        guard let shape = input.shape, shape.count == 4, shape.dropFirst().allSatisfy({ $0 != nil }) else {
-            throw ValidationError("\(network.file): input '\(input.name)' has no fixed [batch, channels, height, width] shape; give --input x.npy instead of a probe set")
-        }
-        return shape.dropFirst().map { $0 ?? 0 }
     }
 
     // MARK: - Table

@@ -25,6 +25,18 @@ func loadModel(_ path: String, graph: String?) throws -> ModelLoader.Loaded {
     return loaded
 }
 
+/// The `[channels, height, width]` of a model's single image input, which probe sets are
+/// drawn for; `otherwise` says what to do instead when the model has none.
+func imageInputShape(of network: Network, otherwise: String) throws -> [Int] {
+    guard network.graph.inputs.count == 1, let input = network.graph.inputs.first else {
+        throw ValidationError("\(network.file) has \(network.graph.inputs.count) inputs; probe sets feed models with one image input")
+    }
+    guard let shape = input.shape, shape.count == 4, shape.dropFirst().allSatisfy({ $0 != nil }) else {
+        throw ValidationError("\(network.file): input '\(input.name)' has no fixed [batch, channels, height, width] shape; \(otherwise)")
+    }
+    return shape.dropFirst().map { $0 ?? 0 }
+}
+
 /// Inputs for a model: `--input FILE.npy` for a single-input model, `--input NAME=FILE.npy`
 /// once per input otherwise.
 struct InputOptions: ParsableArguments {

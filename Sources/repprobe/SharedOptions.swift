@@ -96,19 +96,6 @@ struct CKAArguments: ParsableArguments {
     }
 }
 
-/// Each layer of A's best match in B, with a bootstrap interval of that match's CKA.
-func bestMatchesWithIntervals(
-    _ table: LabelledMatrix, a: [Matrix<Double>], b: [Matrix<Double>], kernel: CKAKernel, resamples: Int, seed: UInt64,
-    excludingDiagonal: Bool = false
-) throws -> [LayerCorrespondence] {
-    var matches = LayerCorrespondence.bestMatches(table, excludingDiagonal: excludingDiagonal)
-    for (k, match) in matches.enumerated() {
-        guard let i = table.rowLabels.firstIndex(of: match.layer), let j = table.columnLabels.firstIndex(of: match.bestMatch) else { continue }
-        matches[k].interval = try CKAResampling.bootstrap(a[i], b[j], kernel: kernel, resamples: resamples, seed: seed)
-    }
-    return matches
-}
-
 /// The JSON shape of a layer × layer result.
 struct MatrixJSON: Encodable {
     var layers_a: [String]

@@ -44,12 +44,7 @@ struct StimuliCommand: ParsableCommand {
     func run() throws {
         let inputShape: [Int]
         if let model {
-            let network = try loadModel(model, graph: nil).network
-            guard network.graph.inputs.count == 1, let dims = network.graph.inputs.first?.shape, dims.count == 4,
-                  dims.dropFirst().allSatisfy({ $0 != nil }) else {
-                throw ValidationError("\(model) has no single [batch, channels, height, width] input of fixed size; give --shape")
-            }
-            inputShape = dims.dropFirst().map { $0 ?? 0 }
+            inputShape = try imageInputShape(of: try loadModel(model, graph: nil).network, otherwise: "give --shape")
         } else {
             inputShape = parsedShape(shape ?? "") ?? []
         }

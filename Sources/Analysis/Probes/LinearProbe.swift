@@ -77,10 +77,15 @@ public enum LinearProbe {
             }
             control = try score(x, labels: shuffled, model: setting, splits: splits, factorisations: &factorisations).first
         }
+        return ProbeEvaluation(model: model, scores: scores, bestIndex: bestIndex, control: control,
+                               chance: chance(labels), folds: assignment)
+    }
+
+    /// The accuracy of always guessing the most frequent class.
+    public static func chance(_ labels: [Int]) -> Double {
         var counts = [Int: Int]()
         for label in labels { counts[label, default: 0] += 1 }
-        let chance = Double(counts.values.max() ?? 0) / Double(Swift.max(labels.count, 1))
-        return ProbeEvaluation(model: model, scores: scores, bestIndex: bestIndex, control: control, chance: chance, folds: assignment)
+        return Double(counts.values.max() ?? 0) / Double(Swift.max(labels.count, 1))
     }
 
     /// Accuracy of every setting on every split. Ridge factorises each training fold once:
