@@ -96,12 +96,8 @@ public struct ModelComparison {
             }
         }
 
-        var summariesA = try summaries(matricesA, namesA, labels: probeSet.labels, model: "A")
-        var summariesB = try summaries(matricesB, namesB, labels: probeSet.labels, model: "B")
-        if probeSet.labels == nil {
-            for i in summariesA.indices { summariesA[i].probeAccuracy = nil }
-            for i in summariesB.indices { summariesB[i].probeAccuracy = nil }
-        }
+        let summariesA = try summaries(matricesA, namesA, labels: probeSet.labels, model: "A")
+        let summariesB = try summaries(matricesB, namesB, labels: probeSet.labels, model: "B")
 
         let projectionIndex = try projectionLayerIndex(namesA, graph: a.loaded.graph, tensors: capturedA.tensorNames)
         var projections = [try project(matricesA[projectionIndex], model: "A", layer: namesA[projectionIndex])]

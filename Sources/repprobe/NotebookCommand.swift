@@ -189,6 +189,8 @@ struct Notebook {
     struct Block {
         /// 1-based line of the opening fence.
         var line: Int
+        /// The fenced block as written, fences included.
+        var source: String
         var code: String
         /// The current ```output block's text, if there is one.
         var output: String?
@@ -205,7 +207,6 @@ struct Notebook {
 
     private(set) var pieces: [Piece] = []
     private(set) var blocks: [Block] = []
-    private var blockText: [String] = []
 
     init(_ text: String) {
         let lines = text.components(separatedBy: "\n")
@@ -255,8 +256,7 @@ struct Notebook {
                 if linked > 0 { j = m }
                 i = j
             }
-            blocks.append(Block(line: start + 1, code: code.joined(separator: "\n"), output: output, figures: figures))
-            blockText.append(fenced)
+            blocks.append(Block(line: start + 1, source: fenced, code: code.joined(separator: "\n"), output: output, figures: figures))
             pieces.append(.block(blocks.count - 1))
         }
     }
@@ -269,7 +269,7 @@ struct Notebook {
             case let .prose(line):
                 lines.append(line)
             case let .block(k):
-                lines.append(blockText[k])
+                lines.append(blocks[k].source)
                 lines.append("")
                 var output = outputs[k]
                 if output.hasSuffix("\n") { output.removeLast() }

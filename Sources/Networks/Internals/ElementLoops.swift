@@ -27,15 +27,15 @@ enum ElementLoops {
     static let parallelThreshold = 1 << 15
 
     /// Runs `body` over `0..<count`, in two halves on two threads when the elements it
-    /// touches (`elements`, by default `count`) reach ``parallelThreshold``. `body` must
+    /// touches (`elements`, by default `count`) reach `threshold`. `body` must
     /// only write what its own range owns.
     ///
     /// `body` reaches the worker threads as a function value, and so does any closure it
     /// captures: the operation inside should be a generic function or method, which is
     /// specialised with the caller, not a closure parameter (the loops above would then
     /// call it once per element).
-    static func inHalves(_ count: Int, elements: Int? = nil, _ body: (Range<Int>) -> Void) {
-        guard count >= 2, (elements ?? count) >= parallelThreshold else {
+    static func inHalves(_ count: Int, elements: Int? = nil, threshold: Int = parallelThreshold, _ body: (Range<Int>) -> Void) {
+        guard count >= 2, (elements ?? count) >= threshold else {
             body(0..<count)
             return
         }

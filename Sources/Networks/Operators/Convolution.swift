@@ -175,17 +175,11 @@ enum ConvolutionOperators {
                                  into columns: UnsafeMutablePointer<Float>, pitch: Int? = nil) {
         let pitch = pitch ?? g.outputCount
         let perChannel = g.kernelCount * pitch
-        guard channels >= 2, channels * g.kernelCount * g.outputCount >= 1 << 16 else {
-            im2col(image, channels: channels, geometry: g, into: columns, pitch: pitch)
-            return
-        }
-        let half = channels / 2
-        let image = UnsafeSendable(image), columns = UnsafeSendable(UnsafePointer(columns))
-        DispatchQueue.concurrentPerform(iterations: 2) { part in
-            let first = part == 0 ? 0 : half
-            let count = part == 0 ? half : channels - half
-            im2col(image.value + first * g.inputCount, channels: count, geometry: g,
-                   into: UnsafeMutablePointer(mutating: columns.value) + first * perChannel, pitch: pitch)
+        let pointers = UnsafeSendable((image, columns))
+        ElementLoops.inHalves(channels, elements: channels * g.kernelCount * g.outputCount, threshold: 1 << 16) { range in
+            let (image, columns) = pointers.value
+            im2col(image + range.lowerBound * g.inputCount, channels: range.count, geometry: g,
+                   into: columns + range.lowerBound * perChannel, pitch: pitch)
         }
     }
 
