@@ -15,6 +15,10 @@ public enum CaptureReduction: Sendable, Equatable, CustomStringConvertible {
     case mean
     /// The maximum over spatial positions (rank ≥ 4) or tokens (rank 3).
     case max
+    /// Each channel at the central position, `(size − 1) / 2` rounded down along every
+    /// spatial axis (rank ≥ 4), or the middle token (rank 3): what an electrode in the middle
+    /// of the visual field records, one unit per channel.
+    case center
     /// Every `stride`-th position along each spatial axis (or token), then flattened.
     case subsample(stride: Int)
     /// Flattened, then multiplied by a fixed Gaussian matrix with entries N(0, 1/k): a
@@ -27,18 +31,20 @@ public enum CaptureReduction: Sendable, Equatable, CustomStringConvertible {
         case .flatten: return "flatten"
         case .mean: return "mean"
         case .max: return "max"
+        case .center: return "center"
         case let .subsample(stride): return "subsample:\(stride)"
         case let .project(k, seed): return "project:\(k) (seed \(seed))"
         }
     }
 
-    /// Parses `flatten`, `mean`, `max`, `subsample:S` or `project:K`.
+    /// Parses `flatten`, `mean`, `max`, `center`, `subsample:S` or `project:K`.
     public init?(parsing text: String, seed: UInt64 = 0) {
         let parts = text.split(separator: ":", maxSplits: 1).map(String.init)
         switch (parts.first, parts.count > 1 ? Int(parts[1]) : nil) {
         case ("flatten", nil) where parts.count == 1: self = .flatten
         case ("mean", nil) where parts.count == 1: self = .mean
         case ("max", nil) where parts.count == 1: self = .max
+        case ("center", nil) where parts.count == 1: self = .center
         case let ("subsample", stride?) where stride >= 1: self = .subsample(stride: stride)
         case let ("project", k?) where k >= 1: self = .project(dimensions: k, seed: seed)
         default: return nil
@@ -79,6 +85,9 @@ final class BatchReducer: @unchecked Sendable {
         case .mean, .max:
             guard shape.count >= 3 else { return (values, width) }
             return pool(values, shape: shape, max: reduction == .max)
+        case .center:
+            guard shape.count >= 3 else { return (values, width) }
+            return center(values, shape: shape)
         case let .subsample(stride):
             guard shape.count >= 3 else { return (values, width) }
             return subsample(values, shape: shape, stride: stride)
@@ -107,6 +116,25 @@ final class BatchReducer: @unchecked Sendable {
         }
         if !max, count > 0 { for i in result.indices { result[i] /= Float(count) } }
         return (result, kept)
+    }
+
+    private func center(_ values: [Float], shape: [Int]) -> ([Float], Int) {
+        let batch = shape[0]
+        if shape.count == 3 {
+            let (tokens, features) = (shape[1], shape[2]), middle = (tokens - 1) / 2
+            guard tokens > 0 else { return ([], features) }
+            var rows = [Float]()
+            rows.reserveCapacity(batch * features)
+            for n in 0..<batch { rows += values[((n * tokens + middle) * features)..<((n * tokens + middle + 1) * features)] }
+            return (rows, features)
+        }
+        let channels = shape[1], spatial = Array(shape[2...]), planeSize = spatial.reduce(1, *)
+        guard planeSize > 0 else { return ([], channels) }
+        var offset = 0
+        for (axis, stride) in Tensor.strides(spatial).enumerated() { offset += (spatial[axis] - 1) / 2 * stride }
+        var rows = [Float](repeating: 0, count: batch * channels)
+        for n in 0..<batch { for c in 0..<channels { rows[n * channels + c] = values[(n * channels + c) * planeSize + offset] } }
+        return (rows, channels)
     }
 
     private func subsample(_ values: [Float], shape: [Int], stride: Int) -> ([Float], Int) {

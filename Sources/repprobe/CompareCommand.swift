@@ -53,7 +53,7 @@ struct CompareCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Layers of B, if they differ from --layers.", valueName: "names"))
     var layersB: String?
 
-    @Option(help: ArgumentHelp("Reduction of each activation (default: the probe set's, else mean): flatten, mean, max, subsample:S, project:K.", valueName: "reduction"))
+    @Option(help: ArgumentHelp("Reduction of each activation (default: the probe set's, else mean): flatten, mean, max, center, subsample:S, project:K.", valueName: "reduction"))
     var reduce: String?
 
     @Option(help: "Samples per batch run through the networks (default: the probe set's, else 64).")
@@ -94,7 +94,7 @@ struct CompareCommand: ParsableCommand {
             throw ValidationError("give the inputs: --probe NAME (see probes/) or --input x.npy")
         }
         if let reduce, CaptureReduction(parsing: reduce) == nil {
-            throw ValidationError("--reduce must be flatten, mean, max, subsample:S or project:K, got '\(reduce)'")
+            throw ValidationError("--reduce must be flatten, mean, max, center, subsample:S or project:K, got '\(reduce)'")
         }
         if let batchSize, batchSize < 1 { throw ValidationError("--batch-size must be at least 1, got \(batchSize)") }
         if resamples < 0 || resamples == 1 { throw ValidationError("--resamples must be 0 (none) or at least 2, got \(resamples)") }

@@ -85,7 +85,7 @@ struct CaptureOptions: ParsableArguments {
     @Option(help: ArgumentHelp("Layers to capture: comma-separated module paths or tensor names, or PREFIX* for every layer under a prefix (default: every module output, see `repprobe layers`).", valueName: "names"))
     var layers: String?
 
-    @Option(help: ArgumentHelp("Reduction of each activation: flatten, mean or max (over space or tokens), subsample:S (every S-th position), project:K (fixed Gaussian projection to K features).", valueName: "reduction"))
+    @Option(help: ArgumentHelp("Reduction of each activation: flatten, mean or max (over space or tokens), center (the central position or token), subsample:S (every S-th position), project:K (fixed Gaussian projection to K features).", valueName: "reduction"))
     var reduce: String = "mean"
 
     @Option(help: "Seed of the random projection.")
@@ -93,7 +93,7 @@ struct CaptureOptions: ParsableArguments {
 
     func validate() throws {
         guard CaptureReduction(parsing: reduce) != nil else {
-            throw ValidationError("--reduce must be flatten, mean, max, subsample:S or project:K, got '\(reduce)'")
+            throw ValidationError("--reduce must be flatten, mean, max, center, subsample:S or project:K, got '\(reduce)'")
         }
     }
 

@@ -169,6 +169,18 @@ final class Locked<Value>: @unchecked Sendable {
     @Test func tokensAreReducedOverAxisOne() throws {
         let tokens = Tensor(shape: [1, 3, 2], elements: [Float]([1, 10, 2, 20, 3, 30]))
         #expect(try Self.capture(tokens, .mean).rows == [2, 20])
+        #expect(try Self.capture(tokens, .center).rows == [2, 20])
+    }
+
+    @Test func centerKeepsEachChannelAtTheMiddlePosition() throws {
+        // 2 × 3 planes: the centre is row (2 − 1) / 2 = 0, column (3 − 1) / 2 = 1.
+        let center = try Self.capture(Self.image, .center)
+        #expect(center.features == 2)
+        #expect(center.rows == [1, 7, 13, 19])
+        // 5 × 4: row 2, column 1.
+        let odd = Tensor(shape: [1, 1, 5, 4], elements: (0..<20).map(Float.init))
+        #expect(try Self.capture(odd, .center).rows == [9])
+        #expect(CaptureReduction(parsing: "center") == .center && CaptureReduction.center.description == "center")
     }
 
     @Test func projectionIsFixedAndPreservesInnerProductsRoughly() throws {

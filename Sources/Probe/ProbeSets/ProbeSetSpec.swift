@@ -17,7 +17,7 @@ import Yams
 ///   phases: 4
 /// labels: orientation       # gratings: orientation | frequency | phase
 /// layers: all               # or a list of names; "layer1*" selects a prefix
-/// reduction: flatten        # flatten | mean | max | subsample:S | project:K
+/// reduction: flatten        # flatten | mean | max | center | subsample:S | project:K
 /// samples: 500              # at most this many (the first ones)
 /// batch: 64
 /// seed: 0
@@ -201,7 +201,7 @@ public struct ProbeSetSpec: Sendable, Equatable, Decodable {
         if let samples, samples < 1 { return "samples must be at least 1, not \(samples)" }
         if let batch, batch < 1 { return "batch must be at least 1, not \(batch)" }
         if let reduction, CaptureReduction(parsing: reduction) == nil {
-            return "reduction '\(reduction)' is not flatten, mean, max, subsample:S or project:K"
+            return "reduction '\(reduction)' is not flatten, mean, max, center, subsample:S or project:K"
         }
         func badSize(_ size: [Int]?) -> Bool { size.map { $0.count != 2 || $0.contains { $0 < 1 || $0 > 4096 } } ?? false }
         switch stimuli {
