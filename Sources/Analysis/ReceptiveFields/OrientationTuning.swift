@@ -122,7 +122,8 @@ public enum OrientationTuning {
     }
 
     /// Half-width at half height of a curve over orientations evenly or unevenly spread on
-    /// the 180° circle, walking out from the peak on both sides.
+    /// the 180° circle, walking out from the peak on both sides; 90° when either side stays
+    /// above half for the whole 90° to the orthogonal.
     static func halfWidth(_ curve: [Double], _ orientations: [Double], peak: Int) -> Double {
         let count = curve.count, half = curve[peak] / 2
         guard curve[peak] > 0 else { return 90 }
@@ -134,7 +135,10 @@ public enum OrientationTuning {
                 if gap <= 0 { gap += 180 }
                 if curve[index] <= half {
                     let fraction = (curve[previous] - half) / max(curve[previous] - curve[index], 1e-300)
-                    return travelled + fraction * gap
+                    // Between grid orientations the crossing can lie past 90°: this side
+                    // then stays above half all the way to the orthogonal.
+                    let width = travelled + fraction * gap
+                    return width <= 90 ? width : nil
                 }
                 travelled += gap
                 previous = index
