@@ -21,6 +21,18 @@ import Testing
         return try OrientationTuning.measure(responses, orientation: grid.map(\.o), frequency: grid.map(\.f), phase: grid.map(\.p)).units[0]
     }
 
+    @Test func linearUnitIsTunedByItsModulation() throws {
+        // A linear unit (a convolution before its nonlinearity): its mean over phase is the
+        // same for every orientation, so only F1 carries its tuning.
+        let unit = try Self.measure { s in
+            -0.3 + Self.tuning(s.o, preferred: 112.5) * (s.f == 0.25 ? 1 : 0.5) * cos((s.p - 60) * .pi / 180)
+        }
+        #expect(abs(unit.preferredOrientation - 112.5) < 1e-6)
+        #expect(unit.preferredFrequency == 0.25)
+        #expect(unit.f1f0 >= 1, "F1/F0 \(unit.f1f0)")
+        #expect(unit.circularVariance < 0.7 && unit.orientationSelectivity > 0.99)
+    }
+
     @Test func simpleCellIsPhaseSensitiveAndTuned() throws {
         let unit = try Self.measure { s in
             Self.tuning(s.o, preferred: 56.25) * (s.f == 0.125 ? 1 : 0.3) * max(0, cos((s.p - 30) * .pi / 180))

@@ -8,16 +8,21 @@ import LinearAlgebra
 /// Definitions, for one unit:
 /// - responses are first shifted so that the unit's lowest response to any grating is 0
 ///   (network units, unlike firing rates, can be negative);
-/// - `R(θ, f)` is the mean over phases; the preferred frequency `f*` is where `R` peaks;
-///   the tuning curve is `T(θ) = R(θ, f*)`;
+/// - at each orientation and frequency, over the phases: `F0(θ, f)` is the mean response and
+///   `F1(θ, f) = 2 |Σ r(φ) e^{iφ}| / n` the amplitude of its first harmonic (defined from 3
+///   phases up);
+/// - the peak `(θ_peak, f*)` is where `max(F0, F1)` is largest; the unit is phase-sensitive
+///   (simple-cell-like) when `F1 > F0` there, and its response measure `R` is then `F1`,
+///   else `F0` — the convention of V1 physiology (Skottun et al. 1991), which keeps linear
+///   units, whose mean over phase does not depend on orientation at all, measurable;
+/// - the tuning curve is `T(θ) = R(θ, f*)`, and `f*` is the preferred frequency;
 /// - circular variance `CV = 1 − |Σ T(θ) e^{2iθ}| / Σ T(θ)` (0: responds to one orientation,
 ///   1: to all alike); the preferred orientation is the direction of `Σ T(θ) e^{2iθ}`, halved;
 /// - orientation selectivity `OSI = (T(θ_peak) − T(θ_peak + 90°)) / (T(θ_peak) + T(θ_peak + 90°))`;
 /// - bandwidth: the half-width of the curve at half its peak height, interpolated linearly
 ///   between orientations (90° when it never falls to half);
-/// - `F1/F0` at the peak orientation and frequency: the amplitude of the response's first
-///   harmonic over phase against its mean; above 1 marks a simple cell (phase-sensitive),
-///   below 1 a complex cell.
+/// - `F1/F0` at the peak: above 1 marks a simple cell (phase-sensitive), below 1 a complex
+///   cell.
 public enum OrientationTuning {
     public struct Unit: Sendable, Equatable, Codable {
         /// Degrees in [0, 180).
@@ -29,7 +34,8 @@ public enum OrientationTuning {
         /// Degrees.
         public var bandwidth: Double
         public var f1f0: Double
-        /// `T(θ)` at the grid's orientations, in the shifted units above.
+        /// `T(θ)` at the grid's orientations, in the shifted units above (F1 for a
+        /// phase-sensitive unit, else F0).
         public var tuningCurve: [Double]
 
         enum CodingKeys: String, CodingKey {
@@ -81,10 +87,27 @@ public enum OrientationTuning {
             var mean = [Double](repeating: 0, count: no * nf * np)
             for s in 0..<n { mean[cellOf[s]] += (column[s] - low) / Double(counts[cellOf[s]]) }
             func at(_ o: Int, _ f: Int, _ p: Int) -> Double { mean[(o * nf + f) * np + p] }
-            let r = (0..<no).map { o in (0..<nf).map { f in (0..<np).reduce(0) { $0 + at(o, f, $1) } / Double(np) } }
-            var (bestO, bestF) = (0, 0)
-            for o in 0..<no { for f in 0..<nf where r[o][f] > r[bestO][bestF] { (bestO, bestF) = (o, f) } }
-            let curve = (0..<no).map { r[$0][bestF] }
+            // F0 and F1 over phase in every (orientation, frequency) cell.
+            var f0 = [Double](repeating: 0, count: no * nf), f1 = [Double](repeating: .nan, count: no * nf)
+            for o in 0..<no {
+                for f in 0..<nf {
+                    var sum = 0.0, c1 = 0.0, s1 = 0.0
+                    for p in 0..<np {
+                        let value = at(o, f, p), angle = phases[p] * .pi / 180
+                        sum += value
+                        c1 += value * cos(angle)
+                        s1 += value * sin(angle)
+                    }
+                    f0[o * nf + f] = sum / Double(np)
+                    if np >= 3 { f1[o * nf + f] = 2 * (c1 * c1 + s1 * s1).squareRoot() / Double(np) }
+                }
+            }
+            func strength(_ k: Int) -> Double { f1[k].isNaN ? f0[k] : max(f0[k], f1[k]) }
+            var best = 0
+            for k in 1..<(no * nf) where strength(k) > strength(best) { best = k }
+            let (bestO, bestF) = (best / nf, best % nf)
+            let modulated = !f1[best].isNaN && f1[best] > f0[best]
+            let curve = (0..<no).map { modulated ? f1[$0 * nf + bestF] : f0[$0 * nf + bestF] }
             let total = curve.reduce(0, +)
             var re = 0.0, im = 0.0
             for (o, t) in curve.enumerated() {
@@ -99,24 +122,16 @@ public enum OrientationTuning {
             let orthogonal = nearest(orientations, to: (orientations[bestO] + 90).truncatingRemainder(dividingBy: 180))
             let (peak, orth) = (curve[bestO], curve[orthogonal])
             let osi = peak + orth > 0 ? (peak - orth) / (peak + orth) : 0
-            // F1/F0 over phase at the peak.
-            var f0 = 0.0, c1 = 0.0, s1 = 0.0
-            for p in 0..<np {
-                let value = at(bestO, bestF, p), angle = phases[p] * .pi / 180
-                f0 += value / Double(np)
-                c1 += value * cos(angle)
-                s1 += value * sin(angle)
-            }
-            let f1 = np >= 3 ? 2 * (c1 * c1 + s1 * s1).squareRoot() / Double(np) : .nan
             units.append(Unit(
                 preferredOrientation: preferred, preferredFrequency: frequencies[bestF], circularVariance: cv,
                 orientationSelectivity: osi, bandwidth: halfWidth(curve, orientations, peak: bestO),
-                f1f0: f0 > 0 ? f1 / f0 : .nan, tuningCurve: curve))
+                f1f0: f0[best] > 0 ? f1[best] / f0[best] : .nan, tuningCurve: curve))
         }
         return (units, orientations)
     }
 
-    static func nearest(_ orientations: [Double], to target: Double) -> Int {
+    /// The index of the orientation nearest to `target` on the 180° circle.
+    public static func nearest(_ orientations: [Double], to target: Double) -> Int {
         func distance(_ a: Double) -> Double { let d = abs(a - target).truncatingRemainder(dividingBy: 180); return min(d, 180 - d) }
         return orientations.indices.min { distance(orientations[$0]) < distance(orientations[$1]) } ?? 0
     }

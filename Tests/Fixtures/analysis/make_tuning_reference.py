@@ -34,10 +34,11 @@ the formula documented on Stimuli.grating, on a 15 x 15 image.
 
 Definitions implemented here (per unit, from the documentation of OrientationTuning):
   * shift the unit's responses so that its minimum over all stimuli is 0;
-  * R(theta, f) = mean over phases of the mean over repeats of each (theta, f, phase);
-  * f* = the frequency of the joint argmax of R over (theta, f) (first in
-    orientation-major order on ties); T(theta) = R(theta, f*); the peak orientation is the
-    argmax orientation at f*;
+  * per (theta, f), over the phases v_p (repeats averaged first): F0 = mean v_p and
+    F1 = 2 |sum v_p e^{i phi_p}| / n_p (only with 3 or more phases);
+  * the peak (theta_peak, f*) is the joint argmax over (theta, f) of max(F0, F1) (F0 alone
+    without F1; first in orientation-major order on ties); the unit is phase-sensitive
+    when F1 > F0 at the peak, and R = F1 then, else R = F0; T(theta) = R(theta, f*);
   * CV = 1 - |sum T e^{2 i theta}| / sum T  (1 when sum T = 0);
   * preferred orientation = angle(sum T e^{2 i theta}) / 2 in degrees, in [0, 180) (the
     sum's direction is undefined when sum T = 0; the peak grid orientation is used then);
@@ -49,8 +50,7 @@ Definitions implemented here (per unit, from the documentation of OrientationTun
     and the first at or below it, at which T reaches half.  Bandwidth = mean of the two
     sides, capped at 90; 90 when a side does not reach half within 90 degrees or when
     T(peak) = 0 (a flat curve never falls);
-  * at (peak, f*) over phases v_p: F0 = mean v_p, F1 = 2 |sum v_p e^{i phi_p}| / n_p
-    (NaN with fewer than 3 phases), F1/F0 NaN when F0 = 0.
+  * F1/F0 at the peak (NaN with fewer than 3 phases, or when F0 = 0).
 """
 
 import os
@@ -125,7 +125,7 @@ def hand_made_responses(orientation, frequency, phase):
     columns = []
     for curve in NINE_CURVES.values():
         t = np.asarray(curve)[np.round(orientation / 20).astype(int)]
-        columns.append(t * np.where(frequency == 0.125, 1.0, 0.5) * (1 + np.cos(np.deg2rad(phase))))
+        columns.append(t * np.where(frequency == 0.125, 1.0, 0.5) * np.maximum(0, np.cos(np.deg2rad(phase))))
     return np.column_stack(columns)
 
 
@@ -166,17 +166,24 @@ def reference(responses, orientation, frequency, phase):
     np.add.at(counts, (oi, fi, pi), 1)
     assert (counts > 0).all(), "incomplete grid"
     cells = sums / counts[..., None]                     # repeats averaged
-    R = cells.mean(axis=2)                               # no x nf x units
+    F0 = cells.mean(axis=2)                              # no x nf x units
+    if nph >= 3:
+        F1 = 2 * np.abs(np.einsum("ofpu,p->ofu", cells, np.exp(1j * np.deg2rad(phis)))) / nph
+        strength = np.maximum(F0, F1)
+    else:
+        F1 = np.full_like(F0, np.nan)
+        strength = F0
 
     out = {k: np.empty(units) for k in ("preferred_orientation", "preferred_frequency", "circular_variance",
                                         "osi", "bandwidth", "f1_f0")}
     out["tuning_curve"] = np.empty((units, no))
     margins = []
     for u in range(units):
-        flat = R[:, :, u].ravel()                        # orientation-major
+        flat = strength[:, :, u].ravel()                 # orientation-major
         best = int(np.argmax(flat))
         peak, fstar = divmod(best, nf)
-        T = R[:, fstar, u]
+        modulated = nph >= 3 and F1[peak, fstar, u] > F0[peak, fstar, u]
+        T = (F1 if modulated else F0)[:, fstar, u]
         total = T.sum()
         z = np.sum(T * np.exp(2j * np.deg2rad(thetas)))
         cv = 1 - abs(z) / total if total > 0 else 1.0
@@ -189,9 +196,7 @@ def reference(responses, orientation, frequency, phase):
             bandwidth = 90.0 if left is None or right is None else min(90.0, (left + right) / 2)
         else:
             bandwidth = 90.0
-        v = cells[peak, fstar, :, u]
-        f0 = v.mean()
-        f1 = 2 * abs(np.sum(v * np.exp(1j * np.deg2rad(phis)))) / nph if nph >= 3 else np.nan
+        f0, f1 = F0[peak, fstar, u], F1[peak, fstar, u]
         f1f0 = f1 / f0 if f0 > 0 else np.nan
         for key, value in zip(("preferred_orientation", "preferred_frequency", "circular_variance", "osi",
                                "bandwidth", "f1_f0"), (preferred, freqs[fstar], cv, osi, bandwidth, f1f0)):
@@ -202,6 +207,8 @@ def reference(responses, orientation, frequency, phase):
         if flat.max() > 0:
             second = np.sort(flat)[-2]
             d = circular_distance(thetas, (thetas[peak] + 90) % 180)
+            if nph >= 3:
+                assert abs(f1 - f0) > 1e-6 * max(f1, f0), ("F0 and F1 nearly tie at the peak", u)
             margins.append(((flat.max() - second) / flat.max(),
                             np.sort(d)[1] - np.sort(d)[0] if len(d) > 1 else np.inf,
                             np.min(np.abs(T - T[peak] / 2)) / T[peak]))
