@@ -14,6 +14,11 @@ public struct ScatterPlot: Sendable {
     public var opacity: Double
     public var plotWidth: Double
     public var plotHeight: Double
+    /// Fixed axis ranges; `nil` fits the points.
+    public var xRange: ClosedRange<Double>?
+    public var yRange: ClosedRange<Double>?
+    /// Draws the line y = x (dashed), e.g. for plots of one quantity against another.
+    public var showsDiagonal = false
 
     /// `x`, `y` and `labels` are read in parallel up to the shortest of them.
     public init(
@@ -45,12 +50,18 @@ public struct ScatterPlot: Sendable {
         let legend = Legend(
             title: nil, entries: classes.map { Legend.Entry(label: name(of: $0), color: Palette.color($0), symbol: .dot) })
         let frame = PlotFrame(
-            x: .linear(title: xTitle, values: Array(x.prefix(count)), snapsToTicks: false),
-            y: .linear(title: yTitle, values: Array(y.prefix(count)), snapsToTicks: false),
+            x: .linear(title: xTitle, values: Array(x.prefix(count)), fixed: xRange, snapsToTicks: false),
+            y: .linear(title: yTitle, values: Array(y.prefix(count)), fixed: yRange, snapsToTicks: false),
             width: plotWidth, height: plotHeight, title: title, legend: legend)
         return SVGWriter.fitted(padding: 12) { svg in
             frame.draw(into: &svg)
             frame.clipped(&svg) { svg in
+                if showsDiagonal {
+                    let low = max(frame.x.lower, frame.y.lower), high = min(frame.x.upper, frame.y.upper)
+                    if high > low, let a = frame.position(x: low, y: low), let b = frame.position(x: high, y: high) {
+                        svg.line(x1: a.x, y1: a.y, x2: b.x, y2: b.y, stroke: "#888888", width: 1, dash: "4 3")
+                    }
+                }
                 svg.open("g", [("fill-opacity", SVGWriter.number(opacity)), ("class", "points")])
                 for i in 0..<count {
                     guard let point = frame.position(x: x[i], y: y[i]) else { continue }
