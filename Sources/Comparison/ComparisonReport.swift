@@ -51,6 +51,14 @@ public struct ComparisonReport {
                + "(\(p.samples) samples); each layer's activation was reduced by `\(p.reduction)` and compared with "
                + "\(p.kernel) CKA (\(p.estimator) HSIC estimator). Rows are layers of A, columns layers of B.")
         md.add("")
+        if let v1 = r.v1Model {
+            md.add("Model B is a model of the primary visual cortex: quadrature pairs of Gabor filters at \(v1.orientations) orientations, "
+                   + "spatial frequencies \(v1.frequencies.map { NumberFormat.fixed($0, decimals: 4) }.joined(separator: ", ")) cycles per pixel "
+                   + "(\(NumberFormat.fixed(v1.bandwidth, decimals: 1)) octaves) and \(v1.positions) × \(v1.positions) positions; its layer "
+                   + "`\(ReceptiveFieldAnalysis.v1LayerNames[0])` holds the half-wave rectified filter responses (simple cells), "
+                   + "`\(ReceptiveFieldAnalysis.v1LayerNames[1])` the energy of each pair (complex cells).")
+            md.add("")
+        }
         md.add(summaryLines().map { "- " + $0 }.joined(separator: "\n"))
         md.add("")
 
@@ -123,6 +131,16 @@ public struct ComparisonReport {
             md.add("")
             md.add("Each filter is drawn on its own scale, symmetric about zero (mid grey).")
             md.add("")
+        }
+
+        for (model, rf) in [("A", r.receptiveFieldsA), ("B", r.receptiveFieldsB)] {
+            guard let rf else { continue }
+            md.add("## Receptive fields of \(model)")
+            md.add("")
+            let section = ReceptiveFieldReport(rf)
+            md.add(section.summaryLines().map { "- " + $0 }.joined(separator: "\n"))
+            md.add("")
+            md.add(section.sections(level: 3, prefix: "rf_\(model.lowercased())_"))
         }
 
         if !r.influentialSamples.isEmpty {
@@ -202,14 +220,14 @@ public struct ComparisonReport {
         return rows.joined(separator: "\n")
     }
 
-    private func f(_ value: Double) -> String { NumberFormat.fixed(value, decimals: 3) }
+    private func f(_ value: Double) -> String { MarkdownText.number(value) }
     private func signed(_ value: Double) -> String { (value >= 0 ? "+" : "") + NumberFormat.fixed(value, decimals: 3) }
     private func scientific(_ value: Double) -> String {
         guard value > 0, value.isFinite else { return value == 0 ? "0" : "\(value)" }
         let exponent = Int(log10(value).rounded(.down))
         return NumberFormat.fixed(value / pow(10, Double(exponent)), decimals: 1) + "e\(exponent)"
     }
-    private func cell(_ text: String) -> String { "`" + text.replacingOccurrences(of: "`", with: "'").replacingOccurrences(of: "|", with: "\\|") + "`" }
+    private func cell(_ text: String) -> String { MarkdownText.code(text) }
 
     /// A few lines for the terminal: each layer of A with its best match.
     public func consoleSummary() -> String {
@@ -293,6 +311,10 @@ public struct ComparisonReport {
             // Small kernels get larger pixels, so that a 3×3 or 5×5 filter is still legible.
             grid.pixelSize = max(4, min(12, 60 / max(1, filters.shape[2], filters.shape[3])))
             figures.append((name, grid.svg()))
+        }
+        for (model, rf) in [("a", r.receptiveFieldsA), ("b", r.receptiveFieldsB)] {
+            guard let rf else { continue }
+            figures += ReceptiveFieldReport(rf).figures(prefix: "rf_\(model)_")
         }
         return figures
     }

@@ -89,6 +89,12 @@ public struct ComparisonResults: Sendable, Codable, Equatable {
         public var layer: String
         public var shape: [Int]
         public var values: [Float]
+
+        public init(layer: String, shape: [Int], values: [Float]) {
+            self.layer = layer
+            self.shape = shape
+            self.values = values
+        }
     }
 
     /// A 2-D PCA projection of one layer, one point per sample.
@@ -145,6 +151,8 @@ public struct ComparisonResults: Sendable, Codable, Equatable {
 
     public var modelA: String
     public var modelB: String
+    /// The V1 model's settings, when B is the V1 model.
+    public var v1Model: V1Model.Settings?
     public var cka: LayerMatrix
     public var ckaAA: LayerMatrix
     public var ckaBB: LayerMatrix
@@ -159,13 +167,17 @@ public struct ComparisonResults: Sendable, Codable, Equatable {
     public var filtersA: Filters?
     public var filtersB: Filters?
     public var influentialSamples: [InfluentialSample]
+    /// Receptive-field analyses of A and of B (when B is a network), when asked for.
+    public var receptiveFieldsA: ReceptiveFieldResults?
+    public var receptiveFieldsB: ReceptiveFieldResults?
     public var checks: Checks
     public var provenance: Provenance
 
     enum CodingKeys: String, CodingKey {
-        case modelA = "model_a", modelB = "model_b", cka, ckaAA = "cka_a_a", ckaBB = "cka_b_b", ckaRandomB = "cka_a_random_b"
+        case modelA = "model_a", modelB = "model_b", v1Model = "v1_model", cka, ckaAA = "cka_a_a", ckaBB = "cka_b_b", ckaRandomB = "cka_a_random_b"
         case correspondences, layersA = "layers_a", layersB = "layers_b", chance, classNames = "class_names"
         case projections, projectionLabels = "projection_labels", filtersA = "filters_a", filtersB = "filters_b"
-        case influentialSamples = "influential_samples", checks, provenance
+        case influentialSamples = "influential_samples", receptiveFieldsA = "receptive_fields_a"
+        case receptiveFieldsB = "receptive_fields_b", checks, provenance
     }
 }

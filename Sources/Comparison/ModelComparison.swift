@@ -43,6 +43,11 @@ public struct ModelComparison {
         public var layers: LayerFilter?
         public var seed: UInt64 = 0
         public var toolVersion = "unknown"
+        /// Gratings at the models' input size: when set, each model also gets a receptive-field
+        /// analysis (Gabor fits, grating tuning, CKA with the V1 model on the probe set).
+        public var gratings: ProbeSet?
+        /// The V1 model of the receptive-field analysis and of a comparison against V1.
+        public var v1 = V1Model.Settings()
 
         public init() {}
     }
@@ -56,11 +61,44 @@ public struct ModelComparison {
         self.progress = progress
     }
 
+    /// What model B is: a network, or the V1 model (``V1Model``) as a representation of two
+    /// layers, its simple and its complex cells.
+    public enum Side {
+        case network(Model)
+        case v1
+
+        var network: Model? {
+            if case let .network(model) = self { return model }
+            return nil
+        }
+    }
+
+    /// The name model B has when it is the V1 model.
+    public static let v1Name = "V1 model"
+
     /// Runs the comparison.
     public func run(_ a: Model, _ b: Model, probeSet: ProbeSet) throws -> ComparisonResults {
+        try run(a, against: .network(b), probeSet: probeSet)
+    }
+
+    /// Runs the comparison of `a` with a network or with the V1 model.
+    public func run(_ a: Model, against side: Side, probeSet: ProbeSet) throws -> ComparisonResults {
         let clock = ContinuousClock.now
         let capturedA = try capture(a, probeSet: probeSet, layers: settings.layers ?? probeSet.layers, label: "A")
-        let capturedB = try capture(b, probeSet: probeSet, layers: settings.layersB ?? settings.layers ?? probeSet.layers, label: "B")
+        var receptiveFields = ReceptiveFieldAnalysis.Settings()
+        receptiveFields.v1 = settings.v1
+        receptiveFields.cka = settings.cka
+        receptiveFields.layers = settings.layers ?? probeSet.layers
+        receptiveFields.toolVersion = settings.toolVersion
+        let rf = ReceptiveFieldAnalysis(settings: receptiveFields, progress: progress)
+        var v1Layers: [ActivationSet.Layer]?
+        if side.network == nil || settings.gratings != nil { v1Layers = try rf.v1Layers(probeSet) }
+        let capturedB: Captured
+        if let b = side.network {
+            capturedB = try capture(b, probeSet: probeSet, layers: settings.layersB ?? settings.layers ?? probeSet.layers, label: "B")
+        } else {
+            capturedB = Captured(layers: v1Layers ?? [], tensorNames: [:])
+        }
         let matricesA = capturedA.layers.map(\.matrix), matricesB = capturedB.layers.map(\.matrix)
         let namesA = capturedA.layerNames, namesB = capturedB.layerNames
 
@@ -77,7 +115,9 @@ public struct ModelComparison {
 
         var randomMatrix: ComparisonResults.LayerMatrix?
         var randomNote: String?
-        if settings.randomBaseline {
+        if settings.randomBaseline, side.network == nil {
+            randomNote = "B is the V1 model, which has no weights to re-draw"
+        } else if settings.randomBaseline, let b = side.network {
             progress?("random-weights baseline")
             let (graph, replaced) = RandomInitialization.reinitialized(b.loaded.graph, seed: settings.seed &+ 1)
             if replaced == 0 {
@@ -110,7 +150,7 @@ public struct ModelComparison {
         let influential = try influentialSamples(correspondences, namesA, namesB, matricesA, matricesB, labels: probeSet.labels)
 
         var files: [ComparisonResults.Provenance.File] = []
-        for (role, model) in [("model_a", a), ("model_b", b)] {
+        for (role, model) in [("model_a", a)] + (side.network.map { [("model_b", $0)] } ?? []) {
             for (k, url) in model.files.enumerated() {
                 files.append(.init(role: k == 0 ? role : "\(role)_graph", name: url.lastPathComponent,
                                    format: k == 0 ? model.loaded.kind.rawValue : "onnx", sha256: try SHA256.hexDigest(ofFile: url)))
@@ -124,9 +164,18 @@ public struct ModelComparison {
         let classNames = probeSet.labels.map { labels in
             (0...(labels.max() ?? 0)).map { probeSet.classNames[$0] ?? String($0) }
         }
+        var receptiveFieldsA: ReceptiveFieldResults?, receptiveFieldsB: ReceptiveFieldResults?
+        if let gratings = settings.gratings, let v1Layers {
+            receptiveFieldsA = try rf.run(a, captured: capturedA.layers, v1: v1Layers, gratings: gratings, inputs: probeSet)
+            if let b = side.network {
+                var settingsB = receptiveFields
+                settingsB.layers = settings.layersB ?? settings.layers ?? probeSet.layers
+                receptiveFieldsB = try ReceptiveFieldAnalysis(settings: settingsB, progress: progress).run(b, captured: capturedB.layers, v1: v1Layers, gratings: gratings, inputs: probeSet)
+            }
+        }
         let elapsed = ContinuousClock.now - clock
         return ComparisonResults(
-            modelA: a.name, modelB: b.name,
+            modelA: a.name, modelB: side.network?.name ?? Self.v1Name, v1Model: side.network == nil ? settings.v1 : nil,
             cka: .init(layersA: namesA, layersB: namesB, values: ab),
             ckaAA: .init(layersA: namesA, layersB: namesA, values: aa),
             ckaBB: .init(layersA: namesB, layersB: namesB, values: bb),
@@ -134,8 +183,9 @@ public struct ModelComparison {
             layersA: summariesA, layersB: summariesB, chance: chance, classNames: classNames,
             projections: projections, projectionLabels: probeSet.labels,
             filtersA: Self.firstLayerFilters(a.loaded.graph, catalog: LayerCatalog(a.loaded.network)),
-            filtersB: Self.firstLayerFilters(b.loaded.graph, catalog: LayerCatalog(b.loaded.network)),
+            filtersB: side.network.flatMap { Self.firstLayerFilters($0.loaded.graph, catalog: LayerCatalog($0.loaded.network)) },
             influentialSamples: influential,
+            receptiveFieldsA: receptiveFieldsA, receptiveFieldsB: receptiveFieldsB,
             checks: .init(selfSimilarityMaxDeviation: deviation,
                           randomBaselineMean: randomMatrix.map { _ in
                               let values = correspondences.compactMap(\.randomBaseline)

@@ -29,6 +29,17 @@ struct CompareCommand: ParsableCommand {
     @Argument(help: "Model B (default: A against itself).")
     var modelB: String?
 
+    @Option(help: ArgumentHelp("Compare A with a model instead of B: v1 (a bank of Gabor quadrature pairs; simple and complex cells).", valueName: "v1"))
+    var against: String?
+
+    @OptionGroup var v1: V1Arguments
+
+    @Option(help: ArgumentHelp("Probe set of gratings for the receptive-field sections of the report.", valueName: "name"))
+    var gratings = "gratings"
+
+    @Flag(help: "Leave the receptive-field sections (Gabor fits, grating tuning, CKA with V1) out of the report.")
+    var noReceptiveFields = false
+
     @Option(help: ArgumentHelp("ONNX graph for model A when it is a state dict.", valueName: "model.onnx"))
     var graphA: String?
 
@@ -88,6 +99,12 @@ struct CompareCommand: ParsableCommand {
         if modelA == nil && (modelB != nil || graphA != nil || graphB != nil) {
             throw ValidationError("name model A before model B and the graphs")
         }
+        if let against {
+            guard against == "v1" else { throw ValidationError("--against takes v1, got '\(against)'") }
+            guard modelA != nil, modelB == nil, graphB == nil, layersB == nil else {
+                throw ValidationError("--against v1 takes the place of model B: name one model")
+            }
+        }
         if probe != nil && !inputs.isEmpty { throw ValidationError("give either --probe or --input, not both") }
         if labels != nil && inputs.isEmpty { throw ValidationError("--labels goes with --input") }
         if modelA != nil && probe == nil && inputs.isEmpty {
@@ -119,7 +136,7 @@ struct CompareCommand: ParsableCommand {
         let b = try pathB.map { try loadModel($0, graph: graphB) }
 
         if let folder {
-            try writeReport(a: (pathA, a), b: (pathB ?? pathA, b ?? a), probeName: probeName, folder: folder)
+            try writeReport(a: (pathA, a), b: against == nil ? (pathB ?? pathA, b ?? a) : nil, probeName: probeName, folder: folder)
         } else {
             try printTable(a: a, b: b, probeName: probeName)
         }
@@ -127,7 +144,7 @@ struct CompareCommand: ParsableCommand {
 
     // MARK: - Report
 
-    private func writeReport(a: (path: String, model: ModelLoader.Loaded), b: (path: String, model: ModelLoader.Loaded),
+    private func writeReport(a: (path: String, model: ModelLoader.Loaded), b: (path: String, model: ModelLoader.Loaded)?,
                              probeName: String?, folder: String) throws {
         let probeSet = try self.probeSet(for: a.model.network, named: probeName)
         var settings = ModelComparison.Settings()
@@ -139,11 +156,22 @@ struct CompareCommand: ParsableCommand {
         settings.toolVersion = RepProbeVersion.current
         if let layers { settings.layers = CaptureOptions.filter(layers) }
         if let layersB { settings.layersB = CaptureOptions.filter(layersB) }
+        settings.v1 = try v1.settings
+        if !noReceptiveFields {
+            let shapeA = try? imageInputShape(of: a.model.network, otherwise: "")
+            let shapeB = b == nil ? shapeA : try? imageInputShape(of: b!.model.network, otherwise: "")
+            if let shapeA, shapeA == shapeB {
+                settings.gratings = try ProbeSet.load(gratings, inputShape: shapeA)
+            } else {
+                Diagnostics.step("no receptive-field sections: the models do not share one image input")
+            }
+        }
         let comparison = ModelComparison(settings: settings, progress: Diagnostics.step)
-        let results = try comparison.run(
-            .init(name: URL(fileURLWithPath: a.path).lastPathComponent, loaded: a.model, files: files(a.path, graphA)),
-            .init(name: URL(fileURLWithPath: b.path).lastPathComponent, loaded: b.model, files: files(b.path, modelB == nil ? graphA : graphB)),
-            probeSet: probeSet)
+        let modelA = ModelComparison.Model(name: URL(fileURLWithPath: a.path).lastPathComponent, loaded: a.model, files: files(a.path, graphA))
+        let side: ModelComparison.Side = b.map {
+            .network(.init(name: URL(fileURLWithPath: $0.path).lastPathComponent, loaded: $0.model, files: files($0.path, modelB == nil ? graphA : graphB)))
+        } ?? .v1
+        let results = try comparison.run(modelA, against: side, probeSet: probeSet)
         let report = ComparisonReport(results, includeTiming: !noTiming)
         try report.write(to: URL(fileURLWithPath: folder))
         print(report.consoleSummary(), terminator: "")
@@ -191,7 +219,12 @@ struct CompareCommand: ParsableCommand {
         let filterA = layers.map { CaptureOptions.filter($0) } ?? probeSet?.layers ?? .all
         let setA = try activations(a, layers: filterA, reduction: reduction, probeSet: probeSet, label: "A")
         var setB: ActivationSet?
-        if let b {
+        if against != nil {
+            let set = try self.probeSet(for: a.network, named: probeName)
+            var settings = ReceptiveFieldAnalysis.Settings()
+            settings.v1 = try v1.settings
+            setB = try ActivationSet(layers: try ReceptiveFieldAnalysis(settings: settings).v1Layers(set), source: ModelComparison.v1Name)
+        } else if let b {
             let filterB = (layersB ?? layers).map { CaptureOptions.filter($0) } ?? probeSet?.layers ?? .all
             setB = try activations(b, layers: filterB, reduction: reduction, probeSet: probeSet, label: "B")
         }

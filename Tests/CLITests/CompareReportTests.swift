@@ -122,7 +122,11 @@ import Testing
         #expect(result.stdout.contains("layer1"))
         let expectedFiles = ["cka_a_a.svg", "cka_a_b.svg", "cka_b_b.svg", "filters_a.svg", "filters_b.svg", "pca_spectrum_a.svg",
                              "pca_spectrum_b.svg", "probe_accuracy.svg", "projection_a.svg", "projection_b.svg", "report.md", "results.json"]
-        #expect(try FileManager.default.contentsOfDirectory(atPath: first.path).sorted() == expectedFiles)
+            + ["a", "b"].flatMap { model in
+                ["gabor_fits", "gabor_frequency", "gabor_orientation", "preferred_orientation", "ringach", "tuning_curves",
+                 "tuning_depth", "v1_cka"].map { "rf_\(model)_\($0).svg" }
+            }
+        #expect(try FileManager.default.contentsOfDirectory(atPath: first.path).sorted() == expectedFiles.sorted())
 
         let markdown = try String(contentsOf: first.appendingPathComponent("report.md"), encoding: .utf8)
         let golden = try String(contentsOf: Self.fixtures.appendingPathComponent("compare/report-structure.md"), encoding: .utf8)

@@ -57,4 +57,86 @@ import Testing
         let refused = try cli.run(["rf", flat.path])
         #expect(refused.status != 0 && refused.stderr.contains("out_channels × in_channels × kh × kw"))
     }
+
+    @Test func reportOfAModelIsCompleteAndReproducible() throws {
+        let model = CompareReportTests.root.appendingPathComponent("models/digits-plain-seed1.onnx").path
+        let work = CompareReportTests.folder()
+        defer { try? FileManager.default.removeItem(at: work) }
+        let first = work.appendingPathComponent("first"), second = work.appendingPathComponent("second")
+        func rf(_ folder: URL) throws -> CLITests.Result {
+            try cli.run(["rf", model, "--layers", "stem.0,layer1,pool2,fc", "--no-timing", "-o", folder.path])
+        }
+        let result = try rf(first)
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stdout.contains("of 12 first-layer filters"))
+        let files = try FileManager.default.contentsOfDirectory(atPath: first.path)
+        for name in ["report.md", "results.json", "gabor_fits.svg", "tuning_depth.svg", "v1_cka.svg"] {
+            #expect(files.contains(name), "\(name) missing")
+        }
+        let markdown = try String(contentsOf: first.appendingPathComponent("report.md"), encoding: .utf8)
+        for svg in files where svg.hasSuffix(".svg") { #expect(markdown.contains("(\(svg))"), "\(svg) is not linked") }
+
+        struct Results: Decodable {
+            struct Fits: Decodable { var fits: [Entry] }
+            struct Tuning: Decodable {
+                struct Layer: Decodable { var layer: String; var responsive: [Bool] }
+                var layers: [Layer]
+                var orientations_deg: [Double]
+            }
+            struct V1: Decodable { var layers: [String]; var simple: [Double?]; var complex: [Double?] }
+            var filters: Fits
+            var tuning: Tuning
+            var v1: V1
+        }
+        let results = try JSONDecoder().decode(Results.self, from: Data(contentsOf: first.appendingPathComponent("results.json")))
+        #expect(results.filters.fits.count == 12)
+        #expect(results.tuning.layers.map(\.layer) == ["stem.0", "layer1", "pool2", "fc"])
+        #expect(results.tuning.orientations_deg.count == 16)
+        #expect(results.tuning.layers.first?.responsive.count == 12)
+        #expect(results.v1.layers == ["stem.0", "layer1", "pool2", "fc"])
+        // A linear first layer has no covariance with phase-invariant energy on gratings
+        // whose phases are evenly spaced: its CKA with complex cells vanishes.
+        #expect(abs(results.v1.complex[0] ?? 1) < 1e-9)
+        #expect((results.v1.simple[0] ?? 0) > 0.3)
+
+        #expect(try rf(second).status == 0)
+        for name in files {
+            #expect(try Data(contentsOf: first.appendingPathComponent(name)) == Data(contentsOf: second.appendingPathComponent(name)), "\(name) differs")
+        }
+    }
+
+    @Test func oneByOneKernelsAreReportedNotFitted() throws {
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("pointwise-\(UUID().uuidString).npy")
+        try NPY.write(NumericArray(shape: [4, 3, 1, 1], float32: (0..<12).map(Float.init)), to: file)
+        defer { try? FileManager.default.removeItem(at: file) }
+        let result = try cli.run(["rf", file.path])
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stdout.contains("1 × 1: too small for a Gabor function"))
+        let json = try cli.run(["rf", file.path, "--json"])
+        #expect(json.stdout.trimmingCharacters(in: .whitespacesAndNewlines) == "[\n\n]" || json.stdout.contains("[]"))
+    }
+
+    @Test func compareAgainstV1() throws {
+        let model = CompareReportTests.root.appendingPathComponent("models/digits-plain-seed1.onnx").path
+        let table = try cli.run(["compare", model, "--against", "v1", "--probe", "digits", "--layers", "stem.0,fc", "--json"])
+        #expect(table.status == 0, "\(table.stderr)")
+        struct Matrix: Decodable { var layers_a: [String]; var layers_b: [String]; var matrix: [[Double?]] }
+        let matrix = try JSONDecoder().decode(Matrix.self, from: Data(table.stdout.utf8))
+        #expect(matrix.layers_a == ["stem.0", "fc"] && matrix.layers_b == ["v1.simple", "v1.complex"])
+        #expect(matrix.matrix.flatMap { $0 }.allSatisfy { ($0 ?? -1) > 0 && ($0 ?? 2) <= 1 })
+
+        let work = CompareReportTests.folder()
+        defer { try? FileManager.default.removeItem(at: work) }
+        try FileManager.default.createDirectory(at: work, withIntermediateDirectories: true)
+        let probe = try CompareReportTests.smallDigitsProbe(in: work)
+        let report = try cli.run(["compare", model, "--against", "v1", "--probe", probe.path, "--resamples", "0",
+                                  "--no-receptive-fields", "--no-timing", "-o", work.appendingPathComponent("out").path])
+        #expect(report.status == 0, "\(report.stderr)")
+        let markdown = try String(contentsOf: work.appendingPathComponent("out/report.md"), encoding: .utf8)
+        #expect(markdown.hasPrefix("# digits-plain-seed1.onnx vs V1 model"))
+        #expect(markdown.contains("B is the V1 model, which has no weights to re-draw"))
+
+        #expect(try cli.run(["compare", model, "--against", "v2", "--probe", "digits"]).stderr.contains("--against takes v1"))
+        #expect(try cli.run(["compare", model, model, "--against", "v1", "--probe", "digits"]).status != 0)
+    }
 }

@@ -43,6 +43,41 @@ public enum OrientationTuning {
             case circularVariance = "circular_variance", orientationSelectivity = "osi", bandwidth = "bandwidth_deg"
             case f1f0 = "f1_f0", tuningCurve = "tuning_curve"
         }
+
+        public init(preferredOrientation: Double, preferredFrequency: Double, circularVariance: Double, orientationSelectivity: Double,
+                    bandwidth: Double, f1f0: Double, tuningCurve: [Double]) {
+            self.preferredOrientation = preferredOrientation
+            self.preferredFrequency = preferredFrequency
+            self.circularVariance = circularVariance
+            self.orientationSelectivity = orientationSelectivity
+            self.bandwidth = bandwidth
+            self.f1f0 = f1f0
+            self.tuningCurve = tuningCurve
+        }
+
+        // F1/F0 is undefined (NaN) with fewer than 3 phases or no mean response: JSON null.
+        public init(from decoder: any Decoder) throws {
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            self.init(
+                preferredOrientation: try c.decode(Double.self, forKey: .preferredOrientation),
+                preferredFrequency: try c.decode(Double.self, forKey: .preferredFrequency),
+                circularVariance: try c.decode(Double.self, forKey: .circularVariance),
+                orientationSelectivity: try c.decode(Double.self, forKey: .orientationSelectivity),
+                bandwidth: try c.decode(Double.self, forKey: .bandwidth),
+                f1f0: try c.decodeIfPresent(Double.self, forKey: .f1f0) ?? .nan,
+                tuningCurve: try c.decode([Double].self, forKey: .tuningCurve))
+        }
+
+        public func encode(to encoder: any Encoder) throws {
+            var c = encoder.container(keyedBy: CodingKeys.self)
+            try c.encode(preferredOrientation, forKey: .preferredOrientation)
+            try c.encode(preferredFrequency, forKey: .preferredFrequency)
+            try c.encode(circularVariance, forKey: .circularVariance)
+            try c.encode(orientationSelectivity, forKey: .orientationSelectivity)
+            try c.encode(bandwidth, forKey: .bandwidth)
+            if f1f0.isFinite { try c.encode(f1f0, forKey: .f1f0) } else { try c.encodeNil(forKey: .f1f0) }
+            try c.encode(tuningCurve, forKey: .tuningCurve)
+        }
     }
 
     /// Measures every unit.

@@ -1,0 +1,205 @@
+import Activations
+import Analysis
+import Foundation
+import Formats
+import LinearAlgebra
+import Networks
+import Probe
+
+/// The receptive-field analysis of one model, as a neurophysiologist would run it: fit Gabor
+/// functions to the first-layer filters, show every layer's units gratings and measure their
+/// tuning, and compare each layer with a model of V1.
+public struct ReceptiveFieldAnalysis {
+    public struct Settings: Sendable {
+        /// R² from which a Gabor fit counts as good.
+        public var threshold = GaborFit.defaultThreshold
+        /// Layers whose units are tuned and compared with V1 (default: every module output).
+        public var layers: LayerFilter?
+        public var v1 = V1Model.Settings()
+        public var cka = CKAOptions()
+        public var toolVersion = "unknown"
+
+        public init() {}
+    }
+
+    public var settings: Settings
+    public var progress: ((String) -> Void)?
+
+    public init(settings: Settings = Settings(), progress: ((String) -> Void)? = nil) {
+        self.settings = settings
+        self.progress = progress
+    }
+
+    /// Everything for one model: fits of its first convolution's filters, tuning on
+    /// `gratings` (a probe set of gratings, whose per-stimulus factors give orientation,
+    /// frequency and phase), and the V1 comparison on `inputs` (default: the gratings).
+    public func run(_ model: ModelComparison.Model, gratings: ProbeSet, inputs: ProbeSet? = nil) throws -> ReceptiveFieldResults {
+        let clock = ContinuousClock.now
+        let fits = try filterFits(model)
+        let tuning = try self.tuning(model, gratings: gratings)
+        let v1 = try v1Similarity(model, inputs: inputs ?? gratings)
+        var files: [ComparisonResults.Provenance.File] = []
+        for (k, url) in model.files.enumerated() {
+            files.append(.init(role: k == 0 ? "model" : "model_graph", name: url.lastPathComponent,
+                               format: k == 0 ? model.loaded.kind.rawValue : "onnx", sha256: try SHA256.hexDigest(ofFile: url)))
+        }
+        for set in [gratings] + (inputs.map { [$0] } ?? []) {
+            for (k, url) in set.files.enumerated() {
+                files.append(.init(role: k == 0 ? "probe_set" : "probe_data", name: url.lastPathComponent,
+                                   format: k == 0 ? "yaml" : url.pathExtension, sha256: try SHA256.hexDigest(ofFile: url)))
+            }
+        }
+        let elapsed = ContinuousClock.now - clock
+        return ReceptiveFieldResults(
+            model: model.name, filters: fits, tuning: tuning, v1: v1,
+            provenance: .init(files: files, repprobeVersion: settings.toolVersion,
+                              seconds: Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18))
+    }
+
+    // MARK: - Gabor fits
+
+    /// Fits of the model's first convolution, if it has one.
+    func filterFits(_ model: ModelComparison.Model) throws -> ReceptiveFieldResults.FilterFits? {
+        try ModelComparison.firstLayerFilters(model.loaded.graph, catalog: LayerCatalog(model.loaded.network))
+            .map { try Self.fitFilters($0, threshold: settings.threshold) }
+    }
+
+    /// Fits every input channel of every filter of a `[out, in, kh, kw]` weight, and for
+    /// several input channels their mean (the luminance filter). Kernels smaller than 2 × 2
+    /// have no shape to fit and give no fits, with a note.
+    public static func fitFilters(_ filters: ComparisonResults.Filters, threshold: Double = GaborFit.defaultThreshold) throws
+        -> ReceptiveFieldResults.FilterFits
+    {
+        let shape = filters.shape
+        guard shape.count == 4, shape.allSatisfy({ $0 >= 1 }), filters.values.count == shape.reduce(1, *) else {
+            throw AnalysisError.invalidArgument("\(filters.layer): filters must be out_channels × in_channels × kh × kw, got \(shape) with \(filters.values.count) values")
+        }
+        let (outs, ins, h, w) = (shape[0], shape[1], shape[2], shape[3])
+        var result = ReceptiveFieldResults.FilterFits(layer: filters.layer, shape: shape, values: filters.values, threshold: threshold, fits: [])
+        guard h >= 2, w >= 2 else {
+            result.note = "the kernels are \(h) × \(w): too small for a Gabor function"
+            return result
+        }
+        let plane = h * w
+        for o in 0..<outs {
+            var planes: [(String, [Double])] = (0..<ins).map { c in
+                (String(c), filters.values[((o * ins + c) * plane)..<((o * ins + c + 1) * plane)].map(Double.init))
+            }
+            if ins > 1 {
+                let mean = (0..<plane).map { p in planes.reduce(0) { $0 + $1.1[p] } / Double(ins) }
+                planes.append(("mean", mean))
+            }
+            for (channel, values) in planes {
+                do {
+                    let fit = try GaborFit.fit(values, height: h, width: w, threshold: threshold)
+                    let g = fit.gabor
+                    result.fits.append(.init(
+                        filter: o, channel: channel, thetaDeg: g.theta * 180 / .pi, frequency: g.frequency,
+                        sigmaX: g.sigmaX, sigmaY: g.sigmaY, phaseDeg: g.phase * 180 / .pi, x0: g.x0, y0: g.y0,
+                        amplitude: g.amplitude, offset: g.offset, r2: fit.r2, wellFit: fit.wellFit, nx: g.sigmaX * g.frequency, ny: g.sigmaY * g.frequency))
+                } catch AnalysisError.nonFinite {
+                    throw AnalysisError.nonFinite(context: "\(filters.layer): filter \(o), channel \(channel) has non-finite weights")
+                }
+            }
+        }
+        return result
+    }
+
+    // MARK: - Grating tuning
+
+    /// Tunes the units of every layer: each channel at the central position of its feature
+    /// map (the unit whose receptive field the gratings cover symmetrically), every unit of
+    /// vectors.
+    public func tuning(_ model: ModelComparison.Model, gratings: ProbeSet) throws -> ReceptiveFieldResults.Tuning {
+        guard let orientation = gratings.factors["orientation_deg"], let frequency = gratings.factors["frequency"],
+              let phase = gratings.factors["phase_deg"] else {
+            throw ProbeError.invalidInput(file: gratings.name, problem: "grating tuning needs a probe set of gratings (stimuli kind: gratings)")
+        }
+        var centered = gratings
+        centered.reduction = .center
+        let captured = try ModelComparison(progress: progress)
+            .capture(model, probeSet: centered, layers: settings.layers ?? .all, label: "gratings")
+        progress?("grating tuning of \(captured.layers.count) layers")
+        var layers: [ReceptiveFieldResults.LayerTuning] = []
+        var orientations: [Double] = []
+        for layer in captured.layers {
+            let x = layer.matrix
+            let measured = try OrientationTuning.measure(x, orientation: orientation, frequency: frequency, phase: phase)
+            orientations = measured.orientations
+            let responsive = (0..<x.columns).map { j in
+                let column = x.column(j)
+                let low = column.min() ?? 0, high = column.max() ?? 0
+                return high - low > 1e-6 * max(abs(high), abs(low), 1e-30)
+            }
+            let active = measured.units.indices.filter { responsive[$0] }.map { measured.units[$0] }
+            func median(_ values: [Double]) -> Double? {
+                let sorted = values.filter(\.isFinite).sorted()
+                guard !sorted.isEmpty else { return nil }
+                let middle = sorted.count / 2
+                return sorted.count % 2 == 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2
+            }
+            func fraction(_ test: (OrientationTuning.Unit) -> Bool) -> Double? {
+                active.isEmpty ? nil : Double(active.filter(test).count) / Double(active.count)
+            }
+            layers.append(.init(
+                layer: layer.name, responsive: responsive, units: measured.units,
+                medianCircularVariance: median(active.map(\.circularVariance)), medianOSI: median(active.map(\.orientationSelectivity)),
+                medianBandwidth: median(active.map(\.bandwidth)), simpleFraction: fraction { $0.f1f0 > 1 },
+                tunedFraction: fraction { $0.circularVariance < 0.5 }))
+        }
+        return .init(probeSet: gratings.name, reduction: CaptureReduction.center.description, orientations: orientations,
+                     frequencies: Array(Set(frequency)).sorted(), phases: Array(Set(phase)).sorted(), layers: layers)
+    }
+
+    // MARK: - V1
+
+    /// The V1 model's simple and complex cells on `inputs` (4-D images), as two layers.
+    public func v1Layers(_ inputs: ProbeSet) throws -> [ActivationSet.Layer] {
+        let shape = inputs.inputs.shape
+        guard shape.count == 4 else {
+            throw ProbeError.invalidInput(file: inputs.name, problem: "the V1 model needs images (samples × channels × height × width), got shape \(shape)")
+        }
+        let model = try V1Model(settings: settings.v1, height: shape[2], width: shape[3])
+        let values: [Float]
+        switch inputs.inputs.storage {
+        case let .float32(v): values = v
+        case let .float64(v): values = v.map(Float.init)
+        default: throw ProbeError.invalidInput(file: inputs.name, problem: "the V1 model needs float images, got \(inputs.inputs.dataType)")
+        }
+        progress?("V1 model: \(model.pairs.count) quadrature pairs on \(shape[0]) images")
+        let (simple, complex) = try model.responses(values, count: shape[0], channels: shape[1])
+        return [ActivationSet.Layer(name: Self.v1LayerNames[0], matrix: simple),
+                ActivationSet.Layer(name: Self.v1LayerNames[1], matrix: complex)]
+    }
+
+    public static let v1LayerNames = ["v1.simple", "v1.complex"]
+
+    /// CKA of every layer of `model` with the V1 model's simple and complex cells on `inputs`.
+    public func v1Similarity(_ model: ModelComparison.Model, inputs: ProbeSet) throws -> ReceptiveFieldResults.V1Similarity {
+        let v1 = try v1Layers(inputs)
+        let captured = try ModelComparison(progress: progress)
+            .capture(model, probeSet: inputs, layers: settings.layers ?? inputs.layers, label: "V1 comparison")
+        return try v1Similarity(captured.layers, v1: v1, inputs: inputs)
+    }
+
+    /// CKA of captured `layers` with the V1 model's two layers `v1`, all on `inputs`.
+    func v1Similarity(_ layers: [ActivationSet.Layer], v1: [ActivationSet.Layer], inputs: ProbeSet) throws -> ReceptiveFieldResults.V1Similarity {
+        progress?("CKA of \(layers.count) layers with V1")
+        let matrix = try CKAMatrix.compute(layers.map(\.matrix), v1.map(\.matrix), options: settings.cka)
+        func finite(_ v: Double) -> Double? { v.isFinite ? v : nil }
+        return .init(probeSet: inputs.name, samples: inputs.inputs.shape.first ?? 0, reduction: inputs.reduction.description,
+                     model: settings.v1, layers: layers.map(\.name),
+                     simple: (0..<matrix.rows).map { finite(matrix[$0, 0]) }, complex: (0..<matrix.rows).map { finite(matrix[$0, 1]) })
+    }
+
+    /// The analysis of a model whose layers were already captured on `inputs` (by a
+    /// comparison), with the V1 model's layers on the same inputs.
+    func run(_ model: ModelComparison.Model, captured layers: [ActivationSet.Layer], v1: [ActivationSet.Layer],
+             gratings: ProbeSet, inputs: ProbeSet) throws -> ReceptiveFieldResults {
+        let fits = try filterFits(model)
+        return ReceptiveFieldResults(
+            model: model.name, filters: fits, tuning: try tuning(model, gratings: gratings),
+            v1: try v1Similarity(layers, v1: v1, inputs: inputs),
+            provenance: .init(files: [], repprobeVersion: settings.toolVersion, seconds: 0))
+    }
+}
