@@ -336,10 +336,16 @@ public struct ModelComparison {
     }
 
     /// The weights of the first convolution (in execution order) whose weight is a 4-D
-    /// initializer: `[out, in, kh, kw]`.
+    /// initializer or the output of a `Constant` node (as some exporters write weights):
+    /// `[out, in, kh, kw]`.
     public static func firstLayerFilters(_ graph: Graph, catalog: LayerCatalog) -> ComparisonResults.Filters? {
+        var constants: [String: Tensor] = [:]
+        for node in graph.nodes where node.opType == "Constant" && node.outputs.count == 1 {
+            if case let .tensor(value)? = node.attributes["value"] { constants[node.outputs[0]] = value }
+        }
         for node in graph.nodes where node.opType == "Conv" && node.inputs.count >= 2 {
-            guard let weight = graph.initializers[node.inputs[1]], weight.rank == 4, let values = weight.floats else { continue }
+            guard let weight = graph.initializers[node.inputs[1]] ?? constants[node.inputs[1]], weight.rank == 4,
+                  let values = weight.floats else { continue }
             let layer = node.outputs.first.map { catalog.displayName(of: $0) } ?? node.displayName
             return .init(layer: layer, shape: weight.shape, values: values)
         }

@@ -43,7 +43,7 @@ public struct ReceptiveFieldAnalysis {
             files.append(.init(role: k == 0 ? "model" : "model_graph", name: url.lastPathComponent,
                                format: k == 0 ? model.loaded.kind.rawValue : "onnx", sha256: try SHA256.hexDigest(ofFile: url)))
         }
-        for set in [gratings] + (inputs.map { [$0] } ?? []) {
+        for set in [gratings] + (inputs.map { $0.files == gratings.files ? [] : [$0] } ?? []) {
             for (k, url) in set.files.enumerated() {
                 files.append(.init(role: k == 0 ? "probe_set" : "probe_data", name: url.lastPathComponent,
                                    format: k == 0 ? "yaml" : url.pathExtension, sha256: try SHA256.hexDigest(ofFile: url)))
@@ -64,9 +64,14 @@ public struct ReceptiveFieldAnalysis {
             .map { try Self.fitFilters($0, threshold: settings.threshold) }
     }
 
+    /// Kernels with fewer values than this (twice a Gabor function's 9 parameters) are not
+    /// fitted: a 3 × 3 kernel is matched exactly by almost any Gabor function, so R² would
+    /// say nothing.
+    public static let minimumKernelValues = 18
+
     /// Fits every input channel of every filter of a `[out, in, kh, kw]` weight, and for
-    /// several input channels their mean (the luminance filter). Kernels smaller than 2 × 2
-    /// have no shape to fit and give no fits, with a note.
+    /// several input channels their mean (the luminance filter). Kernels with fewer than
+    /// ``minimumKernelValues`` values give no fits, with a note.
     public static func fitFilters(_ filters: ComparisonResults.Filters, threshold: Double = GaborFit.defaultThreshold) throws
         -> ReceptiveFieldResults.FilterFits
     {
@@ -76,8 +81,9 @@ public struct ReceptiveFieldAnalysis {
         }
         let (outs, ins, h, w) = (shape[0], shape[1], shape[2], shape[3])
         var result = ReceptiveFieldResults.FilterFits(layer: filters.layer, shape: shape, values: filters.values, threshold: threshold, fits: [])
-        guard h >= 2, w >= 2 else {
-            result.note = "the kernels are \(h) × \(w): too small for a Gabor function"
+        guard h >= 2, w >= 2, h * w >= minimumKernelValues else {
+            result.note = "the kernels are \(h) × \(w): too small for a Gabor function (its 9 parameters would fit "
+                + "any \(h * w) values; at least \(minimumKernelValues) are needed)"
             return result
         }
         let plane = h * w

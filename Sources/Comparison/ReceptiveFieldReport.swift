@@ -262,9 +262,11 @@ public struct ReceptiveFieldReport {
                     rowAxisTitle: "layer", columnAxisTitle: "preferred orientation (°)", markerLabel: nil, showsValues: false).svg()))
             }
             if let curves = exampleCurves(tuning) {
-                figures.append(("\(prefix)tuning_curves.svg", LineChart(
+                var chart = LineChart(
                     title: "Tuning curves of the most selective units of \(curves.layer)", series: curves.series,
-                    xTitle: "grating orientation (°)", yTitle: "response / peak", yRange: 0...1).svg()))
+                    xTitle: "grating orientation (°)", yTitle: "response / peak", yRange: 0...1)
+                chart.xRange = 0...180
+                figures.append(("\(prefix)tuning_curves.svg", chart.svg()))
             }
         }
         if let v1 = results.v1, !v1.layers.isEmpty {

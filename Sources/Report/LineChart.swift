@@ -53,6 +53,8 @@ public struct LineChart: Sendable {
     public var yTitle: String?
     /// Fixed y range (e.g. 0…1 for accuracy); `nil` fits the data. Ignored on a log axis.
     public var yRange: ClosedRange<Double>?
+    /// Fixed x range of a numeric axis (`nil` fits the values).
+    public var xRange: ClosedRange<Double>?
     public var yScale: YScale
     public var referenceLine: ReferenceLine?
     /// Size of the plot area; `nil` width grows with the number of categories.
@@ -101,7 +103,7 @@ public struct LineChart: Sendable {
         if let categories {
             xAxis = .categorical(title: xTitle, labels: categories)
         } else {
-            xAxis = .linear(title: xTitle, values: series.flatMap { xValues(of: $0) })
+            xAxis = .linear(title: xTitle, values: series.flatMap { xValues(of: $0) }, fixed: xRange)
         }
         let allValues = series.flatMap(\.values) + (referenceLine.map { [$0.value] } ?? [])
         let yAxis: PlotAxis = yScale == .logarithmic

@@ -46,6 +46,9 @@ struct ReceptiveFieldCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Layers to tune and compare (default: every module output): comma-separated names, or PREFIX*.", valueName: "names"))
     var layers: String?
 
+    @Option(help: ArgumentHelp("Reduction of each activation for the V1 comparison (default: the probe set's): flatten, mean, max, center, subsample:S, project:K.", valueName: "reduction"))
+    var reduce: String?
+
     @OptionGroup var v1: V1Arguments
 
     @Flag(help: "Leave the run time out of report.md and results.json, so that reruns give identical bytes.")
@@ -54,6 +57,9 @@ struct ReceptiveFieldCommand: ParsableCommand {
     func validate() throws {
         guard threshold.isFinite, threshold <= 1 else { throw ValidationError("--threshold must be a number up to 1, got \(threshold)") }
         if json && output != nil { throw ValidationError("--json prints the filter fits; the report's results.json has everything") }
+        if let reduce, CaptureReduction(parsing: reduce) == nil {
+            throw ValidationError("--reduce must be flatten, mean, max, center, subsample:S or project:K, got '\(reduce)'")
+        }
     }
 
     func run() throws {
@@ -87,7 +93,11 @@ struct ReceptiveFieldCommand: ParsableCommand {
         let analysis = ReceptiveFieldAnalysis(settings: settings, progress: Diagnostics.step)
         let shape = try imageInputShape(of: loaded.network, otherwise: "grating tuning needs a model with one image input")
         let gratingSet = try ProbeSet.load(gratings, inputShape: shape)
-        let inputs = try probe.map { try ProbeSet.load($0, inputShape: shape) }
+        var inputs = try probe.map { try ProbeSet.load($0, inputShape: shape) }
+        if let reduce, let reduction = CaptureReduction(parsing: reduce) {
+            inputs = inputs ?? gratingSet
+            inputs?.reduction = reduction
+        }
         if let output {
             let results = try analysis.run(model, gratings: gratingSet, inputs: inputs)
             let report = ReceptiveFieldReport(results, includeTiming: !noTiming)

@@ -114,6 +114,11 @@ import Testing
         #expect(result.stdout.contains("1 × 1: too small for a Gabor function"))
         let json = try cli.run(["rf", file.path, "--json"])
         #expect(json.stdout.trimmingCharacters(in: .whitespacesAndNewlines) == "[\n\n]" || json.stdout.contains("[]"))
+        // 3 × 3: nine values, as many as a Gabor function has parameters; not fitted either.
+        let small = FileManager.default.temporaryDirectory.appendingPathComponent("small-\(UUID().uuidString).npy")
+        try NPY.write(NumericArray(shape: [2, 1, 3, 3], float32: (0..<18).map { Float($0 % 5) }), to: small)
+        defer { try? FileManager.default.removeItem(at: small) }
+        #expect(try cli.run(["rf", small.path]).stdout.contains("3 × 3: too small for a Gabor function"))
     }
 
     @Test func compareAgainstV1() throws {
