@@ -16,6 +16,10 @@ public struct ReceptiveFieldAnalysis {
         /// Layers whose units are tuned and compared with V1 (default: every module output).
         public var layers: LayerFilter?
         public var v1 = V1Model.Settings()
+        /// How a unit is read from a feature map for the tuning experiment: `.center` (each
+        /// channel at the central position, a unit with one receptive field) or `.mean` (each
+        /// channel averaged over positions, a population).
+        public var units: CaptureReduction = .center
         public var cka = CKAOptions()
         public var toolVersion = "unknown"
 
@@ -113,16 +117,16 @@ public struct ReceptiveFieldAnalysis {
 
     // MARK: - Grating tuning
 
-    /// Tunes the units of every layer: each channel at the central position of its feature
-    /// map (the unit whose receptive field the gratings cover symmetrically), every unit of
-    /// vectors.
+    /// Tunes the units of every layer: by default each channel at the central position of its
+    /// feature map (the unit whose receptive field the gratings cover symmetrically), every
+    /// feature of a vector.
     public func tuning(_ model: ModelComparison.Model, gratings: ProbeSet) throws -> ReceptiveFieldResults.Tuning {
         guard let orientation = gratings.factors["orientation_deg"], let frequency = gratings.factors["frequency"],
               let phase = gratings.factors["phase_deg"] else {
             throw ProbeError.invalidInput(file: gratings.name, problem: "grating tuning needs a probe set of gratings (stimuli kind: gratings)")
         }
         var centered = gratings
-        centered.reduction = .center
+        centered.reduction = settings.units
         let captured = try ModelComparison(progress: progress)
             .capture(model, probeSet: centered, layers: settings.layers ?? .all, label: "gratings")
         progress?("grating tuning of \(captured.layers.count) layers")
@@ -153,7 +157,7 @@ public struct ReceptiveFieldAnalysis {
                 medianBandwidth: median(active.map(\.bandwidth)), simpleFraction: fraction { $0.f1f0 > 1 },
                 tunedFraction: fraction { $0.circularVariance < 0.5 }))
         }
-        return .init(probeSet: gratings.name, reduction: CaptureReduction.center.description, orientations: orientations,
+        return .init(probeSet: gratings.name, reduction: settings.units.description, orientations: orientations,
                      frequencies: Array(Set(frequency)).sorted(), phases: Array(Set(phase)).sorted(), layers: layers)
     }
 

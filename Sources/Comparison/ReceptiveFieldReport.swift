@@ -157,8 +157,9 @@ public struct ReceptiveFieldReport {
         var md = Lines()
         md.add("The probe set **\(tuning.probeSet)** shows sinusoidal gratings at \(tuning.orientations.count) orientations, "
                + "\(tuning.frequencies.count) spatial frequencies (\(tuning.frequencies.map { MarkdownText.number($0, decimals: 4) }.joined(separator: ", ")) c/px) "
-               + "and \(tuning.phases.count) phases. A unit is one channel at the central position of a feature map (every "
-               + "feature of a vector). Its tuning curve is the phase-averaged response at its preferred frequency; circular "
+               + "and \(tuning.phases.count) phases. A unit is one channel "
+               + (tuning.reduction == "mean" ? "averaged over the positions of a feature map" : "at the central position of a feature map")
+               + " (every feature of a vector). Its tuning curve is the phase-averaged response at its preferred frequency; circular "
                + "variance (CV) is 0 for a unit that answers one orientation only and 1 for one that answers all alike; OSI "
                + "compares the preferred with the orthogonal orientation; bandwidth is the half-width at half height; F1/F0 "
                + "above 1 marks a phase-sensitive, simple-cell-like unit. Units whose response never changes are left out.")

@@ -46,6 +46,9 @@ struct ReceptiveFieldCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Layers to tune and compare (default: every module output): comma-separated names, or PREFIX*.", valueName: "names"))
     var layers: String?
 
+    @Option(help: ArgumentHelp("Which unit of a feature map the tuning experiment records: center (each channel at the central position) or mean (each channel averaged over positions).", valueName: "center|mean"))
+    var units = "center"
+
     @Option(help: ArgumentHelp("Reduction of each activation for the V1 comparison (default: the probe set's): flatten, mean, max, center, subsample:S, project:K.", valueName: "reduction"))
     var reduce: String?
 
@@ -57,6 +60,7 @@ struct ReceptiveFieldCommand: ParsableCommand {
     func validate() throws {
         guard threshold.isFinite, threshold <= 1 else { throw ValidationError("--threshold must be a number up to 1, got \(threshold)") }
         if json && output != nil { throw ValidationError("--json prints the filter fits; the report's results.json has everything") }
+        guard units == "center" || units == "mean" else { throw ValidationError("--units must be center or mean, got '\(units)'") }
         if let reduce, CaptureReduction(parsing: reduce) == nil {
             throw ValidationError("--reduce must be flatten, mean, max, center, subsample:S or project:K, got '\(reduce)'")
         }
@@ -87,6 +91,7 @@ struct ReceptiveFieldCommand: ParsableCommand {
         }
         var settings = ReceptiveFieldAnalysis.Settings()
         settings.threshold = threshold
+        settings.units = units == "mean" ? .mean : .center
         settings.v1 = try v1.settings
         settings.toolVersion = RepProbeVersion.current
         if let layers { settings.layers = CaptureOptions.filter(layers) }
@@ -108,7 +113,7 @@ struct ReceptiveFieldCommand: ParsableCommand {
         }
         let tuning = try analysis.tuning(model, gratings: gratingSet)
         print("")
-        print("grating tuning on \(gratingSet.name) (each channel at the centre of its feature map):")
+        print("grating tuning on \(gratingSet.name) (" + (units == "mean" ? "each channel averaged over its feature map" : "each channel at the centre of its feature map") + "):")
         let tuningTable = LabelledMatrix(
             rowLabels: tuning.layers.map(\.layer),
             columnLabels: ["units", "responsive", "tuned", "median CV", "median OSI", "bandwidth°", "simple"],
