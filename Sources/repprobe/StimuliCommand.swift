@@ -8,7 +8,7 @@ struct StimuliCommand: ParsableCommand {
         abstract: "Write the stimuli of a probe set (and their labels) as .npy files.",
         discussion: """
             The images are float32 [samples, channels, height, width] at the input size of the \
-            model given with --model, or of --shape; generated probe sets (gratings, noise) are \
+            model given with --model, or of --shape; generated probe sets (gratings, noise, deadleaves) are \
             drawn at that size. The files feed `repprobe run`, `capture` and `probe`.
             """
     )

@@ -18,7 +18,7 @@ import Testing
     }
 
     @Test func shippedProbeSetsLoadForTheShippedModelsInputs() throws {
-        #expect(ProbeSet.available(in: [Self.probes]) == ["digits", "gratings", "noise"])
+        #expect(ProbeSet.available(in: [Self.probes]) == ["deadleaves", "digits", "gratings", "noise"])
         let digits = try ProbeSet.load("digits", inputShape: [1, 16, 16], folders: [Self.probes])
         #expect(digits.inputs.shape == [360, 1, 16, 16])
         #expect(digits.labels?.count == 360)
@@ -32,6 +32,8 @@ import Testing
         let noise = try ProbeSet.load("noise", inputShape: [1, 16, 16], folders: [Self.probes])
         #expect(noise.inputs.shape == [512, 1, 16, 16])
         #expect(noise.labels == nil)
+        let leaves = try ProbeSet.load("deadleaves", inputShape: [3, 24, 20], folders: [Self.probes])
+        #expect(leaves.inputs.shape == [256, 3, 24, 20] && leaves.labels == nil)
     }
 
     @Test func digitsMatchPyTorchsBilinearUpsampling() throws {
@@ -72,6 +74,53 @@ import Testing
         #expect(u.min()! >= 0 && u.max()! <= 1)
     }
 
+    @Test func deadLeavesAreSeededPiecewiseConstantAndHaveANaturalSpectrum() throws {
+        let settings = ProbeSetSpec.DeadLeavesSettings()
+        let (count, size) = (24, 32)
+        let images = Stimuli.deadLeaves(settings, count: count, channels: 1, height: size, width: size, seed: 5)
+        #expect(images == Stimuli.deadLeaves(settings, count: count, channels: 1, height: size, width: size, seed: 5))
+        #expect(images != Stimuli.deadLeaves(settings, count: count, channels: 1, height: size, width: size, seed: 6))
+        #expect(images.min()! >= 0 && images.max()! <= 1)
+        // Occluding discs: most neighbouring pixels are equal, edges are sharp.
+        var equal = 0, pairs = 0
+        for n in 0..<count {
+            for r in 0..<size {
+                for c in 1..<size {
+                    pairs += 1
+                    if images[(n * size + r) * size + c] == images[(n * size + r) * size + c - 1] { equal += 1 }
+                }
+            }
+        }
+        #expect(Double(equal) / Double(pairs) > 0.4)
+        // Radially averaged power falls as 1/f^α with α near 2 (natural images: 1.6–2.4).
+        var power = [Double](repeating: 0, count: size / 2), bins = [Double](repeating: 0, count: size / 2)
+        for n in 0..<count {
+            let image = (0..<(size * size)).map { Double(images[n * size * size + $0]) }
+            let mean = image.reduce(0, +) / Double(image.count)
+            for ky in -(size / 2 - 1)..<(size / 2) {
+                for kx in 0..<(size / 2) {
+                    let k = (Double(kx * kx + ky * ky)).squareRoot()
+                    let bin = Int(k.rounded())
+                    guard bin >= 2, bin < size / 2 else { continue }
+                    var re = 0.0, im = 0.0
+                    for r in 0..<size {
+                        for c in 0..<size {
+                            let angle = -2 * Double.pi * Double(kx * c + ky * r) / Double(size)
+                            re += (image[r * size + c] - mean) * cos(angle)
+                            im += (image[r * size + c] - mean) * sin(angle)
+                        }
+                    }
+                    power[bin] += re * re + im * im
+                    bins[bin] += 1
+                }
+            }
+        }
+        let points = (2..<(size / 2)).map { (log(Double($0)), log(power[$0] / bins[$0])) }
+        let mx = points.map(\.0).reduce(0, +) / Double(points.count), my = points.map(\.1).reduce(0, +) / Double(points.count)
+        let slope = points.map { ($0.0 - mx) * ($0.1 - my) }.reduce(0, +) / points.map { ($0.0 - mx) * ($0.0 - mx) }.reduce(0, +)
+        #expect(slope < -1.6 && slope > -2.6, "power spectrum slope \(slope)")
+    }
+
     @Test func mistakesInAProbeFileAreNamed() throws {
         func problem(_ yaml: String) -> String {
             do {
@@ -81,7 +130,7 @@ import Testing
         }
         #expect(problem("stimuli: {kind: gratings, orientation: 8}").contains("unknown key 'stimuli.orientation'"))
         #expect(problem("stimuli: {kind: gratings}\nsample: 3").contains("unknown key 'sample'"))
-        #expect(problem("stimuli: {kind: movies}").contains("not one of gratings, noise, file"))
+        #expect(problem("stimuli: {kind: movies}").contains("not one of gratings, noise, deadleaves, file"))
         #expect(problem("stimuli: {kind: gratings, frequencies: [0.7]}").contains("Nyquist"))
         #expect(problem("stimuli: {kind: noise}\nreduction: squash").contains("reduction 'squash'"))
         #expect(problem("stimuli: {kind: file}").contains("missing key 'path'"))

@@ -101,6 +101,12 @@ public struct ProbeSet: Sendable {
             inputs = Tensor(shape: [count, channels, height, width],
                             elements: Stimuli.noise(settings, count: count, channels: channels, height: height, width: width, seed: seed))
             labels = nil
+        case let .deadLeaves(settings):
+            let (height, width) = size(settings.size)
+            let count = min(settings.count, spec.samples ?? .max)
+            inputs = Tensor(shape: [count, channels, height, width],
+                            elements: Stimuli.deadLeaves(settings, count: count, channels: channels, height: height, width: width, seed: seed))
+            labels = nil
         case let .file(settings):
             let data = settings.path.hasPrefix("/")
                 ? URL(fileURLWithPath: settings.path)

@@ -11,7 +11,7 @@ import Yams
 /// name: gratings
 /// description: Sinusoidal gratings, 16 orientations × 3 spatial frequencies × 4 phases.
 /// stimuli:
-///   kind: gratings          # gratings | noise | file
+///   kind: gratings          # gratings | noise | deadleaves | file
 ///   orientations: 16
 ///   frequencies: [0.0625, 0.125, 0.25]   # cycles per pixel
 ///   phases: 4
@@ -41,6 +41,7 @@ public struct ProbeSetSpec: Sendable, Equatable, Decodable {
     public enum Stimuli: Sendable, Equatable {
         case gratings(GratingSettings)
         case noise(NoiseSettings)
+        case deadLeaves(DeadLeavesSettings)
         case file(FileSettings)
     }
 
@@ -104,6 +105,39 @@ public struct ProbeSetSpec: Sendable, Equatable, Decodable {
         }
     }
 
+    /// Dead-leaves images (Matheron; Lee, Mumford & Huang 2001): opaque discs of uniformly
+    /// random grey, radii drawn from a power law, occluding one another until the image is
+    /// covered. Their edges and scale invariance give the 1/f² power spectrum of natural
+    /// images, without any photograph.
+    public struct DeadLeavesSettings: Sendable, Equatable, Decodable {
+        public var count: Int = 256
+        /// `[smallest, largest]` disc radius in pixels; by default 1 and half the image's
+        /// larger side.
+        public var radius: [Double]?
+        /// Radii have density ∝ r^−exponent; 3 gives scale invariance.
+        public var exponent: Double = 3
+        /// Greys are uniform in `[low, high]`.
+        public var low: Double = 0
+        public var high: Double = 1
+        /// `[height, width]`; by default the model's input size.
+        public var size: [Int]?
+
+        enum CodingKeys: String, CodingKey, CaseIterable { case kind, count, radius, exponent, low, high, size }
+
+        public init() {}
+
+        public init(from decoder: Decoder) throws {
+            try ProbeSetSpec.refuseUnknownKeys(decoder, allowed: CodingKeys.allCases.map(\.rawValue))
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            count = try c.decodeIfPresent(Int.self, forKey: .count) ?? count
+            radius = try c.decodeIfPresent([Double].self, forKey: .radius)
+            exponent = try c.decodeIfPresent(Double.self, forKey: .exponent) ?? exponent
+            low = try c.decodeIfPresent(Double.self, forKey: .low) ?? low
+            high = try c.decodeIfPresent(Double.self, forKey: .high) ?? high
+            size = try c.decodeIfPresent([Int].self, forKey: .size)
+        }
+    }
+
     /// Images from an `.npy` or `.npz` file, `[N, H, W]` or `[N, C, H, W]`.
     public struct FileSettings: Sendable, Equatable, Decodable {
         /// Relative to the probe file's folder unless absolute.
@@ -163,11 +197,12 @@ public struct ProbeSetSpec: Sendable, Equatable, Decodable {
         switch kind {
         case "gratings": stimuli = .gratings(try GratingSettings(from: stimuliDecoder))
         case "noise": stimuli = .noise(try NoiseSettings(from: stimuliDecoder))
+        case "deadleaves": stimuli = .deadLeaves(try DeadLeavesSettings(from: stimuliDecoder))
         case "file": stimuli = .file(try FileSettings(from: stimuliDecoder))
         default:
             throw DecodingError.dataCorruptedError(
                 forKey: .kind, in: try c.nestedContainer(keyedBy: KindKey.self, forKey: .stimuli),
-                debugDescription: "stimuli kind '\(kind)' is not one of gratings, noise, file")
+                debugDescription: "stimuli kind '\(kind)' is not one of gratings, noise, deadleaves, file")
         }
     }
 
@@ -224,6 +259,15 @@ public struct ProbeSetSpec: Sendable, Equatable, Decodable {
             }
             if badSize(n.size) { return "size must be [height, width] between 1 and 4096" }
             if labels != nil { return "noise has no labels" }
+        case let .deadLeaves(d):
+            if d.count < 1 || d.count > 1_000_000 { return "dead-leaves count must be between 1 and 1000000" }
+            if let r = d.radius, r.count != 2 || !r.allSatisfy({ $0.isFinite && $0 > 0 }) || r[0] > r[1] {
+                return "dead-leaves radius must be [smallest, largest], positive, smallest first"
+            }
+            if !d.exponent.isFinite || d.exponent <= 1 { return "dead-leaves exponent must be above 1" }
+            if !d.low.isFinite || !d.high.isFinite || d.low > d.high { return "dead-leaves greys need finite low ≤ high" }
+            if badSize(d.size) { return "size must be [height, width] between 1 and 4096" }
+            if labels != nil { return "dead leaves have no labels" }
         case let .file(f):
             if !f.scale.isFinite || !f.offset.isFinite { return "scale and offset must be finite" }
             if badSize(f.resize) { return "resize must be [height, width] between 1 and 4096" }

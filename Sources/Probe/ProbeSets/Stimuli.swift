@@ -60,6 +60,49 @@ public enum Stimuli {
         return (0..<total).map { _ in Float(s.mean + s.std * generator.nextGaussian()) }
     }
 
+    /// `count` dead-leaves images, seeded: discs are drawn front to back, each filling only
+    /// the pixels no disc in front of it covers, until every pixel is covered (or after a
+    /// million discs per image). Every channel gets the same grey.
+    public static func deadLeaves(_ s: ProbeSetSpec.DeadLeavesSettings, count: Int, channels: Int, height: Int, width: Int,
+                                  seed: UInt64) -> [Float] {
+        var generator = SeededGenerator(seed: seed)
+        let smallest = s.radius?[0] ?? 1, largest = s.radius?[1] ?? max(1, Double(max(height, width)) / 2)
+        // Inverse of the power law's CDF on [smallest, largest].
+        let power = 1 - s.exponent, a = pow(smallest, power), b = pow(largest, power)
+        let plane = height * width
+        var images = [Float](repeating: 0, count: count * channels * plane)
+        var covered = [Bool](repeating: false, count: plane)
+        for n in 0..<count {
+            for p in 0..<plane { covered[p] = false }
+            var remaining = plane, discs = 0
+            var grey = [Float](repeating: 0, count: plane)
+            while remaining > 0 && discs < 1_000_000 {
+                discs += 1
+                let r = pow(a - generator.nextUnit() * (a - b), 1 / power)
+                let cx = -r + generator.nextUnit() * (Double(width - 1) + 2 * r)
+                let cy = -r + generator.nextUnit() * (Double(height - 1) + 2 * r)
+                let value = Float(s.low + (s.high - s.low) * generator.nextUnit())
+                let rows = max(0, Int((cy - r).rounded(.up)))...min(height - 1, Int((cy + r).rounded(.down)))
+                guard !rows.isEmpty else { continue }
+                for row in rows {
+                    let dy = Double(row) - cy, half = (r * r - dy * dy).squareRoot()
+                    let low = max(0, Int((cx - half).rounded(.up))), high = min(width - 1, Int((cx + half).rounded(.down)))
+                    guard low <= high else { continue }
+                    for column in low...high where !covered[row * width + column] {
+                        covered[row * width + column] = true
+                        grey[row * width + column] = value
+                        remaining -= 1
+                    }
+                }
+            }
+            for c in 0..<channels {
+                let base = (n * channels + c) * plane
+                for p in 0..<plane { images[base + p] = grey[p] }
+            }
+        }
+        return images
+    }
+
     /// Resizes `[planes, height, width]` bilinearly to `[planes, newHeight, newWidth]`, with
     /// half-pixel centres and sources clamped to the image: the source of output pixel `i` is
     /// `max(0, (i + ½)·in/out − ½)`. This is PyTorch's `interpolate(mode="bilinear",
