@@ -6,7 +6,7 @@ import Report
 /// Everything is a function of the results, so the same results give the same bytes; the
 /// only value that changes between runs of the same inputs is the run time, which
 /// `includeTiming: false` leaves out (of the Markdown and of the JSON).
-public struct ComparisonReport {
+public struct ComparisonReport: WrittenReport {
     public var results: ComparisonResults
     public var includeTiming: Bool
 
@@ -15,28 +15,10 @@ public struct ComparisonReport {
         self.includeTiming = includeTiming
     }
 
-    /// Every file of the report, by name.
-    public func files() throws -> [(name: String, contents: Data)] {
-        var files = figures().map { (name: $0.name, contents: Data($0.svg.utf8)) }
-        files.append(("report.md", Data(markdown().utf8)))
-        files.append(("results.json", try json()))
-        return files.sorted { $0.name < $1.name }
-    }
-
-    /// Writes the report into `folder` atomically (see ``ReportFolder``).
-    public func write(to folder: URL) throws {
-        try ReportFolder.write(try files(), to: folder)
-    }
-
-    /// `results.json`: sorted keys, two-space indentation, a final newline.
-    public func json() throws -> Data {
+    public var writtenResults: ComparisonResults {
         var copy = results
         if !includeTiming { copy.provenance.seconds = 0 }
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-        var data = try encoder.encode(copy)
-        data.append(contentsOf: Array("\n".utf8))
-        return data
+        return copy
     }
 
     // MARK: - Markdown

@@ -4,7 +4,7 @@ import Report
 
 /// The written form of a receptive-field analysis: `report.md`, its SVG figures and
 /// `results.json`; or, inside a comparison report, its sections and figures under a prefix.
-public struct ReceptiveFieldReport {
+public struct ReceptiveFieldReport: WrittenReport {
     public var results: ReceptiveFieldResults
     public var includeTiming: Bool
 
@@ -13,28 +13,10 @@ public struct ReceptiveFieldReport {
         self.includeTiming = includeTiming
     }
 
-    /// Every file of the report, by name.
-    public func files() throws -> [(name: String, contents: Data)] {
-        var files = figures().map { (name: $0.name, contents: Data($0.svg.utf8)) }
-        files.append(("report.md", Data(markdown().utf8)))
-        files.append(("results.json", try json()))
-        return files.sorted { $0.name < $1.name }
-    }
-
-    /// Writes the report into `folder` atomically (see ``ReportFolder``).
-    public func write(to folder: URL) throws {
-        try ReportFolder.write(try files(), to: folder)
-    }
-
-    /// `results.json`: sorted keys, two-space indentation, a final newline.
-    public func json() throws -> Data {
+    public var writtenResults: ReceptiveFieldResults {
         var copy = results
         if !includeTiming { copy.provenance.seconds = 0 }
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-        var data = try encoder.encode(copy)
-        data.append(contentsOf: Array("\n".utf8))
-        return data
+        return copy
     }
 
     public func markdown() -> String {
@@ -211,8 +193,10 @@ public struct ReceptiveFieldReport {
 
     // MARK: - Figures
 
+    public func figures() -> [(name: String, svg: String)] { figures(prefix: "") }
+
     /// The figures, named with `prefix`.
-    public func figures(prefix: String = "") -> [(name: String, svg: String)] {
+    public func figures(prefix: String) -> [(name: String, svg: String)] {
         var figures: [(String, String)] = []
         if let fits = results.filters, fits.note == nil {
             let (h, w) = (fits.shape[2], fits.shape[3])

@@ -64,6 +64,13 @@ public struct ProbeSet: Sendable {
         }
         let channels = inputShape[0]
         func size(_ given: [Int]?) -> (Int, Int) { given.map { ($0[0], $0[1]) } ?? (inputShape[1], inputShape[2]) }
+        let generatorSeed = seed
+        /// Generated images without labels: `make(count, height, width)`, capped by `samples`.
+        func unlabelled(_ given: [Int]?, _ wanted: Int, _ make: (Int, Int, Int) -> [Float]) -> Tensor {
+            let (height, width) = size(given)
+            let count = min(wanted, spec.samples ?? .max)
+            return Tensor(shape: [count, channels, height, width], elements: make(count, height, width))
+        }
 
         switch spec.stimuli {
         case let .gratings(settings):
@@ -96,16 +103,14 @@ public struct ProbeSet: Sendable {
                 labels = nil
             }
         case let .noise(settings):
-            let (height, width) = size(settings.size)
-            let count = min(settings.count, spec.samples ?? .max)
-            inputs = Tensor(shape: [count, channels, height, width],
-                            elements: Stimuli.noise(settings, count: count, channels: channels, height: height, width: width, seed: seed))
+            inputs = unlabelled(settings.size, settings.count) {
+                Stimuli.noise(settings, count: $0, channels: channels, height: $1, width: $2, seed: generatorSeed)
+            }
             labels = nil
         case let .deadLeaves(settings):
-            let (height, width) = size(settings.size)
-            let count = min(settings.count, spec.samples ?? .max)
-            inputs = Tensor(shape: [count, channels, height, width],
-                            elements: Stimuli.deadLeaves(settings, count: count, channels: channels, height: height, width: width, seed: seed))
+            inputs = unlabelled(settings.size, settings.count) {
+                Stimuli.deadLeaves(settings, count: $0, channels: channels, height: $1, width: $2, seed: generatorSeed)
+            }
             labels = nil
         case let .file(settings):
             let data = settings.path.hasPrefix("/")
