@@ -52,6 +52,18 @@ import Testing
         }
     }
 
+    @Test func evenAndRectangularKernelsAreFitted() throws {
+        // The centre of an even kernel falls between pixels; rectangles have two centres.
+        for (h, w) in [(8, 8), (6, 10), (12, 7)] {
+            let truth = Gabor(amplitude: 1, x0: 0.3, y0: -0.2, sigmaX: 1.6, sigmaY: 2.2, theta: 70 * .pi / 180,
+                              frequency: 0.22, phase: 0.8, offset: 0.05)
+            let result = try GaborFit.fit(truth.image(height: h, width: w), height: h, width: w)
+            #expect(abs(result.gabor.frequency - 0.22) < 1e-4, "\(h)×\(w): f \(result.gabor.frequency)")
+            #expect(Self.orientationError(Self.degrees(result.gabor.theta), 70) < 0.05, "\(h)×\(w)")
+            #expect(result.r2 > 0.9999, "\(h)×\(w): R² \(result.r2)")
+        }
+    }
+
     @Test func noiseIsNotAGabor() throws {
         for seed in UInt64(1)...5 {
             var generator = SeededGenerator(seed: seed)
