@@ -83,23 +83,15 @@ public struct ReceptiveFieldAnalysis {
         guard shape.count == 4, shape.allSatisfy({ $0 >= 1 }), filters.values.count == shape.reduce(1, *) else {
             throw AnalysisError.invalidArgument("\(filters.layer): filters must be out_channels × in_channels × kh × kw, got \(shape) with \(filters.values.count) values")
         }
-        let (outs, ins, h, w) = (shape[0], shape[1], shape[2], shape[3])
+        let (outs, h, w) = (shape[0], shape[2], shape[3])
         var result = ReceptiveFieldResults.FilterFits(layer: filters.layer, shape: shape, values: filters.values, threshold: threshold, fits: [])
         guard h >= 2, w >= 2, h * w >= minimumKernelValues else {
             result.note = "the kernels are \(h) × \(w): too small for a Gabor function (its 9 parameters would fit "
                 + "any \(h * w) values; at least \(minimumKernelValues) are needed)"
             return result
         }
-        let plane = h * w
         for o in 0..<outs {
-            var planes: [(String, [Double])] = (0..<ins).map { c in
-                (String(c), filters.values[((o * ins + c) * plane)..<((o * ins + c + 1) * plane)].map(Double.init))
-            }
-            if ins > 1 {
-                let mean = (0..<plane).map { p in planes.reduce(0) { $0 + $1.1[p] } / Double(ins) }
-                planes.append(("mean", mean))
-            }
-            for (channel, values) in planes {
+            for (channel, values) in result.planes(ofFilter: o) {
                 do {
                     let fit = try GaborFit.fit(values, height: h, width: w, threshold: threshold)
                     let g = fit.gabor
@@ -155,7 +147,7 @@ public struct ReceptiveFieldAnalysis {
                 layer: layer.name, responsive: responsive, units: measured.units,
                 medianCircularVariance: median(active.map(\.circularVariance)), medianOSI: median(active.map(\.orientationSelectivity)),
                 medianBandwidth: median(active.map(\.bandwidth)), simpleFraction: fraction { $0.f1f0 > 1 },
-                tunedFraction: fraction { $0.circularVariance < 0.5 }))
+                tunedFraction: fraction { $0.circularVariance < ReceptiveFieldResults.LayerTuning.tunedCircularVariance }))
         }
         return .init(probeSet: gratings.name, reduction: settings.units.description, orientations: orientations,
                      frequencies: Array(Set(frequency)).sorted(), phases: Array(Set(phase)).sorted(), layers: layers)

@@ -272,7 +272,7 @@ public struct ReceptiveFieldReport: WrittenReport {
         var rows: [[Double]] = [], any = false
         for layer in tuning.layers {
             var counts = [Double](repeating: 0, count: orientations.count)
-            let tuned = layer.units.indices.filter { layer.responsive[$0] && layer.units[$0].circularVariance < 0.5 }
+            let tuned = layer.tunedUnits
             for u in tuned {
                 counts[OrientationTuning.nearest(orientations, to: layer.units[u].preferredOrientation)] += 1
             }
@@ -289,8 +289,7 @@ public struct ReceptiveFieldReport: WrittenReport {
     /// with tuned units.
     func exampleCurves(_ tuning: ReceptiveFieldResults.Tuning) -> (layer: String, series: [LineChart.Series])? {
         for layer in tuning.layers {
-            let tuned = layer.units.indices
-                .filter { layer.responsive[$0] && layer.units[$0].circularVariance < 0.5 }
+            let tuned = layer.tunedUnits
                 .sorted { layer.units[$0].circularVariance < layer.units[$1].circularVariance }
                 .prefix(6)
             guard !tuned.isEmpty else { continue }

@@ -64,14 +64,22 @@ public struct ReceptiveFieldResults: Sendable, Codable, Equatable {
             return fits.filter { single || $0.channel == "mean" }
         }
 
+        /// The planes of filter `filter` that are fitted, labelled as fits are: each input
+        /// channel (`"0"`, `"1"`, …) and, for several channels, their mean (`"mean"`).
+        public func planes(ofFilter filter: Int) -> [(channel: String, values: [Double])] {
+            let (ins, plane) = (shape[1], shape[2] * shape[3])
+            var planes: [(channel: String, values: [Double])] = (0..<ins).map { c in
+                (String(c), values[((filter * ins + c) * plane)..<((filter * ins + c + 1) * plane)].map(Double.init))
+            }
+            if ins > 1 {
+                planes.append(("mean", (0..<plane).map { p in planes.reduce(0) { $0 + $1.values[p] } / Double(ins) }))
+            }
+            return planes
+        }
+
         /// The plane that `fit` describes: its input channel, or the mean over channels.
         public func plane(of fit: FilterFit) -> [Double] {
-            let (ins, plane) = (shape[1], shape[2] * shape[3])
-            func channel(_ c: Int) -> ArraySlice<Float> { values[((fit.filter * ins + c) * plane)..<((fit.filter * ins + c + 1) * plane)] }
-            if let c = Int(fit.channel) { return channel(c).map(Double.init) }
-            var mean = [Double](repeating: 0, count: plane)
-            for c in 0..<ins { for (p, v) in channel(c).enumerated() { mean[p] += Double(v) / Double(ins) } }
-            return mean
+            planes(ofFilter: fit.filter).first { $0.channel == fit.channel }?.values ?? []
         }
 
         public var wellFitFraction: Double? {
@@ -94,6 +102,14 @@ public struct ReceptiveFieldResults: Sendable, Codable, Equatable {
         public var simpleFraction: Double?
         /// Fraction of responsive units with circular variance below 0.5 (clearly tuned).
         public var tunedFraction: Double?
+
+        /// A responsive unit counts as orientation-tuned below this circular variance.
+        public static let tunedCircularVariance = 0.5
+
+        /// Indices of the responsive units that are orientation-tuned.
+        public var tunedUnits: [Int] {
+            units.indices.filter { responsive[$0] && units[$0].circularVariance < Self.tunedCircularVariance }
+        }
 
         enum CodingKeys: String, CodingKey {
             case layer, responsive, units, medianCircularVariance = "median_circular_variance", medianOSI = "median_osi"
