@@ -1,4 +1,6 @@
 import Analysis
+import Formats
+import Probe
 
 /// Every number of a model comparison, in the layout of `results.json` (snake_case keys).
 ///
@@ -129,6 +131,29 @@ public struct ComparisonResults: Sendable, Codable, Equatable {
             public var name: String
             public var format: String
             public var sha256: String
+        }
+
+        /// The records of a model's files: the model as `role`, its separate graph (if any)
+        /// as `role_graph`.
+        static func files(of model: ModelComparison.Model, role: String) throws -> [File] {
+            try model.files.enumerated().map { k, url in
+                File(role: k == 0 ? role : "\(role)_graph", name: url.lastPathComponent,
+                     format: k == 0 ? model.loaded.kind.rawValue : "onnx", sha256: try SHA256.hexDigest(ofFile: url))
+            }
+        }
+
+        /// The records of a probe set's files: its YAML and the data it reads.
+        static func files(of probeSet: ProbeSet) throws -> [File] {
+            try probeSet.files.enumerated().map { k, url in
+                File(role: k == 0 ? "probe_set" : "probe_data", name: url.lastPathComponent,
+                     format: k == 0 ? "yaml" : url.pathExtension, sha256: try SHA256.hexDigest(ofFile: url))
+            }
+        }
+
+        /// Wall-clock seconds since `start`.
+        static func seconds(since start: ContinuousClock.Instant) -> Double {
+            let elapsed = ContinuousClock.now - start
+            return Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18
         }
         public var files: [File]
         public var probeSet: String

@@ -149,17 +149,9 @@ public struct ModelComparison {
         progress?("leave-one-out influence")
         let influential = try influentialSamples(correspondences, namesA, namesB, matricesA, matricesB, labels: probeSet.labels)
 
-        var files: [ComparisonResults.Provenance.File] = []
-        for (role, model) in [("model_a", a)] + (side.network.map { [("model_b", $0)] } ?? []) {
-            for (k, url) in model.files.enumerated() {
-                files.append(.init(role: k == 0 ? role : "\(role)_graph", name: url.lastPathComponent,
-                                   format: k == 0 ? model.loaded.kind.rawValue : "onnx", sha256: try SHA256.hexDigest(ofFile: url)))
-            }
-        }
-        for (k, url) in probeSet.files.enumerated() {
-            files.append(.init(role: k == 0 ? "probe_set" : "probe_data", name: url.lastPathComponent,
-                               format: k == 0 ? "yaml" : url.pathExtension, sha256: try SHA256.hexDigest(ofFile: url)))
-        }
+        typealias Provenance = ComparisonResults.Provenance
+        let files = try Provenance.files(of: a, role: "model_a") + (side.network.map { try Provenance.files(of: $0, role: "model_b") } ?? [])
+            + Provenance.files(of: probeSet)
         let chance = probeSet.labels.map(LinearProbe.chance)
         let classNames = probeSet.labels.map { labels in
             (0...(labels.max() ?? 0)).map { probeSet.classNames[$0] ?? String($0) }
@@ -173,7 +165,6 @@ public struct ModelComparison {
                 receptiveFieldsB = try ReceptiveFieldAnalysis(settings: settingsB, progress: progress).run(b, captured: capturedB.layers, v1: v1Layers, gratings: gratings, inputs: probeSet)
             }
         }
-        let elapsed = ContinuousClock.now - clock
         return ComparisonResults(
             modelA: a.name, modelB: side.network?.name ?? Self.v1Name, v1Model: side.network == nil ? settings.v1 : nil,
             cka: .init(layersA: namesA, layersB: namesB, values: ab),
@@ -198,7 +189,7 @@ public struct ModelComparison {
                 kernel: settings.cka.kernel.description, dtype: "float32 activations, float64 analysis",
                 seed: settings.seed, bootstrapResamples: settings.bootstrapResamples,
                 repprobeVersion: settings.toolVersion,
-                seconds: Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18))
+                seconds: Provenance.seconds(since: clock)))
     }
 
     // MARK: - Steps

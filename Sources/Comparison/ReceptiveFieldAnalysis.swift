@@ -42,22 +42,13 @@ public struct ReceptiveFieldAnalysis {
         let fits = try filterFits(model)
         let tuning = try self.tuning(model, gratings: gratings)
         let v1 = try v1Similarity(model, inputs: inputs ?? gratings)
-        var files: [ComparisonResults.Provenance.File] = []
-        for (k, url) in model.files.enumerated() {
-            files.append(.init(role: k == 0 ? "model" : "model_graph", name: url.lastPathComponent,
-                               format: k == 0 ? model.loaded.kind.rawValue : "onnx", sha256: try SHA256.hexDigest(ofFile: url)))
-        }
-        for set in [gratings] + (inputs.map { $0.files == gratings.files ? [] : [$0] } ?? []) {
-            for (k, url) in set.files.enumerated() {
-                files.append(.init(role: k == 0 ? "probe_set" : "probe_data", name: url.lastPathComponent,
-                                   format: k == 0 ? "yaml" : url.pathExtension, sha256: try SHA256.hexDigest(ofFile: url)))
-            }
-        }
-        let elapsed = ContinuousClock.now - clock
+        typealias Provenance = ComparisonResults.Provenance
+        var files = try Provenance.files(of: model, role: "model") + Provenance.files(of: gratings)
+        if let inputs, inputs.files != gratings.files { files += try Provenance.files(of: inputs) }
         return ReceptiveFieldResults(
             model: model.name, filters: fits, tuning: tuning, v1: v1,
             provenance: .init(files: files, repprobeVersion: settings.toolVersion,
-                              seconds: Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18))
+                              seconds: Provenance.seconds(since: clock)))
     }
 
     // MARK: - Gabor fits
