@@ -110,9 +110,7 @@ struct CompareCommand: ParsableCommand {
         if modelA != nil && probe == nil && inputs.isEmpty {
             throw ValidationError("give the inputs: --probe NAME (see probes/) or --input x.npy")
         }
-        if let reduce, CaptureReduction(parsing: reduce) == nil {
-            throw ValidationError("--reduce must be flatten, mean, max, center, subsample:S or project:K, got '\(reduce)'")
-        }
+        try CaptureOptions.validateReduction(reduce)
         if let batchSize, batchSize < 1 { throw ValidationError("--batch-size must be at least 1, got \(batchSize)") }
         if resamples < 0 || resamples == 1 { throw ValidationError("--resamples must be 0 (none) or at least 2, got \(resamples)") }
         if output == nil && modelA != nil && (projectionLayer != nil || noTiming) {
@@ -220,7 +218,7 @@ struct CompareCommand: ParsableCommand {
         let setA = try activations(a, layers: filterA, reduction: reduction, probeSet: probeSet, label: "A")
         var setB: ActivationSet?
         if against != nil {
-            let set = try self.probeSet(for: a.network, named: probeName)
+            let set = try probeSet ?? self.probeSet(for: a.network, named: probeName)
             var settings = ReceptiveFieldAnalysis.Settings()
             settings.v1 = try v1.settings
             setB = try ActivationSet(layers: try ReceptiveFieldAnalysis(settings: settings).v1Layers(set), source: ModelComparison.v1Name)

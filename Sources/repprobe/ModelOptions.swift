@@ -92,8 +92,13 @@ struct CaptureOptions: ParsableArguments {
     var projectionSeed: UInt64 = 0
 
     func validate() throws {
-        guard CaptureReduction(parsing: reduce) != nil else {
-            throw ValidationError("--reduce must be flatten, mean, max, center, subsample:S or project:K, got '\(reduce)'")
+        try Self.validateReduction(reduce)
+    }
+
+    /// Refuses a `--reduce` value that is not a ``CaptureReduction``.
+    static func validateReduction(_ text: String?) throws {
+        if let text, CaptureReduction(parsing: text) == nil {
+            throw ValidationError("--reduce must be flatten, mean, max, center, subsample:S or project:K, got '\(text)'")
         }
     }
 

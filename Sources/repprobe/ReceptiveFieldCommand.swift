@@ -61,9 +61,7 @@ struct ReceptiveFieldCommand: ParsableCommand {
         guard threshold.isFinite, threshold <= 1 else { throw ValidationError("--threshold must be a number up to 1, got \(threshold)") }
         if json && output != nil { throw ValidationError("--json prints the filter fits; the report's results.json has everything") }
         guard units == "center" || units == "mean" else { throw ValidationError("--units must be center or mean, got '\(units)'") }
-        if let reduce, CaptureReduction(parsing: reduce) == nil {
-            throw ValidationError("--reduce must be flatten, mean, max, center, subsample:S or project:K, got '\(reduce)'")
-        }
+        try CaptureOptions.validateReduction(reduce)
     }
 
     func run() throws {
