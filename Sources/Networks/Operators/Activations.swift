@@ -83,6 +83,10 @@ enum ActivationOperators {
     /// `1 / (1 + e⁻ˣ)`.
     struct Sigmoid: FloatingFunction {
         @inline(__always) func callAsFunction<T: FloatingKernel>(_ x: T) -> T { 1 / (1 + T.exp(-x)) }
+
+        func floats(_ out: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>, _ count: Int) {
+            VectorMath.map(out, x, count) { 1 / (1 + VectorMath.exp(-$0)) }
+        }
     }
 
     /// `max(0, min(1, α·x + β))`.
@@ -105,6 +109,10 @@ enum ActivationOperators {
     struct Gelu: FloatingFunction {
         @inline(__always) func callAsFunction<T: FloatingKernel>(_ x: T) -> T {
             0.5 * x * (1 + T.erf(x * T(0.70710678118654752440)))
+        }
+
+        func floats(_ out: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>, _ count: Int) {
+            VectorMath.map(out, x, count) { 0.5 * $0 * (1 + VectorMath.erf($0 * 0.70710678118654752440)) }
         }
     }
 

@@ -69,6 +69,17 @@ func specialised<Kernel: Operator>(_ kernel: Kernel) -> any Operator {
 /// A function of one floating-point element.
 protocol FloatingFunction: Sendable {
     func callAsFunction<T: FloatingKernel>(_ x: T) -> T
+
+    /// The function over `count` float32 values. By default element by element; functions
+    /// built on `exp` or `erf` override it with ``VectorMath``'s eight-lane forms.
+    func floats(_ out: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>, _ count: Int)
+}
+
+extension FloatingFunction {
+    @inline(__always)
+    func floats(_ out: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>, _ count: Int) {
+        for i in 0..<count { out[i] = self(x[i]) }
+    }
 }
 
 /// A function of one element of any numeric type.
@@ -102,7 +113,13 @@ struct FloatingMap<Function: FloatingFunction>: Operator, FloatingVisitor {
         let pointers = UnsafeSendable((out, x))
         ElementLoops.inHalves(count) { range in
             let (out, x) = pointers.value
-            for i in range { out[i] = function(x[i]) }
+            if T.self == Float.self {
+                let floatOut = UnsafeMutableRawPointer(out + range.lowerBound).assumingMemoryBound(to: Float.self)
+                let floatIn = UnsafeRawPointer(x + range.lowerBound).assumingMemoryBound(to: Float.self)
+                function.floats(floatOut, floatIn, range.count)
+            } else {
+                for i in range { out[i] = function(x[i]) }
+            }
         }
     }
 }

@@ -66,6 +66,10 @@ enum MathOperators {
 
     struct Exp: FloatingFunction {
         @inline(__always) func callAsFunction<T: FloatingKernel>(_ x: T) -> T { T.exp(x) }
+
+        func floats(_ out: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>, _ count: Int) {
+            VectorMath.map(out, x, count) { VectorMath.exp($0) }
+        }
     }
 
     struct Log: FloatingFunction {
@@ -74,6 +78,10 @@ enum MathOperators {
 
     struct Erf: FloatingFunction {
         @inline(__always) func callAsFunction<T: FloatingKernel>(_ x: T) -> T { T.erf(x) }
+
+        func floats(_ out: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>, _ count: Int) {
+            VectorMath.map(out, x, count) { VectorMath.erf($0) }
+        }
     }
 
     struct Floor: FloatingFunction {

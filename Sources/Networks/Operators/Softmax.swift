@@ -73,12 +73,21 @@ struct SoftmaxOperator: Operator {
         @inline(__always)
         private func normaliseRow<T: FloatingKernel>(_ out: UnsafeMutablePointer<T>, _ x: UnsafePointer<T>, start: Int) {
             var largest = -T.infinity
-            for i in start..<(start + length) { largest = Swift.max(largest, x[i]) }
             var sum: T = 0
-            for i in start..<(start + length) {
-                let e = T.exp(x[i] - largest)
-                out[i] = e
-                sum += e
+            if T.self == Float.self {
+                let row = UnsafeRawPointer(x + start).assumingMemoryBound(to: Float.self)
+                let rowMaximum = VectorMath.maximum(row, length)
+                largest = T(rowMaximum)
+                sum = T(VectorMath.shiftedExponentials(
+                    UnsafeMutableRawPointer(out + start).assumingMemoryBound(to: Float.self), row, length,
+                    minus: rowMaximum))
+            } else {
+                for i in start..<(start + length) { largest = Swift.max(largest, x[i]) }
+                for i in start..<(start + length) {
+                    let e = T.exp(x[i] - largest)
+                    out[i] = e
+                    sum += e
+                }
             }
             if logarithm {
                 // (x − m) − ln Σ, in that order: x − (m + ln Σ) would round m + ln Σ to the

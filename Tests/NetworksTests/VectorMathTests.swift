@@ -1,0 +1,106 @@
+import Foundation
+import Testing
+@testable import Networks
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Double-precision libm, the reference for the float32 vector functions.
+func libmExp(_ x: Double) -> Double { exp(x) }
+func libmErf(_ x: Double) -> Double { erf(x) }
+
+/// The eight-lane `exp` and `erf` against double-precision libm over dense grids, and at the
+/// special values.
+@Suite struct VectorMathTests {
+    /// |value − exact| in units of the float32 spacing at the exact value (the spacing of the
+    /// smallest normal below it, so subnormal results are measured against 2⁻¹⁴⁹).
+    static func ulps(_ value: Float, _ exact: Double) -> Double {
+        let spacing = Double(max(Float(exact).magnitude, .leastNormalMagnitude).ulp)
+        return abs(Double(value) - exact) / spacing
+    }
+
+    static func apply(_ f: (VectorMath.Vector) -> VectorMath.Vector, _ x: [Float]) -> [Float] {
+        var out = [Float](repeating: 0, count: x.count)
+        x.withUnsafeBufferPointer { x in
+            out.withUnsafeMutableBufferPointer { out in VectorMath.map(out.baseAddress!, x.baseAddress!, x.count, f) }
+        }
+        return out
+    }
+
+    static func grid(_ lower: Float, _ upper: Float, _ count: Int) -> [Float] {
+        (0..<count).map { lower + (upper - lower) * Float($0) / Float(count - 1) }
+    }
+
+    @Test func expIsWithinOneUlp() {
+        let x = Self.grid(-103.9, 88.7, 400_001)
+        let y = Self.apply(VectorMath.exp, x)
+        let worst = zip(y, x).map { Self.ulps($0, libmExp(Double($1))) }.max() ?? .infinity
+        #expect(worst <= 1)
+    }
+
+    @Test func expAtSpecialValues() {
+        let x: [Float] = [0, -0.0, 1, -1, .nan, .infinity, -.infinity, 89, 88.72, -87.3, -100, -104, -200, 1e-30]
+        let y = Self.apply(VectorMath.exp, x)
+        #expect(y[0] == 1 && y[1] == 1)
+        #expect(Self.ulps(y[2], M_E) <= 1 && Self.ulps(y[3], 1 / M_E) <= 1)
+        #expect(y[4].isNaN)
+        #expect(y[5] == .infinity && y[6] == 0)
+        #expect(y[7] == .infinity)
+        #expect(Self.ulps(y[8], libmExp(Double(x[8]))) <= 1)
+        // Subnormal results underflow gradually: exp(−100) ≈ 3.7·10⁻⁴⁴.
+        #expect(Self.ulps(y[9], libmExp(Double(x[9]))) <= 1)
+        #expect(y[10] > 0 && Self.ulps(y[10], libmExp(-100)) <= 1)
+        #expect(y[11] == 0 && y[12] == 0)
+        #expect(y[13] == 1)
+    }
+
+    @Test func erfIsWithinSixUlps() {
+        var x = Self.grid(-5, 5, 400_001)
+        x += (0..<2_000).map { Float(pow(10, -30 + 30 * Double($0) / 1_999)) }
+        let y = Self.apply(VectorMath.erf, x)
+        let worst = zip(y, x).map { Self.ulps($0, libmErf(Double($1))) }.max() ?? .infinity
+        #expect(worst <= 6)
+    }
+
+    @Test func erfAtSpecialValues() {
+        let x: [Float] = [0, -0.0, .nan, .infinity, -.infinity, 4, 10, -10, .leastNonzeroMagnitude]
+        let y = Self.apply(VectorMath.erf, x)
+        #expect(y[0] == 0 && y[0].sign == .plus)
+        #expect(y[1] == 0 && y[1].sign == .minus)
+        #expect(y[2].isNaN)
+        #expect(y[3] == 1 && y[4] == -1)
+        #expect(y[5] == 1 && y[6] == 1 && y[7] == -1)
+        #expect(y[8] >= 0 && y[8] <= Float.leastNonzeroMagnitude * 2)
+    }
+
+    @Test func softmaxMaximumAndSumCoverPartialVectors() {
+        for count in [1, 7, 8, 9, 197] {
+            let x = (0..<count).map { Float(($0 * 37) % 23) - 11 }
+            var out = [Float](repeating: 0, count: count)
+            let largest = x.withUnsafeBufferPointer { VectorMath.maximum($0.baseAddress!, count) }
+            let sum = x.withUnsafeBufferPointer { x in
+                out.withUnsafeMutableBufferPointer { out in
+                    VectorMath.shiftedExponentials(out.baseAddress!, x.baseAddress!, count, minus: largest)
+                }
+            }
+            #expect(largest == (x.max() ?? -.infinity))
+            let expected = x.map { libmExp(Double($0 - largest)) }
+            #expect(zip(out, expected).allSatisfy { Self.ulps($0, $1) <= 1 })
+            #expect(abs(Double(sum) - expected.reduce(0, +)) <= 1e-6 * max(1, expected.reduce(0, +)))
+        }
+    }
+
+    @Test func activationsBuiltOnThemMatchTheirFormulas() throws {
+        let x = ParallelKernelTests.values(1_003, seed: 9).map { $0 * 12 }
+        let tensor = Tensor(shape: [x.count], elements: x)
+        let sigmoid = try #require(try ShapeOperatorTests.run("Sigmoid", [tensor])[0].floats)
+        let gelu = try #require(try ShapeOperatorTests.run("Gelu", [tensor], opset: 20)[0].floats)
+        for (i, v) in x.enumerated() {
+            let s = 1 / (1 + libmExp(-Double(v)))
+            let g = 0.5 * Double(v) * (1 + libmErf(Double(v) / 2.0.squareRoot()))
+            #expect(abs(Double(sigmoid[i]) - s) <= 4e-7 * s)
+            #expect(abs(Double(gelu[i]) - g) <= 1e-6 * max(1, abs(g)))
+        }
+    }
+}
