@@ -86,16 +86,31 @@ enum NormalizationOperators {
     @discardableResult @inline(__always)
     static func normalize(_ values: [Float], into y: inout [Float], range: Range<Int>, epsilon: Float,
                           affine: (Int, Float) -> Float) -> (mean: Float, inverseDeviation: Float) {
-        var sum = 0.0
-        for i in range { sum += Double(values[i]) }
-        let mean = sum / Double(range.count)
-        var squares = 0.0
-        for i in range { let d = Double(values[i]) - mean; squares += d * d }
-        let inverse = 1 / (squares / Double(range.count) + Double(epsilon)).squareRoot()
-        for (position, i) in range.enumerated() {
-            y[i] = affine(position, Float((Double(values[i]) - mean) * inverse))
+        let count = range.count
+        return values.withUnsafeBufferPointer { values in
+            y.withUnsafeMutableBufferPointer { y in
+                let x = values.baseAddress! + range.lowerBound, out = y.baseAddress! + range.lowerBound
+                let mean = doubleSum(x, count) { Double($0) } / Double(count)
+                let squares = doubleSum(x, count) { let d = Double($0) - mean; return d * d }
+                let inverse = 1 / (squares / Double(count) + Double(epsilon)).squareRoot()
+                for i in 0..<count { out[i] = affine(i, Float((Double(x[i]) - mean) * inverse)) }
+                return (Float(mean), Float(inverse))
+            }
         }
-        return (Float(mean), Float(inverse))
+    }
+
+    /// `Σ term(x[i])` in double precision, in four interleaved partial sums: one running sum
+    /// would wait out the adder's latency at every element.
+    @inline(__always)
+    private static func doubleSum(_ x: UnsafePointer<Float>, _ count: Int, _ term: (Float) -> Double) -> Double {
+        var s0 = 0.0, s1 = 0.0, s2 = 0.0, s3 = 0.0
+        var i = 0
+        while i + 4 <= count {
+            s0 += term(x[i]); s1 += term(x[i + 1]); s2 += term(x[i + 2]); s3 += term(x[i + 3])
+            i += 4
+        }
+        while i < count { s0 += term(x[i]); i += 1 }
+        return (s0 + s1) + (s2 + s3)
     }
 
     /// Normalises over the dimensions from `axis` on; `scale` and `bias` broadcast to them.
@@ -118,11 +133,15 @@ enum NormalizationOperators {
         let gamma = try expand(scale, "Scale")
         let beta = try bias.map { try expand($0, "B") } ?? [Float](repeating: 0, count: inner)
         let outer = inner == 0 ? 0 : xs.count / inner
-        var y = [Float](repeating: 0, count: xs.count)
+        var y: [Float] = ElementLoops.uninitialized(xs.count)
         var means = [Float](repeating: 0, count: outer), inverses = [Float](repeating: 0, count: outer)
-        for row in 0..<outer {
-            (means[row], inverses[row]) = normalize(xs, into: &y, range: (row * inner)..<((row + 1) * inner), epsilon: epsilon) {
-                position, value in value * gamma[position] + beta[position]
+        gamma.withUnsafeBufferPointer { gamma in
+            beta.withUnsafeBufferPointer { beta in
+                for row in 0..<outer {
+                    (means[row], inverses[row]) = normalize(xs, into: &y, range: (row * inner)..<((row + 1) * inner), epsilon: epsilon) {
+                        position, value in value * gamma[position] + beta[position]
+                    }
+                }
             }
         }
         let statsShape = Array(x.shape[..<start]) + Array(repeating: 1, count: x.rank - start)
