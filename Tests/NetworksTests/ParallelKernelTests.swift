@@ -47,6 +47,8 @@ import Testing
         (3, 3, 8, 4, 3, 1, 1, 2, 2, true),   // dilated
         (9, 2, 3, 5, 1, 1, 1, 0, 1, true),   // pointwise: one image per product
         (2, 3, 40, 4, 5, 1, 1, 2, 1, true),  // large maps: one image per product
+        (1, 3, 12, 4, 3, 1, 1, 1, 1, true),  // one image: BLAS's own threads
+        (1, 8, 5, 6, 3, 1, 1, 1, 1, false),  // one image, small map, no bias
     ])
     func convolutionMatchesDirectLoops(
         _ c: (batch: Int, channels: Int, size: Int, filters: Int, kernel: Int, group: Int, stride: Int, pad: Int,
@@ -81,12 +83,30 @@ import Testing
 
     @Test(arguments: [1_000, 100_003])
     func transcendentalMapsMatchScalarCalls(count: Int) throws {
+        // Whole vectors, a partial last one, and (for the larger count) two threads.
         let x = Self.values(count, seed: 4).map { $0 * 4 }
         let tensor = Tensor(shape: [count], elements: x)
-        let erf = try ShapeOperatorTests.run("Erf", [tensor])[0]
-        let exp = try ShapeOperatorTests.run("Exp", [tensor])[0]
-        #expect(erf.floats == x.map { Float.erf($0) })
-        #expect(exp.floats == x.map { Float.exp($0) })
+        let erf = try #require(try ShapeOperatorTests.run("Erf", [tensor])[0].floats)
+        let exp = try #require(try ShapeOperatorTests.run("Exp", [tensor])[0].floats)
+        let erfError = zip(erf, x).map { VectorMathTests.ulps($0, libmErf(Double($1))) }.max() ?? 0
+        let expError = zip(exp, x).map { VectorMathTests.ulps($0, libmExp(Double($1))) }.max() ?? 0
+        #expect(erfError <= 6)
+        #expect(expError <= 1)
+    }
+
+    @Test(arguments: [(3, 5, 7, 4), (24, 197, 64, 197)])
+    func batchedMatMulMatchesDirectLoops(batch: Int, m: Int, k: Int, n: Int) throws {
+        // Products split between two threads (a batch of several matrices on both sides).
+        let a = Self.values(batch * m * k, seed: 7), b = Self.values(batch * k * n, seed: 8)
+        var expected = [Float](repeating: 0, count: batch * m * n)
+        for p in 0..<batch { for i in 0..<m { for j in 0..<n {
+            var sum = 0.0
+            for l in 0..<k { sum += Double(a[(p * m + i) * k + l]) * Double(b[(p * k + l) * n + j]) }
+            expected[(p * m + i) * n + j] = Float(sum)
+        } } }
+        let y = try ShapeOperatorTests.run("MatMul", [Tensor(shape: [batch, m, k], elements: a),
+                                                      Tensor(shape: [batch, k, n], elements: b)])[0]
+        ShapeOperatorTests.expectClose(y, expected, shape: [batch, m, n], tolerance: 1e-5)
     }
 
     @Test(arguments: [(3, 10), (400, 197)])

@@ -59,53 +59,119 @@ enum ConvolutionOperators {
         let g = try WindowGeometry(input: Array(x.shape.dropFirst(2)), kernel: kernel, attributes: attributes)
         let channelsPerGroup = channels / group, filtersPerGroup = filters / group
         let rows = channelsPerGroup * g.kernelCount
-        let inputCount = g.inputCount, outputCount = g.outputCount
+        let outputCount = g.outputCount
+        let shape = [batch, filters] + g.outputShape
         // Every element is written below (bias or zero, then accumulated): no zeroing pass.
         var output: [Float] = ElementLoops.uninitialized(batch * filters * outputCount)
-        output.withUnsafeMutableBufferPointer { out in
-            for n in 0..<batch { for f in 0..<filters {
-                (out.baseAddress! + (n * filters + f) * outputCount).update(repeating: bs?[f] ?? 0, count: outputCount)
-            } }
-        }
-        let beta: Float = bs == nil ? 0 : 1
         if channelsPerGroup == 1 && filtersPerGroup == 1 {
+            output.withUnsafeMutableBufferPointer { out in
+                for n in 0..<batch { fillBias(bs, out.baseAddress! + n * filters * outputCount, filters: filters, count: outputCount) }
+            }
             depthwise(xs, ws, &output, batch: batch, channels: channels, geometry: g)
-            return Tensor(shape: [batch, filters] + g.outputShape, elements: output)
+            return Tensor(shape: shape, elements: output)
         }
-        let perProduct = g.isPointwise ? 1 : imagesPerProduct(batch: batch, rows: rows, outputCount: outputCount)
-        if perProduct > 1 {
-            convolveInBlocks(xs, ws, bs, into: &output, batch: batch, channels: channels, filters: filters,
-                             group: group, geometry: g, imagesPerProduct: perProduct)
-            return Tensor(shape: [batch, filters] + g.outputShape, elements: output)
-        }
-        // im2col writes every element, padding included.
-        var columns: [Float] = ElementLoops.uninitialized(g.isPointwise ? 0 : rows * outputCount)
+        let layout = Layout(channels: channels, filters: filters, group: group, geometry: g)
         xs.withUnsafeBufferPointer { xs in
             ws.withUnsafeBufferPointer { ws in
                 output.withUnsafeMutableBufferPointer { out in
-                    columns.withUnsafeMutableBufferPointer { cols in
-                        for n in 0..<batch {
-                            for grp in 0..<group {
-                                let image = xs.baseAddress! + (n * channels + grp * channelsPerGroup) * inputCount
+                    let pointers = UnsafeSendable((xs.baseAddress!, ws.baseAddress!, out.baseAddress!, bs))
+                    RowMajorGEMM.inHalvesOfBatch(batch) { images, alone in
+                        let (x, w, out, bias) = pointers.value
+                        layout.convolve(images: images, x, w, bias, out, unrollInParallel: alone)
+                    }
+                }
+            }
+        }
+        return Tensor(shape: shape, elements: output)
+    }
+
+    /// A convolution's sizes, and the loop over images that unrolls and multiplies them.
+    struct Layout {
+        let channels: Int
+        let filters: Int
+        let group: Int
+        let geometry: WindowGeometry
+
+        /// The images `images` of the batch: unrolled one by one, or in blocks that share
+        /// one product when their feature maps are small; 1×1 convolutions with unit stride
+        /// multiply the input directly.
+        func convolve(images: Range<Int>, _ xs: UnsafePointer<Float>, _ ws: UnsafePointer<Float>, _ bias: [Float]?,
+                      _ out: UnsafeMutablePointer<Float>, unrollInParallel: Bool) {
+            let g = geometry
+            let beta: Float = bias == nil ? 0 : 1
+            let channelsPerGroup = channels / group, filtersPerGroup = filters / group
+            let rows = channelsPerGroup * g.kernelCount
+            let outputCount = g.outputCount
+            let perProduct = g.isPointwise ? 1 : imagesPerProduct(batch: images.count, rows: rows, outputCount: outputCount)
+            let width = perProduct * outputCount
+            // im2col writes every element, padding included.
+            var columns: [Float] = ElementLoops.uninitialized(g.isPointwise ? 0 : rows * width)
+            var product: [Float] = ElementLoops.uninitialized(perProduct > 1 ? filtersPerGroup * width : 0)
+            columns.withUnsafeMutableBufferPointer { columns in
+                product.withUnsafeMutableBufferPointer { product in
+                    let cols = columns.baseAddress, product = product.baseAddress
+                    for first in stride(from: images.lowerBound, to: images.upperBound, by: perProduct) {
+                        let count = min(perProduct, images.upperBound - first)
+                        // A lone image's product overwrites its planes when there is no bias.
+                        if bias != nil || perProduct > 1 {
+                            for j in 0..<count {
+                                fillBias(bias, out + (first + j) * filters * outputCount, filters: filters, count: outputCount)
+                            }
+                        }
+                        for grp in 0..<group {
+                            let weights = ws + grp * filtersPerGroup * rows
+                            if count == 1 && perProduct == 1 {
+                                // One image: the product lands in its output planes.
+                                let image = xs + (first * channels + grp * channelsPerGroup) * g.inputCount
                                 let source: UnsafePointer<Float>
                                 if g.isPointwise {
                                     source = image
                                 } else {
-                                    im2colInParallel(image, channels: channelsPerGroup, geometry: g, into: cols.baseAddress!)
-                                    source = UnsafePointer(cols.baseAddress!)
+                                    unroll(image, channels: channelsPerGroup, into: cols!, pitch: outputCount, inParallel: unrollInParallel)
+                                    source = UnsafePointer(cols!)
                                 }
                                 RowMajorGEMM.multiply(
-                                    m: filtersPerGroup, n: outputCount, k: rows,
-                                    a: ws.baseAddress! + grp * filtersPerGroup * rows, lda: rows,
+                                    m: filtersPerGroup, n: outputCount, k: rows, a: weights, lda: rows,
                                     b: source, ldb: outputCount, beta: beta,
-                                    c: out.baseAddress! + (n * filters + grp * filtersPerGroup) * outputCount, ldc: outputCount)
+                                    c: out + (first * filters + grp * filtersPerGroup) * outputCount, ldc: outputCount)
+                                continue
+                            }
+                            // Several images: their columns side by side, one product, then
+                            // each image's part added to its planes (which hold the bias).
+                            for j in 0..<count {
+                                let image = xs + ((first + j) * channels + grp * channelsPerGroup) * g.inputCount
+                                unroll(image, channels: channelsPerGroup, into: cols! + j * outputCount, pitch: width,
+                                       inParallel: unrollInParallel)
+                            }
+                            RowMajorGEMM.multiply(
+                                m: filtersPerGroup, n: count * outputCount, k: rows, a: weights, lda: rows,
+                                b: cols!, ldb: width, c: product!, ldc: width)
+                            for j in 0..<count {
+                                for f in 0..<filtersPerGroup {
+                                    let plane = out + ((first + j) * filters + grp * filtersPerGroup + f) * outputCount
+                                    let source = product! + f * width + j * outputCount
+                                    for p in 0..<outputCount { plane[p] += source[p] }
+                                }
                             }
                         }
                     }
                 }
             }
         }
-        return Tensor(shape: [batch, filters] + g.outputShape, elements: output)
+
+        private func unroll(_ image: UnsafePointer<Float>, channels: Int, into columns: UnsafeMutablePointer<Float>,
+                            pitch: Int, inParallel: Bool) {
+            if inParallel {
+                im2colInParallel(image, channels: channels, geometry: geometry, into: columns, pitch: pitch)
+            } else {
+                im2col(image, channels: channels, geometry: geometry, into: columns, pitch: pitch)
+            }
+        }
+    }
+
+    /// Sets the planes of one image's output to their filters' bias (or zero).
+    static func fillBias(_ bias: [Float]?, _ image: UnsafeMutablePointer<Float>, filters: Int, count: Int) {
+        for f in 0..<filters { (image + f * count).update(repeating: bias?[f] ?? 0, count: count) }
     }
 
     /// How many images share one matrix product. A product whose result has few columns
@@ -117,53 +183,6 @@ enum ConvolutionOperators {
         let wanted = (512 + outputCount - 1) / outputCount
         let fitting = max(1, (1 << 22) / max(1, rows * outputCount))
         return min(batch, wanted, fitting)
-    }
-
-    /// Convolution with the columns of `imagesPerProduct` images unrolled side by side, so
-    /// one product per block and group computes all of them: the result, filters × (images ×
-    /// positions), is then scattered into the images' planes, after the bias.
-    static func convolveInBlocks(
-        _ xs: [Float], _ ws: [Float], _ bs: [Float]?, into output: inout [Float], batch: Int, channels: Int,
-        filters: Int, group: Int, geometry g: WindowGeometry, imagesPerProduct: Int
-    ) {
-        let channelsPerGroup = channels / group, filtersPerGroup = filters / group
-        let rows = channelsPerGroup * g.kernelCount
-        let outputCount = g.outputCount
-        let width = imagesPerProduct * outputCount
-        var columns: [Float] = ElementLoops.uninitialized(rows * width)
-        var product: [Float] = ElementLoops.uninitialized(filtersPerGroup * width)
-        xs.withUnsafeBufferPointer { xs in
-            ws.withUnsafeBufferPointer { ws in
-                output.withUnsafeMutableBufferPointer { out in
-                    columns.withUnsafeMutableBufferPointer { cols in
-                        product.withUnsafeMutableBufferPointer { product in
-                            for first in stride(from: 0, to: batch, by: imagesPerProduct) {
-                                let count = min(imagesPerProduct, batch - first)
-                                for grp in 0..<group {
-                                    for j in 0..<count {
-                                        let image = xs.baseAddress! + ((first + j) * channels + grp * channelsPerGroup) * g.inputCount
-                                        im2colInParallel(image, channels: channelsPerGroup, geometry: g,
-                                                         into: cols.baseAddress! + j * outputCount, pitch: width)
-                                    }
-                                    RowMajorGEMM.multiply(
-                                        m: filtersPerGroup, n: count * outputCount, k: rows,
-                                        a: ws.baseAddress! + grp * filtersPerGroup * rows, lda: rows,
-                                        b: cols.baseAddress!, ldb: width,
-                                        c: product.baseAddress!, ldc: width)
-                                    for j in 0..<count {
-                                        for f in 0..<filtersPerGroup {
-                                            let plane = out.baseAddress! + ((first + j) * filters + grp * filtersPerGroup + f) * outputCount
-                                            let source = product.baseAddress! + f * width + j * outputCount
-                                            for p in 0..<outputCount { plane[p] += source[p] }
-                                        }
-                                    }
-                                }
-                            }
-                        }
-                    }
-                }
-            }
-        }
     }
 
     /// Unrolls `channels` planes of one image: row `(c, kd, kh, kw)`, column `(od, oh, ow)`,

@@ -80,7 +80,7 @@ enum MatrixOperators {
         }
     }
 
-    static func matmul<T: BLASScalar & TensorElement>(
+    static func matmul<T: BLASScalar & TensorElement & BitwiseCopyable>(
         _ a: [T], _ aShape: [Int], _ b: [T], _ bShape: [Int]
     ) throws -> ([Int], [T]) {
         guard !aShape.isEmpty, !bShape.isEmpty else { throw KernelError("MatMul operands cannot be scalars") }
@@ -91,9 +91,11 @@ enum MatrixOperators {
         guard k == kb else { throw KernelError("shapes \(aShape) and \(bShape) do not fit: \(k) ≠ \(kb)") }
         let aBatch = Array(aMatrix.dropLast(2)), bBatch = Array(bMatrix.dropLast(2))
         let batch = try Broadcast.shape([aBatch, bBatch])
-        var shape = batch + [m, n]
+        let shape = batch + [m, n]
         let batches = Tensor.count(batch)
-        var result = [T](repeating: 0, count: batches * m * n)
+        // Every element is written by the products unless there is nothing to sum over.
+        var result: [T] = k == 0 ? [T](repeating: 0, count: batches * m * n) : ElementLoops.uninitialized(batches * m * n)
+        guard k > 0 else { return (matmulShape(shape, aShape, bShape), result) }
         a.withUnsafeBufferPointer { a in
             b.withUnsafeBufferPointer { b in
                 result.withUnsafeMutableBufferPointer { r in
@@ -104,15 +106,25 @@ enum MatrixOperators {
                     }
                     let aIndex = Broadcast.indexMap(of: aBatch, in: batch)
                     let bIndex = Broadcast.indexMap(of: bBatch, in: batch)
-                    for i in 0..<batches {
-                        RowMajorGEMM.multiply(m: m, n: n, k: k, a: pa + aIndex[i] * m * k, lda: k,
-                                              b: pb + bIndex[i] * k * n, ldb: n, c: pr + i * m * n, ldc: n)
+                    let pointers = UnsafeSendable((pa, pb, pr))
+                    RowMajorGEMM.inHalvesOfBatch(batches) { range, _ in
+                        let (pa, pb, pr) = pointers.value
+                        for i in range {
+                            RowMajorGEMM.multiply(m: m, n: n, k: k, a: pa + aIndex[i] * m * k, lda: k,
+                                                  b: pb + bIndex[i] * k * n, ldb: n, c: pr + i * m * n, ldc: n)
+                        }
                     }
                 }
             }
         }
+        return (matmulShape(shape, aShape, bShape), result)
+    }
+
+    /// The product's shape without the axes that promoted 1-D operands added.
+    private static func matmulShape(_ full: [Int], _ aShape: [Int], _ bShape: [Int]) -> [Int] {
+        var shape = full
         if bShape.count == 1 { shape.removeLast() }
         if aShape.count == 1 { shape.remove(at: shape.count - (bShape.count == 1 ? 1 : 2)) }
-        return (shape, result)
+        return shape
     }
 }
