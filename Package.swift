@@ -25,7 +25,7 @@ let package = Package(
         /// Activation sets (one samples × features matrix per layer) loaded from any supported file.
         .target(name: "Activations", dependencies: ["Formats", "LinearAlgebra"]),
         /// Tensors, the graph IR, CPU kernels for ONNX operators, and model loaders.
-        .target(name: "Networks", dependencies: ["LinearAlgebra", "Formats", "ONNXProto"]),
+        .target(name: "Networks", dependencies: ["LinearAlgebra", "Formats", "ONNXProto", "CAllocator"]),
         /// Hooks on any layer of a network, activation capture with reductions, stimuli.
         .target(name: "Probe", dependencies: ["Networks", "Analysis", "Formats", "Activations", "LinearAlgebra",
                                              .product(name: "Yams", package: "Yams")]),
@@ -46,6 +46,8 @@ let package = Package(
             pkgConfig: "lapacke",
             providers: [.apt(["liblapacke-dev", "libopenblas-dev"])]
         ),
+        /// glibc's `mallopt`, for the runtime's allocator settings.
+        .systemLibrary(name: "CAllocator"),
         /// Swift types for the ONNX schema, generated once from onnx.proto by
         /// scripts/generate-onnx-swift.sh and committed.
         .target(

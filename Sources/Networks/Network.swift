@@ -34,6 +34,7 @@ public final class Network: Sendable {
     public init(graph: Graph, file: String) throws {
         self.graph = graph
         self.file = file
+        _ = AllocatorSettings.applied
         var slotOfName: [String: Int] = [:]
         var names: [String] = []
         func slot(_ name: String) -> Int {
