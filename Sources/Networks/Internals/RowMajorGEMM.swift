@@ -4,12 +4,12 @@ import Dispatch
 /// Row-major matrix products over raw buffers, through the column-major BLAS kernels of
 /// LinearAlgebra: a row-major `C = op(A)·op(B)` is the column-major `Cᵀ = op(B)ᵀ·op(A)ᵀ`,
 /// so the operands swap places and nothing is copied.
-enum RowMajorGEMM {
+package enum RowMajorGEMM {
     /// `C ← alpha · op(A) · op(B) + beta · C` with `C` of shape `m × n`, `op(A)` of `m × k`
     /// and `op(B)` of `k × n`, all row-major with leading dimensions `lda`, `ldb`, `ldc`.
     /// The corresponding BLAS routine is `sgemm`/`dgemm`.
     @inline(__always)
-    static func multiply<T: BLASScalar>(
+    package static func multiply<T: BLASScalar>(
         transposeA: Bool = false, transposeB: Bool = false, m: Int, n: Int, k: Int, alpha: T = 1,
         a: UnsafePointer<T>, lda: Int, b: UnsafePointer<T>, ldb: Int,
         beta: T = 0, c: UnsafeMutablePointer<T>, ldc: Int
@@ -34,7 +34,7 @@ extension RowMajorGEMM {
     /// Products of a few hundred rows and columns split poorly between BLAS's threads, and
     /// the work between them (unrolling, copying) would run on one core; two halves of the
     /// batch keep both cores busy throughout.
-    static func inHalvesOfBatch(_ count: Int, _ body: (Range<Int>, Bool) -> Void) {
+    package static func inHalvesOfBatch(_ count: Int, _ body: (Range<Int>, Bool) -> Void) {
         let threads = BLASThreads.count
         guard count >= 2, threads >= 2 else {
             body(0..<count, true)
