@@ -28,7 +28,7 @@ let package = Package(
         .target(name: "Networks", dependencies: ["LinearAlgebra", "Formats", "ONNXProto", "CAllocator"]),
         /// Training small networks in Swift: reverse-mode differentiation on a tape, layers,
         /// optimisers, and a monitor that probes representations while they form.
-        .target(name: "Training", dependencies: ["Networks", "LinearAlgebra"]),
+        .target(name: "Training", dependencies: ["Networks", "LinearAlgebra", "Analysis"]),
         /// Hooks on any layer of a network, activation capture with reductions, stimuli.
         .target(name: "Probe", dependencies: ["Networks", "Analysis", "Formats", "Activations", "LinearAlgebra",
                                              .product(name: "Yams", package: "Yams")]),
@@ -75,6 +75,6 @@ let package = Package(
         .testTarget(name: "NetworksTests", dependencies: ["Networks", "ONNXProto", "Formats"]),
         .testTarget(name: "ProbeTests", dependencies: ["Probe", "Networks", "Formats", "Analysis"]),
         .testTarget(name: "ReportTests", dependencies: ["Report"]),
-        .testTarget(name: "TrainingTests", dependencies: ["Training", "Networks"]),
+        .testTarget(name: "TrainingTests", dependencies: ["Training", "Networks", "Formats", "Analysis"]),
     ]
 )
