@@ -17,7 +17,7 @@ let package = Package(
         // MARK: - Public API
 
         /// Umbrella that re-exports every library module.
-        .target(name: "RepProbeKit", dependencies: ["LinearAlgebra", "Formats", "Activations", "Analysis", "Networks", "Probe", "Report", "Comparison"]),
+        .target(name: "RepProbeKit", dependencies: ["LinearAlgebra", "Formats", "Activations", "Analysis", "Networks", "Probe", "Report", "Comparison", "Training"]),
         /// Representation-similarity measures, PCA, linear probes and resampling statistics.
         .target(name: "Analysis", dependencies: ["LinearAlgebra"]),
         /// NumPy `.npy`/`.npz` and `.safetensors` readers and writers; a PyTorch checkpoint reader.
@@ -28,7 +28,7 @@ let package = Package(
         .target(name: "Networks", dependencies: ["LinearAlgebra", "Formats", "ONNXProto", "CAllocator"]),
         /// Training small networks in Swift: reverse-mode differentiation on a tape, layers,
         /// optimisers, and a monitor that probes representations while they form.
-        .target(name: "Training", dependencies: ["Networks", "LinearAlgebra", "Analysis"]),
+        .target(name: "Training", dependencies: ["Networks", "LinearAlgebra", "Analysis", "Probe", "Report"]),
         /// Hooks on any layer of a network, activation capture with reductions, stimuli.
         .target(name: "Probe", dependencies: ["Networks", "Analysis", "Formats", "Activations", "LinearAlgebra",
                                              .product(name: "Yams", package: "Yams")]),

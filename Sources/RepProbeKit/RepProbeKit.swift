@@ -6,3 +6,4 @@
 @_exported import Networks
 @_exported import Probe
 @_exported import Comparison
+@_exported import Training

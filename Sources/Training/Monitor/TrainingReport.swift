@@ -1,0 +1,104 @@
+import Foundation
+import Report
+
+/// A Markdown report of a monitored training run: the curves of every watched layer over
+/// training (CKA to the reference, linear-probe accuracy, participation ratio), the loss,
+/// and a table of the last record.
+public struct TrainingReport {
+    public let log: TrainingLog
+    /// Extra lines for the report's header (how to reproduce the run, the checkpoint written).
+    public let notes: [String]
+
+    public init(log: TrainingLog, notes: [String] = []) {
+        self.log = log
+        self.notes = notes
+    }
+
+    /// Every file of the report by name: `report.md`, the SVG figures and `log.json`.
+    public func files() throws -> [(name: String, contents: Data)] {
+        var files = figures().map { (name: $0.name, contents: Data($0.svg.utf8)) }
+        files.append(("report.md", Data(markdown().utf8)))
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        var json = try encoder.encode(log)
+        json.append(contentsOf: Array("\n".utf8))
+        files.append(("log.json", json))
+        return files.sorted { $0.name < $1.name }
+    }
+
+    /// Writes the report into `folder` (atomically, see ``ReportFolder``).
+    public func write(to folder: URL) throws { try ReportFolder.write(try files(), to: folder) }
+
+    var steps: [Double] { log.records.map { Double($0.step) } }
+
+    /// One line per layer, coloured from light (first layer) to dark (last).
+    func layerSeries(_ value: (TrainingLog.LayerRecord) -> Double) -> [LineChart.Series] {
+        log.layers.enumerated().map { index, name in
+            let t = log.layers.count > 1 ? Double(index) / Double(log.layers.count - 1) : 0
+            return LineChart.Series(name: name, values: log.records.map { $0.layers.indices.contains(index) ? value($0.layers[index]) : .nan },
+                                    x: steps, color: ColorMap.viridis.color(at: 0.9 * (1 - t)), showsMarkers: false)
+        }
+    }
+
+    public func figures() -> [(name: String, svg: String)] {
+        guard !log.records.isEmpty else { return [] }
+        var figures: [(String, String)] = []
+        figures.append(("cka_to_reference.svg", LineChart(
+            title: "CKA of each layer with \(log.reference)", series: layerSeries(\.ckaToReference),
+            xTitle: "training step", yTitle: "linear CKA", yRange: 0...1).svg()))
+        var probe = layerSeries(\.probeAccuracy)
+        probe.append(.init(name: "model (its own predictions)", values: log.records.map(\.probeSetAccuracy), x: steps,
+                           color: .black, dashed: true, showsMarkers: false))
+        figures.append(("probe_accuracy.svg", LineChart(
+            title: "Linear-probe accuracy on \(log.probeSet) (ridge, 5-fold)", series: probe,
+            xTitle: "training step", yTitle: "accuracy", yRange: 0...1).svg()))
+        figures.append(("participation_ratio.svg", LineChart(
+            title: "Participation ratio of each layer", series: layerSeries(\.participationRatio),
+            xTitle: "training step", yTitle: "(Σλ)² / Σλ²").svg()))
+        let withLoss = log.records.filter { $0.loss != nil }
+        if !withLoss.isEmpty {
+            figures.append(("loss.svg", LineChart(
+                title: "Training loss (mean over the steps since the previous record)",
+                series: [.init(name: "cross-entropy", values: withLoss.compactMap(\.loss), x: withLoss.map { Double($0.step) },
+                               showsMarkers: false)],
+                xTitle: "training step", yTitle: "loss").svg()))
+        }
+        return figures
+    }
+
+    public func markdown() -> String {
+        var lines = ["# Training: \(log.recipe)", ""]
+        lines.append("- Architecture: \(log.architecture), \(log.parameters) parameters, seed \(log.seed).")
+        lines.append("- Watched on probe set `\(log.probeSet)` (\(log.samples) samples), compared with \(log.reference).")
+        lines.append(contentsOf: notes.map { "- \($0)" })
+        guard let first = log.records.first, let last = log.records.last else {
+            return (lines + ["", "Nothing was recorded."]).joined(separator: "\n") + "\n"
+        }
+        lines.append("- \(log.records.count) records from step \(first.step) to step \(last.step) (epoch \(String(format: "%.2f", last.epoch))).")
+        lines.append("")
+        lines.append("## At the last record (step \(last.step))")
+        lines.append("")
+        lines.append(String(format: "The model classifies %.1f %% of the probe set correctly (%.1f %% at step %d).",
+                            100 * last.probeSetAccuracy, 100 * first.probeSetAccuracy, first.step))
+        lines.append("")
+        lines.append("| layer | CKA with reference | probe accuracy | probe accuracy at step \(first.step) | participation ratio |")
+        lines.append("| --- | ---: | ---: | ---: | ---: |")
+        for (index, layer) in last.layers.enumerated() {
+            let before = first.layers.indices.contains(index) ? String(format: "%.3f", first.layers[index].probeAccuracy) : "–"
+            lines.append(String(format: "| %@ | %.3f | %.3f | %@ | %.1f |", layer.name, layer.ckaToReference,
+                                layer.probeAccuracy, before, layer.participationRatio))
+        }
+        lines += [
+            "", "## Over training", "",
+            "How far each layer has moved from the reference (1: the same representation up to rotation and scale):",
+            "", "![CKA to the reference](cka_to_reference.svg)", "",
+            "How well a linear classifier reads the classes out of each layer, with the model's own accuracy dashed:",
+            "", "![Linear-probe accuracy](probe_accuracy.svg)", "",
+            "How many dimensions each layer's activity effectively spans:",
+            "", "![Participation ratio](participation_ratio.svg)", "",
+        ]
+        if log.records.contains(where: { $0.loss != nil }) { lines += ["![Training loss](loss.svg)", ""] }
+        lines.append("Every number is in `log.json`.")
+        return lines.joined(separator: "\n") + "\n"
+    }
+}
