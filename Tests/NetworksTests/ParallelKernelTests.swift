@@ -96,7 +96,7 @@ import Testing
 
     @Test(arguments: [(3, 5, 7, 4), (24, 197, 64, 197)])
     func batchedMatMulMatchesDirectLoops(batch: Int, m: Int, k: Int, n: Int) throws {
-        // Products split between two threads (a batch of several matrices on both sides).
+        // A batch of several matrices on both sides: one product per matrix.
         let a = Self.values(batch * m * k, seed: 7), b = Self.values(batch * k * n, seed: 8)
         var expected = [Float](repeating: 0, count: batch * m * n)
         for p in 0..<batch { for i in 0..<m { for j in 0..<n {

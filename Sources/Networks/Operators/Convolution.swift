@@ -3,9 +3,10 @@ import LinearAlgebra
 
 /// Conv and ConvTranspose in 1, 2 or 3 spatial dimensions, float32.
 ///
-/// Conv unrolls each image's receptive fields into a matrix (im2col) and multiplies it by
-/// the weights with one `sgemm` per image and group, or per block of images when their
-/// feature maps are small; 1×1 convolutions with unit stride skip the unrolling. Depthwise convolutions (one input channel per group) run a direct
+/// Conv unrolls each image's receptive fields into a matrix (im2col, split between two
+/// threads) and multiplies it by the weights with one `sgemm` per image and group, or per
+/// block of images when their feature maps are small; 1×1 convolutions with unit stride skip
+/// the unrolling. Depthwise convolutions (one input channel per group) run a direct
 /// loop instead, since a product with a single output row cannot use BLAS well.
 /// ConvTranspose is the adjoint: `sgemm` with the transposed weights, then col2im.
 enum ConvolutionOperators {
@@ -58,7 +59,6 @@ enum ConvolutionOperators {
         }
         let g = try WindowGeometry(input: Array(x.shape.dropFirst(2)), kernel: kernel, attributes: attributes)
         let channelsPerGroup = channels / group, filtersPerGroup = filters / group
-        let rows = channelsPerGroup * g.kernelCount
         let outputCount = g.outputCount
         let shape = [batch, filters] + g.outputShape
         // Every element is written below (bias or zero, then accumulated): no zeroing pass.
@@ -74,11 +74,7 @@ enum ConvolutionOperators {
         xs.withUnsafeBufferPointer { xs in
             ws.withUnsafeBufferPointer { ws in
                 output.withUnsafeMutableBufferPointer { out in
-                    let pointers = UnsafeSendable((xs.baseAddress!, ws.baseAddress!, out.baseAddress!, bs))
-                    RowMajorGEMM.inHalvesOfBatch(batch) { images, alone in
-                        let (x, w, out, bias) = pointers.value
-                        layout.convolve(images: images, x, w, bias, out, unrollInParallel: alone)
-                    }
+                    layout.convolve(images: 0..<batch, xs.baseAddress!, ws.baseAddress!, bs, out.baseAddress!)
                 }
             }
         }
@@ -96,7 +92,7 @@ enum ConvolutionOperators {
         /// one product when their feature maps are small; 1×1 convolutions with unit stride
         /// multiply the input directly.
         func convolve(images: Range<Int>, _ xs: UnsafePointer<Float>, _ ws: UnsafePointer<Float>, _ bias: [Float]?,
-                      _ out: UnsafeMutablePointer<Float>, unrollInParallel: Bool) {
+                      _ out: UnsafeMutablePointer<Float>) {
             let g = geometry
             let beta: Float = bias == nil ? 0 : 1
             let channelsPerGroup = channels / group, filtersPerGroup = filters / group
@@ -127,7 +123,7 @@ enum ConvolutionOperators {
                                 if g.isPointwise {
                                     source = image
                                 } else {
-                                    unroll(image, channels: channelsPerGroup, into: cols!, pitch: outputCount, inParallel: unrollInParallel)
+                                    im2colInParallel(image, channels: channelsPerGroup, geometry: g, into: cols!, pitch: outputCount)
                                     source = UnsafePointer(cols!)
                                 }
                                 RowMajorGEMM.multiply(
@@ -140,8 +136,8 @@ enum ConvolutionOperators {
                             // each image's part added to its planes (which hold the bias).
                             for j in 0..<count {
                                 let image = xs + ((first + j) * channels + grp * channelsPerGroup) * g.inputCount
-                                unroll(image, channels: channelsPerGroup, into: cols! + j * outputCount, pitch: width,
-                                       inParallel: unrollInParallel)
+                                im2colInParallel(image, channels: channelsPerGroup, geometry: g, into: cols! + j * outputCount,
+                                                 pitch: width)
                             }
                             RowMajorGEMM.multiply(
                                 m: filtersPerGroup, n: count * outputCount, k: rows, a: weights, lda: rows,
@@ -156,15 +152,6 @@ enum ConvolutionOperators {
                         }
                     }
                 }
-            }
-        }
-
-        private func unroll(_ image: UnsafePointer<Float>, channels: Int, into columns: UnsafeMutablePointer<Float>,
-                            pitch: Int, inParallel: Bool) {
-            if inParallel {
-                im2colInParallel(image, channels: channels, geometry: geometry, into: columns, pitch: pitch)
-            } else {
-                im2col(image, channels: channels, geometry: geometry, into: columns, pitch: pitch)
             }
         }
     }

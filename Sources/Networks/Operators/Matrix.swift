@@ -106,13 +106,9 @@ enum MatrixOperators {
                     }
                     let aIndex = Broadcast.indexMap(of: aBatch, in: batch)
                     let bIndex = Broadcast.indexMap(of: bBatch, in: batch)
-                    let pointers = UnsafeSendable((pa, pb, pr))
-                    RowMajorGEMM.inHalvesOfBatch(batches) { range, _ in
-                        let (pa, pb, pr) = pointers.value
-                        for i in range {
-                            RowMajorGEMM.multiply(m: m, n: n, k: k, a: pa + aIndex[i] * m * k, lda: k,
-                                                  b: pb + bIndex[i] * k * n, ldb: n, c: pr + i * m * n, ldc: n)
-                        }
+                    for i in 0..<batches {
+                        RowMajorGEMM.multiply(m: m, n: n, k: k, a: pa + aIndex[i] * m * k, lda: k,
+                                              b: pb + bIndex[i] * k * n, ldb: n, c: pr + i * m * n, ldc: n)
                     }
                 }
             }
