@@ -108,3 +108,27 @@ import Testing
         #expect(result.status != 0 && result.stderr.contains("--graph"))
     }
 }
+
+/// `repprobe train`: a recipe with no epochs still writes its model, log and report, and the
+/// model it writes is one the other commands read.
+@Suite struct TrainCommandTests {
+    let cli = CLITests()
+
+    @Test func writesModelLogAndReport() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("train-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let result = try cli.run(["train", "residual-cnn", "--epochs", "0", "--seed", "3", "-o", folder.path])
+        #expect(result.status == 0, "\(result.stderr)")
+        for name in ["report.md", "log.json", "model.ckpt", "cka_to_reference.svg", "probe_accuracy.svg"] {
+            #expect(FileManager.default.fileExists(atPath: folder.appendingPathComponent(name).path), "\(name)")
+        }
+        let layers = try cli.run(["layers", folder.appendingPathComponent("model.ckpt").path])
+        #expect(layers.status == 0 && layers.stdout.contains("layer2.1.conv2"), "\(layers.stderr)")
+    }
+
+    @Test func unknownRecipeListsTheRecipes() throws {
+        let result = try cli.run(["train", "imagenet-resnet"])
+        #expect(result.status != 0)
+        #expect(result.stderr.contains("plain-cnn") && result.stderr.contains("deep-residual-cnn"))
+    }
+}

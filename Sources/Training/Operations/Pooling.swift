@@ -5,18 +5,21 @@ extension Variable {
     /// Backward: each window's gradient goes to the position that held its maximum (the
     /// first one on ties, as PyTorch's CPU kernel does).
     public func maxPool2d(kernel: Int, stride: Int? = nil) -> Variable {
-        let (positions, outputShape) = poolWindows(kernel: kernel, stride: stride ?? kernel)
+        let window = poolWindow(kernel: kernel, stride: stride ?? kernel)
         let x = values
-        var y = [Float](repeating: 0, count: positions.count)
-        var winners = [Int](repeating: 0, count: positions.count)
-        for (o, window) in positions.enumerated() {
-            var best = window[0]
-            for index in window where x[index] > x[best] || x[index].isNaN { best = index }
-            winners[o] = best
-            y[o] = x[best]
+        var y = [Float](repeating: 0, count: window.outputCount)
+        var winners = [Int](repeating: 0, count: window.outputCount)
+        window.forEach { output, first in
+            var best = first
+            for ky in 0..<kernel { for kx in 0..<kernel {
+                let index = first + ky * window.width + kx
+                if x[index] > x[best] || x[index].isNaN { best = index }
+            } }
+            winners[output] = best
+            y[output] = x[best]
         }
         let input = self, inputCount = count
-        return tape.record(y, shape: outputShape) { dy, tape in
+        return tape.record(y, shape: window.outputShape) { dy, tape in
             var dx = [Float](repeating: 0, count: inputCount)
             for (o, index) in winners.enumerated() { dx[index] += dy[o] }
             tape.accumulate(dx, into: input)
@@ -26,14 +29,22 @@ extension Variable {
     /// The mean of each `kernel × kernel` window of `[N, C, H, W]`, windows `stride` apart
     /// (default: `kernel`), without padding.
     public func averagePool2d(kernel: Int, stride: Int? = nil) -> Variable {
-        let (positions, outputShape) = poolWindows(kernel: kernel, stride: stride ?? kernel)
+        let window = poolWindow(kernel: kernel, stride: stride ?? kernel)
         let x = values
         let scale = 1 / Float(kernel * kernel)
-        let y = positions.map { window in window.reduce(Float(0)) { $0 + x[$1] } * scale }
+        var y = [Float](repeating: 0, count: window.outputCount)
+        window.forEach { output, first in
+            var sum: Float = 0
+            for ky in 0..<kernel { for kx in 0..<kernel { sum += x[first + ky * window.width + kx] } }
+            y[output] = sum * scale
+        }
         let input = self, inputCount = count
-        return tape.record(y, shape: outputShape) { dy, tape in
+        return tape.record(y, shape: window.outputShape) { dy, tape in
             var dx = [Float](repeating: 0, count: inputCount)
-            for (o, window) in positions.enumerated() { for index in window { dx[index] += dy[o] * scale } }
+            window.forEach { output, first in
+                let share = dy[output] * scale
+                for ky in 0..<kernel { for kx in 0..<kernel { dx[first + ky * window.width + kx] += share } }
+            }
             tape.accumulate(dx, into: input)
         }
     }
@@ -61,23 +72,37 @@ extension Variable {
         }
     }
 
-    /// The flat input indices of every pooling window, in output order, and the output shape.
-    private func poolWindows(kernel: Int, stride: Int) -> (windows: [[Int]], shape: [Int]) {
+    /// The pooling windows of this `[N, C, H, W]` value.
+    private func poolWindow(kernel: Int, stride: Int) -> PoolWindow {
         precondition(shape.count == 4, "pooling: input must be [N, C, H, W], not \(shape)")
         precondition(kernel >= 1 && stride >= 1, "pooling: kernel and stride must be positive")
-        let (planes, height, width) = (shape[0] * shape[1], shape[2], shape[3])
-        precondition(height >= kernel && width >= kernel, "pooling: a \(kernel)×\(kernel) window does not fit \(height)×\(width)")
-        let outH = (height - kernel) / stride + 1, outW = (width - kernel) / stride + 1
-        var windows: [[Int]] = []
-        windows.reserveCapacity(planes * outH * outW)
-        for p in 0..<planes { for oy in 0..<outH { for ox in 0..<outW {
-            var window: [Int] = []
-            window.reserveCapacity(kernel * kernel)
-            for ky in 0..<kernel { for kx in 0..<kernel {
-                window.append((p * height + oy * stride + ky) * width + ox * stride + kx)
-            } }
-            windows.append(window)
-        } } }
-        return (windows, [shape[0], shape[1], outH, outW])
+        precondition(shape[2] >= kernel && shape[3] >= kernel,
+                     "pooling: a \(kernel)×\(kernel) window does not fit \(shape[2])×\(shape[3])")
+        return PoolWindow(batch: shape[0], channels: shape[1], height: shape[2], width: shape[3], kernel: kernel, stride: stride)
+    }
+}
+
+/// Where unpadded `kernel × kernel` pooling windows, `stride` apart, lie in `[N, C, H, W]`.
+struct PoolWindow {
+    let batch: Int, channels: Int, height: Int, width: Int, kernel: Int, stride: Int
+
+    var outputHeight: Int { (height - kernel) / stride + 1 }
+    var outputWidth: Int { (width - kernel) / stride + 1 }
+    var outputCount: Int { batch * channels * outputHeight * outputWidth }
+    var outputShape: [Int] { [batch, channels, outputHeight, outputWidth] }
+
+    /// Calls `body(output index, input index of the window's top-left value)` for every
+    /// window, in output order.
+    @inline(__always)
+    func forEach(_ body: (Int, Int) -> Void) {
+        var output = 0
+        for plane in 0..<(batch * channels) {
+            for oy in 0..<outputHeight {
+                for ox in 0..<outputWidth {
+                    body(output, (plane * height + oy * stride) * width + ox * stride)
+                    output += 1
+                }
+            }
+        }
     }
 }

@@ -1,0 +1,118 @@
+import Analysis
+import Foundation
+import LinearAlgebra
+import Networks
+import Probe
+import Testing
+@testable import Training
+
+/// The training loop (seeded, shifting its batches as `torch.roll` does) and the monitor
+/// (whose numbers are checked against the Analysis functions they stand for).
+@Suite struct TrainerAndMonitorTests {
+    static let probes = ModelExportTests.root.appendingPathComponent("probes")
+
+    /// A small digit network, so that a few epochs run quickly in a debug build.
+    static func smallRecipe(epochs: Int = 1) -> Recipe {
+        var recipe = Recipe.digits(residual: true, blocks: 1, name: "small", summary: "one block per stage, width 4")
+        recipe.makeModel = { seed in Architectures.digitNet(residual: true, blocks: 1, width: 4, seed: seed) }
+        recipe.epochs = epochs
+        recipe.batchSize = 64
+        recipe.layers = ["stem", "layer1.0", "pool1", "layer2.0", "fc"]
+        return recipe
+    }
+
+    static func digits(_ name: String) throws -> ProbeSet {
+        try ProbeSet.load(name, inputShape: [1, 16, 16], folders: [probes])
+    }
+
+    @Test func rollingShiftsCircularlyLikeTorchRoll() {
+        // torch.roll(x, shifts=(1, -1), dims=(1, 2)) of a 1×2×3 image [[0 1 2] [3 4 5]].
+        let image: [Float] = [0, 1, 2, 3, 4, 5]
+        #expect(Trainer.rolled(image[...], shape: [1, 2, 3], dy: 1, dx: -1) == [4, 5, 3, 1, 2, 0])
+        #expect(Trainer.rolled(image[...], shape: [1, 2, 3], dy: 0, dx: 0) == image)
+    }
+
+    @Test func sameSeedSameWeightsOtherSeedOtherWeights() throws {
+        let data = try Self.digits("digits-train")
+        func weights(seed: UInt64) throws -> [Float] {
+            let trainer = try Trainer(recipe: Self.smallRecipe(), seed: seed)
+            var steps = 0
+            do {
+                try trainer.trainEpoch(data) { step, _ in
+                    steps = step
+                    if step == 3 { throw CancellationError() }
+                }
+            } catch is CancellationError {}
+            #expect(steps == 3)
+            return trainer.model.parameters.flatMap(\.value)
+        }
+        #expect(try weights(seed: 4) == weights(seed: 4))
+        #expect(try weights(seed: 4) != weights(seed: 5))
+    }
+
+    @Test func monitorRecordsAgreeWithTheAnalysisFunctions() throws {
+        let recipe = Self.smallRecipe(epochs: 2)
+        let trainer = try Trainer(recipe: recipe, seed: 1)
+        let probeSet = try Self.digits("digits")
+        let monitor = try TrainingMonitor(model: trainer.model, probeSet: probeSet,
+                                          settings: .init(layers: recipe.layers), recipe: recipe.name, seed: 1)
+        try trainer.run(training: try Self.digits("digits-train"), monitor: monitor, every: 20)
+        let log = monitor.log
+        // Records before the first step, every 20 steps and after the last (2 × 23 steps).
+        #expect(log.records.map(\.step) == [0, 20, 40, 46])
+        // Against itself at step 0, every layer has CKA 1.
+        for layer in log.records[0].layers { #expect(abs(layer.ckaToReference - 1) < 1e-9) }
+        // The network learns, and its last layers drift furthest from their initial state.
+        let last = try #require(log.records.last)
+        #expect(last.probeSetAccuracy > log.records[0].probeSetAccuracy + 0.15)
+        let firstLayer = try #require(last.layers.first), lastLayer = try #require(last.layers.last)
+        #expect(lastLayer.ckaToReference < firstLayer.ckaToReference)
+
+        // The last record's numbers for one layer, recomputed from its activations.
+        let network = try trainer.model.network()
+        let (_, cache) = try HookedNetwork(network).runWithCache([Model.inputName: probeSet.inputs], names: .names(["layer2.0"]))
+        let activation = try #require(cache["layer2.0"])
+        let samples = activation.shape[0]
+        let x = Matrix<Float>(rows: samples, columns: activation.count / samples, rowMajor: try #require(activation.floats))
+            .converted(to: Double.self)
+        let record = last.layers[3]
+        let eigenvalues = try PCA.fit(x).explainedVariance
+        #expect(abs(record.participationRatio - PCA.participationRatio(eigenvalues)) < 1e-6 * record.participationRatio)
+        let probe = try LinearProbe.evaluate(x, labels: try #require(probeSet.labels), model: .ridge(alphas: [0.1, 1, 10, 100]),
+                                             controlSeed: nil)
+        #expect(abs(record.probeAccuracy - probe.best.mean) < 1e-12)
+    }
+
+    @Test func reportHasItsCurvesAndTable() throws {
+        let log = TrainingLog(
+            recipe: "r", architecture: "a", parameters: 10, seed: 1, probeSet: "digits", samples: 4, layers: ["stem", "fc"],
+            reference: "the initial weights",
+            records: [0, 10].map { step in
+                TrainingLog.Record(step: step, epoch: Double(step) / 10, loss: step == 0 ? nil : 0.5,
+                                   probeSetAccuracy: step == 0 ? 0.1 : 0.9, layers: [
+                                       .init(name: "stem", ckaToReference: step == 0 ? 1 : 0.8, probeAccuracy: 0.7, participationRatio: 3),
+                                       .init(name: "fc", ckaToReference: step == 0 ? 1 : 0.2, probeAccuracy: 0.6, participationRatio: 2),
+                                   ])
+            })
+        let files = try TrainingReport(log: log).files()
+        #expect(files.map(\.name) == ["cka_to_reference.svg", "log.json", "loss.svg", "participation_ratio.svg",
+                                      "probe_accuracy.svg", "report.md"])
+        let markdown = String(decoding: try #require(files.first { $0.name == "report.md" }).contents, as: UTF8.self)
+        #expect(markdown.contains("| fc | 0.200 | 0.600 | 0.600 | 2.0 |"))
+        let decoded = try JSONDecoder().decode(TrainingLog.self, from: try #require(files.first { $0.name == "log.json" }).contents)
+        #expect(decoded.records.count == 2 && decoded.records[1].layers[1].ckaToReference == 0.2)
+    }
+
+    @Test func unlabelledProbeSetsAndUnknownLayersAreRefused() throws {
+        let model = Architectures.digitNet(residual: false, seed: 0)
+        let noise = try ProbeSet.load("noise", inputShape: [1, 16, 16], folders: [Self.probes])
+        #expect(throws: TrainingError.self) {
+            _ = try TrainingMonitor(model: model, probeSet: noise, settings: .init(layers: ["stem"]), recipe: "r", seed: 0)
+        }
+        #expect(throws: ProbeError.self) {
+            _ = try TrainingMonitor(model: model, probeSet: try Self.digits("digits"), settings: .init(layers: ["nowhere"]),
+                                    recipe: "r", seed: 0)
+        }
+        #expect(throws: TrainingError.self) { _ = try Recipe.named("imagenet") }
+    }
+}
