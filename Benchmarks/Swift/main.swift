@@ -4,6 +4,7 @@ import RepProbeKit
 // repprobe-bench DATA_DIR [GROUP ...]
 // repprobe-bench --networks DATA_DIR
 // repprobe-bench --capture-memory MODEL INPUTS.npy OUT.npz [LAYER ...]
+// repprobe-bench --training DATA_DIR
 //
 // Times repprobe on the files that `make_data.py` wrote into DATA_DIR and prints a JSON
 // report on stdout (progress on stderr). `run.sh` pairs it with `python_bench.py`.
@@ -58,6 +59,12 @@ let arguments = Array(CommandLine.arguments.dropFirst())
 switch (arguments.first, arguments.count) {
 case ("--networks", 2):
     do { try benchmarkNetworks(URL(fileURLWithPath: arguments[1])) } catch {
+        log("repprobe-bench: \(error)")
+        exit(1)
+    }
+    exit(0)
+case ("--training", 2):
+    do { try benchmarkTraining(URL(fileURLWithPath: arguments[1])) } catch {
         log("repprobe-bench: \(error)")
         exit(1)
     }
