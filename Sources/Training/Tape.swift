@@ -1,3 +1,5 @@
+import Networks
+
 /// Reverse-mode automatic differentiation on a tape.
 ///
 /// A forward pass through ``Variable``s records, for every operation, its value and a
@@ -33,7 +35,11 @@ public final class Tape {
     /// (`true`) or use running statistics (`false`).
     public let isTraining: Bool
 
-    public init(training: Bool = true) { isTraining = training }
+    public init(training: Bool = true) {
+        isTraining = training
+        // Each step allocates and frees megabytes of values and gradients: keep the pages.
+        _ = AllocatorSettings.applied
+    }
 
     /// A value that needs no gradient (an input, labels turned into values, a constant).
     public func constant(_ values: [Float], shape: [Int]) -> Variable {
@@ -53,9 +59,12 @@ public final class Tape {
         return Variable(tape: self, index: entries.count - 1)
     }
 
-    /// Adds `gradient` to the gradient of `variable` (during the backward pass).
-    func accumulate(_ gradient: [Float], into variable: Variable) {
-        let index = variable.index
+    /// Adds `gradient` to the gradient of entry `index` (during the backward pass).
+    ///
+    /// Backward closures name their inputs by index, never by ``Variable``: a variable
+    /// holds its tape, so a closure holding one would keep the tape, and everything on it,
+    /// alive forever.
+    func accumulate(_ gradient: [Float], into index: Int) {
         if var existing = gradients[index] {
             gradients[index] = nil
             for i in existing.indices { existing[i] += gradient[i] }

@@ -145,4 +145,19 @@ import Testing
         weight.zeroGradient()
         #expect(weight.gradient == [0, 0, 0, 0, 0, 0])
     }
+
+    @Test(arguments: [true, false])
+    func tapesAreFreedWithTheirLastVariable(backward: Bool) {
+        // Backward closures must not hold variables (which hold the tape): every step of a
+        // training loop would otherwise keep its whole tape alive.
+        weak var released: Tape?
+        do {
+            let model = Architectures.digitNet(residual: true, blocks: 1, width: 4, seed: 0)
+            let tape = Tape(training: backward)
+            released = tape
+            let loss = model.logits(Self.values(2 * 256, seed: 1), batch: 2, on: tape).softmaxCrossEntropy(labels: [1, 2])
+            if backward { tape.backward(from: loss) }
+        }
+        #expect(released == nil)
+    }
 }

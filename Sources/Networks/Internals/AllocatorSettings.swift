@@ -10,9 +10,10 @@ import CAllocator
 /// to 32 MB kept on the heap and up to 256 MB of free memory at its top kept mapped, later
 /// tensors reuse pages already faulted in, as the arena of other runtimes does. The peak
 /// memory of a run does not change; the process keeps its pages until it exits.
-enum AllocatorSettings {
-    /// Applies the settings the first time it is read (compiling a network reads it).
-    static let applied: Bool = {
+package enum AllocatorSettings {
+    /// Applies the settings the first time it is read (compiling a network and creating a
+    /// training tape read it).
+    package static let applied: Bool = {
         let mmapThreshold = mallopt(M_MMAP_THRESHOLD, 32 << 20)
         let trimThreshold = mallopt(M_TRIM_THRESHOLD, 256 << 20)
         return mmapThreshold == 1 && trimThreshold == 1

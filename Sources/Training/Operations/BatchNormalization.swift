@@ -65,7 +65,7 @@ extension Variable {
                 y[base + i] = gamma[c] * h + beta[c]
             }
         } }
-        let input = self, training = tape.isTraining
+        let (input, scaleIndex, shiftIndex, training) = (index, scale.index, shift.index, tape.isTraining)
         return tape.record(y, shape: shape) { dy, tape in
             var dGamma = [Float](repeating: 0, count: channels), dBeta = [Float](repeating: 0, count: channels)
             for image in 0..<n { for c in 0..<channels {
@@ -89,8 +89,8 @@ extension Variable {
                 }
             } }
             tape.accumulate(dx, into: input)
-            tape.accumulate(dGamma, into: scale)
-            tape.accumulate(dBeta, into: shift)
+            tape.accumulate(dGamma, into: scaleIndex)
+            tape.accumulate(dBeta, into: shiftIndex)
         }
     }
 }

@@ -103,7 +103,7 @@ extension Variable {
             let source = f * width + image * positions, target = (image * filters + f) * positions
             for p in 0..<positions { y[target + p] = product[source + p] + offset }
         } }
-        let input = self
+        let (input, weightIndex, biasIndex) = (index, weight.index, bias?.index)
         let outputShape = [n, filters, window.outputHeight, window.outputWidth]
         return tape.record(y, shape: outputShape) { dy, tape in
             // [N, F, P] → [F, N·P].
@@ -115,15 +115,15 @@ extension Variable {
             var dw = [Float](repeating: 0, count: filters * rows)
             RowMajorGEMM.multiply(transposeB: true, m: filters, n: rows, k: width, a: gradient, lda: width,
                                   b: columns, ldb: width, c: &dw, ldc: rows)
-            tape.accumulate(dw, into: weight)
-            if let bias {
+            tape.accumulate(dw, into: weightIndex)
+            if let biasIndex {
                 var db = [Float](repeating: 0, count: filters)
                 for f in 0..<filters {
                     var sum: Float = 0
                     for j in 0..<width { sum += gradient[f * width + j] }
                     db[f] = sum
                 }
-                tape.accumulate(db, into: bias)
+                tape.accumulate(db, into: biasIndex)
             }
             var dColumns = [Float](repeating: 0, count: rows * width)
             RowMajorGEMM.multiply(transposeA: true, m: rows, n: width, k: filters, a: w, lda: rows,

@@ -19,7 +19,7 @@ extension Variable {
         }
         RowMajorGEMM.multiply(transposeB: true, m: n, n: outputs, k: inputs, a: x, lda: inputs, b: w, ldb: inputs,
                               beta: bias == nil ? 0 : 1, c: &y, ldc: outputs)
-        let input = self
+        let (input, weightIndex, biasIndex) = (index, weight.index, bias?.index)
         return tape.record(y, shape: [n, outputs]) { dy, tape in
             var dx = [Float](repeating: 0, count: n * inputs)
             RowMajorGEMM.multiply(m: n, n: inputs, k: outputs, a: dy, lda: outputs, b: w, ldb: inputs, c: &dx, ldc: inputs)
@@ -27,11 +27,11 @@ extension Variable {
             var dw = [Float](repeating: 0, count: outputs * inputs)
             RowMajorGEMM.multiply(transposeA: true, m: outputs, n: inputs, k: n, a: dy, lda: outputs, b: x, ldb: inputs,
                                   c: &dw, ldc: inputs)
-            tape.accumulate(dw, into: weight)
-            if let bias {
+            tape.accumulate(dw, into: weightIndex)
+            if let biasIndex {
                 var db = [Float](repeating: 0, count: outputs)
                 for row in 0..<n { for j in 0..<outputs { db[j] += dy[row * outputs + j] } }
-                tape.accumulate(db, into: bias)
+                tape.accumulate(db, into: biasIndex)
             }
         }
     }
@@ -60,7 +60,7 @@ extension Variable {
             for j in 0..<classes { probabilities[row * classes + j] = Float(Double(probabilities[row * classes + j]) / sum) }
             total += Foundation.log(sum) - Double(x[row * classes + labels[row]] - largest)
         }
-        let input = self
+        let input = index
         return tape.record([Float(total / Double(n))], shape: []) { gradient, tape in
             var dx = probabilities
             for row in 0..<n { dx[row * classes + labels[row]] -= 1 }

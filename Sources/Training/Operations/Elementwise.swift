@@ -7,7 +7,7 @@ extension Variable {
     public func relu() -> Variable {
         let x = values
         let y = x.map { max($0, 0) }
-        let input = self
+        let input = index
         return tape.record(y, shape: shape) { gradient, tape in
             var dx = gradient
             for i in dx.indices where !(x[i] > 0) { dx[i] = 0 }
@@ -21,7 +21,7 @@ extension Variable {
         let x = values
         let cdf = x.map { 0.5 * (1 + erf($0 * Float(0.5).squareRoot())) }
         let y = zip(x, cdf).map { $0 * $1 }
-        let input = self
+        let input = index
         return tape.record(y, shape: shape) { gradient, tape in
             let density = Float(1 / (2 * Double.pi).squareRoot())
             var dx = gradient
@@ -38,9 +38,10 @@ extension Variable {
         precondition(a.shape == b.shape, "cannot add shapes \(a.shape) and \(b.shape)")
         let x = a.values, y = b.values
         let sum = (0..<x.count).map { x[$0] + y[$0] }
+        let (first, second) = (a.index, b.index)
         return a.tape.record(sum, shape: a.shape) { gradient, tape in
-            tape.accumulate(gradient, into: a)
-            tape.accumulate(gradient, into: b)
+            tape.accumulate(gradient, into: first)
+            tape.accumulate(gradient, into: second)
         }
     }
 
@@ -53,7 +54,7 @@ extension Variable {
     /// The same values in another shape with as many elements.
     public func reshaped(_ newShape: [Int]) -> Variable {
         precondition(newShape.reduce(1, *) == count, "cannot reshape \(shape) to \(newShape)")
-        let input = self
+        let input = index
         return tape.record(values, shape: newShape) { gradient, tape in tape.accumulate(gradient, into: input) }
     }
 
@@ -63,7 +64,7 @@ extension Variable {
         let x = values
         var total = 0.0
         for i in x.indices { total += Double(x[i]) * Double(weights[i]) }
-        let input = self
+        let input = index
         return tape.record([Float(total)], shape: []) { gradient, tape in
             tape.accumulate(weights.map { $0 * gradient[0] }, into: input)
         }

@@ -18,7 +18,7 @@ extension Variable {
             winners[output] = best
             y[output] = x[best]
         }
-        let input = self, inputCount = count
+        let input = index, inputCount = count
         return tape.record(y, shape: window.outputShape) { dy, tape in
             var dx = [Float](repeating: 0, count: inputCount)
             for (o, index) in winners.enumerated() { dx[index] += dy[o] }
@@ -38,7 +38,7 @@ extension Variable {
             for ky in 0..<kernel { for kx in 0..<kernel { sum += x[first + ky * window.width + kx] } }
             y[output] = sum * scale
         }
-        let input = self, inputCount = count
+        let input = index, inputCount = count
         return tape.record(y, shape: window.outputShape) { dy, tape in
             var dx = [Float](repeating: 0, count: inputCount)
             window.forEach { output, first in
@@ -61,7 +61,7 @@ extension Variable {
             for i in 0..<size { sum += x[p * size + i] }
             y[p] = sum / Float(size)
         }
-        let input = self
+        let input = index
         return tape.record(y, shape: [shape[0], shape[1], 1, 1]) { dy, tape in
             var dx = [Float](repeating: 0, count: planes * size)
             for p in 0..<planes {
