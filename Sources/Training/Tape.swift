@@ -74,6 +74,15 @@ public final class Tape {
         }
     }
 
+    /// Whether the backward pass wants the gradient of entry `index`: an operation's
+    /// result or a parameter does, a constant (an input batch) only when a gradient check
+    /// keeps them. Operations skip computing what nobody reads.
+    func needsGradient(_ index: Int) -> Bool {
+        entries[index].backward != nil || entries[index].parameter != nil || keepingConstants
+    }
+
+    private var keepingConstants = false
+
     /// Back-propagates from `loss`, a scalar, and adds every parameter's gradient to
     /// ``Parameter/gradient``.
     public func backward(from loss: Variable) {
@@ -87,6 +96,7 @@ public final class Tape {
     func propagate(from loss: Variable, keepingConstants: Bool) {
         precondition(loss.tape === self, "the loss belongs to another tape")
         precondition(entries[loss.index].value.count == 1, "the loss must be a scalar, not shape \(entries[loss.index].shape)")
+        self.keepingConstants = keepingConstants
         gradients = Array(repeating: nil, count: entries.count)
         gradients[loss.index] = [1]
         for index in stride(from: loss.index, through: 0, by: -1) {

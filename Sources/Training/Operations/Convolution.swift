@@ -38,9 +38,13 @@ struct Window2D: Equatable {
                     continue
                 }
                 let line = image + (c * height + iy) * width + kx - padding
-                for ox in 0..<first { out[ox] = 0 }
-                for ox in first..<last { out[ox] = line[ox * stride] }
-                for ox in last..<outputWidth { out[ox] = 0 }
+                if first > 0 { out.update(repeating: 0, count: first) }
+                if stride == 1 {
+                    (out + first).update(from: line + first, count: last - first)
+                } else {
+                    for ox in first..<last { out[ox] = line[ox * stride] }
+                }
+                if last < outputWidth { (out + last).update(repeating: 0, count: outputWidth - last) }
             }
         } } }
     }
@@ -83,7 +87,7 @@ extension Variable {
         let width = n * positions
         let inputCount = channels * shape[2] * shape[3]
         let x = values, w = weight.values
-        var columns = [Float](repeating: 0, count: rows * width)
+        var columns = uninitializedFloats(rows * width)
         x.withUnsafeBufferPointer { x in
             columns.withUnsafeMutableBufferPointer { columns in
                 for image in 0..<n {
@@ -92,12 +96,12 @@ extension Variable {
                 }
             }
         }
-        var product = [Float](repeating: 0, count: filters * width)
+        var product = uninitializedFloats(filters * width)
         RowMajorGEMM.multiply(m: filters, n: width, k: rows, a: w, lda: rows, b: columns, ldb: width, c: &product, ldc: width)
         let b = bias?.values
         if let bias { precondition(bias.shape == [filters], "conv2d: bias \(bias.shape) should be [\(filters)]") }
         // [F, N·P] → [N, F, P], adding the bias.
-        var y = [Float](repeating: 0, count: n * filters * positions)
+        var y = uninitializedFloats(n * filters * positions)
         for image in 0..<n { for f in 0..<filters {
             let offset = b?[f] ?? 0
             let source = f * width + image * positions, target = (image * filters + f) * positions
@@ -107,12 +111,12 @@ extension Variable {
         let outputShape = [n, filters, window.outputHeight, window.outputWidth]
         return tape.record(y, shape: outputShape) { dy, tape in
             // [N, F, P] → [F, N·P].
-            var gradient = [Float](repeating: 0, count: filters * width)
+            var gradient = uninitializedFloats(filters * width)
             for image in 0..<n { for f in 0..<filters {
                 let source = (image * filters + f) * positions, target = f * width + image * positions
                 for p in 0..<positions { gradient[target + p] = dy[source + p] }
             } }
-            var dw = [Float](repeating: 0, count: filters * rows)
+            var dw = uninitializedFloats(filters * rows)
             RowMajorGEMM.multiply(transposeB: true, m: filters, n: rows, k: width, a: gradient, lda: width,
                                   b: columns, ldb: width, c: &dw, ldc: rows)
             tape.accumulate(dw, into: weightIndex)
@@ -125,7 +129,9 @@ extension Variable {
                 }
                 tape.accumulate(db, into: biasIndex)
             }
-            var dColumns = [Float](repeating: 0, count: rows * width)
+            // The input's gradient, unless the input is a constant (the batch of images).
+            guard tape.needsGradient(input) else { return }
+            var dColumns = uninitializedFloats(rows * width)
             RowMajorGEMM.multiply(transposeA: true, m: rows, n: width, k: filters, a: w, lda: rows,
                                   b: gradient, ldb: width, c: &dColumns, ldc: width)
             var dx = [Float](repeating: 0, count: n * inputCount)
@@ -140,4 +146,10 @@ extension Variable {
             tape.accumulate(dx, into: input)
         }
     }
+}
+
+/// An array of `count` floats that the caller overwrites entirely before reading (a matrix
+/// product with β = 0, an unrolling): no zeroing pass.
+func uninitializedFloats(_ count: Int) -> [Float] {
+    [Float](unsafeUninitializedCapacity: count) { _, initialized in initialized = count }
 }

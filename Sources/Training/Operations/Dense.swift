@@ -21,10 +21,12 @@ extension Variable {
                               beta: bias == nil ? 0 : 1, c: &y, ldc: outputs)
         let (input, weightIndex, biasIndex) = (index, weight.index, bias?.index)
         return tape.record(y, shape: [n, outputs]) { dy, tape in
-            var dx = [Float](repeating: 0, count: n * inputs)
-            RowMajorGEMM.multiply(m: n, n: inputs, k: outputs, a: dy, lda: outputs, b: w, ldb: inputs, c: &dx, ldc: inputs)
-            tape.accumulate(dx, into: input)
-            var dw = [Float](repeating: 0, count: outputs * inputs)
+            if tape.needsGradient(input) {
+                var dx = uninitializedFloats(n * inputs)
+                RowMajorGEMM.multiply(m: n, n: inputs, k: outputs, a: dy, lda: outputs, b: w, ldb: inputs, c: &dx, ldc: inputs)
+                tape.accumulate(dx, into: input)
+            }
+            var dw = uninitializedFloats(outputs * inputs)
             RowMajorGEMM.multiply(transposeA: true, m: outputs, n: inputs, k: n, a: dy, lda: outputs, b: x, ldb: inputs,
                                   c: &dw, ldc: inputs)
             tape.accumulate(dw, into: weightIndex)

@@ -10,7 +10,11 @@ extension Variable {
         let input = index
         return tape.record(y, shape: shape) { gradient, tape in
             var dx = gradient
-            for i in dx.indices where !(x[i] > 0) { dx[i] = 0 }
+            dx.withUnsafeMutableBufferPointer { dx in
+                x.withUnsafeBufferPointer { x in
+                    for i in dx.indices { dx[i] = x[i] > 0 ? dx[i] : 0 }
+                }
+            }
             tape.accumulate(dx, into: input)
         }
     }
