@@ -16,6 +16,11 @@ struct NotebookCommand: ParsableCommand {
             With --check nothing is written: every block runs and its output is compared with \
             the one in the file, numbers within --tolerance (relative) and all other text exactly; \
             any failed block or changed output makes the command fail.
+
+            A block opened with ```sh slow (training networks, say) runs when outputs are written \
+            but not with --check, unless --all is given: later blocks read the files it wrote, which \
+            the notebook's folder keeps. --keep-slow writes the other blocks' outputs without \
+            running the slow ones again.
             """
     )
 
@@ -24,6 +29,12 @@ struct NotebookCommand: ParsableCommand {
 
     @Flag(help: "Compare outputs with the file instead of writing them.")
     var check = false
+
+    @Flag(help: "With --check, run the slow blocks too.")
+    var all = false
+
+    @Flag(help: "When writing outputs, keep the slow blocks' outputs instead of running them.")
+    var keepSlow = false
 
     @Option(help: "Largest relative difference allowed between numbers with --check.")
     var tolerance: Double = 1e-3
@@ -49,7 +60,13 @@ struct NotebookCommand: ParsableCommand {
             }
             let notebook = Notebook(text)
             var outputs: [String] = []
+            var skipped = 0
             for (index, block) in notebook.blocks.enumerated() {
+                if block.isSlow && (check ? !all : keepSlow) {
+                    outputs.append(block.output ?? "")
+                    skipped += 1
+                    continue
+                }
                 Diagnostics.note("\(url.lastPathComponent): block \(index + 1) of \(notebook.blocks.count)")
                 let result = try Self.execute(block.code, in: url.deletingLastPathComponent())
                 guard result.status == 0 else {
@@ -64,14 +81,18 @@ struct NotebookCommand: ParsableCommand {
             }
             if !check && failures.isEmpty {
                 try AtomicFile.write(Data(notebook.rendered(outputs: outputs).utf8), to: url)
-                print("\(path): \(notebook.blocks.count) blocks run, outputs written")
+                print("\(path): \(notebook.blocks.count - skipped) blocks run, outputs written" + Self.slowNote(skipped))
             } else if check {
-                print("\(path): \(notebook.blocks.count) blocks checked")
+                print("\(path): \(notebook.blocks.count - skipped) blocks checked" + Self.slowNote(skipped))
             }
         }
         guard failures.isEmpty else {
             throw ValidationError(failures.joined(separator: "\n"))
         }
+    }
+
+    static func slowNote(_ skipped: Int) -> String {
+        skipped == 0 ? "" : " (\(skipped) slow block\(skipped == 1 ? "" : "s") not run)"
     }
 
     /// Set in the environment of every block.
@@ -196,6 +217,8 @@ struct Notebook {
         var output: String?
         /// Image paths named by `# figure:` lines.
         var figures: [String]
+        /// Opened with ```sh slow: not rerun by `--check` unless asked.
+        var isSlow: Bool
     }
 
     /// The file split into pieces: prose lines to keep, and blocks (whose generated parts
@@ -213,7 +236,8 @@ struct Notebook {
         var i = 0
         while i < lines.count {
             let line = lines[i]
-            guard line.trimmingCharacters(in: .whitespaces) == "```sh" else {
+            let fence = line.trimmingCharacters(in: .whitespaces)
+            guard fence == "```sh" || fence == "```sh slow" else {
                 pieces.append(.prose(line))
                 i += 1
                 continue
@@ -256,7 +280,8 @@ struct Notebook {
                 if linked > 0 { j = m }
                 i = j
             }
-            blocks.append(Block(line: start + 1, source: fenced, code: code.joined(separator: "\n"), output: output, figures: figures))
+            blocks.append(Block(line: start + 1, source: fenced, code: code.joined(separator: "\n"), output: output, figures: figures,
+                                isSlow: fence == "```sh slow"))
             pieces.append(.block(blocks.count - 1))
         }
     }

@@ -42,6 +42,26 @@ import Testing
         #expect(failing.status != 0 && failing.stderr.contains("exited with status 3"))
     }
 
+    @Test func slowBlocksRunWhenWritingAndOnlyOnRequestWhenChecking() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("notebook-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let file = folder.appendingPathComponent("n.md")
+        // The slow block counts its runs in a file that the next block reads.
+        let source = "```sh slow\necho x >> runs.txt\necho trained\n```\n\n```sh\nwc -l < runs.txt\n```\n"
+        try source.write(to: file, atomically: true, encoding: .utf8)
+        #expect(try cli.run(["notebook", file.path]).status == 0)
+        let written = try String(contentsOf: file, encoding: .utf8)
+        #expect(written.contains("```output\ntrained\n```") && written.contains("```output\n1\n```"))
+        let checked = try cli.run(["notebook", "--check", file.path])
+        #expect(checked.status == 0 && checked.stdout.contains("1 blocks checked (1 slow block not run)"), "\(checked.stderr)")
+        // With --all the slow block runs again: two runs now, so the count changed.
+        let all = try cli.run(["notebook", "--check", "--all", file.path])
+        #expect(all.status != 0 && all.stderr.contains("became 2"))
+        #expect(try cli.run(["notebook", "--keep-slow", file.path]).status == 0)
+        #expect(try String(contentsOf: file, encoding: .utf8).contains("```output\ntrained\n```\n\n```sh\nwc -l < runs.txt\n```\n\n```output\n2\n```"))
+    }
+
     @Test func numbersAreComparedWithinTheTolerance() {
         #expect(NotebookCommand.difference("CKA 0.9981 [0.997, 0.998]", "CKA 0.9982 [0.997, 0.998]", tolerance: 1e-3) == nil)
         #expect(NotebookCommand.difference("CKA 0.99", "CKA 0.89", tolerance: 1e-3) != nil)
