@@ -13,7 +13,7 @@ struct RepProbe: ParsableCommand {
         subcommands: [
             DemoCommand.self, CompareCommand.self, LayersCommand.self, RunCommand.self, CaptureCommand.self, ConvertCommand.self,
             OperatorsCommand.self, CKACommand.self, SimilarityCommand.self, PCACommand.self, ProbeCommand.self,
-            StimuliCommand.self, NotebookCommand.self, ReceptiveFieldCommand.self, TrainCommand.self,
+            StimuliCommand.self, NotebookCommand.self, ReceptiveFieldCommand.self, TrainCommand.self, IdentifyCommand.self,
         ]
     )
 }
