@@ -118,6 +118,7 @@ public final class Trainer {
         var losses: [Double] = []
         func record() throws {
             guard let monitor else { return }
+            try recalibrate(on: data)
             let mean = losses.isEmpty ? nil : losses.reduce(0, +) / Double(losses.count)
             let entry = try monitor.record(model: model, step: step, epoch: Double(step) / Double(stepsPerEpoch), loss: mean)
             losses.removeAll()
@@ -132,6 +133,27 @@ public final class Trainer {
             }
         }
         if step % max(every, 1) != 0 { try record() }
+        try recalibrate(on: data)
+    }
+
+    /// Sets every batch normalisation's running statistics to the averages of its batch
+    /// statistics over one pass through `data` (unshifted, in order): PyTorch's cumulative
+    /// average (`momentum=None`). The moving averages of training lag behind the weights, so
+    /// a network evaluated with them is not quite the network that was trained; the trainer
+    /// recalibrates before every monitor record and after the last step, as
+    /// `models/make_models.py` does for the shipped models.
+    public func recalibrate(on data: ProbeSet, batchSize: Int = 256) throws {
+        guard let images = data.inputs.floats, data.inputs.shape.count == 4 else { return }
+        let norms = model.body.allLayers.compactMap { $0 as? BatchNorm }
+        guard !norms.isEmpty else { return }
+        let momenta = norms.map(\.statistics.momentum)
+        defer { for (norm, momentum) in zip(norms, momenta) { norm.statistics.momentum = momentum } }
+        let count = data.inputs.shape[0], perImage = model.inputShape.reduce(1, *)
+        for (k, start) in stride(from: 0, to: count, by: batchSize).enumerated() {
+            let end = min(count, start + batchSize)
+            for norm in norms { norm.statistics.momentum = 1 / Float(k + 1) }
+            _ = model.logits(Array(images[(start * perImage)..<(end * perImage)]), batch: end - start, on: Tape(training: true))
+        }
     }
 
     /// One image `[C, H, W]` shifted circularly by `dy` rows and `dx` columns (`torch.roll`).

@@ -50,6 +50,37 @@ import Testing
         #expect(try weights(seed: 4) != weights(seed: 5))
     }
 
+    @Test func recalibrationAveragesTheBatchStatistics() throws {
+        let trainer = try Trainer(recipe: Self.smallRecipe(), seed: 2)
+        let data = try Self.digits("digits")
+        // Two batches of 180: the running mean becomes the mean of the two batch means, the
+        // running variance the mean of their unbiased variances.
+        try trainer.recalibrate(on: data, batchSize: 180)
+        let stem = try #require(trainer.model.body.allLayers.compactMap { $0 as? BatchNorm }.first)
+        #expect(stem.name == "stem.1" && stem.statistics.momentum == 0.1)
+        let images = try #require(data.inputs.floats)
+        var means: [[Double]] = [], variances: [[Double]] = []
+        for start in [0, 180] {
+            let tape = Tape(training: false)
+            let conv = trainer.model.body.allLayers.compactMap { $0 as? Conv2D }[0]
+            let y = conv(tape.constant(Array(images[(start * 256)..<((start + 180) * 256)]), shape: [180, 1, 16, 16]))
+            let values = y.values, channels = y.shape[1], size = 256
+            var m = [Double](repeating: 0, count: channels), v = [Double](repeating: 0, count: channels)
+            for c in 0..<channels {
+                var column: [Double] = []
+                for n in 0..<180 { for i in 0..<size { column.append(Double(values[(n * channels + c) * size + i])) } }
+                m[c] = column.reduce(0, +) / Double(column.count)
+                v[c] = column.reduce(0) { $0 + ($1 - m[c]) * ($1 - m[c]) } / Double(column.count - 1)
+            }
+            means.append(m)
+            variances.append(v)
+        }
+        for c in 0..<4 {
+            #expect(abs(Double(stem.statistics.mean[c]) - (means[0][c] + means[1][c]) / 2) < 1e-5)
+            #expect(abs(Double(stem.statistics.variance[c]) - (variances[0][c] + variances[1][c]) / 2) < 1e-4 * variances[0][c])
+        }
+    }
+
     @Test func monitorRecordsAgreeWithTheAnalysisFunctions() throws {
         let recipe = Self.smallRecipe(epochs: 2)
         let trainer = try Trainer(recipe: recipe, seed: 1)

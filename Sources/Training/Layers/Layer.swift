@@ -26,6 +26,16 @@ public protocol Layer: AnyObject {
 
     /// Replaces stored arrays with `values` where the names match; returns the names used.
     func load(_ values: [String: [Float]]) throws -> Set<String>
+
+    /// The layers this one is made of (none for a leaf).
+    var sublayers: [any Layer] { get }
+}
+
+extension Layer {
+    public var sublayers: [any Layer] { [] }
+
+    /// This layer and every layer inside it, depth first.
+    public var allLayers: [any Layer] { [self] + sublayers.flatMap(\.allLayers) }
 }
 
 extension Layer {

@@ -180,6 +180,7 @@ public final class Sequential: Layer {
         self.layers = layers
     }
 
+    public var sublayers: [any Layer] { layers }
     public var parameters: [Parameter] { layers.flatMap(\.parameters) }
     public var state: [(name: String, shape: [Int], values: [Float])] { layers.flatMap(\.state) }
 
@@ -219,6 +220,7 @@ public final class ResidualBlock: Layer {
     }
 
     var children: [any Layer] { [conv1, bn1, conv2, bn2] }
+    public var sublayers: [any Layer] { children }
     public var parameters: [Parameter] { children.flatMap(\.parameters) }
     public var state: [(name: String, shape: [Int], values: [Float])] { children.flatMap(\.state) }
 

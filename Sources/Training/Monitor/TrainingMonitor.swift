@@ -22,7 +22,8 @@ import Probe
 public final class TrainingMonitor {
     /// What a layer is compared with.
     public enum Reference {
-        /// The model's own weights when the monitor is created.
+        /// The model's own weights at the first record (the trainer records before its
+        /// first step, after setting batch normalisation's statistics from the data).
         case initial
         /// Another network (a checkpoint before fine-tuning, another seed) with layers of
         /// the same names.
@@ -60,11 +61,12 @@ public final class TrainingMonitor {
         self.labels = labels
         folds = try StratifiedKFold.assign(labels: labels, folds: settings.folds)
         let referenceDescription: String
-        let referenceNetwork: Network
+        var referenceNetwork: Network?
         switch reference {
         case .initial:
-            referenceNetwork = try model.network()
             referenceDescription = "the initial weights"
+            // Checked now, captured at the first record.
+            _ = try LayerFilter.names(settings.layers).resolve(in: LayerCatalog(try model.network()))
         case let .network(network, description):
             referenceNetwork = network
             referenceDescription = description
@@ -72,7 +74,9 @@ public final class TrainingMonitor {
         log = TrainingLog(recipe: recipe, architecture: model.architecture, parameters: model.parameterCount, seed: seed,
                           probeSet: probeSet.name, samples: labels.count, layers: settings.layers,
                           reference: referenceDescription, records: [])
-        referenceGrams = try capture(referenceNetwork).map { try Self.centeredGram($0) }
+        if let referenceNetwork {
+            referenceGrams = try capture(referenceNetwork).map { try Self.centeredGram($0) }
+        }
     }
 
     /// Captures the watched layers of the model's current weights and appends a record.
@@ -80,6 +84,7 @@ public final class TrainingMonitor {
     public func record(model: Model, step: Int, epoch: Double, loss: Double?) throws -> TrainingLog.Record {
         let network = try model.network()
         let activations = try capture(network)
+        if referenceGrams.isEmpty { referenceGrams = try activations.map { try Self.centeredGram($0) } }
         var layers: [TrainingLog.LayerRecord] = []
         for (index, x) in activations.enumerated() {
             let gram = try Self.centeredGram(x)

@@ -3,7 +3,7 @@ public final class RunningStatistics {
     public var mean: [Float]
     public var variance: [Float]
     /// The weight of the newest batch in the running averages (PyTorch's `momentum`, 0.1).
-    public let momentum: Float
+    public var momentum: Float
 
     public init(channels: Int, momentum: Float = 0.1) {
         mean = Array(repeating: 0, count: channels)
