@@ -46,7 +46,7 @@ struct CompareCommand: ParsableCommand {
     @Option(help: ArgumentHelp("ONNX graph for model B when it is a state dict.", valueName: "model.onnx"))
     var graphB: String?
 
-    @Option(help: ArgumentHelp("Probe set: a name in probes/ (digits, gratings, noise, deadleaves) or a YAML file.", valueName: "name"))
+    @Option(help: ArgumentHelp("Probe set: a name in probes/ (digits, digits-train, gratings, noise, deadleaves) or a YAML file.", valueName: "name"))
     var probe: String?
 
     @Option(name: .customLong("input"), help: ArgumentHelp("Input array (.npy, samples first); NAME=FILE.npy once per input for models with several inputs (table only).", valueName: "[NAME=]FILE"))

@@ -180,6 +180,6 @@ import Testing
         let both = try cli.run(["compare", model, "--probe", "digits", "--input", "x.npy"])
         #expect(both.status != 0 && both.stderr.contains("either --probe or --input"))
         let unknownProbe = try cli.run(["compare", model, "--probe", "digitz"])
-        #expect(unknownProbe.status != 0 && unknownProbe.stderr.contains("digits, gratings, noise"))
+        #expect(unknownProbe.status != 0 && unknownProbe.stderr.contains("digits, digits-train, gratings, noise"))
     }
 }

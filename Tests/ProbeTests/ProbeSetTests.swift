@@ -18,10 +18,13 @@ import Testing
     }
 
     @Test func shippedProbeSetsLoadForTheShippedModelsInputs() throws {
-        #expect(ProbeSet.available(in: [Self.probes]) == ["deadleaves", "digits", "gratings", "noise"])
+        #expect(ProbeSet.available(in: [Self.probes]) == ["deadleaves", "digits", "digits-train", "gratings", "noise"])
         let digits = try ProbeSet.load("digits", inputShape: [1, 16, 16], folders: [Self.probes])
         #expect(digits.inputs.shape == [360, 1, 16, 16])
         #expect(digits.labels?.count == 360)
+        let training = try ProbeSet.load("digits-train", inputShape: [1, 16, 16], folders: [Self.probes])
+        #expect(training.inputs.shape == [1_437, 1, 16, 16])
+        #expect(Set(training.labels ?? []) == Set(0..<10))
         #expect(Set(digits.labels ?? []) == Set(0..<10))
         #expect(digits.reduction == .flatten)
         let gratings = try ProbeSet.load("gratings", inputShape: [3, 32, 32], folders: [Self.probes])
@@ -144,7 +147,7 @@ import Testing
             try ProbeSet.locate("gratngs", in: [Self.probes])
         } throws: { error in
             let message = error.localizedDescription
-            return message.contains("no probe set named 'gratngs'") && message.contains("digits, gratings, noise")
+            return message.contains("no probe set named 'gratngs'") && message.contains("digits, digits-train, gratings, noise")
         }
     }
 
