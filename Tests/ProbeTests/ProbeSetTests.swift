@@ -137,9 +137,29 @@ import Testing
         #expect(problem("stimuli: {kind: gratings, frequencies: [0.7]}").contains("Nyquist"))
         #expect(problem("stimuli: {kind: noise}\nreduction: squash").contains("reduction 'squash'"))
         #expect(problem("stimuli: {kind: file}").contains("missing key 'path'"))
+        #expect(problem("stimuli: {kind: file, path: data/digits.npz, classes: [1]}").contains("'classes' needs 'labels'"))
         #expect(problem("stimuli: {kind: gratings}\nlabels: colour").contains("orientation, frequency or phase"))
         #expect(problem("samples: 3").contains("missing key 'stimuli'"))
         #expect(problem("stimuli: {kind: noise}\nlayers: [conv1, conv2]") == "accepted")
+    }
+
+    @Test func aClassFilterKeepsThoseSamplesInOrder() throws {
+        let yaml = """
+            stimuli: {kind: file, path: data/digits.npz, array: images_test, labels: labels_test, scale: 0.0625, resize: [16, 16], classes: [5, 6, 7, 8, 9]}
+            """
+        let file = Self.probes.appendingPathComponent("high-digits.yaml")
+        let all = try ProbeSet.load("digits", inputShape: [1, 16, 16], folders: [Self.probes])
+        let high = try ProbeSet(spec: Self.spec(yaml), file: file, inputShape: [1, 16, 16])
+        let labels = try #require(all.labels), images = try #require(all.inputs.floats)
+        let kept = labels.indices.filter { labels[$0] >= 5 }
+        #expect(high.labels == kept.map { labels[$0] })
+        #expect(high.inputs.shape == [kept.count, 1, 16, 16])
+        #expect(high.inputs.floats == kept.flatMap { images[($0 * 256)..<(($0 + 1) * 256)] })
+        // The sample cap counts kept samples.
+        let capped = try ProbeSet(spec: Self.spec(yaml + "\nsamples: 7"), file: file, inputShape: [1, 16, 16])
+        #expect(capped.labels == Array(kept.prefix(7).map { labels[$0] }))
+        let none = "stimuli: {kind: file, path: data/digits.npz, array: images_test, labels: labels_test, classes: [42]}"
+        #expect(throws: ProbeError.self) { try ProbeSet(spec: Self.spec(none), file: file, inputShape: [1, 8, 8]) }
     }
 
     @Test func unknownNamesListWhatExists() throws {

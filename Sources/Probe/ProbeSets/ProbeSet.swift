@@ -158,7 +158,8 @@ public struct ProbeSet: Sendable {
         guard shape.count == 4, shape.allSatisfy({ $0 >= 1 }) else {
             throw ProbeError.invalidProbeSet(file: data.path, problem: "images must be [N, H, W] or [N, C, H, W], not \(array.shape)")
         }
-        let count = min(shape[0], samples ?? .max)
+        // With a class filter every sample is read, and the cap applies to what is kept.
+        let count = s.classes == nil ? min(shape[0], samples ?? .max) : shape[0]
         let perImage = shape[1] * shape[2] * shape[3]
         var values = Array(array.floats().prefix(count * perImage))
         if s.scale != 1 || s.offset != 0 {
@@ -190,6 +191,17 @@ public struct ProbeSet: Sendable {
                     file: data.path, problem: "labels '\(name)' must be a vector of at least \(count) integers, not \(column.elementType) \(column.shape)")
             }
             labels = integers.prefix(count).map { Int($0) }
+        }
+        if let classes = s.classes, let all = labels {
+            let wanted = Set(classes)
+            let kept = Array(all.indices.filter { wanted.contains(all[$0]) }.prefix(samples ?? .max))
+            guard !kept.isEmpty else {
+                throw ProbeError.invalidProbeSet(file: data.path, problem: "no sample has one of the classes \(classes)")
+            }
+            let size = channels * height * width
+            values = kept.flatMap { values[($0 * size)..<(($0 + 1) * size)] }
+            labels = kept.map { all[$0] }
+            return (Tensor(shape: [kept.count, channels, height, width], elements: values), labels)
         }
         return (Tensor(shape: [count, channels, height, width], elements: values), labels)
     }

@@ -152,8 +152,11 @@ public struct ProbeSetSpec: Sendable, Equatable, Decodable {
         /// `[height, width]` to resize to, bilinearly with half-pixel centres (PyTorch's
         /// `interpolate(mode="bilinear", align_corners=False)`).
         public var resize: [Int]?
+        /// Keep only the samples whose label is one of these (a task on a subset of the
+        /// classes, for fine-tuning experiments); needs `labels`.
+        public var classes: [Int]?
 
-        enum CodingKeys: String, CodingKey, CaseIterable { case kind, path, array, labels, scale, offset, resize }
+        enum CodingKeys: String, CodingKey, CaseIterable { case kind, path, array, labels, scale, offset, resize, classes }
 
         public init(path: String) { self.path = path }
 
@@ -166,6 +169,10 @@ public struct ProbeSetSpec: Sendable, Equatable, Decodable {
             scale = try c.decodeIfPresent(Double.self, forKey: .scale) ?? scale
             offset = try c.decodeIfPresent(Double.self, forKey: .offset) ?? offset
             resize = try c.decodeIfPresent([Int].self, forKey: .resize)
+            classes = try c.decodeIfPresent([Int].self, forKey: .classes)
+            if classes != nil && labels == nil {
+                throw DecodingError.dataCorruptedError(forKey: .classes, in: c, debugDescription: "'classes' needs 'labels' to select by")
+            }
         }
     }
 
