@@ -65,8 +65,6 @@ public enum PCA {
         }
     }
 
-    /// `(Σλ)² / Σλ²`: how many dimensions a spectrum effectively uses (1 for a single
-    /// direction, `d` for isotropic data).
     /// The participation ratio of samples × features `x`, from its column-centred Gram
     /// matrix `K = XcXcᵀ` (`n × n`): `tr(K)² / ‖K‖²_F`, which is `(Σλ)² / Σλ²` over the
     /// covariance's eigenvalues without decomposing anything.
@@ -77,6 +75,8 @@ public enum PCA {
         return squares > 0 ? trace * trace / squares : 0
     }
 
+    /// `(Σλ)² / Σλ²`: how many dimensions a spectrum effectively uses (1 for a single
+    /// direction, `d` for isotropic data).
     public static func participationRatio(_ eigenvalues: [Double]) -> Double {
         let sum = eigenvalues.reduce(0, +)
         let squares = eigenvalues.reduce(0) { $0 + $1 * $1 }
