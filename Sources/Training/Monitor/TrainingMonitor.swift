@@ -132,13 +132,9 @@ public final class TrainingMonitor {
         x.centeringColumns().outerGram()
     }
 
-    /// Writes the log as JSON (sorted keys), atomically.
+    /// Writes the log as JSON (see ``TrainingLog/json()``), atomically.
     public func writeLog(to url: URL) throws {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-        var data = try encoder.encode(log)
-        data.append(contentsOf: Array("\n".utf8))
-        try data.write(to: url, options: .atomic)
+        try log.json().write(to: url, options: .atomic)
     }
 }
 
@@ -161,6 +157,15 @@ public struct TrainingLog: Codable, Sendable {
         public var loss: Double?
         public var probeSetAccuracy: Double
         public var layers: [LayerRecord]
+    }
+
+    /// The log as JSON: sorted keys, indented, a final newline.
+    public func json() throws -> Data {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        var data = try encoder.encode(self)
+        data.append(contentsOf: Array("\n".utf8))
+        return data
     }
 
     public struct LayerRecord: Codable, Sendable {

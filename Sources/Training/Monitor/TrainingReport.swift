@@ -18,11 +18,7 @@ public struct TrainingReport {
     public func files() throws -> [(name: String, contents: Data)] {
         var files = figures().map { (name: $0.name, contents: Data($0.svg.utf8)) }
         files.append(("report.md", Data(markdown().utf8)))
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-        var json = try encoder.encode(log)
-        json.append(contentsOf: Array("\n".utf8))
-        files.append(("log.json", json))
+        files.append(("log.json", try log.json()))
         return files.sorted { $0.name < $1.name }
     }
 
