@@ -93,9 +93,9 @@ enum MatrixOperators {
         let batch = try Broadcast.shape([aBatch, bBatch])
         let shape = batch + [m, n]
         let batches = Tensor.count(batch)
-        // Every element is written by the products unless there is nothing to sum over.
-        var result: [T] = k == 0 ? [T](repeating: 0, count: batches * m * n) : ElementLoops.uninitialized(batches * m * n)
-        guard k > 0 else { return (matmulShape(shape, aShape, bShape), result) }
+        // With nothing to sum over the product is zero; otherwise the products write every element.
+        guard k > 0 else { return (matmulShape(shape, aShape, bShape), [T](repeating: 0, count: batches * m * n)) }
+        var result: [T] = ElementLoops.uninitialized(batches * m * n)
         a.withUnsafeBufferPointer { a in
             b.withUnsafeBufferPointer { b in
                 result.withUnsafeMutableBufferPointer { r in
