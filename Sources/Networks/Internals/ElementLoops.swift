@@ -12,7 +12,7 @@ import Dispatch
 /// keep it out of line, and the operation then reaches the loop as a function value,
 /// called once per element (measured: 4–5 ns per element instead of about 1 for a
 /// broadcast float32 addition).
-enum ElementLoops {
+package enum ElementLoops {
     /// `f` applied to every element.
     @inline(__always)
     static func map<T, R: BitwiseCopyable>(_ x: [T], _ f: (T) -> R) -> [R] {
@@ -79,7 +79,7 @@ enum ElementLoops {
     /// Skips the pass that would zero the memory first. Sound for bitwise-copyable elements
     /// only: for them uninitialised memory holds unspecified values, not broken objects.
     @inline(__always)
-    static func uninitialized<R: BitwiseCopyable>(_ count: Int) -> [R] {
+    package static func uninitialized<R: BitwiseCopyable>(_ count: Int) -> [R] {
         [R](unsafeUninitializedCapacity: count) { _, initialized in initialized = count }
     }
 

@@ -3,7 +3,7 @@
 ///
 /// One, two and three spatial dimensions are handled alike by padding the description to
 /// three dimensions with trivial leading ones (size 1, kernel 1, stride 1, no padding).
-struct WindowGeometry: Equatable {
+package struct WindowGeometry: Equatable {
     var input: [Int]
     var kernel: [Int]
     var strides: [Int]
@@ -23,6 +23,14 @@ struct WindowGeometry: Equatable {
         var pads: [Int]?
         var autoPad: String
         var ceilMode: Bool
+
+        /// Explicit strides and pads, nothing else set (unit dilations, no automatic padding).
+        init(strides: [Int], pads: [Int]) {
+            self.strides = strides
+            self.pads = pads
+            autoPad = "NOTSET"
+            ceilMode = false
+        }
 
         init(_ context: NodeContext) throws {
             kernel = try context.ints("kernel_shape")
@@ -96,15 +104,34 @@ struct WindowGeometry: Equatable {
         self.spatialRank = rank
     }
 
-    var inputCount: Int { input[0] * input[1] * input[2] }
-    var outputCount: Int { output[0] * output[1] * output[2] }
-    var kernelCount: Int { kernel[0] * kernel[1] * kernel[2] }
+    /// A 2-D window with one stride and the same zero padding on every side (the training
+    /// module's convolutions).
+    package init(height: Int, width: Int, kernelHeight: Int, kernelWidth: Int, stride: Int, padding: Int) throws {
+        try self.init(input: [height, width], kernel: [kernelHeight, kernelWidth],
+                      attributes: Attributes(strides: [stride, stride], pads: [padding, padding, padding, padding]))
+    }
+
+    package var inputCount: Int { input[0] * input[1] * input[2] }
+    package var outputCount: Int { output[0] * output[1] * output[2] }
+    package var kernelCount: Int { kernel[0] * kernel[1] * kernel[2] }
     /// The output's spatial shape without the padding dimensions.
-    var outputShape: [Int] { Array(output.suffix(spatialRank)) }
+    package var outputShape: [Int] { Array(output.suffix(spatialRank)) }
 
     /// Whether the window is a plain 1×1 (×1) pass over the input: no copy needed.
     var isPointwise: Bool {
         kernel == [1, 1, 1] && strides == [1, 1, 1] && padBegin == [0, 0, 0] && padEnd == [0, 0, 0]
+    }
+
+    /// Along the innermost axis, for kernel column `kw`: the input offset of output column 0
+    /// (`ow·stride + offset` is the input column output column `ow` reads) and the output
+    /// columns `first..<last` that read inside the input rather than padding.
+    @inline(__always)
+    func insideColumns(kernel kw: Int) -> (offset: Int, first: Int, last: Int) {
+        let offset = kw * dilations[2] - padBegin[2]
+        let stride = strides[2], width = output[2]
+        let first = min(width, max(0, (-offset + stride - 1) / stride))
+        let last = min(width, max(first, (input[2] - offset + stride - 1) / stride))
+        return (offset, first, last)
     }
 
     /// The input index that output position `o` and kernel offset `k` read along `axis`

@@ -9,7 +9,7 @@ import LinearAlgebra
 /// the unrolling. Depthwise convolutions (one input channel per group) run a direct
 /// loop instead, since a product with a single output row cannot use BLAS well.
 /// ConvTranspose is the adjoint: `sgemm` with the transposed weights, then col2im.
-enum ConvolutionOperators {
+package enum ConvolutionOperators {
     static let factories: [String: OperatorFactory] = [
         "Conv": { context in
             let attributes = try WindowGeometry.Attributes(context)
@@ -61,7 +61,7 @@ enum ConvolutionOperators {
         let channelsPerGroup = channels / group, filtersPerGroup = filters / group
         let outputCount = g.outputCount
         let shape = [batch, filters] + g.outputShape
-        // Every element is written below (bias or zero, then accumulated): no zeroing pass.
+        // Every element is written below: no zeroing pass.
         var output: [Float] = ElementLoops.uninitialized(batch * filters * outputCount)
         if channelsPerGroup == 1 && filtersPerGroup == 1 {
             output.withUnsafeMutableBufferPointer { out in
@@ -70,84 +70,77 @@ enum ConvolutionOperators {
             depthwise(xs, ws, &output, batch: batch, channels: channels, geometry: g)
             return Tensor(shape: shape, elements: output)
         }
-        let layout = Layout(channels: channels, filters: filters, group: group, geometry: g)
         xs.withUnsafeBufferPointer { xs in
             ws.withUnsafeBufferPointer { ws in
                 output.withUnsafeMutableBufferPointer { out in
-                    layout.convolve(images: 0..<batch, xs.baseAddress!, ws.baseAddress!, bs, out.baseAddress!)
+                    unrollAndMultiply(xs.baseAddress!, ws.baseAddress!, bs, into: out.baseAddress!, batch: batch,
+                                      channels: channels, filters: filters, group: group, geometry: g)
                 }
             }
         }
         return Tensor(shape: shape, elements: output)
     }
 
-    /// A convolution's sizes, and the loop over images that unrolls and multiplies them.
-    struct Layout {
-        let channels: Int
-        let filters: Int
-        let group: Int
-        let geometry: WindowGeometry
-
-        /// The images `images` of the batch: unrolled one by one, or in blocks that share
-        /// one product when their feature maps are small; 1×1 convolutions with unit stride
-        /// multiply the input directly.
-        func convolve(images: Range<Int>, _ xs: UnsafePointer<Float>, _ ws: UnsafePointer<Float>, _ bias: [Float]?,
-                      _ out: UnsafeMutablePointer<Float>) {
-            let g = geometry
-            let beta: Float = bias == nil ? 0 : 1
-            let channelsPerGroup = channels / group, filtersPerGroup = filters / group
-            let rows = channelsPerGroup * g.kernelCount
-            let outputCount = g.outputCount
-            let perProduct = g.isPointwise ? 1 : imagesPerProduct(batch: images.count, rows: rows, outputCount: outputCount)
-            let width = perProduct * outputCount
-            // im2col writes every element, padding included.
-            var columns: [Float] = ElementLoops.uninitialized(g.isPointwise ? 0 : rows * width)
-            var product: [Float] = ElementLoops.uninitialized(perProduct > 1 ? filtersPerGroup * width : 0)
-            columns.withUnsafeMutableBufferPointer { columns in
-                product.withUnsafeMutableBufferPointer { product in
-                    let cols = columns.baseAddress, product = product.baseAddress
-                    for first in stride(from: images.lowerBound, to: images.upperBound, by: perProduct) {
-                        let count = min(perProduct, images.upperBound - first)
-                        // A lone image's product overwrites its planes when there is no bias.
-                        if bias != nil || perProduct > 1 {
-                            for j in 0..<count {
-                                fillBias(bias, out + (first + j) * filters * outputCount, filters: filters, count: outputCount)
-                            }
+    /// The images of a batch unrolled one by one, or in blocks that share one product when
+    /// their feature maps are small, and multiplied by the weights; 1×1 convolutions with unit
+    /// stride multiply the input directly. Every output element is written.
+    static func unrollAndMultiply(
+        _ xs: UnsafePointer<Float>, _ ws: UnsafePointer<Float>, _ bias: [Float]?, into out: UnsafeMutablePointer<Float>,
+        batch: Int, channels: Int, filters: Int, group: Int, geometry g: WindowGeometry
+    ) {
+        let beta: Float = bias == nil ? 0 : 1
+        let channelsPerGroup = channels / group, filtersPerGroup = filters / group
+        let rows = channelsPerGroup * g.kernelCount
+        let outputCount = g.outputCount
+        let perProduct = g.isPointwise ? 1 : imagesPerProduct(batch: batch, rows: rows, outputCount: outputCount)
+        let width = perProduct * outputCount
+        // im2col writes every element, padding included.
+        var columns: [Float] = ElementLoops.uninitialized(g.isPointwise ? 0 : rows * width)
+        var product: [Float] = ElementLoops.uninitialized(perProduct > 1 ? filtersPerGroup * width : 0)
+        columns.withUnsafeMutableBufferPointer { columns in
+            product.withUnsafeMutableBufferPointer { product in
+                let cols = columns.baseAddress, product = product.baseAddress
+                for first in stride(from: 0, to: batch, by: perProduct) {
+                    let count = min(perProduct, batch - first)
+                    // A lone image's product overwrites its planes when there is no bias.
+                    if bias != nil || perProduct > 1 {
+                        for j in 0..<count {
+                            fillBias(bias, out + (first + j) * filters * outputCount, filters: filters, count: outputCount)
                         }
-                        for grp in 0..<group {
-                            let weights = ws + grp * filtersPerGroup * rows
-                            if count == 1 && perProduct == 1 {
-                                // One image: the product lands in its output planes.
-                                let image = xs + (first * channels + grp * channelsPerGroup) * g.inputCount
-                                let source: UnsafePointer<Float>
-                                if g.isPointwise {
-                                    source = image
-                                } else {
-                                    im2colInParallel(image, channels: channelsPerGroup, geometry: g, into: cols!, pitch: outputCount)
-                                    source = UnsafePointer(cols!)
-                                }
-                                RowMajorGEMM.multiply(
-                                    m: filtersPerGroup, n: outputCount, k: rows, a: weights, lda: rows,
-                                    b: source, ldb: outputCount, beta: beta,
-                                    c: out + (first * filters + grp * filtersPerGroup) * outputCount, ldc: outputCount)
-                                continue
-                            }
-                            // Several images: their columns side by side, one product, then
-                            // each image's part added to its planes (which hold the bias).
-                            for j in 0..<count {
-                                let image = xs + ((first + j) * channels + grp * channelsPerGroup) * g.inputCount
-                                im2colInParallel(image, channels: channelsPerGroup, geometry: g, into: cols! + j * outputCount,
-                                                 pitch: width)
+                    }
+                    for grp in 0..<group {
+                        let weights = ws + grp * filtersPerGroup * rows
+                        if perProduct == 1 {
+                            // One image: the product lands in its output planes.
+                            let image = xs + (first * channels + grp * channelsPerGroup) * g.inputCount
+                            let source: UnsafePointer<Float>
+                            if g.isPointwise {
+                                source = image
+                            } else {
+                                im2colInParallel(image, channels: channelsPerGroup, geometry: g, into: cols!, pitch: outputCount)
+                                source = UnsafePointer(cols!)
                             }
                             RowMajorGEMM.multiply(
-                                m: filtersPerGroup, n: count * outputCount, k: rows, a: weights, lda: rows,
-                                b: cols!, ldb: width, c: product!, ldc: width)
-                            for j in 0..<count {
-                                for f in 0..<filtersPerGroup {
-                                    let plane = out + ((first + j) * filters + grp * filtersPerGroup + f) * outputCount
-                                    let source = product! + f * width + j * outputCount
-                                    for p in 0..<outputCount { plane[p] += source[p] }
-                                }
+                                m: filtersPerGroup, n: outputCount, k: rows, a: weights, lda: rows,
+                                b: source, ldb: outputCount, beta: beta,
+                                c: out + (first * filters + grp * filtersPerGroup) * outputCount, ldc: outputCount)
+                            continue
+                        }
+                        // Several images: their columns side by side, one product, then each
+                        // image's part added to its planes (which hold the bias).
+                        for j in 0..<count {
+                            let image = xs + ((first + j) * channels + grp * channelsPerGroup) * g.inputCount
+                            im2colInParallel(image, channels: channelsPerGroup, geometry: g, into: cols! + j * outputCount,
+                                             pitch: width)
+                        }
+                        RowMajorGEMM.multiply(
+                            m: filtersPerGroup, n: count * outputCount, k: rows, a: weights, lda: rows,
+                            b: cols!, ldb: width, c: product!, ldc: width)
+                        for j in 0..<count {
+                            for f in 0..<filtersPerGroup {
+                                let plane = out + ((first + j) * filters + grp * filtersPerGroup + f) * outputCount
+                                let source = product! + f * width + j * outputCount
+                                for p in 0..<outputCount { plane[p] += source[p] }
                             }
                         }
                     }
@@ -189,8 +182,8 @@ enum ConvolutionOperators {
         }
     }
 
-    static func im2col(_ image: UnsafePointer<Float>, channels: Int, geometry g: WindowGeometry,
-                       into columns: UnsafeMutablePointer<Float>, pitch: Int) {
+    package static func im2col(_ image: UnsafePointer<Float>, channels: Int, geometry g: WindowGeometry,
+                               into columns: UnsafeMutablePointer<Float>, pitch: Int) {
         let (inD, inH, inW) = (g.input[0], g.input[1], g.input[2])
         let (outD, outH, outW) = (g.output[0], g.output[1], g.output[2])
         let strideW = g.strides[2]
@@ -198,10 +191,7 @@ enum ConvolutionOperators {
         for c in 0..<channels {
             let plane = image + c * g.inputCount
             for kd in 0..<g.kernel[0] { for kh in 0..<g.kernel[1] { for kw in 0..<g.kernel[2] {
-                // The output columns whose input column lies inside the image.
-                let offset = kw * g.dilations[2] - g.padBegin[2]
-                let first = min(outW, max(0, (-offset + strideW - 1) / strideW))
-                let last = min(outW, max(first, (inW - offset + strideW - 1) / strideW))
+                let (offset, first, last) = g.insideColumns(kernel: kw)
                 var out = row
                 for od in 0..<outD {
                     let id = g.source(0, output: od, kernel: kd)
@@ -227,6 +217,36 @@ enum ConvolutionOperators {
         }
     }
 
+    /// The adjoint of ``im2col(_:channels:geometry:into:pitch:)``: adds every column entry back
+    /// to the input value it was read from (entries read from padding are dropped). The
+    /// training module's convolution gradients go through it.
+    package static func col2im(_ columns: UnsafePointer<Float>, channels: Int, geometry g: WindowGeometry,
+                               into image: UnsafeMutablePointer<Float>, pitch: Int) {
+        let (inD, inH, inW) = (g.input[0], g.input[1], g.input[2])
+        let (outD, outH, outW) = (g.output[0], g.output[1], g.output[2])
+        let strideW = g.strides[2]
+        var row = columns
+        for c in 0..<channels {
+            let plane = image + c * g.inputCount
+            for kd in 0..<g.kernel[0] { for kh in 0..<g.kernel[1] { for kw in 0..<g.kernel[2] {
+                let (offset, first, last) = g.insideColumns(kernel: kw)
+                var source = row
+                for od in 0..<outD {
+                    let id = g.source(0, output: od, kernel: kd)
+                    for oh in 0..<outH {
+                        let ih = g.source(1, output: oh, kernel: kh)
+                        if id >= 0 && id < inD && ih >= 0 && ih < inH {
+                            let line = plane + (id * inH + ih) * inW + offset
+                            for ow in first..<last { line[ow * strideW] += source[ow] }
+                        }
+                        source += outW
+                    }
+                }
+                row += pitch
+            } } }
+        }
+    }
+
     /// One filter per channel: accumulates each output plane directly.
     static func depthwise(_ xs: [Float], _ ws: [Float], _ output: inout [Float], batch: Int, channels: Int,
                           geometry g: WindowGeometry) {
@@ -245,9 +265,7 @@ enum ConvolutionOperators {
                             for kd in 0..<g.kernel[0] { for kh in 0..<g.kernel[1] { for kw in 0..<g.kernel[2] {
                                 let weight = filter[tap]
                                 tap += 1
-                                let offset = kw * g.dilations[2] - g.padBegin[2]
-                                let first = min(outW, max(0, (-offset + strideW - 1) / strideW))
-                                let last = min(outW, max(first, (inW - offset + strideW - 1) / strideW))
+                                let (offset, first, last) = g.insideColumns(kernel: kw)
                                 for od in 0..<outD {
                                     let id = g.source(0, output: od, kernel: kd)
                                     guard id >= 0 && id < inD else { continue }

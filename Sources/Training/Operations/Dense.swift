@@ -22,11 +22,11 @@ extension Variable {
         let (input, weightIndex, biasIndex) = (index, weight.index, bias?.index)
         return tape.record(y, shape: [n, outputs]) { dy, tape in
             if tape.needsGradient(input) {
-                var dx = uninitializedFloats(n * inputs)
+                var dx: [Float] = ElementLoops.uninitialized(n * inputs)
                 RowMajorGEMM.multiply(m: n, n: inputs, k: outputs, a: dy, lda: outputs, b: w, ldb: inputs, c: &dx, ldc: inputs)
                 tape.accumulate(dx, into: input)
             }
-            var dw = uninitializedFloats(outputs * inputs)
+            var dw: [Float] = ElementLoops.uninitialized(outputs * inputs)
             RowMajorGEMM.multiply(transposeA: true, m: outputs, n: inputs, k: n, a: dy, lda: outputs, b: x, ldb: inputs,
                                   c: &dw, ldc: inputs)
             tape.accumulate(dw, into: weightIndex)
