@@ -103,4 +103,37 @@ public enum Architectures {
         let kind = residual ? "residual" : "plain"
         return Model(architecture: "digits-\(kind)-\(blocks)x2-w\(width)", body: body, inputShape: [1, 16, 16])
     }
+
+    /// Tiny-10, the network of Kornblith et al. (2019, Table 3 of the appendix) whose ten
+    /// copies were compared layer by layer: eight 3×3 convolutions (16, 16, 32 with stride 2,
+    /// 32, 32, 64 with stride 2, 64 without padding, and a 1×1 convolution to 64), each
+    /// followed by batch normalisation and ReLU, then global average pooling and a linear
+    /// classifier. Each convolution with its normalisation and ReLU is one module,
+    /// `conv1` … `conv8` (children `.0`, `.1`, `.2` as in a PyTorch `Sequential`), so a
+    /// module's output is the post-ReLU activation.
+    public static func tiny10(inputShape: [Int] = [1, 16, 16], classes: Int = 10, seed: UInt64) -> Model {
+        var generator = SeededGenerator(seed: seed)
+        let specification: [(outputs: Int, kernel: Int, stride: Int, padding: Int)] = [
+            (16, 3, 1, 1), (16, 3, 1, 1), (32, 3, 2, 1), (32, 3, 1, 1),
+            (32, 3, 1, 1), (64, 3, 2, 1), (64, 3, 1, 0), (64, 1, 1, 0),
+        ]
+        var channels = inputShape[0]
+        var layers: [any Layer] = []
+        for (index, layer) in specification.enumerated() {
+            let name = "conv\(index + 1)"
+            layers.append(Sequential(name, [
+                Conv2D("\(name).0", inputs: channels, outputs: layer.outputs, kernel: layer.kernel,
+                       stride: layer.stride, padding: layer.padding, bias: false, generator: &generator),
+                BatchNorm("\(name).1", channels: layer.outputs),
+                Function("\(name).2", .relu),
+            ]))
+            channels = layer.outputs
+        }
+        layers += [
+            Function("pool", .globalAveragePool),
+            Function("", .flatten),
+            Dense("fc", inputs: channels, outputs: classes, generator: &generator),
+        ]
+        return Model(architecture: "tiny-10", body: Sequential("", layers), inputShape: inputShape)
+    }
 }

@@ -37,6 +37,11 @@ public struct Recipe: Sendable {
                summary: "25 convolutions without shortcuts (6 blocks per stage)"),
         digits(residual: true, blocks: 6, name: "deep-residual-cnn",
                summary: "25 convolutions with identity shortcuts (6 blocks per stage)"),
+        Recipe(name: "tiny-10",
+               summary: "Kornblith et al.'s Tiny-10 (8 convolutions of 16, 32 and 64 channels, 86 170 parameters) on the digits",
+               makeModel: { seed in Architectures.tiny10(seed: seed) },
+               optimizer: .adam(learningRate: 3e-3), epochs: 10, batchSize: 32,
+               layers: (1...8).map { "conv\($0)" } + ["pool", "fc"]),
     ]
 
     public static func named(_ name: String) throws -> Recipe {

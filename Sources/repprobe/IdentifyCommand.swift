@@ -76,8 +76,8 @@ struct IdentifyCommand: ParsableCommand {
             return
         }
         print("\(files.count) networks, \(layers.count) layers, \(sets[0].sampleCount) samples, \(files.count * (files.count - 1)) ordered pairs")
-        let table = LabelledMatrix(rowLabels: results.map(\.measure.rawValue), columnLabels: ["accuracy"] + layers,
-                                   values: results.map { [$0.accuracy] + $0.layerAccuracy }, corner: "measure")
+        let table = LabelledMatrix(rowLabels: results.map(\.measure.rawValue), columnLabels: ["accuracy", "±1 layer"] + layers,
+                                   values: results.map { [$0.accuracy, $0.withinOneLayer] + $0.layerAccuracy }, corner: "measure")
         print(table.text(decimals: 3), terminator: "")
     }
 }

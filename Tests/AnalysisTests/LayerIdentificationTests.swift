@@ -31,6 +31,7 @@ import Testing
         #expect(result.pairs.count == 6)
         #expect(result.accuracy == 1)
         #expect(result.layerAccuracy == [1, 1, 1, 1])
+        #expect(result.withinOneLayer == 1)
     }
 
     @Test func choicesAreThoseOfPairByPairCalls() throws {
@@ -56,6 +57,11 @@ import Testing
                     #expect(result.identified[p][layer] == best, "\(measure), pair \(pair), layer \(layer): \(scores)")
                 }
             }
+            let choices = result.identified.flatMap { $0.enumerated() }
+            let exact = choices.filter { $0.offset == $0.element }.count
+            let near = choices.filter { abs($0.offset - $0.element) <= 1 }.count
+            #expect(result.accuracy == Double(exact) / Double(choices.count))
+            #expect(result.withinOneLayer == Double(near) / Double(choices.count))
         }
     }
 

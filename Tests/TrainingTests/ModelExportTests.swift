@@ -23,9 +23,19 @@ import Testing
         return try #require(outputs[Model.outputName]?.floats)
     }
 
-    @Test(arguments: [false, true])
-    func exportedGraphRunsToTheSameLogits(residual: Bool) throws {
-        let model = Architectures.digitNet(residual: residual, seed: 7)
+    /// The architectures by name, with their parameter counts (DigitNet's is that of the
+    /// PyTorch module; Tiny-10's is counted from its table: 84 880 convolution weights,
+    /// 640 normalisation weights and biases, a 64 → 10 classifier).
+    static let architectures: [String: (build: @Sendable (UInt64) -> Model, parameters: Int)] = [
+        "plain": ({ Architectures.digitNet(residual: false, seed: $0) }, 11_014),
+        "residual": ({ Architectures.digitNet(residual: true, seed: $0) }, 11_014),
+        "tiny-10": ({ Architectures.tiny10(seed: $0) }, 86_170),
+    ]
+
+    @Test(arguments: ["plain", "residual", "tiny-10"])
+    func exportedGraphRunsToTheSameLogits(architecture: String) throws {
+        let (build, parameterCount) = try #require(Self.architectures[architecture])
+        let model = build(7)
         // A few training steps, so that the running statistics are not the initial ones.
         let optimiser = SGD(learningRate: 0.05, momentum: 0.9)
         for step in 0..<3 {
@@ -40,7 +50,19 @@ import Testing
         let expected = Self.inferenceLogits(model, input, batch: 5)
         let actual = try Self.runtimeLogits(try model.network(), input, batch: 5)
         PyTorchReferenceTests.expectClose(actual, expected, "runtime logits", relative: 1e-5)
-        #expect(model.parameterCount == 11_014)
+        #expect(model.parameterCount == parameterCount)
+    }
+
+    @Test func tiny10HasThePapersLayers() throws {
+        let network = try Architectures.tiny10(seed: 1).network()
+        let shapes = try network.run([Model.inputName: Tensor(shape: [2, 1, 16, 16], elements: Self.images(2, seed: 3))],
+                                     keeping: Set((1...8).map { "/conv\($0)/conv\($0).2/Relu_output_0" }))
+        // Channels 16, 16, 32, 32, 32, 64, 64, 64; strides halve the side twice, the
+        // unpadded convolution takes 4 × 4 to 2 × 2, and the 1 × 1 keeps it.
+        #expect((1...8).map { shapes["/conv\($0)/conv\($0).2/Relu_output_0"]?.shape ?? [] } == [
+            [2, 16, 16, 16], [2, 16, 16, 16], [2, 32, 8, 8], [2, 32, 8, 8],
+            [2, 32, 8, 8], [2, 64, 4, 4], [2, 64, 2, 2], [2, 64, 2, 2],
+        ])
     }
 
     @Test func checkpointRoundTripsThroughTheLoader() throws {

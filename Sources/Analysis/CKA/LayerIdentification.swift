@@ -28,6 +28,9 @@ public enum LayerIdentification {
         public var measure: Measure
         /// The fraction of (pair, layer) identifications that found the corresponding layer.
         public var accuracy: Double
+        /// The fraction that found the corresponding layer or one of its neighbours: how
+        /// near the misses fall.
+        public var withinOneLayer: Double
         /// The same per layer of A, over all ordered pairs.
         public var layerAccuracy: [Double]
         /// `identified[p][ℓ]`: the layer of B chosen for A's layer ℓ in ordered pair `p`
@@ -58,6 +61,7 @@ public enum LayerIdentification {
         var similarity = try SimilarityTable(networks, measure: measure, rbfThreshold: rbfThreshold)
         var pairs: [[Int]] = [], identified: [[Int]] = []
         var correctPerLayer = [Int](repeating: 0, count: depth)
+        var nearMisses = 0
         for a in networks.indices { for b in networks.indices where a != b {
             var choices: [Int] = []
             for layer in 0..<depth {
@@ -66,13 +70,14 @@ public enum LayerIdentification {
                 var best = 0
                 for candidate in 1..<depth where scores[candidate] > scores[best] || scores[best].isNaN { best = candidate }
                 choices.append(best)
-                if best == layer { correctPerLayer[layer] += 1 }
+                if best == layer { correctPerLayer[layer] += 1 } else if abs(best - layer) == 1 { nearMisses += 1 }
             }
             pairs.append([a, b])
             identified.append(choices)
         } }
-        let total = Double(pairs.count)
-        return Result(measure: measure, accuracy: Double(correctPerLayer.reduce(0, +)) / (total * Double(depth)),
+        let total = Double(pairs.count), correct = correctPerLayer.reduce(0, +)
+        return Result(measure: measure, accuracy: Double(correct) / (total * Double(depth)),
+                      withinOneLayer: Double(correct + nearMisses) / (total * Double(depth)),
                       layerAccuracy: correctPerLayer.map { Double($0) / total }, identified: identified, pairs: pairs)
     }
 
