@@ -28,10 +28,16 @@ public struct LabelledMatrix: Sendable {
 
     /// Plain text with right-aligned, space-separated columns.
     public func text(decimals: Int = 4, decimalsByColumn: [Int]? = nil) -> String {
-        let cells = [[corner] + columnLabels] + zip(rowLabels, values).map { label, row in
+        Self.aligned([[corner] + columnLabels] + zip(rowLabels, values).map { label, row in
             [label] + row.enumerated().map { NumberFormat.fixed($1, decimals: decimalsByColumn?[$0] ?? decimals) }
-        }
-        let widths = (0..<(columnLabels.count + 1)).map { c in cells.map { $0[c].count }.max() ?? 0 }
+        })
+    }
+
+    /// Rows of text cells as plain text: the first column left-aligned, the others
+    /// right-aligned, columns separated by two spaces. Every row has the first row's cells.
+    public static func aligned(_ cells: [[String]]) -> String {
+        let columns = cells.first?.count ?? 0
+        let widths = (0..<columns).map { c in cells.map { $0[c].count }.max() ?? 0 }
         return cells.map { row in
             row.enumerated().map { c, cell in
                 c == 0 ? cell.padding(toLength: widths[0], withPad: " ", startingAt: 0)

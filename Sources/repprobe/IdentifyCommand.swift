@@ -79,5 +79,16 @@ struct IdentifyCommand: ParsableCommand {
         let table = LabelledMatrix(rowLabels: results.map(\.measure.rawValue), columnLabels: ["accuracy", "±1 layer"] + layers,
                                    values: results.map { [$0.accuracy, $0.withinOneLayer] + $0.layerAccuracy }, corner: "measure")
         print(table.text(decimals: 3), terminator: "")
+        // Where the misses go: for each layer, the layer of B a measure chose most often
+        // (the earlier of equally frequent ones), with how many of the pairs chose it.
+        print("most often chosen")
+        print(LabelledMatrix.aligned([["measure"] + layers] + results.map { result in
+            [result.measure.rawValue] + layers.indices.map { layer in
+                var counts = [Int](repeating: 0, count: layers.count)
+                for choices in result.identified { counts[choices[layer]] += 1 }
+                let top = counts.indices.max { counts[$0] < counts[$1] || (counts[$0] == counts[$1] && $0 > $1) } ?? 0
+                return "\(layers[top]) \(counts[top])/\(result.identified.count)"
+            }
+        }), terminator: "")
     }
 }

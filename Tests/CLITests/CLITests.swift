@@ -180,6 +180,36 @@ import Testing
         #expect(svcca.status == 0, "\(svcca.stderr)")
     }
 
+    @Test func identifyFindsCorrespondingLayersAndSaysWhereTheMissesGo() throws {
+        let folder = try Self.workspace()
+        var generator = SeededGenerator(seed: 8)
+        func gaussian(_ count: Int) -> [Double] { (0..<count).map { _ in generator.nextGaussian() } }
+        // Three networks whose layer ℓ is a shared signal plus a little noise of their own.
+        let signals = (0..<3).map { _ in gaussian(40 * 4) }
+        var files: [String] = []
+        for network in 0..<3 {
+            let layers = signals.enumerated().map { index, signal in
+                ("layer\(index + 1)", NumericArray(shape: [40, 4], float64: zip(signal, gaussian(signal.count)).map { $0 + 0.1 * $1 }))
+            }
+            let file = folder.appendingPathComponent("network\(network).npz")
+            try NPZ.write(layers, to: file)
+            files.append(file.path)
+        }
+        let result = try run(["identify"] + files + ["--measures", "linear-cka", "cca"])
+        #expect(result.status == 0, "\(result.stderr)")
+        let lines = result.stdout.split(separator: "\n").map(String.init)
+        #expect(lines.first == "3 networks, 3 layers, 40 samples, 6 ordered pairs")
+        // accuracy, ±1 layer and each of the three layers
+        let linear = try #require(lines.first { $0.hasPrefix("linear CKA ") })
+        #expect(linear.split(separator: " ").suffix(5) == ["1.000", "1.000", "1.000", "1.000", "1.000"], "\(result.stdout)")
+        #expect(lines.contains("most often chosen"))
+        #expect(lines.contains { $0.hasPrefix("CCA (mean ρ)") && $0.hasSuffix("layer1 6/6  layer2 6/6  layer3 6/6") })
+
+        let mismatched = try run(["identify", files[0], folder.appendingPathComponent("b.npz").path])
+        #expect(mismatched.status != 0)
+        #expect(mismatched.stderr.contains("b.npz") && mismatched.stderr.contains("same layers"))
+    }
+
     @Test(arguments: ["cka", "cca", "svcca", "pwcca", "procrustes", "rsa", "knn"])
     func everySimilarityMeasureRuns(measure: String) throws {
         let folder = try Self.workspace()
