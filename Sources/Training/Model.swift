@@ -104,10 +104,10 @@ public enum Architectures {
         return Model(architecture: "digits-\(kind)-\(blocks)x2-w\(width)", body: body, inputShape: [1, 16, 16])
     }
 
-    /// Tiny-10, the network of Kornblith et al. (2019, Table 3 of the appendix) whose ten
-    /// copies were compared layer by layer: eight 3×3 convolutions (16, 16, 32 with stride 2,
-    /// 32, 32, 64 with stride 2, 64 without padding, and a 1×1 convolution to 64), each
-    /// followed by batch normalisation and ReLU, then global average pooling and a linear
+    /// Tiny-10 as Kornblith et al. (2019) describe it, the network whose ten copies they
+    /// compared layer by layer: seven 3×3 convolutions (to 16, 16, 32 with stride 2, 32,
+    /// 32, 64 with stride 2, and 64 without padding channels) and a 1×1 convolution to 64,
+    /// each followed by batch normalisation and ReLU, then global average pooling and a linear
     /// classifier. Each convolution with its normalisation and ReLU is one module,
     /// `conv1` … `conv8` (children `.0`, `.1`, `.2` as in a PyTorch `Sequential`), so a
     /// module's output is the post-ReLU activation.
