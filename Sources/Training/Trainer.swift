@@ -8,6 +8,14 @@ public struct Recipe: Sendable {
     public enum OptimizerKind: Sendable, Equatable {
         case adam(learningRate: Float)
         case sgd(learningRate: Float, momentum: Float)
+
+        /// The same optimiser with another learning rate (a smaller one for fine-tuning, say).
+        public func with(learningRate: Float) -> OptimizerKind {
+            switch self {
+            case .adam: .adam(learningRate: learningRate)
+            case let .sgd(_, momentum): .sgd(learningRate: learningRate, momentum: momentum)
+            }
+        }
     }
 
     public var name: String

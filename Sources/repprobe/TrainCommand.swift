@@ -28,6 +28,9 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Epochs (default: the recipe's).")
     var epochs: Int?
 
+    @Option(help: ArgumentHelp("Learning rate (default: the recipe's).", valueName: "rate"))
+    var learningRate: Float?
+
     @Option(help: "Record every this many steps.")
     var every: Int = 45
 
@@ -52,11 +55,30 @@ struct TrainCommand: ParsableCommand {
     func validate() throws {
         if let epochs, epochs < 0 { throw ValidationError("--epochs must not be negative") }
         if every < 1 { throw ValidationError("--every must be at least 1") }
+        if let learningRate, !(learningRate > 0 && learningRate.isFinite) {
+            throw ValidationError("--learning-rate must be a positive number")
+        }
+    }
+
+    /// The command line that repeats this run (every option given, by its value).
+    var reproduction: String {
+        var words = ["repprobe", "train", recipe, "--seed", "\(seed)"]
+        func add(_ option: String, _ value: String?) { if let value { words += [option, value] } }
+        add("--epochs", epochs.map { "\($0)" })
+        add("--learning-rate", learningRate.map { "\($0)" })
+        add("--every", "\(every)")
+        if !layers.isEmpty { words += ["--layers"] + layers }
+        add("--reference", reference)
+        add("--init", initialWeights)
+        add("--training-set", trainingSet)
+        add("--probe", probe)
+        return words.joined(separator: " ")
     }
 
     func run() throws {
         var recipe = try Recipe.named(self.recipe)
         if let epochs { recipe.epochs = epochs }
+        if let learningRate { recipe.optimizer = recipe.optimizer.with(learningRate: learningRate) }
         if let trainingSet { recipe.trainingSet = trainingSet }
         if let probe { recipe.probeSet = probe }
         let trainer = try Trainer(recipe: recipe, seed: seed, initialWeights: initialWeights.map { URL(fileURLWithPath: $0) })
@@ -80,7 +102,7 @@ struct TrainCommand: ParsableCommand {
         }
         let seconds = Date().timeIntervalSince(start)
         let folder = URL(fileURLWithPath: output)
-        var notes = ["Reproduce: `repprobe train \(recipe.name) --seed \(seed)\(epochs.map { " --epochs \($0)" } ?? "")\(initialWeights.map { " --init \($0)" } ?? "")`."]
+        var notes = ["Reproduce: `\(reproduction)`."]
         notes.append(String(format: "%d steps in %.1f s, recording every %d steps.", trainer.step, seconds, every))
         notes.append("The trained model is `model.ckpt` (repprobe's checkpoint: `repprobe compare`, `rf`, `layers` read it).")
         let report = TrainingReport(log: monitor.log, notes: notes)

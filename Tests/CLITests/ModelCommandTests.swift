@@ -117,8 +117,12 @@ import Testing
     @Test func writesModelLogAndReport() throws {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("train-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: folder) }
-        let result = try cli.run(["train", "residual-cnn", "--epochs", "0", "--seed", "3", "-o", folder.path])
+        let result = try cli.run(["train", "residual-cnn", "--epochs", "0", "--seed", "3", "--learning-rate", "0.001",
+                                  "--layers", "stem", "fc", "-o", folder.path])
         #expect(result.status == 0, "\(result.stderr)")
+        // The report repeats the whole command line.
+        let report = try String(contentsOf: folder.appendingPathComponent("report.md"), encoding: .utf8)
+        #expect(report.contains("`repprobe train residual-cnn --seed 3 --epochs 0 --learning-rate 0.001 --every 45 --layers stem fc`"))
         for name in ["report.md", "log.json", "model.ckpt", "cka_to_reference.svg", "probe_accuracy.svg"] {
             #expect(FileManager.default.fileExists(atPath: folder.appendingPathComponent(name).path), "\(name)")
         }
@@ -129,6 +133,7 @@ import Testing
     @Test func unknownRecipeListsTheRecipes() throws {
         let result = try cli.run(["train", "imagenet-resnet"])
         #expect(result.status != 0)
+        #expect(try cli.run(["train", "--learning-rate", "-1"]).stderr.contains("--learning-rate"))
         #expect(result.stderr.contains("plain-cnn") && result.stderr.contains("deep-residual-cnn"))
     }
 }
