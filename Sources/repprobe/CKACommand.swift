@@ -8,16 +8,21 @@ struct CKACommand: ParsableCommand {
         abstract: "Print the layer × layer CKA matrix of one activation file, or of two against each other.",
         discussion: """
             With one file, every layer is compared with every other layer of that file. With two, \
-            rows are the layers of A and columns the layers of B. Both files must hold the same \
-            inputs in the same order.
+            rows are the layers of A and columns the layers of B. With --same-layers, each layer of A \
+            is compared only with the layer of the same name in B and in any further files (how far \
+            each layer moved between checkpoints, say): one column per file. All files must hold the \
+            same inputs in the same order.
             """
     )
 
     @Argument(help: "Activation file A (.npy, .npz or .safetensors).")
     var fileA: String
 
-    @Argument(help: "Activation file B (default: A against itself).")
-    var fileB: String?
+    @Argument(help: "Activation file B (default: A against itself); with --same-layers, any number of files.")
+    var others: [String] = []
+
+    @Flag(help: "Compare each layer of A only with the layer of the same name in each other file.")
+    var sameLayers = false
 
     @OptionGroup var activations: ActivationOptions
     @OptionGroup var cka: CKAArguments
@@ -34,7 +39,14 @@ struct CKACommand: ParsableCommand {
     @Flag(help: "Print {\"layers_a\": [...], \"layers_b\": [...], \"matrix\": [[...]]} instead of a table.")
     var json = false
 
+    var fileB: String? { others.first }
+
     func validate() throws {
+        if others.count > 1 && !sameLayers { throw ValidationError("give at most two files, or use --same-layers") }
+        if sameLayers && others.isEmpty { throw ValidationError("--same-layers needs a second file") }
+        if sameLayers && (bootstrap != nil || permutations != nil) {
+            throw ValidationError("--bootstrap and --permutations apply to the layer × layer table; leave out --same-layers")
+        }
         if let bootstrap, bootstrap < 2 { throw ValidationError("--bootstrap needs at least 2 resamples, got \(bootstrap)") }
         if let permutations, permutations < 1 { throw ValidationError("--permutations needs at least 1 permutation, got \(permutations)") }
         if (bootstrap != nil || permutations != nil) && json {
@@ -44,6 +56,7 @@ struct CKACommand: ParsableCommand {
 
     func run() throws {
         let a = try activations.load(fileA)
+        if sameLayers { return try printSameLayers(a) }
         let b = try fileB.map { try activations.load($0) }
         if let b, a.sampleCount != b.sampleCount {
             throw ValidationError("\(fileA) has \(a.sampleCount) samples but \(fileB ?? "") has \(b.sampleCount); both must hold the same inputs in the same order")
@@ -58,6 +71,38 @@ struct CKACommand: ParsableCommand {
         if bootstrap != nil || permutations != nil {
             try printBestMatches(table, a: a.layers.map(\.matrix), b: (b ?? a).layers.map(\.matrix), selfComparison: b == nil)
         }
+    }
+
+    /// Each layer of A against the layer of the same name in every other file, a column per
+    /// file; layers that some file lacks are left out (and named on standard error).
+    private func printSameLayers(_ a: ActivationSet) throws {
+        let sets = try others.map { try activations.load($0) }
+        for (file, set) in zip(others, sets) where set.sampleCount != a.sampleCount {
+            throw ValidationError("\(fileA) has \(a.sampleCount) samples but \(file) has \(set.sampleCount); all must hold the same inputs in the same order")
+        }
+        let shared = a.layers.filter { layer in sets.allSatisfy { $0.layers.contains { $0.name == layer.name } } }
+        guard !shared.isEmpty else {
+            throw ValidationError("\(fileA) and \(others.joined(separator: ", ")) have no layer name in common")
+        }
+        let left = a.layers.map(\.name).filter { name in !shared.contains { $0.name == name } }
+        if !left.isEmpty {
+            FileHandle.standardError.write(Data("left out (not in every file): \(left.joined(separator: ", "))\n".utf8))
+        }
+        let values = try shared.map { layer in
+            try sets.map { set in
+                let other = set.layers.first { $0.name == layer.name }!
+                return try cka.matrix(ActivationSet(layers: [layer], source: fileA), ActivationSet(layers: [other], source: set.source))[0][0]
+            }
+        }
+        let names = others.map { URL(fileURLWithPath: $0).deletingPathExtension().lastPathComponent }
+        if json {
+            struct SameLayers: Encodable { var layers: [String]; var files: [String]; var cka: [[Double?]] }
+            print(try Output.json(SameLayers(layers: shared.map(\.name), files: others,
+                                             cka: values.map { $0.map { $0.isFinite ? $0 : nil } })), terminator: "")
+            return
+        }
+        print("\(cka.label), \(a.sampleCount) samples, each layer of \(URL(fileURLWithPath: fileA).lastPathComponent) against the same layer of")
+        print(LabelledMatrix(rowLabels: shared.map(\.name), columnLabels: names, values: values, corner: "layer").text(), terminator: "")
     }
 
     /// Each layer's best match, with a bootstrap interval and/or a permutation p-value.

@@ -180,6 +180,35 @@ import Testing
         #expect(svcca.status == 0, "\(svcca.stderr)")
     }
 
+    @Test func sameLayersComparesEachLayerWithItsNamesakes() throws {
+        let folder = try Self.workspace()
+        var generator = SeededGenerator(seed: 4)
+        let c = folder.appendingPathComponent("c.npz")
+        // conv1 and fc as in a.npz, of other values; no layer of b.npz shares a name.
+        try NPZ.write([("fc", NumericArray(shape: [40, 6], float64: (0..<240).map { _ in generator.nextGaussian() })),
+                       ("conv1", NumericArray(shape: [40, 48], float64: (0..<1920).map { _ in generator.nextGaussian() }))], to: c)
+        let a = folder.appendingPathComponent("a.npz").path
+        let result = try run(["cka", a, a, c.path, "--same-layers", "--json"])
+        #expect(result.status == 0, "\(result.stderr)")
+        struct SameLayers: Decodable { var layers: [String]; var files: [String]; var cka: [[Double]] }
+        let output = try JSONDecoder().decode(SameLayers.self, from: Data(result.stdout.utf8))
+        #expect(output.layers == ["conv1", "fc"] && output.files == [a, c.path])
+        let setA = try ActivationSet.load(URL(fileURLWithPath: a), reduction: .flatten)
+        let setC = try ActivationSet.load(c, reduction: .flatten)
+        for (i, name) in output.layers.enumerated() {
+            let x = try #require(setA.layers.first { $0.name == name }).matrix
+            let y = try #require(setC.layers.first { $0.name == name }).matrix
+            #expect(abs(output.cka[i][0] - 1) < 1e-12)
+            #expect(abs(output.cka[i][1] - (try CKA.linear(x, y))) < 1e-12)
+        }
+        let table = try run(["cka", a, c.path, "--same-layers"])
+        #expect(table.stdout.hasPrefix("linear CKA, biased estimator, 40 samples, each layer of a.npz against the same layer of\nlayer"))
+
+        let disjoint = try run(["cka", a, folder.appendingPathComponent("b.npz").path, "--same-layers"])
+        #expect(disjoint.status != 0 && disjoint.stderr.contains("no layer name in common"))
+        #expect(try run(["cka", a, a, c.path]).stderr.contains("--same-layers"))
+    }
+
     @Test func identifyFindsCorrespondingLayersAndSaysWhereTheMissesGo() throws {
         let folder = try Self.workspace()
         var generator = SeededGenerator(seed: 8)
