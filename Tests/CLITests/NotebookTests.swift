@@ -11,11 +11,25 @@ import Testing
         .appendingPathComponent("notebooks-md")
     let cli = CLITests()
 
+    /// The notebooks are checked in a copy, so that the figures their blocks write do not
+    /// replace the tracked ones; the repository folders they refer to (`../models`,
+    /// `../probes`) are linked beside the copy.
     @Test func everyNotebookStillGivesItsOutputs() throws {
         let files = try FileManager.default.contentsOfDirectory(atPath: Self.notebooks.path)
             .filter { $0.hasSuffix(".md") && $0 != "README.md" }.sorted()
         #expect(files.count >= 4)
-        let result = try cli.run(["notebook", "--check"] + files.map { Self.notebooks.appendingPathComponent($0).path })
+        let manager = FileManager.default
+        let root = manager.temporaryDirectory.appendingPathComponent("notebooks-\(UUID().uuidString)")
+        try manager.createDirectory(at: root, withIntermediateDirectories: true)
+        defer { try? manager.removeItem(at: root) }
+        let copy = root.appendingPathComponent("notebooks-md")
+        try manager.copyItem(at: Self.notebooks, to: copy)
+        let repository = Self.notebooks.deletingLastPathComponent()
+        for folder in ["models", "probes"] {
+            try manager.createSymbolicLink(at: root.appendingPathComponent(folder),
+                                           withDestinationURL: repository.appendingPathComponent(folder))
+        }
+        let result = try cli.run(["notebook", "--check"] + files.map { copy.appendingPathComponent($0).path })
         #expect(result.status == 0, "\(result.stderr)")
         #expect(result.stdout.components(separatedBy: "blocks checked").count == files.count + 1)
     }
