@@ -96,6 +96,13 @@ import Testing
         // The network learns, and its last layers drift furthest from their initial state.
         let last = try #require(log.records.last)
         #expect(last.probeSetAccuracy > log.records[0].probeSetAccuracy + 0.15)
+        // Per class: every class of the probe set, the counts adding up to the samples and
+        // the accuracies to the overall one.
+        let perClass = try #require(last.classAccuracy)
+        #expect(perClass.map(\.label) == Array(0..<10))
+        #expect(perClass.map(\.samples).reduce(0, +) == probeSet.inputs.shape[0])
+        let pooled = perClass.map { $0.accuracy * Double($0.samples) }.reduce(0, +) / Double(probeSet.inputs.shape[0])
+        #expect(abs(pooled - last.probeSetAccuracy) < 1e-12)
         let firstLayer = try #require(last.layers.first), lastLayer = try #require(last.layers.last)
         #expect(lastLayer.ckaToReference < firstLayer.ckaToReference)
 
@@ -120,7 +127,10 @@ import Testing
             reference: "the initial weights",
             records: [0, 10].map { step in
                 TrainingLog.Record(step: step, epoch: Double(step) / 10, loss: step == 0 ? nil : 0.5,
-                                   probeSetAccuracy: step == 0 ? 0.1 : 0.9, layers: [
+                                   probeSetAccuracy: step == 0 ? 0.1 : 0.9,
+                                   classAccuracy: [.init(label: 3, samples: 2, accuracy: step == 0 ? 0 : 1),
+                                                   .init(label: 7, samples: 2, accuracy: step == 0 ? 0.5 : 1)],
+                                   layers: [
                                        .init(name: "stem", ckaToReference: step == 0 ? 1 : 0.8, probeAccuracy: 0.7, participationRatio: 3),
                                        .init(name: "fc", ckaToReference: step == 0 ? 1 : 0.2, probeAccuracy: 0.6, participationRatio: 2),
                                    ])
@@ -130,6 +140,7 @@ import Testing
                                       "probe_accuracy.svg", "report.md"])
         let markdown = String(decoding: try #require(files.first { $0.name == "report.md" }).contents, as: UTF8.self)
         #expect(markdown.contains("| fc | 0.200 | 0.600 | 0.600 | 2.0 |"))
+        #expect(markdown.contains("| class | samples | accuracy | at step 0 |\n| ---: | ---: | ---: | ---: |\n| 3 | 2 | 1.000 | 0.000 |\n| 7 | 2 | 1.000 | 0.500 |"))
         let decoded = try JSONDecoder().decode(TrainingLog.self, from: try #require(files.first { $0.name == "log.json" }).contents)
         #expect(decoded.records.count == 2 && decoded.records[1].layers[1].ckaToReference == 0.2)
     }

@@ -94,8 +94,9 @@ public final class TrainingMonitor {
             layers.append(.init(name: settings.layers[index], ckaToReference: cka, probeAccuracy: probe.best.mean,
                                 participationRatio: PCA.participationRatio(centeredGram: gram)))
         }
+        let (overall, perClass) = try accuracy(network)
         let record = TrainingLog.Record(step: step, epoch: epoch, loss: loss,
-                                        probeSetAccuracy: try accuracy(network), layers: layers)
+                                        probeSetAccuracy: overall, classAccuracy: perClass, layers: layers)
         log.records.append(record)
         return record
     }
@@ -114,18 +115,25 @@ public final class TrainingMonitor {
         }
     }
 
-    /// The model's own accuracy on the probe set.
-    private func accuracy(_ network: Network) throws -> Double {
+    /// The model's own accuracy on the probe set, overall and for each class it holds.
+    private func accuracy(_ network: Network) throws -> (Double, [TrainingLog.ClassAccuracy]) {
         let input = network.graph.inputs[0].name
         let outputs = try network.run([input: probeSet.inputs])
-        guard let logits = outputs[Model.outputName]?.floats else { return .nan }
+        guard let logits = outputs[Model.outputName]?.floats else { return (.nan, []) }
         let classes = logits.count / max(labels.count, 1)
-        var correct = 0
+        var samples: [Int: Int] = [:], correct: [Int: Int] = [:]
         for (row, label) in labels.enumerated() {
             let scores = logits[(row * classes)..<((row + 1) * classes)]
-            if scores.indices.max(by: { scores[$0] < scores[$1] }).map({ $0 - row * classes }) == label { correct += 1 }
+            samples[label, default: 0] += 1
+            if scores.indices.max(by: { scores[$0] < scores[$1] }).map({ $0 - row * classes }) == label {
+                correct[label, default: 0] += 1
+            }
         }
-        return Double(correct) / Double(max(labels.count, 1))
+        let perClass = samples.keys.sorted().map { label in
+            TrainingLog.ClassAccuracy(label: label, samples: samples[label]!,
+                                      accuracy: Double(correct[label] ?? 0) / Double(samples[label]!))
+        }
+        return (Double(correct.values.reduce(0, +)) / Double(max(labels.count, 1)), perClass)
     }
 
     private static func centeredGram(_ x: Matrix<Double>) throws -> Matrix<Double> {
@@ -156,7 +164,16 @@ public struct TrainingLog: Codable, Sendable {
         /// The mean training loss since the previous record (`nil` before any step).
         public var loss: Double?
         public var probeSetAccuracy: Double
+        /// The model's accuracy on each class of the probe set (absent from logs written
+        /// before it was recorded).
+        public var classAccuracy: [ClassAccuracy]?
         public var layers: [LayerRecord]
+    }
+
+    public struct ClassAccuracy: Codable, Sendable, Equatable {
+        public var label: Int
+        public var samples: Int
+        public var accuracy: Double
     }
 
     /// The log as JSON: sorted keys, indented, a final newline.

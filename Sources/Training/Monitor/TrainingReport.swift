@@ -77,6 +77,16 @@ public struct TrainingReport {
         lines.append(String(format: "The model classifies %.1f %% of the probe set correctly (%.1f %% at step %d).",
                             100 * last.probeSetAccuracy, 100 * first.probeSetAccuracy, first.step))
         lines.append("")
+        if let perClass = last.classAccuracy, !perClass.isEmpty {
+            let before = Dictionary(uniqueKeysWithValues: (first.classAccuracy ?? []).map { ($0.label, $0.accuracy) })
+            lines.append("| class | samples | accuracy | at step \(first.step) |")
+            lines.append("| ---: | ---: | ---: | ---: |")
+            for entry in perClass {
+                lines.append(String(format: "| %d | %d | %.3f | %@ |", entry.label, entry.samples, entry.accuracy,
+                                    before[entry.label].map { String(format: "%.3f", $0) } ?? "–"))
+            }
+            lines.append("")
+        }
         lines.append("| layer | CKA with reference | probe accuracy | probe accuracy at step \(first.step) | participation ratio |")
         lines.append("| --- | ---: | ---: | ---: | ---: |")
         for (index, layer) in last.layers.enumerated() {
