@@ -2,6 +2,7 @@ import Analysis
 import Foundation
 import Networks
 import Probe
+import Report
 
 /// How to train one of the built-in networks: architecture, data, optimiser and schedule.
 public struct Recipe: Sendable {
@@ -135,8 +136,9 @@ public final class Trainer {
             let mean = losses.isEmpty ? nil : losses.reduce(0, +) / Double(losses.count)
             let entry = try monitor.record(model: model, step: step, epoch: Double(step) / Double(stepsPerEpoch), loss: mean)
             losses.removeAll()
-            progress?(String(format: "step %d (epoch %.2f): probe-set accuracy %.3f%@", entry.step, entry.epoch,
-                             entry.probeSetAccuracy, mean.map { String(format: ", loss %.3f", $0) } ?? ""))
+            let loss = mean.map { ", loss \(NumberFormat.fixed($0, decimals: 3))" } ?? ""
+            progress?("step \(entry.step) (epoch \(NumberFormat.fixed(entry.epoch, decimals: 2))): probe-set accuracy "
+                      + "\(NumberFormat.fixed(entry.probeSetAccuracy, decimals: 3))\(loss)")
         }
         try record()
         for _ in 0..<recipe.epochs {

@@ -103,7 +103,7 @@ struct TrainCommand: ParsableCommand {
         let seconds = Date().timeIntervalSince(start)
         let folder = URL(fileURLWithPath: output)
         var notes = ["Reproduce: `\(reproduction)`."]
-        notes.append(String(format: "%d steps in %.1f s, recording every %d steps.", trainer.step, seconds, every))
+        notes.append("\(trainer.step) steps in \(NumberFormat.fixed(seconds, decimals: 1)) s, recording every \(every) steps.")
         notes.append("The trained model is `model.ckpt` (repprobe's checkpoint: `repprobe compare`, `rf`, `layers` read it).")
         let report = TrainingReport(log: monitor.log, notes: notes)
         var files = try report.files()
@@ -114,7 +114,7 @@ struct TrainCommand: ParsableCommand {
         try ReportFolder.write(files, to: folder)
         print("Wrote \(folder.path)/report.md, log.json, model.ckpt and \(files.count - 3) figures")
         if let last = monitor.log.records.last {
-            print(String(format: "Probe-set accuracy after %d steps: %.3f", last.step, last.probeSetAccuracy))
+            print("Probe-set accuracy after \(last.step) steps: \(NumberFormat.fixed(last.probeSetAccuracy, decimals: 3))")
         }
     }
 }

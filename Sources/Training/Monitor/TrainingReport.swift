@@ -70,29 +70,31 @@ public struct TrainingReport {
         guard let first = log.records.first, let last = log.records.last else {
             return (lines + ["", "Nothing was recorded."]).joined(separator: "\n") + "\n"
         }
-        lines.append("- \(log.records.count) records from step \(first.step) to step \(last.step) (epoch \(String(format: "%.2f", last.epoch))).")
+        lines.append("- \(log.records.count) records from step \(first.step) to step \(last.step) (epoch \(NumberFormat.fixed(last.epoch, decimals: 2))).")
         lines.append("")
         lines.append("## At the last record (step \(last.step))")
         lines.append("")
-        lines.append(String(format: "The model classifies %.1f %% of the probe set correctly (%.1f %% at step %d).",
-                            100 * last.probeSetAccuracy, 100 * first.probeSetAccuracy, first.step))
+        lines.append("The model classifies \(NumberFormat.fixed(100 * last.probeSetAccuracy, decimals: 1)) % of the probe set "
+                     + "correctly (\(NumberFormat.fixed(100 * first.probeSetAccuracy, decimals: 1)) % at step \(first.step)).")
         lines.append("")
         if let perClass = last.classAccuracy, !perClass.isEmpty {
             let before = Dictionary(uniqueKeysWithValues: (first.classAccuracy ?? []).map { ($0.label, $0.accuracy) })
             lines.append("| class | samples | accuracy | at step \(first.step) |")
             lines.append("| ---: | ---: | ---: | ---: |")
             for entry in perClass {
-                lines.append(String(format: "| %d | %d | %.3f | %@ |", entry.label, entry.samples, entry.accuracy,
-                                    before[entry.label].map { String(format: "%.3f", $0) } ?? "–"))
+                let earlier = before[entry.label].map { NumberFormat.fixed($0, decimals: 3) } ?? "–"
+                lines.append("| \(entry.label) | \(entry.samples) | \(NumberFormat.fixed(entry.accuracy, decimals: 3)) | \(earlier) |")
             }
             lines.append("")
         }
         lines.append("| layer | CKA with reference | probe accuracy | probe accuracy at step \(first.step) | participation ratio |")
         lines.append("| --- | ---: | ---: | ---: | ---: |")
         for (index, layer) in last.layers.enumerated() {
-            let before = first.layers.indices.contains(index) ? String(format: "%.3f", first.layers[index].probeAccuracy) : "–"
-            lines.append(String(format: "| %@ | %.3f | %.3f | %@ | %.1f |", layer.name, layer.ckaToReference,
-                                layer.probeAccuracy, before, layer.participationRatio))
+            let before = first.layers.indices.contains(index) ? NumberFormat.fixed(first.layers[index].probeAccuracy, decimals: 3) : "–"
+            let cells = [layer.name, NumberFormat.fixed(layer.ckaToReference, decimals: 3),
+                         NumberFormat.fixed(layer.probeAccuracy, decimals: 3), before,
+                         NumberFormat.fixed(layer.participationRatio, decimals: 1)]
+            lines.append("| " + cells.joined(separator: " | ") + " |")
         }
         lines += [
             "", "## Over training", "",
