@@ -182,38 +182,50 @@ package enum ConvolutionOperators {
         }
     }
 
-    package static func im2col(_ image: UnsafePointer<Float>, channels: Int, geometry g: WindowGeometry,
-                               into columns: UnsafeMutablePointer<Float>, pitch: Int) {
+    /// Walks the unrolled columns line by line: for each channel, kernel offset and output
+    /// row (in the order of ``im2col(_:channels:geometry:into:pitch:)``'s rows), `body` gets
+    /// the line's offset in the columns and, when the row reads inside the input, the offset
+    /// in the image of the input value under output column 0 (nil when it reads padding),
+    /// with the range of output columns that read inside the input.
+    @inline(__always)
+    private static func forEachColumnLine(channels: Int, geometry g: WindowGeometry, pitch: Int,
+                                          _ body: (_ columns: Int, _ input: Int?, _ inside: Range<Int>) -> Void) {
         let (inD, inH, inW) = (g.input[0], g.input[1], g.input[2])
         let (outD, outH, outW) = (g.output[0], g.output[1], g.output[2])
-        let strideW = g.strides[2]
-        var row = columns
+        var row = 0
         for c in 0..<channels {
-            let plane = image + c * g.inputCount
+            let plane = c * g.inputCount
             for kd in 0..<g.kernel[0] { for kh in 0..<g.kernel[1] { for kw in 0..<g.kernel[2] {
                 let (offset, first, last) = g.insideColumns(kernel: kw)
-                var out = row
+                var line = row
                 for od in 0..<outD {
                     let id = g.source(0, output: od, kernel: kd)
                     for oh in 0..<outH {
                         let ih = g.source(1, output: oh, kernel: kh)
-                        if id < 0 || id >= inD || ih < 0 || ih >= inH {
-                            out.update(repeating: 0, count: outW)
-                        } else {
-                            let line = plane + (id * inH + ih) * inW + offset
-                            if first > 0 { out.update(repeating: 0, count: first) }
-                            if strideW == 1 {
-                                (out + first).update(from: line + first, count: last - first)
-                            } else {
-                                for ow in first..<last { out[ow] = line[ow * strideW] }
-                            }
-                            if last < outW { (out + last).update(repeating: 0, count: outW - last) }
-                        }
-                        out += outW
+                        let inside = id >= 0 && id < inD && ih >= 0 && ih < inH
+                        body(line, inside ? plane + (id * inH + ih) * inW + offset : nil, first..<last)
+                        line += outW
                     }
                 }
                 row += pitch
             } } }
+        }
+    }
+
+    package static func im2col(_ image: UnsafePointer<Float>, channels: Int, geometry g: WindowGeometry,
+                               into columns: UnsafeMutablePointer<Float>, pitch: Int) {
+        let outW = g.output[2], strideW = g.strides[2]
+        forEachColumnLine(channels: channels, geometry: g, pitch: pitch) { at, input, inside in
+            let out = columns + at
+            guard let input else { return out.update(repeating: 0, count: outW) }
+            let line = image + input
+            if inside.lowerBound > 0 { out.update(repeating: 0, count: inside.lowerBound) }
+            if strideW == 1 {
+                (out + inside.lowerBound).update(from: line + inside.lowerBound, count: inside.count)
+            } else {
+                for ow in inside { out[ow] = line[ow * strideW] }
+            }
+            if inside.upperBound < outW { (out + inside.upperBound).update(repeating: 0, count: outW - inside.upperBound) }
         }
     }
 
@@ -222,28 +234,11 @@ package enum ConvolutionOperators {
     /// training module's convolution gradients go through it.
     package static func col2im(_ columns: UnsafePointer<Float>, channels: Int, geometry g: WindowGeometry,
                                into image: UnsafeMutablePointer<Float>, pitch: Int) {
-        let (inD, inH, inW) = (g.input[0], g.input[1], g.input[2])
-        let (outD, outH, outW) = (g.output[0], g.output[1], g.output[2])
         let strideW = g.strides[2]
-        var row = columns
-        for c in 0..<channels {
-            let plane = image + c * g.inputCount
-            for kd in 0..<g.kernel[0] { for kh in 0..<g.kernel[1] { for kw in 0..<g.kernel[2] {
-                let (offset, first, last) = g.insideColumns(kernel: kw)
-                var source = row
-                for od in 0..<outD {
-                    let id = g.source(0, output: od, kernel: kd)
-                    for oh in 0..<outH {
-                        let ih = g.source(1, output: oh, kernel: kh)
-                        if id >= 0 && id < inD && ih >= 0 && ih < inH {
-                            let line = plane + (id * inH + ih) * inW + offset
-                            for ow in first..<last { line[ow * strideW] += source[ow] }
-                        }
-                        source += outW
-                    }
-                }
-                row += pitch
-            } } }
+        forEachColumnLine(channels: channels, geometry: g, pitch: pitch) { at, input, inside in
+            guard let input else { return }
+            let line = image + input, source = columns + at
+            for ow in inside { line[ow * strideW] += source[ow] }
         }
     }
 
