@@ -98,8 +98,24 @@ extension Float: BLASScalar {
         cblas_sdot(i32(n), x, /*incx*/ 1, y, /*incy*/ 1)
     }
 
+    /// Not `cblas_dsdot`: Debian's OpenBLAS 0.3.21 adds the Float products in Float on
+    /// current x86-64 kernels and widens only the partial sums, which loses the point.
+    /// Four Double accumulators keep the loop vectorised.
     public static func _dotInDouble(n: Int, x: UnsafePointer<Float>, y: UnsafePointer<Float>) -> Double {
-        cblas_dsdot(i32(n), x, /*incx*/ 1, y, /*incy*/ 1)
+        var s0 = 0.0, s1 = 0.0, s2 = 0.0, s3 = 0.0
+        var i = 0
+        while i + 4 <= n {
+            s0 += Double(x[i]) * Double(y[i])
+            s1 += Double(x[i + 1]) * Double(y[i + 1])
+            s2 += Double(x[i + 2]) * Double(y[i + 2])
+            s3 += Double(x[i + 3]) * Double(y[i + 3])
+            i += 4
+        }
+        while i < n {
+            s0 += Double(x[i]) * Double(y[i])
+            i += 1
+        }
+        return (s0 + s1) + (s2 + s3)
     }
 }
 

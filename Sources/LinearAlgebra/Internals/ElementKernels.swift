@@ -38,7 +38,13 @@ extension Matrix {
     @inlinable
     static func euclideanNormKernel(_ p: UnsafePointer<Scalar>, count: Int) -> Scalar {
         var scale: Scalar = 0
-        for i in 0..<count { scale = Swift.max(scale, Swift.abs(p[i])) }
+        var sawNaN = false
+        for i in 0..<count {
+            // `max` never picks a NaN, so NaNs are looked for on their own.
+            sawNaN = sawNaN || p[i].isNaN
+            scale = Swift.max(scale, Swift.abs(p[i]))
+        }
+        if sawNaN { return .nan }
         if scale == 0 || !scale.isFinite { return scale }
         let inverse = 1 / scale
         var sum: Scalar = 0
