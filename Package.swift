@@ -22,8 +22,9 @@ let package = Package(
         .target(name: "Analysis", dependencies: ["LinearAlgebra"]),
         /// NumPy `.npy`/`.npz` and `.safetensors` readers and writers; a PyTorch checkpoint reader.
         .target(name: "Formats", dependencies: [.product(name: "ZIPFoundation", package: "ZIPFoundation")]),
-        /// Activation sets (one samples × features matrix per layer) loaded from any supported file.
-        .target(name: "Activations", dependencies: ["Formats", "LinearAlgebra"]),
+        /// Activation sets (one samples × features matrix per layer) loaded from any supported
+        /// file, and the reductions that turn any activation into such a matrix.
+        .target(name: "Activations", dependencies: ["Formats", "LinearAlgebra", "Analysis"]),
         /// Tensors, the graph IR, CPU kernels for ONNX operators, and model loaders.
         .target(name: "Networks", dependencies: ["LinearAlgebra", "Formats", "ONNXProto", "CAllocator"]),
         /// Training small networks in Swift: reverse-mode differentiation on a tape, layers,
@@ -69,6 +70,7 @@ let package = Package(
 
         .testTarget(name: "LinearAlgebraTests", dependencies: ["LinearAlgebra"]),
         .testTarget(name: "FormatsTests", dependencies: ["Formats", "Activations"]),
+        .testTarget(name: "ActivationsTests", dependencies: ["Activations", "Formats"]),
         .testTarget(name: "AnalysisTests", dependencies: ["Analysis", "Formats", "Activations"]),
         .testTarget(name: "CLITests", dependencies: ["repprobe"]),
         .testTarget(name: "ONNXProtoTests", dependencies: ["ONNXProto"]),

@@ -53,7 +53,7 @@ func captureMemory(model: URL, inputs: URL, output: URL, layers: [String]) throw
     log("  peak resident memory \(peak.map { "\($0 / 1024) MiB" } ?? "unknown") (\(afterLoad.map { "\($0 / 1024) MiB" } ?? "unknown") after loading)")
     try printJSON(CaptureMemoryReport(
         model: model.lastPathComponent, inputs: inputs.lastPathComponent, samples: source.count, layers: captured,
-        reduction: CaptureReduction.mean.description, batch: captureBatchSize,
+        reduction: Reduction.mean.description, batch: captureBatchSize,
         seconds: Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18,
         peakAfterLoadKiB: afterLoad, peakKiB: peak))
 }

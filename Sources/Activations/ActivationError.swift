@@ -16,8 +16,10 @@ public enum ActivationError: Error, Equatable, Sendable {
     case integerArray(file: String, layer: String, elementType: ElementType)
     /// A rank-0 array has no sample axis.
     case scalarArray(file: String, layer: String)
-    /// `mean` or `max` was asked to reduce over an axis of length zero.
-    case emptyReduction(file: String, layer: String, shape: [Int], reduction: SpatialReduction)
+    /// `mean`, `max` or `center` was asked to reduce over an axis of length zero.
+    case emptyReduction(file: String, layer: String, shape: [Int], reduction: Reduction)
+    /// A reduction that cannot apply to a layer's activation.
+    case invalidReduction(file: String, layer: String, problem: String)
     /// A NaN or infinity in the data, at row-major `index` (`position` per dimension).
     case nonFinite(file: String, layer: String, index: Int, position: [Int], value: Double)
     /// A layer's sample count differs from that of the first layer, `reference`.
@@ -35,7 +37,7 @@ public enum ActivationError: Error, Equatable, Sendable {
     public var file: String {
         switch self {
         case let .noArrays(file), let .unknownName(file, _, _), let .duplicateName(file, _),
-            let .integerArray(file, _, _), let .scalarArray(file, _), let .emptyReduction(file, _, _, _),
+            let .integerArray(file, _, _), let .scalarArray(file, _), let .emptyReduction(file, _, _, _), let .invalidReduction(file, _, _),
             let .nonFinite(file, _, _, _, _), let .sampleCountMismatch(file, _, _, _, _),
             let .ambiguousLabels(file, _), let .labelShape(file, _, _), let .nonIntegralLabel(file, _, _, _),
             let .unsupportedWriteType(file, _):
@@ -58,6 +60,8 @@ public enum ActivationError: Error, Equatable, Sendable {
             return "layer '\(layer)' is a scalar; activations need a sample axis"
         case let .emptyReduction(_, layer, shape, reduction):
             return "layer '\(layer)' of shape \(shape): cannot take the \(reduction) over an empty axis"
+        case let .invalidReduction(_, layer, problem):
+            return "layer '\(layer)': \(problem)"
         case let .nonFinite(_, layer, index, position, value):
             return "layer '\(layer)' holds \(value) at element \(index) (index \(position))"
         case let .sampleCountMismatch(_, layer, count, expected, reference):

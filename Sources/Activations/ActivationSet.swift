@@ -70,15 +70,16 @@ public struct ActivationSet: Sendable {
     ///
     /// Each array becomes one layer: axis 0 is the sample axis, rank 1 gives one feature per
     /// sample, rank 2 is used as is, and rank ≥ 3 is turned into a matrix by `reduction`
-    /// (see ``SpatialReduction`` for which axes are reduced).
+    /// (see ``Reduction`` for which axes are reduced).
     ///
     /// - Parameters:
-    ///   - reduction: how arrays of rank ≥ 3 become matrices.
+    ///   - reduction: how arrays of rank ≥ 3 become matrices (`project` also projects
+    ///     matrices).
     ///   - layers: the layers to load, in the order wanted; `nil` loads all, in file order.
     /// - Throws: ``FormatError`` for a file that cannot be read; ``ActivationError`` for an
     ///   unknown layer name, an integer array, a scalar, a NaN or infinity (with its index),
     ///   or layers whose sample counts differ.
-    public static func load(_ url: URL, reduction: SpatialReduction = .flatten, layers: [String]? = nil) throws -> ActivationSet {
+    public static func load(_ url: URL, reduction: Reduction = .flatten, layers: [String]? = nil) throws -> ActivationSet {
         let file = url.path
         var arrays: [(name: String, array: NumericArray)]
         if let layers {
@@ -138,7 +139,7 @@ public struct ActivationSet: Sendable {
     }
 
     /// One array as a samples × features matrix, after checking it can be activations.
-    static func matrix(from array: NumericArray, name: String, reduction: SpatialReduction, file: String) throws -> Matrix<Double> {
+    static func matrix(from array: NumericArray, name: String, reduction: Reduction, file: String) throws -> Matrix<Double> {
         guard array.elementType.isFloatingPoint else {
             throw ActivationError.integerArray(file: file, layer: name, elementType: array.elementType)
         }
@@ -147,9 +148,8 @@ public struct ActivationSet: Sendable {
             throw ActivationError.nonFinite(
                 file: file, layer: name, index: index, position: array.position(ofFlatIndex: index), value: value)
         }
-        if reduction.reducesEmptyAxis(array.shape) {
-            throw ActivationError.emptyReduction(file: file, layer: name, shape: array.shape, reduction: reduction)
-        }
-        return reduction.matrix(from: array.doubles(), shape: array.shape)
+        let (rows, features) = try Reducer(reduction, layer: name, source: file).reduce(array.doubles(), shape: array.shape)
+        let samples = array.shape[0]
+        return rows.isEmpty ? Matrix(rows: samples, columns: features) : Matrix(rows: samples, columns: features, rowMajor: rows)
     }
 }

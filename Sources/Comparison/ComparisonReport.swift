@@ -48,7 +48,7 @@ public struct ComparisonReport: WrittenReport {
         md.add("")
         md.add("![CKA between every layer of A (rows) and of B (columns); the best match of each row is outlined](cka_a_b.svg)")
         md.add("")
-        let confidence = "95 %"
+        let confidence = MarkdownText.percent(p.confidence ?? 0.95)
         var table = ["| layer of A | best match in B | CKA | \(confidence) interval | runner-up | CKA | random B |",
                      "|---|---|---:|---:|---|---:|---:|"]
         for c in r.correspondences {

@@ -164,13 +164,16 @@ public struct ComparisonResults: Sendable, Codable, Equatable {
         public var dtype: String
         public var seed: UInt64
         public var bootstrapResamples: Int
+        /// Confidence level of the bootstrap intervals (absent in results written before it
+        /// was recorded, which all used 0.95).
+        public var confidence: Double?
         public var repprobeVersion: String
         /// Wall-clock seconds of the whole run (the one value that differs between runs).
         public var seconds: Double
 
         enum CodingKeys: String, CodingKey {
             case files, probeSet = "probe_set", samples, reduction, estimator, kernel, dtype, seed
-            case bootstrapResamples = "bootstrap_resamples", repprobeVersion = "repprobe_version", seconds
+            case bootstrapResamples = "bootstrap_resamples", confidence, repprobeVersion = "repprobe_version", seconds
         }
     }
 

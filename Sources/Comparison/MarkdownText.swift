@@ -1,9 +1,19 @@
+import Foundation
 import Report
 
 /// How reports write numbers and names into Markdown.
 enum MarkdownText {
     /// Three decimals.
     static func number(_ value: Double, decimals: Int = 3) -> String { NumberFormat.fixed(value, decimals: decimals) }
+
+    /// A fraction as a percentage with as many decimals as it needs: `95 %`, `97.5 %`.
+    static func percent(_ fraction: Double) -> String {
+        let value = fraction * 100
+        for decimals in 0..<4 where abs(value - (value * pow(10, Double(decimals))).rounded() / pow(10, Double(decimals))) < 1e-9 {
+            return NumberFormat.fixed(value, decimals: decimals) + " %"
+        }
+        return NumberFormat.fixed(value, decimals: 4) + " %"
+    }
 
     /// A name as inline code that survives a table cell.
     static func code(_ text: String) -> String {

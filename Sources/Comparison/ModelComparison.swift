@@ -186,8 +186,9 @@ public struct ModelComparison {
             provenance: .init(
                 files: files, probeSet: probeSet.name, samples: probeSet.inputs.shape.first ?? 0,
                 reduction: probeSet.reduction.description, estimator: settings.cka.estimator.rawValue,
-                kernel: settings.cka.kernel.description, dtype: "float32 activations, float64 analysis",
-                seed: settings.seed, bootstrapResamples: settings.bootstrapResamples,
+                kernel: settings.cka.kernel.description,
+                dtype: settings.cka.precision == .float32 ? "float32 activations, float32 CKA products" : "float32 activations, float64 analysis",
+                seed: settings.seed, bootstrapResamples: settings.bootstrapResamples, confidence: settings.confidence,
                 repprobeVersion: settings.toolVersion,
                 seconds: Provenance.seconds(since: clock)))
     }
@@ -240,7 +241,7 @@ public struct ModelComparison {
         let table = LabelledMatrix(rowLabels: namesA, columnLabels: namesB, values: ab)
         let matches = settings.bootstrapResamples >= 2
             ? try LayerCorrespondence.bestMatchesWithIntervals(
-                table, a: a, b: b, kernel: settings.cka.kernel, resamples: settings.bootstrapResamples,
+                table, a: a, b: b, cka: settings.cka, resamples: settings.bootstrapResamples,
                 confidence: settings.confidence, seed: settings.seed)
             : LayerCorrespondence.bestMatches(table)
         let byLayer = Dictionary(matches.map { ($0.layer, $0) }, uniquingKeysWith: { first, _ in first })
@@ -312,7 +313,7 @@ public struct ModelComparison {
         var strongest: [Int: ComparisonResults.InfluentialSample] = [:]
         for match in matches {
             guard let i = namesA.firstIndex(of: match.layer), let j = namesB.firstIndex(of: match.bestMatch), a[i].rows >= 3 else { continue }
-            let without = try CKAResampling.leaveOneOut(a[i], b[j], kernel: settings.cka.kernel)
+            let without = try CKAResampling.leaveOneOut(a[i], b[j], kernel: settings.cka.kernel, estimator: settings.cka.estimator)
             for (sample, value) in without.enumerated() where value.isFinite {
                 let change = abs(match.cka - value)
                 if change > abs((strongest[sample]?.cka ?? 0) - (strongest[sample]?.ckaWithout ?? 0)) || strongest[sample] == nil {

@@ -19,7 +19,7 @@ public struct ReceptiveFieldAnalysis {
         /// How a unit is read from a feature map for the tuning experiment: `.center` (each
         /// channel at the central position, a unit with one receptive field) or `.mean` (each
         /// channel averaged over positions, a population).
-        public var units: CaptureReduction = .center
+        public var units: Reduction = .center
         public var cka = CKAOptions()
         public var toolVersion = "unknown"
 

@@ -22,12 +22,12 @@ public enum Capture {
     /// Settings of a capture.
     public struct Settings: Sendable {
         public var layers: LayerFilter
-        public var reduction: CaptureReduction
+        public var reduction: Reduction
         public var batchSize: Int
         /// The id of each sample (row of the inputs); `nil` for 0, 1, 2, …
         public var sampleIDs: [Int]?
 
-        public init(layers: LayerFilter = .all, reduction: CaptureReduction = .flatten, batchSize: Int = 32, sampleIDs: [Int]? = nil) {
+        public init(layers: LayerFilter = .all, reduction: Reduction = .flatten, batchSize: Int = 32, sampleIDs: [Int]? = nil) {
             self.layers = layers
             self.reduction = reduction
             self.batchSize = batchSize
@@ -82,7 +82,11 @@ public enum Capture {
         guard ids.count == count else {
             throw ProbeError.invalidInput(file: first.model.network.file, problem: "\(ids.count) sample ids for \(count) samples")
         }
-        let reducers = names.map { BatchReducer(settings.reduction, layer: $0) }
+        let reducers = zip(models, layers).flatMap { entry, resolved in
+            resolved.map { layer in
+                Reducer(settings.reduction, layer: entry.label.map { "\($0).\(layer.name)" } ?? layer.name, source: entry.model.network.file)
+            }
+        }
         try sink.start(layers: names, sampleIDs: ids)
         var start = 0
         let step = max(1, settings.batchSize)

@@ -1,3 +1,4 @@
+import Foundation
 import Networks
 
 /// The hookable points of a network, under the names users know.
@@ -87,6 +88,22 @@ public enum LayerFilter: Sendable, CustomStringConvertible {
     case prefix(String)
     /// Every hook point for which the predicate holds.
     case predicate(@Sendable (LayerCatalog.Entry) -> Bool)
+
+    /// A list of names as probe sets and the command line give it: `nil` or `["all"]` for
+    /// the default layers, a single `PREFIX*` for a prefix, else exactly these names.
+    public init(list names: [String]?) {
+        guard let names, names != ["all"] else { self = .all; return }
+        if names.count == 1, let only = names.first, only.hasSuffix("*") {
+            self = .prefix(String(only.dropLast()))
+        } else {
+            self = .names(names)
+        }
+    }
+
+    /// ``init(list:)`` of comma-separated names (`layer1.0,layer2.0`, `layer*`, or `nil`).
+    public init(parsing text: String?) {
+        self.init(list: text.map { $0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty } })
+    }
 
     public var description: String {
         switch self {

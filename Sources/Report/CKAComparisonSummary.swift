@@ -30,16 +30,18 @@ public struct LayerCorrespondence: Sendable, Codable, Equatable {
 
 extension LayerCorrespondence {
     /// ``bestMatches(_:excludingDiagonal:)`` with a bootstrap interval of each best match's
-    /// CKA, resampling the rows of `a[i]` and `b[j]` (samples × features, the layers of
+    /// CKA (the member of the family that `cka` selects, the one `matrix` holds),
+    /// resampling the rows of `a[i]` and `b[j]` (samples × features, the layers of
     /// `matrix`'s rows and columns).
     public static func bestMatchesWithIntervals(
-        _ matrix: LabelledMatrix, a: [Matrix<Double>], b: [Matrix<Double>], kernel: CKAKernel, resamples: Int,
+        _ matrix: LabelledMatrix, a: [Matrix<Double>], b: [Matrix<Double>], cka: CKAOptions, resamples: Int,
         confidence: Double = 0.95, seed: UInt64, excludingDiagonal: Bool = false
     ) throws -> [LayerCorrespondence] {
         var matches = bestMatches(matrix, excludingDiagonal: excludingDiagonal)
         for (k, match) in matches.enumerated() {
             guard let i = matrix.rowLabels.firstIndex(of: match.layer), let j = matrix.columnLabels.firstIndex(of: match.bestMatch) else { continue }
-            matches[k].interval = try CKAResampling.bootstrap(a[i], b[j], kernel: kernel, resamples: resamples, confidence: confidence, seed: seed)
+            matches[k].interval = try CKAResampling.bootstrap(
+                a[i], b[j], kernel: cka.kernel, estimator: cka.estimator, resamples: resamples, confidence: confidence, seed: seed)
         }
         return matches
     }

@@ -27,7 +27,7 @@ struct CKACommand: ParsableCommand {
     @OptionGroup var activations: ActivationOptions
     @OptionGroup var cka: CKAArguments
 
-    @Option(help: ArgumentHelp("Also print each layer's best match with a bootstrap 95% interval from N resamples of the samples (biased estimator).", valueName: "N"))
+    @Option(help: ArgumentHelp("Also print each layer's best match with a bootstrap 95% interval from N resamples of the samples (same kernel and estimator as the table).", valueName: "N"))
     var bootstrap: Int?
 
     @Option(help: ArgumentHelp("Also test each layer's best match against N random pairings of the samples (permutation p-value).", valueName: "N"))
@@ -55,9 +55,9 @@ struct CKACommand: ParsableCommand {
     }
 
     func run() throws {
-        let a = try activations.load(fileA)
+        let a = try activations.load(fileA, seed: seed)
         if sameLayers { return try printSameLayers(a) }
-        let b = try fileB.map { try activations.load($0) }
+        let b = try fileB.map { try activations.load($0, seed: seed) }
         if let b, a.sampleCount != b.sampleCount {
             throw ValidationError("\(fileA) has \(a.sampleCount) samples but \(fileB ?? "") has \(b.sampleCount); both must hold the same inputs in the same order")
         }
@@ -76,7 +76,7 @@ struct CKACommand: ParsableCommand {
     /// Each layer of A against the layer of the same name in every other file, a column per
     /// file; layers that some file lacks are left out (and named on standard error).
     private func printSameLayers(_ a: ActivationSet) throws {
-        let sets = try others.map { try activations.load($0) }
+        let sets = try others.map { try activations.load($0, seed: seed) }
         for (file, set) in zip(others, sets) where set.sampleCount != a.sampleCount {
             throw ValidationError("\(fileA) has \(a.sampleCount) samples but \(file) has \(set.sampleCount); all must hold the same inputs in the same order")
         }
@@ -107,9 +107,9 @@ struct CKACommand: ParsableCommand {
 
     /// Each layer's best match, with a bootstrap interval and/or a permutation p-value.
     private func printBestMatches(_ table: LabelledMatrix, a: [Matrix<Double>], b: [Matrix<Double>], selfComparison: Bool) throws {
-        let kernel = cka.options.kernel
+        let options = cka.options
         let matches = try bootstrap.map {
-            try LayerCorrespondence.bestMatchesWithIntervals(table, a: a, b: b, kernel: kernel, resamples: $0, seed: seed, excludingDiagonal: selfComparison)
+            try LayerCorrespondence.bestMatchesWithIntervals(table, a: a, b: b, cka: options, resamples: $0, seed: seed, excludingDiagonal: selfComparison)
         } ?? LayerCorrespondence.bestMatches(table, excludingDiagonal: selfComparison)
         var columns = ["CKA"]
         var rows = matches.map { [$0.similarity] }
@@ -125,7 +125,7 @@ struct CKACommand: ParsableCommand {
             for (k, m) in matches.enumerated() {
                 guard let i = table.rowLabels.firstIndex(of: m.layer), let j = table.columnLabels.firstIndex(of: m.bestMatch) else { continue }
                 let test = try CKAResampling.permutationTest(
-                    a[i], b[j], kernel: kernel, estimator: cka.estimator, permutations: permutations, seed: seed)
+                    a[i], b[j], kernel: options.kernel, estimator: options.estimator, permutations: permutations, seed: seed)
                 rows[k].append(test.pValue)
             }
             print("p = permutation p-value of that CKA against \(permutations) random pairings of the samples")

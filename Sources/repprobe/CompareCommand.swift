@@ -65,7 +65,7 @@ struct CompareCommand: ParsableCommand {
     var layersB: String?
 
     @Option(help: ArgumentHelp("Reduction of each activation (default: the probe set's, else mean): flatten, mean, max, center, subsample:S, project:K.", valueName: "reduction"))
-    var reduce: String?
+    var reduce: Reduction?
 
     @Option(help: "Samples per batch run through the networks (default: the probe set's, else 64).")
     var batchSize: Int?
@@ -74,6 +74,9 @@ struct CompareCommand: ParsableCommand {
 
     @Option(help: "Bootstrap resamples for the interval of each best match (report only; 0 for none).")
     var resamples: Int = 1000
+
+    @Option(help: "Confidence level of the bootstrap intervals (report only).")
+    var confidence = 0.95
 
     @Option(help: ArgumentHelp("Layer of A whose 2-D PCA projection the report draws (default: the last before the output).", valueName: "name"))
     var projectionLayer: String?
@@ -110,8 +113,8 @@ struct CompareCommand: ParsableCommand {
         if modelA != nil && probe == nil && inputs.isEmpty {
             throw ValidationError("give the inputs: --probe NAME (see probes/) or --input x.npy")
         }
-        try CaptureOptions.validateReduction(reduce)
         if let batchSize, batchSize < 1 { throw ValidationError("--batch-size must be at least 1, got \(batchSize)") }
+        guard confidence > 0 && confidence < 1 else { throw ValidationError("--confidence must lie between 0 and 1, got \(confidence)") }
         if resamples < 0 || resamples == 1 { throw ValidationError("--resamples must be 0 (none) or at least 2, got \(resamples)") }
         if output == nil && modelA != nil && (projectionLayer != nil || noTiming) {
             throw ValidationError("--projection-layer and --no-timing apply to the report: add -o FOLDER")
@@ -148,12 +151,13 @@ struct CompareCommand: ParsableCommand {
         var settings = ModelComparison.Settings()
         settings.cka = cka.options
         settings.bootstrapResamples = resamples
+        settings.confidence = confidence
         settings.randomBaseline = !noRandomBaseline
         settings.projectionLayer = projectionLayer
         settings.seed = seed
         settings.toolVersion = RepProbeVersion.current
-        if let layers { settings.layers = CaptureOptions.filter(layers) }
-        if let layersB { settings.layersB = CaptureOptions.filter(layersB) }
+        if let layers { settings.layers = LayerFilter(parsing: layers) }
+        if let layersB { settings.layersB = LayerFilter(parsing: layersB) }
         settings.v1 = try v1.settings
         if !noReceptiveFields {
             let shapeA = try? imageInputShape(of: a.model.network, otherwise: "")
@@ -204,7 +208,7 @@ struct CompareCommand: ParsableCommand {
             set = ProbeSet(name: url.deletingPathExtension().lastPathComponent, inputs: tensor, labels: labelValues, files: files,
                            reduction: .mean)
         }
-        if let reduce, let reduction = CaptureReduction(parsing: reduce, seed: seed) { set.reduction = reduction }
+        if let reduce { set.reduction = reduce.seeded(seed) }
         if let batchSize { set.batchSize = batchSize }
         return set
     }
@@ -213,8 +217,8 @@ struct CompareCommand: ParsableCommand {
 
     private func printTable(a: ModelLoader.Loaded, b: ModelLoader.Loaded?, probeName: String?) throws {
         let probeSet = try probeName.map { try self.probeSet(for: a.network, named: $0) }
-        let reduction = reduce.flatMap { CaptureReduction(parsing: $0, seed: seed) } ?? probeSet?.reduction ?? .mean
-        let filterA = layers.map { CaptureOptions.filter($0) } ?? probeSet?.layers ?? .all
+        let reduction = reduce?.seeded(seed) ?? probeSet?.reduction ?? .mean
+        let filterA = layers.map { LayerFilter(parsing: $0) } ?? probeSet?.layers ?? .all
         let setA = try activations(a, layers: filterA, reduction: reduction, probeSet: probeSet, label: "A")
         var setB: ActivationSet?
         if against != nil {
@@ -223,7 +227,7 @@ struct CompareCommand: ParsableCommand {
             settings.v1 = try v1.settings
             setB = try ActivationSet(layers: try ReceptiveFieldAnalysis(settings: settings).v1Layers(set), source: ModelComparison.v1Name)
         } else if let b {
-            let filterB = (layersB ?? layers).map { CaptureOptions.filter($0) } ?? probeSet?.layers ?? .all
+            let filterB = (layersB ?? layers).map { LayerFilter(parsing: $0) } ?? probeSet?.layers ?? .all
             setB = try activations(b, layers: filterB, reduction: reduction, probeSet: probeSet, label: "B")
         }
         let table = try cka.table(setA, setB)
@@ -235,7 +239,7 @@ struct CompareCommand: ParsableCommand {
         }
     }
 
-    private func activations(_ loaded: ModelLoader.Loaded, layers: LayerFilter, reduction: CaptureReduction,
+    private func activations(_ loaded: ModelLoader.Loaded, layers: LayerFilter, reduction: Reduction,
                              probeSet: ProbeSet?, label: String) throws -> ActivationSet {
         let hooked = HookedNetwork(loaded.network)
         let collector = ActivationCollector()

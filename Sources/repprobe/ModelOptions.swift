@@ -85,33 +85,16 @@ struct CaptureOptions: ParsableArguments {
     @Option(help: ArgumentHelp("Layers to capture: comma-separated module paths or tensor names, or PREFIX* for every layer under a prefix (default: every module output, see `repprobe layers`).", valueName: "names"))
     var layers: String?
 
-    @Option(help: ArgumentHelp("Reduction of each activation: flatten, mean or max (over space or tokens), center (the central position or token), subsample:S (every S-th position), project:K (fixed Gaussian projection to K features).", valueName: "reduction"))
-    var reduce: String = "mean"
+    @Option(name: [.customLong("reduce"), .customLong("reduction")],
+            help: ArgumentHelp("Reduction of each activation: flatten, mean or max (over space or tokens), center (the central position or token), subsample:S (every S-th position), project:K (fixed Gaussian projection to K features).", valueName: "reduction"))
+    var reduce: Reduction = .mean
 
-    @Option(help: "Seed of the random projection.")
-    var projectionSeed: UInt64 = 0
+    @Option(name: [.customLong("seed"), .customLong("projection-seed")], help: "Seed of the random projection.")
+    var seed: UInt64 = 0
 
-    func validate() throws {
-        try Self.validateReduction(reduce)
-    }
+    var filter: LayerFilter { LayerFilter(parsing: layers) }
 
-    /// Refuses a `--reduce` value that is not a ``CaptureReduction``.
-    static func validateReduction(_ text: String?) throws {
-        if let text, CaptureReduction(parsing: text) == nil {
-            throw ValidationError("--reduce must be flatten, mean, max, center, subsample:S or project:K, got '\(text)'")
-        }
-    }
-
-    var filter: LayerFilter { Self.filter(layers) }
-
-    /// `nil` → every layer; `PREFIX*` → a prefix; otherwise comma-separated names.
-    static func filter(_ layers: String?) -> LayerFilter {
-        guard let layers else { return .all }
-        if layers.hasSuffix("*"), !layers.contains(",") { return .prefix(String(layers.dropLast())) }
-        return .names(layers.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty })
-    }
-
-    var reduction: CaptureReduction { CaptureReduction(parsing: reduce, seed: projectionSeed) ?? .mean }
+    var reduction: Reduction { reduce.seeded(seed) }
 }
 
 enum Diagnostics {

@@ -40,7 +40,7 @@ struct PCACommand: ParsableCommand {
     }
 
     func run() throws {
-        let set = try activations.load(file)
+        let set = try activations.load(file, seed: seed)
         var rows = [LayerJSON]()
         for layer in set.layers {
             let k = Swift.min(components, Swift.min(layer.matrix.rows, layer.matrix.columns))

@@ -63,7 +63,7 @@ struct ProbeCommand: ParsableCommand {
     }
 
     func run() throws {
-        let set = try activations.load(file)
+        let set = try activations.load(file, seed: seed)
         let y = try Labels.load(URL(fileURLWithPath: labels), name: labelArray)
         if y.count != set.sampleCount {
             throw ValidationError("\(labels) has \(y.count) labels but \(file) has \(set.sampleCount) samples")

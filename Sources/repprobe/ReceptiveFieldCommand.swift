@@ -50,7 +50,7 @@ struct ReceptiveFieldCommand: ParsableCommand {
     var units = "center"
 
     @Option(help: ArgumentHelp("Reduction of each activation for the V1 comparison (default: the probe set's): flatten, mean, max, center, subsample:S, project:K.", valueName: "reduction"))
-    var reduce: String?
+    var reduce: Reduction?
 
     @OptionGroup var v1: V1Arguments
 
@@ -61,7 +61,6 @@ struct ReceptiveFieldCommand: ParsableCommand {
         guard threshold.isFinite, threshold <= 1 else { throw ValidationError("--threshold must be a number up to 1, got \(threshold)") }
         if json && output != nil { throw ValidationError("--json prints the filter fits; the report's results.json has everything") }
         guard units == "center" || units == "mean" else { throw ValidationError("--units must be center or mean, got '\(units)'") }
-        try CaptureOptions.validateReduction(reduce)
     }
 
     func run() throws {
@@ -92,12 +91,12 @@ struct ReceptiveFieldCommand: ParsableCommand {
         settings.units = units == "mean" ? .mean : .center
         settings.v1 = try v1.settings
         settings.toolVersion = RepProbeVersion.current
-        if let layers { settings.layers = CaptureOptions.filter(layers) }
+        if let layers { settings.layers = LayerFilter(parsing: layers) }
         let analysis = ReceptiveFieldAnalysis(settings: settings, progress: Diagnostics.step)
         let shape = try imageInputShape(of: loaded.network, otherwise: "grating tuning needs a model with one image input")
         let gratingSet = try ProbeSet.load(gratings, inputShape: shape)
         var inputs = try probe.map { try ProbeSet.load($0, inputShape: shape) }
-        if let reduce, let reduction = CaptureReduction(parsing: reduce) {
+        if let reduction = reduce {
             inputs = inputs ?? gratingSet
             inputs?.reduction = reduction
         }

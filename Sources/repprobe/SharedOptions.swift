@@ -2,15 +2,19 @@ import ArgumentParser
 import Foundation
 import RepProbeKit
 
-extension SpatialReduction: ExpressibleByArgument {}
+extension Reduction: ExpressibleByArgument {
+    public init?(argument: String) { self.init(parsing: argument) }
+    public var defaultValueDescription: String { description }
+}
 extension CKAEstimator: ExpressibleByArgument {}
 extension CKAForm: ExpressibleByArgument {}
 extension RDMMetric: ExpressibleByArgument {}
 
 /// How activation files are read.
 struct ActivationOptions: ParsableArguments {
-    @Option(help: "How rank-3/4 activations become samples × features: flatten, mean or max (over positions/space).")
-    var reduction: SpatialReduction = .flatten
+    @Option(name: [.customLong("reduction"), .customLong("reduce")],
+            help: ArgumentHelp("How rank-3/4 activations become samples × features: flatten, mean or max (over positions or space), center (the central position or token), subsample:S (every S-th position), project:K (fixed Gaussian projection to K features, drawn from the command's --seed).", valueName: "reduction"))
+    var reduction: Reduction = .flatten
 
     @Option(help: ArgumentHelp("Only these layers (comma-separated names, in this order).", valueName: "names"))
     var layers: String?
@@ -19,8 +23,9 @@ struct ActivationOptions: ParsableArguments {
         layers.map { $0.split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) } }
     }
 
-    func load(_ path: String) throws -> ActivationSet {
-        try ActivationSet.load(URL(fileURLWithPath: path), reduction: reduction, layers: layerNames)
+    /// Loads a file; `seed` draws the matrix of `project:K`.
+    func load(_ path: String, seed: UInt64 = 0) throws -> ActivationSet {
+        try ActivationSet.load(URL(fileURLWithPath: path), reduction: reduction.seeded(seed), layers: layerNames)
     }
 }
 
@@ -29,9 +34,10 @@ enum KernelChoice: String, ExpressibleByArgument, CaseIterable {
     case linear, rbf
 }
 
-/// Float precision of the products.
-enum PrecisionChoice: String, ExpressibleByArgument, CaseIterable {
-    case float64, float32
+extension CKAPrecision: ExpressibleByArgument {
+    /// `automatic` is the activations' own type, float64 as files are read: not worth a
+    /// third spelling on the command line.
+    public static var allValueStrings: [String] { [float64.rawValue, float32.rawValue] }
 }
 
 /// Which member of the CKA family.
@@ -49,7 +55,7 @@ struct CKAArguments: ParsableArguments {
     var form: CKAForm = .automatic
 
     @Option(help: "Precision of the matrix products: float64 or float32 (linear kernel only).")
-    var precision: PrecisionChoice = .float64
+    var precision: CKAPrecision = .float64
 
     func validate() throws {
         guard rbfThreshold > 0, rbfThreshold.isFinite else {
@@ -61,7 +67,8 @@ struct CKAArguments: ParsableArguments {
     }
 
     var options: CKAOptions {
-        CKAOptions(kernel: kernel == .linear ? .linear : .rbf(threshold: rbfThreshold), estimator: estimator, form: form)
+        CKAOptions(kernel: kernel == .linear ? .linear : .rbf(threshold: rbfThreshold), estimator: estimator, form: form,
+                   precision: precision)
     }
 
     var label: String {
@@ -79,19 +86,9 @@ struct CKAArguments: ParsableArguments {
     /// The CKA matrix of `a` against `b` (or of `a` with itself).
     func matrix(_ a: ActivationSet, _ b: ActivationSet?) throws -> [[Double]] {
         let layersA = a.layers.map(\.matrix), namesA = a.layers.map(\.name)
-        let result: Matrix<Double>
-        switch (b, precision) {
-        case (nil, .float64):
-            result = try CKAMatrix.compute(layersA, names: namesA, options: options)
-        case (nil, .float32):
-            result = try CKAMatrix.compute(layersA.map { $0.converted(to: Float.self) }, names: namesA, options: options)
-        case let (b?, .float64):
-            result = try CKAMatrix.compute(layersA, b.layers.map(\.matrix), namesA: namesA, namesB: b.layers.map(\.name), options: options)
-        case let (b?, .float32):
-            result = try CKAMatrix.compute(
-                layersA.map { $0.converted(to: Float.self) }, b.layers.map { $0.matrix.converted(to: Float.self) },
-                namesA: namesA, namesB: b.layers.map(\.name), options: options)
-        }
+        let result = try b.map {
+            try CKAMatrix.compute(layersA, $0.layers.map(\.matrix), namesA: namesA, namesB: $0.layers.map(\.name), options: options)
+        } ?? CKAMatrix.compute(layersA, names: namesA, options: options)
         return (0..<result.rows).map { result.row($0) }
     }
 }

@@ -150,6 +150,55 @@ import Testing
         }
     }
 
+    /// The settings of the CKA beside which the report puts intervals and influences are the
+    /// settings of those too: precision, estimator and confidence all reach the report.
+    @Test func ckaSettingsReachEveryPartOfTheReport() throws {
+        let work = Self.folder()
+        try FileManager.default.createDirectory(at: work, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: work) }
+        let probe = try Self.smallDigitsProbe(in: work)
+        let model = Self.root.appendingPathComponent("models/digits-plain-seed1.onnx").path
+        let other = Self.root.appendingPathComponent("models/digits-plain-seed2.onnx").path
+        struct Written: Decodable {
+            struct Correspondence: Decodable { var cka: Double; var lower: Double?; var upper: Double? }
+            struct InfluentialSample: Decodable { var layer_a: String; var cka: Double }
+            struct Provenance: Decodable { var dtype: String; var estimator: String; var confidence: Double? }
+            var cka: Results.LayerMatrix
+            var correspondences: [Correspondence]
+            var influential_samples: [InfluentialSample]
+            var provenance: Provenance
+        }
+        func compare(_ name: String, _ options: [String]) throws -> (Written, String) {
+            let output = work.appendingPathComponent(name)
+            let result = try cli.run(["compare", model, other, "--probe", probe.path, "--resamples", "100", "--no-receptive-fields",
+                                      "--no-random-baseline", "--no-timing", "-o", output.path] + options)
+            #expect(result.status == 0, "\(result.stderr)")
+            return (try JSONDecoder().decode(Written.self, from: Data(contentsOf: output.appendingPathComponent("results.json"))),
+                    try String(contentsOf: output.appendingPathComponent("report.md"), encoding: .utf8))
+        }
+        let (double, _) = try compare("float64", [])
+        let (single, singleReport) = try compare("float32", ["--precision", "float32", "--confidence", "0.9"])
+        #expect(single.provenance.dtype.contains("float32 CKA products") && double.provenance.dtype.contains("float64"))
+        let pairs = zip(single.cka.matrix.joined(), double.cka.matrix.joined()).map { ($0 ?? .nan, $1 ?? .nan) }
+        #expect(pairs.contains { $0 != $1 }, "float32 products gave the float64 bits")
+        #expect(pairs.allSatisfy { abs($0 - $1) < 1e-4 })
+        #expect(single.provenance.confidence == 0.9 && double.provenance.confidence == 0.95)
+        #expect(singleReport.contains("| 90 % interval |") && !singleReport.contains("95 %"))
+
+        // With the unbiased estimator the interval and the influences are the unbiased ones:
+        // each interval brackets its value, and each influential sample quotes the value.
+        let (unbiased, _) = try compare("unbiased", ["--estimator", "unbiased"])
+        #expect(unbiased.provenance.estimator == "unbiased")
+        for c in unbiased.correspondences {
+            let (lower, upper) = (try #require(c.lower), try #require(c.upper))
+            #expect(lower <= c.cka && c.cka <= upper, "\(c.cka) outside [\(lower), \(upper)]")
+        }
+        for sample in unbiased.influential_samples {
+            #expect(unbiased.correspondences.contains { $0.cka == sample.cka })
+        }
+        #expect(zip(unbiased.correspondences, double.correspondences).contains { $0.lower != $1.lower })
+    }
+
     @Test func aFailedRunLeavesThePreviousReportAlone() throws {
         let work = Self.folder()
         try FileManager.default.createDirectory(at: work, withIntermediateDirectories: true)

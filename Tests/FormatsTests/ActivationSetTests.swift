@@ -18,7 +18,7 @@ struct ActivationSetTests {
     }
 
     /// The error loading `url` throws, which must be an ``ActivationError``.
-    static func loadError(_ url: URL, reduction: SpatialReduction = .flatten, layers: [String]? = nil) -> ActivationError? {
+    static func loadError(_ url: URL, reduction: Reduction = .flatten, layers: [String]? = nil) -> ActivationError? {
         thrownError(ActivationError.self) { try ActivationSet.load(url, reduction: reduction, layers: layers) }
     }
 
@@ -41,11 +41,11 @@ struct ActivationSetTests {
     @Test(
         "reduces NCHW arrays",
         arguments: [
-            (SpatialReduction.flatten, [(0..<12).map(Double.init), (12..<24).map(Double.init)]),
+            (Reduction.flatten, [(0..<12).map(Double.init), (12..<24).map(Double.init)]),
             (.mean, [[2.5, 8.5], [14.5, 20.5]]),
             (.max, [[5, 11], [17, 23]]),
-        ] as [(SpatialReduction, [[Double]])])
-    func reduceNCHW(reduction: SpatialReduction, expected: [[Double]]) throws {
+        ] as [(Reduction, [[Double]])])
+    func reduceNCHW(reduction: Reduction, expected: [[Double]]) throws {
         try withTemporaryDirectory { folder in
             let url = try Self.npz([("conv", Self.ramp([2, 2, 2, 3]))], in: folder)
             let set = try ActivationSet.load(url, reduction: reduction)
@@ -66,11 +66,11 @@ struct ActivationSetTests {
     @Test(
         "reduces rank-3 arrays over the position axis",
         arguments: [
-            (SpatialReduction.flatten, [[0, 1, 2, 3, 4, 5], [6, 7, 8, 9, 10, 11]]),
+            (Reduction.flatten, [[0, 1, 2, 3, 4, 5], [6, 7, 8, 9, 10, 11]]),
             (.mean, [[2, 3], [8, 9]]),
             (.max, [[4, 5], [10, 11]]),
-        ] as [(SpatialReduction, [[Double]])])
-    func reduceTokens(reduction: SpatialReduction, expected: [[Double]]) throws {
+        ] as [(Reduction, [[Double]])])
+    func reduceTokens(reduction: Reduction, expected: [[Double]]) throws {
         try withTemporaryDirectory { folder in
             let url = try Self.npz([("block", Self.ramp([2, 3, 2]))], in: folder)
             #expect(try ActivationSet.load(url, reduction: reduction).layer(named: "block") == Matrix(expected))

@@ -140,7 +140,7 @@ final class Locked<Value>: @unchecked Sendable {
 @Suite struct CaptureReductionTests {
     /// A [2, 2, 2, 3] activation (batch, channels, height, width) through a one-node Identity-free graph:
     /// reductions are checked on the reducer directly through a capture of the graph input.
-    static func capture(_ tensor: Tensor, _ reduction: CaptureReduction) throws -> (rows: [Float], features: Int) {
+    static func capture(_ tensor: Tensor, _ reduction: Reduction) throws -> (rows: [Float], features: Int) {
         let graph = Graph(inputs: [Graph.Input(name: "x", dataType: .float32, shape: nil)], outputs: ["x"], initializers: [:],
                           initializerOrder: [], nodes: [], opsets: ["": 17])
         let model = HookedNetwork(try Network(graph: graph, file: "input-only"))
@@ -180,7 +180,7 @@ final class Locked<Value>: @unchecked Sendable {
         // 5 × 4: row 2, column 1.
         let odd = Tensor(shape: [1, 1, 5, 4], elements: (0..<20).map(Float.init))
         #expect(try Self.capture(odd, .center).rows == [9])
-        #expect(CaptureReduction(parsing: "center") == .center && CaptureReduction.center.description == "center")
+        #expect(Reduction(parsing: "center") == .center && Reduction.center.description == "center")
     }
 
     @Test func projectionIsFixedAndPreservesInnerProductsRoughly() throws {

@@ -37,8 +37,10 @@ public enum CKA {
     }
 
     /// RBF CKA with `σ = threshold × √median` of squared distances.
-    public static func rbf(
-        _ x: Matrix<Double>, _ y: Matrix<Double>, threshold: Double = 0.5, estimator: CKAEstimator = .biased
+    @_specialize(exported: true, where S == Double)
+    @_specialize(exported: true, where S == Float)
+    public static func rbf<S: BLASScalar>(
+        _ x: Matrix<S>, _ y: Matrix<S>, threshold: Double = 0.5, estimator: CKAEstimator = .biased
     ) throws -> Double {
         try similarity(x, y, options: CKAOptions(kernel: .rbf(threshold: threshold), estimator: estimator))
     }

@@ -40,6 +40,16 @@ struct HSICTable {
     @_specialize(where S == Float)
     init<S: BLASScalar>(_ layers: [Matrix<S>], names: [String], options: CKAOptions) throws {
         precondition(layers.count == names.count)
+        switch options.precision {
+        case .float32 where S.self != Float.self:
+            self = try HSICTable(layers.map { $0.converted(to: Float.self) }, names: names, options: options)
+            return
+        case .float64 where S.self != Double.self:
+            self = try HSICTable(layers.map { $0.converted(to: Double.self) }, names: names, options: options)
+            return
+        default:
+            break
+        }
         guard let n = layers.first?.rows else {
             values = Matrix(rows: 0, columns: 0)
             form = .feature

@@ -30,25 +30,31 @@ public struct PermutationTest: Sendable, Codable, Equatable {
 /// Both work on the `n × n` Gram matrices of the inputs (the RBF bandwidth is fixed from the
 /// full sample), so each replicate costs `O(n²)` with no new products.
 public enum CKAResampling {
-    /// Bootstrap over samples (the same resampled rows in `x` and `y`), percentile interval.
-    /// Uses the biased estimator: repeated samples would break the unbiased one's
-    /// assumptions.
+    /// Bootstrap over samples (the same resampled rows in `x` and `y`), percentile interval,
+    /// for the CKA that `kernel` and `estimator` select.
+    ///
+    /// With the unbiased estimator, a resample that draws one sample twice would pair the
+    /// sample with itself off the diagonal, the very term the estimator leaves out; so every
+    /// pair of draws of the same sample counts as diagonal (zeroed), and each replicate is
+    /// the unbiased CKA over pairs of distinct samples. The estimate is
+    /// `CKA.similarity(x, y)` with the same options.
     public static func bootstrap(
-        _ x: Matrix<Double>, _ y: Matrix<Double>, kernel: CKAKernel = .linear, resamples: Int = 1000,
-        confidence: Double = 0.95, seed: UInt64 = 0
+        _ x: Matrix<Double>, _ y: Matrix<Double>, kernel: CKAKernel = .linear, estimator: CKAEstimator = .biased,
+        resamples: Int = 1000, confidence: Double = 0.95, seed: UInt64 = 0
     ) throws -> BootstrapInterval {
         try AnalysisError.checkSameSamples(x.rows, y.rows, "CKA bootstrap")
         guard resamples >= 2, confidence > 0, confidence < 1 else {
             throw AnalysisError.invalidArgument("CKA bootstrap: need at least 2 resamples and a confidence in (0, 1)")
         }
-        let (k, l) = try grams(x, y, kernel: kernel)
         let n = x.rows
-        let estimate = centredAlignment(k, l, indices: Array(0..<n))
+        if estimator == .unbiased && n < 4 { throw AnalysisError.tooFewSamples(needed: 4, got: n, context: "unbiased CKA bootstrap") }
+        let (k, l) = try grams(x, y, kernel: kernel)
+        let estimate = alignment(k, l, indices: Array(0..<n), estimator: estimator)
         var generator = SeededGenerator(seed: seed)
         var replicates = [Double]()
         replicates.reserveCapacity(resamples)
         for _ in 0..<resamples {
-            let value = centredAlignment(k, l, indices: generator.resample(n, count: n))
+            let value = alignment(k, l, indices: generator.resample(n, count: n), estimator: estimator)
             if value.isFinite { replicates.append(value) }
         }
         guard replicates.count >= 2 else {
@@ -122,19 +128,30 @@ public enum CKAResampling {
             nullMean: sum / Double(permutations), nullMaximum: maximum)
     }
 
-    /// CKA without each sample in turn: entry `i` is the biased CKA of `x` and `y` with row
-    /// `i` of both left out. Single samples can move CKA a lot (Davari et al. 2022); the
-    /// largest `full − entry` flags the samples a conclusion leans on.
+    /// CKA without each sample in turn: entry `i` is the CKA (`kernel`, `estimator`) of `x`
+    /// and `y` with row `i` of both left out. Single samples can move CKA a lot (Davari et
+    /// al. 2022); the largest `full − entry` flags the samples a conclusion leans on.
     ///
     /// Costs `O(n²)` after the Gram matrices, not `O(n³)`: with `r` the row sums, `s = 1ᵀK1`
-    /// and `c_i = Σ_j K_ij L_ij`, leaving out sample `i` changes the three terms of
-    /// `tr(KHLH) = ⟨K, L⟩ − (2/m)·r_Kᵀr_L + s_K s_L/m²` by amounts that need only row `i`
-    /// and the products `K r_L` and `L r_K`. The RBF bandwidth stays the full sample's.
-    public static func leaveOneOut(_ x: Matrix<Double>, _ y: Matrix<Double>, kernel: CKAKernel = .linear) throws -> [Double] {
+    /// and `c_i = Σ_j K_ij L_ij`, leaving out sample `i` changes the terms `⟨K, L⟩`,
+    /// `r_Kᵀr_L`, `s_K` and `s_L` that both estimators are assembled from
+    /// (`tr(KHLH) = ⟨K, L⟩ − (2/m)·r_Kᵀr_L + s_K s_L/m²` for the biased one; the unbiased one
+    /// takes them from the Gram matrices with zeroed diagonals) by amounts that need only
+    /// row `i` and the products `K r_L` and `L r_K`. The RBF bandwidth stays the full sample's.
+    public static func leaveOneOut(
+        _ x: Matrix<Double>, _ y: Matrix<Double>, kernel: CKAKernel = .linear, estimator: CKAEstimator = .biased
+    ) throws -> [Double] {
         try AnalysisError.checkSameSamples(x.rows, y.rows, "CKA leave-one-out")
         let n = x.rows
-        guard n >= 3 else { throw AnalysisError.invalidArgument("CKA leave-one-out needs at least 3 samples, got \(n)") }
-        let (k, l) = try grams(x, y, kernel: kernel)
+        let needed = estimator == .biased ? 3 : 5
+        guard n >= needed else {
+            throw AnalysisError.invalidArgument("\(estimator.rawValue) CKA leave-one-out needs at least \(needed) samples, got \(n)")
+        }
+        var (k, l) = try grams(x, y, kernel: kernel)
+        if estimator == .unbiased {
+            k = HSIC.zeroingDiagonal(k)
+            l = HSIC.zeroingDiagonal(l)
+        }
         let rk = (0..<n).map { i in (0..<n).reduce(0.0) { $0 + k[i, $1] } }
         let rl = (0..<n).map { i in (0..<n).reduce(0.0) { $0 + l[i, $1] } }
         func times(_ a: Matrix<Double>, _ v: [Double]) -> [Double] {
@@ -142,11 +159,12 @@ public enum CKAResampling {
         }
         let kRl = times(k, rl), lRk = times(l, rk), kRk = times(k, rk), lRl = times(l, rl)
         let m = Double(n - 1)
-        /// The centred HSIC of the pair (A, B) without sample i, from A's and B's whole-matrix
-        /// terms and the row-i quantities.
+        /// The HSIC terms of the pair (A, B): ⟨A, B⟩, r_Aᵀr_B, 1ᵀA1 and 1ᵀB1.
         struct Terms {
             var product: Double, rowSums: Double, sumA: Double, sumB: Double
         }
+        /// The HSIC of the pair (A, B) without sample i, from A's and B's whole-matrix terms
+        /// and the row-i quantities.
         func without(_ i: Int, _ a: Matrix<Double>, _ b: Matrix<Double>, _ ra: [Double], _ rb: [Double],
                      _ whole: Terms, _ bRa: [Double], _ aRb: [Double]) -> Double {
             var c = 0.0
@@ -155,7 +173,12 @@ public enum CKAResampling {
             let product = whole.product - 2 * c + aii * bii
             let rowSums = whole.rowSums - ra[i] * rb[i] - (bRa[i] - ra[i] * bii) - (aRb[i] - aii * rb[i]) + (c - aii * bii)
             let sumA = whole.sumA - 2 * ra[i] + aii, sumB = whole.sumB - 2 * rb[i] + bii
-            return product - 2 / m * rowSums + sumA * sumB / (m * m)
+            switch estimator {
+            case .biased:
+                return product - 2 / m * rowSums + sumA * sumB / (m * m)
+            case .unbiased:
+                return HSIC.unbiasedFromTerms(trace: product, sumK: sumA, sumL: sumB, rowSumsDot: rowSums, n: n - 1)
+            }
         }
         func whole(_ a: Matrix<Double>, _ b: Matrix<Double>, _ ra: [Double], _ rb: [Double]) -> Terms {
             var product = 0.0
@@ -181,11 +204,15 @@ public enum CKAResampling {
         }
     }
 
-    /// Biased CKA of the Gram sub-matrices at `indices` (rows and columns), without forming
-    /// them: for `m` indices, `tr(KHLH) = ⟨K, L⟩ − (2/m)·r_Kᵀr_L + (1ᵀK1)(1ᵀL1)/m²` with
-    /// `r` the row sums of the sub-matrix.
-    static func centredAlignment(_ k: Matrix<Double>, _ l: Matrix<Double>, indices: [Int]) -> Double {
+    /// CKA of the Gram sub-matrices at `indices` (rows and columns), without forming them.
+    ///
+    /// For `m` indices the biased HSIC is `tr(KHLH) = ⟨K, L⟩ − (2/m)·r_Kᵀr_L + (1ᵀK1)(1ᵀL1)/m²`
+    /// with `r` the row sums of the sub-matrix; the unbiased one is assembled from the same
+    /// terms with every entry that pairs a sample with itself (the diagonal, and the pairs of
+    /// repeated indices) set to zero.
+    static func alignment(_ k: Matrix<Double>, _ l: Matrix<Double>, indices: [Int], estimator: CKAEstimator) -> Double {
         let m = indices.count, n = k.rows
+        let skipsSelfPairs = estimator == .unbiased
         var kl = 0.0, kk = 0.0, ll = 0.0
         var rowK = [Double](repeating: 0, count: m), rowL = [Double](repeating: 0, count: m)
         k.storage.withUnsafeBufferPointer { kp in
@@ -193,7 +220,7 @@ public enum CKAResampling {
                 for (jj, j) in indices.enumerated() {
                     var columnK = 0.0, columnL = 0.0
                     let base = j * n
-                    for i in indices {
+                    for i in indices where !(skipsSelfPairs && i == j) {
                         let a = kp[base + i], b = lp[base + i]
                         kl += a * b
                         kk += a * a
@@ -211,7 +238,10 @@ public enum CKAResampling {
         func centred(_ product: Double, _ r1: [Double], _ r2: [Double], _ s1: Double, _ s2: Double) -> Double {
             var dot = 0.0
             for i in 0..<m { dot += r1[i] * r2[i] }
-            return product - 2 / md * dot + s1 * s2 / (md * md)
+            switch estimator {
+            case .biased: return product - 2 / md * dot + s1 * s2 / (md * md)
+            case .unbiased: return HSIC.unbiasedFromTerms(trace: product, sumK: s1, sumL: s2, rowSumsDot: dot, n: m)
+            }
         }
         let hkl = centred(kl, rowK, rowL, sumK, sumL)
         return hkl / (centred(kk, rowK, rowK, sumK, sumK) * centred(ll, rowL, rowL, sumL, sumL)).squareRoot()

@@ -1,3 +1,4 @@
+import Activations
 import Foundation
 import Formats
 import Networks
@@ -21,13 +22,13 @@ public struct ProbeSet: Sendable {
     public var layers: LayerFilter
     /// The layer names as written in the file (`nil`: the model's default layers).
     public var layerNames: [String]?
-    public var reduction: CaptureReduction
+    public var reduction: Reduction
     public var batchSize: Int
     public var seed: UInt64
 
     /// A probe set from arrays in hand (e.g. `--input x.npy --labels y.npy`).
     public init(name: String, inputs: Tensor, labels: [Int]? = nil, files: [URL] = [], layers: LayerFilter = .all,
-                reduction: CaptureReduction = .flatten, batchSize: Int = 64, seed: UInt64 = 0) {
+                reduction: Reduction = .flatten, batchSize: Int = 64, seed: UInt64 = 0) {
         self.name = name
         self.inputs = inputs
         self.labels = labels
@@ -53,9 +54,9 @@ public struct ProbeSet: Sendable {
         files = [file]
         seed = spec.seed ?? 0
         batchSize = spec.batch ?? 64
-        reduction = spec.reduction.flatMap { CaptureReduction(parsing: $0, seed: spec.seed ?? 0) } ?? .flatten
+        reduction = spec.reduction ?? .flatten
         layerNames = spec.layers.flatMap { $0 == ["all"] ? nil : $0 }
-        layers = Self.filter(layerNames)
+        layers = LayerFilter(list: layerNames)
         classNames = [:]
         factors = [:]
         guard inputShape.count == 3, inputShape.allSatisfy({ $0 >= 1 }) else {
@@ -127,12 +128,6 @@ public struct ProbeSet: Sendable {
 
     /// The layer filter for names from a file: `nil` is every default layer; a single
     /// `PREFIX*` is a prefix.
-    static func filter(_ names: [String]?) -> LayerFilter {
-        guard let names else { return .all }
-        if names.count == 1, let only = names.first, only.hasSuffix("*") { return .prefix(String(only.dropLast())) }
-        return .names(names)
-    }
-
     static func degrees(_ value: Double) -> String {
         value == value.rounded() ? "\(Int(value))°" : String(format: "%.1f°", value)
     }

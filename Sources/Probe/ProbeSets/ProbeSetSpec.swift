@@ -1,3 +1,4 @@
+import Activations
 import Foundation
 import Yams
 
@@ -32,7 +33,8 @@ public struct ProbeSetSpec: Sendable, Equatable, Decodable {
     public var labels: String?
     /// `nil` or `["all"]`: the model's default layers.
     public var layers: [String]?
-    public var reduction: String?
+    /// `project:K` draws its matrix from ``seed``.
+    public var reduction: Reduction?
     public var samples: Int?
     public var batch: Int?
     public var seed: UInt64?
@@ -195,10 +197,16 @@ public struct ProbeSetSpec: Sendable, Equatable, Decodable {
         } else {
             layers = try c.decodeIfPresent([String].self, forKey: .layers)
         }
-        reduction = try c.decodeIfPresent(String.self, forKey: .reduction)
         samples = try c.decodeIfPresent(Int.self, forKey: .samples)
         batch = try c.decodeIfPresent(Int.self, forKey: .batch)
         seed = try c.decodeIfPresent(UInt64.self, forKey: .seed)
+        if let text = try c.decodeIfPresent(String.self, forKey: .reduction) {
+            guard let parsed = Reduction(parsing: text, seed: seed ?? 0) else {
+                throw DecodingError.dataCorruptedError(
+                    forKey: .reduction, in: c, debugDescription: "reduction '\(text)' is not \(Reduction.spellings)")
+            }
+            reduction = parsed
+        }
         let kind = try c.nestedContainer(keyedBy: KindKey.self, forKey: .stimuli).decode(String.self, forKey: .kind)
         let stimuliDecoder = try c.superDecoder(forKey: .stimuli)
         switch kind {
@@ -242,9 +250,6 @@ public struct ProbeSetSpec: Sendable, Equatable, Decodable {
     var problem: String? {
         if let samples, samples < 1 { return "samples must be at least 1, not \(samples)" }
         if let batch, batch < 1 { return "batch must be at least 1, not \(batch)" }
-        if let reduction, CaptureReduction(parsing: reduction) == nil {
-            return "reduction '\(reduction)' is not flatten, mean, max, center, subsample:S or project:K"
-        }
         func badSize(_ size: [Int]?) -> Bool { size.map { $0.count != 2 || $0.contains { $0 < 1 || $0 > 4096 } } ?? false }
         switch stimuli {
         case let .gratings(g):

@@ -1,0 +1,181 @@
+import Analysis
+import LinearAlgebra
+
+/// Applies a ``Reduction`` to one layer's activations, batch after batch, holding the
+/// projection matrix of `project` once made.
+///
+/// Values are row-major with axis 0 the samples. Float activations are reduced in Float and
+/// Double ones in Double: a mean is summed in the type of its values.
+public final class Reducer: @unchecked Sendable {
+    public let reduction: Reduction
+    /// The layer, and the file or model it came from, for errors.
+    public let layer: String
+    public let source: String
+    private var projection: (inputs: Int, matrix: [Float])?
+    /// The largest projection matrix built (entries), 256 MiB of floats.
+    public static let projectionLimit = 1 << 26
+
+    public init(_ reduction: Reduction, layer: String, source: String) {
+        self.reduction = reduction
+        self.layer = layer
+        self.source = source
+    }
+
+    /// The reduced rows of `values` (dimensions `shape`), row-major, and the feature count.
+    ///
+    /// - Throws: ``ActivationError/emptyReduction(file:layer:shape:reduction:)`` for a pool
+    ///   over an empty axis, ``ActivationError/invalidReduction(file:layer:problem:)`` for a
+    ///   scalar or a projection too large to build.
+    public func reduce(_ values: [Float], shape: [Int]) throws -> (rows: [Float], features: Int) {
+        try reduceValues(values, shape: shape)
+    }
+
+    /// ``reduce(_:shape:)`` for Double values.
+    public func reduce(_ values: [Double], shape: [Int]) throws -> (rows: [Double], features: Int) {
+        try reduceValues(values, shape: shape)
+    }
+
+    @_specialize(where T == Float)
+    @_specialize(where T == Double)
+    func reduceValues<T: BLASScalar>(_ values: [T], shape: [Int]) throws -> (rows: [T], features: Int) {
+        guard let samples = shape.first else {
+            throw ActivationError.invalidReduction(file: source, layer: layer, problem: "a scalar has no sample axis")
+        }
+        precondition(values.count == shape.reduce(1, *), "shape \(shape) does not match \(values.count) values")
+        if reduction.reducesEmptyAxis(shape) {
+            throw ActivationError.emptyReduction(file: source, layer: layer, shape: shape, reduction: reduction)
+        }
+        let width = samples == 0 ? shape.dropFirst().reduce(1, *) : values.count / samples
+        switch reduction {
+        case .flatten:
+            return (values, width)
+        case .mean, .max:
+            guard shape.count >= 3 else { return (values, width) }
+            return Self.pool(values, shape: shape, max: reduction == .max)
+        case .center:
+            guard shape.count >= 3 else { return (values, width) }
+            return Self.center(values, shape: shape)
+        case let .subsample(stride):
+            guard shape.count >= 3 else { return (values, width) }
+            return Self.subsample(values, shape: shape, stride: stride)
+        case let .project(k, seed):
+            return try project(values, samples: samples, width: width, dimensions: k, seed: seed)
+        }
+    }
+
+    /// Mean or maximum over the positions (rank 3, keeping features) or the spatial axes
+    /// (rank ≥ 4, keeping channels), viewing the array as `[samples, outer, inner]`.
+    @_specialize(where T == Float)
+    @_specialize(where T == Double)
+    static func pool<T: BLASScalar>(_ values: [T], shape: [Int], max: Bool) -> ([T], Int) {
+        let samples = shape[0]
+        let (outer, inner, reduceOuter) = shape.count == 3
+            ? (shape[1], shape[2], true) : (shape[1], shape[2...].reduce(1, *), false)
+        let kept = reduceOuter ? inner : outer
+        let count = reduceOuter ? outer : inner
+        var result = [T](repeating: max ? -.infinity : 0, count: samples * kept)
+        values.withUnsafeBufferPointer { v in
+            result.withUnsafeMutableBufferPointer { r in
+                for n in 0..<samples {
+                    for o in 0..<outer {
+                        let row = n * outer * inner + o * inner
+                        for i in 0..<inner {
+                            let target = n * kept + (reduceOuter ? i : o)
+                            r[target] = max ? Swift.max(r[target], v[row + i]) : r[target] + v[row + i]
+                        }
+                    }
+                }
+                if !max, count > 0 {
+                    let divisor = T(count)
+                    for i in r.indices { r[i] /= divisor }
+                }
+            }
+        }
+        return (result, kept)
+    }
+
+    @_specialize(where T == Float)
+    @_specialize(where T == Double)
+    static func center<T: BLASScalar>(_ values: [T], shape: [Int]) -> ([T], Int) {
+        let samples = shape[0]
+        if shape.count == 3 {
+            let (tokens, features) = (shape[1], shape[2]), middle = (tokens - 1) / 2
+            var rows = [T]()
+            rows.reserveCapacity(samples * features)
+            for n in 0..<samples { rows += values[((n * tokens + middle) * features)..<((n * tokens + middle + 1) * features)] }
+            return (rows, features)
+        }
+        let channels = shape[1], spatial = Array(shape[2...]), planeSize = spatial.reduce(1, *)
+        var offset = 0, stride = 1
+        for axis in spatial.indices.reversed() {
+            offset += (spatial[axis] - 1) / 2 * stride
+            stride *= spatial[axis]
+        }
+        var rows = [T](repeating: 0, count: samples * channels)
+        for n in 0..<samples { for c in 0..<channels { rows[n * channels + c] = values[(n * channels + c) * planeSize + offset] } }
+        return (rows, channels)
+    }
+
+    /// Every `stride`-th token (rank 3) or position along each spatial axis (rank ≥ 4).
+    @_specialize(where T == Float)
+    @_specialize(where T == Double)
+    static func subsample<T: BLASScalar>(_ values: [T], shape: [Int], stride: Int) -> ([T], Int) {
+        let spatialAxes = shape.count == 3 ? [1] : Array(2..<shape.count)
+        var kept = shape
+        for axis in spatialAxes { kept[axis] = (shape[axis] + stride - 1) / stride }
+        var sourceStrides = [Int](repeating: 1, count: shape.count)
+        for axis in shape.indices.dropLast().reversed() { sourceStrides[axis] = sourceStrides[axis + 1] * shape[axis + 1] }
+        let total = kept.reduce(1, *)
+        var rows = [T]()
+        rows.reserveCapacity(total)
+        var counter = Array(repeating: 0, count: kept.count)
+        for _ in 0..<total {
+            var offset = 0
+            for axis in kept.indices {
+                offset += counter[axis] * (spatialAxes.contains(axis) ? stride : 1) * sourceStrides[axis]
+            }
+            rows.append(values[offset])
+            var axis = kept.count - 1
+            while axis >= 0 {
+                counter[axis] += 1
+                if counter[axis] < kept[axis] { break }
+                counter[axis] = 0
+                axis -= 1
+            }
+        }
+        return (rows, shape[0] == 0 ? kept.dropFirst().reduce(1, *) : rows.count / shape[0])
+    }
+
+    @_specialize(where T == Float)
+    @_specialize(where T == Double)
+    func project<T: BLASScalar>(_ values: [T], samples: Int, width: Int, dimensions k: Int, seed: UInt64) throws -> ([T], Int) {
+        if projection?.inputs != width {
+            guard width.multipliedReportingOverflow(by: k).partialValue <= Self.projectionLimit else {
+                throw ActivationError.invalidReduction(
+                    file: source, layer: layer,
+                    problem: "a projection from \(width) to \(k) features needs \(width * k) entries (limit \(Self.projectionLimit)); subsample or pool first")
+            }
+            var generator = SeededGenerator(seed: seed)
+            let scale = 1 / Double(k).squareRoot()
+            var matrix = [Float](repeating: 0, count: width * k)
+            for i in matrix.indices { matrix[i] = Float(generator.nextGaussian() * scale) }
+            projection = (width, matrix)
+        }
+        guard let stored = projection?.matrix else { return ([], k) }
+        // The matrix is drawn in Float whatever the values, so Float and Double activations
+        // see the same projection.
+        let matrix: [T] = (stored as? [T]) ?? stored.map { T($0) }
+        // Row-major X (samples × width) times P (width × k) is, column-major, Pᵀ·Xᵀ.
+        var result = [T](repeating: 0, count: samples * k)
+        guard samples > 0, width > 0 else { return (result, k) }
+        values.withUnsafeBufferPointer { x in
+            matrix.withUnsafeBufferPointer { p in
+                result.withUnsafeMutableBufferPointer { r in
+                    T._gemm(transA: false, transB: false, m: k, n: samples, k: width, alpha: 1,
+                            a: p.baseAddress!, lda: k, b: x.baseAddress!, ldb: width, beta: 0, c: r.baseAddress!, ldc: k)
+                }
+            }
+        }
+        return (result, k)
+    }
+}
