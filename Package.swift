@@ -77,6 +77,7 @@ let package = Package(
         .testTarget(name: "NetworksTests", dependencies: ["Networks", "ONNXProto", "Formats"]),
         .testTarget(name: "ProbeTests", dependencies: ["Probe", "Networks", "Formats", "Analysis"]),
         .testTarget(name: "ReportTests", dependencies: ["Report"]),
+        .testTarget(name: "ExamplesTests", dependencies: ["RepProbeKit"]),
         .testTarget(name: "TrainingTests", dependencies: ["Training", "Networks", "Formats", "Analysis"]),
     ]
 )

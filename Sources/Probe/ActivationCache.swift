@@ -1,3 +1,5 @@
+import Activations
+import LinearAlgebra
 import Networks
 
 /// The activations a run recorded, by the names they were asked for.
@@ -113,5 +115,31 @@ public final class HookedNetwork: @unchecked Sendable {
             return replaced ? current : nil
         }
         return (outputs, ActivationCache(names: layers.map(\.name), tensors: recorded))
+    }
+}
+
+extension ActivationCache {
+    /// The activation recorded under `name` as a *samples × features* matrix (one row per
+    /// input of the batch), reduced by `reduction`, in the element type the analysis wants:
+    ///
+    /// ```swift
+    /// let (_, cache) = try model.runWithCache(["input": images], names: .names(["layer1.0", "layer2.0"]))
+    /// let similarity = try CKA.linear(cache.matrix("layer1.0", reduction: .mean), cache.matrix("layer2.0", reduction: .mean))
+    /// ```
+    ///
+    /// Float32 activations are reduced in Float32 (as a capture reduces them), then converted.
+    ///
+    /// - Throws: ``ProbeError/unknownLayer(name:model:available:)`` for a name the run did not
+    ///   record, ``ActivationError`` for a reduction that cannot apply.
+    @_specialize(exported: true, where S == Double)
+    @_specialize(exported: true, where S == Float)
+    public func matrix<S: BLASScalar>(_ name: String, reduction: Reduction = .flatten, as type: S.Type = Double.self) throws -> Matrix<S> {
+        guard let tensor = tensors[name] else {
+            throw ProbeError.unknownLayer(name: name, model: "the activation cache", available: names)
+        }
+        let (rows, features) = try Reducer(reduction, layer: name, source: "the activation cache").reduce(tensor)
+        let samples = tensor.shape.first ?? 0
+        let values: [S] = (rows as? [S]) ?? rows.map { S($0) }
+        return values.isEmpty ? Matrix(rows: samples, columns: features) : Matrix(rows: samples, columns: features, rowMajor: values)
     }
 }

@@ -30,6 +30,17 @@ public final class Model {
         body(tape.constant(inputs, shape: [batch] + inputShape))
     }
 
+    /// The logits of a batch of images, a float32 tensor `[N, C, H, W]` with the model's
+    /// `[C, H, W]`, recorded on `tape`.
+    ///
+    /// - Throws: ``TrainingError`` for a tensor of another shape or element type.
+    public func logits(_ images: Tensor, on tape: Tape) throws -> Variable {
+        guard images.shape.count == inputShape.count + 1, Array(images.shape.dropFirst()) == inputShape, let values = images.floats else {
+            throw TrainingError("\(architecture) takes float32 images [N, \(inputShape.map(String.init).joined(separator: ", "))], got \(images.dataType) \(images.shape)")
+        }
+        return logits(values, batch: images.shape[0], on: tape)
+    }
+
     /// The network as an ONNX-style graph with the current weights and statistics as
     /// initializers: what ``Networks/Network`` runs, `repprobe layers` lists and checkpoints
     /// store.
