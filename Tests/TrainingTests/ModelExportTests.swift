@@ -23,6 +23,17 @@ import Testing
         return try #require(outputs[Model.outputName]?.floats)
     }
 
+    @Test func logitsOfATensorAreThoseOfItsValues() throws {
+        let model = Architectures.digitNet(residual: true, seed: 4)
+        let values = Self.images(3, seed: 8)
+        let fromTensor = try model.logits(Tensor(shape: [3, 1, 16, 16], elements: values), on: Tape(training: false)).values
+        #expect(fromTensor == Self.inferenceLogits(model, values, batch: 3))
+        #expect(throws: TrainingError.self) { try model.logits(Tensor(shape: [3, 16, 16], elements: values), on: Tape(training: false)) }
+        #expect(throws: TrainingError.self) {
+            try model.logits(Tensor(shape: [3, 1, 16, 16], elements: values.map(Double.init)), on: Tape(training: false))
+        }
+    }
+
     /// The architectures by name, with their parameter counts (DigitNet's is that of the
     /// PyTorch module; Tiny-10's is counted from its table: 84 880 convolution weights,
     /// 640 normalisation weights and biases, a 64 → 10 classifier).
