@@ -17,7 +17,7 @@ let package = Package(
         // MARK: - Public API
 
         /// Umbrella that re-exports every library module.
-        .target(name: "RepProbeKit", dependencies: ["LinearAlgebra", "Formats", "Activations", "Analysis", "Networks", "Probe", "Report", "Comparison", "Training"]),
+        .target(name: "RepProbeKit", dependencies: ["LinearAlgebra", "Formats", "Activations", "Analysis", "Networks", "Probe", "Results", "Report", "Comparison", "Training", "Notebooks"]),
         /// Representation-similarity measures, PCA, linear probes and resampling statistics.
         .target(name: "Analysis", dependencies: ["LinearAlgebra"]),
         /// NumPy `.npy`/`.npz` and `.safetensors` readers and writers; a PyTorch checkpoint reader.
@@ -29,14 +29,20 @@ let package = Package(
         .target(name: "Networks", dependencies: ["LinearAlgebra", "Formats", "ONNXProto", "CAllocator"]),
         /// Training small networks in Swift: reverse-mode differentiation on a tape, layers,
         /// optimisers, and a monitor that probes representations while they form.
-        .target(name: "Training", dependencies: ["Networks", "LinearAlgebra", "Analysis", "Probe", "Report"]),
+        .target(name: "Training", dependencies: ["Networks", "LinearAlgebra", "Analysis", "Probe", "Results", "Report"]),
         /// Hooks on any layer of a network, activation capture with reductions, stimuli.
         .target(name: "Probe", dependencies: ["Networks", "Analysis", "Formats", "Activations", "LinearAlgebra",
                                              .product(name: "Yams", package: "Yams")]),
-        /// Markdown summaries of analysis results and the SVG figures beside them.
-        .target(name: "Report", dependencies: ["Analysis"]),
-        /// `repprobe compare`: two networks on one probe set, analysed and written up as a report.
-        .target(name: "Comparison", dependencies: ["Probe", "Networks", "Analysis", "Activations", "Formats", "LinearAlgebra", "Report"]),
+        /// Every number of a comparison, a receptive-field analysis or a training run, as the
+        /// versioned `results.json`/`log.json` holds it.
+        .target(name: "Results", dependencies: ["Analysis", "Formats"]),
+        /// Markdown notebooks whose shell blocks run and whose outputs are written or checked.
+        .target(name: "Notebooks", dependencies: ["Formats"]),
+        /// Rendering, from the results types only: Markdown reports and their SVG figures.
+        .target(name: "Report", dependencies: ["Analysis", "Results"]),
+        /// The comparison pipeline: models and inputs through capture and every analysis to
+        /// results (receptive-field analysis is one of its stages); no Markdown.
+        .target(name: "Comparison", dependencies: ["Probe", "Networks", "Analysis", "Activations", "Formats", "LinearAlgebra", "Results"]),
         .executableTarget(
             name: "repprobe",
             dependencies: ["RepProbeKit", .product(name: "ArgumentParser", package: "swift-argument-parser")]
@@ -76,8 +82,10 @@ let package = Package(
         .testTarget(name: "ONNXProtoTests", dependencies: ["ONNXProto"]),
         .testTarget(name: "NetworksTests", dependencies: ["Networks", "ONNXProto", "Formats"]),
         .testTarget(name: "ProbeTests", dependencies: ["Probe", "Networks", "Formats", "Analysis"]),
-        .testTarget(name: "ReportTests", dependencies: ["Report"]),
+        .testTarget(name: "ReportTests", dependencies: ["Report", "Results"]),
         .testTarget(name: "ExamplesTests", dependencies: ["RepProbeKit"]),
+        .testTarget(name: "ComparisonTests", dependencies: ["Comparison", "Results", "Report", "Probe", "Activations", "Analysis", "LinearAlgebra"]),
+        .testTarget(name: "NotebooksTests", dependencies: ["Notebooks"]),
         .testTarget(name: "TrainingTests", dependencies: ["Training", "Networks", "Formats", "Analysis"]),
     ]
 )

@@ -5,6 +5,7 @@ import Formats
 import LinearAlgebra
 import Networks
 import Probe
+import Results
 
 /// The receptive-field analysis of one model, as a neurophysiologist would run it: fit Gabor
 /// functions to the first-layer filters, show every layer's units gratings and measure their
@@ -37,26 +38,56 @@ public struct ReceptiveFieldAnalysis {
     /// Everything for one model: fits of its first convolution's filters, tuning on
     /// `gratings` (a probe set of gratings, whose per-stimulus factors give orientation,
     /// frequency and phase), and the V1 comparison on `inputs` (default: the gratings).
-    public func run(_ model: ModelComparison.Model, gratings: ProbeSet, inputs: ProbeSet? = nil) throws -> ReceptiveFieldResults {
+    public func run(_ model: ComparedModel, gratings: ProbeSet, inputs: ProbeSet? = nil) throws -> ReceptiveFieldResults {
         let clock = ContinuousClock.now
         let fits = try filterFits(model)
         let tuning = try self.tuning(model, gratings: gratings)
         let v1 = try v1Similarity(model, inputs: inputs ?? gratings)
-        typealias Provenance = ComparisonResults.Provenance
-        var files = try Provenance.files(of: model, role: "model") + Provenance.files(of: gratings)
-        if let inputs, inputs.files != gratings.files { files += try Provenance.files(of: inputs) }
+        typealias File = ComparisonResults.Provenance.File
+        var files = try File.records(of: model, role: "model") + File.records(of: gratings)
+        if let inputs, inputs.files != gratings.files { files += try File.records(of: inputs) }
         return ReceptiveFieldResults(
             model: model.name, filters: fits, tuning: tuning, v1: v1,
             provenance: .init(files: files, repprobeVersion: settings.toolVersion,
-                              seconds: Provenance.seconds(since: clock)))
+                              seconds: ComparisonResults.Provenance.seconds(since: clock)))
     }
 
     // MARK: - Gabor fits
 
+    /// The weights of the first convolution (in execution order) whose weight is a 4-D
+    /// initializer or the output of a `Constant` node (as some exporters write weights):
+    /// `[out, in, kh, kw]`.
+    public static func firstLayerFilters(of model: ComparedModel) -> ComparisonResults.Filters? {
+        let graph = model.loaded.graph, catalog = LayerCatalog(model.network)
+        var constants: [String: Tensor] = [:]
+        for node in graph.nodes where node.opType == "Constant" && node.outputs.count == 1 {
+            if case let .tensor(value)? = node.attributes["value"] { constants[node.outputs[0]] = value }
+        }
+        for node in graph.nodes where node.opType == "Conv" && node.inputs.count >= 2 {
+            guard let weight = graph.initializers[node.inputs[1]] ?? constants[node.inputs[1]], weight.rank == 4,
+                  let values = weight.floats else { continue }
+            let layer = node.outputs.first.map { catalog.displayName(of: $0) } ?? node.displayName
+            return .init(layer: layer, shape: weight.shape, values: values)
+        }
+        return nil
+    }
+
+
     /// Fits of the model's first convolution, if it has one.
-    func filterFits(_ model: ModelComparison.Model) throws -> ReceptiveFieldResults.FilterFits? {
-        try ModelComparison.firstLayerFilters(model.loaded.graph, catalog: LayerCatalog(model.loaded.network))
-            .map { try Self.fitFilters($0, threshold: settings.threshold) }
+    func filterFits(_ model: ComparedModel) throws -> ReceptiveFieldResults.FilterFits? {
+        try Self.firstLayerFilters(of: model).map { try Self.fitFilters($0, threshold: settings.threshold) }
+    }
+
+    /// The filters in a 4-D weight array `[out, in, kh, kw]` (`.npy`), named after the file.
+    ///
+    /// - Throws: ``FormatError`` for a file that is not a readable `.npy`,
+    ///   ``AnalysisError/invalidArgument(_:)`` for an array of another rank.
+    public static func filters(array url: URL) throws -> ComparisonResults.Filters {
+        let array = try NPY.read(url)
+        guard array.shape.count == 4 else {
+            throw AnalysisError.invalidArgument("\(url.path): filters must be out_channels × in_channels × kh × kw, not \(array.shape)")
+        }
+        return .init(layer: url.lastPathComponent, shape: array.shape, values: array.doubles().map(Float.init))
     }
 
     /// Kernels with fewer values than this (twice a Gabor function's 9 parameters) are not
@@ -103,15 +134,14 @@ public struct ReceptiveFieldAnalysis {
     /// Tunes the units of every layer: by default each channel at the central position of its
     /// feature map (the unit whose receptive field the gratings cover symmetrically), every
     /// feature of a vector.
-    public func tuning(_ model: ModelComparison.Model, gratings: ProbeSet) throws -> ReceptiveFieldResults.Tuning {
+    public func tuning(_ model: ComparedModel, gratings: ProbeSet) throws -> ReceptiveFieldResults.Tuning {
         guard let orientation = gratings.factors["orientation_deg"], let frequency = gratings.factors["frequency"],
               let phase = gratings.factors["phase_deg"] else {
             throw ProbeError.invalidInput(file: gratings.name, problem: "grating tuning needs a probe set of gratings (stimuli kind: gratings)")
         }
         var centered = gratings
         centered.reduction = settings.units
-        let captured = try ModelComparison(progress: progress)
-            .capture(model, probeSet: centered, layers: settings.layers ?? .all, label: "gratings")
+        let captured = try ModelCapture(model, probeSet: centered, layers: settings.layers ?? .all, label: "gratings", progress: progress)
         progress?("grating tuning of \(captured.layers.count) layers")
         var layers: [ReceptiveFieldResults.LayerTuning] = []
         var orientations: [Double] = []
@@ -161,17 +191,15 @@ public struct ReceptiveFieldAnalysis {
         }
         progress?("V1 model: \(model.pairs.count) quadrature pairs on \(shape[0]) images")
         let (simple, complex) = try model.responses(values, count: shape[0], channels: shape[1])
-        return [ActivationSet.Layer(name: Self.v1LayerNames[0], matrix: simple),
-                ActivationSet.Layer(name: Self.v1LayerNames[1], matrix: complex)]
+        return [ActivationSet.Layer(name: V1Model.layerNames[0], matrix: simple),
+                ActivationSet.Layer(name: V1Model.layerNames[1], matrix: complex)]
     }
 
-    public static let v1LayerNames = ["v1.simple", "v1.complex"]
-
     /// CKA of every layer of `model` with the V1 model's simple and complex cells on `inputs`.
-    public func v1Similarity(_ model: ModelComparison.Model, inputs: ProbeSet) throws -> ReceptiveFieldResults.V1Similarity {
+    public func v1Similarity(_ model: ComparedModel, inputs: ProbeSet) throws -> ReceptiveFieldResults.V1Similarity {
         let v1 = try v1Layers(inputs)
-        let captured = try ModelComparison(progress: progress)
-            .capture(model, probeSet: inputs, layers: settings.layers ?? inputs.layers, label: "V1 comparison")
+        let captured = try ModelCapture(model, probeSet: inputs, layers: settings.layers ?? inputs.layers, label: "V1 comparison",
+                                        progress: progress)
         return try v1Similarity(captured.layers, v1: v1, inputs: inputs)
     }
 
@@ -187,12 +215,15 @@ public struct ReceptiveFieldAnalysis {
 
     /// The analysis of a model whose layers were already captured on `inputs` (by a
     /// comparison), with the V1 model's layers on the same inputs.
-    func run(_ model: ModelComparison.Model, captured layers: [ActivationSet.Layer], v1: [ActivationSet.Layer],
+    /// Its results sit inside the comparison's, whose format and provenance cover them.
+    func run(_ model: ComparedModel, captured layers: [ActivationSet.Layer], v1: [ActivationSet.Layer],
              gratings: ProbeSet, inputs: ProbeSet) throws -> ReceptiveFieldResults {
         let fits = try filterFits(model)
-        return ReceptiveFieldResults(
+        var results = ReceptiveFieldResults(
             model: model.name, filters: fits, tuning: try tuning(model, gratings: gratings),
             v1: try v1Similarity(layers, v1: v1, inputs: inputs),
             provenance: .init(files: [], repprobeVersion: settings.toolVersion, seconds: 0))
+        results.format = nil
+        return results
     }
 }

@@ -57,3 +57,27 @@ public struct NPYInputs: InputSource, @unchecked Sendable {
 
     public func batch(_ range: Range<Int>) throws -> Tensor { Tensor(try reader.rows(range)) }
 }
+
+extension NPYInputs {
+    /// Streamed inputs for a network from `.npy` files by graph input name; `""` names the
+    /// input of a network that has one.
+    ///
+    /// - Throws: ``ProbeError/invalidInput(file:problem:)`` for `""` on a network with
+    ///   several inputs; ``FormatError`` for a file that is not a readable `.npy`.
+    public static func sources(_ files: [String: URL], for network: Network) throws -> [String: any InputSource] {
+        let names = network.graph.inputs.map(\.name)
+        var sources: [String: any InputSource] = [:]
+        for (name, url) in files {
+            if name.isEmpty {
+                guard names.count == 1 else {
+                    throw ProbeError.invalidInput(
+                        file: network.file, problem: "\(names.count) inputs (\(names.joined(separator: ", "))); give each as --input NAME=FILE.npy")
+                }
+                sources[names[0]] = try NPYInputs(url)
+            } else {
+                sources[name] = try NPYInputs(url)
+            }
+        }
+        return sources
+    }
+}

@@ -2,8 +2,10 @@
 @_exported import Formats
 @_exported import Activations
 @_exported import Analysis
+@_exported import Results
 @_exported import Report
 @_exported import Networks
 @_exported import Probe
 @_exported import Comparison
 @_exported import Training
+@_exported import Notebooks

@@ -109,8 +109,10 @@ struct CKACommand: ParsableCommand {
     private func printBestMatches(_ table: LabelledMatrix, a: [Matrix<Double>], b: [Matrix<Double>], selfComparison: Bool) throws {
         let options = cka.options
         let matches = try bootstrap.map {
-            try LayerCorrespondence.bestMatchesWithIntervals(table, a: a, b: b, cka: options, resamples: $0, seed: seed, excludingDiagonal: selfComparison)
-        } ?? LayerCorrespondence.bestMatches(table, excludingDiagonal: selfComparison)
+            try LayerCorrespondence.bestMatchesWithIntervals(
+                table.values, rows: table.rowLabels, columns: table.columnLabels, a: a, b: b, cka: options, resamples: $0, seed: seed,
+                excludingDiagonal: selfComparison)
+        } ?? LayerCorrespondence.bestMatches(table.values, rows: table.rowLabels, columns: table.columnLabels, excludingDiagonal: selfComparison)
         var columns = ["CKA"]
         var rows = matches.map { [$0.similarity] }
         if let bootstrap {

@@ -134,125 +134,48 @@ struct CompareCommand: ParsableCommand {
         }
         guard let pathA else { return }
         let a = try loadModel(pathA, graph: graphA)
-        let b = try pathB.map { try loadModel($0, graph: graphB) }
-
-        if let folder {
-            try writeReport(a: (pathA, a), b: against == nil ? (pathB ?? pathA, b ?? a) : nil, probeName: probeName, folder: folder)
+        let b: ComparisonPlan.Subject = try against != nil ? .v1 : pathB.map { .network(try loadModel($0, graph: graphB)) } ?? .same
+        var plan: ComparisonPlan
+        if let probeName {
+            plan = ComparisonPlan(a: a, b: b, probeSet: try ProbeSet.load(probeName, for: a.network, otherwise: "give --input x.npy instead of a probe set"))
+        } else if folder != nil {
+            let files = try InputOptions.files(inputs)
+            guard files.count == 1, let url = files[""] else { throw ValidationError("the report takes one --input FILE.npy (models with one input)") }
+            plan = ComparisonPlan(a: a, b: b, probeSet: try ProbeSet(array: url, labels: labels.map { URL(fileURLWithPath: $0) }))
         } else {
-            try printTable(a: a, b: b, probeName: probeName)
+            plan = ComparisonPlan(a: a, b: b, arrays: try InputOptions.files(inputs))
         }
-    }
+        if let layers { plan.layersA = LayerFilter(parsing: layers) }
+        if let names = layersB ?? layers { plan.layersB = LayerFilter(parsing: names) }
+        if let reduce { plan.reduction = reduce.seeded(seed) }
+        if let batchSize { plan.batchSize = batchSize }
+        plan.cka = cka.options
+        plan.v1 = try v1.settings
+        plan.seed = seed
+        guard let folder else { return try printTable(plan) }
 
-    // MARK: - Report
-
-    private func writeReport(a: (path: String, model: ModelLoader.Loaded), b: (path: String, model: ModelLoader.Loaded)?,
-                             probeName: String?, folder: String) throws {
-        let probeSet = try self.probeSet(for: a.model.network, named: probeName)
-        var settings = ModelComparison.Settings()
-        settings.cka = cka.options
-        settings.bootstrapResamples = resamples
-        settings.confidence = confidence
-        settings.randomBaseline = !noRandomBaseline
-        settings.projectionLayer = projectionLayer
-        settings.seed = seed
-        settings.toolVersion = RepProbeVersion.current
-        if let layers { settings.layers = LayerFilter(parsing: layers) }
-        if let layersB { settings.layersB = LayerFilter(parsing: layersB) }
-        settings.v1 = try v1.settings
-        if !noReceptiveFields {
-            let shapeA = try? imageInputShape(of: a.model.network, otherwise: "")
-            let shapeB = b == nil ? shapeA : try? imageInputShape(of: b!.model.network, otherwise: "")
-            if let shapeA, shapeA == shapeB {
-                settings.gratings = try ProbeSet.load(gratings, inputShape: shapeA)
-            } else {
-                Diagnostics.step("no receptive-field sections: the models do not share one image input")
-            }
+        plan.bootstrapResamples = resamples
+        plan.confidence = confidence
+        plan.randomBaseline = !noRandomBaseline
+        plan.projectionLayer = projectionLayer
+        plan.toolVersion = RepProbeVersion.current
+        if !noReceptiveFields, let reason = try plan.includeReceptiveFields(gratings: gratings) {
+            Diagnostics.step("no receptive-field sections: \(reason)")
         }
-        let comparison = ModelComparison(settings: settings, progress: Diagnostics.step)
-        let modelA = ModelComparison.Model(name: URL(fileURLWithPath: a.path).lastPathComponent, loaded: a.model, files: files(a.path, graphA))
-        let side: ModelComparison.Side = b.map {
-            .network(.init(name: URL(fileURLWithPath: $0.path).lastPathComponent, loaded: $0.model, files: files($0.path, modelB == nil ? graphA : graphB)))
-        } ?? .v1
-        let results = try comparison.run(modelA, against: side, probeSet: probeSet)
-        let report = ComparisonReport(results, includeTiming: !noTiming)
+        let report = ComparisonReport(try plan.run(progress: Diagnostics.step), includeTiming: !noTiming)
         try report.write(to: URL(fileURLWithPath: folder))
         print(report.consoleSummary(), terminator: "")
         print("wrote \(folder)/report.md, results.json and \(report.figures().count) figures")
     }
 
-    private func files(_ model: String, _ graph: String?) -> [URL] {
-        [URL(fileURLWithPath: model)] + (graph.map { [URL(fileURLWithPath: $0)] } ?? [])
-    }
-
-    /// The probe set named, or one made of --input/--labels, with the command-line overrides.
-    private func probeSet(for network: Network, named name: String?) throws -> ProbeSet {
-        var set: ProbeSet
-        if let name {
-            set = try ProbeSet.load(name, inputShape: try imageInputShape(of: network, otherwise: "give --input x.npy instead of a probe set"))
-        } else {
-            guard inputs.count == 1, let path = inputs.first, !path.contains("=") || FileManager.default.fileExists(atPath: path) else {
-                throw ValidationError("the report takes one --input FILE.npy (models with one input)")
-            }
-            let url = URL(fileURLWithPath: path)
-            let tensor = Tensor(try NPY.read(url))
-            var labelValues: [Int]?
-            var files = [url]
-            if let labels {
-                let labelURL = URL(fileURLWithPath: labels)
-                labelValues = try Labels.load(labelURL)
-                files.append(labelURL)
-                guard labelValues?.count == tensor.shape.first else {
-                    throw ValidationError("\(labels) has \(labelValues?.count ?? 0) labels for \(tensor.shape.first ?? 0) inputs in \(path)")
-                }
-            }
-            set = ProbeSet(name: url.deletingPathExtension().lastPathComponent, inputs: tensor, labels: labelValues, files: files,
-                           reduction: .mean)
-        }
-        if let reduce { set.reduction = reduce.seeded(seed) }
-        if let batchSize { set.batchSize = batchSize }
-        return set
-    }
-
-    // MARK: - Table
-
-    private func printTable(a: ModelLoader.Loaded, b: ModelLoader.Loaded?, probeName: String?) throws {
-        let probeSet = try probeName.map { try self.probeSet(for: a.network, named: $0) }
-        let reduction = reduce?.seeded(seed) ?? probeSet?.reduction ?? .mean
-        let filterA = layers.map { LayerFilter(parsing: $0) } ?? probeSet?.layers ?? .all
-        let setA = try activations(a, layers: filterA, reduction: reduction, probeSet: probeSet, label: "A")
-        var setB: ActivationSet?
-        if against != nil {
-            let set = try probeSet ?? self.probeSet(for: a.network, named: probeName)
-            var settings = ReceptiveFieldAnalysis.Settings()
-            settings.v1 = try v1.settings
-            setB = try ActivationSet(layers: try ReceptiveFieldAnalysis(settings: settings).v1Layers(set), source: ModelComparison.v1Name)
-        } else if let b {
-            let filterB = (layersB ?? layers).map { LayerFilter(parsing: $0) } ?? probeSet?.layers ?? .all
-            setB = try activations(b, layers: filterB, reduction: reduction, probeSet: probeSet, label: "B")
-        }
-        let table = try cka.table(setA, setB)
+    private func printTable(_ plan: ComparisonPlan) throws {
+        let similarity = try plan.similarity(batches: Diagnostics.progressBar)
+        let table = LabelledMatrix(rowLabels: similarity.layersA, columnLabels: similarity.layersB, values: similarity.values, corner: "A \\ B")
         if json {
             print(try Output.json(MatrixJSON(table)), terminator: "")
         } else {
-            print("\(cka.label), \(setA.sampleCount) samples, reduction \(reduction)")
+            print("\(cka.label), \(similarity.samples) samples, reduction \(similarity.reduction)")
             print(table.text(), terminator: "")
         }
-    }
-
-    private func activations(_ loaded: ModelLoader.Loaded, layers: LayerFilter, reduction: Reduction,
-                             probeSet: ProbeSet?, label: String) throws -> ActivationSet {
-        let hooked = HookedNetwork(loaded.network)
-        let collector = ActivationCollector()
-        let sources: [String: any InputSource]
-        if let probeSet, let name = loaded.network.graph.inputs.first?.name {
-            sources = [name: TensorInputs(probeSet.inputs, origin: probeSet.name)]
-        } else {
-            sources = try InputOptions.sources(inputs, for: loaded.network)
-        }
-        try Capture.run(
-            hooked, inputs: sources,
-            settings: Capture.Settings(layers: layers, reduction: reduction, batchSize: batchSize ?? probeSet?.batchSize ?? 64),
-            into: collector, progress: Diagnostics.progressBar("model \(label)"))
-        return try collector.activationSet(source: loaded.network.file)
     }
 }

@@ -12,29 +12,35 @@ struct ModelOptions: ParsableArguments {
     var graph: String?
 
     /// Loads `path`, reporting on stderr how a state dict matched the graph.
-    func load(_ path: String) throws -> ModelLoader.Loaded { try loadModel(path, graph: graph) }
+    func load(_ path: String) throws -> ModelLoader.Loaded { try loadModel(path, graph: graph).loaded }
 }
 
 /// Loads a model file (with `graph` for weight-only files), reporting on stderr how a state
 /// dict matched the graph.
-func loadModel(_ path: String, graph: String?) throws -> ModelLoader.Loaded {
-    let loaded = try ModelLoader.load(URL(fileURLWithPath: path), graph: graph.map { URL(fileURLWithPath: $0) })
-    if let report = loaded.weightReport {
+func loadModel(_ path: String, graph: String?) throws -> ComparedModel {
+    let model = try ComparedModel.load(URL(fileURLWithPath: path), graph: graph.map { URL(fileURLWithPath: $0) })
+    if let report = model.loaded.weightReport {
         Diagnostics.note("\(path): \(report.summary.replacingOccurrences(of: "\n", with: "\n  "))")
     }
-    return loaded
+    return model
+}
+
+extension ProbeSet {
+    /// ``load(_:for:)`` with `otherwise`, what to do instead, added to the message when the
+    /// model has no single fixed-size image input.
+    static func load(_ name: String, for network: Network, otherwise: String) throws -> ProbeSet {
+        try load(name, inputShape: imageInputShape(of: network, otherwise: otherwise))
+    }
 }
 
 /// The `[channels, height, width]` of a model's single image input, which probe sets are
 /// drawn for; `otherwise` says what to do instead when the model has none.
 func imageInputShape(of network: Network, otherwise: String) throws -> [Int] {
-    guard network.graph.inputs.count == 1, let input = network.graph.inputs.first else {
-        throw ValidationError("\(network.file) has \(network.graph.inputs.count) inputs; probe sets feed models with one image input")
+    do {
+        return try network.imageInputShape()
+    } catch let error as ProbeError {
+        throw ValidationError("\(error.localizedDescription); \(otherwise)")
     }
-    guard let shape = input.shape, shape.count == 4, shape.dropFirst().allSatisfy({ $0 != nil }) else {
-        throw ValidationError("\(network.file): input '\(input.name)' has no fixed [batch, channels, height, width] shape; \(otherwise)")
-    }
-    return shape.dropFirst().map { $0 ?? 0 }
 }
 
 /// Inputs for a model: `--input FILE.npy` for a single-input model, `--input NAME=FILE.npy`
@@ -53,30 +59,24 @@ struct InputOptions: ParsableArguments {
 
     /// The input sources by graph input name.
     func sources(for network: Network) throws -> [String: any InputSource] {
-        try Self.sources(inputs, for: network)
+        try NPYInputs.sources(Self.files(inputs), for: network)
     }
 
-    /// The sources of `--input` values: `FILE.npy` for a single-input model, else
-    /// `NAME=FILE.npy` per input.
-    static func sources(_ inputs: [String], for network: Network) throws -> [String: any InputSource] {
-        var result: [String: any InputSource] = [:]
-        let names = network.graph.inputs.map(\.name)
+    /// The files of `--input` values by graph input name: `FILE.npy` (named `""`, the
+    /// single input) or `NAME=FILE.npy`.
+    static func files(_ inputs: [String]) throws -> [String: URL] {
+        var files: [String: URL] = [:]
         for entry in inputs {
-            let name: String, path: String
+            var (name, path) = ("", entry)
             if let equals = entry.firstIndex(of: "="), !FileManager.default.fileExists(atPath: entry) {
-                name = String(entry[..<equals])
-                path = String(entry[entry.index(after: equals)...])
-            } else {
-                guard names.count == 1 else {
-                    throw ValidationError("\(network.file) has \(names.count) inputs (\(names.joined(separator: ", "))); give each as --input NAME=FILE.npy")
-                }
-                name = names[0]
-                path = entry
+                (name, path) = (String(entry[..<equals]), String(entry[entry.index(after: equals)...]))
             }
-            guard result[name] == nil else { throw ValidationError("input '\(name)' is given twice") }
-            result[name] = try NPYInputs(URL(fileURLWithPath: path))
+            guard files[name] == nil else {
+                throw ValidationError(name.isEmpty ? "give one --input FILE.npy, or NAME=FILE.npy per input" : "input '\(name)' is given twice")
+            }
+            files[name] = URL(fileURLWithPath: path)
         }
-        return result
+        return files
     }
 }
 

@@ -67,20 +67,11 @@ struct ReceptiveFieldCommand: ParsableCommand {
         let url = URL(fileURLWithPath: filters)
         if try FileFormat.detect(url) == .npy {
             guard output == nil else { throw ValidationError("a report needs a model; \(filters) is a weight array") }
-            let array = try NPY.read(url)
-            guard array.shape.count == 4 else {
-                throw ValidationError("\(filters): filters must be out_channels × in_channels × kh × kw, not \(array.shape)")
-            }
-            let fits = try ReceptiveFieldAnalysis.fitFilters(
-                .init(layer: url.lastPathComponent, shape: array.shape, values: array.doubles().map(Float.init)), threshold: threshold)
-            try printFits(fits)
-            return
+            return try printFits(try ReceptiveFieldAnalysis.fitFilters(try ReceptiveFieldAnalysis.filters(array: url), threshold: threshold))
         }
-        let loaded = try loadModel(filters, graph: graph)
-        let model = ModelComparison.Model(name: url.lastPathComponent, loaded: loaded,
-                                          files: [url] + (graph.map { [URL(fileURLWithPath: $0)] } ?? []))
+        let model = try loadModel(filters, graph: graph)
         if json || output == nil {
-            guard let first = ModelComparison.firstLayerFilters(loaded.graph, catalog: LayerCatalog(loaded.network)) else {
+            guard let first = ReceptiveFieldAnalysis.firstLayerFilters(of: model) else {
                 throw ValidationError("\(filters): no convolution with 4-D weights found")
             }
             try printFits(try ReceptiveFieldAnalysis.fitFilters(first, threshold: threshold))
@@ -93,7 +84,7 @@ struct ReceptiveFieldCommand: ParsableCommand {
         settings.toolVersion = RepProbeVersion.current
         if let layers { settings.layers = LayerFilter(parsing: layers) }
         let analysis = ReceptiveFieldAnalysis(settings: settings, progress: Diagnostics.step)
-        let shape = try imageInputShape(of: loaded.network, otherwise: "grating tuning needs a model with one image input")
+        let shape = try imageInputShape(of: model.network, otherwise: "grating tuning needs a model with one image input")
         let gratingSet = try ProbeSet.load(gratings, inputShape: shape)
         var inputs = try probe.map { try ProbeSet.load($0, inputShape: shape) }
         if let reduction = reduce {
@@ -101,85 +92,19 @@ struct ReceptiveFieldCommand: ParsableCommand {
             inputs?.reduction = reduction
         }
         if let output {
-            let results = try analysis.run(model, gratings: gratingSet, inputs: inputs)
-            let report = ReceptiveFieldReport(results, includeTiming: !noTiming)
+            let report = ReceptiveFieldReport(try analysis.run(model, gratings: gratingSet, inputs: inputs), includeTiming: !noTiming)
             try report.write(to: URL(fileURLWithPath: output))
             print(report.consoleSummary(), terminator: "")
             print("wrote \(output)/report.md, results.json and \(report.figures().count) figures")
             return
         }
-        let tuning = try analysis.tuning(model, gratings: gratingSet)
         print("")
-        print("grating tuning on \(gratingSet.name) (" + (units == "mean" ? "each channel averaged over its feature map" : "each channel at the centre of its feature map") + "):")
-        let tuningTable = LabelledMatrix(
-            rowLabels: tuning.layers.map(\.layer),
-            columnLabels: ["units", "responsive", "tuned", "median CV", "median OSI", "bandwidth°", "simple"],
-            values: tuning.layers.map { layer in
-                [Double(layer.units.count), Double(layer.responsive.filter { $0 }.count), layer.tunedFraction ?? .nan,
-                 layer.medianCircularVariance ?? .nan, layer.medianOSI ?? .nan, layer.medianBandwidth ?? .nan, layer.simpleFraction ?? .nan]
-            },
-            corner: "layer")
-        print(tuningTable.text(decimalsByColumn: [0, 0, 2, 2, 2, 1, 2]), terminator: "")
-        print("tuned: fraction of responsive units with circular variance < 0.5; simple: fraction with F1/F0 > 1")
-        let similarity = try analysis.v1Similarity(model, inputs: inputs ?? gratingSet)
+        print(ReceptiveFieldReport.text(tuning: try analysis.tuning(model, gratings: gratingSet)), terminator: "")
         print("")
-        print("CKA with the V1 model on \(similarity.probeSet) (\(similarity.samples) samples):")
-        let v1Table = LabelledMatrix(
-            rowLabels: similarity.layers, columnLabels: ["simple", "complex"],
-            values: similarity.layers.indices.map { [similarity.simple[$0] ?? .nan, similarity.complex[$0] ?? .nan] }, corner: "layer")
-        print(v1Table.text(), terminator: "")
+        print(ReceptiveFieldReport.text(v1: try analysis.v1Similarity(model, inputs: inputs ?? gratingSet)), terminator: "")
     }
 
     private func printFits(_ fits: ReceptiveFieldResults.FilterFits) throws {
-        if json {
-            print(try Output.json(fits.fits), terminator: "")
-            return
-        }
-        if let note = fits.note {
-            print("\(fits.layer): \(note)")
-            return
-        }
-        let table = LabelledMatrix(
-            rowLabels: fits.fits.map { "\($0.filter)/\($0.channel)" },
-            columnLabels: ["θ°", "f c/px", "σx", "σy", "φ°", "R²"],
-            values: fits.fits.map { [$0.thetaDeg, $0.frequency, $0.sigmaX, $0.sigmaY, $0.phaseDeg, $0.r2] },
-            corner: "filter/channel")
-        print(table.text(decimalsByColumn: [1, 3, 2, 2, 1, 3]), terminator: "")
-        let summary = fits.summaryFits
-        print("well fit (R² ≥ \(NumberFormat.fixed(fits.threshold, decimals: 2))): \(summary.filter(\.wellFit).count) of \(summary.count) "
-              + "\(fits.shape[1] == 1 ? "filters" : "luminance filters")")
-    }
-}
-
-/// The V1 model's settings on the command line.
-struct V1Arguments: ParsableArguments {
-    @Option(help: "V1 model: orientations over 180°.")
-    var v1Orientations = V1Model.Settings().orientations
-
-    @Option(help: ArgumentHelp("V1 model: spatial frequencies, comma-separated (cycles per pixel).", valueName: "f,f,…"))
-    var v1Frequencies = V1Model.Settings().frequencies.map { String($0) }.joined(separator: ",")
-
-    @Option(help: "V1 model: spatial-frequency bandwidth in octaves.")
-    var v1Bandwidth = V1Model.Settings().bandwidth
-
-    @Option(help: "V1 model: receptive-field positions per image side.")
-    var v1Positions = V1Model.Settings().positions
-
-    var settings: V1Model.Settings {
-        get throws {
-            var s = V1Model.Settings()
-            s.orientations = v1Orientations
-            s.bandwidth = v1Bandwidth
-            s.positions = v1Positions
-            let parts = v1Frequencies.split(separator: ",").map { Double($0.trimmingCharacters(in: .whitespaces)) }
-            guard !parts.isEmpty, parts.allSatisfy({ $0 != nil && $0! > 0 && $0! <= 0.5 }) else {
-                throw ValidationError("--v1-frequencies must be numbers in (0, 0.5] separated by commas, got '\(v1Frequencies)'")
-            }
-            s.frequencies = parts.compactMap { $0 }
-            guard s.orientations >= 1, s.positions >= 1, s.bandwidth > 0 else {
-                throw ValidationError("--v1-orientations and --v1-positions must be at least 1 and --v1-bandwidth positive")
-            }
-            return s
-        }
+        print(json ? try Output.json(fits.fits) : ReceptiveFieldReport.text(fits: fits), terminator: "")
     }
 }

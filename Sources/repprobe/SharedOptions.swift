@@ -115,3 +115,36 @@ enum Output {
         return String(decoding: try encoder.encode(value), as: UTF8.self) + "\n"
     }
 }
+
+/// The V1 model's settings on the command line.
+struct V1Arguments: ParsableArguments {
+    @Option(help: "V1 model: orientations over 180°.")
+    var v1Orientations = V1Model.Settings().orientations
+
+    @Option(help: ArgumentHelp("V1 model: spatial frequencies, comma-separated (cycles per pixel).", valueName: "f,f,…"))
+    var v1Frequencies = V1Model.Settings().frequencies.map { String($0) }.joined(separator: ",")
+
+    @Option(help: "V1 model: spatial-frequency bandwidth in octaves.")
+    var v1Bandwidth = V1Model.Settings().bandwidth
+
+    @Option(help: "V1 model: receptive-field positions per image side.")
+    var v1Positions = V1Model.Settings().positions
+
+    var settings: V1Model.Settings {
+        get throws {
+            var s = V1Model.Settings()
+            s.orientations = v1Orientations
+            s.bandwidth = v1Bandwidth
+            s.positions = v1Positions
+            let parts = v1Frequencies.split(separator: ",").map { Double($0.trimmingCharacters(in: .whitespaces)) }
+            guard !parts.isEmpty, parts.allSatisfy({ $0 != nil && $0! > 0 && $0! <= 0.5 }) else {
+                throw ValidationError("--v1-frequencies must be numbers in (0, 0.5] separated by commas, got '\(v1Frequencies)'")
+            }
+            s.frequencies = parts.compactMap { $0 }
+            guard s.orientations >= 1, s.positions >= 1, s.bandwidth > 0 else {
+                throw ValidationError("--v1-orientations and --v1-positions must be at least 1 and --v1-bandwidth positive")
+            }
+            return s
+        }
+    }
+}

@@ -105,7 +105,9 @@ struct TrainCommand: ParsableCommand {
         var notes = ["Reproduce: `\(reproduction)`."]
         notes.append("\(trainer.step) steps in \(NumberFormat.fixed(seconds, decimals: 1)) s, recording every \(every) steps.")
         notes.append("The trained model is `model.ckpt` (repprobe's checkpoint: `repprobe compare`, `rf`, `layers` read it).")
-        let report = TrainingReport(log: monitor.log, notes: notes)
+        var log = monitor.log
+        log.notes = notes
+        let report = TrainingReport(log: log)
         var files = try report.files()
         let checkpoint = FileManager.default.temporaryDirectory.appendingPathComponent("repprobe-train-\(UUID().uuidString).ckpt")
         defer { try? FileManager.default.removeItem(at: checkpoint) }

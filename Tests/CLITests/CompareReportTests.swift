@@ -199,6 +199,29 @@ import Testing
         #expect(zip(unbiased.correspondences, double.correspondences).contains { $0.lower != $1.lower })
     }
 
+    @Test func aReportRendersAgainFromItsResults() throws {
+        let work = Self.folder()
+        try FileManager.default.createDirectory(at: work, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: work) }
+        let probe = try Self.smallDigitsProbe(in: work)
+        let model = Self.root.appendingPathComponent("models/digits-plain-seed1.onnx").path
+        let first = work.appendingPathComponent("first"), again = work.appendingPathComponent("again")
+        let run = try cli.run(["compare", model, "--against", "v1", "--probe", probe.path, "--resamples", "20", "-o", first.path])
+        #expect(run.status == 0, "\(run.stderr)")
+        let rendered = try cli.run(["report", first.appendingPathComponent("results.json").path, "-o", again.path])
+        #expect(rendered.status == 0, "\(rendered.stderr)")
+        let names = try FileManager.default.contentsOfDirectory(atPath: first.path).sorted()
+        #expect(try FileManager.default.contentsOfDirectory(atPath: again.path).sorted() == names)
+        for name in names {
+            #expect(try Data(contentsOf: first.appendingPathComponent(name)) == Data(contentsOf: again.appendingPathComponent(name)), "\(name) differs")
+        }
+        let broken = work.appendingPathComponent("broken.json")
+        try Data("{\"model_a\": 3}".utf8).write(to: broken)
+        let refused = try cli.run(["report", broken.path, "-o", work.appendingPathComponent("never").path])
+        #expect(refused.status != 0 && refused.stderr.contains("broken.json"))
+        #expect(!FileManager.default.fileExists(atPath: work.appendingPathComponent("never").path))
+    }
+
     @Test func aFailedRunLeavesThePreviousReportAlone() throws {
         let work = Self.folder()
         try FileManager.default.createDirectory(at: work, withIntermediateDirectories: true)

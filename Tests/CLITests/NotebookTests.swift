@@ -75,12 +75,4 @@ import Testing
         #expect(try cli.run(["notebook", "--keep-slow", file.path]).status == 0)
         #expect(try String(contentsOf: file, encoding: .utf8).contains("```output\ntrained\n```\n\n```sh\nwc -l < runs.txt\n```\n\n```output\n2\n```"))
     }
-
-    @Test func numbersAreComparedWithinTheTolerance() {
-        #expect(NotebookCommand.difference("CKA 0.9981 [0.997, 0.998]", "CKA 0.9982 [0.997, 0.998]", tolerance: 1e-3) == nil)
-        #expect(NotebookCommand.difference("CKA 0.99", "CKA 0.89", tolerance: 1e-3) != nil)
-        #expect(NotebookCommand.difference("layer1 → stem.1", "layer1 → stem.2", tolerance: 1e-3) != nil)
-        #expect(NotebookCommand.difference("a b", "a b c", tolerance: 1e-3) != nil)
-        #expect(NotebookCommand.difference("-0.007 e-5 1e-5", "-0.007 e-5 1.0e-5", tolerance: 0) == nil)
-    }
 }

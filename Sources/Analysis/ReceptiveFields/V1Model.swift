@@ -148,6 +148,10 @@ public struct V1Model: Sendable {
     /// Simple cells per pair: even⁺, even⁻, odd⁺, odd⁻ (half-wave rectified).
     public static let simpleCellsPerPair = 4
 
+    /// The names of the model's two layers when it stands as a representation: the simple
+    /// cells, then the complex cells.
+    public static let layerNames = ["v1.simple", "v1.complex"]
+
     /// The responses of the bank to `count` images of `channels × height × width` values
     /// each (row-major, as a network's NCHW input).
     ///

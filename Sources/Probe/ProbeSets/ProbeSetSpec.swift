@@ -1,4 +1,5 @@
 import Activations
+import Formats
 import Foundation
 import Yams
 
@@ -304,17 +305,5 @@ public struct ProbeSetSpec: Sendable, Equatable, Decodable {
         }
     }
 
-    static func describe(_ error: DecodingError) -> String {
-        func path(_ context: DecodingError.Context) -> String {
-            let keys = context.codingPath.map(\.stringValue).filter { !$0.isEmpty }
-            return keys.isEmpty ? "" : " at '\(keys.joined(separator: "."))'"
-        }
-        switch error {
-        case let .keyNotFound(key, context): return "missing key '\(key.stringValue)'\(path(context))"
-        case let .typeMismatch(type, context): return "expected \(type)\(path(context)): \(context.debugDescription)"
-        case let .valueNotFound(type, context): return "missing \(type) value\(path(context))"
-        case let .dataCorrupted(context): return context.debugDescription + path(context)
-        @unknown default: return "\(error)"
-        }
-    }
+    static func describe(_ error: DecodingError) -> String { error.summary }
 }

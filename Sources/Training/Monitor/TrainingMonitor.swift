@@ -1,3 +1,4 @@
+import Results
 import Analysis
 import Foundation
 import LinearAlgebra
@@ -143,52 +144,5 @@ public final class TrainingMonitor {
     /// Writes the log as JSON (see ``TrainingLog/json()``), atomically.
     public func writeLog(to url: URL) throws {
         try log.json().write(to: url, options: .atomic)
-    }
-}
-
-/// Everything a monitor recorded, as its JSON log holds it.
-public struct TrainingLog: Codable, Sendable {
-    public var recipe: String
-    public var architecture: String
-    public var parameters: Int
-    public var seed: UInt64
-    public var probeSet: String
-    public var samples: Int
-    public var layers: [String]
-    public var reference: String
-    public var records: [Record]
-
-    public struct Record: Codable, Sendable {
-        public var step: Int
-        public var epoch: Double
-        /// The mean training loss since the previous record (`nil` before any step).
-        public var loss: Double?
-        public var probeSetAccuracy: Double
-        /// The model's accuracy on each class of the probe set (absent from logs written
-        /// before it was recorded).
-        public var classAccuracy: [ClassAccuracy]?
-        public var layers: [LayerRecord]
-    }
-
-    public struct ClassAccuracy: Codable, Sendable, Equatable {
-        public var label: Int
-        public var samples: Int
-        public var accuracy: Double
-    }
-
-    /// The log as JSON: sorted keys, indented, a final newline.
-    public func json() throws -> Data {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-        var data = try encoder.encode(self)
-        data.append(contentsOf: Array("\n".utf8))
-        return data
-    }
-
-    public struct LayerRecord: Codable, Sendable {
-        public var name: String
-        public var ckaToReference: Double
-        public var probeAccuracy: Double
-        public var participationRatio: Double
     }
 }

@@ -39,6 +39,24 @@ public struct ReceptiveFieldResults: Sendable, Codable, Equatable {
             Gabor(amplitude: amplitude, x0: x0, y0: y0, sigmaX: sigmaX, sigmaY: sigmaY, theta: thetaDeg * .pi / 180,
                   frequency: frequency, phase: phaseDeg * .pi / 180, offset: offset)
         }
+
+        public init(filter: Int, channel: String, thetaDeg: Double, frequency: Double, sigmaX: Double, sigmaY: Double, phaseDeg: Double, x0: Double, y0: Double, amplitude: Double, offset: Double, r2: Double, wellFit: Bool, nx: Double, ny: Double) {
+            self.filter = filter
+            self.channel = channel
+            self.thetaDeg = thetaDeg
+            self.frequency = frequency
+            self.sigmaX = sigmaX
+            self.sigmaY = sigmaY
+            self.phaseDeg = phaseDeg
+            self.x0 = x0
+            self.y0 = y0
+            self.amplitude = amplitude
+            self.offset = offset
+            self.r2 = r2
+            self.wellFit = wellFit
+            self.nx = nx
+            self.ny = ny
+        }
     }
 
     /// The fits of one layer's filters.
@@ -86,6 +104,15 @@ public struct ReceptiveFieldResults: Sendable, Codable, Equatable {
             let summary = summaryFits
             return summary.isEmpty ? nil : Double(summary.filter(\.wellFit).count) / Double(summary.count)
         }
+
+        public init(layer: String, shape: [Int], values: [Float], threshold: Double, fits: [FilterFit], note: String? = nil) {
+            self.layer = layer
+            self.shape = shape
+            self.values = values
+            self.threshold = threshold
+            self.fits = fits
+            self.note = note
+        }
     }
 
     /// The grating tuning of one layer's units.
@@ -115,6 +142,17 @@ public struct ReceptiveFieldResults: Sendable, Codable, Equatable {
             case layer, responsive, units, medianCircularVariance = "median_circular_variance", medianOSI = "median_osi"
             case medianBandwidth = "median_bandwidth_deg", simpleFraction = "simple_fraction", tunedFraction = "tuned_fraction"
         }
+
+        public init(layer: String, responsive: [Bool], units: [OrientationTuning.Unit], medianCircularVariance: Double? = nil, medianOSI: Double? = nil, medianBandwidth: Double? = nil, simpleFraction: Double? = nil, tunedFraction: Double? = nil) {
+            self.layer = layer
+            self.responsive = responsive
+            self.units = units
+            self.medianCircularVariance = medianCircularVariance
+            self.medianOSI = medianOSI
+            self.medianBandwidth = medianBandwidth
+            self.simpleFraction = simpleFraction
+            self.tunedFraction = tunedFraction
+        }
     }
 
     /// Grating tuning of every analysed layer.
@@ -129,6 +167,15 @@ public struct ReceptiveFieldResults: Sendable, Codable, Equatable {
 
         enum CodingKeys: String, CodingKey {
             case probeSet = "probe_set", reduction, orientations = "orientations_deg", frequencies, phases = "phases_deg", layers
+        }
+
+        public init(probeSet: String, reduction: String, orientations: [Double], frequencies: [Double], phases: [Double], layers: [LayerTuning]) {
+            self.probeSet = probeSet
+            self.reduction = reduction
+            self.orientations = orientations
+            self.frequencies = frequencies
+            self.phases = phases
+            self.layers = layers
         }
     }
 
@@ -145,6 +192,16 @@ public struct ReceptiveFieldResults: Sendable, Codable, Equatable {
         enum CodingKeys: String, CodingKey {
             case probeSet = "probe_set", samples, reduction, model = "v1_model", layers, simple, complex
         }
+
+        public init(probeSet: String, samples: Int, reduction: String, model: V1Model.Settings, layers: [String], simple: [Double?], complex: [Double?]) {
+            self.probeSet = probeSet
+            self.samples = samples
+            self.reduction = reduction
+            self.model = model
+            self.layers = layers
+            self.simple = simple
+            self.complex = complex
+        }
     }
 
     public struct Provenance: Sendable, Codable, Equatable {
@@ -156,11 +213,27 @@ public struct ReceptiveFieldResults: Sendable, Codable, Equatable {
         enum CodingKeys: String, CodingKey {
             case files, repprobeVersion = "repprobe_version", seconds
         }
+
+        public init(files: [ComparisonResults.Provenance.File], repprobeVersion: String, seconds: Double) {
+            self.files = files
+            self.repprobeVersion = repprobeVersion
+            self.seconds = seconds
+        }
     }
 
+    /// What the file holds (absent from files written before it was recorded).
+    public var format: ResultsFormat? = ResultsFormat(kind: .receptiveFields)
     public var model: String
     public var filters: FilterFits?
     public var tuning: Tuning?
     public var v1: V1Similarity?
     public var provenance: Provenance
+
+    public init(model: String, filters: FilterFits? = nil, tuning: Tuning? = nil, v1: V1Similarity? = nil, provenance: Provenance) {
+        self.model = model
+        self.filters = filters
+        self.tuning = tuning
+        self.v1 = v1
+        self.provenance = provenance
+    }
 }

@@ -1,5 +1,6 @@
+import Analysis
 import Foundation
-import Report
+import Results
 
 /// The written form of a comparison: `report.md`, its SVG figures and `results.json`.
 ///
@@ -37,8 +38,8 @@ public struct ComparisonReport: WrittenReport {
             md.add("Model B is a model of the primary visual cortex: quadrature pairs of Gabor filters at \(v1.orientations) orientations, "
                    + "spatial frequencies \(v1.frequencies.map { NumberFormat.fixed($0, decimals: 4) }.joined(separator: ", ")) cycles per pixel "
                    + "(\(NumberFormat.fixed(v1.bandwidth, decimals: 1)) octaves) and \(v1.positions) × \(v1.positions) positions; its layer "
-                   + "`\(ReceptiveFieldAnalysis.v1LayerNames[0])` holds the half-wave rectified filter responses (simple cells), "
-                   + "`\(ReceptiveFieldAnalysis.v1LayerNames[1])` the energy of each pair (complex cells).")
+                   + "`\(V1Model.layerNames[0])` holds the half-wave rectified filter responses (simple cells), "
+                   + "`\(V1Model.layerNames[1])` the energy of each pair (complex cells).")
             md.add("")
         }
         md.add(summaryLines().map { "- " + $0 }.joined(separator: "\n"))

@@ -1,6 +1,6 @@
 import Analysis
 import Foundation
-import Report
+import Results
 
 /// The written form of a receptive-field analysis: `report.md`, its SVG figures and
 /// `results.json`; or, inside a comparison report, its sections and figures under a prefix.
@@ -306,5 +306,48 @@ public struct ReceptiveFieldReport: WrittenReport {
     /// A few lines for the terminal.
     public func consoleSummary() -> String {
         summaryLines().joined(separator: "\n").replacingOccurrences(of: "`", with: "") + "\n"
+    }
+}
+
+// MARK: - Plain text
+
+extension ReceptiveFieldReport {
+    /// The fits as an aligned table (a note instead when the kernels were too small), with
+    /// how many were well fit.
+    public static func text(fits: ReceptiveFieldResults.FilterFits) -> String {
+        if let note = fits.note { return "\(fits.layer): \(note)\n" }
+        let table = LabelledMatrix(
+            rowLabels: fits.fits.map { "\($0.filter)/\($0.channel)" },
+            columnLabels: ["θ°", "f c/px", "σx", "σy", "φ°", "R²"],
+            values: fits.fits.map { [$0.thetaDeg, $0.frequency, $0.sigmaX, $0.sigmaY, $0.phaseDeg, $0.r2] },
+            corner: "filter/channel")
+        let summary = fits.summaryFits
+        return table.text(decimalsByColumn: [1, 3, 2, 2, 1, 3])
+            + "well fit (R² ≥ \(NumberFormat.fixed(fits.threshold, decimals: 2))): \(summary.filter(\.wellFit).count) of \(summary.count) "
+            + "\(fits.shape[1] == 1 ? "filters" : "luminance filters")\n"
+    }
+
+    /// Each layer's tuning summary as an aligned table, with what the columns mean.
+    public static func text(tuning: ReceptiveFieldResults.Tuning) -> String {
+        let units = tuning.reduction == "mean"
+            ? "each channel averaged over its feature map" : "each channel at the centre of its feature map"
+        let table = LabelledMatrix(
+            rowLabels: tuning.layers.map(\.layer),
+            columnLabels: ["units", "responsive", "tuned", "median CV", "median OSI", "bandwidth°", "simple"],
+            values: tuning.layers.map { layer in
+                [Double(layer.units.count), Double(layer.responsive.filter { $0 }.count), layer.tunedFraction ?? .nan,
+                 layer.medianCircularVariance ?? .nan, layer.medianOSI ?? .nan, layer.medianBandwidth ?? .nan, layer.simpleFraction ?? .nan]
+            },
+            corner: "layer")
+        return "grating tuning on \(tuning.probeSet) (\(units)):\n" + table.text(decimalsByColumn: [0, 0, 2, 2, 2, 1, 2])
+            + "tuned: fraction of responsive units with circular variance < 0.5; simple: fraction with F1/F0 > 1\n"
+    }
+
+    /// Each layer's CKA with the V1 model's simple and complex cells as an aligned table.
+    public static func text(v1 similarity: ReceptiveFieldResults.V1Similarity) -> String {
+        let table = LabelledMatrix(
+            rowLabels: similarity.layers, columnLabels: ["simple", "complex"],
+            values: similarity.layers.indices.map { [similarity.simple[$0] ?? .nan, similarity.complex[$0] ?? .nan] }, corner: "layer")
+        return "CKA with the V1 model on \(similarity.probeSet) (\(similarity.samples) samples):\n" + table.text()
     }
 }

@@ -1,6 +1,4 @@
 import Analysis
-import Formats
-import Probe
 
 /// Every number of a model comparison, in the layout of `results.json` (snake_case keys).
 ///
@@ -45,6 +43,17 @@ public struct ComparisonResults: Sendable, Codable, Equatable {
             case layer, bestMatch = "best_match", cka, lower, upper, runnerUp = "runner_up", runnerUpCKA = "runner_up_cka"
             case randomBaseline = "random_baseline"
         }
+
+        public init(layer: String, bestMatch: String, cka: Double, lower: Double? = nil, upper: Double? = nil, runnerUp: String? = nil, runnerUpCKA: Double? = nil, randomBaseline: Double? = nil) {
+            self.layer = layer
+            self.bestMatch = bestMatch
+            self.cka = cka
+            self.lower = lower
+            self.upper = upper
+            self.runnerUp = runnerUp
+            self.runnerUpCKA = runnerUpCKA
+            self.randomBaseline = randomBaseline
+        }
     }
 
     /// One model's per-layer measurements.
@@ -69,6 +78,17 @@ public struct ComparisonResults: Sendable, Codable, Equatable {
             case explainedVarianceRatio = "explained_variance_ratio", probeAccuracy = "probe_accuracy"
             case probeAccuracySD = "probe_accuracy_sd", shuffledLabelAccuracy = "shuffled_label_accuracy"
         }
+
+        public init(layer: String, width: Int, participationRatio: Double? = nil, components90: Int? = nil, explainedVarianceRatio: [Double], probeAccuracy: Double? = nil, probeAccuracySD: Double? = nil, shuffledLabelAccuracy: Double? = nil) {
+            self.layer = layer
+            self.width = width
+            self.participationRatio = participationRatio
+            self.components90 = components90
+            self.explainedVarianceRatio = explainedVarianceRatio
+            self.probeAccuracy = probeAccuracy
+            self.probeAccuracySD = probeAccuracySD
+            self.shuffledLabelAccuracy = shuffledLabelAccuracy
+        }
     }
 
     /// A sample whose removal moves CKA the most.
@@ -83,6 +103,15 @@ public struct ComparisonResults: Sendable, Codable, Equatable {
 
         enum CodingKeys: String, CodingKey {
             case sample, label, layerA = "layer_a", layerB = "layer_b", cka, ckaWithout = "cka_without"
+        }
+
+        public init(sample: Int, label: Int? = nil, layerA: String, layerB: String, cka: Double, ckaWithout: Double) {
+            self.sample = sample
+            self.label = label
+            self.layerA = layerA
+            self.layerB = layerB
+            self.cka = cka
+            self.ckaWithout = ckaWithout
         }
     }
 
@@ -106,6 +135,13 @@ public struct ComparisonResults: Sendable, Codable, Equatable {
         public var points: [[Double]]
         /// Variance explained by the two axes.
         public var explained: [Double]
+
+        public init(model: String, layer: String, points: [[Double]], explained: [Double]) {
+            self.model = model
+            self.layer = layer
+            self.points = points
+            self.explained = explained
+        }
     }
 
     /// Sanity checks: things that must hold whatever the models.
@@ -122,6 +158,12 @@ public struct ComparisonResults: Sendable, Codable, Equatable {
             case selfSimilarityMaxDeviation = "self_similarity_max_deviation", randomBaselineMean = "random_baseline_mean"
             case randomBaselineNote = "random_baseline_note"
         }
+
+        public init(selfSimilarityMaxDeviation: Double, randomBaselineMean: Double? = nil, randomBaselineNote: String? = nil) {
+            self.selfSimilarityMaxDeviation = selfSimilarityMaxDeviation
+            self.randomBaselineMean = randomBaselineMean
+            self.randomBaselineNote = randomBaselineNote
+        }
     }
 
     /// Where the numbers came from.
@@ -131,30 +173,21 @@ public struct ComparisonResults: Sendable, Codable, Equatable {
             public var name: String
             public var format: String
             public var sha256: String
-        }
 
-        /// The records of a model's files: the model as `role`, its separate graph (if any)
-        /// as `role_graph`.
-        static func files(of model: ModelComparison.Model, role: String) throws -> [File] {
-            try model.files.enumerated().map { k, url in
-                File(role: k == 0 ? role : "\(role)_graph", name: url.lastPathComponent,
-                     format: k == 0 ? model.loaded.kind.rawValue : "onnx", sha256: try SHA256.hexDigest(ofFile: url))
-            }
-        }
-
-        /// The records of a probe set's files: its YAML and the data it reads.
-        static func files(of probeSet: ProbeSet) throws -> [File] {
-            try probeSet.files.enumerated().map { k, url in
-                File(role: k == 0 ? "probe_set" : "probe_data", name: url.lastPathComponent,
-                     format: k == 0 ? "yaml" : url.pathExtension, sha256: try SHA256.hexDigest(ofFile: url))
+            public init(role: String, name: String, format: String, sha256: String) {
+                self.role = role
+                self.name = name
+                self.format = format
+                self.sha256 = sha256
             }
         }
 
         /// Wall-clock seconds since `start`.
-        static func seconds(since start: ContinuousClock.Instant) -> Double {
+        public static func seconds(since start: ContinuousClock.Instant) -> Double {
             let elapsed = ContinuousClock.now - start
             return Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18
         }
+
         public var files: [File]
         public var probeSet: String
         public var samples: Int
@@ -175,8 +208,25 @@ public struct ComparisonResults: Sendable, Codable, Equatable {
             case files, probeSet = "probe_set", samples, reduction, estimator, kernel, dtype, seed
             case bootstrapResamples = "bootstrap_resamples", confidence, repprobeVersion = "repprobe_version", seconds
         }
+
+        public init(files: [File], probeSet: String, samples: Int, reduction: String, estimator: String, kernel: String, dtype: String, seed: UInt64, bootstrapResamples: Int, confidence: Double? = nil, repprobeVersion: String, seconds: Double) {
+            self.files = files
+            self.probeSet = probeSet
+            self.samples = samples
+            self.reduction = reduction
+            self.estimator = estimator
+            self.kernel = kernel
+            self.dtype = dtype
+            self.seed = seed
+            self.bootstrapResamples = bootstrapResamples
+            self.confidence = confidence
+            self.repprobeVersion = repprobeVersion
+            self.seconds = seconds
+        }
     }
 
+    /// What the file holds (absent from files written before it was recorded).
+    public var format: ResultsFormat? = ResultsFormat(kind: .comparison)
     public var modelA: String
     public var modelB: String
     /// The V1 model's settings, when B is the V1 model.
@@ -202,10 +252,34 @@ public struct ComparisonResults: Sendable, Codable, Equatable {
     public var provenance: Provenance
 
     enum CodingKeys: String, CodingKey {
-        case modelA = "model_a", modelB = "model_b", v1Model = "v1_model", cka, ckaAA = "cka_a_a", ckaBB = "cka_b_b", ckaRandomB = "cka_a_random_b"
+        case format, modelA = "model_a", modelB = "model_b", v1Model = "v1_model", cka, ckaAA = "cka_a_a", ckaBB = "cka_b_b", ckaRandomB = "cka_a_random_b"
         case correspondences, layersA = "layers_a", layersB = "layers_b", chance, classNames = "class_names"
         case projections, projectionLabels = "projection_labels", filtersA = "filters_a", filtersB = "filters_b"
         case influentialSamples = "influential_samples", receptiveFieldsA = "receptive_fields_a"
         case receptiveFieldsB = "receptive_fields_b", checks, provenance
+    }
+
+    public init(modelA: String, modelB: String, v1Model: V1Model.Settings? = nil, cka: LayerMatrix, ckaAA: LayerMatrix, ckaBB: LayerMatrix, ckaRandomB: LayerMatrix? = nil, correspondences: [Correspondence], layersA: [LayerSummary], layersB: [LayerSummary], chance: Double? = nil, classNames: [String]? = nil, projections: [Projection], projectionLabels: [Int]? = nil, filtersA: Filters? = nil, filtersB: Filters? = nil, influentialSamples: [InfluentialSample], receptiveFieldsA: ReceptiveFieldResults? = nil, receptiveFieldsB: ReceptiveFieldResults? = nil, checks: Checks, provenance: Provenance) {
+        self.modelA = modelA
+        self.modelB = modelB
+        self.v1Model = v1Model
+        self.cka = cka
+        self.ckaAA = ckaAA
+        self.ckaBB = ckaBB
+        self.ckaRandomB = ckaRandomB
+        self.correspondences = correspondences
+        self.layersA = layersA
+        self.layersB = layersB
+        self.chance = chance
+        self.classNames = classNames
+        self.projections = projections
+        self.projectionLabels = projectionLabels
+        self.filtersA = filtersA
+        self.filtersB = filtersB
+        self.influentialSamples = influentialSamples
+        self.receptiveFieldsA = receptiveFieldsA
+        self.receptiveFieldsB = receptiveFieldsB
+        self.checks = checks
+        self.provenance = provenance
     }
 }

@@ -1,29 +1,21 @@
 import Foundation
-import Report
+import Results
 
 /// A Markdown report of a monitored training run: the curves of every watched layer over
 /// training (CKA to the reference, linear-probe accuracy, participation ratio), the loss,
 /// and a table of the last record.
-public struct TrainingReport {
+public struct TrainingReport: WrittenReport {
     public let log: TrainingLog
-    /// Extra lines for the report's header (how to reproduce the run, the checkpoint written).
-    public let notes: [String]
 
-    public init(log: TrainingLog, notes: [String] = []) {
+    public init(log: TrainingLog) {
         self.log = log
-        self.notes = notes
     }
 
-    /// Every file of the report by name: `report.md`, the SVG figures and `log.json`.
-    public func files() throws -> [(name: String, contents: Data)] {
-        var files = figures().map { (name: $0.name, contents: Data($0.svg.utf8)) }
-        files.append(("report.md", Data(markdown().utf8)))
-        files.append(("log.json", try log.json()))
-        return files.sorted { $0.name < $1.name }
-    }
-
-    /// Writes the report into `folder` (atomically, see ``ReportFolder``).
-    public func write(to folder: URL) throws { try ReportFolder.write(try files(), to: folder) }
+    /// The log's notes carry the run time; a training report has no other timing to leave out.
+    public var includeTiming: Bool { true }
+    public var writtenResults: TrainingLog { log }
+    public static var resultsFileName: String { "log.json" }
+    var notes: [String] { log.notes ?? [] }
 
     var steps: [Double] { log.records.map { Double($0.step) } }
 

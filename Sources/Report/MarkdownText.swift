@@ -1,5 +1,5 @@
 import Foundation
-import Report
+import Results
 
 /// How reports write numbers and names into Markdown.
 enum MarkdownText {
