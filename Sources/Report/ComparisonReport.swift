@@ -16,11 +16,7 @@ public struct ComparisonReport: WrittenReport {
         self.includeTiming = includeTiming
     }
 
-    public var writtenResults: ComparisonResults {
-        var copy = results
-        if !includeTiming { copy.provenance.seconds = 0 }
-        return copy
-    }
+    public var writtenResults: ComparisonResults { results.keepingRunTime(includeTiming) }
 
     // MARK: - Markdown
 

@@ -13,11 +13,7 @@ public struct ReceptiveFieldReport: WrittenReport {
         self.includeTiming = includeTiming
     }
 
-    public var writtenResults: ReceptiveFieldResults {
-        var copy = results
-        if !includeTiming { copy.provenance.seconds = 0 }
-        return copy
-    }
+    public var writtenResults: ReceptiveFieldResults { results.keepingRunTime(includeTiming) }
 
     public func markdown() -> String {
         var md = Lines()

@@ -11,9 +11,9 @@ public struct TrainingReport: WrittenReport {
         self.log = log
     }
 
+    public var writtenResults: TrainingLog { log }
     /// The log's notes carry the run time; a training report has no other timing to leave out.
     public var includeTiming: Bool { true }
-    public var writtenResults: TrainingLog { log }
     public static var resultsFileName: String { "log.json" }
     var notes: [String] { log.notes ?? [] }
 

@@ -22,6 +22,7 @@ public protocol WrittenReport {
 extension WrittenReport {
     public static var resultsFileName: String { "results.json" }
 
+
     /// Every file of the report, by name.
     public func files() throws -> [(name: String, contents: Data)] {
         var files = figures().map { (name: $0.name, contents: Data($0.svg.utf8)) }

@@ -39,6 +39,35 @@ public struct ResultsFormat: Codable, Sendable, Equatable {
     }
 }
 
+/// Results that record how long their run took: the one value that differs between runs
+/// of the same inputs, which a report can leave out.
+public protocol TimedResults: Encodable {
+    var runSeconds: Double { get set }
+}
+
+extension TimedResults {
+    /// These results, with the run time set to 0 unless `keep`.
+    public func keepingRunTime(_ keep: Bool) -> Self {
+        var copy = self
+        if !keep { copy.runSeconds = 0 }
+        return copy
+    }
+}
+
+extension ComparisonResults: TimedResults {
+    public var runSeconds: Double {
+        get { provenance.seconds }
+        set { provenance.seconds = newValue }
+    }
+}
+
+extension ReceptiveFieldResults: TimedResults {
+    public var runSeconds: Double {
+        get { provenance.seconds }
+        set { provenance.seconds = newValue }
+    }
+}
+
 /// A problem reading a results file.
 public struct ResultsError: Error, Equatable, CustomStringConvertible, LocalizedError {
     public var file: String
