@@ -25,7 +25,7 @@ struct DemoCommand: ParsableCommand {
     func run() throws {
         var arguments = ["-o", output, "--resamples", String(resamples)]
         if noTiming { arguments.append("--no-timing") }
-        var compare = try CompareCommand.parse(arguments)
+        let compare = try CompareCommand.parse(arguments)
         try compare.validate()
         try compare.run()
     }
