@@ -122,7 +122,8 @@ public final class Reducer: @unchecked Sendable {
     static func subsample<T: BLASScalar>(_ values: [T], shape: [Int], stride: Int) -> ([T], Int) {
         let spatialAxes = shape.count == 3 ? [1] : Array(2..<shape.count)
         var kept = shape
-        for axis in spatialAxes { kept[axis] = (shape[axis] + stride - 1) / stride }
+        // Rounded up without `shape + stride − 1`, which overflows for a stride near Int.max.
+        for axis in spatialAxes { kept[axis] = shape[axis] == 0 ? 0 : (shape[axis] - 1) / stride + 1 }
         var sourceStrides = [Int](repeating: 1, count: shape.count)
         for axis in shape.indices.dropLast().reversed() { sourceStrides[axis] = sourceStrides[axis + 1] * shape[axis + 1] }
         let total = kept.reduce(1, *)
@@ -150,10 +151,12 @@ public final class Reducer: @unchecked Sendable {
     @_specialize(where T == Double)
     func project<T: BLASScalar>(_ values: [T], samples: Int, width: Int, dimensions k: Int, seed: UInt64) throws -> ([T], Int) {
         if projection?.inputs != width {
-            guard width.multipliedReportingOverflow(by: k).partialValue <= Self.projectionLimit else {
+            // A layer without features still gets `k` columns of output: count it as width 1.
+            let (entries, overflow) = Swift.max(width, 1).multipliedReportingOverflow(by: k)
+            guard !overflow, entries <= Self.projectionLimit else {
                 throw ActivationError.invalidReduction(
                     file: source, layer: layer,
-                    problem: "a projection from \(width) to \(k) features needs \(width * k) entries (limit \(Self.projectionLimit)); subsample or pool first")
+                    problem: "a projection from \(width) to \(k) features needs \(overflow ? "more than \(Int.max)" : String(entries)) entries (limit \(Self.projectionLimit)); subsample or pool first")
             }
             var generator = SeededGenerator(seed: seed)
             let scale = 1 / Double(k).squareRoot()

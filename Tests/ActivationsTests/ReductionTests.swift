@@ -86,6 +86,20 @@ import Testing
         #expect(throws: ActivationError.self) { try reducer.reduce([Float](repeating: 0, count: 1 << 13), shape: [1, 1 << 13]) }
     }
 
+    @Test func hostileStridesAndDimensionsAreNeitherOverflowsNorCrashes() throws {
+        // A stride beyond every axis keeps the first position of each.
+        #expect(try Self.reduce(.subsample(stride: .max), [1, 2, 3, 3]) == ([0, 9], 2))
+        #expect(try Self.reduce(.subsample(stride: .max), [1, 3, 2]) == ([0, 1], 2))
+        let parsed = try #require(Reduction(parsing: "subsample:\(Int.max)"))
+        #expect(try Self.reduce(parsed, [2, 1, 4, 4]).features == 1)
+        // width × k past Int.max, and k alone past the limit on a layer without features.
+        let overflowing = Reducer(.project(dimensions: Int.max / 2 + 1, seed: 0), layer: "conv", source: "model.onnx")
+        #expect(throws: ActivationError.self) { try overflowing.reduce([Float](repeating: 1, count: 6), shape: [2, 3]) }
+        let empty = Reducer(.project(dimensions: Reducer.projectionLimit + 1, seed: 0), layer: "conv", source: "model.onnx")
+        #expect(throws: ActivationError.self) { try empty.reduce([Float](), shape: [2, 0]) }
+        #expect(Reduction(parsing: "project:99999999999999999999999") == nil)
+    }
+
     @Test(arguments: [Reduction.center, .subsample(stride: 2), .project(dimensions: 5, seed: 1)])
     func filesTakeEveryReduction(reduction: Reduction) throws {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("repprobe-reduction-\(UUID().uuidString)")
