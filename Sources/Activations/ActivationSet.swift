@@ -149,7 +149,6 @@ public struct ActivationSet: Sendable {
                 file: file, layer: name, index: index, position: array.position(ofFlatIndex: index), value: value)
         }
         let (rows, features) = try Reducer(reduction, layer: name, source: file).reduce(array.doubles(), shape: array.shape)
-        let samples = array.shape[0]
-        return rows.isEmpty ? Matrix(rows: samples, columns: features) : Matrix(rows: samples, columns: features, rowMajor: rows)
+        return Matrix(rows: array.shape[0], columns: features, rowMajor: rows)
     }
 }

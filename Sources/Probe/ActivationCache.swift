@@ -138,8 +138,6 @@ extension ActivationCache {
             throw ProbeError.unknownLayer(name: name, model: "the activation cache", available: names)
         }
         let (rows, features) = try Reducer(reduction, layer: name, source: "the activation cache").reduce(tensor)
-        let samples = tensor.shape.first ?? 0
-        let values: [S] = (rows as? [S]) ?? rows.map { S($0) }
-        return values.isEmpty ? Matrix(rows: samples, columns: features) : Matrix(rows: samples, columns: features, rowMajor: values)
+        return Matrix(rows: tensor.shape.first ?? 0, columns: features, rowMajor: (rows as? [S]) ?? rows.map { S($0) })
     }
 }

@@ -45,7 +45,7 @@ public struct ComparisonReport: WrittenReport {
         md.add("")
         md.add("![CKA between every layer of A (rows) and of B (columns); the best match of each row is outlined](cka_a_b.svg)")
         md.add("")
-        let confidence = MarkdownText.percent(p.confidence ?? 0.95)
+        let confidence = Markdown.percent(p.confidence ?? 0.95)
         var table = ["| layer of A | best match in B | CKA | \(confidence) interval | runner-up | CKA | random B |",
                      "|---|---|---:|---:|---|---:|---:|"]
         for c in r.correspondences {
@@ -199,14 +199,14 @@ public struct ComparisonReport: WrittenReport {
         return rows.joined(separator: "\n")
     }
 
-    private func f(_ value: Double) -> String { MarkdownText.number(value) }
+    private func f(_ value: Double) -> String { Markdown.number(value) }
     private func signed(_ value: Double) -> String { (value >= 0 ? "+" : "") + NumberFormat.fixed(value, decimals: 3) }
     private func scientific(_ value: Double) -> String {
         guard value > 0, value.isFinite else { return value == 0 ? "0" : "\(value)" }
         let exponent = Int(log10(value).rounded(.down))
         return NumberFormat.fixed(value / pow(10, Double(exponent)), decimals: 1) + "e\(exponent)"
     }
-    private func cell(_ text: String) -> String { MarkdownText.code(text) }
+    private func cell(_ text: String) -> String { Markdown.code(text) }
 
     /// A few lines for the terminal: each layer of A with its best match.
     public func consoleSummary() -> String {

@@ -31,7 +31,7 @@ public struct ReceptiveFieldReport: WrittenReport {
             md.add("- \(file.role): `\(file.name)` (\(file.format)), SHA-256 `\(file.sha256)`")
         }
         md.add("- repprobe \(results.provenance.repprobeVersion)"
-               + (includeTiming ? ", \(MarkdownText.number(results.provenance.seconds, decimals: 1)) s" : ""))
+               + (includeTiming ? ", \(Markdown.number(results.provenance.seconds, decimals: 1)) s" : ""))
         return md.text
     }
 
@@ -42,17 +42,17 @@ public struct ReceptiveFieldReport: WrittenReport {
             if let fraction = fits.wellFitFraction {
                 let summary = fits.summaryFits
                 lines.append("\(summary.filter(\.wellFit).count) of \(summary.count) first-layer filters (`\(fits.layer)`) are well fit "
-                             + "by a Gabor function (R² ≥ \(MarkdownText.number(fits.threshold, decimals: 2)); \(percent(fraction))).")
+                             + "by a Gabor function (R² ≥ \(Markdown.number(fits.threshold, decimals: 2)); \(percent(fraction))).")
             } else if let note = fits.note {
                 lines.append("First-layer filters (`\(fits.layer)`): \(note).")
             }
         }
         if let tuning = results.tuning, let best = tuning.layers.filter({ $0.tunedFraction != nil }).max(by: { $0.tunedFraction! < $1.tunedFraction! }) {
-            lines.append("The most orientation-tuned layer is \(MarkdownText.code(best.layer)): \(percent(best.tunedFraction ?? 0)) of its "
+            lines.append("The most orientation-tuned layer is \(Markdown.code(best.layer)): \(percent(best.tunedFraction ?? 0)) of its "
                          + "responsive units have circular variance below 0.5.")
         }
         if let v1 = results.v1, let best = mostV1Like(v1) {
-            lines.append("The most V1-like layer is \(MarkdownText.code(best.layer)) (CKA \(MarkdownText.number(best.cka)) with V1 \(best.cells) cells).")
+            lines.append("The most V1-like layer is \(Markdown.code(best.layer)) (CKA \(Markdown.number(best.cka)) with V1 \(best.cells) cells).")
         }
         return lines
     }
@@ -104,7 +104,7 @@ public struct ReceptiveFieldReport: WrittenReport {
         md.add("Every filter of `\(fits.layer)` (\(fits.shape.map(String.init).joined(separator: " × "))) was fitted with a 2-D Gabor function "
                + "(Levenberg–Marquardt from several starts taken from the filter's Fourier peaks)"
                + (colour ? "; for these colour filters, the mean over input channels (the luminance filter) is shown and counted" : "")
-               + ". \(well.count) of \(summary.count) reach R² ≥ \(MarkdownText.number(fits.threshold, decimals: 2)).")
+               + ". \(well.count) of \(summary.count) reach R² ≥ \(Markdown.number(fits.threshold, decimals: 2)).")
         md.add("")
         md.add("![Each filter beside its fitted Gabor function](\(prefix)gabor_fits.svg)")
         md.add("")
@@ -120,10 +120,10 @@ public struct ReceptiveFieldReport: WrittenReport {
         }
         var table = ["| filter | θ° | f (c/px) | σx | σy | nx | ny | R² | well fit |", "|---:|---:|---:|---:|---:|---:|---:|---:|:---:|"]
         for fit in summary.prefix(64) {
-            table.append("| \(fit.filter) | \(MarkdownText.number(fit.thetaDeg, decimals: 1)) | \(MarkdownText.number(fit.frequency)) | "
-                         + "\(MarkdownText.number(fit.sigmaX, decimals: 2)) | \(MarkdownText.number(fit.sigmaY, decimals: 2)) | "
-                         + "\(MarkdownText.number(fit.nx, decimals: 2)) | \(MarkdownText.number(fit.ny, decimals: 2)) | "
-                         + "\(MarkdownText.number(fit.r2)) | \(fit.wellFit ? "yes" : "no") |")
+            table.append("| \(fit.filter) | \(Markdown.number(fit.thetaDeg, decimals: 1)) | \(Markdown.number(fit.frequency)) | "
+                         + "\(Markdown.number(fit.sigmaX, decimals: 2)) | \(Markdown.number(fit.sigmaY, decimals: 2)) | "
+                         + "\(Markdown.number(fit.nx, decimals: 2)) | \(Markdown.number(fit.ny, decimals: 2)) | "
+                         + "\(Markdown.number(fit.r2)) | \(fit.wellFit ? "yes" : "no") |")
         }
         md.add(table.joined(separator: "\n"))
         if summary.count > 64 { md.add("\n(first 64 of \(summary.count) filters; all are in results.json)") }
@@ -134,7 +134,7 @@ public struct ReceptiveFieldReport: WrittenReport {
     private func tuningSection(_ tuning: ReceptiveFieldResults.Tuning, prefix: String) -> String {
         var md = Lines()
         md.add("The probe set **\(tuning.probeSet)** shows sinusoidal gratings at \(tuning.orientations.count) orientations, "
-               + "\(tuning.frequencies.count) spatial frequencies (\(tuning.frequencies.map { MarkdownText.number($0, decimals: 4) }.joined(separator: ", ")) c/px) "
+               + "\(tuning.frequencies.count) spatial frequencies (\(tuning.frequencies.map { Markdown.number($0, decimals: 4) }.joined(separator: ", ")) c/px) "
                + "and \(tuning.phases.count) phases. A unit is one channel "
                + (tuning.reduction == "mean" ? "averaged over the positions of a feature map" : "at the central position of a feature map")
                + " (every feature of a vector). Its tuning curve is the phase-averaged response at its preferred frequency; circular "
@@ -146,9 +146,9 @@ public struct ReceptiveFieldReport: WrittenReport {
         md.add("")
         var table = ["| layer | units | responsive | tuned (CV < 0.5) | median CV | median OSI | median bandwidth (°) | simple (F1/F0 > 1) |",
                      "|---|---:|---:|---:|---:|---:|---:|---:|"]
-        func value(_ v: Double?, _ d: Int = 2) -> String { v.map { MarkdownText.number($0, decimals: d) } ?? "—" }
+        func value(_ v: Double?, _ d: Int = 2) -> String { v.map { Markdown.number($0, decimals: d) } ?? "—" }
         for layer in tuning.layers {
-            table.append("| \(MarkdownText.code(layer.layer)) | \(layer.units.count) | \(layer.responsive.filter { $0 }.count) | "
+            table.append("| \(Markdown.code(layer.layer)) | \(layer.units.count) | \(layer.responsive.filter { $0 }.count) | "
                          + "\(layer.tunedFraction.map(percent) ?? "—") | \(value(layer.medianCircularVariance)) | \(value(layer.medianOSI)) | "
                          + "\(value(layer.medianBandwidth, 1)) | \(layer.simpleFraction.map(percent) ?? "—") |")
         }
@@ -168,8 +168,8 @@ public struct ReceptiveFieldReport: WrittenReport {
         var md = Lines()
         let m = v1.model
         md.add("The V1 model is a bank of quadrature pairs of Gabor filters: \(m.orientations) orientations × "
-               + "\(m.frequencies.count) spatial frequencies (\(m.frequencies.map { MarkdownText.number($0, decimals: 4) }.joined(separator: ", ")) c/px, "
-               + "\(MarkdownText.number(m.bandwidth, decimals: 1)) octaves) × \(m.positions) × \(m.positions) positions. Simple cells are "
+               + "\(m.frequencies.count) spatial frequencies (\(m.frequencies.map { Markdown.number($0, decimals: 4) }.joined(separator: ", ")) c/px, "
+               + "\(Markdown.number(m.bandwidth, decimals: 1)) octaves) × \(m.positions) × \(m.positions) positions. Simple cells are "
                + "each filter's half-wave rectified response (both signs), complex cells the energy of the pair. Each layer "
                + "was compared with both on **\(v1.probeSet)** (\(v1.samples) samples, reduction `\(v1.reduction)`) by CKA.")
         md.add("")
@@ -177,8 +177,8 @@ public struct ReceptiveFieldReport: WrittenReport {
         md.add("")
         var table = ["| layer | CKA with V1 simple cells | CKA with V1 complex cells |", "|---|---:|---:|"]
         for (k, layer) in v1.layers.enumerated() {
-            table.append("| \(MarkdownText.code(layer)) | \(v1.simple[k].map { MarkdownText.number($0) } ?? "—") | "
-                         + "\(v1.complex[k].map { MarkdownText.number($0) } ?? "—") |")
+            table.append("| \(Markdown.code(layer)) | \(v1.simple[k].map { Markdown.number($0) } ?? "—") | "
+                         + "\(v1.complex[k].map { Markdown.number($0) } ?? "—") |")
         }
         md.add(table.joined(separator: "\n"))
         md.add("")
@@ -200,7 +200,7 @@ public struct ReceptiveFieldReport: WrittenReport {
             for fit in fits.summaryFits {
                 images.append(.init(width: w, height: h, pixels: fits.plane(of: fit), caption: "\(fit.filter)"))
                 images.append(.init(width: w, height: h, pixels: fit.gabor.image(height: h, width: w),
-                                    caption: "R² \(MarkdownText.number(fit.r2, decimals: 2))"))
+                                    caption: "R² \(Markdown.number(fit.r2, decimals: 2))"))
             }
             let pairsPerRow = fits.summaryFits.count <= 8 ? max(fits.summaryFits.count, 1) : 8
             figures.append(("\(prefix)gabor_fits.svg", ImageGrid(
@@ -277,7 +277,7 @@ public struct ReceptiveFieldReport: WrittenReport {
         }
         guard any else { return nil }
         return LabelledMatrix(rowLabels: tuning.layers.map(\.layer),
-                              columnLabels: orientations.map { MarkdownText.number($0, decimals: $0.rounded() == $0 ? 0 : 1) },
+                              columnLabels: orientations.map { Markdown.number($0, decimals: $0.rounded() == $0 ? 0 : 1) },
                               values: rows)
     }
 
@@ -291,7 +291,7 @@ public struct ReceptiveFieldReport: WrittenReport {
             guard !tuned.isEmpty else { continue }
             let series = tuned.map { u -> LineChart.Series in
                 let curve = layer.units[u].tuningCurve, peak = curve.max() ?? 1
-                return .init(name: "unit \(u) (CV \(MarkdownText.number(layer.units[u].circularVariance, decimals: 2)))",
+                return .init(name: "unit \(u) (CV \(Markdown.number(layer.units[u].circularVariance, decimals: 2)))",
                              values: curve.map { peak > 0 ? $0 / peak : 0 }, x: tuning.orientations)
             }
             return (layer.layer, series)

@@ -82,11 +82,3 @@ public enum NumberFormat {
         return "\(sign)\(whole)." + String(repeating: "0", count: decimals - digits.count) + digits
     }
 }
-
-/// Small Markdown helpers.
-public enum Markdown {
-    /// Escapes the characters that would break a table cell.
-    public static func escape(_ text: String) -> String {
-        text.replacingOccurrences(of: "|", with: "\\|")
-    }
-}
