@@ -251,6 +251,14 @@ import Testing
         #expect(noInputs.status != 0 && noInputs.stderr.contains("--probe NAME"))
         let both = try cli.run(["compare", model, "--probe", "digits", "--input", "x.npy"])
         #expect(both.status != 0 && both.stderr.contains("either --probe or --input"))
+        for confidence in ["1", "0", "nan", "-0.5"] {
+            let refused = try cli.run(["compare", model, "--probe", "digits", "--confidence", confidence, "-o", "never"])
+            #expect(refused.status != 0 && refused.stderr.contains("--confidence"), "\(confidence)")
+        }
+        let twice = try cli.run(["compare", model, model, "--input", "a.npy", "--input", "b.npy"])
+        #expect(twice.status != 0 && twice.stderr.contains("--input"))
+        let badReduction = try cli.run(["compare", model, "--probe", "digits", "--reduce", "subsample:0"])
+        #expect(badReduction.status != 0 && badReduction.stderr.contains("subsample:0"))
         let unknownProbe = try cli.run(["compare", model, "--probe", "digitz"])
         #expect(unknownProbe.status != 0 && unknownProbe.stderr.contains("digits, digits-train, gratings, noise"))
     }

@@ -128,6 +128,17 @@ import Testing
         let other = folder.appendingPathComponent("other.json")
         try Data(#"{"hello": 1}"#.utf8).write(to: other)
         #expect(throws: ResultsError.self) { try AnyResults.read(other) }
+        // Nested past any parser's depth, a header that names the wrong kind, a version past Int.
+        let deep = folder.appendingPathComponent("deep.json")
+        try Data(("{\"model_a\": " + String(repeating: "[", count: 100_000) + String(repeating: "]", count: 100_000) + "}").utf8).write(to: deep)
+        #expect(throws: ResultsError.self) { try AnyResults.read(deep) }
+        let lying = folder.appendingPathComponent("lying.json")
+        try Data(#"{"format": {"kind": "training", "version": 1}, "model_a": "a", "model_b": "b"}"#.utf8).write(to: lying)
+        #expect(throws: ResultsError.self) { try AnyResults.read(lying) }
+        let huge = folder.appendingPathComponent("huge.json")
+        try Data(#"{"format": {"kind": "comparison", "version": 1e400}}"#.utf8).write(to: huge)
+        #expect(throws: ResultsError.self) { try AnyResults.read(huge) }
+        #expect(throws: ResultsError.self) { try AnyResults.read(folder.appendingPathComponent("missing.json")) }
         let truncated = folder.appendingPathComponent("truncated.json")
         try Data(#"{"format": {"kind": "comparison", "version": 1}, "model_a": "a""#.utf8).write(to: truncated)
         #expect(throws: ResultsError.self) { try AnyResults.read(truncated) }

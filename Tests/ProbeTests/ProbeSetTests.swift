@@ -193,4 +193,31 @@ import Testing
         #expect(loaded.inputs.shape == [4, 3, 5, 5])
         #expect(loaded.name == "set")
     }
+
+    /// A probe set made of arrays (`compare --input x.npy --labels y.npy`): damaged or
+    /// disagreeing files are errors that name the file.
+    @Test func arraysThatLieOrDisagreeAreRefusedByName() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("probe-arrays-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let images = folder.appendingPathComponent("x.npy"), labels = folder.appendingPathComponent("y.npy")
+        try NPY.write(NumericArray(shape: [4, 1, 2, 2], float32: (0..<16).map(Float.init)), to: images)
+        try NPY.write(NumericArray(shape: [3], float64: [0, 1, 2]), to: labels)
+        let set = try ProbeSet(array: images)
+        #expect(set.name == "x" && set.inputs.shape == [4, 1, 2, 2] && set.labels == nil && set.reduction == .mean)
+        #expect(try set.slice(1..<3).inputs.shape == [2, 1, 2, 2])
+        #expect(throws: ProbeError.self) { try set.slice(2..<9) }
+
+        let mismatch = #expect(throws: ProbeError.self) { try ProbeSet(array: images, labels: labels) }
+        #expect(mismatch?.localizedDescription.contains("y.npy") == true)
+        let truncated = folder.appendingPathComponent("truncated.npy")
+        try Data(try Data(contentsOf: images).prefix(100)).write(to: truncated)
+        let format = #expect(throws: (any Error).self) { try ProbeSet(array: truncated) }
+        #expect("\(format.map { "\($0)" } ?? "")".contains("truncated.npy"))
+        let lying = folder.appendingPathComponent("lying.npy")
+        var bytes = [UInt8](try Data(contentsOf: images))
+        if let range = bytes.firstRange(of: Array("(4, 1, 2, 2)".utf8)) { bytes.replaceSubrange(range, with: Array("(9, 9, 9, 9)".utf8)) }
+        try Data(bytes).write(to: lying)
+        #expect(throws: (any Error).self) { try ProbeSet(array: lying) }
+    }
 }
