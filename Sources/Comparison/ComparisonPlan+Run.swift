@@ -96,7 +96,7 @@ extension ComparisonPlan {
                 reduction: probeSet.reduction.description, estimator: cka.estimator.rawValue,
                 kernel: cka.kernel.description,
                 dtype: cka.precision == .float32 ? "float32 activations, float32 CKA products" : "float32 activations, float64 analysis",
-                seed: seed, bootstrapResamples: bootstrapResamples, confidence: confidence,
+                seed: seed, bootstrapResamples: bootstrapResamples, confidence: confidence, probeFolds: probeFolds,
                 repprobeVersion: toolVersion, seconds: ComparisonResults.Provenance.seconds(since: clock)))
     }
 

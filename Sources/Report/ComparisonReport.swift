@@ -70,7 +70,7 @@ public struct ComparisonReport: WrittenReport {
             md.add("")
             md.add("![Linear-probe accuracy per layer, with the shuffled-label control and chance](probe_accuracy.svg)")
             md.add("")
-            md.add("Cross-validated accuracy of a ridge classifier on each layer (5 stratified folds; the regularisation "
+            md.add("Cross-validated accuracy of a ridge classifier on each layer (\(p.probeFolds ?? 5) stratified folds; the regularisation "
                    + "strength with the best mean is shown), and of the same classifier on shuffled labels. "
                    + "Chance (the most frequent class) is \(f(r.chance ?? 0)).")
             md.add("")
@@ -259,7 +259,7 @@ public struct ComparisonReport: WrittenReport {
             ]
             figures.append(("probe_accuracy.svg", LineChart(
                 title: "Linear-probe accuracy through depth", categories: categories, series: series,
-                xTitle: "layer", yTitle: "accuracy (5-fold)", yRange: 0...1,
+                xTitle: "layer", yTitle: "accuracy (\(r.provenance.probeFolds ?? 5)-fold)", yRange: 0...1,
                 referenceLine: .init(value: chance, label: "chance")).svg()))
         }
 

@@ -38,7 +38,7 @@ public struct TrainingReport: WrittenReport {
         probe.append(.init(name: "model (its own predictions)", values: log.records.map(\.probeSetAccuracy), x: steps,
                            color: .black, dashed: true, showsMarkers: false))
         figures.append(("probe_accuracy.svg", LineChart(
-            title: "Linear-probe accuracy on \(log.probeSet) (ridge, 5-fold)", series: probe,
+            title: "Linear-probe accuracy on \(log.probeSet) (ridge, \(log.probeFolds ?? 5)-fold)", series: probe,
             xTitle: "training step", yTitle: "accuracy", yRange: 0...1).svg()))
         figures.append(("participation_ratio.svg", LineChart(
             title: "Participation ratio of each layer", series: layerSeries(\.participationRatio),

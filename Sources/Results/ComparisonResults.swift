@@ -200,16 +200,19 @@ public struct ComparisonResults: Sendable, Codable, Equatable {
         /// Confidence level of the bootstrap intervals (absent in results written before it
         /// was recorded, which all used 0.95).
         public var confidence: Double?
+        /// Cross-validation folds of the linear probes (absent in results written before it
+        /// was recorded, which all used 5).
+        public var probeFolds: Int?
         public var repprobeVersion: String
         /// Wall-clock seconds of the whole run (the one value that differs between runs).
         public var seconds: Double
 
         enum CodingKeys: String, CodingKey {
             case files, probeSet = "probe_set", samples, reduction, estimator, kernel, dtype, seed
-            case bootstrapResamples = "bootstrap_resamples", confidence, repprobeVersion = "repprobe_version", seconds
+            case bootstrapResamples = "bootstrap_resamples", confidence, probeFolds = "probe_folds", repprobeVersion = "repprobe_version", seconds
         }
 
-        public init(files: [File], probeSet: String, samples: Int, reduction: String, estimator: String, kernel: String, dtype: String, seed: UInt64, bootstrapResamples: Int, confidence: Double? = nil, repprobeVersion: String, seconds: Double) {
+        public init(files: [File], probeSet: String, samples: Int, reduction: String, estimator: String, kernel: String, dtype: String, seed: UInt64, bootstrapResamples: Int, confidence: Double? = nil, probeFolds: Int? = nil, repprobeVersion: String, seconds: Double) {
             self.files = files
             self.probeSet = probeSet
             self.samples = samples
@@ -220,6 +223,7 @@ public struct ComparisonResults: Sendable, Codable, Equatable {
             self.seed = seed
             self.bootstrapResamples = bootstrapResamples
             self.confidence = confidence
+            self.probeFolds = probeFolds
             self.repprobeVersion = repprobeVersion
             self.seconds = seconds
         }

@@ -13,6 +13,9 @@ public struct TrainingLog: Codable, Sendable {
     public var layers: [String]
     public var reference: String
     public var records: [Record]
+    /// Cross-validation folds of the layers' linear probes (absent from logs written before
+    /// it was recorded, which all used 5).
+    public var probeFolds: Int?
     /// Lines for the report's header: how to reproduce the run, the checkpoint written.
     public var notes: [String]?
 
@@ -66,7 +69,7 @@ public struct TrainingLog: Codable, Sendable {
         }
     }
 
-    public init(recipe: String, architecture: String, parameters: Int, seed: UInt64, probeSet: String, samples: Int, layers: [String], reference: String, records: [Record], notes: [String]? = nil) {
+    public init(recipe: String, architecture: String, parameters: Int, seed: UInt64, probeSet: String, samples: Int, layers: [String], reference: String, records: [Record], probeFolds: Int? = nil, notes: [String]? = nil) {
         self.recipe = recipe
         self.architecture = architecture
         self.parameters = parameters
@@ -76,6 +79,7 @@ public struct TrainingLog: Codable, Sendable {
         self.layers = layers
         self.reference = reference
         self.records = records
+        self.probeFolds = probeFolds
         self.notes = notes
     }
 }

@@ -67,6 +67,17 @@ import Testing
         #expect(results.provenance.estimator == "unbiased" && results.provenance.confidence == 0.9)
     }
 
+    @Test func theReportSaysHowManyFoldsTheProbesUsed() throws {
+        var plan = try Self.plan()
+        plan.probeFolds = 4
+        let results = try plan.run()
+        #expect(results.provenance.probeFolds == 4)
+        let report = ComparisonReport(results, includeTiming: false)
+        #expect(report.markdown().contains("(4 stratified folds;") && !report.markdown().contains("5 stratified folds"))
+        let chart = try #require(report.figures().first { $0.name == "probe_accuracy.svg" })
+        #expect(chart.svg.contains("accuracy (4-fold)"))
+    }
+
     @Test func float32PrecisionRunsTheProductsInFloat() throws {
         var plan = try Self.plan()
         plan.cka.precision = .float32

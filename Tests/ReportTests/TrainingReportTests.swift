@@ -19,6 +19,10 @@ import Testing
                                        .init(name: "fc", ckaToReference: step == 0 ? 1 : 0.2, probeAccuracy: 0.6, participationRatio: 2),
                                    ])
             })
+        var threeFold = log
+        threeFold.probeFolds = 3
+        let probeChart = try #require(TrainingReport(log: threeFold).figures().first { $0.name == "probe_accuracy.svg" })
+        #expect(probeChart.svg.contains("(ridge, 3-fold)"))
         let files = try TrainingReport(log: log).files()
         #expect(files.map(\.name) == ["cka_to_reference.svg", "log.json", "loss.svg", "participation_ratio.svg",
                                       "probe_accuracy.svg", "report.md"])

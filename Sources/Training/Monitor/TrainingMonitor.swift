@@ -74,7 +74,7 @@ public final class TrainingMonitor {
         }
         log = TrainingLog(recipe: recipe, architecture: model.architecture, parameters: model.parameterCount, seed: seed,
                           probeSet: probeSet.name, samples: labels.count, layers: settings.layers,
-                          reference: referenceDescription, records: [])
+                          reference: referenceDescription, records: [], probeFolds: settings.folds)
         if let referenceNetwork {
             referenceGrams = try capture(referenceNetwork).map { try Self.centeredGram($0) }
         }
