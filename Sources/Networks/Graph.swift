@@ -30,6 +30,9 @@ public struct Graph: Sendable {
     public var nodes: [Node]
     /// Operator-set versions by domain (`""` is the default ONNX domain).
     public var opsets: [String: Int]
+    /// Further names of tensors (alias → tensor name): the TransformerLens hook points of a
+    /// graph built from a Hugging Face configuration, such as `blocks.0.hook_resid_post`.
+    public var aliases: [String: String] = [:]
 
     public init(inputs: [Input], outputs: [String], initializers: [String: Tensor], initializerOrder: [String],
                 nodes: [Node], opsets: [String: Int]) {

@@ -5,6 +5,8 @@ import Formats
 ///
 /// - ONNX models carry architecture and weights.
 /// - repprobe's native checkpoints (safetensors with the architecture in the metadata).
+/// - Hugging Face model folders (`config.json` and the weights) of the architectures
+///   ``HuggingFaceModel`` builds.
 /// - PyTorch `torch.save` files and Lightning checkpoints, and plain safetensors state
 ///   dicts, carry weights only: they need `graph`, an ONNX export of the same
 ///   architecture, whose initializers they replace by name (see ``WeightSwap``).
@@ -12,6 +14,7 @@ public enum ModelLoader {
     /// The kinds of model file.
     public enum Kind: String, Sendable {
         case onnx, native, pytorch, safetensorsStateDict = "safetensors state dict"
+        case huggingFace = "Hugging Face folder"
     }
 
     /// A loaded model.
@@ -27,6 +30,14 @@ public enum ModelLoader {
     /// Reads `url` (and `graph` for weight-only files) and compiles the network.
     public static func load(_ url: URL, graph graphURL: URL? = nil) throws -> Loaded {
         let file = url.path
+        var isDirectory: ObjCBool = false
+        if FileManager.default.fileExists(atPath: file, isDirectory: &isDirectory), isDirectory.boolValue {
+            if graphURL != nil {
+                throw NetworkError.invalidModel(file: file, problem: "is a Hugging Face model folder with its own architecture; --graph is for weight-only files (state dicts)")
+            }
+            let graph = try HuggingFaceModel.graph(folder: url)
+            return Loaded(graph: graph, kind: .huggingFace, weightReport: nil, network: try Network(graph: graph, file: file))
+        }
         let format = try FileFormat.detect(url)
         switch format {
         case .onnx:

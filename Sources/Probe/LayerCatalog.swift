@@ -24,6 +24,8 @@ public struct LayerCatalog: Sendable {
     public let modules: [(path: String, tensor: String)]
     let tensorOfModule: [String: String]
     let indexOfTensor: [String: Int]
+    /// Further names of tensors (``Graph/aliases``), such as TransformerLens hook points.
+    public let aliases: [String: String]
     let modelName: String
 
     public init(_ network: Network) {
@@ -50,15 +52,17 @@ public struct LayerCatalog: Sendable {
         self.tensorOfModule = lastTensorOfModule.mapValues(\.tensor)
         self.indexOfTensor = Dictionary(entries.enumerated().map { ($1.tensor, $0) }) { first, _ in first }
         self.modelName = network.file
+        self.aliases = network.graph.aliases
     }
 
-    /// The tensor a name refers to: a tensor name, else a module path.
+    /// The tensor a name refers to: a tensor name, else a module path, else an alias.
     ///
     /// - Throws: ``ProbeError/unknownLayer(name:model:available:)`` listing module paths
     ///   (or tensor names when the model has none).
     public func tensor(for name: String) throws -> String {
         if indexOfTensor[name] != nil { return name }
         if let tensor = tensorOfModule[name] { return tensor }
+        if let tensor = aliases[name], indexOfTensor[tensor] != nil { return tensor }
         let available = modules.isEmpty ? entries.map(\.tensor) : modules.map(\.path)
         throw ProbeError.unknownLayer(name: name, model: modelName, available: available)
     }

@@ -1,10 +1,11 @@
-/// A small JSON reader and writer for safetensors headers.
+/// A small JSON reader and writer: safetensors headers, Hugging Face configurations and
+/// tokenizer files.
 ///
 /// Foundation's `JSONSerialization` loses the order of object keys and silently keeps the
 /// last of duplicated keys; a safetensors header needs both kept straight (the key order is
 /// the tensor order we report, and a duplicated tensor name is an error). Integers are kept
 /// exact as `Int`; other numbers become `Double`.
-indirect enum JSONValue: Equatable {
+public indirect enum JSONValue: Equatable, Sendable {
     case object([(key: String, value: JSONValue)])
     case array([JSONValue])
     case string(String)
@@ -13,7 +14,7 @@ indirect enum JSONValue: Equatable {
     case bool(Bool)
     case null
 
-    static func == (lhs: JSONValue, rhs: JSONValue) -> Bool {
+    public static func == (lhs: JSONValue, rhs: JSONValue) -> Bool {
         switch (lhs, rhs) {
         case let (.object(a), .object(b)):
             return a.count == b.count && zip(a, b).allSatisfy { $0.key == $1.key && $0.value == $1.value }
@@ -28,15 +29,16 @@ indirect enum JSONValue: Equatable {
     }
 
     /// A parse failure, with a reason fit for an error message.
-    struct ParseError: Error {
-        let reason: String
+    public struct ParseError: Error, Sendable {
+        public let reason: String
     }
 
-    /// How deeply containers may nest; a safetensors header needs three levels.
-    static let maximumDepth = 32
+    /// How deeply containers may nest; a safetensors header needs three levels, a tokenizer
+    /// file six.
+    public static let maximumDepth = 32
 
     /// Parses UTF-8 `bytes` holding exactly one JSON value (surrounding whitespace allowed).
-    static func parse(_ bytes: [UInt8]) throws(ParseError) -> JSONValue {
+    public static func parse(_ bytes: [UInt8]) throws(ParseError) -> JSONValue {
         var parser = Parser(bytes: bytes)
         let value = try parser.value(depth: 0)
         parser.skipWhitespace()
@@ -47,7 +49,7 @@ indirect enum JSONValue: Equatable {
     }
 
     /// Compact JSON text, object keys in their stored order.
-    var serialized: String {
+    public var serialized: String {
         switch self {
         case let .object(entries):
             return "{" + entries.map { JSONValue.quote($0.key) + ":" + $0.value.serialized }.joined(separator: ",") + "}"
@@ -261,4 +263,52 @@ indirect enum JSONValue: Equatable {
             return .number(value)
         }
     }
+}
+
+extension JSONValue {
+    /// The value of `key` in an object (`nil` for other values or a missing key).
+    public subscript(key: String) -> JSONValue? {
+        guard case let .object(entries) = self else { return nil }
+        return entries.first { $0.key == key }?.value
+    }
+
+    /// The entries of an object, in file order.
+    public var objectEntries: [(key: String, value: JSONValue)]? {
+        if case let .object(entries) = self { return entries }
+        return nil
+    }
+
+    public var arrayItems: [JSONValue]? {
+        if case let .array(items) = self { return items }
+        return nil
+    }
+
+    public var stringValue: String? {
+        if case let .string(text) = self { return text }
+        return nil
+    }
+
+    /// An integer, or a number that is exactly one.
+    public var intValue: Int? {
+        switch self {
+        case let .integer(value): return value
+        case let .number(value) where value.rounded() == value && abs(value) < 9e15: return Int(value)
+        default: return nil
+        }
+    }
+
+    public var doubleValue: Double? {
+        switch self {
+        case let .integer(value): return Double(value)
+        case let .number(value): return value
+        default: return nil
+        }
+    }
+
+    public var boolValue: Bool? {
+        if case let .bool(value) = self { return value }
+        return nil
+    }
+
+    public var isNull: Bool { self == .null }
 }

@@ -1,0 +1,240 @@
+"""Writes small Hugging Face model folders and the outputs `transformers` computes for them.
+
+Run from the repository root (needs torch, transformers, tokenizers, safetensors, numpy):
+
+    python3 Tests/Fixtures/huggingface/make_huggingface_fixtures.py
+
+Every model has the real layout of its architecture at a tiny size and random weights from
+a fixed seed: a check of numerics and naming, not of what a trained model has learned.
+Weights are rounded to the precision they are stored in, so that the reference, computed in
+float32, sees exactly the weights repprobe reads.
+
+- bert/        BERT encoder, model.safetensors in bfloat16, WordPiece tokenizer
+               (vocab.txt, tokenizer.json, tokenizer_config.json)
+- gpt2/        GPT-2 decoder, safetensors sharded in two (model.safetensors.index.json),
+               float16, byte-level BPE tokenizer (vocab.json, merges.txt, tokenizer.json)
+- vit/         ViT encoder, pytorch_model.bin (a torch.save state dict), float32
+- NAME/reference.npz   inputs and outputs, keyed:
+      input.NAME                      each model input (int64 ids and masks, or pixels)
+      hidden.K                        hidden_states[K] (embeddings, then each layer)
+      attention.K                     attentions[K], softmax probabilities [B, heads, S, S]
+      module.PATH                     the output of module PATH (a PyTorch forward hook)
+"""
+import json
+import os
+import sys
+
+import numpy as np
+import torch
+import transformers
+from safetensors.torch import save_file
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+torch.manual_seed(0)
+
+CORPUS = [
+    "the cat sat on the mat while the dog slept by the door",
+    "a quick brown fox jumps over the lazy dog",
+    "neural networks learn representations in their hidden layers",
+    "transformers attend to every token of the sentence at once",
+    "the river runs past the old mill and into the sea",
+    "she reads the paper every morning before work",
+    "prices rose sharply after the storm closed the port",
+    "the team won the final match in extra time",
+    "layers near the input encode edges and colours",
+    "Grammar, punctuation; and numbers like 42 or 3.14 appear too!",
+    "unbelievably long words such as internationalisation and representational",
+]
+
+
+def round_weights(model, dtype):
+    with torch.no_grad():
+        for p in model.parameters():
+            p.copy_(p.to(dtype).to(torch.float32))
+        for name, b in model.named_buffers():
+            if b.is_floating_point():
+                b.copy_(b.to(dtype).to(torch.float32))
+
+
+def randomise(model):
+    """Non-trivial LayerNorm parameters and biases (the defaults are 1 and 0)."""
+    with torch.no_grad():
+        for name, p in model.named_parameters():
+            if name.endswith("bias") or "LayerNorm" in name or "layernorm" in name or "ln_" in name:
+                p.add_(0.1 * torch.randn_like(p))
+
+
+def hook_modules(model, paths):
+    outputs = {}
+
+    def make(path):
+        def hook(_module, _inputs, output):
+            value = output[0] if isinstance(output, tuple) else output
+            outputs[path] = value.detach().numpy().copy()
+        return hook
+
+    handles = [model.get_submodule(p).register_forward_hook(make(p)) for p in paths]
+    return outputs, handles
+
+
+def reference(model, inputs, paths, folder):
+    outputs, handles = hook_modules(model, paths)
+    with torch.no_grad():
+        result = model(**inputs, output_hidden_states=True, output_attentions=True)
+    for h in handles:
+        h.remove()
+    arrays = {f"input.{k}": v.numpy() for k, v in inputs.items()}
+    for k, h in enumerate(result.hidden_states):
+        arrays[f"hidden.{k}"] = h.numpy()
+    for k, a in enumerate(result.attentions):
+        arrays[f"attention.{k}"] = a.numpy()
+    for path, value in outputs.items():
+        arrays[f"module.{path}"] = value
+    np.savez(os.path.join(folder, "reference.npz"), **arrays)
+
+
+def wordpiece_tokenizer(folder):
+    from tokenizers import Tokenizer, models, normalizers, pre_tokenizers, trainers
+    tok = Tokenizer(models.WordPiece(unk_token="[UNK]"))
+    tok.normalizer = normalizers.BertNormalizer(lowercase=True, strip_accents=None, clean_text=True)
+    tok.pre_tokenizer = pre_tokenizers.BertPreTokenizer()
+    trainer = trainers.WordPieceTrainer(vocab_size=400, special_tokens=["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"])
+    tok.train_from_iterator(CORPUS, trainer)
+    vocab = sorted(tok.get_vocab().items(), key=lambda kv: kv[1])
+    with open(os.path.join(folder, "vocab.txt"), "w", encoding="utf-8") as f:
+        for token, _ in vocab:
+            f.write(token + "\n")
+    # The tokenizer a BERT folder carries: made from vocab.txt as Hugging Face makes it.
+    fast = transformers.BertTokenizerFast(vocab=os.path.join(folder, "vocab.txt"), do_lower_case=True)
+    fast.save_pretrained(folder)
+    return fast
+
+
+def bpe_tokenizer(folder):
+    from tokenizers import ByteLevelBPETokenizer
+    tok = ByteLevelBPETokenizer()
+    tok.train_from_iterator(CORPUS, vocab_size=400, min_frequency=1, special_tokens=["<|endoftext|>"])
+    tok.save_model(folder)  # vocab.json, merges.txt
+    fast = transformers.GPT2TokenizerFast(
+        vocab=os.path.join(folder, "vocab.json"), merges=os.path.join(folder, "merges.txt"),
+        unk_token="<|endoftext|>", bos_token="<|endoftext|>", eos_token="<|endoftext|>")
+    fast.save_pretrained(folder)
+    return fast
+
+
+def bert():
+    folder = os.path.join(HERE, "bert")
+    os.makedirs(folder, exist_ok=True)
+    tokenizer = wordpiece_tokenizer(folder)
+    config = transformers.BertConfig(
+        vocab_size=len(tokenizer), hidden_size=32, num_hidden_layers=2, num_attention_heads=4,
+        intermediate_size=48, max_position_embeddings=40, type_vocab_size=2, hidden_act="gelu",
+        layer_norm_eps=1e-12, pad_token_id=tokenizer.pad_token_id)
+    config._attn_implementation = "eager"
+    model = transformers.BertModel(config).eval()
+    randomise(model)
+    round_weights(model, torch.bfloat16)
+    state = {k: v.to(torch.bfloat16).contiguous() for k, v in model.state_dict().items()}
+    save_file(state, os.path.join(folder, "model.safetensors"), metadata={"format": "pt"})
+    config.to_json_file(os.path.join(folder, "config.json"))
+    batch = tokenizer(["the cat sat on the mat", "neural networks learn representations in their hidden layers"],
+                      padding=True, return_tensors="pt")
+    batch["token_type_ids"][1, 6:] = 1 * batch["attention_mask"][1, 6:]
+    paths = ["embeddings", "encoder.layer.0.attention.self", "encoder.layer.0.attention.output",
+             "encoder.layer.0.intermediate", "encoder.layer.1.output", "encoder.layer.1", "pooler"]
+    reference(model, dict(batch), paths, folder)
+
+
+def gpt2():
+    folder = os.path.join(HERE, "gpt2")
+    os.makedirs(folder, exist_ok=True)
+    tokenizer = bpe_tokenizer(folder)
+    config = transformers.GPT2Config(
+        vocab_size=len(tokenizer), n_positions=40, n_embd=32, n_layer=2, n_head=4,
+        activation_function="gelu_new", layer_norm_epsilon=1e-5,
+        bos_token_id=tokenizer.bos_token_id, eos_token_id=tokenizer.eos_token_id)
+    config._attn_implementation = "eager"
+    model = transformers.GPT2Model(config).eval()
+    randomise(model)
+    round_weights(model, torch.float16)
+    # Two shards, as save_pretrained writes a model too large for one file.
+    state = {k: v.to(torch.float16).contiguous() for k, v in model.state_dict().items() if not k.endswith(".attn.bias")}
+    names = list(state)
+    half = len(names) // 2
+    shards = {"model-00001-of-00002.safetensors": names[:half], "model-00002-of-00002.safetensors": names[half:]}
+    weight_map = {}
+    for shard, keys in shards.items():
+        save_file({k: state[k] for k in keys}, os.path.join(folder, shard), metadata={"format": "pt"})
+        weight_map.update({k: shard for k in keys})
+    total = sum(v.numel() * v.element_size() for v in state.values())
+    with open(os.path.join(folder, "model.safetensors.index.json"), "w") as f:
+        json.dump({"metadata": {"total_size": total}, "weight_map": weight_map}, f, indent=2, sort_keys=True)
+    config.to_json_file(os.path.join(folder, "config.json"))
+    tokenizer.pad_token = tokenizer.eos_token
+    batch = tokenizer(["the cat sat on the mat", "neural networks learn representations in their hidden layers"],
+                      padding=True, return_tensors="pt")
+    paths = ["wte", "h.0.ln_1", "h.0.attn", "h.0.mlp.act", "h.0.mlp", "h.1", "ln_f"]
+    reference(model, dict(batch), paths, folder)
+
+
+def vit():
+    folder = os.path.join(HERE, "vit")
+    os.makedirs(folder, exist_ok=True)
+    config = transformers.ViTConfig(
+        image_size=32, patch_size=8, num_channels=3, hidden_size=32, num_hidden_layers=2, num_attention_heads=4,
+        intermediate_size=48, hidden_act="gelu", layer_norm_eps=1e-12, qkv_bias=True)
+    config._attn_implementation = "eager"
+    model = transformers.ViTModel(config).eval()
+    randomise(model)
+    with torch.no_grad():
+        model.embeddings.cls_token.normal_()
+        model.embeddings.position_embeddings.normal_(std=0.5)
+    # The weight names of the checkpoints on the Hub (transformers 4), whatever the
+    # installed transformers calls its modules.
+    torch.save({classic_vit_name(k): v for k, v in model.state_dict().items()}, os.path.join(folder, "pytorch_model.bin"))
+    config.to_json_file(os.path.join(folder, "config.json"))
+    with open(os.path.join(folder, "preprocessor_config.json"), "w") as f:
+        json.dump({"image_processor_type": "ViTImageProcessor", "do_resize": True, "size": {"height": 32, "width": 32},
+                   "do_normalize": True, "image_mean": [0.5, 0.5, 0.5], "image_std": [0.5, 0.5, 0.5],
+                   "do_rescale": True, "rescale_factor": 1 / 255}, f, indent=2)
+    pixels = torch.randn(2, 3, 32, 32, generator=torch.Generator().manual_seed(1))
+    paths = ["embeddings", "encoder.layer.0.layernorm_before", "encoder.layer.0.attention", "encoder.layer.0.intermediate",
+             "encoder.layer.1", "layernorm", "pooler"]
+    names = {classic_vit_name(n): n for n, _ in model.named_modules()}
+    names["encoder.layer.0.intermediate"] = names.get("encoder.layer.0.intermediate.intermediate_act_fn",
+                                                      names.get("encoder.layer.0.intermediate"))
+    outputs, handles = hook_modules(model, [names[p] for p in paths])
+    with torch.no_grad():
+        result = model(pixel_values=pixels, output_hidden_states=True, output_attentions=True)
+    for h in handles:
+        h.remove()
+    arrays = {"input.pixel_values": pixels.numpy()}
+    arrays.update({f"hidden.{k}": h.numpy() for k, h in enumerate(result.hidden_states)})
+    arrays.update({f"attention.{k}": a.numpy() for k, a in enumerate(result.attentions)})
+    arrays.update({f"module.{p}": outputs[names[p]] for p in paths})
+    np.savez(os.path.join(folder, "reference.npz"), **arrays)
+
+
+def classic_vit_name(name):
+    """transformers 5 names ViT's modules layers.N.attention.q_proj, mlp.fc1, …; checkpoints
+    and transformers 4 say encoder.layer.N.attention.attention.query, intermediate.dense, …"""
+    import re
+    renames = [(r"^layers\.(\d+)\.attention\.q_proj", r"encoder.layer.\1.attention.attention.query"),
+               (r"^layers\.(\d+)\.attention\.k_proj", r"encoder.layer.\1.attention.attention.key"),
+               (r"^layers\.(\d+)\.attention\.v_proj", r"encoder.layer.\1.attention.attention.value"),
+               (r"^layers\.(\d+)\.attention\.o_proj", r"encoder.layer.\1.attention.output.dense"),
+               (r"^layers\.(\d+)\.mlp\.fc1", r"encoder.layer.\1.intermediate.dense"),
+               (r"^layers\.(\d+)\.mlp\.activation_fn", r"encoder.layer.\1.intermediate.intermediate_act_fn"),
+               (r"^layers\.(\d+)\.mlp\.fc2", r"encoder.layer.\1.output.dense"),
+               (r"^layers\.(\d+)", r"encoder.layer.\1")]
+    for pattern, target in renames:
+        name, n = re.subn(pattern, target, name)
+        if n:
+            break
+    return name
+
+if __name__ == "__main__":
+    print("transformers", transformers.__version__, "torch", torch.__version__, file=sys.stderr)
+    bert()
+    gpt2()
+    vit()

@@ -1,0 +1,161 @@
+import Foundation
+import Formats
+import Testing
+@testable import Networks
+@testable import Probe
+
+/// Hugging Face folders built natively against `transformers` (Tests/Fixtures/huggingface/
+/// make_huggingface_fixtures.py): tiny randomly initialised BERT (bfloat16 safetensors), GPT-2
+/// (two float16 safetensors shards) and ViT (pytorch_model.bin), every hidden state, every
+/// attention pattern and the outputs of named modules.
+@Suite struct HuggingFaceModelTests {
+    static let fixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .appendingPathComponent("Fixtures/huggingface")
+
+    static func load(_ name: String) throws -> (network: Network, reference: [String: Tensor]) {
+        let folder = fixtures.appendingPathComponent(name)
+        let loaded = try ModelLoader.load(folder)
+        #expect(loaded.kind == .huggingFace)
+        let arrays = try ArrayFile.read(folder.appendingPathComponent("reference.npz"))
+        return (loaded.network, Dictionary(uniqueKeysWithValues: arrays.map { ($0.name, Tensor($0.array)) }))
+    }
+
+    /// max |a − b| ≤ 1e-5 · max |b| (+ a floor for all-zero references): ten times tighter
+    /// than 1e-4, tight enough to tell exact GELU from its tanh approximation (4e-5 here).
+    static func expectClose(_ actual: Tensor?, _ reference: Tensor, _ what: String) {
+        guard let actual else { Issue.record("\(what): not computed"); return }
+        #expect(actual.shape == reference.shape, "\(what): shape \(actual.shape), expected \(reference.shape)")
+        let a = actual.floats ?? [], b = reference.floats ?? []
+        let scale = b.map { abs(Double($0)) }.max() ?? 0
+        let error = zip(a, b).map { abs(Double($0) - Double($1)) }.max() ?? .infinity
+        #expect(a.count == b.count && error <= 1e-5 * scale + 1e-7, "\(what): max error \(error) at scale \(scale)")
+    }
+
+    @Test(arguments: ["bert", "gpt2", "vit"])
+    func agreesWithTransformers(model: String) throws {
+        let (network, reference) = try Self.load(model)
+        let catalog = LayerCatalog(network)
+        let inputs = reference.filter { $0.key.hasPrefix("input.") }
+        let feed = Dictionary(uniqueKeysWithValues: inputs.map { (String($0.key.dropFirst("input.".count)), $0.value) })
+        var wanted: [String: String] = [:]  // reference key → tensor
+        for key in reference.keys {
+            if key.hasPrefix("hidden.") {
+                wanted[key] = try catalog.tensor(for: "hidden_states.\(key.dropFirst("hidden.".count))")
+            } else if key.hasPrefix("attention.") {
+                wanted[key] = try catalog.tensor(for: "blocks.\(key.dropFirst("attention.".count)).attn.hook_pattern")
+            } else if key.hasPrefix("module.") {
+                wanted[key] = try catalog.tensor(for: String(key.dropFirst("module.".count)))
+            }
+        }
+        #expect(wanted.keys.filter { $0.hasPrefix("hidden.") }.count == 3)
+        #expect(wanted.keys.filter { $0.hasPrefix("attention.") }.count == 2)
+        let results = try network.run(feed, keeping: Set(wanted.values))
+        for (key, tensor) in wanted.sorted(by: { $0.key < $1.key }) {
+            Self.expectClose(results[tensor], reference[key]!, "\(model) \(key)")
+        }
+    }
+
+    /// Padding changes nothing for the real tokens: BERT masks padded keys and GPT-2 never
+    /// looks ahead, so the first sentence alone equals its padded row in the batch.
+    @Test(arguments: ["bert", "gpt2"])
+    func paddingLeavesRealTokensAlone(model: String) throws {
+        let (network, reference) = try Self.load(model)
+        let mask = try #require(reference["input.attention_mask"]?.elements(as: Int64.self))
+        let length = try #require(reference["input.attention_mask"]?.shape.last)
+        let real = mask.prefix(length).filter { $0 == 1 }.count
+        #expect(real < length, "the fixture's first sentence should be padded")
+        var alone: [String: Tensor] = [:]
+        for name in network.graph.inputs.map(\.name) {
+            let values = try #require(reference["input.\(name)"]?.elements(as: Int64.self))
+            alone[name] = Tensor(shape: [1, real], elements: Array(values.prefix(real)))
+        }
+        let output = try #require(network.graph.outputs.first)
+        let single = try #require(try network.run(alone)[output]?.floats)
+        let batched = try #require(reference["hidden.2"]?.floats)
+        let hidden = single.count / real
+        let padded = Array(batched.prefix(real * hidden))
+        let error = zip(single, padded).map { abs($0 - $1) }.max() ?? .infinity
+        #expect(error < 1e-4, "\(model): \(error)")
+    }
+
+    @Test func transformerLensHookPointsNameTheBlockTensors() throws {
+        let (network, _) = try Self.load("gpt2")
+        let catalog = LayerCatalog(network)
+        #expect(try catalog.tensor(for: "blocks.1.hook_resid_post") == catalog.tensor(for: "h.1"))
+        #expect(try catalog.tensor(for: "blocks.0.hook_mlp_out") == catalog.tensor(for: "h.0.mlp"))
+        #expect(try catalog.tensor(for: "blocks.0.hook_attn_out") == catalog.tensor(for: "h.0.attn"))
+        #expect(try catalog.tensor(for: "blocks.0.mlp.hook_post") == catalog.tensor(for: "h.0.mlp.act"))
+        #expect(try catalog.tensor(for: "blocks.1.hook_resid_pre") == catalog.tensor(for: "h.0"))
+        #expect(try catalog.tensor(for: "ln_final.hook_normalized") == catalog.tensor(for: "ln_f"))
+    }
+
+    // MARK: Bad folders
+
+    /// A copy of a fixture folder whose files `edit` may change.
+    static func copy(_ name: String, edit: (URL) throws -> Void) throws -> URL {
+        let target = FileManager.default.temporaryDirectory.appendingPathComponent("hf-\(name)-\(UUID().uuidString)")
+        try FileManager.default.copyItem(at: fixtures.appendingPathComponent(name), to: target)
+        try edit(target)
+        return target
+    }
+
+    static func message(loading folder: URL) -> String {
+        do {
+            _ = try ModelLoader.load(folder)
+            return "loaded"
+        } catch {
+            return (error as? LocalizedError)?.errorDescription ?? "\(error)"
+        }
+    }
+
+    static func editConfig(_ folder: URL, _ edit: (inout String) -> Void) throws {
+        let url = folder.appendingPathComponent("config.json")
+        var text = try String(contentsOf: url, encoding: .utf8)
+        edit(&text)
+        try text.write(to: url, atomically: true, encoding: .utf8)
+    }
+
+    @Test func unknownModelTypeListsTheSupportedOnes() throws {
+        let folder = try Self.copy("bert") { try Self.editConfig($0) { $0 = $0.replacingOccurrences(of: "\"model_type\": \"bert\"", with: "\"model_type\": \"llama\"") } }
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let message = Self.message(loading: folder)
+        #expect(message.contains("config.json") && message.contains("'llama' is not supported") && message.contains("bert, gpt2, vit"), "\(message)")
+    }
+
+    @Test func brokenFoldersAreRefusedByName() throws {
+        let cases: [(String, String, (URL) throws -> Void)] = [
+            ("bert", "not valid JSON", { try Data("{\"model_type\": \"bert\",".utf8).write(to: $0.appendingPathComponent("config.json")) }),
+            ("bert", "'hidden_size' should be an integer", { try Self.editConfig($0) { $0 = $0.replacingOccurrences(of: "\"hidden_size\": 32", with: "\"hidden_size\": -3") } }),
+            ("bert", "is not a multiple of the", { try Self.editConfig($0) { $0 = $0.replacingOccurrences(of: "\"num_attention_heads\": 4", with: "\"num_attention_heads\": 5") } }),
+            ("bert", "has shape [40, 32]; the config makes it [512, 32]", { try Self.editConfig($0) { $0 = $0.replacingOccurrences(of: "\"max_position_embeddings\": 40", with: "\"max_position_embeddings\": 512") } }),
+            ("bert", "has no weights", { try FileManager.default.removeItem(at: $0.appendingPathComponent("model.safetensors")) }),
+            ("bert", "position_embedding_type 'relative_key' is not supported", { try Self.editConfig($0) { $0 = $0.replacingOccurrences(of: "{", with: "{\"position_embedding_type\": \"relative_key\",") } }),
+            ("bert", "is_decoder", { try Self.editConfig($0) { $0 = $0.replacingOccurrences(of: "\"is_decoder\": false", with: "\"is_decoder\": true") } }),
+            ("gpt2", "is not a file name inside the folder", {
+                let index = $0.appendingPathComponent("model.safetensors.index.json")
+                let text = try String(contentsOf: index, encoding: .utf8).replacingOccurrences(of: "model-00002-of-00002.safetensors", with: "../../etc/passwd")
+                try text.write(to: index, atomically: true, encoding: .utf8)
+            }),
+            ("gpt2", "model-00002-of-00002.safetensors", { try FileManager.default.removeItem(at: $0.appendingPathComponent("model-00002-of-00002.safetensors")) }),
+            ("vit", "weight 'encoder.layer.1.output.dense.bias' is missing", {
+                // A state dict without one weight, written by the test's own safetensors writer.
+                let weights = try PyTorchCheckpoint.read($0.appendingPathComponent("pytorch_model.bin")).filter { $0.name != "encoder.layer.1.output.dense.bias" }
+                try FileManager.default.removeItem(at: $0.appendingPathComponent("pytorch_model.bin"))
+                try Safetensors.write(weights, to: $0.appendingPathComponent("model.safetensors"))
+            }),
+        ]
+        for (model, expected, edit) in cases {
+            let folder = try Self.copy(model, edit: edit)
+            defer { try? FileManager.default.removeItem(at: folder) }
+            let message = Self.message(loading: folder)
+            #expect(message.contains(expected) && message.contains(folder.lastPathComponent), "\(expected): \(message)")
+        }
+    }
+
+    @Test func aFolderWithoutConfigIsNotAModel() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("hf-empty-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        #expect(Self.message(loading: folder).contains("without a config.json"))
+    }
+}
