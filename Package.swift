@@ -17,7 +17,7 @@ let package = Package(
         // MARK: - Public API
 
         /// Umbrella that re-exports every library module.
-        .target(name: "RepProbeKit", dependencies: ["LinearAlgebra", "Formats", "Activations", "Analysis", "Networks", "Probe", "Results", "Report", "Comparison", "Training", "Notebooks"]),
+        .target(name: "RepProbeKit", dependencies: ["LinearAlgebra", "Formats", "Activations", "Analysis", "Networks", "Probe", "Results", "Report", "Comparison", "Training", "Notebooks", "Tokenization"]),
         /// Representation-similarity measures, PCA, linear probes and resampling statistics.
         .target(name: "Analysis", dependencies: ["LinearAlgebra"]),
         /// NumPy `.npy`/`.npz` and `.safetensors` readers and writers; a PyTorch checkpoint reader.
@@ -25,6 +25,8 @@ let package = Package(
         /// Activation sets (one samples × features matrix per layer) loaded from any supported
         /// file, and the reductions that turn any activation into such a matrix.
         .target(name: "Activations", dependencies: ["Formats", "LinearAlgebra", "Analysis"]),
+        /// Hugging Face tokenizers run natively: WordPiece and byte-level BPE from a model folder.
+        .target(name: "Tokenization", dependencies: ["Formats"]),
         /// Tensors, the graph IR, CPU kernels for ONNX operators, and model loaders.
         .target(name: "Networks", dependencies: ["LinearAlgebra", "Formats", "ONNXProto", "CAllocator"]),
         /// Training small networks in Swift: reverse-mode differentiation on a tape, layers,
@@ -80,6 +82,7 @@ let package = Package(
         .testTarget(name: "AnalysisTests", dependencies: ["Analysis", "Formats", "Activations"]),
         .testTarget(name: "CLITests", dependencies: ["repprobe"]),
         .testTarget(name: "ONNXProtoTests", dependencies: ["ONNXProto"]),
+        .testTarget(name: "TokenizationTests", dependencies: ["Tokenization"]),
         .testTarget(name: "NetworksTests", dependencies: ["Networks", "ONNXProto", "Formats"]),
         .testTarget(name: "ProbeTests", dependencies: ["Probe", "Networks", "Formats", "Analysis"]),
         .testTarget(name: "ReportTests", dependencies: ["Report", "Results"]),

@@ -9,3 +9,4 @@
 @_exported import Comparison
 @_exported import Training
 @_exported import Notebooks
+@_exported import Tokenization

@@ -4,7 +4,7 @@
 /// Foundation's `JSONSerialization` loses the order of object keys and silently keeps the
 /// last of duplicated keys; a safetensors header needs both kept straight (the key order is
 /// the tensor order we report, and a duplicated tensor name is an error). Integers are kept
-/// exact as `Int`; other numbers become `Double`.
+/// exact as `Int`; other numbers, and integers beyond 64 bits, become `Double`.
 public indirect enum JSONValue: Equatable, Sendable {
     case object([(key: String, value: JSONValue)])
     case array([JSONValue])
@@ -255,10 +255,9 @@ public indirect enum JSONValue: Equatable, Sendable {
                 guard digits() > 0 else { throw ParseError(reason: "malformed number at offset \(start)") }
             }
             let text = String(decoding: bytes[start..<position], as: UTF8.self)
-            if isInteger {
-                guard let value = Int(text) else { throw ParseError(reason: "integer \(text) does not fit in 64 bits") }
-                return .integer(value)
-            }
+            // An integer beyond 64 bits (tokenizer configs write 1e30 as digits) is a number;
+            // whoever needs an exact integer (a safetensors offset) refuses it.
+            if isInteger, let value = Int(text) { return .integer(value) }
             guard let value = Double(text) else { throw ParseError(reason: "malformed number \(text)") }
             return .number(value)
         }

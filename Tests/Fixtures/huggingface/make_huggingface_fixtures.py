@@ -44,6 +44,10 @@ CORPUS = [
     "layers near the input encode edges and colours",
     "Grammar, punctuation; and numbers like 42 or 3.14 appear too!",
     "unbelievably long words such as internationalisation and representational",
+    "Café au lait, naïve façade, Zürich and São Paulo — déjà vu",
+    "Ελληνικά ΣΟΦΙΑ σοφία, русский текст, 漢字と日本語のテキスト, 한국어",
+    "emoji 👍🏽 and symbols © ® ™ € £ ¥ § ¶ † ‡ • … ‰ ′ ″",
+    "don't you think it's what we'll do? I'M SURE they've gone, he'd say",
 ]
 
 
@@ -233,8 +237,63 @@ def classic_vit_name(name):
             break
     return name
 
+def sentences():
+    """Varied text: Unicode, punctuation, spacing, long words, special-token literals."""
+    import random
+    handwritten = [
+        "", " ", "   ", "\t", "a", "A", "Hello, world!", "hello   world", "  leading and trailing  ",
+        "tab\tseparated\twords", "line\nbreak", "non\u00a0breaking space", "ideographic\u3000space",
+        "zero\u200bwidth joiner", "bell\u0007control", "e\u0301 combining acute vs é precomposed",
+        "Straße STRASSE straße", "İstanbul ıi", "ΣΑΣ σας ΌΣΟΣ", "漢字かなカナ", "中文分词测试", "😀👍🏽🇫🇷",
+        "مرحبا بالعالم", "שלום", "don't", "DON'T", "it's 'tis 'll 've 're 'd 'm 's", "I'M", "'quoted'",
+        "3.14159 1,000,000 -42 +7 1e-5", "x += 1; y = f(x) // comment", "https://example.org/path?q=1&r=2",
+        "user@example.com", "#hashtag @mention $100 50% ^caret ~tilde `tick` |pipe| <angle> {brace} [bracket]",
+        "pneumonoultramicroscopicsilicovolcanoconiosis" * 3, "supercalifragilisticexpialidocious",
+        "[CLS] literal [SEP] and [MASK] tokens", "[cls] lower", "<|endoftext|> special in text<|endoftext|>",
+        "...", "?!?!", "—–-", "«guillemets» „quotes“ “curly” ‘single’", "a\u0000b", "\ufffd replacement",
+        "  \t\n  ", "end with space ", " start with space", "many     inner      spaces",
+        "MiXeD CaSe WoRdS", "numbers123mixed456", "under_score and-hyphen", "ÅÄÖ åäö Øø Ææ", "ﬁ ligature ﬂ",
+        "Ⅻ roman ½ fraction ² superscript", "café" * 20,
+    ]
+    rng = random.Random(0)
+    words = " ".join(CORPUS).split() + ["Zürich", "naïve", "漢字", "👍", "don't", "x=1", "3.14", "ΣΟΦΙΑ", "!!", "…"]
+    joints = [" ", "  ", ", ", ". ", "\t", " - ", "'", "", "\u00a0"]
+    generated = []
+    for _ in range(300):
+        n = rng.randint(1, 14)
+        text = ""
+        for i in range(n):
+            word = rng.choice(words)
+            word = word.upper() if rng.random() < 0.1 else word.capitalize() if rng.random() < 0.2 else word
+            text += (rng.choice(joints) if i else "") + word
+        generated.append(text)
+    return handwritten + generated
+
+
+def tokenizer_cases():
+    from tokenizers import Tokenizer, BertWordPieceTokenizer, ByteLevelBPETokenizer
+    texts = sentences()
+    bert_json = Tokenizer.from_file(os.path.join(HERE, "bert", "tokenizer.json"))
+    bert_vocab = BertWordPieceTokenizer(os.path.join(HERE, "bert", "vocab.txt"), lowercase=True)
+    gpt2_json = Tokenizer.from_file(os.path.join(HERE, "gpt2", "tokenizer.json"))
+    gpt2_files = ByteLevelBPETokenizer(os.path.join(HERE, "gpt2", "vocab.json"), os.path.join(HERE, "gpt2", "merges.txt"))
+    gpt2_files.add_special_tokens(["<|endoftext|>"])
+    cases = {"sentences": texts, "bert": [], "gpt2": []}
+    for text in texts:
+        a, b = bert_json.encode(text).ids, bert_vocab.encode(text).ids
+        assert a == b, (text, a, b)
+        c, d = gpt2_json.encode(text).ids, gpt2_files.encode(text).ids
+        assert c == d, (text, c, d)
+        cases["bert"].append(a)
+        cases["gpt2"].append(c)
+    with open(os.path.join(HERE, "tokenizer_cases.json"), "w", encoding="utf-8") as f:
+        json.dump(cases, f, ensure_ascii=False, indent=0)
+
+
 if __name__ == "__main__":
-    print("transformers", transformers.__version__, "torch", torch.__version__, file=sys.stderr)
+    import tokenizers
+    print("transformers", transformers.__version__, "tokenizers", tokenizers.__version__, "torch", torch.__version__, file=sys.stderr)
     bert()
     gpt2()
     vit()
+    tokenizer_cases()
