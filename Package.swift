@@ -28,7 +28,7 @@ let package = Package(
         /// Hugging Face tokenizers run natively: WordPiece and byte-level BPE from a model folder.
         .target(name: "Tokenization", dependencies: ["Formats"]),
         /// Tensors, the graph IR, CPU kernels for ONNX operators, and model loaders.
-        .target(name: "Networks", dependencies: ["LinearAlgebra", "Formats", "ONNXProto", "CAllocator"]),
+        .target(name: "Networks", dependencies: ["LinearAlgebra", "Formats", "ONNXProto", "CAllocator", "Tokenization"]),
         /// Training small networks in Swift: reverse-mode differentiation on a tape, layers,
         /// optimisers, and a monitor that probes representations while they form.
         .target(name: "Training", dependencies: ["Networks", "LinearAlgebra", "Analysis", "Probe", "Results", "Report"]),

@@ -26,18 +26,24 @@ public final class Reducer: @unchecked Sendable {
     /// - Throws: ``ActivationError/emptyReduction(file:layer:shape:reduction:)`` for a pool
     ///   over an empty axis, ``ActivationError/invalidReduction(file:layer:problem:)`` for a
     ///   scalar or a projection too large to build.
-    public func reduce(_ values: [Float], shape: [Int]) throws -> (rows: [Float], features: Int) {
-        try reduceValues(values, shape: shape)
+    ///
+    /// - Parameter tokenMask: for a token layer `[samples, tokens, features]` of a padded
+    ///   batch, which tokens are real (`samples × tokens`, row-major); padding then never
+    ///   counts (see ``Reduction``). Ignored for other ranks.
+    /// - Throws: also ``ActivationError/invalidReduction(file:layer:problem:)`` for a sample
+    ///   without a real token, or a mask of the wrong size.
+    public func reduce(_ values: [Float], shape: [Int], tokenMask: [Bool]? = nil) throws -> (rows: [Float], features: Int) {
+        try reduceValues(values, shape: shape, tokenMask: tokenMask)
     }
 
-    /// ``reduce(_:shape:)`` for Double values.
-    public func reduce(_ values: [Double], shape: [Int]) throws -> (rows: [Double], features: Int) {
-        try reduceValues(values, shape: shape)
+    /// ``reduce(_:shape:tokenMask:)`` for Double values.
+    public func reduce(_ values: [Double], shape: [Int], tokenMask: [Bool]? = nil) throws -> (rows: [Double], features: Int) {
+        try reduceValues(values, shape: shape, tokenMask: tokenMask)
     }
 
     @_specialize(where T == Float)
     @_specialize(where T == Double)
-    func reduceValues<T: BLASScalar>(_ values: [T], shape: [Int]) throws -> (rows: [T], features: Int) {
+    func reduceValues<T: BLASScalar>(_ values: [T], shape: [Int], tokenMask: [Bool]? = nil) throws -> (rows: [T], features: Int) {
         guard let samples = shape.first else {
             throw ActivationError.invalidReduction(file: source, layer: layer, problem: "a scalar has no sample axis")
         }
@@ -46,6 +52,9 @@ public final class Reducer: @unchecked Sendable {
             throw ActivationError.emptyReduction(file: source, layer: layer, shape: shape, reduction: reduction)
         }
         let width = samples == 0 ? shape.dropFirst().reduce(1, *) : values.count / samples
+        if let tokenMask, shape.count == 3 {
+            return try reduceTokens(values, shape: shape, mask: tokenMask)
+        }
         switch reduction {
         case .flatten:
             return (values, width)
@@ -60,7 +69,79 @@ public final class Reducer: @unchecked Sendable {
             return Self.subsample(values, shape: shape, stride: stride)
         case let .project(k, seed):
             return try project(values, samples: samples, width: width, dimensions: k, seed: seed)
+        case .first, .last:
+            guard shape.count <= 3 else {
+                throw ActivationError.invalidReduction(
+                    file: source, layer: layer, problem: "\(reduction) picks a token of [samples, tokens, features]; this layer is \(shape)")
+            }
+            guard shape.count == 3 else { return (values, width) }
+            return Self.pick(values, shape: shape) { _ in reduction == .first ? 0 : shape[1] - 1 }
         }
+    }
+
+    /// A token layer reduced with its attention mask: pools and picks see the real tokens
+    /// only; flattening reductions see padding as zeros.
+    @_specialize(where T == Float)
+    @_specialize(where T == Double)
+    func reduceTokens<T: BLASScalar>(_ values: [T], shape: [Int], mask: [Bool]) throws -> (rows: [T], features: Int) {
+        let (samples, tokens, features) = (shape[0], shape[1], shape[2])
+        guard mask.count == samples * tokens else {
+            throw ActivationError.invalidReduction(
+                file: source, layer: layer, problem: "the attention mask has \(mask.count) entries for \(samples) × \(tokens) tokens")
+        }
+        let real = (0..<samples).map { n in (0..<tokens).filter { mask[n * tokens + $0] } }
+        switch reduction {
+        case .mean, .max, .center, .first, .last:
+            if let empty = real.firstIndex(where: \.isEmpty) {
+                throw ActivationError.invalidReduction(
+                    file: source, layer: layer, problem: "sample \(empty) of the batch has no real token (all padding) to \(reduction)")
+            }
+        default:
+            break
+        }
+        switch reduction {
+        case .mean, .max:
+            var rows = [T](repeating: reduction == .max ? -.infinity : 0, count: samples * features)
+            for n in 0..<samples {
+                for t in real[n] {
+                    let row = (n * tokens + t) * features
+                    for f in 0..<features {
+                        rows[n * features + f] = reduction == .max ? Swift.max(rows[n * features + f], values[row + f])
+                            : rows[n * features + f] + values[row + f]
+                    }
+                }
+                if reduction == .mean {
+                    let divisor = T(real[n].count)
+                    for f in 0..<features { rows[n * features + f] /= divisor }
+                }
+            }
+            return (rows, features)
+        case .center: return Self.pick(values, shape: shape) { real[$0][(real[$0].count - 1) / 2] }
+        case .first: return Self.pick(values, shape: shape) { real[$0][0] }
+        case .last: return Self.pick(values, shape: shape) { real[$0][real[$0].count - 1] }
+        case .flatten, .subsample, .project:
+            var zeroed = values
+            for n in 0..<samples {
+                for t in 0..<tokens where !mask[n * tokens + t] {
+                    for f in 0..<features { zeroed[(n * tokens + t) * features + f] = 0 }
+                }
+            }
+            return try reduceValues(zeroed, shape: shape, tokenMask: nil)
+        }
+    }
+
+    /// One token per sample of `[samples, tokens, features]`: the one `token(sample)` names.
+    @_specialize(where T == Float)
+    @_specialize(where T == Double)
+    static func pick<T: BLASScalar>(_ values: [T], shape: [Int], token: (Int) -> Int) -> ([T], Int) {
+        let (samples, tokens, features) = (shape[0], shape[1], shape[2])
+        var rows = [T]()
+        rows.reserveCapacity(samples * features)
+        for n in 0..<samples {
+            let start = (n * tokens + token(n)) * features
+            rows += values[start..<(start + features)]
+        }
+        return (rows, features)
     }
 
     /// Mean or maximum over the positions (rank 3, keeping features) or the spatial axes

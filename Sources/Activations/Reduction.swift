@@ -17,6 +17,12 @@
 /// Ranks 1 and 2 are used as they are by every reduction but `project`: a vector is one
 /// feature per sample and a matrix is already *samples × features*.
 ///
+/// Token layers of a padded batch come with an attention mask (``Reducer``): `mean` and
+/// `max` then pool the real tokens only, `center` takes the middle real token, `first` the
+/// first and `last` the last real token (a decoder's summary of the sentence), and
+/// `flatten`, `subsample` and `project` see padded positions as zeros, so padding never
+/// counts.
+///
 /// Reducing batch by batch (``Reducer``) keeps the memory of a capture bounded by
 /// batch × width.
 public enum Reduction: Sendable, Hashable, CustomStringConvertible {
@@ -32,16 +38,20 @@ public enum Reduction: Sendable, Hashable, CustomStringConvertible {
     case center
     /// Every `stride`-th position along each spatial axis (or token), then flattened.
     case subsample(stride: Int)
+    /// The first token of a token layer (BERT's `[CLS]`); spelled `first` or `cls`.
+    case first
+    /// The last (real) token of a token layer, a decoder's summary of what it read.
+    case last
     /// Flattened, then multiplied by a fixed Gaussian matrix with entries N(0, 1/k): a
     /// Johnson–Lindenstrauss projection to `dimensions` features that preserves inner
     /// products in expectation. The matrix depends only on `seed` and the layer's width.
     case project(dimensions: Int, seed: UInt64)
 
     /// The spellings ``init(parsing:seed:)`` reads, for messages and help.
-    public static let spellings = "flatten, mean, max, center, subsample:S or project:K"
+    public static let spellings = "flatten, mean, max, center, first (or cls), last, subsample:S or project:K"
 
-    /// Parses `flatten`, `mean`, `max`, `center`, `subsample:S` or `project:K`; `seed` is the
-    /// projection's.
+    /// Parses `flatten`, `mean`, `max`, `center`, `first` (`cls`), `last`, `subsample:S` or
+    /// `project:K`; `seed` is the projection's.
     public init?(parsing text: String, seed: UInt64 = 0) {
         let parts = text.split(separator: ":", maxSplits: 1, omittingEmptySubsequences: false).map(String.init)
         let argument = parts.count > 1 ? Int(parts[1]) : nil
@@ -50,6 +60,8 @@ public enum Reduction: Sendable, Hashable, CustomStringConvertible {
         case ("mean", 1): self = .mean
         case ("max", 1): self = .max
         case ("center", 1): self = .center
+        case ("first", 1), ("cls", 1): self = .first
+        case ("last", 1): self = .last
         case ("subsample", 2) where (argument ?? 0) >= 1: self = .subsample(stride: argument ?? 1)
         case ("project", 2) where (argument ?? 0) >= 1: self = .project(dimensions: argument ?? 1, seed: seed)
         default: return nil
@@ -68,6 +80,8 @@ public enum Reduction: Sendable, Hashable, CustomStringConvertible {
         case .mean: return "mean"
         case .max: return "max"
         case .center: return "center"
+        case .first: return "first"
+        case .last: return "last"
         case let .subsample(stride): return "subsample:\(stride)"
         case let .project(k, seed): return "project:\(k) (seed \(seed))"
         }
@@ -77,6 +91,8 @@ public enum Reduction: Sendable, Hashable, CustomStringConvertible {
     /// that has samples and features around it.
     public func reducesEmptyAxis(_ shape: [Int]) -> Bool {
         switch self {
+        case .first, .last:
+            return shape.count == 3 && shape[1] == 0 && shape[0] * shape[2] > 0
         case .mean, .max, .center:
             guard shape.count >= 3 else { return false }
             let reduced = shape.count == 3 ? shape[1] : shape[2...].reduce(1, *)

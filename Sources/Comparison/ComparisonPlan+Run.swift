@@ -92,7 +92,7 @@ extension ComparisonPlan {
                           randomBaselineMean: randomMatrix.map { _ in baselines.reduce(0, +) / Double(max(baselines.count, 1)) },
                           randomBaselineNote: randomNote),
             provenance: .init(
-                files: files, probeSet: probeSet.name, samples: probeSet.inputs.shape.first ?? 0,
+                files: files, probeSet: probeSet.name, samples: probeSet.count,
                 reduction: probeSet.reduction.description, estimator: cka.estimator.rawValue,
                 kernel: cka.kernel.description,
                 dtype: cka.precision == .float32 ? "float32 activations, float32 CKA products" : "float32 activations, float64 analysis",
@@ -143,7 +143,7 @@ extension ComparisonPlan {
         let (graph, replaced) = RandomInitialization.reinitialized(b.loaded.graph, seed: seed &+ 1)
         guard replaced > 0 else { return (nil, "no weights of B's graph could be re-drawn") }
         var random = b
-        random.loaded.network = try Network(graph: graph, file: b.network.file)
+        random.loaded.network = try Network(graph: graph, file: b.network.file, tokenizer: b.network.tokenizer)
         let captured = try ModelCapture(random, probeSet: probeSet, layers: .names(names), label: "random B", exactNames: true,
                                         progress: progress)
         let cross = try CKAMatrix.compute(matricesA, captured.layers.map(\.matrix), options: cka)

@@ -50,10 +50,7 @@ extension ComparisonPlan {
         let sources: [String: any InputSource]
         switch inputs {
         case let .probeSet(set):
-            guard let name = model.network.graph.inputs.first?.name else {
-                throw ProbeError.invalidInput(file: model.network.file, problem: "the model has no input")
-            }
-            sources = [name: TensorInputs(set.inputs, origin: set.name)]
+            sources = try set.sources(for: model.network)
         case let .arrays(files):
             sources = try NPYInputs.sources(files, for: model.network)
         }

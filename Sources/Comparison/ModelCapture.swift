@@ -27,13 +27,10 @@ struct ModelCapture {
             }
             // Keep execution order: a container's output appears where its last child's does.
         }
-        progress?("running \(label) (\(model.name)) on \(probeSet.inputs.shape.first ?? 0) samples, \(resolved.count) layers")
-        guard let inputName = model.network.graph.inputs.first?.name, model.network.graph.inputs.count == 1 else {
-            throw ProbeError.invalidInput(file: model.network.file, problem: "compare needs a model with exactly one input")
-        }
+        progress?("running \(label) (\(model.name)) on \(probeSet.count) samples, \(resolved.count) layers")
         let collector = ActivationCollector()
         try Capture.run(
-            hooked, inputs: [inputName: TensorInputs(probeSet.inputs, origin: probeSet.name)],
+            hooked, inputs: try probeSet.sources(for: model.network),
             settings: .init(layers: .names(resolved.map(\.name)), reduction: probeSet.reduction, batchSize: probeSet.batchSize),
             into: collector)
         self.layers = try collector.activationSet(source: model.name).layers

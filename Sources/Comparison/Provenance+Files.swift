@@ -5,11 +5,20 @@ import Results
 
 extension ComparisonResults.Provenance.File {
     /// The records of a model's files: the model as `role`, its separate graph (if any) as
-    /// `role_graph`, each with its SHA-256.
+    /// `role_graph`; a Hugging Face folder's `config.json` as `role`, then `role_weights` and
+    /// `role_tokenizer` files; each with its SHA-256.
     static func records(of model: ComparedModel, role: String) throws -> [Self] {
         try model.files.enumerated().map { k, url in
-            Self(role: k == 0 ? role : "\(role)_graph", name: url.lastPathComponent,
-                 format: k == 0 ? model.loaded.kind.rawValue : "onnx", sha256: try SHA256.hexDigest(ofFile: url))
+            let (fileRole, format): (String, String)
+            if model.loaded.kind == .huggingFace {
+                let name = url.lastPathComponent
+                let isWeights = name.hasSuffix(".safetensors") || name.hasPrefix("pytorch_model") || name.hasPrefix("model.safetensors")
+                fileRole = k == 0 ? role : isWeights ? "\(role)_weights" : "\(role)_tokenizer"
+                format = k == 0 ? model.loaded.kind.rawValue : url.pathExtension
+            } else {
+                (fileRole, format) = k == 0 ? (role, model.loaded.kind.rawValue) : ("\(role)_graph", "onnx")
+            }
+            return Self(role: fileRole, name: url.lastPathComponent, format: format, sha256: try SHA256.hexDigest(ofFile: url))
         }
     }
 

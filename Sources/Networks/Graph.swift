@@ -33,6 +33,9 @@ public struct Graph: Sendable {
     /// Further names of tensors (alias → tensor name): the TransformerLens hook points of a
     /// graph built from a Hugging Face configuration, such as `blocks.0.hook_resid_post`.
     public var aliases: [String: String] = [:]
+    /// The layers analyses take when none are named, if the graph's maker chose them (a
+    /// transformer's embeddings and block outputs, the hidden states); `nil`: every module.
+    public var defaultLayers: [String]?
 
     public init(inputs: [Input], outputs: [String], initializers: [String: Tensor], initializerOrder: [String],
                 nodes: [Node], opsets: [String: Int]) {

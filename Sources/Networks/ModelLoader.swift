@@ -1,5 +1,6 @@
 import Foundation
 import Formats
+import Tokenization
 
 /// Loads a network from any file repprobe understands, recognised by content.
 ///
@@ -25,6 +26,17 @@ public enum ModelLoader {
         public var weightReport: WeightSwap.Report?
         /// The network, compiled.
         public var network: Network
+        /// The files the model was read from: the model file, or a Hugging Face folder's
+        /// `config.json`, weight files and tokenizer files.
+        public var files: [URL]
+
+        public init(graph: Graph, kind: Kind, weightReport: WeightSwap.Report?, network: Network, files: [URL]) {
+            self.graph = graph
+            self.kind = kind
+            self.weightReport = weightReport
+            self.network = network
+            self.files = files
+        }
     }
 
     /// Reads `url` (and `graph` for weight-only files) and compiles the network.
@@ -35,8 +47,12 @@ public enum ModelLoader {
             if graphURL != nil {
                 throw NetworkError.invalidModel(file: file, problem: "is a Hugging Face model folder with its own architecture; --graph is for weight-only files (state dicts)")
             }
-            let graph = try HuggingFaceModel.graph(folder: url)
-            return Loaded(graph: graph, kind: .huggingFace, weightReport: nil, network: try Network(graph: graph, file: file))
+            let (graph, files) = try HuggingFaceModel.load(folder: url)
+            let tokenizer = Tokenizer.exists(in: url) ? try Tokenizer(folder: url) : nil
+            let tokenizerFiles = ["tokenizer.json", "tokenizer_config.json", "vocab.txt", "vocab.json", "merges.txt"]
+                .map { url.appendingPathComponent($0) }.filter { tokenizer != nil && FileManager.default.fileExists(atPath: $0.path) }
+            return Loaded(graph: graph, kind: .huggingFace, weightReport: nil,
+                          network: try Network(graph: graph, file: file, tokenizer: tokenizer), files: files + tokenizerFiles)
         }
         let format = try FileFormat.detect(url)
         switch format {
@@ -45,12 +61,12 @@ public enum ModelLoader {
                 throw NetworkError.invalidModel(file: file, problem: "is an ONNX model with its own weights; --graph is for weight-only files (state dicts)")
             }
             let graph = try ONNXImporter.load(url)
-            return Loaded(graph: graph, kind: .onnx, weightReport: nil, network: try Network(graph: graph, file: file))
+            return Loaded(graph: graph, kind: .onnx, weightReport: nil, network: try Network(graph: graph, file: file), files: [url])
         case .safetensors:
             let contents = try Safetensors.read(url)
             if NativeCheckpoint.isNative(contents.metadata) {
                 let graph = try NativeCheckpoint.graph(from: contents, file: file)
-                return Loaded(graph: graph, kind: .native, weightReport: nil, network: try Network(graph: graph, file: file))
+                return Loaded(graph: graph, kind: .native, weightReport: nil, network: try Network(graph: graph, file: file), files: [url])
             }
             return try swapped(contents.tensors, into: graphURL, file: file, kind: .safetensorsStateDict)
         case .pytorch, .legacyPyTorch:
@@ -63,7 +79,7 @@ public enum ModelLoader {
         case .unknown:
             // ONNX recognition is heuristic; let the decoder have the last word.
             let graph = try ONNXImporter.load(url)
-            return Loaded(graph: graph, kind: .onnx, weightReport: nil, network: try Network(graph: graph, file: file))
+            return Loaded(graph: graph, kind: .onnx, weightReport: nil, network: try Network(graph: graph, file: file), files: [url])
         }
     }
 
@@ -74,6 +90,6 @@ public enum ModelLoader {
         }
         let base = try ONNXImporter.load(graphURL)
         let (graph, report) = try WeightSwap.apply(weights, to: base, file: file)
-        return Loaded(graph: graph, kind: kind, weightReport: report, network: try Network(graph: graph, file: file))
+        return Loaded(graph: graph, kind: kind, weightReport: report, network: try Network(graph: graph, file: file), files: [URL(fileURLWithPath: file)])
     }
 }

@@ -1,3 +1,5 @@
+import Tokenization
+
 /// A graph compiled for execution: every node resolved to a kernel with its attributes
 /// checked, every tensor name mapped to a slot, and the point after which each
 /// intermediate tensor is no longer needed.
@@ -9,6 +11,9 @@ public final class Network: Sendable {
     public let graph: Graph
     /// The model file, as named in messages.
     public let file: String
+    /// The tokenizer that turns text into this network's inputs (a Hugging Face folder's),
+    /// if it has one.
+    public let tokenizer: Tokenizer?
 
     let operators: [any Operator]
     let slotOfName: [String: Int]
@@ -31,9 +36,10 @@ public final class Network: Sendable {
     /// - Throws: ``NetworkError/unsupportedOperator(file:node:opType:problem:)`` for the
     ///   first node the runtime cannot run, and ``NetworkError/invalidModel(file:problem:)``
     ///   when a node reads a tensor that nothing defines before it.
-    public init(graph: Graph, file: String) throws {
+    public init(graph: Graph, file: String, tokenizer: Tokenizer? = nil) throws {
         self.graph = graph
         self.file = file
+        self.tokenizer = tokenizer
         _ = AllocatorSettings.applied
         var slotOfName: [String: Int] = [:]
         var names: [String] = []

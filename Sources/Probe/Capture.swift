@@ -95,6 +95,7 @@ public enum Capture {
             var sinkIndex = 0
             for (entry, resolved) in zip(models, layers) {
                 let feed = try batch(range, of: inputs, for: entry.model.network)
+                let tokenMask = try Self.tokenMask(of: feed)
                 let (_, cache) = try entry.model.runWithCache(feed, layers: resolved)
                 for layer in resolved {
                     guard let activation = cache[layer.name] else { continue }
@@ -102,7 +103,7 @@ public enum Capture {
                         throw ProbeError.invalidReduction(
                             layer: layer.name, problem: "its shape \(activation.shape) has no batch axis of \(range.count) samples")
                     }
-                    let (rows, features) = try reducers[sinkIndex].reduce(activation)
+                    let (rows, features) = try reducers[sinkIndex].reduce(activation, tokenMask: tokenMask)
                     try sink.append(layer: sinkIndex, rows: rows, features: features, samples: range)
                     sinkIndex += 1
                 }
@@ -112,6 +113,23 @@ public enum Capture {
         }
         try sink.finish()
         return names
+    }
+
+    /// The input that marks real tokens in a padded batch of text, by the name Hugging Face
+    /// models and their ONNX exports give it.
+    public static let tokenMaskInput = "attention_mask"
+
+    /// Which tokens of the batch are real: the `attention_mask` input (`[samples, tokens]`,
+    /// nonzero = real), if the model takes one.
+    static func tokenMask(of feed: [String: Tensor]) throws -> (shape: [Int], values: [Bool])? {
+        guard let mask = feed[tokenMaskInput] else { return nil }
+        guard mask.rank == 2 else {
+            throw ProbeError.invalidInput(file: tokenMaskInput, problem: "the attention mask must be [samples, tokens], not \(mask.shape)")
+        }
+        guard let values = mask.converted(to: .int64)?.elements(as: Int64.self) else {
+            throw ProbeError.invalidInput(file: tokenMaskInput, problem: "the attention mask must hold integers, not \(mask.dataType)")
+        }
+        return (mask.shape, values.map { $0 != 0 })
     }
 
     /// Samples `range` of every input, converted to the types the graph declares.

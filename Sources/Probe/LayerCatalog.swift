@@ -26,6 +26,7 @@ public struct LayerCatalog: Sendable {
     let indexOfTensor: [String: Int]
     /// Further names of tensors (``Graph/aliases``), such as TransformerLens hook points.
     public let aliases: [String: String]
+    let chosenDefaults: [String]?
     let modelName: String
 
     public init(_ network: Network) {
@@ -53,6 +54,7 @@ public struct LayerCatalog: Sendable {
         self.indexOfTensor = Dictionary(entries.enumerated().map { ($1.tensor, $0) }) { first, _ in first }
         self.modelName = network.file
         self.aliases = network.graph.aliases
+        self.chosenDefaults = network.graph.defaultLayers
     }
 
     /// The tensor a name refers to: a tensor name, else a module path, else an alias.
@@ -72,9 +74,11 @@ public struct LayerCatalog: Sendable {
         indexOfTensor[tensor].flatMap { entries[$0].module } ?? tensor
     }
 
-    /// The default layers to capture: every module output when the exporter left module
-    /// paths (leaf and container), else every node output that is not shape arithmetic.
+    /// The default layers to capture: the ones the graph names (``Graph/defaultLayers``),
+    /// else every module output when the exporter left module paths (leaf and container),
+    /// else every node output that is not shape arithmetic.
     public var defaultLayers: [String] {
+        if let chosenDefaults { return chosenDefaults }
         if !modules.isEmpty { return modules.map(\.path) }
         let bookkeeping: Set<String> = ["Shape", "Gather", "Unsqueeze", "Squeeze", "Concat", "Constant", "ConstantOfShape",
                                         "Cast", "Slice", "Range", "Equal", "Where", "Expand", "Identity"]

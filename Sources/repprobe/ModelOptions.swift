@@ -29,7 +29,12 @@ extension ProbeSet {
     /// ``load(_:for:)`` with `otherwise`, what to do instead, added to the message when the
     /// model has no single fixed-size image input.
     static func load(_ name: String, for network: Network, otherwise: String) throws -> ProbeSet {
-        try load(name, inputShape: imageInputShape(of: network, otherwise: otherwise))
+        do {
+            return try load(name, for: network)
+        } catch let error as ProbeError {
+            guard case .invalidInput = error else { throw error }
+            throw ValidationError("\(error.localizedDescription); \(otherwise)")
+        }
     }
 }
 
@@ -86,7 +91,7 @@ struct CaptureOptions: ParsableArguments {
     var layers: String?
 
     @Option(name: [.customLong("reduce"), .customLong("reduction")],
-            help: ArgumentHelp("Reduction of each activation: flatten, mean or max (over space or tokens), center (the central position or token), subsample:S (every S-th position), project:K (fixed Gaussian projection to K features).", valueName: "reduction"))
+            help: ArgumentHelp("Reduction of each activation: flatten, mean or max (over space or tokens), center (the central position or token), first (or cls), last (the last real token), subsample:S (every S-th position), project:K (fixed Gaussian projection to K features). Padding never counts.", valueName: "reduction"))
     var reduce: Reduction = .mean
 
     @Option(name: [.customLong("seed"), .customLong("projection-seed")], help: "Seed of the random projection.")

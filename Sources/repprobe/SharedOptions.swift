@@ -13,7 +13,7 @@ extension RDMMetric: ExpressibleByArgument {}
 /// How activation files are read.
 struct ActivationOptions: ParsableArguments {
     @Option(name: [.customLong("reduction"), .customLong("reduce")],
-            help: ArgumentHelp("How rank-3/4 activations become samples × features: flatten, mean or max (over positions or space), center (the central position or token), subsample:S (every S-th position), project:K (fixed Gaussian projection to K features, drawn from the command's --seed).", valueName: "reduction"))
+            help: ArgumentHelp("How rank-3/4 activations become samples × features: flatten, mean or max (over positions or space), center (the central position or token), first (or cls) and last (a token; with an attention mask, the first and last real one), subsample:S (every S-th position), project:K (fixed Gaussian projection to K features, drawn from the command's --seed). Token layers of padded text pool real tokens only.", valueName: "reduction"))
     var reduction: Reduction = .flatten
 
     @Option(help: ArgumentHelp("Only these layers (comma-separated names, in this order).", valueName: "names"))

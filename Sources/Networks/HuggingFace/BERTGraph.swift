@@ -110,6 +110,6 @@ struct BERTGraph {
                 return b.module("pooler.activation") { b.node("Tanh", [dense]) }
             })
         }
-        return b.graph(outputs: outputs)
+        return b.graph(outputs: outputs, defaultLayers: ["embeddings"] + (0..<layers).map { "encoder.layer.\($0)" })
     }
 }

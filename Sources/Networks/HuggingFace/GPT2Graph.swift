@@ -44,7 +44,9 @@ struct GPT2Graph {
         }
         b.alias("hook_embed", words)
         b.alias("hook_pos_embed", positions)
-        var x = b.node("Add", [words, positions])
+        // transformers adds the embeddings, then runs its dropout module `drop`, whose output
+        // is hidden_states[0].
+        var x = b.module("drop") { b.node("Add", [words, positions]) }
         b.alias("hidden_states.0", x)
 
         // Causal and padding mask, [B, 1, S, S]: a key is hidden when it comes after the
@@ -86,6 +88,6 @@ struct GPT2Graph {
         x = try layerNorm(x, "ln_f")
         b.alias("ln_final.hook_normalized", x)
         b.alias("hidden_states.\(layers)", x)
-        return b.graph(outputs: [x])
+        return b.graph(outputs: [x], defaultLayers: ["drop"] + (0..<layers).map { "h.\($0)" } + ["ln_f"])
     }
 }

@@ -138,11 +138,12 @@ final class GraphBuilder {
         return node("Unsqueeze", [additive, integers([1, 2])])
     }
 
-    /// The graph, with `outputs`.
-    func graph(outputs: [String]) -> Graph {
+    /// The graph, with `outputs` and the layers analyses take by default.
+    func graph(outputs: [String], defaultLayers: [String]) -> Graph {
         var graph = Graph(inputs: inputs, outputs: outputs, initializers: initializers, initializerOrder: initializerOrder,
                           nodes: nodes, opsets: ["": 20])
         graph.aliases = aliases
+        graph.defaultLayers = defaultLayers
         return graph
     }
 }

@@ -32,12 +32,13 @@ public enum HuggingFaceModel {
             && FileManager.default.fileExists(atPath: url.appendingPathComponent("config.json").path)
     }
 
-    /// The graph of the model in `folder`.
+    /// The graph of the model in `folder`, and the files it was read from (`config.json`,
+    /// then the weight files).
     ///
     /// - Throws: ``NetworkError/invalidModel(file:problem:)`` naming the folder or file: no
     ///   `config.json`, an unsupported `model_type` (the message lists the supported ones),
     ///   a setting outside what is built, a missing weight or one of the wrong shape.
-    public static func graph(folder: URL) throws -> Graph {
+    public static func load(folder: URL) throws -> (graph: Graph, files: [URL]) {
         let configURL = folder.appendingPathComponent("config.json")
         guard FileManager.default.fileExists(atPath: configURL.path) else {
             throw NetworkError.invalidModel(file: folder.path, problem: "is a folder without a config.json, so not a Hugging Face model folder")
@@ -50,11 +51,13 @@ public enum HuggingFaceModel {
             throw config.invalid("model_type '\(type)' is not supported (supported: \(supportedTypes.joined(separator: ", ")); an ONNX export of the model works with every command)")
         }
         let weights = try HuggingFaceWeights(folder: folder)
+        let graph: Graph
         switch type {
-        case "bert": return try BERTGraph(config: config, weights: weights).build()
-        case "gpt2": return try GPT2Graph(config: config, weights: weights).build()
-        default: return try ViTGraph(config: config, weights: weights).build()
+        case "bert": graph = try BERTGraph(config: config, weights: weights).build()
+        case "gpt2": graph = try GPT2Graph(config: config, weights: weights).build()
+        default: graph = try ViTGraph(config: config, weights: weights).build()
         }
+        return (graph, [configURL] + weights.files)
     }
 }
 

@@ -25,20 +25,14 @@ extension ProbeSet {
                   files: [url] + (labelURL.map { [$0] } ?? []), reduction: .mean)
     }
 
-    /// The probe set named (in `probes/`, see ``searchFolders(currentDirectory:executable:)``)
-    /// or at a path, drawn for `network`'s single image input.
-    public static func load(_ nameOrPath: String, for network: Network) throws -> ProbeSet {
-        try load(nameOrPath, inputShape: try network.imageInputShape())
-    }
-
     /// Samples `range` only, with their labels and factors.
     public func slice(_ range: Range<Int>) throws -> ProbeSet {
-        let count = inputs.shape.first ?? 0
         guard range.lowerBound >= 0, range.upperBound <= count else {
             throw ProbeError.invalidInput(file: name, problem: "samples \(range) are outside the \(count) samples")
         }
         var copy = self
         copy.inputs = try TensorInputs(inputs, origin: name).batch(range)
+        copy.text?.sentences = text.map { Array($0.sentences[range]) } ?? []
         copy.labels = labels.map { Array($0[range]) }
         copy.factors = factors.mapValues { Array($0[range]) }
         return copy

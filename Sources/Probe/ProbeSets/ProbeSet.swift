@@ -11,8 +11,12 @@ public struct ProbeSet: Sendable {
     public var description: String?
     /// Where it came from, for provenance: the probe-set file, and the data file if any.
     public var files: [URL]
-    /// `[samples, channels, height, width]`, float32.
+    /// `[samples, channels, height, width]` float32 images, or the rows of an array; for a
+    /// text probe set, whose ids depend on each model's tokenizer, empty (`[sentences, 0]`):
+    /// feed models through ``sources(for:)``.
     public var inputs: Tensor
+    /// The sentences of a text probe set.
+    public var text: TextStimuli?
     /// One integer class per sample, when the probe set has labels.
     public var labels: [Int]?
     /// A readable name per class value, when known (e.g. "45°").
@@ -59,6 +63,19 @@ public struct ProbeSet: Sendable {
         layers = LayerFilter(list: layerNames)
         classNames = [:]
         factors = [:]
+        if case let .text(settings) = spec.stimuli {
+            let data = settings.path.hasPrefix("/")
+                ? URL(fileURLWithPath: settings.path)
+                : file.deletingLastPathComponent().appendingPathComponent(settings.path)
+            files.append(data)
+            let read = try TextStimuli.read(settings, data: data, samples: spec.samples)
+            text = read.stimuli
+            labels = read.labels
+            classNames = read.classNames
+            inputs = Tensor(shape: [read.stimuli.sentences.count, 0], elements: [Float]())
+            reduction = spec.reduction ?? .mean
+            return
+        }
         guard inputShape.count == 3, inputShape.allSatisfy({ $0 >= 1 }) else {
             throw ProbeError.invalidProbeSet(
                 file: file.path, problem: "probe sets are images; the model's input \(inputShape) is not [channels, height, width]")
@@ -120,6 +137,8 @@ public struct ProbeSet: Sendable {
             files.append(data)
             (inputs, labels) = try Self.images(settings, data: data, channels: channels, samples: spec.samples)
             if let labels { for value in Set(labels) { classNames[value] = String(value) } }
+        case .text:
+            preconditionFailure("text probe sets are built above")
         }
         if let bad = inputs.floats?.firstIndex(where: { !$0.isFinite }) {
             throw ProbeError.invalidProbeSet(file: file.path, problem: "stimulus value \(bad) is not finite")
@@ -244,7 +263,17 @@ extension ProbeSet {
         return Array(Set(names)).sorted()
     }
 
-    /// Reads the probe set `nameOrPath` and builds it for `inputShape`.
+    /// Reads the probe set `nameOrPath` and builds it for `network`: images for its single
+    /// image input, or sentences for its tokenizer.
+    public static func load(_ nameOrPath: String, for network: Network, folders: [URL] = searchFolders()) throws -> ProbeSet {
+        let file = try locate(nameOrPath, in: folders)
+        let spec = try ProbeSetSpec.read(file)
+        if case .text = spec.stimuli { return try ProbeSet(spec: spec, file: file, inputShape: []) }
+        return try ProbeSet(spec: spec, file: file, inputShape: try network.imageInputShape())
+    }
+
+    /// Reads the probe set `nameOrPath` and builds it for `inputShape` (text probe sets need
+    /// no shape).
     public static func load(_ nameOrPath: String, inputShape: [Int], folders: [URL] = searchFolders()) throws -> ProbeSet {
         let file = try locate(nameOrPath, in: folders)
         return try ProbeSet(spec: try ProbeSetSpec.read(file), file: file, inputShape: inputShape)

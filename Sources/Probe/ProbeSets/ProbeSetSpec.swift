@@ -13,7 +13,7 @@ import Yams
 /// name: gratings
 /// description: Sinusoidal gratings, 16 orientations × 3 spatial frequencies × 4 phases.
 /// stimuli:
-///   kind: gratings          # gratings | noise | deadleaves | file
+///   kind: gratings          # gratings | noise | deadleaves | file | text
 ///   orientations: 16
 ///   frequencies: [0.0625, 0.125, 0.25]   # cycles per pixel
 ///   phases: 4
@@ -46,6 +46,46 @@ public struct ProbeSetSpec: Sendable, Equatable, Decodable {
         case noise(NoiseSettings)
         case deadLeaves(DeadLeavesSettings)
         case file(FileSettings)
+        case text(TextSettings)
+    }
+
+    /// Sentences for a language model, tokenized by each model's own tokenizer: a text file
+    /// (one sentence a line) or JSON Lines (`{"text": …, "label": …}` a line).
+    ///
+    /// ```yaml
+    /// stimuli:
+    ///   kind: text
+    ///   path: data/sentences.jsonl
+    ///   label: topic          # the JSON Lines field of the class (default: label, if present)
+    ///   max_length: 64        # tokens, special tokens included; longer sentences are cut
+    ///   padding: longest      # longest (in the set) | max_length
+    /// reduction: mean         # over real tokens; first (cls) and last pick one
+    /// ```
+    public struct TextSettings: Sendable, Equatable, Decodable {
+        /// Relative to the probe file's folder unless absolute.
+        public var path: String
+        /// The JSON Lines field holding the class (strings or integers).
+        public var label: String?
+        public var maxLength: Int = 128
+        /// `longest`: pad to the longest sentence of the set; `max_length`: to `max_length`.
+        public var padding: String = "longest"
+
+        enum CodingKeys: String, CodingKey, CaseIterable {
+            case kind, path, label
+            case maxLength = "max_length"
+            case padding
+        }
+
+        public init(path: String) { self.path = path }
+
+        public init(from decoder: Decoder) throws {
+            try ProbeSetSpec.refuseUnknownKeys(decoder, allowed: CodingKeys.allCases.map(\.rawValue))
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            path = try c.decode(String.self, forKey: .path)
+            label = try c.decodeIfPresent(String.self, forKey: .label)
+            maxLength = try c.decodeIfPresent(Int.self, forKey: .maxLength) ?? maxLength
+            padding = try c.decodeIfPresent(String.self, forKey: .padding) ?? padding
+        }
     }
 
     /// Sinusoidal gratings over every combination of orientation, frequency and phase.
@@ -215,10 +255,11 @@ public struct ProbeSetSpec: Sendable, Equatable, Decodable {
         case "noise": stimuli = .noise(try NoiseSettings(from: stimuliDecoder))
         case "deadleaves": stimuli = .deadLeaves(try DeadLeavesSettings(from: stimuliDecoder))
         case "file": stimuli = .file(try FileSettings(from: stimuliDecoder))
+        case "text": stimuli = .text(try TextSettings(from: stimuliDecoder))
         default:
             throw DecodingError.dataCorruptedError(
                 forKey: .kind, in: try c.nestedContainer(keyedBy: KindKey.self, forKey: .stimuli),
-                debugDescription: "stimuli kind '\(kind)' is not one of gratings, noise, deadleaves, file")
+                debugDescription: "stimuli kind '\(kind)' is not one of gratings, noise, deadleaves, file, text")
         }
     }
 
@@ -285,6 +326,10 @@ public struct ProbeSetSpec: Sendable, Equatable, Decodable {
             if !f.scale.isFinite || !f.offset.isFinite { return "scale and offset must be finite" }
             if badSize(f.resize) { return "resize must be [height, width] between 1 and 4096" }
             if labels != nil { return "the labels of file stimuli are named inside stimuli (stimuli.labels)" }
+        case let .text(t):
+            if t.maxLength < 1 || t.maxLength > 1 << 16 { return "max_length must be between 1 and 65536, not \(t.maxLength)" }
+            if !["longest", "max_length"].contains(t.padding) { return "padding must be longest or max_length, not '\(t.padding)'" }
+            if labels != nil { return "the labels of text stimuli are named inside stimuli (stimuli.label)" }
         }
         return nil
     }
