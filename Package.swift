@@ -84,7 +84,7 @@ let package = Package(
         .testTarget(name: "ONNXProtoTests", dependencies: ["ONNXProto"]),
         .testTarget(name: "TokenizationTests", dependencies: ["Tokenization"]),
         .testTarget(name: "NetworksTests", dependencies: ["Networks", "ONNXProto", "Formats"]),
-        .testTarget(name: "ProbeTests", dependencies: ["Probe", "Networks", "Formats", "Analysis"]),
+        .testTarget(name: "ProbeTests", dependencies: ["Probe", "Networks", "Formats", "Analysis", "Activations"]),
         .testTarget(name: "ReportTests", dependencies: ["Report", "Results"]),
         .testTarget(name: "ExamplesTests", dependencies: ["RepProbeKit"]),
         .testTarget(name: "ComparisonTests", dependencies: ["Comparison", "Results", "Report", "Probe", "Activations", "Analysis", "LinearAlgebra"]),

@@ -36,6 +36,9 @@ public struct Graph: Sendable {
     /// The layers analyses take when none are named, if the graph's maker chose them (a
     /// transformer's embeddings and block outputs, the hidden states); `nil`: every module.
     public var defaultLayers: [String]?
+    /// The most tokens a sequence may have (a transformer's position table), if bounded:
+    /// text is truncated to it.
+    public var maxSequenceLength: Int?
 
     public init(inputs: [Input], outputs: [String], initializers: [String: Tensor], initializerOrder: [String],
                 nodes: [Node], opsets: [String: Int]) {

@@ -218,14 +218,13 @@ extension Tokenizer {
     init(wordPieceVocabulary url: URL, settings: JSONValue) throws {
         let text = try Self.readText(url)
         var vocabulary = Vocabulary()
-        var lines = text.components(separatedBy: "\n")
+        var lines = TextLines.split(text)
         if lines.last == "" { lines.removeLast() }
         guard lines.count <= Self.entryLimit else {
             throw TokenizerError.invalidFile(file: url.path, problem: "\(lines.count) tokens, more than \(Self.entryLimit)")
         }
-        for (id, line) in lines.enumerated() {
-            let token = line.hasSuffix("\r") ? String(line.dropLast()) : line
-            if vocabulary.id(token) == nil { vocabulary.insert(token, id: id) }
+        for (id, token) in lines.enumerated() where vocabulary.id(token) == nil {
+            vocabulary.insert(token, id: id)
         }
         let special = Self.specialTokens(settings)
         let unknownToken = special["unk_token"] ?? "[UNK]"
@@ -255,8 +254,7 @@ extension Tokenizer {
     init(vocabulary vocabularyURL: URL, merges mergesURL: URL, settings: JSONValue) throws {
         let vocabulary = try Self.vocabulary(try Self.readJSON(vocabularyURL), source: vocabularyURL.path)
         var pairs: [(String, String)] = []
-        for (index, line) in try Self.readText(mergesURL).components(separatedBy: "\n").enumerated() {
-            let trimmed = line.hasSuffix("\r") ? String(line.dropLast()) : line
+        for (index, trimmed) in TextLines.split(try Self.readText(mergesURL)).enumerated() {
             if trimmed.isEmpty || (index == 0 && trimmed.hasPrefix("#version")) { continue }
             let parts = trimmed.split(separator: " ", omittingEmptySubsequences: false)
             guard parts.count == 2 else {

@@ -50,6 +50,14 @@ import Testing
         Self.check(try Tokenizer(folder: folder), expected: Self.cases.bert, "bert vocab.txt")
     }
 
+    @Test func windowsLineEndingsReadTheSame() throws {
+        let folder = try Self.folder("bert", keeping: ["vocab.txt", "tokenizer_config.json"])
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let url = folder.appendingPathComponent("vocab.txt")
+        try String(contentsOf: url, encoding: .utf8).replacingOccurrences(of: "\n", with: "\r\n").write(to: url, atomically: true, encoding: .utf8)
+        Self.check(try Tokenizer(folder: folder), expected: Self.cases.bert, "bert vocab.txt with CRLF")
+    }
+
     @Test func bytePairFromTokenizerJSON() throws {
         Self.check(try Tokenizer(folder: Self.fixtures.appendingPathComponent("gpt2")), expected: Self.cases.gpt2, "gpt2 tokenizer.json")
     }

@@ -110,6 +110,8 @@ struct BERTGraph {
                 return b.module("pooler.activation") { b.node("Tanh", [dense]) }
             })
         }
-        return b.graph(outputs: outputs, defaultLayers: ["embeddings"] + (0..<layers).map { "encoder.layer.\($0)" })
+        var graph = b.graph(outputs: outputs, defaultLayers: ["embeddings"] + (0..<layers).map { "encoder.layer.\($0)" })
+        graph.maxSequenceLength = maxPositions
+        return graph
     }
 }

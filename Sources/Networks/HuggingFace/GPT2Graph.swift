@@ -88,6 +88,8 @@ struct GPT2Graph {
         x = try layerNorm(x, "ln_f")
         b.alias("ln_final.hook_normalized", x)
         b.alias("hidden_states.\(layers)", x)
-        return b.graph(outputs: [x], defaultLayers: ["drop"] + (0..<layers).map { "h.\($0)" } + ["ln_f"])
+        var graph = b.graph(outputs: [x], defaultLayers: ["drop"] + (0..<layers).map { "h.\($0)" } + ["ln_f"])
+        graph.maxSequenceLength = maxPositions
+        return graph
     }
 }

@@ -20,17 +20,20 @@ public struct TextStimuli: Sendable, Equatable {
     }
 
     /// The token ids, attention mask (1 for real tokens) and token types of every sentence,
-    /// `[sentences, length]` int64, padded on the right with the tokenizer's padding id.
+    /// `[sentences, length]` int64, padded on the right with the tokenizer's padding id;
+    /// sentences are cut at `maxLength` tokens, or at `modelLimit` if that is smaller (the
+    /// model's position table).
     ///
     /// - Throws: ``ProbeError/invalidProbeSet(file:problem:)`` for a sentence without a
     ///   single token (an empty line for a tokenizer that adds no special tokens).
-    public func encoded(with tokenizer: Tokenizer, origin: String) throws -> (ids: Tensor, mask: Tensor, types: Tensor) {
-        let encodings = sentences.map { tokenizer.encode($0, maxLength: maxLength) }
+    public func encoded(with tokenizer: Tokenizer, modelLimit: Int? = nil, origin: String) throws -> (ids: Tensor, mask: Tensor, types: Tensor) {
+        let limit = min(maxLength, modelLimit ?? .max)
+        let encodings = sentences.map { tokenizer.encode($0, maxLength: limit) }
         if let empty = encodings.firstIndex(where: { $0.ids.isEmpty }) {
             throw ProbeError.invalidProbeSet(
                 file: origin, problem: "sentence \(empty + 1) (\(sentences[empty].debugDescription)) has no token for the tokenizer of \(tokenizer.source)")
         }
-        let length = padsToMaxLength ? maxLength : encodings.map(\.ids.count).max() ?? 0
+        let length = padsToMaxLength ? limit : encodings.map(\.ids.count).max() ?? 0
         let padding = Int64(tokenizer.paddingID ?? 0)
         var ids = [Int64](), mask = [Int64](), types = [Int64]()
         for encoding in encodings {
@@ -65,7 +68,7 @@ public struct TextStimuli: Sendable, Equatable {
         } catch {
             throw ProbeError.invalidProbeSet(file: data.path, problem: "cannot be read (\((error as NSError).localizedFailureReason ?? error.localizedDescription))")
         }
-        var lines = content.components(separatedBy: "\n").map { $0.hasSuffix("\r") ? String($0.dropLast()) : $0 }
+        var lines = TextLines.split(content)
         var sentences: [String] = []
         var rawLabels: [JSONValue] = []
         let limit = min(samples ?? sentenceLimit, sentenceLimit)
@@ -150,7 +153,8 @@ extension ProbeSet {
                 file: network.file,
                 problem: "'\(name)' is a text probe set and the model has no tokenizer (a Hugging Face folder with tokenizer.json, vocab.txt, or vocab.json and merges.txt)")
         }
-        let (ids, mask, types) = try text.encoded(with: tokenizer, origin: files.first?.path ?? name)
+        let (ids, mask, types) = try text.encoded(with: tokenizer, modelLimit: network.graph.maxSequenceLength,
+                                                  origin: files.first?.path ?? name)
         var sources: [String: any InputSource] = [:]
         for input in inputNames {
             switch input {
