@@ -57,14 +57,19 @@ struct InputOptions: ParsableArguments {
     @Option(help: "Samples per batch run through the network.")
     var batchSize: Int = 32
 
+    @Option(help: ArgumentHelp("Instead of --input: a probe set (a name in probes/ or a YAML file), images or text for the model's tokenizer.", valueName: "name"))
+    var probe: String?
+
     func validate() throws {
-        guard !inputs.isEmpty else { throw ValidationError("give the inputs with --input FILE.npy") }
+        guard !inputs.isEmpty || probe != nil else { throw ValidationError("give the inputs with --input FILE.npy or --probe NAME") }
+        guard inputs.isEmpty || probe == nil else { throw ValidationError("give either --input or --probe, not both") }
         guard batchSize >= 1 else { throw ValidationError("--batch-size must be at least 1, got \(batchSize)") }
     }
 
     /// The input sources by graph input name.
     func sources(for network: Network) throws -> [String: any InputSource] {
-        try NPYInputs.sources(Self.files(inputs), for: network)
+        if let probe { return try ProbeSet.load(probe, for: network, otherwise: "give --input FILE.npy").sources(for: network) }
+        return try NPYInputs.sources(Self.files(inputs), for: network)
     }
 
     /// The files of `--input` values by graph input name: `FILE.npy` (named `""`, the

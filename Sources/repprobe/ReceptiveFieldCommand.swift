@@ -65,7 +65,7 @@ struct ReceptiveFieldCommand: ParsableCommand {
 
     func run() throws {
         let url = URL(fileURLWithPath: filters)
-        if try FileFormat.detect(url) == .npy {
+        if !HuggingFaceModel.isModelFolder(url), try FileFormat.detect(url) == .npy {
             guard output == nil else { throw ValidationError("a report needs a model; \(filters) is a weight array") }
             return try printFits(try ReceptiveFieldAnalysis.fitFilters(try ReceptiveFieldAnalysis.filters(array: url), threshold: threshold))
         }

@@ -9,7 +9,10 @@ struct StimuliCommand: ParsableCommand {
         discussion: """
             The images are float32 [samples, channels, height, width] at the input size of the \
             model given with --model, or of --shape; generated probe sets (gratings, noise, deadleaves) are \
-            drawn at that size. The files feed `repprobe run`, `capture` and `probe`.
+            drawn at that size. A text probe set is tokenized by the tokenizer of --model: the output \
+            holds the int64 token ids [sentences, tokens], and NAME.attention_mask.npy and \
+            NAME.token_type_ids.npy beside it the mask and token types. The files feed `repprobe run`, \
+            `capture` and `probe`.
             """
     )
 
@@ -22,7 +25,7 @@ struct StimuliCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Input size as channels,height,width.", valueName: "C,H,W"))
     var shape: String?
 
-    @Option(name: .shortAndLong, help: ArgumentHelp("Output .npy of the images.", valueName: "inputs.npy"))
+    @Option(name: .shortAndLong, help: ArgumentHelp("Output .npy of the images, or of the token ids of a text probe set.", valueName: "inputs.npy"))
     var output: String
 
     @Option(help: ArgumentHelp("Output .npy of the labels (int64), when the probe set has them.", valueName: "labels.npy"))
@@ -42,16 +45,32 @@ struct StimuliCommand: ParsableCommand {
     }
 
     func run() throws {
-        let inputShape: [Int]
+        let set: ProbeSet
+        var written: [String] = []
         if let model {
-            inputShape = try imageInputShape(of: try loadModel(model, graph: nil).network, otherwise: "give --shape")
+            let network = try loadModel(model, graph: nil).network
+            set = try ProbeSet.load(probe, for: network, otherwise: "give --shape")
+            if set.text != nil {
+                let sources = try set.sources(for: network)
+                let url = URL(fileURLWithPath: output)
+                let stem = url.deletingPathExtension()
+                for name in ["input_ids", "attention_mask", "token_type_ids"] {
+                    guard let source = sources[name] else { continue }
+                    let tensor = try source.batch(0..<source.count)
+                    let file = name == "input_ids" ? url : stem.appendingPathExtension(name).appendingPathExtension("npy")
+                    try NPY.write(NumericArray(shape: tensor.shape, int64: tensor.elements(as: Int64.self) ?? []), to: file)
+                    written.append("\(file.path): \(tensor.shape.map(String.init).joined(separator: " × ")) int64 \(name)")
+                }
+            }
         } else {
-            inputShape = parsedShape(shape ?? "") ?? []
+            set = try ProbeSet.load(probe, inputShape: parsedShape(shape ?? "") ?? [])
+            if set.text != nil { throw ValidationError("'\(set.name)' is a text probe set: give --model, whose tokenizer reads it") }
         }
-        let set = try ProbeSet.load(probe, inputShape: inputShape)
-        guard let values = set.inputs.floats else { return }
-        try NPY.write(NumericArray(shape: set.inputs.shape, float32: values), to: URL(fileURLWithPath: output))
-        var written = ["\(output): \(set.inputs.shape.map(String.init).joined(separator: " × ")) float32"]
+        if set.text == nil {
+            guard let values = set.inputs.floats else { return }
+            try NPY.write(NumericArray(shape: set.inputs.shape, float32: values), to: URL(fileURLWithPath: output))
+            written.append("\(output): \(set.inputs.shape.map(String.init).joined(separator: " × ")) float32")
+        }
         if let labels {
             guard let classes = set.labels else { throw ValidationError("probe set '\(set.name)' has no labels") }
             try NPY.write(NumericArray(shape: [classes.count], int64: classes.map(Int64.init)), to: URL(fileURLWithPath: labels))

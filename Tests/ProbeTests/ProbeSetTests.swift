@@ -18,7 +18,7 @@ import Testing
     }
 
     @Test func shippedProbeSetsLoadForTheShippedModelsInputs() throws {
-        #expect(ProbeSet.available(in: [Self.probes]) == ["deadleaves", "digits", "digits-train", "gratings", "noise"])
+        #expect(ProbeSet.available(in: [Self.probes]) == ["deadleaves", "digits", "digits-train", "gratings", "noise", "sentences"])
         let digits = try ProbeSet.load("digits", inputShape: [1, 16, 16], folders: [Self.probes])
         #expect(digits.inputs.shape == [360, 1, 16, 16])
         #expect(digits.labels?.count == 360)
@@ -37,6 +37,10 @@ import Testing
         #expect(noise.labels == nil)
         let leaves = try ProbeSet.load("deadleaves", inputShape: [3, 24, 20], folders: [Self.probes])
         #expect(leaves.inputs.shape == [256, 3, 24, 20] && leaves.labels == nil)
+        let sentences = try ProbeSet.load("sentences", inputShape: [], folders: [Self.probes])
+        #expect(sentences.count == 240 && sentences.text?.maxLength == 64 && sentences.reduction == .mean)
+        #expect(sentences.classNames == [0: "animals", 1: "cooking", 2: "sport", 3: "weather"])
+        #expect((0..<4).allSatisfy { k in sentences.labels?.filter { $0 == k }.count == 60 })
     }
 
     @Test func digitsMatchPyTorchsBilinearUpsampling() throws {
