@@ -89,6 +89,60 @@ import Testing
         #expect(try catalog.tensor(for: "ln_final.hook_normalized") == catalog.tensor(for: "ln_f"))
     }
 
+    // MARK: ONNX exports of the same models
+
+    /// torch.onnx.export of each folder (onnx/NAME.onnx) runs and gives the hidden states
+    /// of `transformers`, hooked by module path, as the native graph does.
+    @Test(arguments: [("bert", ["encoder.layer.0", "encoder.layer.1"]), ("gpt2", ["h.0"]), ("vit", ["layers.0", "layers.1"])])
+    func onnxExportsGiveTheSameHiddenStates(model: String, blocks: [String]) throws {
+        let (native, reference) = try Self.load(model)
+        let export = try ModelLoader.load(Self.fixtures.appendingPathComponent("onnx/\(model).onnx")).network
+        let feed = Dictionary(uniqueKeysWithValues: reference.filter { $0.key.hasPrefix("input.") }
+            .map { (String($0.key.dropFirst("input.".count)), $0.value) })
+        let catalog = LayerCatalog(export)
+        let tensors = try blocks.map { try catalog.tensor(for: $0) }
+        let exported = try export.run(feed, keeping: Set(tensors))
+        let nativeCatalog = LayerCatalog(native)
+        let nativeTensors = try blocks.indices.map { try nativeCatalog.tensor(for: "hidden_states.\($0 + 1)") }
+        let built = try native.run(feed, keeping: Set(nativeTensors))
+        for (k, tensor) in tensors.enumerated() {
+            Self.expectClose(exported[tensor], reference["hidden.\(k + 1)"]!, "\(model) export \(blocks[k])")
+            Self.expectClose(exported[tensor], built[nativeTensors[k]]!, "\(model) export against native \(blocks[k])")
+        }
+        let last = model == "vit" ? "module.layernorm" : "hidden.2"
+        Self.expectClose(exported[export.graph.outputs[0]], reference[last]!, "\(model) export output")
+    }
+
+    /// A Hugging Face checkpoint swapped into an export by parameter name (`--graph`):
+    /// weights scaled by 0.9 so that a swap that matched nothing would show.
+    @Test(arguments: [("bert", "bert-unfolded"), ("gpt2", "gpt2")])
+    func checkpointsSwapIntoExportsByTheirNames(model: String, export: String) throws {
+        let folder = try Self.copy(model) { folder in
+            var weights: [(name: String, array: NumericArray)] = []
+            for file in try FileManager.default.contentsOfDirectory(atPath: folder.path).sorted() where file.hasSuffix(".safetensors") {
+                weights += try Safetensors.read(folder.appendingPathComponent(file)).tensors
+                try FileManager.default.removeItem(at: folder.appendingPathComponent(file))
+            }
+            try? FileManager.default.removeItem(at: folder.appendingPathComponent("model.safetensors.index.json"))
+            let scaled = weights.map { ($0.name, NumericArray(shape: $0.array.shape, float32: $0.array.floats().map { $0 * 0.9 })) }
+            try Safetensors.write(scaled, to: folder.appendingPathComponent("model.safetensors"))
+        }
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let native = try ModelLoader.load(folder).network
+        let swapped = try ModelLoader.load(folder.appendingPathComponent("model.safetensors"),
+                                           graph: Self.fixtures.appendingPathComponent("onnx/\(export).onnx"))
+        let report = try #require(swapped.weightReport)
+        #expect(report.unmatchedInitializers.isEmpty, "\(report.summary)")
+        #expect(report.replaced.contains(model == "bert" ? "encoder.layer.1.output.dense.weight" : "h.1.mlp.c_fc.weight"), "\(report.summary)")
+        let (_, reference) = try Self.load(model)
+        let feed = Dictionary(uniqueKeysWithValues: reference.filter { $0.key.hasPrefix("input.") }
+            .map { (String($0.key.dropFirst("input.".count)), $0.value) })
+        let a = try native.run(feed)[native.graph.outputs[0]]!, b = try swapped.network.run(feed)[swapped.network.graph.outputs[0]]!
+        Self.expectClose(b, a, "\(model) swapped export against the native graph of the same weights")
+        let unscaled = reference["hidden.2"]!.floats ?? []
+        #expect(zip(a.floats ?? [], unscaled).map { abs($0 - $1) }.max() ?? 0 > 1e-3, "the scaled weights should change the output")
+    }
+
     // MARK: Bad folders
 
     /// A copy of a fixture folder whose files `edit` may change.

@@ -1,4 +1,4 @@
-/// Operators that index: Gather, GatherElements and OneHot.
+/// Operators that index: Gather, GatherElements, GatherND and OneHot.
 extension ShapeOperators {
     static func gather(_ context: NodeContext) throws -> any Operator {
         let axis = try context.int("axis", default: 0)
@@ -54,6 +54,48 @@ extension ShapeOperators {
                 }
             }
             return [Tensor(shape: indices.shape, storage: data.storage.visit(PickVisitor(offsets: offsets)))]
+        }
+    }
+
+    /// `GatherND`: each row of the last axis of `indices` (length `k`) addresses a slice of
+    /// `data` by its first `k` axes after the `batch_dims` shared leading axes. The output
+    /// is `indices.shape[..<last] + data.shape[(batch_dims + k)...]`.
+    static func gatherND(_ context: NodeContext) throws -> any Operator {
+        let batchDims = try context.int("batch_dims", default: 0)
+        return ClosureOperator { inputs in
+            let data = try inputs.required(0)
+            let indices = try inputs.required(1)
+            guard indices.rank >= 1, let k = indices.shape.last else { throw KernelError("indices must have rank ≥ 1, not \(indices.shape)") }
+            guard batchDims >= 0, batchDims < min(data.rank, indices.rank),
+                  Array(data.shape.prefix(batchDims)) == Array(indices.shape.prefix(batchDims)) else {
+                throw KernelError("batch_dims \(batchDims) does not fit data \(data.shape) and indices \(indices.shape)")
+            }
+            guard k >= 1, batchDims + k <= data.rank else {
+                throw KernelError("index rows of length \(k) do not fit data of rank \(data.rank) after \(batchDims) batch axes")
+            }
+            let values = try indices.integers("indices")
+            let sliceShape = Array(data.shape[(batchDims + k)...])
+            let slice = Tensor.count(sliceShape)
+            let strides = Tensor.strides(data.shape)
+            let batches = Tensor.count(Array(data.shape.prefix(batchDims)))
+            let rowsPerBatch = batches == 0 ? 0 : values.count / k / max(batches, 1)
+            let batchStride = batchDims == 0 ? 0 : strides[batchDims - 1]
+            var offsets: [Int] = []
+            offsets.reserveCapacity(values.count / k * slice)
+            for row in 0..<(values.count / k) {
+                var offset = batchDims == 0 ? 0 : (row / max(rowsPerBatch, 1)) * batchStride
+                for j in 0..<k {
+                    let size = data.shape[batchDims + j]
+                    let index = values[row * k + j] < 0 ? values[row * k + j] + size : values[row * k + j]
+                    guard index >= 0, index < size else {
+                        throw KernelError("index \(values[row * k + j]) is out of range for axis \(batchDims + j) of size \(size)")
+                    }
+                    offset += index * strides[batchDims + j]
+                }
+                for e in 0..<slice { offsets.append(offset + e) }
+            }
+            let shape = Array(indices.shape.dropLast()) + sliceShape
+            return [Tensor(shape: shape, storage: data.storage.visit(PickVisitor(offsets: offsets)))]
         }
     }
 

@@ -14,7 +14,7 @@ enum ShapeOperators {
         "Transpose": transpose, "Expand": expand, "Tile": tile,
         "DepthToSpace": depthToSpace, "SpaceToDepth": spaceToDepth,
         "Slice": slice, "Split": split, "Concat": concat,
-        "Gather": gather, "GatherElements": gatherElements, "OneHot": oneHot,
+        "Gather": gather, "GatherElements": gatherElements, "GatherND": gatherND, "OneHot": oneHot,
         "Pad": pad, "Trilu": trilu,
         "Constant": constant, "ConstantOfShape": constantOfShape, "Range": range,
     ]

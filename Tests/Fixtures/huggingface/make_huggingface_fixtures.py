@@ -14,6 +14,11 @@ float32, sees exactly the weights repprobe reads.
 - gpt2/        GPT-2 decoder, safetensors sharded in two (model.safetensors.index.json),
                float16, byte-level BPE tokenizer (vocab.json, merges.txt, tokenizer.json)
 - vit/         ViT encoder, pytorch_model.bin (a torch.save state dict), float32
+- onnx/NAME.onnx  each model exported by torch.onnx.export (the torch.export-based exporter,
+               opset 18 (at 17 it writes an invalid Split for GPT-2), dynamic batch and
+               sequence, default optimisation), from float32
+               weights; onnx/bert-unfolded.onnx with optimize=False, which keeps every
+               parameter's name (for a state-dict swap)
 - NAME/reference.npz   inputs and outputs, keyed:
       input.NAME                      each model input (int64 ids and masks, or pixels)
       hidden.K                        hidden_states[K] (embeddings, then each layer)
@@ -290,6 +295,40 @@ def tokenizer_cases():
         json.dump(cases, f, ensure_ascii=False, indent=0)
 
 
+def export_onnx():
+    """torch.onnx.export of each folder, as a user would export it."""
+    import contextlib
+    import io
+    import onnx
+    folder = os.path.join(HERE, "onnx")
+    os.makedirs(folder, exist_ok=True)
+    batch, sequence = torch.export.Dim("batch", min=1, max=64), torch.export.Dim("sequence", min=1, max=40)
+    ids = torch.tensor([[2, 66, 128, 3, 0], [2, 5, 6, 7, 3]])
+    text = {"input_ids": ids, "attention_mask": (ids != 0).long()}
+    exports = [
+        ("bert", transformers.BertModel, dict(text, token_type_ids=torch.zeros_like(ids)), True),
+        ("bert-unfolded", transformers.BertModel, dict(text, token_type_ids=torch.zeros_like(ids)), False),
+        ("gpt2", transformers.GPT2Model, dict(text, use_cache=False), True),
+        ("vit", transformers.ViTModel, {"pixel_values": torch.randn(2, 3, 32, 32)}, True),
+    ]
+    for name, cls, kwargs, optimize in exports:
+        source = name.split("-")[0]
+        model = cls.from_pretrained(os.path.join(HERE, source), attn_implementation="eager", dtype=torch.float32).eval()
+        tensors = [k for k, v in kwargs.items() if torch.is_tensor(v)]
+        shapes = {k: ({0: batch, 1: sequence} if k != "pixel_values" else {0: batch}) if k in tensors else None for k in kwargs}
+        with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
+            program = torch.onnx.export(model, (), kwargs=kwargs, input_names=tensors, dynamic_shapes=shapes,
+                                        opset_version=18, dynamo=True, external_data=False, optimize=optimize)
+        proto = program.model_proto
+        for node in proto.graph.node:
+            # Stack traces hold paths of the machine that ran the export.
+            keep = [p for p in node.metadata_props if p.key != "pkg.torch.onnx.stack_trace"]
+            del node.metadata_props[:]
+            node.metadata_props.extend(keep)
+        onnx.checker.check_model(proto)
+        onnx.save(proto, os.path.join(folder, f"{name}.onnx"))
+
+
 if __name__ == "__main__":
     import tokenizers
     print("transformers", transformers.__version__, "tokenizers", tokenizers.__version__, "torch", torch.__version__, file=sys.stderr)
@@ -297,3 +336,4 @@ if __name__ == "__main__":
     gpt2()
     vit()
     tokenizer_cases()
+    export_onnx()
