@@ -63,6 +63,12 @@ case ("--networks", 2):
         exit(1)
     }
     exit(0)
+case ("--transformers", 2):
+    do { try benchmarkTransformers(URL(fileURLWithPath: arguments[1])) } catch {
+        log("repprobe-bench: \(error)")
+        exit(1)
+    }
+    exit(0)
 case ("--training", 2):
     do { try benchmarkTraining(URL(fileURLWithPath: arguments[1])) } catch {
         log("repprobe-bench: \(error)")

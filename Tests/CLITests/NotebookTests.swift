@@ -13,7 +13,7 @@ import Testing
 
     /// The notebooks are checked in a copy, so that the figures their blocks write do not
     /// replace the tracked ones; the repository folders they refer to (`../models`,
-    /// `../probes`) are linked beside the copy.
+    /// `../probes`, and `../Tests` for the Hugging Face fixtures) are linked beside the copy.
     @Test func everyNotebookStillGivesItsOutputs() throws {
         let files = try FileManager.default.contentsOfDirectory(atPath: Self.notebooks.path)
             .filter { $0.hasSuffix(".md") && $0 != "README.md" }.sorted()
@@ -25,7 +25,7 @@ import Testing
         let copy = root.appendingPathComponent("notebooks-md")
         try manager.copyItem(at: Self.notebooks, to: copy)
         let repository = Self.notebooks.deletingLastPathComponent()
-        for folder in ["models", "probes"] {
+        for folder in ["models", "probes", "Tests"] {
             try manager.createSymbolicLink(at: root.appendingPathComponent(folder),
                                            withDestinationURL: repository.appendingPathComponent(folder))
         }
