@@ -21,7 +21,7 @@ let package = Package(
         /// Representation-similarity measures, PCA, linear probes and resampling statistics.
         .target(name: "Analysis", dependencies: ["LinearAlgebra"]),
         /// NumPy `.npy`/`.npz` and `.safetensors` readers and writers; a PyTorch checkpoint reader.
-        .target(name: "Formats", dependencies: [.product(name: "ZIPFoundation", package: "ZIPFoundation")]),
+        .target(name: "Formats", dependencies: [.product(name: "ZIPFoundation", package: "ZIPFoundation"), "CImageCodecs"]),
         /// Activation sets (one samples × features matrix per layer) loaded from any supported
         /// file, and the reductions that turn any activation into such a matrix.
         .target(name: "Activations", dependencies: ["Formats", "LinearAlgebra", "Analysis"]),
@@ -58,6 +58,9 @@ let package = Package(
             pkgConfig: "lapacke",
             providers: [.apt(["liblapacke-dev", "libopenblas-dev"])]
         ),
+        /// libpng and libjpeg-turbo (TurboJPEG) from Debian's libpng-dev and libturbojpeg0-dev,
+        /// the decoders of image-folder probe sets.
+        .systemLibrary(name: "CImageCodecs", providers: [.apt(["libpng-dev", "libturbojpeg0-dev"])]),
         /// glibc's `mallopt`, for the runtime's allocator settings.
         .systemLibrary(name: "CAllocator"),
         /// Swift types for the ONNX schema, generated once from onnx.proto by

@@ -23,9 +23,15 @@ extension ComparisonResults.Provenance.File {
     }
 
     /// The records of a probe set's files: its YAML (or the input array it was made of) and
-    /// the data it reads.
+    /// the data it reads (an image folder as one digest of all its files).
     static func records(of probeSet: ProbeSet) throws -> [Self] {
         try probeSet.files.enumerated().map { k, url in
+            var isFolder: ObjCBool = false
+            if FileManager.default.fileExists(atPath: url.path, isDirectory: &isFolder), isFolder.boolValue {
+                // An image folder: one digest of every file's name and digest.
+                return Self(role: "probe_data", name: url.lastPathComponent + "/", format: "folder",
+                            sha256: try SHA256.hexDigest(ofFolder: url))
+            }
             let suffix = url.pathExtension.lowercased()
             return Self(role: k == 0 ? "probe_set" : "probe_data", name: url.lastPathComponent,
                         format: suffix == "yml" ? "yaml" : suffix, sha256: try SHA256.hexDigest(ofFile: url))

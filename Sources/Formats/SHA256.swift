@@ -79,6 +79,22 @@ public struct SHA256: Sendable {
         return hasher.hexDigest()
     }
 
+    /// The digest of a folder's files: the SHA-256 of the lines `PATH SHA256` of every file
+    /// under it (paths relative to the folder, sorted), so that renaming, changing, adding
+    /// or removing any file changes it.
+    public static func hexDigest(ofFolder url: URL) throws -> String {
+        let root = url.standardizedFileURL.resolvingSymlinksInPath()
+        guard let walker = FileManager.default.enumerator(at: root, includingPropertiesForKeys: [.isRegularFileKey]) else {
+            throw FormatError.unreadable(file: url.path, reason: "the folder cannot be listed")
+        }
+        var lines: [String] = []
+        for case let file as URL in walker where (try? file.resourceValues(forKeys: [.isRegularFileKey]).isRegularFile) == true {
+            let relative = String(file.resolvingSymlinksInPath().path.dropFirst(root.path.count + 1))
+            lines.append("\(relative) \(try hexDigest(ofFile: file))")
+        }
+        return hexDigest(of: Data(lines.sorted().joined(separator: "\n").utf8))
+    }
+
     /// One 64-byte block.
     private mutating func compress(_ block: UnsafeRawPointer) {
         withUnsafeTemporaryAllocation(of: UInt32.self, capacity: 64) { w in

@@ -137,6 +137,13 @@ public struct ProbeSet: Sendable {
             files.append(data)
             (inputs, labels) = try Self.images(settings, data: data, channels: channels, samples: spec.samples)
             if let labels { for value in Set(labels) { classNames[value] = String(value) } }
+        case let .images(settings):
+            let folder = settings.path.hasPrefix("/")
+                ? URL(fileURLWithPath: settings.path)
+                : file.deletingLastPathComponent().appendingPathComponent(settings.path)
+            files.append(folder)
+            (inputs, labels, classNames) = try ImageFolder.read(
+                settings, folder: folder, channels: channels, height: inputShape[1], width: inputShape[2], samples: spec.samples)
         case .text:
             preconditionFailure("text probe sets are built above")
         }

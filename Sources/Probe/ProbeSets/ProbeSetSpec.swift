@@ -13,7 +13,7 @@ import Yams
 /// name: gratings
 /// description: Sinusoidal gratings, 16 orientations × 3 spatial frequencies × 4 phases.
 /// stimuli:
-///   kind: gratings          # gratings | noise | deadleaves | file | text
+///   kind: gratings          # gratings | noise | deadleaves | file | text | images
 ///   orientations: 16
 ///   frequencies: [0.0625, 0.125, 0.25]   # cycles per pixel
 ///   phases: 4
@@ -47,6 +47,48 @@ public struct ProbeSetSpec: Sendable, Equatable, Decodable {
         case deadLeaves(DeadLeavesSettings)
         case file(FileSettings)
         case text(TextSettings)
+        case images(ImageFolderSettings)
+    }
+
+    /// A folder of PNG and JPEG images, preprocessed as a model's card says:
+    ///
+    /// ```yaml
+    /// stimuli:
+    ///   kind: images
+    ///   path: photos              # sub-folders are classes, unless `labels` names a CSV
+    ///   labels: labels.csv        # optional: lines FILE,LABEL (a header line is allowed)
+    ///   resize: 256               # optional: the shorter side first scaled to this
+    ///   crop: [224, 224]          # centre crop; by default the model's input size
+    ///   mean: [0.485, 0.456, 0.406]
+    ///   std: [0.229, 0.224, 0.225]
+    /// ```
+    ///
+    /// Pixels are scaled to [0, 1], resized bilinearly (half-pixel centres, no
+    /// antialiasing), cropped, then normalised per channel: `(x − mean) / std`.
+    public struct ImageFolderSettings: Sendable, Equatable, Decodable {
+        /// Relative to the probe file's folder unless absolute.
+        public var path: String
+        /// A CSV of `FILE,LABEL` lines, relative to the image folder.
+        public var labels: String?
+        public var resize: Int?
+        public var crop: [Int]?
+        public var mean: [Double] = [0, 0, 0]
+        public var std: [Double] = [1, 1, 1]
+
+        enum CodingKeys: String, CodingKey, CaseIterable { case kind, path, labels, resize, crop, mean, std }
+
+        public init(path: String) { self.path = path }
+
+        public init(from decoder: Decoder) throws {
+            try ProbeSetSpec.refuseUnknownKeys(decoder, allowed: CodingKeys.allCases.map(\.rawValue))
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            path = try c.decode(String.self, forKey: .path)
+            labels = try c.decodeIfPresent(String.self, forKey: .labels)
+            resize = try c.decodeIfPresent(Int.self, forKey: .resize)
+            crop = try c.decodeIfPresent([Int].self, forKey: .crop)
+            mean = try c.decodeIfPresent([Double].self, forKey: .mean) ?? mean
+            std = try c.decodeIfPresent([Double].self, forKey: .std) ?? std
+        }
     }
 
     /// Sentences for a language model, tokenized by each model's own tokenizer: a text file
@@ -256,10 +298,11 @@ public struct ProbeSetSpec: Sendable, Equatable, Decodable {
         case "deadleaves": stimuli = .deadLeaves(try DeadLeavesSettings(from: stimuliDecoder))
         case "file": stimuli = .file(try FileSettings(from: stimuliDecoder))
         case "text": stimuli = .text(try TextSettings(from: stimuliDecoder))
+        case "images": stimuli = .images(try ImageFolderSettings(from: stimuliDecoder))
         default:
             throw DecodingError.dataCorruptedError(
                 forKey: .kind, in: try c.nestedContainer(keyedBy: KindKey.self, forKey: .stimuli),
-                debugDescription: "stimuli kind '\(kind)' is not one of gratings, noise, deadleaves, file, text")
+                debugDescription: "stimuli kind '\(kind)' is not one of gratings, noise, deadleaves, file, text, images")
         }
     }
 
@@ -330,6 +373,13 @@ public struct ProbeSetSpec: Sendable, Equatable, Decodable {
             if t.maxLength < 1 || t.maxLength > 1 << 16 { return "max_length must be between 1 and 65536, not \(t.maxLength)" }
             if !["longest", "max_length"].contains(t.padding) { return "padding must be longest or max_length, not '\(t.padding)'" }
             if labels != nil { return "the labels of text stimuli are named inside stimuli (stimuli.label)" }
+        case let .images(i):
+            if let resize = i.resize, resize < 1 || resize > 8192 { return "resize must be between 1 and 8192, not \(resize)" }
+            if badSize(i.crop) { return "crop must be [height, width] between 1 and 4096" }
+            if i.mean.isEmpty || i.mean.count != i.std.count || !(i.mean + i.std).allSatisfy(\.isFinite) || i.std.contains(where: { $0 <= 0 }) {
+                return "mean and std must be lists of one finite number per channel, std positive"
+            }
+            if labels != nil { return "the labels of an image folder are its sub-folders or stimuli.labels" }
         }
         return nil
     }
