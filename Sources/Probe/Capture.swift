@@ -181,13 +181,42 @@ public final class MinibatchCKASink: ActivationSink {
 }
 
 /// Keeps captured activations in memory, as an ``ActivationSet`` for the Analysis module.
+///
+/// As soon as the first batch shows every layer's width, the memory the whole capture will
+/// take (float32 rows, then the float64 matrices of the analyses) is checked against
+/// `memoryLimit`: a capture that would exhaust the machine is refused with the widths and
+/// the remedy, before it runs, instead of being killed half-way.
 public final class ActivationCollector: ActivationSink {
     public private(set) var layers: [String] = []
     public private(set) var sampleIDs: [Int] = []
     private var blocks: [[Float]] = []
     private var widths: [Int] = []
+    /// Bytes the kept activations may take; by default three quarters of physical memory.
+    public let memoryLimit: Int
+    private var checked = false
 
-    public init() {}
+    public init(memoryLimit: Int = Int(min(ProcessInfo.processInfo.physicalMemory / 4 * 3, UInt64(Int.max)))) {
+        self.memoryLimit = memoryLimit
+    }
+
+    /// Once every layer's width is known: refuses a capture whose matrices would not fit
+    /// `memoryLimit` (each kept value takes 4 bytes as captured and 8 in the analyses'
+    /// float64 matrices), else reserves every layer's rows.
+    private func checkMemory() throws {
+        guard !checked, !widths.contains(where: { $0 < 0 }) else { return }
+        checked = true
+        let (values, overflow) = widths.reduce(0, +).multipliedReportingOverflow(by: sampleIDs.count)
+        let bytes = overflow ? Int.max : values.multipliedReportingOverflow(by: 12).overflow ? Int.max : values * 12
+        guard bytes > memoryLimit else {
+            for k in blocks.indices { blocks[k].reserveCapacity(sampleIDs.count * widths[k]) }
+            return
+        }
+        let widest = zip(layers, widths).sorted { $0.1 > $1.1 }.prefix(3).map { "\($0.0) \($0.1)" }.joined(separator: ", ")
+        func gigabytes(_ b: Int) -> String { String(format: "%.1f GB", Double(b) / 1e9) }
+        throw ProbeError.invalidReduction(
+            layer: layers.count == 1 ? layers[0] : "\(layers.count) layers",
+            problem: "keeping \(sampleIDs.count) samples of features this wide (widest: \(widest)) needs about \(bytes == Int.max ? "more than any machine has" : gigabytes(bytes)), more than the \(gigabytes(memoryLimit)) available; choose a reduction that keeps fewer features (mean, subsample:S, project:K) or fewer layers")
+    }
 
     public func start(layers: [String], sampleIDs: [Int]) throws {
         self.layers = layers
@@ -197,7 +226,10 @@ public final class ActivationCollector: ActivationSink {
     }
 
     public func append(layer: Int, rows: [Float], features: Int, samples: Range<Int>) throws {
-        if widths[layer] < 0 { widths[layer] = features; blocks[layer].reserveCapacity(sampleIDs.count * features) }
+        if widths[layer] < 0 {
+            widths[layer] = features
+            try checkMemory()
+        }
         guard widths[layer] == features else {
             throw ProbeError.invalidReduction(layer: layers[layer], problem: "width changed from \(widths[layer]) to \(features) between batches")
         }

@@ -130,3 +130,23 @@ extension Array {
         stride(from: 0, to: count, by: Swift.max(1, size)).map { Array(self[$0..<Swift.min(count, $0 + size)]) }
     }
 }
+
+/// A capture that would not fit in memory is refused when its first batch shows the widths.
+@Suite struct CaptureMemoryLimitTests {
+    @Test func aCaptureTooLargeForMemoryIsRefusedBeforeItRuns() throws {
+        let collector = ActivationCollector(memoryLimit: 1_000_000)
+        try collector.start(layers: ["wide", "narrow"], sampleIDs: Array(0..<1000))
+        try collector.append(layer: 0, rows: [Float](repeating: 1, count: 2 * 100), features: 100, samples: 0..<2)
+        do {
+            try collector.append(layer: 1, rows: [Float](repeating: 1, count: 2 * 10), features: 10, samples: 0..<2)
+            Issue.record("a 1000 × 110 capture fits in 1 MB")
+        } catch let error as ProbeError {
+            let message = error.localizedDescription
+            #expect(message.contains("wide 100") && message.contains("1.3 GB") == false && message.contains("project:K"), "\(message)")
+        }
+        let roomy = ActivationCollector(memoryLimit: 2_000_000)
+        try roomy.start(layers: ["wide", "narrow"], sampleIDs: Array(0..<1000))
+        try roomy.append(layer: 0, rows: [Float](repeating: 1, count: 2 * 100), features: 100, samples: 0..<2)
+        try roomy.append(layer: 1, rows: [Float](repeating: 1, count: 2 * 10), features: 10, samples: 0..<2)
+    }
+}
