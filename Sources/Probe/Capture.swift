@@ -199,23 +199,26 @@ public final class ActivationCollector: ActivationSink {
         self.memoryLimit = memoryLimit
     }
 
-    /// Once every layer's width is known: refuses a capture whose matrices would not fit
+    /// As each layer's width becomes known: refuses a capture whose matrices would not fit
     /// `memoryLimit` (each kept value takes 4 bytes as captured and 8 in the analyses'
-    /// float64 matrices), else reserves every layer's rows.
+    /// float64 matrices); once every width is known and fits, reserves every layer's rows.
     private func checkMemory() throws {
-        guard !checked, !widths.contains(where: { $0 < 0 }) else { return }
-        checked = true
-        let (values, overflow) = widths.reduce(0, +).multipliedReportingOverflow(by: sampleIDs.count)
-        let bytes = overflow ? Int.max : values.multipliedReportingOverflow(by: 12).overflow ? Int.max : values * 12
-        guard bytes > memoryLimit else {
-            for k in blocks.indices { blocks[k].reserveCapacity(sampleIDs.count * widths[k]) }
-            return
+        guard !checked else { return }
+        let known = widths.map { max($0, 0) }
+        let (values, overflow) = known.reduce(0, +).multipliedReportingOverflow(by: sampleIDs.count)
+        let bytes = overflow || values.multipliedReportingOverflow(by: 12).overflow ? Int.max : values * 12
+        if bytes > memoryLimit {
+            let widest = zip(layers, known).sorted { $0.1 > $1.1 }.prefix(3).map { "\($0.0) \($0.1)" }.joined(separator: ", ")
+            func gigabytes(_ b: Int) -> String {
+                b >= 1_000_000_000 ? String(format: "%.1f GB", Double(b) / 1e9) : String(format: "%.1f MB", Double(b) / 1e6)
+            }
+            throw ProbeError.invalidReduction(
+                layer: layers.count == 1 ? layers[0] : "\(layers.count) layers",
+                problem: "keeping \(sampleIDs.count) samples of features this wide (widest: \(widest)) needs \(bytes == Int.max ? "more memory than any machine has" : "at least " + gigabytes(bytes)), more than the \(gigabytes(memoryLimit)) available; choose a reduction that keeps fewer features (mean, subsample:S, project:K) or fewer layers")
         }
-        let widest = zip(layers, widths).sorted { $0.1 > $1.1 }.prefix(3).map { "\($0.0) \($0.1)" }.joined(separator: ", ")
-        func gigabytes(_ b: Int) -> String { String(format: "%.1f GB", Double(b) / 1e9) }
-        throw ProbeError.invalidReduction(
-            layer: layers.count == 1 ? layers[0] : "\(layers.count) layers",
-            problem: "keeping \(sampleIDs.count) samples of features this wide (widest: \(widest)) needs about \(bytes == Int.max ? "more than any machine has" : gigabytes(bytes)), more than the \(gigabytes(memoryLimit)) available; choose a reduction that keeps fewer features (mean, subsample:S, project:K) or fewer layers")
+        guard !widths.contains(where: { $0 < 0 }) else { return }
+        checked = true
+        for k in blocks.indices { blocks[k].reserveCapacity(sampleIDs.count * widths[k]) }
     }
 
     public func start(layers: [String], sampleIDs: [Int]) throws {
