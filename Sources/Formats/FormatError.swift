@@ -52,15 +52,16 @@ public enum FormatError: Error, Equatable, Sendable {
     case malformedPickle(file: String, offset: Int, reason: String)
     /// A PyTorch tensor's description cannot be turned into an array.
     case malformedTensor(file: String, tensor: String, reason: String)
-    /// An image file that is not a PNG or JPEG, is damaged, or claims too many pixels.
-    case invalidImage(file: String, reason: String)
+    /// A file whose content is not what it should be: an image that is not a PNG or JPEG, is
+    /// damaged or claims too many pixels; text that is not UTF-8; JSON that does not parse.
+    case invalidContent(file: String, reason: String)
     /// A PyTorch tensor view reaches past the end of its storage; sizes count elements.
     case storageTooShort(file: String, tensor: String, storage: String, needed: Int, available: Int)
 
     /// The path of the file the error is about.
     public var file: String {
         switch self {
-        case let .unreadable(file, _), let .unwritable(file, _), let .truncated(file, _, _), let .invalidImage(file, _),
+        case let .unreadable(file, _), let .unwritable(file, _), let .truncated(file, _, _), let .invalidContent(file, _),
             let .badMagic(file), let .unsupportedVersion(file, _), let .headerSizeMismatch(file, _, _),
             let .malformedHeader(file, _), let .shapeOverflow(file, _), let .trailingData(file, _, _),
             let .unsupportedElementType(file, _), let .offsetOutOfRange(file, _, _, _, _),
@@ -76,7 +77,7 @@ public enum FormatError: Error, Equatable, Sendable {
     /// The problem alone, without the file path.
     public var problem: String {
         switch self {
-        case let .invalidImage(_, reason):
+        case let .invalidContent(_, reason):
             return reason
         case let .unreadable(_, reason):
             return "cannot read the file: \(reason)"

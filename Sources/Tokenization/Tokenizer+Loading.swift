@@ -286,36 +286,11 @@ extension Tokenizer {
         return result
     }
 
-    static func readData(_ url: URL) throws -> Data {
-        do {
-            let attributes = try FileManager.default.attributesOfItem(atPath: url.path)
-            if attributes[.type] as? FileAttributeType == .typeDirectory {
-                throw TokenizerError.invalidFile(file: url.path, problem: "is a folder, not a file")
-            }
-            let size = attributes[.size] as? Int ?? 0
-            guard size <= fileSizeLimit else {
-                throw TokenizerError.invalidFile(file: url.path, problem: "is \(size) bytes, more than a tokenizer file may be (\(fileSizeLimit))")
-            }
-            return try Data(contentsOf: url)
-        } catch let error as TokenizerError {
-            throw error
-        } catch {
-            throw TokenizerError.invalidFile(file: url.path, problem: "cannot be read (\((error as NSError).localizedFailureReason ?? error.localizedDescription))")
-        }
-    }
-
     static func readJSON(_ url: URL) throws -> JSONValue {
-        do {
-            return try JSONValue.parse(Array(try readData(url)))
-        } catch let error as JSONValue.ParseError {
-            throw TokenizerError.invalidFile(file: url.path, problem: "is not valid JSON (\(error.reason))")
-        }
+        try SmallFile.json(url, limit: fileSizeLimit, what: "a tokenizer file")
     }
 
     static func readText(_ url: URL) throws -> String {
-        guard let text = String(data: try readData(url), encoding: .utf8) else {
-            throw TokenizerError.invalidFile(file: url.path, problem: "is not UTF-8 text")
-        }
-        return text
+        try SmallFile.text(url, limit: fileSizeLimit, what: "a tokenizer file")
     }
 }

@@ -12,29 +12,8 @@ struct HuggingFaceConfig {
 
     init(_ url: URL) throws {
         file = url.path
-        json = try Self.readJSON(url, limit: Self.sizeLimit, what: "a Hugging Face config.json")
+        json = try SmallFile.json(url, limit: Self.sizeLimit, what: "a Hugging Face config.json")
         guard json.objectEntries != nil else { throw invalid("is not a JSON object (a Hugging Face config.json)") }
-    }
-
-    /// Reads a JSON file of at most `limit` bytes.
-    static func readJSON(_ url: URL, limit: Int, what: String) throws -> JSONValue {
-        let data: Data
-        do {
-            let size = try FileManager.default.attributesOfItem(atPath: url.path)[.size] as? Int ?? 0
-            guard size <= limit else {
-                throw NetworkError.invalidModel(file: url.path, problem: "is \(size) bytes, too large for \(what) (limit \(limit))")
-            }
-            data = try Data(contentsOf: url)
-        } catch let error as NetworkError {
-            throw error
-        } catch {
-            throw NetworkError.invalidModel(file: url.path, problem: "cannot be read (\(error.localizedDescription))")
-        }
-        do {
-            return try JSONValue.parse(Array(data))
-        } catch {
-            throw NetworkError.invalidModel(file: url.path, problem: "is not valid JSON (\(error.reason)), so not \(what)")
-        }
     }
 
     func invalid(_ problem: String) -> NetworkError { .invalidModel(file: file, problem: problem) }

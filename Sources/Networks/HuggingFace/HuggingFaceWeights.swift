@@ -46,7 +46,7 @@ final class HuggingFaceWeights {
 
     /// The shard files an index names, each a plain file name inside the folder.
     static func shards(of index: URL, in folder: URL) throws -> [URL] {
-        let json = try HuggingFaceConfig.readJSON(index, limit: indexSizeLimit, what: "a shard index")
+        let json = try SmallFile.json(index, limit: indexSizeLimit, what: "a shard index")
         guard let map = json["weight_map"]?.objectEntries else {
             throw NetworkError.invalidModel(file: index.path, problem: "has no 'weight_map' object")
         }

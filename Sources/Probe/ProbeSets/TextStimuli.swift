@@ -48,26 +48,14 @@ public struct TextStimuli: Sendable, Equatable {
 
     /// The most sentences a text probe set may hold.
     static let sentenceLimit = 10_000_000
+    /// The largest sentence file read (1 GiB).
+    static let fileSizeLimit = 1 << 30
 
     /// Reads `data`: JSON Lines when it ends in `.jsonl` (a `text` field and the class in
     /// `settings.label`, default `label`), else one sentence a line (blank lines skipped).
     static func read(_ settings: ProbeSetSpec.TextSettings, data: URL, samples: Int?)
         throws -> (stimuli: TextStimuli, labels: [Int]?, classNames: [Int: String]) {
-        let content: String
-        do {
-            var isDirectory: ObjCBool = false
-            guard FileManager.default.fileExists(atPath: data.path, isDirectory: &isDirectory), !isDirectory.boolValue else {
-                throw ProbeError.invalidProbeSet(file: data.path, problem: "no such file (the sentences of a text probe set)")
-            }
-            guard let text = String(data: try Data(contentsOf: data), encoding: .utf8) else {
-                throw ProbeError.invalidProbeSet(file: data.path, problem: "is not UTF-8 text")
-            }
-            content = text
-        } catch let error as ProbeError {
-            throw error
-        } catch {
-            throw ProbeError.invalidProbeSet(file: data.path, problem: "cannot be read (\((error as NSError).localizedFailureReason ?? error.localizedDescription))")
-        }
+        let content = try SmallFile.text(data, limit: fileSizeLimit, what: "the sentences of a text probe set")
         var lines = TextLines.split(content)
         var sentences: [String] = []
         var rawLabels: [JSONValue] = []

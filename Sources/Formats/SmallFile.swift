@@ -1,0 +1,53 @@
+import Foundation
+
+/// Whole-file reads of the small files that describe things (configurations, tokenizers,
+/// sentence lists, label tables, images), with the checks every such read needs: the path
+/// is a file, not a folder; it is no larger than `limit`; and, for text and JSON, the bytes
+/// are UTF-8 or parse. Every error names the file and says why in plain words.
+public enum SmallFile {
+    /// The bytes of the file at `url`.
+    ///
+    /// - Parameter what: what the file should be, for the message (`"a tokenizer file"`).
+    /// - Throws: ``FormatError/unreadable(file:reason:)``.
+    public static func data(_ url: URL, limit: Int, what: String) throws -> Data {
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: url.path, isDirectory: &isDirectory) else {
+            throw FormatError.unreadable(file: url.path, reason: "no such file")
+        }
+        guard !isDirectory.boolValue else { throw FormatError.unreadable(file: url.path, reason: "it is a folder, not a file") }
+        do {
+            let size = try FileManager.default.attributesOfItem(atPath: url.path)[.size] as? Int ?? 0
+            guard size <= limit else {
+                throw FormatError.unreadable(file: url.path, reason: "it is \(size) bytes, more than \(what) may be (\(limit))")
+            }
+            return try Data(contentsOf: url)
+        } catch let error as FormatError {
+            throw error
+        } catch {
+            throw FormatError.unreadable(file: url.path, reason: (error as NSError).localizedFailureReason ?? error.localizedDescription)
+        }
+    }
+
+    /// The UTF-8 text of the file at `url`.
+    ///
+    /// - Throws: ``FormatError/unreadable(file:reason:)``, or
+    ///   ``FormatError/invalidContent(file:reason:)`` for bytes that are not UTF-8.
+    public static func text(_ url: URL, limit: Int, what: String) throws -> String {
+        guard let text = String(data: try data(url, limit: limit, what: what), encoding: .utf8) else {
+            throw FormatError.invalidContent(file: url.path, reason: "is not UTF-8 text, so not \(what)")
+        }
+        return text
+    }
+
+    /// The JSON value of the file at `url` (nesting limited to ``JSONValue/maximumDepth``).
+    ///
+    /// - Throws: ``FormatError/unreadable(file:reason:)``, or
+    ///   ``FormatError/invalidContent(file:reason:)`` for text that is not JSON.
+    public static func json(_ url: URL, limit: Int, what: String) throws -> JSONValue {
+        do {
+            return try JSONValue.parse(Array(try data(url, limit: limit, what: what)))
+        } catch let error as JSONValue.ParseError {
+            throw FormatError.invalidContent(file: url.path, reason: "is not valid JSON (\(error.reason)), so not \(what)")
+        }
+    }
+}
