@@ -29,87 +29,59 @@ struct BERTGraph {
         let mask = b.input("attention_mask", .int64, shape: [nil, nil])
         let types = b.input("token_type_ids", .int64, shape: [nil, nil])
 
-        func linear(_ x: String, _ name: String, inputs: Int, outputs: Int) throws -> String {
-            try b.module(name) {
-                b.linear(x, weight: try weights.tensor("\(name).weight", shape: [outputs, inputs]),
-                         bias: try weights.tensor("\(name).bias", shape: [outputs]), name: name)
-            }
-        }
-        func layerNorm(_ x: String, _ name: String) throws -> String {
-            try b.module(name) {
-                b.layerNorm(x, weight: try weights.tensor("\(name).weight", shape: [hidden]),
-                            bias: try weights.tensor("\(name).bias", shape: [hidden]), epsilon: epsilon, name: name)
-            }
-        }
+        let layer = CheckpointLayers(builder: b, weights: weights, hidden: hidden, epsilon: epsilon)
 
         var x = try b.module("embeddings") { () throws -> String in
-            let words = try b.module("embeddings.word_embeddings") {
-                b.embedding(ids, table: try weights.tensor("embeddings.word_embeddings.weight", shape: [vocabulary, hidden]),
-                            name: "embeddings.word_embeddings")
-            }
-            let tokenTypes = try b.module("embeddings.token_type_embeddings") {
-                b.embedding(types, table: try weights.tensor("embeddings.token_type_embeddings.weight", shape: [typeVocabulary, hidden]),
-                            name: "embeddings.token_type_embeddings")
-            }
-            let positions = try b.module("embeddings.position_embeddings") {
-                b.embedding(b.positions(of: ids), table: try weights.tensor("embeddings.position_embeddings.weight", shape: [maxPositions, hidden]),
-                            name: "embeddings.position_embeddings")
-            }
+            let words = try layer.embedding(ids, "embeddings.word_embeddings", rows: vocabulary)
+            let tokenTypes = try layer.embedding(types, "embeddings.token_type_embeddings", rows: typeVocabulary)
+            let positions = try layer.embedding(b.positions(of: ids), "embeddings.position_embeddings", rows: maxPositions)
             b.alias("hook_embed", words)
             b.alias("hook_pos_embed", positions)
             b.alias("hook_token_type_embed", tokenTypes)
-            return try layerNorm(b.node("Add", [b.node("Add", [words, tokenTypes]), positions]), "embeddings.LayerNorm")
+            return try layer.layerNorm(b.node("Add", [b.node("Add", [words, tokenTypes]), positions]), "embeddings.LayerNorm")
         }
         b.alias("hidden_states.0", x)
         let additiveMask = b.paddingMask(mask)
         let scale = 1 / Float(headSize).squareRoot()
 
-        for layer in 0..<layers {
-            let p = "encoder.layer.\(layer)"
+        for block in 0..<layers {
+            let p = "encoder.layer.\(block)"
             let input = x
             var hooks = BlockHooks(residPre: input, attentionOut: "", residMid: "", pattern: "", mlpPre: "", mlpPost: "", mlpOut: "", residPost: "")
             x = try b.module(p) { () throws -> String in
                 let attended = try b.module("\(p).attention") { () throws -> String in
                     let context = try b.module("\(p).attention.self") { () throws -> String in
-                        let q = try linear(input, "\(p).attention.self.query", inputs: hidden, outputs: hidden)
-                        let k = try linear(input, "\(p).attention.self.key", inputs: hidden, outputs: hidden)
-                        let v = try linear(input, "\(p).attention.self.value", inputs: hidden, outputs: hidden)
+                        let q = try layer.linear(input, "\(p).attention.self.query", inputs: hidden, outputs: hidden)
+                        let k = try layer.linear(input, "\(p).attention.self.key", inputs: hidden, outputs: hidden)
+                        let v = try layer.linear(input, "\(p).attention.self.value", inputs: hidden, outputs: hidden)
                         let result = b.attention(query: q, key: k, value: v, mask: additiveMask, heads: heads, headSize: headSize, scale: scale)
                         hooks.pattern = result.pattern
                         return result.context
                     }
                     return try b.module("\(p).attention.output") { () throws -> String in
-                        hooks.attentionOut = try linear(context, "\(p).attention.output.dense", inputs: hidden, outputs: hidden)
+                        hooks.attentionOut = try layer.linear(context, "\(p).attention.output.dense", inputs: hidden, outputs: hidden)
                         hooks.residMid = b.node("Add", [hooks.attentionOut, input])
-                        return try layerNorm(hooks.residMid, "\(p).attention.output.LayerNorm")
+                        return try layer.layerNorm(hooks.residMid, "\(p).attention.output.LayerNorm")
                     }
                 }
                 let intermediate = try b.module("\(p).intermediate") { () throws -> String in
-                    hooks.mlpPre = try linear(attended, "\(p).intermediate.dense", inputs: hidden, outputs: inner)
+                    hooks.mlpPre = try layer.linear(attended, "\(p).intermediate.dense", inputs: hidden, outputs: inner)
                     hooks.mlpPost = b.module("\(p).intermediate.intermediate_act_fn") {
                         b.node("Gelu", [hooks.mlpPre], ["approximate": .string(gelu)])
                     }
                     return hooks.mlpPost
                 }
                 return try b.module("\(p).output") { () throws -> String in
-                    hooks.mlpOut = try linear(intermediate, "\(p).output.dense", inputs: inner, outputs: hidden)
+                    hooks.mlpOut = try layer.linear(intermediate, "\(p).output.dense", inputs: inner, outputs: hidden)
                     hooks.residPost = b.node("Add", [hooks.mlpOut, attended])
-                    return try layerNorm(hooks.residPost, "\(p).output.LayerNorm")
+                    return try layer.layerNorm(hooks.residPost, "\(p).output.LayerNorm")
                 }
             }
-            hooks.register(block: layer, in: b)
-            b.alias("blocks.\(layer).hook_normalized_resid_post", x)
-            b.alias("hidden_states.\(layer + 1)", x)
+            hooks.register(block: block, in: b)
+            b.alias("blocks.\(block).hook_normalized_resid_post", x)
+            b.alias("hidden_states.\(block + 1)", x)
         }
-        var outputs = [x]
-        if weights.has("pooler.dense.weight") {
-            let last = x
-            outputs.append(try b.module("pooler") { () throws -> String in
-                let first = b.node("Gather", [last, b.integer(0)], ["axis": .int(1)])
-                let dense = try linear(first, "pooler.dense", inputs: hidden, outputs: hidden)
-                return b.module("pooler.activation") { b.node("Tanh", [dense]) }
-            })
-        }
+        let outputs = [x] + (try layer.pooler(x).map { [$0] } ?? [])
         var graph = b.graph(outputs: outputs, defaultLayers: ["embeddings"] + (0..<layers).map { "encoder.layer.\($0)" })
         graph.maxSequenceLength = maxPositions
         return graph

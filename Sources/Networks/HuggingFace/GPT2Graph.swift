@@ -22,26 +22,11 @@ struct GPT2Graph {
         let ids = b.input("input_ids", .int64, shape: [nil, nil])
         let mask = b.input("attention_mask", .int64, shape: [nil, nil])
 
-        func affine(_ x: String, _ name: String, inputs: Int, outputs: Int) throws -> String {
-            try b.module(name) {
-                b.affine(x, weight: try weights.tensor("\(name).weight", shape: [inputs, outputs]),
-                         bias: try weights.tensor("\(name).bias", shape: [outputs]), name: name)
-            }
-        }
-        func layerNorm(_ x: String, _ name: String) throws -> String {
-            try b.module(name) {
-                b.layerNorm(x, weight: try weights.tensor("\(name).weight", shape: [hidden]),
-                            bias: try weights.tensor("\(name).bias", shape: [hidden]), epsilon: epsilon, name: name)
-            }
-        }
+        let layer = CheckpointLayers(builder: b, weights: weights, hidden: hidden, epsilon: epsilon)
 
-        let words = try b.module("wte") {
-            b.embedding(ids, table: try weights.tensor("wte.weight", shape: [vocabulary, hidden]), name: "wte")
-        }
+        let words = try layer.embedding(ids, "wte", rows: vocabulary)
         let positionIDs = b.positions(of: ids)
-        let positions = try b.module("wpe") {
-            b.embedding(positionIDs, table: try weights.tensor("wpe.weight", shape: [maxPositions, hidden]), name: "wpe")
-        }
+        let positions = try layer.embedding(positionIDs, "wpe", rows: maxPositions)
         b.alias("hook_embed", words)
         b.alias("hook_pos_embed", positions)
         // transformers adds the embeddings, then runs its dropout module `drop`, whose output
@@ -56,36 +41,36 @@ struct GPT2Graph {
         let padding = b.node("Unsqueeze", [b.node("Equal", [mask, b.integer(0)]), b.integers([1, 2])])
         let additiveMask = b.node("Where", [b.node("Or", [future, padding]), b.scalar(-Float.greatestFiniteMagnitude), b.scalar(0)])
 
-        for layer in 0..<layers {
-            let p = "h.\(layer)"
+        for block in 0..<layers {
+            let p = "h.\(block)"
             let input = x
             var hooks = BlockHooks(residPre: input, attentionOut: "", residMid: "", pattern: "", mlpPre: "", mlpPost: "", mlpOut: "", residPost: "")
             var scale: Float = scaleWeights ? 1 / Float(headSize).squareRoot() : 1
-            if scaleByLayer { scale /= Float(layer + 1) }
+            if scaleByLayer { scale /= Float(block + 1) }
             x = try b.module(p) { () throws -> String in
-                let normalized = try layerNorm(input, "\(p).ln_1")
+                let normalized = try layer.layerNorm(input, "\(p).ln_1")
                 hooks.attentionOut = try b.module("\(p).attn") { () throws -> String in
-                    let qkv = try affine(normalized, "\(p).attn.c_attn", inputs: hidden, outputs: 3 * hidden)
+                    let qkv = try layer.conv1D(normalized, "\(p).attn.c_attn", inputs: hidden, outputs: 3 * hidden)
                     let parts = b.node("Split", [qkv, b.integers([hidden, hidden, hidden])], ["axis": .int(2)], outputs: 3)
                     let result = b.attention(query: parts[0], key: parts[1], value: parts[2], mask: additiveMask,
                                              heads: heads, headSize: headSize, scale: scale)
                     hooks.pattern = result.pattern
-                    return try affine(result.context, "\(p).attn.c_proj", inputs: hidden, outputs: hidden)
+                    return try layer.conv1D(result.context, "\(p).attn.c_proj", inputs: hidden, outputs: hidden)
                 }
                 hooks.residMid = b.node("Add", [input, hooks.attentionOut])
-                let normalized2 = try layerNorm(hooks.residMid, "\(p).ln_2")
+                let normalized2 = try layer.layerNorm(hooks.residMid, "\(p).ln_2")
                 hooks.mlpOut = try b.module("\(p).mlp") { () throws -> String in
-                    hooks.mlpPre = try affine(normalized2, "\(p).mlp.c_fc", inputs: hidden, outputs: inner)
+                    hooks.mlpPre = try layer.conv1D(normalized2, "\(p).mlp.c_fc", inputs: hidden, outputs: inner)
                     hooks.mlpPost = b.module("\(p).mlp.act") { b.node("Gelu", [hooks.mlpPre], ["approximate": .string(gelu)]) }
-                    return try affine(hooks.mlpPost, "\(p).mlp.c_proj", inputs: inner, outputs: hidden)
+                    return try layer.conv1D(hooks.mlpPost, "\(p).mlp.c_proj", inputs: inner, outputs: hidden)
                 }
                 hooks.residPost = b.node("Add", [hooks.residMid, hooks.mlpOut])
                 return hooks.residPost
             }
-            hooks.register(block: layer, in: b)
-            if layer + 1 < layers { b.alias("hidden_states.\(layer + 1)", x) }
+            hooks.register(block: block, in: b)
+            if block + 1 < layers { b.alias("hidden_states.\(block + 1)", x) }
         }
-        x = try layerNorm(x, "ln_f")
+        x = try layer.layerNorm(x, "ln_f")
         b.alias("ln_final.hook_normalized", x)
         b.alias("hidden_states.\(layers)", x)
         var graph = b.graph(outputs: [x], defaultLayers: ["drop"] + (0..<layers).map { "h.\($0)" } + ["ln_f"])

@@ -161,3 +161,61 @@ extension Tensor {
         return Tensor(shape: [columns, rows], elements: result)
     }
 }
+
+/// The layers of a transformer whose weights come from a Hugging Face checkpoint, each
+/// added inside the module scope of its path, its weights named and checked as the
+/// checkpoint names them.
+struct CheckpointLayers {
+    let builder: GraphBuilder
+    let weights: HuggingFaceWeights
+    let hidden: Int
+    let epsilon: Float
+
+    /// The checkpoint's `name.suffix`, or `alternative.suffix` where transformers 5 named the
+    /// module differently.
+    private func weight(_ name: String, _ alternative: String?, _ suffix: String, shape: [Int]) throws -> Tensor {
+        try weights.tensor(["\(name).\(suffix)"] + (alternative.map { ["\($0).\(suffix)"] } ?? []), shape: shape)
+    }
+
+    /// An `nn.Linear` (weight `[outputs, inputs]`).
+    func linear(_ x: String, _ name: String, alternative: String? = nil, inputs: Int, outputs: Int, bias: Bool = true) throws -> String {
+        try builder.module(name) {
+            builder.linear(x, weight: try weight(name, alternative, "weight", shape: [outputs, inputs]),
+                           bias: bias ? try weight(name, alternative, "bias", shape: [outputs]) : nil, name: name)
+        }
+    }
+
+    /// GPT-2's `Conv1D` (weight `[inputs, outputs]`).
+    func conv1D(_ x: String, _ name: String, inputs: Int, outputs: Int) throws -> String {
+        try builder.module(name) {
+            builder.affine(x, weight: try weight(name, nil, "weight", shape: [inputs, outputs]),
+                           bias: try weight(name, nil, "bias", shape: [outputs]), name: name)
+        }
+    }
+
+    /// An `nn.LayerNorm` over the hidden size.
+    func layerNorm(_ x: String, _ name: String, alternative: String? = nil) throws -> String {
+        try builder.module(name) {
+            builder.layerNorm(x, weight: try weight(name, alternative, "weight", shape: [hidden]),
+                              bias: try weight(name, alternative, "bias", shape: [hidden]), epsilon: epsilon, name: name)
+        }
+    }
+
+    /// An `nn.Embedding` of `rows` rows looked up by `indices`.
+    func embedding(_ indices: String, _ name: String, rows: Int) throws -> String {
+        try builder.module(name) {
+            builder.embedding(indices, table: try weights.tensor("\(name).weight", shape: [rows, hidden]), name: name)
+        }
+    }
+
+    /// BERT's and ViT's `pooler`, if the checkpoint has one: the first token through
+    /// `pooler.dense` and a tanh.
+    func pooler(_ last: String) throws -> String? {
+        guard weights.has("pooler.dense.weight") else { return nil }
+        return try builder.module("pooler") { () throws -> String in
+            let first = builder.node("Gather", [last, builder.integer(0)], ["axis": .int(1)])
+            let dense = try linear(first, "pooler.dense", inputs: hidden, outputs: hidden)
+            return builder.module("pooler.activation") { builder.node("Tanh", [dense]) }
+        }
+    }
+}

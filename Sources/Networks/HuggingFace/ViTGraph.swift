@@ -27,25 +27,10 @@ struct ViTGraph {
         let b = GraphBuilder()
         let pixels = b.input("pixel_values", .float32, shape: [nil, channels, imageSize, imageSize])
 
-        /// transformers 5 names some ViT modules differently; checkpoints on the Hub use the
-        /// names of transformers 4, which are the layer names here.
-        func weight(_ name: String, _ alternative: String?, shape: [Int]) throws -> Tensor {
-            try weights.tensor([name] + (alternative.map { [$0] } ?? []), shape: shape)
-        }
-        func linear(_ x: String, _ name: String, _ alternative: String? = nil, inputs: Int, outputs: Int, bias: Bool = true) throws -> String {
-            try b.module(name) {
-                b.linear(x, weight: try weight("\(name).weight", alternative.map { "\($0).weight" }, shape: [outputs, inputs]),
-                         bias: bias ? try weight("\(name).bias", alternative.map { "\($0).bias" }, shape: [outputs]) : nil,
-                         name: name)
-            }
-        }
-        func layerNorm(_ x: String, _ name: String, _ alternative: String? = nil) throws -> String {
-            try b.module(name) {
-                b.layerNorm(x, weight: try weight("\(name).weight", alternative.map { "\($0).weight" }, shape: [hidden]),
-                            bias: try weight("\(name).bias", alternative.map { "\($0).bias" }, shape: [hidden]),
-                            epsilon: epsilon, name: name)
-            }
-        }
+        // transformers 5 names some ViT modules differently (`layers.N.attention.q_proj`,
+        // `mlp.fc1`); checkpoints on the Hub use the names of transformers 4, which are the
+        // layer names here, and either spelling loads.
+        let layer = CheckpointLayers(builder: b, weights: weights, hidden: hidden, epsilon: epsilon)
 
         var x = try b.module("embeddings") { () throws -> String in
             let embedded = try b.module("embeddings.patch_embeddings") { () throws -> String in
@@ -68,55 +53,47 @@ struct ViTGraph {
         b.alias("hidden_states.0", x)
         let scale = 1 / Float(headSize).squareRoot()
 
-        for layer in 0..<layers {
-            let p = "encoder.layer.\(layer)"
-            let v5 = "layers.\(layer)"
+        for block in 0..<layers {
+            let p = "encoder.layer.\(block)"
+            let v5 = "layers.\(block)"
             let input = x
             var hooks = BlockHooks(residPre: input, attentionOut: "", residMid: "", pattern: "", mlpPre: "", mlpPost: "", mlpOut: "", residPost: "")
             x = try b.module(p) { () throws -> String in
-                let normalized = try layerNorm(input, "\(p).layernorm_before", "\(v5).layernorm_before")
+                let normalized = try layer.layerNorm(input, "\(p).layernorm_before", alternative: "\(v5).layernorm_before")
                 hooks.attentionOut = try b.module("\(p).attention") { () throws -> String in
                     let context = try b.module("\(p).attention.attention") { () throws -> String in
                         let s = "\(p).attention.attention"
-                        let q = try linear(normalized, "\(s).query", "\(v5).attention.q_proj", inputs: hidden, outputs: hidden, bias: qkvBias)
-                        let k = try linear(normalized, "\(s).key", "\(v5).attention.k_proj", inputs: hidden, outputs: hidden, bias: qkvBias)
-                        let v = try linear(normalized, "\(s).value", "\(v5).attention.v_proj", inputs: hidden, outputs: hidden, bias: qkvBias)
+                        let q = try layer.linear(normalized, "\(s).query", alternative: "\(v5).attention.q_proj", inputs: hidden, outputs: hidden, bias: qkvBias)
+                        let k = try layer.linear(normalized, "\(s).key", alternative: "\(v5).attention.k_proj", inputs: hidden, outputs: hidden, bias: qkvBias)
+                        let v = try layer.linear(normalized, "\(s).value", alternative: "\(v5).attention.v_proj", inputs: hidden, outputs: hidden, bias: qkvBias)
                         let result = b.attention(query: q, key: k, value: v, mask: nil, heads: heads, headSize: headSize, scale: scale)
                         hooks.pattern = result.pattern
                         return result.context
                     }
                     return try b.module("\(p).attention.output") {
-                        try linear(context, "\(p).attention.output.dense", "\(v5).attention.o_proj", inputs: hidden, outputs: hidden)
+                        try layer.linear(context, "\(p).attention.output.dense", alternative: "\(v5).attention.o_proj", inputs: hidden, outputs: hidden)
                     }
                 }
                 hooks.residMid = b.node("Add", [hooks.attentionOut, input])
-                let normalized2 = try layerNorm(hooks.residMid, "\(p).layernorm_after", "\(v5).layernorm_after")
+                let normalized2 = try layer.layerNorm(hooks.residMid, "\(p).layernorm_after", alternative: "\(v5).layernorm_after")
                 let intermediate = try b.module("\(p).intermediate") { () throws -> String in
-                    hooks.mlpPre = try linear(normalized2, "\(p).intermediate.dense", "\(v5).mlp.fc1", inputs: hidden, outputs: inner)
+                    hooks.mlpPre = try layer.linear(normalized2, "\(p).intermediate.dense", alternative: "\(v5).mlp.fc1", inputs: hidden, outputs: inner)
                     hooks.mlpPost = b.module("\(p).intermediate.intermediate_act_fn") {
                         b.node("Gelu", [hooks.mlpPre], ["approximate": .string(gelu)])
                     }
                     return hooks.mlpPost
                 }
                 return try b.module("\(p).output") { () throws -> String in
-                    hooks.mlpOut = try linear(intermediate, "\(p).output.dense", "\(v5).mlp.fc2", inputs: inner, outputs: hidden)
+                    hooks.mlpOut = try layer.linear(intermediate, "\(p).output.dense", alternative: "\(v5).mlp.fc2", inputs: inner, outputs: hidden)
                     hooks.residPost = b.node("Add", [hooks.mlpOut, hooks.residMid])
                     return hooks.residPost
                 }
             }
-            hooks.register(block: layer, in: b)
-            b.alias("hidden_states.\(layer + 1)", x)
+            hooks.register(block: block, in: b)
+            b.alias("hidden_states.\(block + 1)", x)
         }
-        x = try layerNorm(x, "layernorm")
-        var outputs = [x]
-        if weights.has("pooler.dense.weight") {
-            let last = x
-            outputs.append(try b.module("pooler") { () throws -> String in
-                let first = b.node("Gather", [last, b.integer(0)], ["axis": .int(1)])
-                let dense = try linear(first, "pooler.dense", inputs: hidden, outputs: hidden)
-                return b.module("pooler.activation") { b.node("Tanh", [dense]) }
-            })
-        }
+        x = try layer.layerNorm(x, "layernorm")
+        let outputs = [x] + (try layer.pooler(x).map { [$0] } ?? [])
         return b.graph(outputs: outputs, defaultLayers: ["embeddings"] + (0..<layers).map { "encoder.layer.\($0)" } + ["layernorm"])
     }
 }
