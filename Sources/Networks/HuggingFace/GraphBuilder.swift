@@ -30,7 +30,7 @@ final class GraphBuilder {
     /// A fresh constant of integers (shapes, axes, sizes).
     func integers(_ values: [Int]) -> String {
         counter += 1
-        return constant("const.\(counter)", Tensor(shape: [values.count], elements: values.map(Int64.init)))
+        return constant("const.\(counter)", TensorMovement.int64Vector(values))
     }
 
     /// A fresh scalar float constant.
@@ -88,7 +88,7 @@ final class GraphBuilder {
     /// `x · Wᵀ + b` for a PyTorch `nn.Linear` weight `[out, in]`, stored transposed
     /// (`[in, out]`) under the checkpoint's name so that the product is one MatMul.
     func linear(_ x: String, weight: Tensor, bias: Tensor?, name: String) -> String {
-        let w = constant("\(name).weight", weight.transposedMatrix())
+        let w = constant("\(name).weight", ShapeOperators.transposed(weight, [1, 0]))
         let product = node("MatMul", [x, w])
         guard let bias else { return product }
         return node("Add", [product, constant("\(name).bias", bias)])
@@ -145,20 +145,6 @@ final class GraphBuilder {
         graph.aliases = aliases
         graph.defaultLayers = defaultLayers
         return graph
-    }
-}
-
-extension Tensor {
-    /// The transpose of a float32 matrix.
-    func transposedMatrix() -> Tensor {
-        precondition(rank == 2, "not a matrix: \(shape)")
-        let (rows, columns) = (shape[0], shape[1])
-        let values = floats ?? []
-        var result = [Float](repeating: 0, count: values.count)
-        for r in 0..<rows {
-            for c in 0..<columns { result[c * rows + r] = values[r * columns + c] }
-        }
-        return Tensor(shape: [columns, rows], elements: result)
     }
 }
 
