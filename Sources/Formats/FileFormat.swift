@@ -76,13 +76,7 @@ public enum FileFormat: String, Sendable, CaseIterable, CustomStringConvertible 
     }
 
     static func readPrefix(_ url: URL, count: Int) throws -> (bytes: [UInt8], fileSize: UInt64) {
-        var isDirectory: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: url.path, isDirectory: &isDirectory) else {
-            throw FormatError.unreadable(file: url.path, reason: "no such file")
-        }
-        if isDirectory.boolValue {
-            throw FormatError.unreadable(file: url.path, reason: "it is a folder, not a file")
-        }
+        try SmallFile.requireFile(url)
         do {
             let handle = try FileHandle(forReadingFrom: url)
             defer { try? handle.close() }

@@ -10,11 +10,7 @@ public enum SmallFile {
     /// - Parameter what: what the file should be, for the message (`"a tokenizer file"`).
     /// - Throws: ``FormatError/unreadable(file:reason:)``.
     public static func data(_ url: URL, limit: Int, what: String) throws -> Data {
-        var isDirectory: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: url.path, isDirectory: &isDirectory) else {
-            throw FormatError.unreadable(file: url.path, reason: "no such file")
-        }
-        guard !isDirectory.boolValue else { throw FormatError.unreadable(file: url.path, reason: "it is a folder, not a file") }
+        try requireFile(url)
         do {
             let size = try FileManager.default.attributesOfItem(atPath: url.path)[.size] as? Int ?? 0
             guard size <= limit else {
@@ -26,6 +22,16 @@ public enum SmallFile {
         } catch {
             throw FormatError.unreadable(file: url.path, reason: (error as NSError).localizedFailureReason ?? error.localizedDescription)
         }
+    }
+
+    /// Throws ``FormatError/unreadable(file:reason:)`` unless `url` names an existing file
+    /// (not a folder), so that a read fails with those words rather than the system's.
+    public static func requireFile(_ url: URL) throws {
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: url.path, isDirectory: &isDirectory) else {
+            throw FormatError.unreadable(file: url.path, reason: "no such file")
+        }
+        guard !isDirectory.boolValue else { throw FormatError.unreadable(file: url.path, reason: "it is a folder, not a file") }
     }
 
     /// The UTF-8 text of the file at `url`.
