@@ -191,6 +191,38 @@ import Testing
                 try text.write(to: index, atomically: true, encoding: .utf8)
             }),
             ("gpt2", "model-00002-of-00002.safetensors", { try FileManager.default.removeItem(at: $0.appendingPathComponent("model-00002-of-00002.safetensors")) }),
+            ("bert", "nesting deeper than", {
+                try Data((String(repeating: "[", count: 100_000) + String(repeating: "]", count: 100_000)).utf8)
+                    .write(to: $0.appendingPathComponent("config.json"))
+            }),
+            ("bert", "more than a Hugging Face config.json may be", {
+                // A sparse file: its size lies far beyond what it holds on disk.
+                let handle = try FileHandle(forWritingTo: $0.appendingPathComponent("config.json"))
+                try handle.truncate(atOffset: 1 << 30)
+                try handle.close()
+            }),
+            ("gpt2", "is also in another shard", {
+                try FileManager.default.copyItem(at: $0.appendingPathComponent("model-00001-of-00002.safetensors"),
+                                                 to: $0.appendingPathComponent("model-00003-of-00002.safetensors"))
+                let index = $0.appendingPathComponent("model.safetensors.index.json")
+                let text = try String(contentsOf: index, encoding: .utf8)
+                    .replacingOccurrences(of: "\"weight_map\": {", with: "\"weight_map\": {\"extra\": \"model-00003-of-00002.safetensors\",")
+                try text.write(to: index, atomically: true, encoding: .utf8)
+            }),
+            ("gpt2", "maps to 7, not a file name", {
+                let index = $0.appendingPathComponent("model.safetensors.index.json")
+                let text = try String(contentsOf: index, encoding: .utf8)
+                    .replacingOccurrences(of: "\"weight_map\": {", with: "\"weight_map\": {\"extra\": 7,")
+                try text.write(to: index, atomically: true, encoding: .utf8)
+            }),
+            ("bert", "holds int32 values, not floating-point ones", {
+                let url = $0.appendingPathComponent("model.safetensors")
+                let weights = try Safetensors.read(url).tensors.map { entry -> (name: String, array: NumericArray) in
+                    guard entry.name == "pooler.dense.bias" else { return entry }
+                    return (entry.name, NumericArray(shape: entry.array.shape, int32: [Int32](repeating: 1, count: entry.array.count)))
+                }
+                try Safetensors.write(weights, to: url)
+            }),
             ("vit", "weight 'encoder.layer.1.output.dense.bias' is missing", {
                 // A state dict without one weight, written by the test's own safetensors writer.
                 let weights = try PyTorchCheckpoint.read($0.appendingPathComponent("pytorch_model.bin")).filter { $0.name != "encoder.layer.1.output.dense.bias" }

@@ -101,6 +101,20 @@ import Testing
                 #expect(message.contains(expected), "\(expected): \(message)")
             }
         }
+        // A labels table with a line that is not FILE,LABEL, and one naming a missing image.
+        let listed = folder.appendingPathComponent("listed")
+        try FileManager.default.createDirectory(at: listed, withIntermediateDirectories: true)
+        try png.write(to: listed.appendingPathComponent("a.png"))
+        for (table, expected) in [("a.png,cat\nb.png\n", "line 2 is not FILE,LABEL"), ("a.png,cat\nmissing.png,dog\n", "missing.png")] {
+            try table.write(to: listed.appendingPathComponent("labels.csv"), atomically: true, encoding: .utf8)
+            do {
+                _ = try ProbeSet.load(try Self.probeSet(listed.path, "  labels: labels.csv\n  crop: [8, 8]\n").path, inputShape: [3, 8, 8])
+                Issue.record("\(expected): loaded")
+            } catch {
+                let message = (error as? LocalizedError)?.errorDescription ?? "\(error)"
+                #expect(message.contains(expected), "\(expected): \(message)")
+            }
+        }
         let empty = folder.appendingPathComponent("empty")
         try FileManager.default.createDirectory(at: empty, withIntermediateDirectories: true)
         #expect(throws: ProbeError.self) { try ProbeSet.load(try Self.probeSet(empty.path).path, inputShape: [3, 32, 32]) }

@@ -89,6 +89,13 @@ import Testing
             ("a\n", "s.txt", "  max_length: 0\n", "max_length must be between"),
             ("a\n", "s.txt", "  padding: left\n", "padding must be longest or max_length"),
         ]
+        // A sentence file larger than any (a sparse file), refused by its size before reading.
+        let huge = try Self.probeSet("", named: "huge.jsonl")
+        defer { try? FileManager.default.removeItem(at: huge.deletingLastPathComponent()) }
+        let handle = try FileHandle(forWritingTo: huge.deletingLastPathComponent().appendingPathComponent("huge.jsonl"))
+        try handle.truncate(atOffset: 1 << 31)
+        try handle.close()
+        #expect(throws: FormatError.self) { try ProbeSet.load(huge.path, for: network) }
         for (data, name, settings, expected) in cases {
             let file = try Self.probeSet(data, named: name, settings: settings)
             defer { try? FileManager.default.removeItem(at: file.deletingLastPathComponent()) }

@@ -85,6 +85,23 @@ import Testing
                 let text = try String(contentsOf: url, encoding: .utf8).replacingOccurrences(of: "\"type\": \"WordPiece\"", with: "\"type\": \"Unigram\"")
                 try text.write(to: url, atomically: true, encoding: .utf8)
             }),
+            ("bert", ["tokenizer.json"], "nesting deeper than", {
+                try Data((String(repeating: "{\"a\":", count: 50_000) + "1" + String(repeating: "}", count: 50_000)).utf8)
+                    .write(to: $0.appendingPathComponent("tokenizer.json"))
+            }),
+            ("bert", ["tokenizer.json"], "more than a tokenizer file may be", {
+                let handle = try FileHandle(forWritingTo: $0.appendingPathComponent("tokenizer.json"))
+                try handle.truncate(atOffset: 1 << 31)
+                try handle.close()
+            }),
+            ("bert", ["tokenizer.json"], "not an integer from 0 to", {
+                let url = $0.appendingPathComponent("tokenizer.json")
+                let text = try String(contentsOf: url, encoding: .utf8).replacingOccurrences(of: "\"[PAD]\": 0", with: "\"[PAD]\": 99999999999")
+                try text.write(to: url, atomically: true, encoding: .utf8)
+            }),
+            ("gpt2", ["vocab.json", "merges.txt"], "is not UTF-8 text", {
+                try Data([0x23, 0xFF, 0xFE, 0x0A]).write(to: $0.appendingPathComponent("merges.txt"))
+            }),
             ("gpt2", ["vocab.json"], "no merges.txt", { _ in }),
             ("gpt2", ["vocab.json", "merges.txt"], "line 3 is not two tokens", {
                 try Data("#version: 0.2\nĠ t\nbroken\n".utf8).write(to: $0.appendingPathComponent("merges.txt"))
