@@ -155,24 +155,78 @@ public final class Reducer: @unchecked Sendable {
         let kept = reduceOuter ? inner : outer
         let count = reduceOuter ? outer : inner
         var result = [T](repeating: max ? -.infinity : 0, count: samples * kept)
+        guard !result.isEmpty, count > 0 else { return (result, kept) }
         values.withUnsafeBufferPointer { v in
             result.withUnsafeMutableBufferPointer { r in
-                for n in 0..<samples {
-                    for o in 0..<outer {
-                        let row = n * outer * inner + o * inner
-                        for i in 0..<inner {
-                            let target = n * kept + (reduceOuter ? i : o)
-                            r[target] = max ? Swift.max(r[target], v[row + i]) : r[target] + v[row + i]
+                let (source, target) = (v.baseAddress!, r.baseAddress!)
+                if max {
+                    maximum(source, into: target, samples: samples, outer: outer, inner: inner, reduceOuter: reduceOuter)
+                    return
+                }
+                // A sum is a matrix–vector product with ones, which BLAS runs with vector
+                // instructions on every core: the row-major [samples · outer, inner] array is
+                // column-major inner × (samples · outer), and summing over the positions is
+                // its transpose times ones. Summing over the tokens of one sample is the
+                // column-major features × tokens block times ones, which adds token after
+                // token; it runs on blocks of `tokenBlock` tokens whose sums are then added,
+                // so that a long sequence does not drift.
+                let ones = [T](repeating: 1, count: count)
+                ones.withUnsafeBufferPointer { one in
+                    if reduceOuter {
+                        var partial = [T](repeating: 0, count: inner)
+                        for n in 0..<samples {
+                            for first in stride(from: 0, to: outer, by: tokenBlock) {
+                                let block = Swift.min(tokenBlock, outer - first)
+                                partial.withUnsafeMutableBufferPointer { sum in
+                                    T._gemv(trans: false, m: inner, n: block, alpha: 1, a: source + (n * outer + first) * inner,
+                                            lda: inner, x: one.baseAddress!, beta: 0, y: sum.baseAddress!)
+                                }
+                                for i in 0..<inner { target[n * inner + i] += partial[i] }
+                            }
                         }
+                    } else {
+                        T._gemv(trans: true, m: inner, n: samples * outer, alpha: 1, a: source, lda: inner,
+                                x: one.baseAddress!, beta: 0, y: target)
                     }
                 }
-                if !max, count > 0 {
-                    let divisor = T(count)
-                    for i in r.indices { r[i] /= divisor }
-                }
+                let divisor = T(count)
+                for i in r.indices { r[i] /= divisor }
             }
         }
         return (result, kept)
+    }
+
+    /// Tokens summed in one run before their sum joins the sample's.
+    static let tokenBlock = 256
+
+    /// The maximum over the positions into `target`, which starts at −∞: for rank 3 each
+    /// token row is folded into the sample's row; otherwise each contiguous plane is scanned
+    /// with four running maxima (independent, so the loop does not wait on one).
+    @inline(__always)
+    private static func maximum<T: BLASScalar>(_ source: UnsafePointer<T>, into target: UnsafeMutablePointer<T>,
+                                               samples: Int, outer: Int, inner: Int, reduceOuter: Bool) {
+        if reduceOuter {
+            for n in 0..<samples {
+                let out = target + n * inner
+                for o in 0..<outer {
+                    let row = source + (n * outer + o) * inner
+                    for i in 0..<inner { out[i] = Swift.max(out[i], row[i]) }
+                }
+            }
+            return
+        }
+        for k in 0..<(samples * outer) {
+            let row = source + k * inner
+            var (m0, m1, m2, m3) = (-T.infinity, -T.infinity, -T.infinity, -T.infinity)
+            var i = 0
+            while i + 4 <= inner {
+                m0 = Swift.max(m0, row[i]); m1 = Swift.max(m1, row[i + 1])
+                m2 = Swift.max(m2, row[i + 2]); m3 = Swift.max(m3, row[i + 3])
+                i += 4
+            }
+            while i < inner { m0 = Swift.max(m0, row[i]); i += 1 }
+            target[k] = Swift.max(Swift.max(m0, m1), Swift.max(m2, m3))
+        }
     }
 
     @_specialize(where T == Float)
