@@ -15,6 +15,14 @@ struct ModelCapture {
     /// is its last child's keeps the container's name) unless `exactNames`.
     init(_ model: ComparedModel, probeSet: ProbeSet, layers: LayerFilter, label: String, exactNames: Bool = false,
          progress: ((String) -> Void)?) throws {
+        self = try Self.captures(model, probeSet: probeSet, layers: layers, reductions: [probeSet.reduction], label: label,
+                                 exactNames: exactNames, progress: progress)[0]
+    }
+
+    /// The same layers reduced each of `reductions` ways, from one run of the model over
+    /// `probeSet`: one capture per reduction.
+    static func captures(_ model: ComparedModel, probeSet: ProbeSet, layers: LayerFilter, reductions: [Reduction], label: String,
+                         exactNames: Bool = false, progress: ((String) -> Void)?) throws -> [ModelCapture] {
         let hooked = HookedNetwork(model.network)
         var resolved = try layers.resolve(in: hooked.catalog)
         if case .all = layers, !exactNames {
@@ -27,14 +35,21 @@ struct ModelCapture {
             }
             // Keep execution order: a container's output appears where its last child's does.
         }
-        progress?("running \(label) (\(model.name)) on \(probeSet.count) samples, \(resolved.count) layers")
+        progress?("running \(label) (\(model.name)) on \(probeSet.count) samples, \(resolved.count) layers"
+            + (reductions.count > 1 ? ", reduced \(reductions.map(\.description).joined(separator: " and "))" : ""))
+        let names = resolved.map(\.name)
         let collector = ActivationCollector()
         try Capture.run(
-            hooked, inputs: try probeSet.sources(for: model.network),
-            settings: .init(layers: .names(resolved.map(\.name)), reduction: probeSet.reduction, batchSize: probeSet.batchSize),
-            into: collector)
-        self.layers = try collector.activationSet(source: model.name).layers
-        tensorNames = Dictionary(resolved.map { ($0.name, $0.tensor) }, uniquingKeysWith: { a, _ in a })
+            reductions.map { Capture.Part(model: hooked, layers: .names(names), reduction: $0) },
+            inputs: try probeSet.sources(for: model.network),
+            settings: .init(reduction: probeSet.reduction, batchSize: probeSet.batchSize), into: collector)
+        let tensorNames = Dictionary(resolved.map { ($0.name, $0.tensor) }, uniquingKeysWith: { a, _ in a })
+        return try reductions.indices.map { k in
+            var capture = ModelCapture(layers: try collector.activationSet(source: model.name,
+                                                                          layers: (k * names.count)..<((k + 1) * names.count)).layers)
+            capture.tensorNames = tensorNames
+            return capture
+        }
     }
 
     init(layers: [ActivationSet.Layer]) {

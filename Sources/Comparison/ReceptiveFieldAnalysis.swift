@@ -41,8 +41,22 @@ public struct ReceptiveFieldAnalysis {
     public func run(_ model: ComparedModel, gratings: ProbeSet, inputs: ProbeSet? = nil) throws -> ReceptiveFieldResults {
         let clock = ContinuousClock.now
         let fits = try filterFits(model)
-        let tuning = try self.tuning(model, gratings: gratings)
-        let v1 = try v1Similarity(model, inputs: inputs ?? gratings)
+        let tuning: ReceptiveFieldResults.Tuning, v1: ReceptiveFieldResults.V1Similarity
+        if let layers = sharedLayers(gratings: gratings, inputs: inputs ?? gratings) {
+            // The V1 comparison runs on the gratings with the same layers: one pass over them
+            // gives both the tuning's units and the comparison's reduction.
+            let factors = try gratingFactors(gratings)
+            let v1Inputs = inputs ?? gratings
+            let v1Layers = try self.v1Layers(v1Inputs)
+            let captured = try ModelCapture.captures(model, probeSet: gratings, layers: layers,
+                                                     reductions: [settings.units, v1Inputs.reduction], label: "gratings",
+                                                     progress: progress)
+            tuning = try self.tuning(captured[0].layers, gratings: gratings, factors: factors)
+            v1 = try v1Similarity(captured[1].layers, v1: v1Layers, inputs: v1Inputs)
+        } else {
+            tuning = try self.tuning(model, gratings: gratings)
+            v1 = try v1Similarity(model, inputs: inputs ?? gratings)
+        }
         typealias File = ComparisonResults.Provenance.File
         var files = try File.records(of: model, role: "model") + File.records(of: gratings)
         if let inputs, inputs.files != gratings.files { files += try File.records(of: inputs) }
@@ -135,17 +149,41 @@ public struct ReceptiveFieldAnalysis {
     /// feature map (the unit whose receptive field the gratings cover symmetrically), every
     /// feature of a vector.
     public func tuning(_ model: ComparedModel, gratings: ProbeSet) throws -> ReceptiveFieldResults.Tuning {
+        let factors = try gratingFactors(gratings)
+        var centered = gratings
+        centered.reduction = settings.units
+        let captured = try ModelCapture(model, probeSet: centered, layers: settings.layers ?? .all, label: "gratings", progress: progress)
+        return try tuning(captured.layers, gratings: gratings, factors: factors)
+    }
+
+    typealias GratingFactors = (orientation: [Double], frequency: [Double], phase: [Double])
+
+    /// The orientation, frequency and phase of each grating.
+    func gratingFactors(_ gratings: ProbeSet) throws -> GratingFactors {
         guard let orientation = gratings.factors["orientation_deg"], let frequency = gratings.factors["frequency"],
               let phase = gratings.factors["phase_deg"] else {
             throw ProbeError.invalidInput(file: gratings.name, problem: "grating tuning needs a probe set of gratings (stimuli kind: gratings)")
         }
-        var centered = gratings
-        centered.reduction = settings.units
-        let captured = try ModelCapture(model, probeSet: centered, layers: settings.layers ?? .all, label: "gratings", progress: progress)
-        progress?("grating tuning of \(captured.layers.count) layers")
+        return (orientation, frequency, phase)
+    }
+
+    /// The layers the tuning and the V1 comparison would both capture, when the comparison's
+    /// inputs are the gratings themselves; `nil` when the two need separate runs.
+    func sharedLayers(gratings: ProbeSet, inputs: ProbeSet) -> LayerFilter? {
+        guard inputs.name == gratings.name, inputs.files == gratings.files, inputs.seed == gratings.seed,
+              inputs.inputs.shape == gratings.inputs.shape else { return nil }
+        if let layers = settings.layers { return layers }
+        if case .all = inputs.layers { return .all }
+        return nil
+    }
+
+    /// Tuning of captured `layers`, whose rows are the units' responses to the gratings.
+    func tuning(_ captured: [ActivationSet.Layer], gratings: ProbeSet, factors: GratingFactors) throws -> ReceptiveFieldResults.Tuning {
+        let (orientation, frequency, phase) = factors
+        progress?("grating tuning of \(captured.count) layers")
         var layers: [ReceptiveFieldResults.LayerTuning] = []
         var orientations: [Double] = []
-        for layer in captured.layers {
+        for layer in captured {
             let x = layer.matrix
             let measured = try OrientationTuning.measure(x, orientation: orientation, frequency: frequency, phase: phase)
             orientations = measured.orientations

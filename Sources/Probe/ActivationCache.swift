@@ -100,21 +100,33 @@ public final class HookedNetwork: @unchecked Sendable {
     func runWithCache(_ inputs: [String: Tensor], layers: [(name: String, tensor: String)]) throws
         -> (outputs: [String: Tensor], cache: ActivationCache)
     {
+        var recorded: [String: Tensor] = [:]
+        let outputs = try run(inputs, layers: layers) { index, value in recorded[layers[index].name] = value }
+        return (outputs, ActivationCache(names: layers.map(\.name), tensors: recorded))
+    }
+
+    /// Runs the network and hands each of `layers` to `visit` (by its index in `layers`) as
+    /// soon as it is computed, after the hooks; a layer listed twice is visited twice. The
+    /// network frees each activation when its last reader has run, so a visitor that keeps
+    /// only what it derives holds one layer at a time, not all of them.
+    func run(_ inputs: [String: Tensor], layers: [(name: String, tensor: String)],
+             visit: (Int, Tensor) throws -> Void) throws -> [String: Tensor] {
         let hooks = try (permanentHooks + scopedHooks).map { (try catalog.tensor(for: $0.layer), $0) }
         var hooksByTensor: [String: [Hook]] = [:]
         for (tensor, hook) in hooks { hooksByTensor[tensor, default: []].append(hook) }
-        let wanted = Dictionary(grouping: layers, by: \.tensor).mapValues { $0.map(\.name) }
-        var recorded: [String: Tensor] = [:]
-        let outputs = try network.run(inputs, intercepting: Set(hooksByTensor.keys).union(wanted.keys)) { tensor, value in
-            var current = value
-            var replaced = false
-            for hook in hooksByTensor[tensor] ?? [] {
-                if let replacement = try hook.body(current) { current = replacement; replaced = true }
+        var wanted: [String: [Int]] = [:]
+        for (index, layer) in layers.enumerated() { wanted[layer.tensor, default: []].append(index) }
+        return try withoutActuallyEscaping(visit) { visit in
+            try network.run(inputs, intercepting: Set(hooksByTensor.keys).union(wanted.keys)) { tensor, value in
+                var current = value
+                var replaced = false
+                for hook in hooksByTensor[tensor] ?? [] {
+                    if let replacement = try hook.body(current) { current = replacement; replaced = true }
+                }
+                for index in wanted[tensor] ?? [] { try visit(index, current) }
+                return replaced ? current : nil
             }
-            for name in wanted[tensor] ?? [] { recorded[name] = current }
-            return replaced ? current : nil
         }
-        return (outputs, ActivationCache(names: layers.map(\.name), tensors: recorded))
     }
 }
 

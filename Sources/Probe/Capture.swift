@@ -59,60 +59,99 @@ public enum Capture {
         _ model: HookedNetwork, inputs: [String: any InputSource], settings: Settings, into sink: ActivationSink,
         progress: ((Int, Int) -> Void)? = nil
     ) throws -> [String] {
-        try run([(label: nil, model: model, layers: settings.layers)], inputs: inputs, settings: settings, into: sink, progress: progress)
+        try run([Part(model: model, layers: settings.layers)], inputs: inputs, settings: settings, into: sink, progress: progress)
     }
 
-    /// Runs several models on the same inputs, batch by batch, into one sink: the sink sees
-    /// the layers of every model (named `label.layer` when a label is given), so that an
-    /// accumulator such as ``MinibatchCKASink`` compares layers across models on identical
-    /// batches. `settings.layers` is ignored in favour of each model's own filter.
+    /// One model's layers in a capture of several parts.
+    public struct Part {
+        /// Prefix of the part's layer names in the sink (`label.layer`), if any.
+        public var label: String?
+        public var model: HookedNetwork
+        public var layers: LayerFilter
+        /// The reduction of this part's layers; `nil` for the capture's.
+        public var reduction: Reduction?
+
+        public init(label: String? = nil, model: HookedNetwork, layers: LayerFilter, reduction: Reduction? = nil) {
+            self.label = label
+            self.model = model
+            self.layers = layers
+            self.reduction = reduction
+        }
+    }
+
+    /// Runs several parts on the same inputs, batch by batch, into one sink: the sink sees
+    /// the layers of every part in order, so that an accumulator such as
+    /// ``MinibatchCKASink`` compares layers across models on identical batches.
+    /// `settings.layers` is ignored in favour of each part's own filter.
+    ///
+    /// Consecutive parts on the same model (the same object) share one forward pass per
+    /// batch: the same layers reduced two ways cost one run of the network. Each activation
+    /// is reduced as soon as it is computed, so a batch holds the network's working tensors
+    /// and the reduced rows, never every captured layer at full size.
     @discardableResult
     public static func run(
-        _ models: [(label: String?, model: HookedNetwork, layers: LayerFilter)], inputs: [String: any InputSource],
-        settings: Settings, into sink: ActivationSink, progress: ((Int, Int) -> Void)? = nil
+        _ parts: [Part], inputs: [String: any InputSource], settings: Settings, into sink: ActivationSink,
+        progress: ((Int, Int) -> Void)? = nil
     ) throws -> [String] {
-        guard let first = models.first else { return [] }
+        guard let first = parts.first else { return [] }
         let count = try validate(inputs, for: first.model.network)
-        for entry in models.dropFirst() { _ = try validate(inputs, for: entry.model.network) }
-        let layers = try models.map { try $0.layers.resolve(in: $0.model.catalog) }
-        let names = zip(models, layers).flatMap { entry, resolved in
-            resolved.map { layer in entry.label.map { "\($0).\(layer.name)" } ?? layer.name }
+        for part in parts.dropFirst() { _ = try validate(inputs, for: part.model.network) }
+        struct Slot {
+            let part: Int
+            let name: String
+            let tensor: String
+            let reducer: Reducer
+        }
+        var slots: [Slot] = []
+        for (index, part) in parts.enumerated() {
+            for layer in try part.layers.resolve(in: part.model.catalog) {
+                let name = part.label.map { "\($0).\(layer.name)" } ?? layer.name
+                slots.append(Slot(part: index, name: name, tensor: layer.tensor,
+                                  reducer: Reducer(part.reduction ?? settings.reduction, layer: name, source: part.model.network.file)))
+            }
+        }
+        var passes: [(model: HookedNetwork, slots: [Int])] = []
+        for (index, slot) in slots.enumerated() {
+            if let last = passes.last, last.model === parts[slot.part].model {
+                passes[passes.count - 1].slots.append(index)
+            } else {
+                passes.append((parts[slot.part].model, [index]))
+            }
         }
         let ids = settings.sampleIDs ?? Array(0..<count)
         guard ids.count == count else {
             throw ProbeError.invalidInput(file: first.model.network.file, problem: "\(ids.count) sample ids for \(count) samples")
         }
-        let reducers = zip(models, layers).flatMap { entry, resolved in
-            resolved.map { layer in
-                Reducer(settings.reduction, layer: entry.label.map { "\($0).\(layer.name)" } ?? layer.name, source: entry.model.network.file)
-            }
-        }
-        try sink.start(layers: names, sampleIDs: ids)
+        try sink.start(layers: slots.map(\.name), sampleIDs: ids)
         var start = 0
         let step = max(1, settings.batchSize)
         while start < count {
             let range = start..<min(count, start + step)
-            var sinkIndex = 0
-            for (entry, resolved) in zip(models, layers) {
-                let feed = try batch(range, of: inputs, for: entry.model.network)
+            var reduced = [(rows: [Float], features: Int)?](repeating: nil, count: slots.count)
+            for pass in passes {
+                let feed = try batch(range, of: inputs, for: pass.model.network)
                 let tokenMask = try Self.tokenMask(of: feed)
-                let (_, cache) = try entry.model.runWithCache(feed, layers: resolved)
-                for layer in resolved {
-                    guard let activation = cache[layer.name] else { continue }
+                let layers = pass.slots.map { (name: slots[$0].name, tensor: slots[$0].tensor) }
+                _ = try pass.model.run(feed, layers: layers) { index, activation in
+                    let slot = slots[pass.slots[index]]
                     guard activation.shape.first == range.count else {
                         throw ProbeError.invalidReduction(
-                            layer: layer.name, problem: "its shape \(activation.shape) has no batch axis of \(range.count) samples")
+                            layer: slot.name, problem: "its shape \(activation.shape) has no batch axis of \(range.count) samples")
                     }
-                    let (rows, features) = try reducers[sinkIndex].reduce(activation, tokenMask: tokenMask)
-                    try sink.append(layer: sinkIndex, rows: rows, features: features, samples: range)
-                    sinkIndex += 1
+                    reduced[pass.slots[index]] = try slot.reducer.reduce(activation, tokenMask: tokenMask)
                 }
+            }
+            for (index, slot) in slots.enumerated() {
+                guard let (rows, features) = reduced[index] else {
+                    throw ProbeError.invalidReduction(layer: slot.name, problem: "the network did not compute its tensor '\(slot.tensor)'")
+                }
+                try sink.append(layer: index, rows: rows, features: features, samples: range)
             }
             start = range.upperBound
             progress?(start, count)
         }
         try sink.finish()
-        return names
+        return slots.map(\.name)
     }
 
     /// The input that marks real tokens in a padded batch of text, by the name Hugging Face
@@ -246,8 +285,14 @@ public final class ActivationCollector: ActivationSink {
 
     /// The capture as samples × features matrices (double precision).
     public func activationSet(source: String) throws -> ActivationSet {
+        try activationSet(source: source, layers: layers.indices)
+    }
+
+    /// The layers at `indices` (a capture of several parts holds each part's run of layers)
+    /// as samples × features matrices (double precision).
+    public func activationSet(source: String, layers indices: Range<Int>) throws -> ActivationSet {
         let n = sampleIDs.count
-        let layerMatrices = layers.indices.map { index -> ActivationSet.Layer in
+        let layerMatrices = indices.map { index -> ActivationSet.Layer in
             let width = max(0, widths[index])
             let block = blocks[index]
             let matrix = Matrix<Double>(rows: n, columns: width, rowMajor: block.map(Double.init))

@@ -146,7 +146,7 @@ import Testing
         let layers = ["layer1.0", "layer2.0", "fc"]
         let sink = MinibatchCKASink()
         let names = try Capture.run(
-            [(label: "A", model: a, layers: .names(layers)), (label: "B", model: b, layers: .names(layers))],
+            [Capture.Part(label: "A", model: a, layers: .names(layers)), Capture.Part(label: "B", model: b, layers: .names(layers))],
             inputs: ["input": TensorInputs(images)], settings: Capture.Settings(reduction: .flatten, batchSize: 8), into: sink)
         #expect(names == ["A.layer1.0", "A.layer2.0", "A.fc", "B.layer1.0", "B.layer2.0", "B.fc"])
         #expect(sink.accumulator.batches == 2 && sink.skippedSamples == 2)
