@@ -126,19 +126,18 @@ public struct ReceptiveFieldAnalysis {
                 + "any \(h * w) values; at least \(minimumKernelValues) are needed)"
             return result
         }
-        for o in 0..<outs {
-            for (channel, values) in result.planes(ofFilter: o) {
-                do {
-                    let fit = try GaborFit.fit(values, height: h, width: w, threshold: threshold)
-                    let g = fit.gabor
-                    result.fits.append(.init(
-                        filter: o, channel: channel, thetaDeg: g.theta * 180 / .pi, frequency: g.frequency,
-                        sigmaX: g.sigmaX, sigmaY: g.sigmaY, phaseDeg: g.phase * 180 / .pi, x0: g.x0, y0: g.y0,
-                        amplitude: g.amplitude, offset: g.offset, r2: fit.r2, wellFit: fit.wellFit, nx: g.sigmaX * g.frequency, ny: g.sigmaY * g.frequency))
-                } catch AnalysisError.nonFinite {
-                    throw AnalysisError.nonFinite(context: "\(filters.layer): filter \(o), channel \(channel) has non-finite weights")
-                }
-            }
+        if let bad = filters.values.firstIndex(where: { !$0.isFinite }) {
+            let (o, channel) = (bad / (shape[1] * h * w), bad / (h * w) % shape[1])
+            throw AnalysisError.nonFinite(context: "\(filters.layer): filter \(o), channel \(channel) has non-finite weights")
+        }
+        let planes = (0..<outs).flatMap { o in result.planes(ofFilter: o).map { (filter: o, channel: $0.channel, values: $0.values) } }
+        let fitted = try GaborFit.fit(all: planes.map(\.values), height: h, width: w, threshold: threshold)
+        for (plane, fit) in zip(planes, fitted) {
+            let g = fit.gabor
+            result.fits.append(.init(
+                filter: plane.filter, channel: plane.channel, thetaDeg: g.theta * 180 / .pi, frequency: g.frequency,
+                sigmaX: g.sigmaX, sigmaY: g.sigmaY, phaseDeg: g.phase * 180 / .pi, x0: g.x0, y0: g.y0,
+                amplitude: g.amplitude, offset: g.offset, r2: fit.r2, wellFit: fit.wellFit, nx: g.sigmaX * g.frequency, ny: g.sigmaY * g.frequency))
         }
         return result
     }

@@ -10,7 +10,8 @@ public protocol ActivationSink: AnyObject {
     /// Called once before the first batch with the layer names and the sample count.
     func start(layers: [String], sampleIDs: [Int]) throws
     /// Rows `samples` of layer `layer` (an index into the names given to `start`): a
-    /// row-major block of `samples.count × features` values.
+    /// row-major block of `samples.count × features` values. Every layer of one batch
+    /// arrives before any of the next, in the order the network computes them.
     func append(layer: Int, rows: [Float], features: Int, samples: Range<Int>) throws
     /// Called once after the last batch.
     func finish() throws
@@ -127,7 +128,7 @@ public enum Capture {
         let step = max(1, settings.batchSize)
         while start < count {
             let range = start..<min(count, start + step)
-            var reduced = [(rows: [Float], features: Int)?](repeating: nil, count: slots.count)
+            var delivered = [Bool](repeating: false, count: slots.count)
             for pass in passes {
                 let feed = try batch(range, of: inputs, for: pass.model.network)
                 let tokenMask = try Self.tokenMask(of: feed)
@@ -138,14 +139,14 @@ public enum Capture {
                         throw ProbeError.invalidReduction(
                             layer: slot.name, problem: "its shape \(activation.shape) has no batch axis of \(range.count) samples")
                     }
-                    reduced[pass.slots[index]] = try slot.reducer.reduce(activation, tokenMask: tokenMask)
+                    let (rows, features) = try slot.reducer.reduce(activation, tokenMask: tokenMask)
+                    try sink.append(layer: pass.slots[index], rows: rows, features: features, samples: range)
+                    delivered[pass.slots[index]] = true
                 }
             }
-            for (index, slot) in slots.enumerated() {
-                guard let (rows, features) = reduced[index] else {
-                    throw ProbeError.invalidReduction(layer: slot.name, problem: "the network did not compute its tensor '\(slot.tensor)'")
-                }
-                try sink.append(layer: index, rows: rows, features: features, samples: range)
+            if let missing = delivered.firstIndex(of: false) {
+                throw ProbeError.invalidReduction(
+                    layer: slots[missing].name, problem: "the network did not compute its tensor '\(slots[missing].tensor)'")
             }
             start = range.upperBound
             progress?(start, count)
@@ -208,10 +209,9 @@ public final class MinibatchCKASink: ActivationSink {
 
     public func append(layer: Int, rows: [Float], features: Int, samples: Range<Int>) throws {
         pending[layer] = Matrix<Double>(rows: samples.count, columns: features, rowMajor: rows.map(Double.init))
-        guard layer == pending.count - 1 else { return }
+        guard pending.allSatisfy({ $0 != nil }) else { return }
         let batch = pending.compactMap { $0 }
         pending = Array(repeating: nil, count: pending.count)
-        guard batch.count == accumulator.layerNames.count else { return }
         if samples.count < 4 { skippedSamples += samples.count; return }
         try accumulator.update(batch)
     }
@@ -247,13 +247,14 @@ public final class ActivationCollector: ActivationSink {
         let (values, overflow) = known.reduce(0, +).multipliedReportingOverflow(by: sampleIDs.count)
         let bytes = overflow || values.multipliedReportingOverflow(by: 12).overflow ? Int.max : values * 12
         if bytes > memoryLimit {
-            let widest = zip(layers, known).sorted { $0.1 > $1.1 }.prefix(3).map { "\($0.0) \($0.1)" }.joined(separator: ", ")
-            func gigabytes(_ b: Int) -> String {
-                b >= 1_000_000_000 ? String(format: "%.1f GB", Double(b) / 1e9) : String(format: "%.1f MB", Double(b) / 1e6)
+            // The same layer reduced several ways is one layer to the reader.
+            var widest: [String] = []
+            for (name, width) in zip(layers, known).sorted(by: { $0.1 > $1.1 }) where widest.count < 3 {
+                let entry = "\(name) \(width)"
+                if !widest.contains(entry) { widest.append(entry) }
             }
-            throw ProbeError.invalidReduction(
-                layer: layers.count == 1 ? layers[0] : "\(layers.count) layers",
-                problem: "keeping \(sampleIDs.count) samples of features this wide (widest: \(widest)) needs \(bytes == Int.max ? "more memory than any machine has" : "at least " + gigabytes(bytes)), more than the \(gigabytes(memoryLimit)) available; choose a reduction that keeps fewer features (mean, subsample:S, project:K) or fewer layers")
+            throw ProbeError.captureTooLarge(layers: Set(layers).count, samples: sampleIDs.count, widest: widest,
+                                             needed: bytes == Int.max ? nil : bytes, available: memoryLimit)
         }
         guard !widths.contains(where: { $0 < 0 }) else { return }
         checked = true
@@ -303,11 +304,14 @@ public final class ActivationCollector: ActivationSink {
 }
 
 /// Streams captured activations into an `.npz` file (float32, one array per layer named by
-/// the layer, plus `sample_ids`), written atomically when the capture finishes.
+/// the layer, plus `sample_ids`), written atomically when the capture finishes. The arrays
+/// are in the order of the layer names, whatever order the network computes them in: the
+/// first batch is held until every layer of it has arrived.
 public final class NPZActivationWriter: ActivationSink {
     private let writer: NPZStreamWriter
     private var layers: [String] = []
-    private var started: [Bool] = []
+    private var firstBatch: [(rows: [Float], features: Int)?] = []
+    private var started = false
     private var count = 0
 
     public init(_ url: URL) throws {
@@ -316,18 +320,29 @@ public final class NPZActivationWriter: ActivationSink {
 
     public func start(layers: [String], sampleIDs: [Int]) throws {
         self.layers = layers
-        started = Array(repeating: false, count: layers.count)
+        firstBatch = Array(repeating: nil, count: layers.count)
         count = sampleIDs.count
         try writer.begin(ActivationSet.sampleIDsName, shape: [count], elementType: .int64)
         try writer.append(ActivationSet.sampleIDsName, NumericArray(shape: [count], elementType: .int64, storage: .int64(sampleIDs.map(Int64.init))))
     }
 
     public func append(layer: Int, rows: [Float], features: Int, samples: Range<Int>) throws {
-        if !started[layer] {
-            try writer.begin(layers[layer], shape: [count, features], elementType: .float32)
-            started[layer] = true
+        guard started else {
+            firstBatch[layer] = (rows, features)
+            guard firstBatch.allSatisfy({ $0 != nil }) else { return }
+            for (name, block) in zip(layers, firstBatch.compactMap { $0 }) {
+                try writer.begin(name, shape: [count, block.features], elementType: .float32)
+                try write(name, block.rows)
+            }
+            firstBatch = []
+            started = true
+            return
         }
-        try writer.append(layers[layer], NumericArray(shape: [rows.count], elementType: .float32, storage: .float32(rows)))
+        try write(layers[layer], rows)
+    }
+
+    private func write(_ name: String, _ rows: [Float]) throws {
+        try writer.append(name, NumericArray(shape: [rows.count], elementType: .float32, storage: .float32(rows)))
     }
 
     public func finish() throws { try writer.finish() }

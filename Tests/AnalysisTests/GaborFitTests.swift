@@ -85,4 +85,31 @@ import Testing
         #expect(throws: AnalysisError.self) { try GaborFit.fit([1, 2, 3], height: 2, width: 2) }
         #expect(throws: AnalysisError.self) { try GaborFit.fit([1, 2, .nan, 4], height: 2, width: 2) }
     }
+
+    @Test func fittingManyOnEveryCoreGivesTheFitsOneByOne() throws {
+        let filters = (0..<12).map { k in
+            Self.noisy(Gabor(amplitude: 1, x0: 0, y0: 0, sigmaX: 2, sigmaY: 2.5, theta: Double(k) * 0.5, frequency: 0.18, phase: Double(k),
+                             offset: 0), size: 9, noise: 0.2, seed: UInt64(k))
+        }
+        let together = try GaborFit.fit(all: filters, height: 9, width: 9)
+        #expect(together == (try filters.map { try GaborFit.fit($0, height: 9, width: 9) }))
+        #expect(throws: AnalysisError.self) { try GaborFit.fit(all: filters + [[Double](repeating: .nan, count: 81)], height: 9, width: 9) }
+    }
+
+    /// The nine-unknown solver of the normal equations agrees with LAPACK's Cholesky, and
+    /// reports a matrix that is not positive definite instead of returning garbage.
+    @Test func normalEquationsAreSolvedAsLAPACKSolvesThem() throws {
+        var generator = SeededGenerator(seed: 5)
+        let n = 9
+        let g = Matrix<Double>(rows: n, columns: n, rowMajor: (0..<(n * n)).map { _ in generator.nextGaussian() })
+        var spd = g.transposedTimes(g)
+        for i in 0..<n { spd[i, i] += 0.1 }
+        let b = (0..<n).map { _ in generator.nextGaussian() }
+        let expected = try spd.solvingPositiveDefinite(Matrix(rows: n, columns: 1, columnMajor: b))
+        var a = (0..<n).flatMap { i in (0..<n).map { spd[i, $0] } }, x = b
+        #expect(GaborFit.solvePositiveDefinite(&a, &x, count: n))
+        for i in 0..<n { #expect(abs(x[i] - expected[i, 0]) < 1e-9 * max(1, abs(expected[i, 0]))) }
+        var indefinite = [1.0, 2, 2, 1], y = [1.0, 1]
+        #expect(!GaborFit.solvePositiveDefinite(&indefinite, &y, count: 2))
+    }
 }

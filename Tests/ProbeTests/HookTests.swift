@@ -101,16 +101,20 @@ final class Locked<Value>: @unchecked Sendable {
     @Test func streamedFileEqualsInMemoryCaptureAndCarriesSampleIDs() throws {
         let model = HookedNetwork(try twoLayerNetwork())
         let inputs: [String: any InputSource] = ["x": TensorInputs(sampleInputs(23))]
-        let settings = Capture.Settings(layers: .names(["fc1", "fc2"]), reduction: .flatten, batchSize: 5)
+        // Asked for in the reverse of the order the network computes them: the file and the
+        // collector keep the order asked for.
+        let settings = Capture.Settings(layers: .names(["fc2", "fc1"]), reduction: .flatten, batchSize: 5)
         let collector = ActivationCollector()
         try Capture.run(model, inputs: inputs, settings: settings, into: collector)
         let url = Self.temporary("acts.npz")
         defer { try? FileManager.default.removeItem(at: url) }
         try Capture.run(model, inputs: inputs, settings: settings, into: try NPZActivationWriter(url))
         let loaded = try ActivationSet.load(url)
-        #expect(loaded.layerNames == ["fc1", "fc2"])
-        let memory = try collector.activationSet(source: "memory")
+        #expect(loaded.layerNames == ["fc2", "fc1"])
+        var memory = try collector.activationSet(source: "memory")
+        #expect(memory.layerNames == ["fc2", "fc1"])
         #expect(loaded.layers.map(\.matrix) == memory.layers.map(\.matrix))
+        memory = try ActivationSet(layers: memory.layers.reversed(), source: "memory")
         let ids = try ArrayFile.read(url, names: [ActivationSet.sampleIDsName])
         #expect(ids.first?.array.storage == .int64((0..<23).map(Int64.init)))
         // One batch run alone gives the same rows as the streamed capture.

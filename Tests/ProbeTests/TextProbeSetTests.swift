@@ -149,6 +149,7 @@ extension Array {
             Issue.record("a 1000 × 110 capture fits in 1 MB")
         } catch let error as ProbeError {
             let message = error.localizedDescription
+            #expect(message.contains("2 layers of 1000 samples"), "\(message)")
             #expect(message.contains("wide 100") && message.contains("1.3 MB") && message.contains("1.2 MB available")
                     && message.contains("project:K"), "\(message)")
         }

@@ -135,6 +135,25 @@ public enum GaborFit {
         return Result(gabor: best.gabor.canonical, r2: r2, wellFit: r2 >= threshold, iterations: best.iterations)
     }
 
+    /// Fits every one of `filters` (each `height × width`, row-major), on every core: the
+    /// fits are independent, and the results are those of ``fit(_:height:width:threshold:maxIterations:)``
+    /// one by one, in order.
+    ///
+    /// - Throws: the error of the first filter (in order) whose fit fails.
+    public static func fit(all filters: [[Double]], height: Int, width: Int, threshold: Double = defaultThreshold) throws -> [Result] {
+        final class Outcomes: @unchecked Sendable {
+            var values: [Swift.Result<GaborFit.Result, any Error>?]
+            let lock = NSLock()
+            init(_ count: Int) { values = Array(repeating: nil, count: count) }
+        }
+        let outcomes = Outcomes(filters.count)
+        DispatchQueue.concurrentPerform(iterations: filters.count) { k in
+            let outcome = Swift.Result { try fit(filters[k], height: height, width: width, threshold: threshold) }
+            outcomes.lock.withLock { outcomes.values[k] = outcome }
+        }
+        return try outcomes.values.map { try $0!.get() }
+    }
+
     /// Starting points from the Fourier spectrum of the mean-removed filter.
     static func starts(_ values: [Double], height: Int, width: Int, mean: Double) -> [Gabor] {
         // Power at every wave vector (kx, ky) in cycles per image, y up; one half-plane.
@@ -189,34 +208,31 @@ public enum GaborFit {
         var p = start.parameters
         let count = p.count
         var lambda = 1e-2
-        var (residual, jacobian, residuals) = evaluate(p, values, height: height, width: width)
+        var current = Evaluation(height: height, width: width), trial = current
+        var residual = current.evaluate(p, values)
+        var jtj = [Double](repeating: 0, count: count * count), jtr = [Double](repeating: 0, count: count)
+        var damped = jtj, step = jtr
         var iteration = 0
         while iteration < maxIterations {
             iteration += 1
             // Normal equations JᵀJ δ = −Jᵀr, damped on the diagonal.
-            var jtj = [Double](repeating: 0, count: count * count), jtr = [Double](repeating: 0, count: count)
-            for (row, r) in zip(jacobian, residuals) {
-                for a in 0..<count {
-                    jtr[a] += row[a] * r
-                    for b in a..<count { jtj[a * count + b] += row[a] * row[b] }
-                }
-            }
-            for a in 0..<count { for b in 0..<a { jtj[a * count + b] = jtj[b * count + a] } }
+            current.normalEquations(jtj: &jtj, jtr: &jtr)
             var improved = false
             for _ in 0..<10 {
-                var damped = jtj
+                damped = jtj
                 for a in 0..<count { damped[a * count + a] += lambda * max(jtj[a * count + a], 1e-12) }
-                guard let step = try? Matrix(rows: count, columns: count, rowMajor: damped)
-                    .solvingPositiveDefinite(Matrix(rows: count, columns: 1, columnMajor: jtr.map { -$0 })) else {
+                for a in 0..<count { step[a] = -jtr[a] }
+                guard Self.solvePositiveDefinite(&damped, &step, count: count) else {
                     lambda *= 10
                     continue
                 }
-                let candidate = bounded(zip(p, step.storage).map { $0 + $1 }, height: height, width: width)
-                let trial = evaluate(candidate, values, height: height, width: width)
-                if trial.residual.isFinite && trial.residual < residual {
-                    let gain = residual - trial.residual
+                let candidate = bounded(zip(p, step).map { $0 + $1 }, height: height, width: width)
+                let trialResidual = trial.evaluate(candidate, values)
+                if trialResidual.isFinite && trialResidual < residual {
+                    let gain = residual - trialResidual
                     p = candidate
-                    (residual, jacobian, residuals) = trial
+                    residual = trialResidual
+                    swap(&current, &trial)
                     lambda = max(lambda / 10, 1e-9)
                     improved = true
                     if gain <= 1e-12 * max(residual, 1e-300) { return (Gabor(p), residual, iteration) }
@@ -227,6 +243,37 @@ public enum GaborFit {
             if !improved { break }
         }
         return (Gabor(p), residual, iteration)
+    }
+
+    /// Solves `a x = b` in place for a symmetric positive definite `count × count` `a`
+    /// (row-major, overwritten by its Cholesky factor), leaving `x` in `b`; `false` when a
+    /// pivot is not positive (the matrix is not positive definite). The systems here have
+    /// nine unknowns, too few for a library call to pay for itself.
+    static func solvePositiveDefinite(_ a: inout [Double], _ b: inout [Double], count n: Int) -> Bool {
+        // a = L Lᵀ with L lower triangular, stored in the lower triangle of a.
+        for j in 0..<n {
+            var pivot = a[j * n + j]
+            for k in 0..<j { pivot -= a[j * n + k] * a[j * n + k] }
+            guard pivot > 0, pivot.isFinite else { return false }
+            let diagonal = pivot.squareRoot()
+            a[j * n + j] = diagonal
+            for i in (j + 1)..<max(j + 1, n) {
+                var value = a[i * n + j]
+                for k in 0..<j { value -= a[i * n + k] * a[j * n + k] }
+                a[i * n + j] = value / diagonal
+            }
+        }
+        for i in 0..<n {
+            var value = b[i]
+            for k in 0..<i { value -= a[i * n + k] * b[k] }
+            b[i] = value / a[i * n + i]
+        }
+        for i in stride(from: n - 1, through: 0, by: -1) {
+            var value = b[i]
+            for k in (i + 1)..<max(i + 1, n) { value -= a[k * n + i] * b[k] }
+            b[i] = value / a[i * n + i]
+        }
+        return true
     }
 
     /// Keeps a step inside the region where the parameters mean something: on a pixel grid
@@ -244,41 +291,74 @@ public enum GaborFit {
         return q
     }
 
-    /// The residual sum of squares, the Jacobian (one row per pixel) and the residuals.
-    static func evaluate(_ p: [Double], _ values: [Double], height: Int, width: Int) -> (residual: Double, jacobian: [[Double]], residuals: [Double]) {
-        let (a, x0, y0, sx, sy, theta, f, phi, c) = (p[0], p[1], p[2], p[3], p[4], p[5], p[6], p[7], p[8])
-        let (cosT, sinT) = (cos(theta), sin(theta))
-        var jacobian: [[Double]] = []
-        var residuals: [Double] = []
-        jacobian.reserveCapacity(values.count)
-        var sum = 0.0
-        for r in 0..<height {
-            for col in 0..<width {
-                let (x, y) = Gabor.coordinates(row: r, column: col, height: height, width: width)
-                let dx = x - x0, dy = y - y0
+    /// The model, its residuals and its Jacobian at one parameter vector, in buffers kept
+    /// across the iterations of a fit.
+    struct Evaluation {
+        static let parameterCount = 9
+        let xs: [Double], ys: [Double]
+        /// One row of `parameterCount` derivatives per pixel, row-major.
+        var jacobian: [Double]
+        var residuals: [Double]
+
+        init(height: Int, width: Int) {
+            var xs: [Double] = [], ys: [Double] = []
+            for r in 0..<height {
+                for c in 0..<width {
+                    let (x, y) = Gabor.coordinates(row: r, column: c, height: height, width: width)
+                    xs.append(x)
+                    ys.append(y)
+                }
+            }
+            self.xs = xs
+            self.ys = ys
+            jacobian = [Double](repeating: 0, count: xs.count * Self.parameterCount)
+            residuals = [Double](repeating: 0, count: xs.count)
+        }
+
+        /// Fills the residuals and the Jacobian at `p`; returns the residual sum of squares.
+        mutating func evaluate(_ p: [Double], _ values: [Double]) -> Double {
+            let (a, x0, y0, sx, sy, theta, f, phi, c) = (p[0], p[1], p[2], p[3], p[4], p[5], p[6], p[7], p[8])
+            let (cosT, sinT) = (cos(theta), sin(theta))
+            var sum = 0.0
+            let m = Self.parameterCount
+            for i in xs.indices {
+                let dx = xs[i] - x0, dy = ys[i] - y0
                 let u = dx * cosT + dy * sinT, v = -dx * sinT + dy * cosT
                 let envelope = exp(-u * u / (2 * sx * sx) - v * v / (2 * sy * sy))
                 let argument = 2 * .pi * f * u + phi
                 let (cw, sw) = (cos(argument), sin(argument))
-                let model = a * envelope * cw + c
-                let residual = model - values[r * width + col]
-                residuals.append(residual)
+                let residual = a * envelope * cw + c - values[i]
+                residuals[i] = residual
                 sum += residual * residual
                 let dGdu = a * envelope * (-u / (sx * sx) * cw - 2 * .pi * f * sw)
                 let dGdv = a * envelope * (-v / (sy * sy)) * cw
-                jacobian.append([
-                    envelope * cw,                                   // amplitude
-                    dGdu * -cosT + dGdv * sinT,                      // x0
-                    dGdu * -sinT + dGdv * -cosT,                     // y0
-                    a * envelope * cw * u * u / (sx * sx * sx),      // σx
-                    a * envelope * cw * v * v / (sy * sy * sy),      // σy
-                    dGdu * v + dGdv * -u,                            // θ
-                    -a * envelope * sw * 2 * .pi * u,                // f
-                    -a * envelope * sw,                              // φ
-                    1,                                               // offset
-                ])
+                jacobian[i * m + 0] = envelope * cw                                 // amplitude
+                jacobian[i * m + 1] = dGdu * -cosT + dGdv * sinT                    // x0
+                jacobian[i * m + 2] = dGdu * -sinT + dGdv * -cosT                   // y0
+                jacobian[i * m + 3] = a * envelope * cw * u * u / (sx * sx * sx)    // σx
+                jacobian[i * m + 4] = a * envelope * cw * v * v / (sy * sy * sy)    // σy
+                jacobian[i * m + 5] = dGdu * v + dGdv * -u                          // θ
+                jacobian[i * m + 6] = -a * envelope * sw * 2 * .pi * u              // f
+                jacobian[i * m + 7] = -a * envelope * sw                            // φ
+                jacobian[i * m + 8] = 1                                             // offset
             }
+            return sum
         }
-        return (sum, jacobian, residuals)
+
+        /// JᵀJ (full, row-major) and Jᵀr at the last evaluated point.
+        func normalEquations(jtj: inout [Double], jtr: inout [Double]) {
+            let m = Self.parameterCount
+            for k in jtj.indices { jtj[k] = 0 }
+            for k in jtr.indices { jtr[k] = 0 }
+            for i in residuals.indices {
+                let row = i * m, r = residuals[i]
+                for a in 0..<m {
+                    let ja = jacobian[row + a]
+                    jtr[a] += ja * r
+                    for b in a..<m { jtj[a * m + b] += ja * jacobian[row + b] }
+                }
+            }
+            for a in 0..<m { for b in 0..<a { jtj[a * m + b] = jtj[b * m + a] } }
+        }
     }
 }
