@@ -20,13 +20,15 @@ extension ComparisonPlan {
         }
         let clock = ContinuousClock.now
         let probeSet = try self.probeSet()
-        let capturedA = try ModelCapture(modelA, probeSet: probeSet, layers: layersA, label: "A", progress: progress)
+        var capturedA = try ModelCapture(modelA, probeSet: probeSet, layers: layersA, label: "A", progress: progress)
+        let constantA = try removeConstantLayers(&capturedA, model: modelA, probeSet: probeSet, progress: progress)
         let rfA = receptiveFieldAnalysis(layers: layersA, progress: progress)
         var v1Layers: [ActivationSet.Layer]?
         if modelB.network == nil || gratings != nil { v1Layers = try rfA.v1Layers(probeSet) }
-        let capturedB: ModelCapture
+        var capturedB: ModelCapture, constantB: [String] = []
         if let b = modelB.network {
             capturedB = try ModelCapture(b, probeSet: probeSet, layers: layersB, label: "B", progress: progress)
+            constantB = try removeConstantLayers(&capturedB, model: b, probeSet: probeSet, progress: progress)
         } else {
             capturedB = ModelCapture(layers: v1Layers ?? [])
         }
@@ -34,7 +36,7 @@ extension ComparisonPlan {
         let namesA = capturedA.layerNames, namesB = capturedB.layerNames
 
         progress?("CKA between \(namesA.count) + \(namesB.count) layers")
-        let all = try CKAMatrix.compute(matricesA + matricesB, options: cka)
+        let all = try CKAMatrix.compute(matricesA + matricesB, names: namesA.map { "A \($0)" } + namesB.map { "B \($0)" }, options: cka)
         func block(_ rows: Range<Int>, _ columns: Range<Int>) -> [[Double]] {
             rows.map { i in columns.map { j in all[i, j] } }
         }
@@ -90,7 +92,8 @@ extension ComparisonPlan {
             receptiveFieldsA: receptiveFieldsA, receptiveFieldsB: receptiveFieldsB,
             checks: .init(selfSimilarityMaxDeviation: deviation,
                           randomBaselineMean: randomMatrix.map { _ in baselines.reduce(0, +) / Double(max(baselines.count, 1)) },
-                          randomBaselineNote: randomNote),
+                          randomBaselineNote: randomNote,
+                          constantLayersA: constantA.isEmpty ? nil : constantA, constantLayersB: constantB.isEmpty ? nil : constantB),
             provenance: .init(
                 files: files, probeSet: probeSet.name, samples: probeSet.count,
                 reduction: probeSet.reduction.description, estimator: cka.estimator.rawValue,
@@ -101,6 +104,20 @@ extension ComparisonPlan {
     }
 
     // MARK: - Steps
+
+    /// Takes the layers that are identical on every input out of `capture`, saying so, and
+    /// returns their names; refuses a model all of whose layers are.
+    func removeConstantLayers(_ capture: inout ModelCapture, model: ComparedModel, probeSet: ProbeSet,
+                              progress: ((String) -> Void)?) throws -> [String] {
+        let constant = capture.removeConstantLayers()
+        guard !constant.isEmpty else { return [] }
+        guard !capture.layers.isEmpty else {
+            throw ProbeError.invalidInput(file: model.name, problem: "every layer compared (\(constant.joined(separator: ", "))) "
+                + "is identical on every input of probe set '\(probeSet.name)': there is nothing to compare")
+        }
+        progress?("left out of \(model.name), identical on every input: \(constant.joined(separator: ", "))")
+        return constant
+    }
 
     /// The receptive-field stage for one model's layers, with the plan's V1 model and CKA.
     func receptiveFieldAnalysis(layers: LayerFilter, progress: ((String) -> Void)?) -> ReceptiveFieldAnalysis {
@@ -146,7 +163,9 @@ extension ComparisonPlan {
         random.loaded.network = try Network(graph: graph, file: b.network.file, tokenizer: b.network.tokenizer)
         let captured = try ModelCapture(random, probeSet: probeSet, layers: .names(names), label: "random B", exactNames: true,
                                         progress: progress)
-        let cross = try CKAMatrix.compute(matricesA, captured.layers.map(\.matrix), options: cka)
+        // A layer that freshly drawn weights leave constant has no similarity to report.
+        let cross = try CKAMatrix.computeUndefinedForConstant(matricesA, captured.layers.map(\.matrix), namesA: namesA,
+                                                              namesB: names, options: cka)
         let values = (0..<namesA.count).map { i in (0..<cross.columns).map { cross[i, $0] } }
         for (i, row) in values.enumerated() {
             correspondences[i].randomBaseline = row.filter(\.isFinite).max()

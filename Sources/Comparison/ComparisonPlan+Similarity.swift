@@ -38,9 +38,11 @@ extension ComparisonPlan {
         }
         progress?("CKA between \(setA.layers.count) + \(setB?.layers.count ?? 0) layers")
         let layers = setA.layers.map(\.matrix), names = setA.layers.map(\.name)
+        // A layer identical on every input has no similarity: its entries are left empty.
         let matrix = try setB.map {
-            try CKAMatrix.compute(layers, $0.layers.map(\.matrix), namesA: names, namesB: $0.layers.map(\.name), options: cka)
-        } ?? CKAMatrix.compute(layers, names: names, options: cka)
+            try CKAMatrix.computeUndefinedForConstant(layers, $0.layers.map(\.matrix), namesA: names, namesB: $0.layers.map(\.name),
+                                                      options: cka)
+        } ?? CKAMatrix.computeUndefinedForConstant(layers, names: names, options: cka)
         return LayerSimilarity(layersA: names, layersB: (setB ?? setA).layers.map(\.name),
                                values: (0..<matrix.rows).map { matrix.row($0) }, samples: setA.sampleCount, reduction: reduction)
     }

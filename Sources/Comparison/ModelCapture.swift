@@ -1,4 +1,5 @@
 import Activations
+import Analysis
 import Networks
 import Probe
 
@@ -50,6 +51,15 @@ struct ModelCapture {
             capture.tensorNames = tensorNames
             return capture
         }
+    }
+
+    /// Takes out the layers that are identical on every input (``CKAMatrix/isConstant(_:)``)
+    /// and returns their names: they carry nothing about the probe set, their similarity with
+    /// anything is undefined, and every analysis of a comparison would stop at them.
+    mutating func removeConstantLayers() -> [String] {
+        let constant = layers.filter { CKAMatrix.isConstant($0.matrix) }.map(\.name)
+        if !constant.isEmpty { layers.removeAll { constant.contains($0.name) } }
+        return constant
     }
 
     init(layers: [ActivationSet.Layer]) {

@@ -243,7 +243,9 @@ public struct ReceptiveFieldAnalysis {
     /// CKA of captured `layers` with the V1 model's two layers `v1`, all on `inputs`.
     func v1Similarity(_ layers: [ActivationSet.Layer], v1: [ActivationSet.Layer], inputs: ProbeSet) throws -> ReceptiveFieldResults.V1Similarity {
         progress?("CKA of \(layers.count) layers with V1")
-        let matrix = try CKAMatrix.compute(layers.map(\.matrix), v1.map(\.matrix), options: settings.cka)
+        // A layer identical on every input has no similarity with V1: its entries stay empty.
+        let matrix = try CKAMatrix.computeUndefinedForConstant(layers.map(\.matrix), v1.map(\.matrix), namesA: layers.map(\.name),
+                                                               namesB: v1.map(\.name), options: settings.cka)
         func finite(_ v: Double) -> Double? { v.isFinite ? v : nil }
         return .init(probeSet: inputs.name, samples: inputs.inputs.shape.first ?? 0, reduction: inputs.reduction.description,
                      model: settings.v1, layers: layers.map(\.name),

@@ -174,6 +174,11 @@ public struct ComparisonReport: WrittenReport {
             lines.append("Linear probes read the labels best from `\(bestA.layer)` of A (\(f(bestA.probeAccuracy ?? .nan))) "
                          + "and `\(bestB.layer)` of B (\(f(bestB.probeAccuracy ?? .nan))); chance is \(f(r.chance ?? .nan)).")
         }
+        for (model, constant) in [("A", r.checks.constantLayersA), ("B", r.checks.constantLayersB)] {
+            guard let constant, !constant.isEmpty else { continue }
+            lines.append("Left out of \(model), identical on every input of the probe set (their similarity is undefined): "
+                         + constant.map { "`\($0)`" }.joined(separator: ", ") + ".")
+        }
         let deviation = r.checks.selfSimilarityMaxDeviation
         lines.append("Sanity: every layer's CKA with itself is 1 " + (deviation < 1e-9
             ? "(largest deviation \(scientific(deviation)))."

@@ -153,16 +153,24 @@ public struct ComparisonResults: Sendable, Codable, Equatable {
         public var randomBaselineMean: Double?
         /// Why there is no random baseline, if there is none.
         public var randomBaselineNote: String?
+        /// Layers of A and of B left out because they are identical on every input of the
+        /// probe set (their similarity with anything is undefined); `nil` when there are none.
+        public var constantLayersA: [String]?
+        public var constantLayersB: [String]?
 
         enum CodingKeys: String, CodingKey {
             case selfSimilarityMaxDeviation = "self_similarity_max_deviation", randomBaselineMean = "random_baseline_mean"
             case randomBaselineNote = "random_baseline_note"
+            case constantLayersA = "constant_layers_a", constantLayersB = "constant_layers_b"
         }
 
-        public init(selfSimilarityMaxDeviation: Double, randomBaselineMean: Double? = nil, randomBaselineNote: String? = nil) {
+        public init(selfSimilarityMaxDeviation: Double, randomBaselineMean: Double? = nil, randomBaselineNote: String? = nil,
+                    constantLayersA: [String]? = nil, constantLayersB: [String]? = nil) {
             self.selfSimilarityMaxDeviation = selfSimilarityMaxDeviation
             self.randomBaselineMean = randomBaselineMean
             self.randomBaselineNote = randomBaselineNote
+            self.constantLayersA = constantLayersA
+            self.constantLayersB = constantLayersB
         }
     }
 

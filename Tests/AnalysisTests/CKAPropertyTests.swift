@@ -113,6 +113,31 @@ import Testing
         }
     }
 
+    /// A constant layer stops the strict matrix with an error naming it; the lenient one
+    /// leaves its row and column NaN and gives every other pair its value.
+    @Test func constantLayersAreUndefinedNotFatal() throws {
+        var constant = Matrix<Double>(rows: 50, columns: 3)
+        for j in 0..<3 { for i in 0..<50 { constant[i, j] = Double(j) - 0.5 } }
+        var oneSampleApart = constant
+        oneSampleApart[49, 1] += 1e-12
+        #expect(CKAMatrix.isConstant(constant) && !CKAMatrix.isConstant(oneSampleApart) && !CKAMatrix.isConstant(x))
+        let layers = [x, constant, y]
+        #expect(throws: AnalysisError.constantRepresentation(context: "layer 'flat'")) {
+            try CKAMatrix.compute(layers, names: ["x", "flat", "y"])
+        }
+        for options in Self.variants {
+            let square = try CKAMatrix.computeUndefinedForConstant(layers, names: ["x", "flat", "y"], options: options)
+            let cross = try CKAMatrix.computeUndefinedForConstant([constant, x], layers, options: options)
+            let expected = try CKA.similarity(x, y, options: options)
+            expectClose(square[0, 2], expected, rtol: 1e-10)
+            expectClose(square[2, 0], expected, rtol: 1e-10)
+            expectClose(cross[1, 2], expected, rtol: 1e-10)
+            expectClose(cross[1, 0], 1, rtol: 1e-10)
+            for k in 0..<3 { #expect(square[1, k].isNaN && square[k, 1].isNaN && cross[0, k].isNaN && cross[1, 1].isNaN) }
+        }
+        #expect(try CKAMatrix.computeUndefinedForConstant([constant], [x]).storage.allSatisfy(\.isNaN))
+    }
+
     @Test func bootstrapIntervalCoversTheEstimateAndIsReproducible() throws {
         let first = try CKAResampling.bootstrap(x, y, resamples: 200, seed: 5)
         let again = try CKAResampling.bootstrap(x, y, resamples: 200, seed: 5)

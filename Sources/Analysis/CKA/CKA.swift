@@ -88,4 +88,50 @@ public enum CKAMatrix {
         for j in 0..<b.count { for i in 0..<a.count { cross[i, j] = full[i, a.count + j] } }
         return cross
     }
+
+    /// ``compute(_:_:namesA:namesB:options:)`` where a constant layer (every sample the
+    /// same, see ``isConstant(_:)``) gets NaN in its row or column instead of stopping the
+    /// whole matrix: its similarity with anything is undefined, that of the others is not.
+    @_specialize(exported: true, where S == Double)
+    @_specialize(exported: true, where S == Float)
+    public static func computeUndefinedForConstant<S: BLASScalar>(
+        _ a: [Matrix<S>], _ b: [Matrix<S>], namesA: [String]? = nil, namesB: [String]? = nil,
+        options: CKAOptions = CKAOptions()
+    ) throws -> Matrix<Double> {
+        let keptA = a.indices.filter { !isConstant(a[$0]) }, keptB = b.indices.filter { !isConstant(b[$0]) }
+        var cross = Matrix<Double>(rows: a.count, columns: b.count, repeating: .nan)
+        guard !keptA.isEmpty, !keptB.isEmpty else { return cross }
+        let defined = try compute(keptA.map { a[$0] }, keptB.map { b[$0] },
+                                  namesA: namesA.map { names in keptA.map { names[$0] } },
+                                  namesB: namesB.map { names in keptB.map { names[$0] } }, options: options)
+        for (j, column) in keptB.enumerated() { for (i, row) in keptA.enumerated() { cross[row, column] = defined[i, j] } }
+        return cross
+    }
+
+    /// ``compute(_:names:options:)`` with NaN in the rows and columns of constant layers,
+    /// the diagonal included.
+    @_specialize(exported: true, where S == Double)
+    @_specialize(exported: true, where S == Float)
+    public static func computeUndefinedForConstant<S: BLASScalar>(
+        _ layers: [Matrix<S>], names: [String]? = nil, options: CKAOptions = CKAOptions()
+    ) throws -> Matrix<Double> {
+        let kept = layers.indices.filter { !isConstant(layers[$0]) }
+        var full = Matrix<Double>(rows: layers.count, columns: layers.count, repeating: .nan)
+        guard !kept.isEmpty else { return full }
+        let defined = try compute(kept.map { layers[$0] }, names: names.map { names in kept.map { names[$0] } }, options: options)
+        for (j, column) in kept.enumerated() { for (i, row) in kept.enumerated() { full[row, column] = defined[i, j] } }
+        return full
+    }
+
+    /// Whether every sample (row) of `x` is the same: each feature holds one value. Such a
+    /// representation says nothing about the samples, and its CKA with anything is 0 / 0.
+    public static func isConstant<S: BLASScalar>(_ x: Matrix<S>) -> Bool {
+        x.storage.withUnsafeBufferPointer { p in
+            for j in 0..<x.columns {
+                let column = j * x.rows
+                for i in 1..<max(1, x.rows) where p[column + i] != p[column] { return false }
+            }
+            return true
+        }
+    }
 }
