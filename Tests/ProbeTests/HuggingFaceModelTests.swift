@@ -49,10 +49,14 @@ import Testing
         }
         #expect(wanted.keys.filter { $0.hasPrefix("hidden.") }.count == 3)
         #expect(wanted.keys.filter { $0.hasPrefix("attention.") }.count == 2)
-        let results = try network.run(feed, keeping: Set(wanted.values))
+        let last = try catalog.tensor(for: try #require(network.graph.defaultLayers?.last))
+        let results = try network.run(feed, keeping: Set(wanted.values).union([last]))
         for (key, tensor) in wanted.sorted(by: { $0.key < $1.key }) {
             Self.expectClose(results[tensor], reference[key]!, "\(model) \(key)")
         }
+        // The outputs carry transformers' names; the first is the last default layer.
+        #expect(network.graph.outputs == (model == "gpt2" ? ["last_hidden_state"] : ["last_hidden_state", "pooler_output"]))
+        #expect(results["last_hidden_state"]?.floats == results[last]?.floats)
     }
 
     /// Padding changes nothing for the real tokens: BERT masks padded keys and GPT-2 never

@@ -138,10 +138,18 @@ final class GraphBuilder {
         return node("Unsqueeze", [additive, integers([1, 2])])
     }
 
-    /// The graph, with `outputs` and the layers analyses take by default.
+    /// The graph, with `outputs` under the names transformers gives them
+    /// (`last_hidden_state`, then `pooler_output` when there is a pooler), and the layers
+    /// analyses take by default.
     func graph(outputs: [String], defaultLayers: [String]) -> Graph {
-        var graph = Graph(inputs: inputs, outputs: outputs, initializers: initializers, initializerOrder: initializerOrder,
-                          nodes: nodes, opsets: ["": 20])
+        let names = ["last_hidden_state", "pooler_output"]
+        precondition(outputs.count <= names.count, "a transformer has at most a hidden state and a pooled output")
+        var nodes = nodes
+        for (tensor, name) in zip(outputs, names) {
+            nodes.append(Node(name: name, opType: "Identity", inputs: [tensor], outputs: [name], attributes: [:], modulePath: nil))
+        }
+        var graph = Graph(inputs: inputs, outputs: Array(names.prefix(outputs.count)), initializers: initializers,
+                          initializerOrder: initializerOrder, nodes: nodes, opsets: ["": 20])
         graph.aliases = aliases
         graph.defaultLayers = defaultLayers
         return graph
