@@ -1,6 +1,6 @@
 /// Reductions over axes (`ReduceSum`, `ReduceMean`, `ReduceMax`, `ReduceMin`, `ReduceProd`,
-/// `ReduceL1`, `ReduceL2`, `ReduceSumSquare`, `ReduceLogSum`, `ReduceLogSumExp`) and the
-/// index reductions `ArgMax` and `ArgMin`.
+/// `ReduceL1`, `ReduceL2`, `ReduceSumSquare`, `ReduceLogSum`, `ReduceLogSumExp`), the
+/// index reductions `ArgMax` and `ArgMin`, and the running sum `CumSum`.
 ///
 /// The axes are an attribute until the operator set in which they became an optional
 /// second input (13 for `ReduceSum`, 18 for the others). Without axes every axis is
@@ -33,7 +33,55 @@ enum ReductionOperators {
         "ReduceLogSumExp": reduction(.logSumExp, axesInputSince: 18),
         "ArgMax": { context in try IndexReductionOperator(context, largest: true) },
         "ArgMin": { context in try IndexReductionOperator(context, largest: false) },
+        "CumSum": cumulativeSum,
     ]
+
+    /// CumSum: running sums along the axis that input 1 (a scalar or one-element tensor)
+    /// names; `exclusive` leaves each element out of its own sum, `reverse` runs from the
+    /// end. Integer sums wrap, as every integer operator here does.
+    static func cumulativeSum(_ context: NodeContext) throws -> any Operator {
+        let exclusive = try context.int("exclusive", default: 0) != 0
+        let reverse = try context.int("reverse", default: 0) != 0
+        return ClosureOperator { inputs in
+            let x = try inputs.required(0)
+            let axis = try TensorMovement.axis(try TensorMovement.scalarInteger(try inputs.required(1), what: "axis"), rank: x.rank)
+            let extent = x.shape[axis]
+            let inner = x.shape[(axis + 1)...].reduce(1, *)
+            let outer = x.shape[..<axis].reduce(1, *)
+            let storage = try x.visit(RunningSum(outer: outer, extent: extent, inner: inner, exclusive: exclusive, reverse: reverse))
+            return [Tensor(shape: x.shape, storage: storage)]
+        }
+    }
+
+    /// Sums along the middle axis of `[outer, extent, inner]`, one row of `inner` running
+    /// totals per outer index, so that reads stay contiguous.
+    private struct RunningSum: NumericVisitor {
+        let outer: Int, extent: Int, inner: Int
+        let exclusive: Bool, reverse: Bool
+
+        func visit<T: NumericElement>(_ elements: [T]) throws -> TensorStorage {
+            var result = elements
+            var totals = [T](repeating: T.zero, count: inner)
+            let steps = reverse ? Array((0..<extent).reversed()) : Array(0..<extent)
+            for o in 0..<outer {
+                for i in 0..<inner { totals[i] = T.zero }
+                for k in steps {
+                    let row = (o * extent + k) * inner
+                    for i in 0..<inner {
+                        let value = elements[row + i]
+                        if exclusive {
+                            result[row + i] = totals[i]
+                            totals[i] = T.add(totals[i], value)
+                        } else {
+                            totals[i] = T.add(totals[i], value)
+                            result[row + i] = totals[i]
+                        }
+                    }
+                }
+            }
+            return T.storage(result)
+        }
+    }
 
     static func reduction(_ kind: ReduceOperator.Kind, axesInputSince version: Int) -> OperatorFactory {
         { context in
