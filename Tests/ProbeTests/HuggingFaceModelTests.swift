@@ -31,7 +31,7 @@ import Testing
         #expect(a.count == b.count && error <= 1e-5 * scale + 1e-7, "\(what): max error \(error) at scale \(scale)")
     }
 
-    @Test(arguments: ["bert", "gpt2", "vit"])
+    @Test(arguments: ["bert", "roberta", "gpt2", "vit"])
     func agreesWithTransformers(model: String) throws {
         let (network, reference) = try Self.load(model)
         let catalog = LayerCatalog(network)
@@ -54,14 +54,16 @@ import Testing
         for (key, tensor) in wanted.sorted(by: { $0.key < $1.key }) {
             Self.expectClose(results[tensor], reference[key]!, "\(model) \(key)")
         }
-        // The outputs carry transformers' names; the first is the last default layer.
-        #expect(network.graph.outputs == (model == "gpt2" ? ["last_hidden_state"] : ["last_hidden_state", "pooler_output"]))
+        // The outputs carry transformers' names; the first is the last default layer. (The
+        // RoBERTa folder is saved from a masked-LM model, which has no pooler.)
+        #expect(network.graph.outputs == (["gpt2", "roberta"].contains(model) ? ["last_hidden_state"] : ["last_hidden_state", "pooler_output"]))
         #expect(results["last_hidden_state"]?.floats == results[last]?.floats)
     }
 
-    /// Padding changes nothing for the real tokens: BERT masks padded keys and GPT-2 never
-    /// looks ahead, so the first sentence alone equals its padded row in the batch.
-    @Test(arguments: ["bert", "gpt2"])
+    /// Padding changes nothing for the real tokens: BERT masks padded keys (and RoBERTa also
+    /// counts positions over real tokens only) and GPT-2 never looks ahead, so the first
+    /// sentence alone equals its padded row in the batch.
+    @Test(arguments: ["bert", "roberta", "gpt2"])
     func paddingLeavesRealTokensAlone(model: String) throws {
         let (network, reference) = try Self.load(model)
         let mask = try #require(reference["input.attention_mask"]?.elements(as: Int64.self))
@@ -177,7 +179,7 @@ import Testing
         let folder = try Self.copy("bert") { try Self.editConfig($0) { $0 = $0.replacingOccurrences(of: "\"model_type\": \"bert\"", with: "\"model_type\": \"llama\"") } }
         defer { try? FileManager.default.removeItem(at: folder) }
         let message = Self.message(loading: folder)
-        #expect(message.contains("config.json") && message.contains("'llama' is not supported") && message.contains("bert, gpt2, vit"), "\(message)")
+        #expect(message.contains("config.json") && message.contains("'llama' is not supported") && message.contains("bert, roberta, gpt2, vit"), "\(message)")
     }
 
     @Test func brokenFoldersAreRefusedByName() throws {

@@ -13,6 +13,7 @@ import Testing
         var sentences: [String]
         var bert: [[Int]]
         var gpt2: [[Int]]
+        var roberta: [[Int]]
     }
 
     static let cases: Cases = {
@@ -60,6 +61,11 @@ import Testing
 
     @Test func bytePairFromTokenizerJSON() throws {
         Self.check(try Tokenizer(folder: Self.fixtures.appendingPathComponent("gpt2")), expected: Self.cases.gpt2, "gpt2 tokenizer.json")
+    }
+
+    /// RoBERTa's byte-level BPE with its `<s> … </s>` template (RobertaProcessing).
+    @Test func robertaFromTokenizerJSON() throws {
+        Self.check(try Tokenizer(folder: Self.fixtures.appendingPathComponent("roberta")), expected: Self.cases.roberta, "roberta tokenizer.json")
     }
 
     @Test func bytePairFromVocabularyAndMerges() throws {

@@ -1,8 +1,16 @@
 /// BERT (`model_type` `bert`) as `transformers`' `BertModel` computes it: post-LayerNorm
 /// blocks, absolute position embeddings, exact (erf) GELU unless the config says otherwise.
+///
+/// RoBERTa (`roberta`) is the same network with two differences in the embeddings, as
+/// `RobertaModel` computes them: positions count real tokens only, from `pad_token_id + 1`
+/// (`padding_idx + cumsum(ids ≠ pad) · (ids ≠ pad)`; padding sits at `pad_token_id`), and
+/// there are no token types (the one row of its table is added to every token).
 struct BERTGraph {
+    enum Layout { case bert, roberta }
+
     let config: HuggingFaceConfig
     let weights: HuggingFaceWeights
+    var layout = Layout.bert
 
     func build() throws -> Graph {
         let hidden = try config.int("hidden_size")
@@ -22,19 +30,29 @@ struct BERTGraph {
         guard try !config.bool("is_decoder", default: false) else {
             throw config.invalid("is_decoder is true: a BERT decoder (causal, with cross-attention) is not supported; encoders are")
         }
-        try weights.choosePrefix(anchor: "embeddings.word_embeddings.weight", among: ["bert", "model"])
+        try weights.choosePrefix(anchor: "embeddings.word_embeddings.weight", among: layout == .roberta ? ["roberta", "model"] : ["bert", "model"])
+        let padding = layout == .roberta ? try config.int("pad_token_id", default: 1, limit: maxPositions - 1) : 0
 
         let b = GraphBuilder()
         let ids = b.input("input_ids", .int64, shape: [nil, nil])
         let mask = b.input("attention_mask", .int64, shape: [nil, nil])
-        let types = b.input("token_type_ids", .int64, shape: [nil, nil])
+        let types = layout == .roberta ? b.node("Mul", [ids, b.integers([0])]) : b.input("token_type_ids", .int64, shape: [nil, nil])
 
         let layer = CheckpointLayers(builder: b, weights: weights, hidden: hidden, epsilon: epsilon)
 
         var x = try b.module("embeddings") { () throws -> String in
             let words = try layer.embedding(ids, "embeddings.word_embeddings", rows: vocabulary)
             let tokenTypes = try layer.embedding(types, "embeddings.token_type_embeddings", rows: typeVocabulary)
-            let positions = try layer.embedding(b.positions(of: ids), "embeddings.position_embeddings", rows: maxPositions)
+            let positionIDs: String
+            switch layout {
+            case .bert:
+                positionIDs = b.positions(of: ids)
+            case .roberta:
+                let real = b.node("Cast", [b.node("Not", [b.node("Equal", [ids, b.integers([padding])])])], ["to": .int(7)])
+                let counted = b.node("Mul", [b.node("CumSum", [real, b.integer(1)]), real])
+                positionIDs = b.node("Add", [counted, b.integers([padding])])
+            }
+            let positions = try layer.embedding(positionIDs, "embeddings.position_embeddings", rows: maxPositions)
             b.alias("hook_embed", words)
             b.alias("hook_pos_embed", positions)
             b.alias("hook_token_type_embed", tokenTypes)
@@ -83,7 +101,8 @@ struct BERTGraph {
         }
         let outputs = [x] + (try layer.pooler(x).map { [$0] } ?? [])
         var graph = b.graph(outputs: outputs, defaultLayers: ["embeddings"] + (0..<layers).map { "encoder.layer.\($0)" })
-        graph.maxSequenceLength = maxPositions
+        // RoBERTa's positions start after the padding row.
+        graph.maxSequenceLength = maxPositions - (layout == .roberta ? padding + 1 : 0)
         return graph
     }
 }

@@ -23,7 +23,7 @@ import Formats
 /// implementation: masked keys get the most negative float before the softmax.
 public enum HuggingFaceModel {
     /// The `model_type` values that can be built.
-    public static let supportedTypes = ["bert", "gpt2", "vit"]
+    public static let supportedTypes = ["bert", "roberta", "gpt2", "vit"]
 
     /// Whether `url` is a folder holding a `config.json`.
     public static func isModelFolder(_ url: URL) -> Bool {
@@ -54,6 +54,7 @@ public enum HuggingFaceModel {
         let graph: Graph
         switch type {
         case "bert": graph = try BERTGraph(config: config, weights: weights).build()
+        case "roberta": graph = try BERTGraph(config: config, weights: weights, layout: .roberta).build()
         case "gpt2": graph = try GPT2Graph(config: config, weights: weights).build()
         default: graph = try ViTGraph(config: config, weights: weights).build()
         }

@@ -2,7 +2,10 @@
 
 Run from the repository root (needs torch, transformers, tokenizers, safetensors, numpy):
 
-    python3 Tests/Fixtures/huggingface/make_huggingface_fixtures.py
+    python3 Tests/Fixtures/huggingface/make_huggingface_fixtures.py [PART ...]
+
+with no PART for everything, or some of bert, gpt2, vit, roberta, tokenizer_cases,
+export_onnx (each model draws from its own seeded generator, so one can be remade alone).
 
 Every model has the real layout of its architecture at a tiny size and random weights from
 a fixed seed: a check of numerics and naming, not of what a trained model has learned.
@@ -14,6 +17,9 @@ float32, sees exactly the weights repprobe reads.
 - gpt2/        GPT-2 decoder, safetensors sharded in two (model.safetensors.index.json),
                float16, byte-level BPE tokenizer (vocab.json, merges.txt, tokenizer.json)
 - vit/         ViT encoder, pytorch_model.bin (a torch.save state dict), float32
+- roberta/     RoBERTa encoder saved as RobertaForMaskedLM saves it (weights under
+               `roberta.`, a masked-LM head beside them, no pooler), float32 safetensors,
+               byte-level BPE tokenizer with RoBERTa's <s> … </s> template (tokenizer.json)
 - onnx/NAME.onnx  each model exported by torch.onnx.export (the torch.export-based exporter,
                opset 18 (at 17 it writes an invalid Split for GPT-2), dynamic batch and
                sequence, default optimisation), from float32
@@ -186,6 +192,38 @@ def gpt2():
     reference(model, dict(batch), paths, folder)
 
 
+def roberta():
+    from tokenizers import ByteLevelBPETokenizer
+    folder = os.path.join(HERE, "roberta")
+    os.makedirs(folder, exist_ok=True)
+    bpe = ByteLevelBPETokenizer()
+    bpe.train_from_iterator(CORPUS, vocab_size=400, min_frequency=1, special_tokens=["<s>", "<pad>", "</s>", "<unk>", "<mask>"])
+    bpe.save_model(folder)  # vocab.json, merges.txt
+    tokenizer = transformers.RobertaTokenizerFast(
+        vocab=os.path.join(folder, "vocab.json"), merges=os.path.join(folder, "merges.txt"))
+    tokenizer.save_pretrained(folder)
+    config = transformers.RobertaConfig(
+        vocab_size=len(tokenizer), hidden_size=32, num_hidden_layers=2, num_attention_heads=4, intermediate_size=48,
+        max_position_embeddings=42, type_vocab_size=1, hidden_act="gelu", layer_norm_eps=1e-5,
+        pad_token_id=tokenizer.pad_token_id, bos_token_id=tokenizer.bos_token_id, eos_token_id=tokenizer.eos_token_id)
+    config._attn_implementation = "eager"
+    with torch.random.fork_rng():
+        torch.manual_seed(4)
+        masked = transformers.RobertaForMaskedLM(config).eval()
+        randomise(masked)
+    model = masked.roberta
+    # The decoder of the head is tied to the word embeddings; save_pretrained leaves it out.
+    state = {k: v.clone().contiguous() for k, v in masked.state_dict().items() if k != "lm_head.decoder.weight"}
+    save_file(state, os.path.join(folder, "model.safetensors"), metadata={"format": "pt"})
+    config.architectures = ["RobertaForMaskedLM"]
+    config.to_json_file(os.path.join(folder, "config.json"))
+    batch = tokenizer(["the cat sat on the mat", "neural networks learn representations in their hidden layers"],
+                      padding=True, return_tensors="pt")
+    paths = ["embeddings", "encoder.layer.0.attention.self", "encoder.layer.0.attention.output",
+             "encoder.layer.0.intermediate", "encoder.layer.1"]
+    reference(model, dict(batch), paths, folder)
+
+
 def vit():
     folder = os.path.join(HERE, "vit")
     os.makedirs(folder, exist_ok=True)
@@ -283,7 +321,8 @@ def tokenizer_cases():
     gpt2_json = Tokenizer.from_file(os.path.join(HERE, "gpt2", "tokenizer.json"))
     gpt2_files = ByteLevelBPETokenizer(os.path.join(HERE, "gpt2", "vocab.json"), os.path.join(HERE, "gpt2", "merges.txt"))
     gpt2_files.add_special_tokens(["<|endoftext|>"])
-    cases = {"sentences": texts, "bert": [], "gpt2": []}
+    roberta_json = Tokenizer.from_file(os.path.join(HERE, "roberta", "tokenizer.json"))
+    cases = {"sentences": texts, "bert": [], "gpt2": [], "roberta": [roberta_json.encode(text).ids for text in texts]}
     for text in texts:
         a, b = bert_json.encode(text).ids, bert_vocab.encode(text).ids
         assert a == b, (text, a, b)
@@ -332,8 +371,7 @@ def export_onnx():
 if __name__ == "__main__":
     import tokenizers
     print("transformers", transformers.__version__, "tokenizers", tokenizers.__version__, "torch", torch.__version__, file=sys.stderr)
-    bert()
-    gpt2()
-    vit()
-    tokenizer_cases()
-    export_onnx()
+    parts = {"bert": bert, "gpt2": gpt2, "vit": vit, "roberta": roberta, "tokenizer_cases": tokenizer_cases,
+             "export_onnx": export_onnx}
+    for name in sys.argv[1:] or list(parts):
+        parts[name]()
