@@ -219,6 +219,35 @@ public final class MinibatchCKASink: ActivationSink {
     public func finish() throws {}
 }
 
+/// Feeds every batch of the captured layers into a ``StreamingCKA`` accumulator: the linear
+/// CKA matrix of all the inputs, exactly as from the whole capture in memory, with memory
+/// that depends on the layers' widths and not on the number of inputs. The accumulator is
+/// made when the first batch shows the widths.
+public final class StreamingCKASink: ActivationSink {
+    public private(set) var accumulator: StreamingCKA?
+    private var layers: [String] = []
+    private var pending: [(rows: [Float], features: Int)?] = []
+
+    public init() {}
+
+    public func start(layers: [String], sampleIDs: [Int]) throws {
+        self.layers = layers
+        accumulator = nil
+        pending = Array(repeating: nil, count: layers.count)
+    }
+
+    public func append(layer: Int, rows: [Float], features: Int, samples: Range<Int>) throws {
+        pending[layer] = (rows, features)
+        guard pending.allSatisfy({ $0 != nil }) else { return }
+        let batch = pending.compactMap { $0 }
+        pending = Array(repeating: nil, count: layers.count)
+        if accumulator == nil { accumulator = try StreamingCKA(layerNames: layers, widths: batch.map(\.features)) }
+        try accumulator?.update(batch.map { Matrix<Float>(rows: samples.count, columns: $0.features, rowMajor: $0.rows) })
+    }
+
+    public func finish() throws {}
+}
+
 /// Keeps captured activations in memory, as an ``ActivationSet`` for the Analysis module.
 ///
 /// As soon as the first batch shows every layer's width, the memory the whole capture will

@@ -137,6 +137,25 @@ import Testing
     }
 }
 
+@Suite struct StreamingCaptureTests {
+    /// Linear CKA streamed from the forward pass, batch by batch, is the CKA of the whole
+    /// capture held in memory.
+    @Test func streamedCKAIsTheInMemoryMatrix() throws {
+        let model = HookedNetwork(try Network(graph: try ONNXImporter.load(NetworkFixtureTests.url("resnet.onnx")), file: "resnet.onnx"))
+        var generator = SeededGenerator(seed: 12)
+        let images = Tensor(shape: [45, 3, 16, 16], elements: (0..<(45 * 768)).map { _ in Float(generator.nextGaussian()) })
+        let settings = Capture.Settings(layers: .names(["layer1.0", "layer2.0", "fc"]), reduction: .mean, batchSize: 8)
+        let sink = StreamingCKASink(), collector = ActivationCollector()
+        try Capture.run(model, inputs: ["input": TensorInputs(images)], settings: settings, into: sink)
+        try Capture.run(model, inputs: ["input": TensorInputs(images)], settings: settings, into: collector)
+        let accumulator = try #require(sink.accumulator)
+        #expect(accumulator.samples == 45 && accumulator.layerNames == ["layer1.0", "layer2.0", "fc"])
+        let expected = try CKAMatrix.compute(try collector.activationSet(source: "memory").layers.map(\.matrix))
+        let streamed = try accumulator.cka()
+        for (a, b) in zip(streamed.storage, expected.storage) { #expect(abs(a - b) <= 1e-10) }
+    }
+}
+
 @Suite struct MinibatchCaptureTests {
     @Test func twoExportsOfOneModelAgreeLayerForLayerInStreamedCKA() throws {
         let a = HookedNetwork(try Network(graph: try ONNXImporter.load(NetworkFixtureTests.url("resnet.onnx")), file: "resnet.onnx"))
