@@ -14,14 +14,8 @@ import LinearAlgebra
 ///
 ///     CKA(i, j) = ‖M_ij‖²_F / (‖M_ii‖_F · ‖M_jj‖_F).
 ///
-/// A batch, or another accumulator, joins by the pairwise update of Chan, Golub & LeVeque
-/// (1979),
-///
-///     M = M_a + M_b + (n_a n_b / n) · (z̄_b − z̄_a)(z̄_b − z̄_a)ᵀ,
-///
-/// in which nothing large is subtracted: the textbook `Σ zzᵀ − n z̄z̄ᵀ` loses every digit
-/// that the features' mean shares with their spread. A batch's own co-moments come from its
-/// rows centred on the batch mean, with one `syrk` that adds them straight into `M`.
+/// They are ``CoMoments``, which batches and shards join exactly (Chan's pairwise
+/// update).
 ///
 /// Memory is `D²` doubles (twelve layers of width 512: 300 MB), so this suits layers reduced
 /// to moderate widths (`mean`, `project:K`); ``MinibatchCKA`` needs only `L²` numbers but
@@ -32,22 +26,18 @@ public struct StreamingCKA: Sendable, Equatable {
     public let layerNames: [String]
     /// Each layer's width.
     public let widths: [Int]
+    /// The features of all layers side by side.
+    public private(set) var statistics: CoMoments
     /// Samples seen so far.
-    public private(set) var samples = 0
-    /// The mean of every feature (`D`), layers side by side.
-    private(set) var means: [Double]
-    /// `M`, `D × D`; only the upper triangle is kept up to date.
-    private(set) var comoments: Matrix<Double>
+    public var samples: Int { statistics.samples }
 
     public init(layerNames: [String], widths: [Int]) throws {
         guard layerNames.count == widths.count, widths.allSatisfy({ $0 >= 1 }) else {
             throw AnalysisError.invalidArgument("streaming CKA: every layer needs a name and a width of at least 1 (got \(widths) for \(layerNames.count) names)")
         }
-        let total = widths.reduce(0, +)
         self.layerNames = layerNames
         self.widths = widths
-        means = [Double](repeating: 0, count: total)
-        comoments = Matrix(rows: total, columns: total)
+        statistics = CoMoments(width: widths.reduce(0, +))
     }
 
     /// The offset of each layer's first feature in `z`.
@@ -71,30 +61,22 @@ public struct StreamingCKA: Sendable, Equatable {
                     "streaming CKA: layer '\(layerNames[k])' is \(layer.rows) × \(layer.columns) in this batch, expected \(rows) × \(widths[k])")
             }
         }
-        guard rows > 0 else { return }
-        // The batch's rows centred on its own mean, layers side by side (column-major).
-        let total = means.count, starts = offsets
-        var centred = [Double](repeating: 0, count: rows * total)
-        var batchMeans = [Double](repeating: 0, count: total)
-        for (k, layer) in batch.enumerated() {
-            try layer.storage.withUnsafeBufferPointer { x in
-                for j in 0..<layer.columns {
-                    let column = j * rows, target = (starts[k] + j) * rows
-                    var sum = 0.0
-                    for i in 0..<rows { sum += Double(x[column + i]) }
-                    guard sum.isFinite else { throw AnalysisError.nonFinite(context: "streaming CKA: layer '\(layerNames[k])'") }
-                    let mean = sum / Double(rows)
-                    batchMeans[starts[k] + j] = mean
-                    for i in 0..<rows { centred[target + i] = Double(x[column + i]) - mean }
+        // Feature f of the stacked vector is column f − start of the layer that holds it.
+        let starts = offsets
+        let layerOf = widths.indices.flatMap { k in Array(repeating: k, count: widths[k]) }
+        let bad = statistics.add(rows: rows) { f, column in
+            let k = layerOf[f], j = f - starts[k]
+            return batch[k].storage.withUnsafeBufferPointer { x in
+                var finite = true
+                for i in 0..<rows {
+                    let value = Double(x[j * rows + i])
+                    column[i] = value
+                    finite = finite && value.isFinite
                 }
+                return finite
             }
         }
-        join(count: rows, means: batchMeans) { m in
-            centred.withUnsafeBufferPointer { z in
-                Double._syrk(trans: true, n: total, k: rows, alpha: 1, a: z.baseAddress!, lda: rows,
-                             beta: 1, c: m.baseAddress!, ldc: total)
-            }
-        }
+        if let bad { throw AnalysisError.nonFinite(context: "streaming CKA: layer '\(layerNames[layerOf[bad]])'") }
     }
 
     /// Adds the statistics of another accumulator over the same layers (other samples).
@@ -109,34 +91,7 @@ public struct StreamingCKA: Sendable, Equatable {
         guard other.widths == widths else {
             throw AnalysisError.invalidArgument("streaming CKA: cannot merge accumulators of layer widths \(widths) and \(other.widths)")
         }
-        guard other.samples > 0 else { return }
-        let total = means.count
-        join(count: other.samples, means: other.means) { m in
-            other.comoments.storage.withUnsafeBufferPointer { b in
-                for j in 0..<total { for i in 0...j { m[i + j * total] += b[i + j * total] } }
-            }
-        }
-    }
-
-    /// Chan's update with `count` samples of mean `means`: `addComoments` adds their own
-    /// co-moments into the upper triangle of `M`, then the correction for the two means.
-    private mutating func join(count: Int, means other: [Double], addComoments: (UnsafeMutableBufferPointer<Double>) -> Void) {
-        let total = means.count
-        let (na, nb) = (Double(samples), Double(count))
-        let n = na + nb
-        let delta = zip(other, means).map { $0 - $1 }
-        let factor = na * nb / n
-        comoments.storage.withUnsafeMutableBufferPointer { m in
-            addComoments(m)
-            if samples > 0 {
-                for j in 0..<total {
-                    let scaled = factor * delta[j]
-                    for i in 0...j { m[i + j * total] += delta[i] * scaled }
-                }
-            }
-        }
-        for i in 0..<total { means[i] += delta[i] * nb / n }
-        samples += count
+        statistics.merge(other.statistics)
     }
 
     /// The `L × L` CKA matrix of the samples seen (NaN for a constant layer).
@@ -144,12 +99,12 @@ public struct StreamingCKA: Sendable, Equatable {
     /// - Throws: ``AnalysisError/tooFewSamples(needed:got:context:)`` below 2 samples.
     public func cka() throws -> Matrix<Double> {
         guard samples >= 2 else { throw AnalysisError.tooFewSamples(needed: 2, got: samples, context: "streaming CKA") }
-        let l = layerNames.count, total = means.count
+        let l = layerNames.count, total = statistics.width
         let starts = offsets
         // ‖M_ij‖²_F for every pair, from the upper triangle (the diagonal blocks are
         // symmetric: their strict upper part counts twice).
         var squared = Matrix<Double>(rows: l, columns: l)
-        comoments.storage.withUnsafeBufferPointer { m in
+        statistics.upper.storage.withUnsafeBufferPointer { m in
             for b in 0..<l {
                 for a in 0...b {
                     var sum = 0.0

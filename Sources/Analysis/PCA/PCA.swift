@@ -83,25 +83,54 @@ public enum PCA {
         return squares > 0 ? sum * sum / squares : 0
     }
 
+    /// PCA of a stream of samples from its ``CoMoments``, for data seen a batch at a time or
+    /// on several machines: the covariance `M / (n − 1)` decomposed as the exact path
+    /// decomposes that of data in memory (`dsyevr`), `components` of them (nil: all
+    /// `min(n, d)`).
+    public static func fit(_ statistics: CoMoments, components: Int? = nil) throws -> PCAResult {
+        let n = statistics.samples, d = statistics.width
+        if n < 2 { throw AnalysisError.tooFewSamples(needed: 2, got: n, context: "PCA") }
+        let available = Swift.min(n, d)
+        let k = components ?? available
+        guard k >= 1 && k <= available else {
+            throw AnalysisError.invalidArgument("PCA: asked for \(k) components; between 1 and min(samples, features) = \(available) are possible")
+        }
+        var covariance = statistics.symmetric()
+        covariance.scale(by: 1 / Double(n - 1))
+        var trace = 0.0
+        for i in 0..<d { trace += covariance[i, i] }
+        return try fromCovariance(covariance, mean: statistics.means, samples: n, k: k, total: trace)
+    }
+
+    /// The leading `k` components of a `d × d` covariance of `samples` samples.
+    private static func fromCovariance(_ covariance: Matrix<Double>, mean: [Double], samples n: Int, k: Int,
+                                       total: Double) throws -> PCAResult {
+        let e = try covariance.symmetricEigen()
+        let values = e.values.map { Swift.max(0, $0) }
+        let components = (e.vectors ?? Matrix(rows: covariance.rows, columns: 0)).transposed()
+        return finish(values: values, components: components, mean: mean, samples: n, k: k, total: total)
+    }
+
     private static func exact(_ c: Matrix<Double>, mean: [Double], k: Int, total: Double) throws -> PCAResult {
         let n = c.rows, d = c.columns
         let scale = 1 / Double(n - 1)
-        var values: [Double]
-        var components: Matrix<Double>
         if d <= n {
-            let e = try c.gram(scale: scale).symmetricEigen()
-            values = e.values.map { Swift.max(0, $0) }
-            components = (e.vectors ?? Matrix(rows: d, columns: 0)).transposed()
-        } else {
-            // Wide data: the thin SVD X = U S Vᵀ gives the components as the rows of Vᵀ
-            // without forming the d × d covariance.
-            let svd = try c.svd()
-            values = svd.singularValues.map { $0 * $0 * scale }
-            components = svd.vt ?? Matrix(rows: 0, columns: d)
+            return try fromCovariance(c.gram(scale: scale), mean: mean, samples: n, k: k, total: total)
         }
-        let participation = participationRatio(values)
-        values = Array(values.prefix(k))
-        components = components.selectingRows(Array(0..<k))
+        // Wide data: the thin SVD X = U S Vᵀ gives the components as the rows of Vᵀ without
+        // forming the d × d covariance.
+        let svd = try c.svd()
+        return finish(values: svd.singularValues.map { $0 * $0 * scale }, components: svd.vt ?? Matrix(rows: 0, columns: d),
+                      mean: mean, samples: n, k: k, total: total)
+    }
+
+    /// The result from every eigenvalue (descending) and component (rows): the participation
+    /// ratio over all of them, the first `k` kept with scikit-learn's signs.
+    private static func finish(values allValues: [Double], components allComponents: Matrix<Double>, mean: [Double],
+                               samples n: Int, k: Int, total: Double) -> PCAResult {
+        let participation = participationRatio(allValues)
+        let values = Array(allValues.prefix(k))
+        var components = allComponents.selectingRows(Array(0..<k))
         flipSigns(&components)
         return PCAResult(
             mean: mean, components: components, explainedVariance: values,
