@@ -23,8 +23,54 @@ extension ComparisonPlan {
     /// - Parameters:
     ///   - progress: hears each step.
     ///   - batches: a callback for each model's batches (`done`, `total`), by label `A`/`B`.
+    ///
+    /// When the activations would need more than ``memoryBudget`` and the CKA is linear with
+    /// the biased estimator, the matrix is streamed instead (``StreamingCKA``, the same numbers
+    /// with memory set by the layers' widths, not by the number of inputs), and `progress`
+    /// says so.
     public func similarity(progress: ((String) -> Void)? = nil,
                            batches: ((String) -> ((Int, Int) -> Void)?)? = nil) throws -> LayerSimilarity {
+        do {
+            return try similarityInMemory(progress: progress, batches: batches)
+        } catch let ProbeError.captureTooLarge(_, samples, _, needed, available) where canStream {
+            let need = needed.map { String(format: "%.1f GB", Double($0) / 1e9) } ?? "more memory than any machine has"
+            progress?(String(format: "the activations of %d inputs would need %@, more than the %.1f GB budget: streaming linear CKA instead",
+                             samples, need, Double(available) / 1e9))
+            return try streamedSimilarity(progress: progress, batches: batches)
+        }
+    }
+
+    /// Whether the matrix can be streamed: linear CKA with the biased estimator, against a
+    /// network (or A itself).
+    var canStream: Bool {
+        guard case .linear = cka.kernel, cka.estimator == .biased else { return false }
+        if case .v1 = modelB { return false }
+        return true
+    }
+
+    /// The matrix from one streamed run of A and B over the inputs, batch by batch.
+    func streamedSimilarity(progress: ((String) -> Void)?, batches: ((String) -> ((Int, Int) -> Void)?)?) throws -> LayerSimilarity {
+        var parts = [Capture.Part(label: "A", model: HookedNetwork(modelA.network), layers: layersA)]
+        if case let .network(b) = modelB {
+            parts.append(Capture.Part(label: "B", model: HookedNetwork(b.network), layers: layersB, inputs: try sources(for: b)))
+        }
+        let sink = StreamingCKASink(memoryLimit: memoryBudget)
+        let names = try Capture.run(parts, inputs: try sources(for: modelA), settings: Capture.Settings(reduction: reduction, batchSize: batchSize),
+                                    into: sink, progress: batches?(parts.count == 1 ? "model A" : "models A and B"))
+        guard let accumulator = sink.accumulator else {
+            throw ProbeError.invalidInput(file: modelA.network.file, problem: "there are no inputs to compare on")
+        }
+        progress?("CKA between \(names.count) layers, streamed")
+        let matrix = try accumulator.cka()
+        let rowsA = names.indices.filter { names[$0].hasPrefix("A.") }
+        let rowsB = parts.count == 1 ? rowsA : names.indices.filter { names[$0].hasPrefix("B.") }
+        return LayerSimilarity(layersA: rowsA.map { String(names[$0].dropFirst(2)) }, layersB: rowsB.map { String(names[$0].dropFirst(2)) },
+                               values: rowsA.map { i in rowsB.map { j in matrix[i, j] } }, samples: accumulator.samples,
+                               reduction: reduction)
+    }
+
+    /// The layers captured whole, then the matrix.
+    func similarityInMemory(progress: ((String) -> Void)?, batches: ((String) -> ((Int, Int) -> Void)?)?) throws -> LayerSimilarity {
         let setA = try capture(modelA, layers: layersA, label: "A", progress: batches?("model A"))
         let setB: ActivationSet?
         switch modelB {
@@ -49,17 +95,18 @@ extension ComparisonPlan {
 
     /// Every layer `layers` names, as a capture streams them (no thinning of containers).
     func capture(_ model: ComparedModel, layers: LayerFilter, label: String, progress: ((Int, Int) -> Void)?) throws -> ActivationSet {
-        let sources: [String: any InputSource]
-        switch inputs {
-        case let .probeSet(set):
-            sources = try set.sources(for: model.network)
-        case let .arrays(files):
-            sources = try NPYInputs.sources(files, for: model.network)
-        }
-        let collector = ActivationCollector()
-        try Capture.run(HookedNetwork(model.network), inputs: sources,
+        let collector = ActivationCollector(memoryLimit: memoryBudget)
+        try Capture.run(HookedNetwork(model.network), inputs: try sources(for: model),
                         settings: Capture.Settings(layers: layers, reduction: reduction, batchSize: batchSize),
                         into: collector, progress: progress)
         return try collector.activationSet(source: model.network.file)
+    }
+
+    /// The plan's inputs as `model` takes them.
+    func sources(for model: ComparedModel) throws -> [String: any InputSource] {
+        switch inputs {
+        case let .probeSet(set): return try set.sources(for: model.network)
+        case let .arrays(files): return try NPYInputs.sources(files, for: model.network)
+        }
     }
 }

@@ -90,6 +90,10 @@ public struct ComparisonPlan: Sendable {
     public var v1 = V1Model.Settings()
     /// Recorded in the results' provenance.
     public var toolVersion = "unknown"
+    /// Bytes the activations of a layer-by-layer similarity may take in memory; beyond it
+    /// ``similarity(progress:batches:)`` streams linear CKA instead (three quarters of
+    /// physical memory by default).
+    public var memoryBudget = ActivationCollector.defaultMemoryLimit
 
     /// A plan on a probe set, taking its layers, reduction and batch size.
     public init(a: ComparedModel, b: Subject, probeSet: ProbeSet) {

@@ -71,12 +71,17 @@ public enum Capture {
         public var layers: LayerFilter
         /// The reduction of this part's layers; `nil` for the capture's.
         public var reduction: Reduction?
+        /// This part's own inputs (the same samples as the model reads them: a text probe set
+        /// tokenized for this model, say); `nil` for the capture's.
+        public var inputs: [String: any InputSource]?
 
-        public init(label: String? = nil, model: HookedNetwork, layers: LayerFilter, reduction: Reduction? = nil) {
+        public init(label: String? = nil, model: HookedNetwork, layers: LayerFilter, reduction: Reduction? = nil,
+                    inputs: [String: any InputSource]? = nil) {
             self.label = label
             self.model = model
             self.layers = layers
             self.reduction = reduction
+            self.inputs = inputs
         }
     }
 
@@ -86,7 +91,8 @@ public enum Capture {
     /// `settings.layers` is ignored in favour of each part's own filter.
     ///
     /// Consecutive parts on the same model (the same object) share one forward pass per
-    /// batch: the same layers reduced two ways cost one run of the network. Each activation
+    /// batch, on the first one's inputs: the same layers reduced two ways cost one run of
+    /// the network. Each activation
     /// is reduced as soon as it is computed, so a batch holds the network's working tensors
     /// and the reduced rows, never every captured layer at full size.
     @discardableResult
@@ -95,8 +101,13 @@ public enum Capture {
         progress: ((Int, Int) -> Void)? = nil
     ) throws -> [String] {
         guard let first = parts.first else { return [] }
-        let count = try validate(inputs, for: first.model.network)
-        for part in parts.dropFirst() { _ = try validate(inputs, for: part.model.network) }
+        let count = try validate(first.inputs ?? inputs, for: first.model.network)
+        for part in parts.dropFirst() {
+            let own = try validate(part.inputs ?? inputs, for: part.model.network)
+            guard own == count else {
+                throw ProbeError.invalidInput(file: part.model.network.file, problem: "has \(own) inputs where \(first.model.network.file) has \(count)")
+            }
+        }
         struct Slot {
             let part: Int
             let name: String
@@ -111,12 +122,12 @@ public enum Capture {
                                   reducer: Reducer(part.reduction ?? settings.reduction, layer: name, source: part.model.network.file)))
             }
         }
-        var passes: [(model: HookedNetwork, slots: [Int])] = []
+        var passes: [(model: HookedNetwork, inputs: [String: any InputSource], slots: [Int])] = []
         for (index, slot) in slots.enumerated() {
             if let last = passes.last, last.model === parts[slot.part].model {
                 passes[passes.count - 1].slots.append(index)
             } else {
-                passes.append((parts[slot.part].model, [index]))
+                passes.append((parts[slot.part].model, parts[slot.part].inputs ?? inputs, [index]))
             }
         }
         let ids = settings.sampleIDs ?? Array(0..<count)
@@ -130,7 +141,7 @@ public enum Capture {
             let range = start..<min(count, start + step)
             var delivered = [Bool](repeating: false, count: slots.count)
             for pass in passes {
-                let feed = try batch(range, of: inputs, for: pass.model.network)
+                let feed = try batch(range, of: pass.inputs, for: pass.model.network)
                 let tokenMask = try Self.tokenMask(of: feed)
                 let layers = pass.slots.map { (name: slots[$0].name, tensor: slots[$0].tensor) }
                 _ = try pass.model.run(feed, layers: layers) { index, activation in
@@ -227,8 +238,12 @@ public final class StreamingCKASink: ActivationSink {
     public private(set) var accumulator: StreamingCKA?
     private var layers: [String] = []
     private var pending: [(rows: [Float], features: Int)?] = []
+    /// Bytes the accumulator may take (its `D × D` co-moments, `D` the sum of the widths).
+    public let memoryLimit: Int
 
-    public init() {}
+    public init(memoryLimit: Int = ActivationCollector.defaultMemoryLimit) {
+        self.memoryLimit = memoryLimit
+    }
 
     public func start(layers: [String], sampleIDs: [Int]) throws {
         self.layers = layers
@@ -241,7 +256,16 @@ public final class StreamingCKASink: ActivationSink {
         guard pending.allSatisfy({ $0 != nil }) else { return }
         let batch = pending.compactMap { $0 }
         pending = Array(repeating: nil, count: layers.count)
-        if accumulator == nil { accumulator = try StreamingCKA(layerNames: layers, widths: batch.map(\.features)) }
+        if accumulator == nil {
+            let total = batch.map(\.features).reduce(0, +)
+            let (bytes, overflow) = total.multipliedReportingOverflow(by: total * 8)
+            if overflow || bytes > memoryLimit {
+                let widest = zip(layers, batch).sorted { $0.1.features > $1.1.features }.prefix(3).map { "\($0.0) \($0.1.features)" }
+                throw ProbeError.streamTooWide(layers: layers.count, features: total, widest: Array(widest),
+                                               needed: overflow ? nil : bytes, available: memoryLimit)
+            }
+            accumulator = try StreamingCKA(layerNames: layers, widths: batch.map(\.features))
+        }
         try accumulator?.update(batch.map { Matrix<Float>(rows: samples.count, columns: $0.features, rowMajor: $0.rows) })
     }
 
@@ -259,11 +283,14 @@ public final class ActivationCollector: ActivationSink {
     public private(set) var sampleIDs: [Int] = []
     private var blocks: [[Float]] = []
     private var widths: [Int] = []
-    /// Bytes the kept activations may take; by default three quarters of physical memory.
+    /// Bytes the kept activations may take; by default ``defaultMemoryLimit``.
     public let memoryLimit: Int
     private var checked = false
 
-    public init(memoryLimit: Int = Int(min(ProcessInfo.processInfo.physicalMemory / 4 * 3, UInt64(Int.max)))) {
+    /// Three quarters of physical memory.
+    public static let defaultMemoryLimit = Int(min(ProcessInfo.processInfo.physicalMemory / 4 * 3, UInt64(Int.max)))
+
+    public init(memoryLimit: Int = defaultMemoryLimit) {
         self.memoryLimit = memoryLimit
     }
 

@@ -14,10 +14,18 @@ public enum ProbeError: Error, Equatable, LocalizedError {
     /// layers of `samples` samples, the widest of them (name and features), the bytes
     /// needed (`nil`: more than any machine has) and the bytes available.
     case captureTooLarge(layers: Int, samples: Int, widest: [String], needed: Int?, available: Int)
+    /// Streamed linear CKA whose co-moments (`features²` doubles) would need more than the
+    /// memory there is.
+    case streamTooWide(layers: Int, features: Int, widest: [String], needed: Int?, available: Int)
     /// A probe-set file that cannot be read or does not describe a usable probe set.
     case invalidProbeSet(file: String, problem: String)
     /// A probe-set name with no file of that name in the folders searched.
     case unknownProbeSet(name: String, searched: [String], available: [String])
+
+    /// Bytes as people read them.
+    private func size(_ bytes: Int) -> String {
+        bytes >= 1_000_000_000 ? String(format: "%.1f GB", Double(bytes) / 1e9) : String(format: "%.1f MB", Double(bytes) / 1e6)
+    }
 
     public var errorDescription: String? {
         switch self {
@@ -34,13 +42,14 @@ public enum ProbeError: Error, Equatable, LocalizedError {
         case let .invalidProbeSet(file, problem):
             return "\(file): \(problem)"
         case let .captureTooLarge(layers, samples, widest, needed, available):
-            func size(_ bytes: Int) -> String {
-                bytes >= 1_000_000_000 ? String(format: "%.1f GB", Double(bytes) / 1e9) : String(format: "%.1f MB", Double(bytes) / 1e6)
-            }
             return "keeping \(layers) layer\(layers == 1 ? "" : "s") of \(samples) samples as wide as these (widest: "
                 + "\(widest.joined(separator: ", "))) needs \(needed.map { "at least " + size($0) } ?? "more memory than any machine has"), "
                 + "more than the \(size(available)) available; choose a reduction that keeps fewer features "
                 + "(mean, subsample:S, project:K) or fewer layers"
+        case let .streamTooWide(layers, features, widest, needed, available):
+            return "streaming linear CKA over \(layers) layers of \(features) features in all (widest: \(widest.joined(separator: ", "))) "
+                + "keeps a \(features) × \(features) matrix, which needs \(needed.map { "at least " + size($0) } ?? "more memory than any machine has"), "
+                + "more than the \(size(available)) available; choose a reduction that keeps fewer features (mean, project:K) or fewer layers"
         case let .unknownProbeSet(name, searched, available):
             let list = available.isEmpty ? "none found" : available.joined(separator: ", ")
             return "no probe set named '\(name)' in \(searched.joined(separator: ", ")); available: \(list)"

@@ -90,6 +90,9 @@ struct CompareCommand: ParsableCommand {
     @Flag(help: "Leave the run time out of report.md and results.json, so that reruns give identical bytes.")
     var noTiming = false
 
+    @Option(help: ArgumentHelp("Memory the activations of the table may take (e.g. 4G, 512M; default three quarters of RAM). Beyond it linear CKA (biased estimator) is streamed from the forward pass: the same numbers, in memory set by the layers' widths, not by the number of inputs.", valueName: "size"))
+    var memory: MemorySize?
+
     @Flag(help: "Print {\"layers_a\": [...], \"layers_b\": [...], \"matrix\": [[...]]} instead of a table (without -o).")
     var json = false
 
@@ -116,6 +119,9 @@ struct CompareCommand: ParsableCommand {
         if let batchSize, batchSize < 1 { throw ValidationError("--batch-size must be at least 1, got \(batchSize)") }
         guard confidence > 0 && confidence < 1 else { throw ValidationError("--confidence must lie between 0 and 1, got \(confidence)") }
         if resamples < 0 || resamples == 1 { throw ValidationError("--resamples must be 0 (none) or at least 2, got \(resamples)") }
+        if output != nil && memory != nil {
+            throw ValidationError("--memory applies to the table (without -o): the report's analyses need every activation in memory")
+        }
         if output == nil && modelA != nil && (projectionLayer != nil || noTiming) {
             throw ValidationError("--projection-layer and --no-timing apply to the report: add -o FOLDER")
         }
@@ -169,7 +175,9 @@ struct CompareCommand: ParsableCommand {
     }
 
     private func printTable(_ plan: ComparisonPlan) throws {
-        let similarity = try plan.similarity(batches: Diagnostics.progressBar)
+        var plan = plan
+        if let memory { plan.memoryBudget = memory.bytes }
+        let similarity = try plan.similarity(progress: Diagnostics.step, batches: Diagnostics.progressBar)
         let table = LabelledMatrix(rowLabels: similarity.layersA, columnLabels: similarity.layersB, values: similarity.values, corner: "A \\ B")
         if json {
             print(try Output.json(MatrixJSON(table)), terminator: "")

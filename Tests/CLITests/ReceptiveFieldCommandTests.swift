@@ -145,3 +145,29 @@ import Testing
         #expect(try cli.run(["compare", model, model, "--against", "v1", "--probe", "digits"]).status != 0)
     }
 }
+
+/// `compare --memory`: a table whose activations would not fit is streamed, says so, and
+/// prints the same numbers.
+@Suite struct StreamedCompareCommandTests {
+    let cli = CLITests()
+
+    @Test func aSmallBudgetStreamsTheSameTable() throws {
+        let root = CompareReportTests.root
+        let arguments = ["compare", root.appendingPathComponent("models/digits-plain-seed1.onnx").path,
+                         root.appendingPathComponent("models/digits-residual-seed1.onnx").path, "--probe", "digits",
+                         "--layers", "stem,layer1,pool1,layer2,fc", "--reduce", "mean", "--json"]
+        let whole = try cli.run(arguments)
+        // 360 digits × 58 features of A take 250 kB; the streamed 116 × 116 co-moments 108 kB.
+        let streamed = try cli.run(arguments + ["--memory", "150K"])
+        #expect(whole.status == 0 && streamed.status == 0, "\(streamed.stderr)")
+        #expect(streamed.stderr.contains("streaming linear CKA instead") && !whole.stderr.contains("streaming"))
+        let a = try JSONDecoder().decode(CLITests.MatrixOutput.self, from: Data(whole.stdout.utf8))
+        let b = try JSONDecoder().decode(CLITests.MatrixOutput.self, from: Data(streamed.stdout.utf8))
+        #expect(a.layers_a == b.layers_a && a.layers_b == b.layers_b)
+        for (x, y) in zip(a.matrix.joined(), b.matrix.joined()) { #expect(abs(x - y) <= 1e-10) }
+
+        let tooSmall = try cli.run(arguments + ["--memory", "50K"])
+        #expect(tooSmall.status != 0 && tooSmall.stderr.contains("116 × 116"), "\(tooSmall.stderr)")
+        #expect(try cli.run(arguments + ["--memory", "lots"]).status != 0)
+    }
+}
