@@ -26,15 +26,15 @@ extension ComparisonPlan {
     ///
     /// When the activations would need more than ``memoryBudget`` and the CKA is linear with
     /// the biased estimator, the matrix is streamed instead (``StreamingCKA``, the same numbers
-    /// with memory set by the layers' widths, not by the number of inputs), and `progress`
-    /// says so.
-    public func similarity(progress: ((String) -> Void)? = nil,
+    /// with memory set by the layers' widths, not by the number of inputs), and `notice` hears
+    /// why.
+    public func similarity(notice: ((String) -> Void)? = nil, progress: ((String) -> Void)? = nil,
                            batches: ((String) -> ((Int, Int) -> Void)?)? = nil) throws -> LayerSimilarity {
         do {
             return try similarityInMemory(progress: progress, batches: batches)
         } catch let ProbeError.captureTooLarge(_, samples, _, needed, available) where canStream {
             let need = needed.map { String(format: "%.1f GB", Double($0) / 1e9) } ?? "more memory than any machine has"
-            progress?(String(format: "the activations of %d inputs would need %@, more than the %.1f GB budget: streaming linear CKA instead",
+            notice?(String(format: "the activations of %d inputs would need %@, more than the %.1f GB budget: streaming linear CKA instead",
                              samples, need, Double(available) / 1e9))
             return try streamedSimilarity(progress: progress, batches: batches)
         }

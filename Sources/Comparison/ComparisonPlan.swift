@@ -31,7 +31,7 @@ public struct ComparisonPlan: Sendable {
     public enum Subject: Sendable {
         /// A network.
         case network(ComparedModel)
-        /// Model A again: its layers against each other (``ComparisonPlan/similarity(progress:batches:)``
+        /// Model A again: its layers against each other (``ComparisonPlan/similarity(notice:progress:batches:)``
         /// gives the symmetric matrix; ``ComparisonPlan/run(progress:)`` runs A twice).
         case same
         /// The V1 model (``V1Model`` with ``ComparisonPlan/v1``) as a representation of two
@@ -91,7 +91,7 @@ public struct ComparisonPlan: Sendable {
     /// Recorded in the results' provenance.
     public var toolVersion = "unknown"
     /// Bytes the activations of a layer-by-layer similarity may take in memory; beyond it
-    /// ``similarity(progress:batches:)`` streams linear CKA instead (three quarters of
+    /// ``similarity(notice:progress:batches:)`` streams linear CKA instead (three quarters of
     /// physical memory by default).
     public var memoryBudget = ActivationCollector.defaultMemoryLimit
 

@@ -177,7 +177,7 @@ struct CompareCommand: ParsableCommand {
     private func printTable(_ plan: ComparisonPlan) throws {
         var plan = plan
         if let memory { plan.memoryBudget = memory.bytes }
-        let similarity = try plan.similarity(progress: Diagnostics.step, batches: Diagnostics.progressBar)
+        let similarity = try plan.similarity(notice: Diagnostics.note, batches: Diagnostics.progressBar)
         let table = LabelledMatrix(rowLabels: similarity.layersA, columnLabels: similarity.layersB, values: similarity.values, corner: "A \\ B")
         if json {
             print(try Output.json(MatrixJSON(table)), terminator: "")

@@ -113,13 +113,13 @@ enum Diagnostics {
         FileHandle.standardError.write(Data((message + "\n").utf8))
     }
 
-    /// A progress callback drawing a bar on stderr, or `nil` when stderr is not a terminal.
     /// Names each step of a long run on stderr, with the time since the first step.
     static let step: @Sendable (String) -> Void = {
         let start = Date()
         return { message in note(String(format: "[%5.1f s] ", Date().timeIntervalSince(start)) + message) }
     }()
 
+    /// A progress callback drawing a bar on stderr, or `nil` when stderr is not a terminal.
     static func progressBar(_ label: String) -> ((Int, Int) -> Void)? {
         guard isatty(2) == 1 else { return nil }
         let start = Date()

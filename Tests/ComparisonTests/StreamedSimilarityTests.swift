@@ -34,7 +34,7 @@ import Testing
         // memory, the streamed 116 × 116 co-moments 108 kB.
         plan.memoryBudget = 150_000
         var heard: [String] = []
-        let streamed = try plan.similarity { heard.append($0) }
+        let streamed = try plan.similarity(notice: { heard.append($0) })
         #expect(heard.contains { $0.contains("streaming linear CKA instead") }, "\(heard)")
         Self.expectSame(streamed, inMemory)
 
