@@ -33,9 +33,9 @@ extension ComparisonPlan {
         do {
             return try similarityInMemory(progress: progress, batches: batches)
         } catch let ProbeError.captureTooLarge(_, samples, _, needed, available) where canStream {
-            let need = needed.map { String(format: "%.1f GB", Double($0) / 1e9) } ?? "more memory than any machine has"
-            notice?(String(format: "the activations of %d inputs would need %@, more than the %.1f GB budget: streaming linear CKA instead",
-                             samples, need, Double(available) / 1e9))
+            let need = needed.map(ProbeError.readable(bytes:)) ?? "more memory than any machine has"
+            notice?("the activations of \(samples) inputs would need at least \(need), more than the \(ProbeError.readable(bytes: available)) budget: "
+                    + "streaming linear CKA instead")
             return try streamedSimilarity(progress: progress, batches: batches)
         }
     }

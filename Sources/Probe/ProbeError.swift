@@ -22,10 +22,12 @@ public enum ProbeError: Error, Equatable, LocalizedError {
     /// A probe-set name with no file of that name in the folders searched.
     case unknownProbeSet(name: String, searched: [String], available: [String])
 
-    /// Bytes as people read them.
-    private func size(_ bytes: Int) -> String {
+    /// Bytes as people read them: GB from a gigabyte, MB below.
+    public static func readable(bytes: Int) -> String {
         bytes >= 1_000_000_000 ? String(format: "%.1f GB", Double(bytes) / 1e9) : String(format: "%.1f MB", Double(bytes) / 1e6)
     }
+
+    private func size(_ bytes: Int) -> String { Self.readable(bytes: bytes) }
 
     public var errorDescription: String? {
         switch self {
