@@ -9,30 +9,13 @@
 # written to Benchmarks/results.md and Benchmarks/results.json (results-quick.* for --quick).
 set -euo pipefail
 
-usage() { echo "usage: $0 [--quick]" >&2; exit 2; }
-quick=()
-suffix=""
-case "$#:${1:-}" in
-  0:) ;;
-  1:--quick) quick=(--quick); suffix="-quick" ;;
-  *) usage ;;
-esac
-
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-root="$(cd "$here/.." && pwd)"
-cd "$root"
+source "$here/common.sh"
+quick_option "$@"
 
-if ! python3 -c 'import numpy, sklearn, threadpoolctl' 2>/dev/null; then
-  echo "Installing numpy, scikit-learn and threadpoolctl with pip" >&2
-  python3 -m pip install --quiet numpy scikit-learn threadpoolctl
-fi
-
-echo "== building repprobe-bench (release)" >&2
-swift build -c release --product repprobe-bench >&2
-bench="$(swift build -c release --show-bin-path)/repprobe-bench"
-
-data="$(mktemp -d "${TMPDIR:-/tmp}/repprobe-bench.XXXXXX")"
-trap 'rm -rf "$data"' EXIT
+scripts/ensure-python-packages.sh numpy=numpy sklearn=scikit-learn threadpoolctl=threadpoolctl
+build_bench
+scratch bench
 
 echo "== writing the data (${quick[*]:-full sizes})" >&2
 python3 "$here/make_data.py" "$data" "${quick[@]}"

@@ -13,32 +13,13 @@
 # (results-quick.* for --quick).
 set -euo pipefail
 
-usage() { echo "usage: $0 [--quick]" >&2; exit 2; }
-quick=()
-suffix=""
-case "$#:${1:-}" in
-  0:) ;;
-  1:--quick) quick=(--quick); suffix="-quick" ;;
-  *) usage ;;
-esac
-
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-root="$(cd "$here/../.." && pwd)"
-cd "$root"
-# Every build on the machine takes this lock; the timings take it too.
-lock="${REPPROBE_BUILD_LOCK:-/tmp/repprobe-build.lock}"
+source "$here/../common.sh"
+quick_option "$@"
 
-if ! python3 -c 'import numpy, torch, onnx, onnxruntime' 2>/dev/null; then
-  echo "Installing numpy, torch, onnx and onnxruntime with pip" >&2
-  python3 -m pip install --quiet numpy torch onnx onnxruntime
-fi
-
-echo "== building repprobe-bench (release)" >&2
-flock "$lock" swift build -c release --product repprobe-bench >&2
-bench="$(swift build -c release --show-bin-path)/repprobe-bench"
-
-data="$(mktemp -d "${TMPDIR:-/tmp}/repprobe-networks.XXXXXX")"
-trap 'rm -rf "$data"' EXIT
+scripts/ensure-python-packages.sh numpy=numpy torch=torch onnx=onnx onnxruntime=onnxruntime
+build_bench
+scratch networks
 
 echo "== exporting the models and writing the inputs (${quick[*]:-full run})" >&2
 python3 "$here/make_models.py" "$data" "${quick[@]}"

@@ -7,21 +7,11 @@
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-root="$(cd "$here/../.." && pwd)"
-cd "$root"
-lock="${REPPROBE_BUILD_LOCK:-/tmp/repprobe-build.lock}"
+source "$here/../common.sh"
 
-if ! python3 -c 'import numpy, torch, sklearn' 2>/dev/null; then
-  echo "Installing numpy, torch and scikit-learn with pip" >&2
-  python3 -m pip install --quiet numpy torch scikit-learn
-fi
-
-echo "== building repprobe-bench (release)" >&2
-flock "$lock" swift build -c release --product repprobe-bench >&2
-bench="$(swift build -c release --show-bin-path)/repprobe-bench"
-
-data="$(mktemp -d "${TMPDIR:-/tmp}/repprobe-training.XXXXXX")"
-trap 'rm -rf "$data"' EXIT
+scripts/ensure-python-packages.sh numpy=numpy torch=torch sklearn=scikit-learn
+build_bench
+scratch training
 
 echo "== waiting for the build lock, then timing" >&2
 flock "$lock" bash -c '

@@ -10,27 +10,14 @@
 # the build lock, and writes results.md and results.json here (results-quick.* for --quick).
 set -euo pipefail
 
-quick=()
-suffix=""
-case "$#:${1:-}" in
-  0:) ;;
-  1:--quick) quick=(--quick); suffix="-quick" ;;
-  *) echo "usage: $0 [--quick]" >&2; exit 2 ;;
-esac
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-root="$(cd "$here/../.." && pwd)"
-cd "$root"
-lock="${REPPROBE_BUILD_LOCK:-/tmp/repprobe-build.lock}"
+source "$here/../common.sh"
+quick_option "$@"
 
-"$root/scripts/ensure-python-packages.sh" numpy=numpy torch=torch transformers=transformers onnx=onnx \
+scripts/ensure-python-packages.sh numpy=numpy torch=torch transformers=transformers onnx=onnx \
   onnxruntime=onnxruntime onnxscript=onnxscript
-
-echo "== building repprobe-bench (release)" >&2
-flock "$lock" swift build -c release --product repprobe-bench >&2
-bench="$(swift build -c release --show-bin-path)/repprobe-bench"
-
-data="$(mktemp -d "${TMPDIR:-/tmp}/repprobe-transformers.XXXXXX")"
-trap 'rm -rf "$data"' EXIT
+build_bench
+scratch transformers
 echo "== writing the models and inputs (${quick[*]:-full sizes})" >&2
 python3 "$here/make_models.py" "$data" "${quick[@]}"
 
