@@ -168,6 +168,9 @@ import Testing
 
         let tooSmall = try cli.run(arguments + ["--memory", "50K"])
         #expect(tooSmall.status != 0 && tooSmall.stderr.contains("116 × 116"), "\(tooSmall.stderr)")
-        #expect(try cli.run(arguments + ["--memory", "lots"]).status != 0)
+        for hostile in ["lots", "0", "-4G", "99999999T", "1.5.2G", ""] {
+            let refused = try cli.run(arguments + ["--memory", hostile])
+            #expect(refused.status != 0 && refused.stderr.contains("--memory"), "\(hostile): \(refused.stderr)")
+        }
     }
 }

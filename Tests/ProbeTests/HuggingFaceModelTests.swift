@@ -229,6 +229,16 @@ import Testing
                 }
                 try Safetensors.write(weights, to: url)
             }),
+            ("roberta", "'pad_token_id' should be an integer from 1 to 41, not 4000000000", {
+                // A padding index past the position table would make every position an index beyond it.
+                try Self.editConfig($0) { $0 = $0.replacingOccurrences(of: "\"pad_token_id\": 1", with: "\"pad_token_id\": 4000000000") }
+            }),
+            ("roberta", "has no weight 'embeddings.word_embeddings.weight' (nor under 'roberta.', 'model.')", {
+                // Weights under another model's prefix: not the architecture the config names.
+                let url = $0.appendingPathComponent("model.safetensors")
+                let weights = try Safetensors.read(url).tensors.map { (name: "bert." + $0.name.replacingOccurrences(of: "roberta.", with: ""), array: $0.array) }
+                try Safetensors.write(weights, to: url)
+            }),
             ("vit", "weight 'encoder.layer.1.output.dense.bias' is missing", {
                 // A state dict without one weight, written by the test's own safetensors writer.
                 let weights = try PyTorchCheckpoint.read($0.appendingPathComponent("pytorch_model.bin")).filter { $0.name != "encoder.layer.1.output.dense.bias" }
