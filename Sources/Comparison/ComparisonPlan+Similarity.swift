@@ -1,8 +1,10 @@
 import Activations
 import Analysis
+import Formats
 import Foundation
 import Networks
 import Probe
+import Results
 
 /// The layer × layer CKA of a comparison, without the other analyses.
 public struct LayerSimilarity: Sendable {
@@ -50,23 +52,59 @@ extension ComparisonPlan {
 
     /// The matrix from one streamed run of A and B over the inputs, batch by batch.
     func streamedSimilarity(progress: ((String) -> Void)?, batches: ((String) -> ((Int, Int) -> Void)?)?) throws -> LayerSimilarity {
+        let accumulator = try similarityAccumulator(batches: batches)
+        progress?("CKA between \(accumulator.statistics.layerNames.count) layers, streamed")
+        return try accumulator.similarity()
+    }
+
+    /// The statistics of the linear CKA table (biased estimator) over the plan's inputs, or
+    /// over ``shard`` of them, streamed from one run of A and B: what shards write and
+    /// ``SimilarityAccumulator/merging(_:)`` joins.
+    ///
+    /// - Parameter batches: a callback for the batches (`done`, `total`), by what is run.
+    /// - Throws: ``ProbeError/invalidInput(file:problem:)`` for another CKA than linear with
+    ///   the biased estimator, the V1 model as B, or a shard without samples;
+    ///   ``ProbeError/streamTooWide(layers:features:widest:needed:available:)`` when the
+    ///   statistics would exceed ``memoryBudget``.
+    public func similarityAccumulator(batches: ((String) -> ((Int, Int) -> Void)?)? = nil) throws -> SimilarityAccumulator {
+        guard canStream else {
+            throw ProbeError.invalidInput(file: modelA.network.file, problem: "streamed and sharded tables are linear CKA with the biased estimator against a network or A itself")
+        }
         var parts = [Capture.Part(label: "A", model: HookedNetwork(modelA.network), layers: layersA)]
         if case let .network(b) = modelB {
             parts.append(Capture.Part(label: "B", model: HookedNetwork(b.network), layers: layersB, inputs: try sources(for: b)))
         }
+        let sources = try sources(for: modelA)
+        let total = try allSources(for: modelA).values.first?.count ?? 0
         let sink = StreamingCKASink(memoryLimit: memoryBudget)
-        let names = try Capture.run(parts, inputs: try sources(for: modelA), settings: Capture.Settings(reduction: reduction, batchSize: batchSize),
-                                    into: sink, progress: batches?(parts.count == 1 ? "model A" : "models A and B"))
-        guard let accumulator = sink.accumulator else {
-            throw ProbeError.invalidInput(file: modelA.network.file, problem: "there are no inputs to compare on")
+        try Capture.run(parts, inputs: sources, settings: Capture.Settings(reduction: reduction, batchSize: batchSize),
+                        into: sink, progress: batches?(parts.count == 1 ? "model A" : "models A and B"))
+        guard let statistics = sink.accumulator else {
+            let batches = (total + batchSize - 1) / batchSize
+            let which = shard.map { "shard \($0) of \(total) inputs in batches of \(batchSize) holds no samples: use at most \(batches) shards" }
+                ?? "there are no inputs to compare on"
+            throw ProbeError.invalidInput(file: modelA.network.file, problem: which)
         }
-        progress?("CKA between \(names.count) layers, streamed")
-        let matrix = try accumulator.cka()
-        let rowsA = names.indices.filter { names[$0].hasPrefix("A.") }
-        let rowsB = parts.count == 1 ? rowsA : names.indices.filter { names[$0].hasPrefix("B.") }
-        return LayerSimilarity(layersA: rowsA.map { String(names[$0].dropFirst(2)) }, layersB: rowsB.map { String(names[$0].dropFirst(2)) },
-                               values: rowsA.map { i in rowsB.map { j in matrix[i, j] } }, samples: accumulator.samples,
-                               reduction: reduction)
+        let provenance = SimilarityAccumulator.Provenance(reduction: reduction, inputs: total, batchSize: batchSize, shardCount: shard?.count ?? 1,
+                                                          files: try inputFiles(), repprobeVersion: toolVersion)
+        return try SimilarityAccumulator(statistics: statistics, provenance: provenance, shards: [shard?.index ?? 1])
+    }
+
+    /// The model and input files with their SHA-256, for provenance.
+    func inputFiles() throws -> [ComparisonResults.Provenance.File] {
+        typealias File = ComparisonResults.Provenance.File
+        var files = try File.records(of: modelA, role: "model_a") + (modelB.network.map { try File.records(of: $0, role: "model_b") } ?? [])
+        switch inputs {
+        case let .probeSet(set):
+            files += try File.records(of: set)
+        case let .arrays(arrays):
+            for name in arrays.keys.sorted() {
+                let url = arrays[name]!
+                files.append(File(role: name.isEmpty ? "input" : "input_\(name)", name: url.lastPathComponent, format: "npy",
+                                  sha256: try SHA256.hexDigest(ofFile: url)))
+            }
+        }
+        return files
     }
 
     /// The layers captured whole, then the matrix.
@@ -102,8 +140,15 @@ extension ComparisonPlan {
         return try collector.activationSet(source: model.network.file)
     }
 
-    /// The plan's inputs as `model` takes them.
+    /// The plan's inputs as `model` takes them: ``shard`` of them when there is one.
     func sources(for model: ComparedModel) throws -> [String: any InputSource] {
+        let all = try allSources(for: model)
+        guard let shard else { return all }
+        return try all.mapValues { try InputSlice($0, range: shard.samples(of: $0.count, batchSize: batchSize)) }
+    }
+
+    /// Every input, whatever the shard.
+    func allSources(for model: ComparedModel) throws -> [String: any InputSource] {
         switch inputs {
         case let .probeSet(set): return try set.sources(for: model.network)
         case let .arrays(files): return try NPYInputs.sources(files, for: model.network)

@@ -94,6 +94,9 @@ public struct ComparisonPlan: Sendable {
     /// ``similarity(notice:progress:batches:)`` streams linear CKA instead (three quarters of
     /// physical memory by default).
     public var memoryBudget = ActivationCollector.defaultMemoryLimit
+    /// Run on this slice of the inputs only (``similarityAccumulator(progress:batches:)``);
+    /// `nil` for all of them.
+    public var shard: Shard?
 
     /// A plan on a probe set, taking its layers, reduction and batch size.
     public init(a: ComparedModel, b: Subject, probeSet: ProbeSet) {

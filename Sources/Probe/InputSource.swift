@@ -81,3 +81,27 @@ extension NPYInputs {
         return sources
     }
 }
+
+/// Samples `range` of another source, numbered from 0: one shard's share of the inputs.
+public struct InputSlice: InputSource {
+    public let base: any InputSource
+    public let range: Range<Int>
+
+    /// - Throws: ``ProbeError/invalidInput(file:problem:)`` when `range` reaches past the
+    ///   source's samples.
+    public init(_ base: any InputSource, range: Range<Int>) throws {
+        guard range.lowerBound >= 0, range.upperBound <= base.count else {
+            throw ProbeError.invalidInput(file: base.origin, problem: "has \(base.count) samples, not samples \(range.lowerBound)..<\(range.upperBound)")
+        }
+        self.base = base
+        self.range = range
+    }
+
+    public var count: Int { range.count }
+    public var sampleShape: [Int] { base.sampleShape }
+    public var origin: String { base.origin }
+
+    public func batch(_ samples: Range<Int>) throws -> Tensor {
+        try base.batch((range.lowerBound + samples.lowerBound)..<(range.lowerBound + samples.upperBound))
+    }
+}

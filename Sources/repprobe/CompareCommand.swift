@@ -93,6 +93,10 @@ struct CompareCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Memory the activations of the table may take (e.g. 4G, 512M; default three quarters of RAM). Beyond it linear CKA (biased estimator) is streamed from the forward pass: the same numbers, in memory set by the layers' widths, not by the number of inputs.", valueName: "size"))
     var memory: MemorySize?
 
+    @Option(help: ArgumentHelp("Run only the K-th of N equal slices of the inputs (1 ≤ K ≤ N) and write its statistics of the table (linear CKA, biased) to -o FILE.safetensors, for `repprobe merge`.", valueName: "K/N"),
+            transform: { try Shard(parsing: $0) })
+    var shard: Shard?
+
     @Flag(help: "Print {\"layers_a\": [...], \"layers_b\": [...], \"matrix\": [[...]]} instead of a table (without -o).")
     var json = false
 
@@ -119,7 +123,15 @@ struct CompareCommand: ParsableCommand {
         if let batchSize, batchSize < 1 { throw ValidationError("--batch-size must be at least 1, got \(batchSize)") }
         guard confidence > 0 && confidence < 1 else { throw ValidationError("--confidence must lie between 0 and 1, got \(confidence)") }
         if resamples < 0 || resamples == 1 { throw ValidationError("--resamples must be 0 (none) or at least 2, got \(resamples)") }
-        if output != nil && memory != nil {
+        if shard != nil {
+            guard let output, output.hasSuffix(".safetensors") else {
+                throw ValidationError("--shard K/N writes the shard's statistics: name the file with -o FILE.safetensors")
+            }
+            guard against == nil, cka.options.kernel == .linear, cka.options.estimator == .biased else {
+                throw ValidationError("--shard streams linear CKA with the biased estimator against a network (or A itself)")
+            }
+            guard modelA != nil else { throw ValidationError("--shard needs the models and inputs named") }
+        } else if output != nil && memory != nil {
             throw ValidationError("--memory applies to the table (without -o): the report's analyses need every activation in memory")
         }
         if output == nil && modelA != nil && (projectionLayer != nil || noTiming) {
@@ -158,13 +170,22 @@ struct CompareCommand: ParsableCommand {
         plan.cka = cka.options
         plan.v1 = try v1.settings
         plan.seed = seed
+        plan.toolVersion = RepProbeVersion.current
+        if let memory { plan.memoryBudget = memory.bytes }
+        if let shard, let output {
+            plan.shard = shard
+            let accumulator = try plan.similarityAccumulator(batches: Diagnostics.progressBar)
+            try accumulator.write(to: URL(fileURLWithPath: output))
+            print("wrote \(output): shard \(shard), \(accumulator.statistics.samples) of \(accumulator.provenance.inputs) inputs, "
+                  + "\(accumulator.layersA.count) + \(accumulator.layersB.count) layers; join the shards with `repprobe merge`")
+            return
+        }
         guard let folder else { return try printTable(plan) }
 
         plan.bootstrapResamples = resamples
         plan.confidence = confidence
         plan.randomBaseline = !noRandomBaseline
         plan.projectionLayer = projectionLayer
-        plan.toolVersion = RepProbeVersion.current
         if !noReceptiveFields, let reason = try plan.includeReceptiveFields(gratings: gratings) {
             Diagnostics.step("no receptive-field sections: \(reason)")
         }
@@ -175,15 +196,20 @@ struct CompareCommand: ParsableCommand {
     }
 
     private func printTable(_ plan: ComparisonPlan) throws {
-        var plan = plan
-        if let memory { plan.memoryBudget = memory.bytes }
         let similarity = try plan.similarity(notice: Diagnostics.note, batches: Diagnostics.progressBar)
+        try SimilarityTable.print(similarity, label: cka.label, json: json)
+    }
+}
+
+/// The CKA table of a comparison on stdout, as text or JSON.
+enum SimilarityTable {
+    static func print(_ similarity: LayerSimilarity, label: String, json: Bool) throws {
         let table = LabelledMatrix(rowLabels: similarity.layersA, columnLabels: similarity.layersB, values: similarity.values, corner: "A \\ B")
         if json {
-            print(try Output.json(MatrixJSON(table)), terminator: "")
+            Swift.print(try Output.json(MatrixJSON(table)), terminator: "")
         } else {
-            print("\(cka.label), \(similarity.samples) samples, reduction \(similarity.reduction)")
-            print(table.text(), terminator: "")
+            Swift.print("\(label), \(similarity.samples) samples, reduction \(similarity.reduction)")
+            Swift.print(table.text(), terminator: "")
         }
     }
 }

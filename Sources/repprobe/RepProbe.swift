@@ -14,7 +14,7 @@ struct RepProbe: ParsableCommand {
             DemoCommand.self, CompareCommand.self, LayersCommand.self, RunCommand.self, CaptureCommand.self, ConvertCommand.self,
             OperatorsCommand.self, CKACommand.self, SimilarityCommand.self, PCACommand.self, ProbeCommand.self,
             StimuliCommand.self, NotebookCommand.self, ReceptiveFieldCommand.self, TrainCommand.self, IdentifyCommand.self,
-            ReportCommand.self,
+            ReportCommand.self, MergeCommand.self,
         ]
     )
 }

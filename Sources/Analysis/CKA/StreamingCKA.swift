@@ -32,12 +32,30 @@ public struct StreamingCKA: Sendable, Equatable {
     public var samples: Int { statistics.samples }
 
     public init(layerNames: [String], widths: [Int]) throws {
-        guard layerNames.count == widths.count, widths.allSatisfy({ $0 >= 1 }) else {
-            throw AnalysisError.invalidArgument("streaming CKA: every layer needs a name and a width of at least 1 (got \(widths) for \(layerNames.count) names)")
-        }
+        try Self.check(layerNames: layerNames, widths: widths)
         self.layerNames = layerNames
         self.widths = widths
         statistics = CoMoments(width: widths.reduce(0, +))
+    }
+
+    private static func check(layerNames: [String], widths: [Int]) throws {
+        guard layerNames.count == widths.count, widths.allSatisfy({ $0 >= 1 }) else {
+            throw AnalysisError.invalidArgument("streaming CKA: every layer needs a name and a width of at least 1 (got \(widths) for \(layerNames.count) names)")
+        }
+    }
+
+    /// Statistics saved before, of layers `layerNames` with `widths` side by side.
+    ///
+    /// - Throws: ``AnalysisError/invalidArgument(_:)`` when the widths do not add up to the
+    ///   statistics' width.
+    public init(layerNames: [String], widths: [Int], statistics: CoMoments) throws {
+        try Self.check(layerNames: layerNames, widths: widths)
+        guard statistics.width == widths.reduce(0, +) else {
+            throw AnalysisError.invalidArgument("streaming CKA: layer widths \(widths.prefix(8)) add up to \(widths.reduce(0, +)), the statistics have \(statistics.width) features")
+        }
+        self.layerNames = layerNames
+        self.widths = widths
+        self.statistics = statistics
     }
 
     /// The offset of each layer's first feature in `z`.

@@ -28,6 +28,24 @@ public struct CoMoments: Sendable, Equatable {
         upper = Matrix(rows: width, columns: width)
     }
 
+    /// Statistics saved before: `samples`, the `means` and `upper` (only its upper triangle
+    /// is read).
+    ///
+    /// - Throws: ``AnalysisError/invalidArgument(_:)`` for a negative count or a matrix that
+    ///   is not `means.count` square.
+    public init(samples: Int, means: [Double], upper: Matrix<Double>) throws {
+        guard samples >= 0, upper.rows == means.count, upper.columns == means.count else {
+            throw AnalysisError.invalidArgument("co-moments of \(samples) samples: \(means.count) means and a \(upper.rows) × \(upper.columns) matrix")
+        }
+        self.samples = samples
+        self.means = means
+        self.upper = upper
+        let total = means.count
+        self.upper.storage.withUnsafeMutableBufferPointer { m in
+            for j in 0..<total { for i in (j + 1)..<max(j + 1, total) { m[i + j * total] = 0 } }
+        }
+    }
+
     public var width: Int { means.count }
 
     /// Adds the rows of a samples × features batch.

@@ -1,0 +1,324 @@
+import Activations
+import Analysis
+import Formats
+import Foundation
+import LinearAlgebra
+import Probe
+import Results
+
+/// The streamed CKA table of a comparison over some shards of its inputs, with what it was
+/// computed from: what `repprobe compare --shard K/N` writes and `repprobe merge` joins.
+///
+/// Shards of one comparison join exactly (``merging(_:)``), in a fixed order, so the same
+/// shards give the same bytes whatever order they are named in, and the joined table equals
+/// the one of a single run over all inputs to rounding (1e-12).
+///
+/// ## File format (version 1)
+///
+/// A safetensors file whose `__metadata__` holds
+/// - `format`: `repprobe-similarity-accumulator`, `version`: `1`;
+/// - `provenance`: a JSON object (keys sorted) with `analysis` (`linear-cka-biased`),
+///   `layers` (A's as `A.name`, then B's as `B.name`; B absent when A is compared with
+///   itself), `reduction` (and `reduction_seed` for `project:K`), `inputs` (the samples of
+///   all shards together), `batch_size` (shards are cut between batches), `shard_count`, `shards` (the 1-based shards this file covers),
+///   `samples` (the samples it covers), `files` (role, name, format and SHA-256 of every
+///   model, graph and input file) and `repprobe_version`;
+///
+/// and three tensors: `widths` (int64, one per layer), `means` (float64, `D = Σ widths`, the
+/// mean of every feature of the layers side by side) and `comoments` (float64, `D × D`,
+/// symmetric: `Σₖ (zₖ − z̄)(zₖ − z̄)ᵀ` over the samples covered).
+public struct SimilarityAccumulator: Sendable, Equatable {
+    public static let format = "repprobe-similarity-accumulator"
+    public static let version = 1
+    /// The analysis the statistics serve.
+    public static let analysis = "linear-cka-biased"
+
+    /// What the statistics were computed from; two accumulators join only when these agree.
+    public struct Provenance: Sendable, Codable, Equatable {
+        public var reduction: String
+        public var reductionSeed: UInt64?
+        /// Samples over all shards.
+        public var inputs: Int
+        /// Samples per batch, which sets where shards are cut (``Shard/samples(of:batchSize:)``).
+        public var batchSize: Int
+        public var shardCount: Int
+        /// Model, graph and input files.
+        public var files: [ComparisonResults.Provenance.File]
+        public var repprobeVersion: String
+
+        public init(reduction: Reduction, inputs: Int, batchSize: Int, shardCount: Int, files: [ComparisonResults.Provenance.File], repprobeVersion: String) {
+            if case let .project(k, seed) = reduction {
+                (self.reduction, reductionSeed) = ("project:\(k)", seed)
+            } else {
+                self.reduction = reduction.description
+            }
+            self.inputs = inputs
+            self.batchSize = batchSize
+            self.shardCount = shardCount
+            self.files = files
+            self.repprobeVersion = repprobeVersion
+        }
+    }
+
+    /// Layer statistics; layers are named `A.name` and `B.name`.
+    public private(set) var statistics: StreamingCKA
+    public let provenance: Provenance
+    /// The shards covered, ascending.
+    public private(set) var shards: [Int]
+    /// Where the accumulator was read from, for messages (neither stored nor compared).
+    public var origin = "<memory>"
+
+    public static func == (a: Self, b: Self) -> Bool {
+        a.statistics == b.statistics && a.provenance == b.provenance && a.shards == b.shards
+    }
+
+    /// - Throws: ``ProbeError/invalidInput(file:problem:)`` for shards outside
+    ///   `1 … provenance.shardCount`, repeated, or whose samples do not add up to the
+    ///   statistics'.
+    public init(statistics: StreamingCKA, provenance: Provenance, shards: [Int], origin: String = "<memory>") throws {
+        self.statistics = statistics
+        self.provenance = provenance
+        self.shards = shards
+        self.origin = origin
+        guard provenance.inputs >= 0, provenance.batchSize >= 1 else {
+            throw ProbeError.invalidInput(file: origin, problem: "has \(provenance.inputs) inputs in batches of \(provenance.batchSize)")
+        }
+        guard provenance.shardCount >= 1, !shards.isEmpty,
+              shards == shards.sorted(), Set(shards).count == shards.count,
+              shards.allSatisfy({ (1...provenance.shardCount).contains($0) }) else {
+            throw ProbeError.invalidInput(file: origin, problem: "shards \(shards) are not distinct shards of 1…\(provenance.shardCount)")
+        }
+        let expected = try shards.map { try Shard($0, of: provenance.shardCount).samples(of: provenance.inputs, batchSize: provenance.batchSize).count }.reduce(0, +)
+        guard expected == statistics.samples else {
+            throw ProbeError.invalidInput(file: origin, problem: "covers \(statistics.samples) samples where shards \(shardList) of \(provenance.inputs) inputs have \(expected)")
+        }
+        guard layersA.count + layersB.count == statistics.layerNames.count, !layersA.isEmpty else {
+            throw ProbeError.invalidInput(file: origin, problem: "layers must be named A.name, then B.name: \(statistics.layerNames.prefix(8).joined(separator: ", "))")
+        }
+    }
+
+    /// The layers of A (without their `A.` prefix).
+    public var layersA: [String] { statistics.layerNames.filter { $0.hasPrefix("A.") }.map { String($0.dropFirst(2)) } }
+    /// The layers of B; empty when A is compared with itself.
+    public var layersB: [String] { statistics.layerNames.filter { $0.hasPrefix("B.") }.map { String($0.dropFirst(2)) } }
+    /// Whether every shard is here.
+    public var isComplete: Bool { shards == Array(1...provenance.shardCount) }
+
+    /// The shards covered, as `1, 2, 5–8 of 8`.
+    public var shardDescription: String { "\(shardList) of \(provenance.shardCount)" }
+
+    /// `1, 2, 5–8`.
+    var shardList: String {
+        var runs: [String] = []
+        var start = 0
+        for k in shards.indices where k == shards.count - 1 || shards[k + 1] != shards[k] + 1 {
+            runs.append(k == start ? "\(shards[k])" : "\(shards[start])–\(shards[k])")
+            start = k + 1
+        }
+        return runs.joined(separator: ", ")
+    }
+
+    /// The CKA table of all shards.
+    ///
+    /// - Throws: ``ProbeError/invalidInput(file:problem:)`` naming the missing shards when
+    ///   some are, ``AnalysisError`` below two samples.
+    public func similarity() throws -> LayerSimilarity {
+        guard isComplete else {
+            let missing = Set(1...provenance.shardCount).subtracting(shards).sorted()
+            let shown = missing.prefix(10).map(String.init).joined(separator: ", ") + (missing.count > 10 ? ", …" : "")
+            throw ProbeError.invalidInput(file: origin, problem: "covers shards \(shardList) of \(provenance.shardCount): shard\(missing.count == 1 ? "" : "s") \(shown) missing")
+        }
+        guard let reduction = Reduction(parsing: provenance.reduction, seed: provenance.reductionSeed ?? 0) else {
+            throw ProbeError.invalidInput(file: origin, problem: "unknown reduction '\(provenance.reduction)'")
+        }
+        let matrix = try statistics.cka()
+        let names = statistics.layerNames
+        let rowsA = names.indices.filter { names[$0].hasPrefix("A.") }
+        let rowsB = layersB.isEmpty ? rowsA : names.indices.filter { names[$0].hasPrefix("B.") }
+        return LayerSimilarity(layersA: layersA, layersB: layersB.isEmpty ? layersA : layersB,
+                               values: rowsA.map { i in rowsB.map { j in matrix[i, j] } }, samples: statistics.samples, reduction: reduction)
+    }
+
+    /// The accumulators joined in order of their first shard, so that any order of the same
+    /// accumulators gives the same bytes.
+    ///
+    /// - Throws: ``ProbeError/invalidInput(file:problem:)`` naming the file and the
+    ///   difference when two come from other models, layers, inputs, reduction, shard count
+    ///   or version, or cover a shard twice.
+    public static func merging(_ parts: [SimilarityAccumulator]) throws -> SimilarityAccumulator {
+        let ordered = parts.sorted { ($0.shards.first ?? 0) < ($1.shards.first ?? 0) }
+        guard var joined = ordered.first else { throw ProbeError.invalidInput(file: "<merge>", problem: "there are no accumulators to merge") }
+        for part in ordered.dropFirst() {
+            try joined.checkCompatible(part)
+            if let twice = Set(joined.shards).intersection(part.shards).min() {
+                let other = ordered.first { $0.shards.contains(twice) }?.origin ?? joined.origin
+                throw ProbeError.invalidInput(file: part.origin, problem: "shard \(twice) of \(part.provenance.shardCount) is also in \(other)")
+            }
+            try joined.statistics.merge(part.statistics)
+            joined.shards = (joined.shards + part.shards).sorted()
+        }
+        let names = ordered.map(\.origin)
+        joined.origin = names.count <= 3 ? names.joined(separator: " + ") : "\(names[0]) + … + \(names[names.count - 1]) (\(names.count) files)"
+        return joined
+    }
+
+    /// Throws the first difference between what `other` and this one were computed from.
+    func checkCompatible(_ other: SimilarityAccumulator) throws {
+        func refuse(_ what: String, _ mine: String, _ theirs: String) throws -> Never {
+            throw ProbeError.invalidInput(file: other.origin, problem: "\(what) \(theirs), where \(origin) has \(mine): not shards of one comparison")
+        }
+        let (a, b) = (provenance, other.provenance)
+        if statistics.layerNames != other.statistics.layerNames {
+            let mine = statistics.layerNames, theirs = other.statistics.layerNames
+            if let k = zip(mine, theirs).enumerated().first(where: { $0.element.0 != $0.element.1 })?.offset {
+                try refuse("has layer \(k + 1)", "'\(mine[k])'", "'\(theirs[k])'")
+            }
+            try refuse("has layer count", "\(mine.count)", "\(theirs.count)")
+        }
+        if statistics.widths != other.statistics.widths {
+            let k = zip(statistics.widths, other.statistics.widths).enumerated().first { $0.element.0 != $0.element.1 }?.offset ?? 0
+            try refuse("gives layer '\(statistics.layerNames[k])' width", "\(statistics.widths[k])", "\(other.statistics.widths[k])")
+        }
+        if a.reduction != b.reduction || a.reductionSeed != b.reductionSeed {
+            try refuse("has reduction", a.reduction + (a.reductionSeed.map { " (seed \($0))" } ?? ""), b.reduction + (b.reductionSeed.map { " (seed \($0))" } ?? ""))
+        }
+        if a.files != b.files {
+            let roles = (a.files + b.files).map(\.role).reduce(into: [String]()) { if !$0.contains($1) { $0.append($1) } }
+            for role in roles {
+                let mine = a.files.first { $0.role == role }, theirs = b.files.first { $0.role == role }
+                if mine != theirs {
+                    let describe = { (f: ComparisonResults.Provenance.File?) in f.map { "\($0.name) (SHA-256 \($0.sha256.prefix(12))…)" } ?? "none" }
+                    try refuse("has \(role.replacingOccurrences(of: "_", with: " "))", describe(mine), describe(theirs))
+                }
+            }
+        }
+        if a.inputs != b.inputs { try refuse("has inputs of", "\(a.inputs) samples", "\(b.inputs) samples") }
+        if a.batchSize != b.batchSize { try refuse("has batches of", "\(a.batchSize) samples", "\(b.batchSize) samples") }
+        if a.shardCount != b.shardCount { try refuse("is a shard of", "\(a.shardCount)", "\(b.shardCount)") }
+        if a.repprobeVersion != b.repprobeVersion { try refuse("was written by repprobe", a.repprobeVersion, b.repprobeVersion) }
+    }
+}
+
+// MARK: - The file
+
+extension SimilarityAccumulator {
+    /// What the metadata's `provenance` entry holds.
+    private struct Header: Codable {
+        var analysis: String
+        var layers: [String]
+        var reduction: String
+        var reductionSeed: UInt64?
+        var inputs: Int
+        var batchSize: Int
+        var shardCount: Int
+        var shards: [Int]
+        var samples: Int
+        var files: [ComparisonResults.Provenance.File]
+        var repprobeVersion: String
+
+        enum CodingKeys: String, CodingKey {
+            case analysis, layers, reduction, reductionSeed = "reduction_seed", inputs, batchSize = "batch_size", shardCount = "shard_count"
+            case shards, samples, files
+            case repprobeVersion = "repprobe_version"
+        }
+    }
+
+    /// The file's bytes.
+    public func encoded() throws -> Data {
+        let p = provenance
+        let header = Header(analysis: Self.analysis, layers: statistics.layerNames, reduction: p.reduction, reductionSeed: p.reductionSeed,
+                            inputs: p.inputs, batchSize: p.batchSize, shardCount: p.shardCount, shards: shards, samples: statistics.samples, files: p.files,
+                            repprobeVersion: p.repprobeVersion)
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        let width = statistics.statistics.width
+        return try Safetensors.encode([
+            ("widths", NumericArray(shape: [statistics.widths.count], int64: statistics.widths.map(Int64.init))),
+            ("means", NumericArray(shape: [width], float64: statistics.statistics.means)),
+            ("comoments", NumericArray(shape: [width, width], float64: statistics.statistics.symmetric().storage)),
+        ], metadata: ["format": Self.format, "version": String(Self.version), "provenance": String(decoding: try encoder.encode(header), as: UTF8.self)])
+    }
+
+    /// Writes the file at once (a failure leaves no file, and an existing one untouched).
+    public func write(to url: URL) throws {
+        try AtomicFile.write(try encoded(), to: url)
+    }
+
+    /// Reads an accumulator file.
+    ///
+    /// - Throws: ``FormatError`` for a file that is not readable safetensors,
+    ///   ``ProbeError/invalidInput(file:problem:)`` naming the problem for one that is not an
+    ///   accumulator of this version or whose statistics are inconsistent (widths, shapes,
+    ///   non-finite values, an asymmetric or negative co-moment matrix, samples that do not
+    ///   match its shards).
+    public init(contentsOf url: URL) throws {
+        try self.init(decoding: try SmallFile.data(url, limit: Int.max, what: "accumulator"), file: url.path)
+    }
+
+    public init(decoding data: Data, file: String) throws {
+        let contents = try Safetensors.decode(data, file: file)
+        func refuse(_ problem: String) -> ProbeError { .invalidInput(file: file, problem: problem) }
+        guard contents.metadata["format"] == Self.format else {
+            throw refuse("not a repprobe similarity accumulator (its metadata has no format '\(Self.format)'; `repprobe compare --shard K/N -o FILE` writes one)")
+        }
+        guard contents.metadata["version"] == String(Self.version) else {
+            throw refuse("accumulator version '\(contents.metadata["version"] ?? "none")'; this repprobe reads version \(Self.version)")
+        }
+        let header: Header
+        do {
+            header = try JSONDecoder().decode(Header.self, from: Data((contents.metadata["provenance"] ?? "").utf8))
+        } catch {
+            let reason = (error as? DecodingError)?.summary ?? "\(error)"
+            throw refuse("the provenance metadata is not the JSON of an accumulator (\(reason))")
+        }
+        guard header.analysis == Self.analysis else { throw refuse("holds statistics for '\(header.analysis)', not '\(Self.analysis)'") }
+        let tensors = Dictionary(contents.tensors.map { ($0.name, $0.array) }, uniquingKeysWith: { a, _ in a })
+        guard let widthArray = tensors["widths"], widthArray.elementType == .int64, widthArray.shape == [header.layers.count] else {
+            throw refuse("needs an int64 tensor 'widths' with one entry per layer (\(header.layers.count))")
+        }
+        let widths = (widthArray.int64s() ?? []).map { Int(clamping: $0) }
+        guard widths.allSatisfy({ $0 >= 1 }) else { throw refuse("has a layer width below 1: \(widths.prefix(8))") }
+        let (total, overflow) = widths.reduce((0, false)) { sum, w in
+            let (next, o) = sum.0.addingReportingOverflow(w)
+            return (next, sum.1 || o)
+        }
+        guard !overflow, let means = tensors["means"], means.elementType == .float64, means.shape == [total],
+              let comoments = tensors["comoments"], comoments.elementType == .float64, comoments.shape == [total, total] else {
+            throw refuse("needs float64 tensors 'means' [\(total)] and 'comoments' [\(total), \(total)] for layers of widths summing to \(total)")
+        }
+        guard header.samples >= 0 else { throw refuse("has \(header.samples) samples") }
+        let m = comoments.doubles(), mean = means.doubles()
+        guard mean.allSatisfy(\.isFinite), m.allSatisfy(\.isFinite) else { throw refuse("holds a NaN or infinite statistic") }
+        var upper = Matrix<Double>(rows: total, columns: total)
+        for j in 0..<total {
+            guard m[j + j * total] >= 0 else { throw refuse("has a negative variance (feature \(j)): the statistics are damaged") }
+            for i in 0...j {
+                guard m[i + j * total] == m[j + i * total] else { throw refuse("has an asymmetric co-moment matrix: the statistics are damaged") }
+                upper[i, j] = m[i + j * total]
+            }
+        }
+        let moments = try CoMoments(samples: header.samples, means: mean, upper: upper)
+        let statistics: StreamingCKA
+        do {
+            statistics = try StreamingCKA(layerNames: header.layers, widths: widths, statistics: moments)
+        } catch {
+            throw refuse("\(error)")
+        }
+        let provenance = Provenance(reduction: header.reduction, reductionSeed: header.reductionSeed, inputs: header.inputs, batchSize: header.batchSize,
+                                    shardCount: header.shardCount, files: header.files, repprobeVersion: header.repprobeVersion)
+        try self.init(statistics: statistics, provenance: provenance, shards: header.shards, origin: file)
+    }
+}
+
+extension SimilarityAccumulator.Provenance {
+    init(reduction: String, reductionSeed: UInt64?, inputs: Int, batchSize: Int, shardCount: Int, files: [ComparisonResults.Provenance.File],
+         repprobeVersion: String) {
+        self.reduction = reduction
+        self.reductionSeed = reductionSeed
+        self.inputs = inputs
+        self.batchSize = batchSize
+        self.shardCount = shardCount
+        self.files = files
+        self.repprobeVersion = repprobeVersion
+    }
+}

@@ -1,0 +1,46 @@
+import ArgumentParser
+import Foundation
+import RepProbeKit
+
+struct MergeCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "merge",
+        abstract: "Join the shards of a comparison (`compare --shard K/N`) into its CKA table.",
+        discussion: """
+            Each file holds one shard's statistics of the linear CKA table, with the models, \
+            inputs, layers and reduction they came from. repprobe checks that the files are \
+            shards of one comparison (and says which difference it found otherwise), joins them \
+            exactly in the order of their shards, and prints the table of all the inputs: the \
+            same numbers as one run over them, to rounding. Named in any order, the same files \
+            give the same output.
+
+            With -o FILE.safetensors the joined statistics are written instead, so that shards \
+            can be joined in stages; the table needs every shard.
+            """
+    )
+
+    @Argument(help: "Accumulator files written by `repprobe compare --shard K/N -o FILE`.")
+    var files: [String]
+
+    @Option(name: .shortAndLong, help: ArgumentHelp("Write the joined statistics to this file instead of printing the table.", valueName: "file.safetensors"))
+    var output: String?
+
+    @Flag(help: "Print {\"layers_a\": [...], \"layers_b\": [...], \"matrix\": [[...]]} instead of a table.")
+    var json = false
+
+    func validate() throws {
+        guard !files.isEmpty else { throw ValidationError("name the accumulator files of the shards") }
+        if let output, !output.hasSuffix(".safetensors") { throw ValidationError("-o names a .safetensors file, got '\(output)'") }
+        if output != nil && json { throw ValidationError("--json prints the table; -o writes the statistics instead") }
+    }
+
+    func run() throws {
+        let merged = try SimilarityAccumulator.merging(try files.map { try SimilarityAccumulator(contentsOf: URL(fileURLWithPath: $0)) })
+        if let output {
+            try merged.write(to: URL(fileURLWithPath: output))
+            print("wrote \(output): shards \(merged.shardDescription), \(merged.statistics.samples) of \(merged.provenance.inputs) inputs")
+            return
+        }
+        try SimilarityTable.print(try merged.similarity(), label: "linear CKA, biased estimator", json: json)
+    }
+}

@@ -1,0 +1,187 @@
+import Activations
+import Analysis
+@testable import Comparison
+import Formats
+import Foundation
+import Probe
+import Testing
+
+/// Shards of a comparison, each run alone and saved, join into the table of one run over
+/// all the inputs; files from other comparisons, or damaged ones, are refused by name.
+@Suite struct ShardedSimilarityTests {
+    @Test func shardsPartitionTheInputsEvenly() throws {
+        for total in [0, 1, 7, 360, 1_000_003] {
+            for count in [1, 2, 3, 7, 64] {
+                let ranges = try (1...count).map { try Shard($0, of: count).samples(of: total) }
+                #expect(ranges.first?.lowerBound == 0 && ranges.last?.upperBound == total)
+                #expect(zip(ranges, ranges.dropFirst()).allSatisfy { $0.upperBound == $1.lowerBound })
+                let sizes = ranges.map(\.count)
+                #expect((sizes.max() ?? 0) - (sizes.min() ?? 0) <= 1, "\(total) in \(count): \(sizes)")
+            }
+        }
+        // No overflow for counts beyond any data set.
+        #expect(abs(try Shard(3, of: 4).samples(of: Int.max / 2).count - Int.max / 8) <= 1)
+        // In batches, shards are cut between batches: 300 samples in 5 batches of 64.
+        let batched = try (1...3).map { try Shard($0, of: 3).samples(of: 300, batchSize: 64) }
+        #expect(batched == [0..<64, 64..<192, 192..<300])
+        #expect(try (1...7).map { try Shard($0, of: 7).samples(of: 300, batchSize: 64).count } == [0, 64, 64, 0, 64, 64, 44])
+        #expect(try Shard(2, of: 2).samples(of: Int.max, batchSize: Int.max / 2) == (Int.max / 2)..<Int.max)
+        #expect(try Shard(parsing: "3/8") == Shard(3, of: 8))
+        for text in ["0/4", "5/4", "4", "a/b", "-1/2", "1/0", "1/2/3", "", "/4"] {
+            #expect(throws: ShardError.self, "\(text)") { try Shard(parsing: text) }
+        }
+    }
+
+    static func accumulators(_ plan: ComparisonPlan, shards count: Int) throws -> [SimilarityAccumulator] {
+        try (1...count).map { k in
+            var shard = plan
+            shard.shard = try Shard(k, of: count)
+            return try shard.similarityAccumulator()
+        }
+    }
+
+    @Test func mergedShardsGiveTheTableOfOneRunInAnyOrder() throws {
+        var plan = try StreamedSimilarityTests.plan()
+        plan.batchSize = 16
+        let inMemory = try plan.similarity()
+        // 300 samples in 19 batches, 7 shards of 2 or 3 batches.
+        let parts = try Self.accumulators(plan, shards: 7)
+        #expect(parts.map(\.statistics.samples) == [32, 48, 48, 32, 48, 48, 44])
+        let merged = try SimilarityAccumulator.merging(parts)
+        #expect(merged.isComplete && merged.statistics.samples == 300)
+        StreamedSimilarityTests.expectSame(try merged.similarity(), inMemory)
+        let streamed = try plan.similarityAccumulator().similarity()
+        let error = zip(try merged.similarity().values.joined(), streamed.values.joined()).map { abs($0 - $1) }.max() ?? .infinity
+        #expect(error <= 1e-12, "sharded against one streamed run: \(error)")
+
+        // Any order, and any grouping into files read back, gives the same bytes.
+        let bytes = try merged.encoded()
+        var generator = SeededGenerator(seed: 5)
+        for _ in 0..<3 {
+            #expect(try SimilarityAccumulator.merging(parts.shuffled(using: &generator)).encoded() == bytes)
+        }
+        let decoded = try parts.map { try SimilarityAccumulator(decoding: try $0.encoded(), file: "shard") }
+        #expect(decoded == parts)
+        #expect(try SimilarityAccumulator.merging(decoded.reversed()).encoded() == bytes)
+
+        // Joined in stages (1–3, then 4–7 with it), the table agrees to rounding.
+        let staged = try SimilarityAccumulator.merging([try SimilarityAccumulator.merging(Array(parts[3...])),
+                                                         try SimilarityAccumulator.merging(Array(parts[..<3]))])
+        let stagedError = zip(try staged.similarity().values.joined(), try merged.similarity().values.joined()).map { abs($0 - $1) }.max() ?? .infinity
+        #expect(stagedError <= 1e-13)
+
+        // A against itself, sharded, has the symmetric table.
+        var itself = plan
+        itself.modelB = .same
+        StreamedSimilarityTests.expectSame(try SimilarityAccumulator.merging(try Self.accumulators(itself, shards: 3)).similarity(),
+                                           try itself.similarity())
+    }
+
+    @Test func shardsOfOtherComparisonsAreRefusedNamingTheDifference() throws {
+        let plan = try StreamedSimilarityTests.plan()
+        var parts = try Self.accumulators(plan, shards: 2)
+        for k in parts.indices { parts[k].origin = "acc-\(k + 1).safetensors" }
+        func refusal(_ other: ComparisonPlan, shards: Int = 2, index: Int = 2) throws -> String {
+            var shard = other
+            shard.shard = try Shard(index, of: shards)
+            var accumulator = try shard.similarityAccumulator()
+            accumulator.origin = "other.safetensors"
+            do {
+                _ = try SimilarityAccumulator.merging([parts[0], accumulator])
+                return "merged"
+            } catch {
+                return error.localizedDescription
+            }
+        }
+        var otherB = plan
+        otherB.modelB = .network(try ComparedModel.load(ComparisonPlanTests.root.appendingPathComponent("models/digits-plain-seed2.onnx")))
+        let b = try refusal(otherB)
+        #expect(b.contains("other.safetensors") && b.contains("model b") && b.contains("digits-plain-seed2.onnx")
+                && b.contains("digits-residual-seed1.onnx"), "\(b)")
+        var fewerLayers = plan
+        fewerLayers.layersB = .names(Array(ComparisonPlanTests.layers.dropLast()))
+        #expect(try refusal(fewerLayers).contains("layer"))
+        var projected = plan
+        projected.reduction = .max
+        #expect(try refusal(projected).contains("reduction max"))
+        #expect(try refusal(plan, shards: 3).contains("is a shard of 3, where acc-1.safetensors has 2"))
+        var otherInputs = plan
+        otherInputs.inputs = .probeSet(try plan.probeSet().slice(0..<200))
+        #expect(try refusal(otherInputs).contains("200 samples"))
+        let twice = try refusal(plan, index: 1)
+        #expect(twice.contains("shard 1 of 2 is also in acc-1.safetensors"), "\(twice)")
+
+        // An incomplete set names what is missing.
+        #expect {
+            try SimilarityAccumulator.merging([parts[1]]).similarity()
+        } throws: { error in
+            error.localizedDescription.contains("covers shards 2 of 2: shard 1 missing")
+        }
+    }
+
+    @Test func damagedOrForeignFilesAreRefusedByName() throws {
+        var plan = try StreamedSimilarityTests.plan()
+        plan.layersA = .names(Array(ComparisonPlanTests.layers.prefix(2)))
+        plan.layersB = plan.layersA
+        plan.shard = try Shard(1, of: 2)
+        let good = try plan.similarityAccumulator()
+        let contents = try Safetensors.decode(try good.encoded(), file: "good")
+        func damaged(metadata: (inout [String: String]) -> Void = { _ in },
+                     tensors: (inout [String: NumericArray]) -> Void = { _ in }) throws -> String {
+            var meta = contents.metadata
+            metadata(&meta)
+            var arrays = Dictionary(uniqueKeysWithValues: contents.tensors.map { ($0.name, $0.array) })
+            tensors(&arrays)
+            let data = try Safetensors.encode(arrays.keys.sorted().map { ($0, arrays[$0]!) }, metadata: meta)
+            do {
+                _ = try SimilarityAccumulator(decoding: data, file: "bad.safetensors")
+                return "read"
+            } catch {
+                return error.localizedDescription
+            }
+        }
+        #expect(try damaged() == "read")
+        let widths = good.statistics.widths, total = good.statistics.statistics.width
+        #expect(widths.count == 4)
+        let cases: [(String, String)] = [
+            (try damaged(metadata: { $0["format"] = nil }), "not a repprobe similarity accumulator"),
+            (try damaged(metadata: { $0["version"] = "2" }), "accumulator version '2'"),
+            (try damaged(metadata: { $0["provenance"] = "{\"layers\": 3}" }), "not the JSON of an accumulator"),
+            (try damaged(metadata: { $0["provenance"] = $0["provenance"]!.replacingOccurrences(of: "\"shards\":[1]", with: "\"shards\":[3]") }),
+             "not distinct shards of 1…2"),
+            (try damaged(metadata: { $0["provenance"] = $0["provenance"]!.replacingOccurrences(of: "\"inputs\":300", with: "\"inputs\":-3") }),
+             "has -3 inputs in batches of 120"),
+            (try damaged(metadata: { $0["provenance"] = $0["provenance"]!.replacingOccurrences(of: "\"inputs\":300", with: "\"inputs\":400") }),
+             "covers 120 samples where shards 1 of 400 inputs have 240"),
+            (try damaged(metadata: { $0["provenance"] = $0["provenance"]!.replacingOccurrences(of: "linear-cka-biased", with: "rbf") }),
+             "statistics for 'rbf'"),
+            (try damaged(tensors: { $0["means"] = nil }), "needs float64 tensors 'means'"),
+            (try damaged(tensors: { $0["widths"] = NumericArray(shape: [4], int64: widths.map(Int64.init).dropLast() + [-1]) }), "width below 1"),
+            (try damaged(tensors: { $0["widths"] = NumericArray(shape: [4], int64: widths.map(Int64.init).dropLast() + [Int64(widths[3] + 1)]) }), "summing to \(total + 1)"),
+            (try damaged(tensors: { $0["widths"] = NumericArray(shape: [4], int64: [Int64.max, Int64.max, 1, 1]) }), "needs float64 tensors"),
+            (try damaged(tensors: { var m = $0["comoments"]!.doubles(); m[1] += 1; $0["comoments"] = NumericArray(shape: [total, total], float64: m) }),
+             "asymmetric co-moment matrix"),
+            (try damaged(tensors: { var m = $0["comoments"]!.doubles(); m[total + 1] = -1; $0["comoments"] = NumericArray(shape: [total, total], float64: m) }),
+             "negative variance"),
+            (try damaged(tensors: { var m = $0["means"]!.doubles(); m[3] = .nan; $0["means"] = NumericArray(shape: [total], float64: m) }),
+             "NaN or infinite"),
+        ]
+        for (message, expected) in cases {
+            #expect(message.contains("bad.safetensors") && message.contains(expected), "\(message) / \(expected)")
+        }
+        // A truncated file, and an activation file, are refused by the readers.
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("sharded-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let truncated = folder.appendingPathComponent("truncated.safetensors")
+        try good.encoded().prefix(5000).write(to: truncated)
+        #expect(throws: FormatError.self) { try SimilarityAccumulator(contentsOf: truncated) }
+        let activations = folder.appendingPathComponent("acts.safetensors")
+        try Safetensors.write([("x", NumericArray(shape: [2, 2], float32: [1, 2, 3, 4]))], to: activations)
+        #expect {
+            try SimilarityAccumulator(contentsOf: activations)
+        } throws: { error in
+            error.localizedDescription.contains("acts.safetensors: not a repprobe similarity accumulator")
+        }
+    }
+}
