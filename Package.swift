@@ -1,5 +1,20 @@
 // swift-tools-version: 6.0
+import Foundation
 import PackageDescription
+
+/// Open MPI is optional: repprobe runs under `mpirun` when Open MPI's development files
+/// (Debian's libopenmpi-dev, which scripts/install-system-packages.sh installs) are present
+/// at build time, found by their pkg-config file `ompi-c.pc`. REPPROBE_MPI=0 builds without
+/// it, REPPROBE_MPI=1 insists on it.
+let withMPI: Bool = {
+    let environment = ProcessInfo.processInfo.environment
+    if let setting = environment["REPPROBE_MPI"] { return setting != "0" }
+    var folders = (environment["PKG_CONFIG_PATH"] ?? "").split(separator: ":").map(String.init)
+    folders += ["/usr/lib/pkgconfig", "/usr/local/lib/pkgconfig", "/usr/share/pkgconfig"]
+    let multiarch = (try? FileManager.default.contentsOfDirectory(atPath: "/usr/lib")) ?? []
+    folders += multiarch.filter { $0.contains("-linux-") }.map { "/usr/lib/\($0)/pkgconfig" }
+    return folders.contains { FileManager.default.fileExists(atPath: "\($0)/ompi-c.pc") }
+}()
 
 let package = Package(
     name: "repprobe",
@@ -17,7 +32,7 @@ let package = Package(
         // MARK: - Public API
 
         /// Umbrella that re-exports every library module.
-        .target(name: "RepProbeKit", dependencies: ["LinearAlgebra", "Formats", "Activations", "Analysis", "Networks", "Probe", "Results", "Report", "Comparison", "Training", "Notebooks", "Tokenization"]),
+        .target(name: "RepProbeKit", dependencies: ["LinearAlgebra", "Formats", "Activations", "Analysis", "Networks", "Probe", "Results", "Report", "Comparison", "Training", "Notebooks", "Tokenization", "Cluster"]),
         /// Representation-similarity measures, PCA, linear probes and resampling statistics.
         .target(name: "Analysis", dependencies: ["LinearAlgebra"]),
         /// NumPy `.npy`/`.npz` and `.safetensors` readers and writers; a PyTorch checkpoint reader.
@@ -45,6 +60,9 @@ let package = Package(
         /// The comparison pipeline: models and inputs through capture and every analysis to
         /// results (receptive-field analysis is one of its stages); no Markdown.
         .target(name: "Comparison", dependencies: ["Probe", "Networks", "Analysis", "Activations", "Formats", "LinearAlgebra", "Results"]),
+        /// Runs under `mpirun`: the processes of one launch, and the comparison's statistics
+        /// gathered from them (without Open MPI at build time, it says so when launched).
+        .target(name: "Cluster", dependencies: ["Comparison"] + (withMPI ? ["CMPI"] : [])),
         .executableTarget(
             name: "repprobe",
             dependencies: ["RepProbeKit", .product(name: "ArgumentParser", package: "swift-argument-parser")]
@@ -95,3 +113,8 @@ let package = Package(
         .testTarget(name: "TrainingTests", dependencies: ["Training", "Networks", "Formats", "Analysis"]),
     ]
 )
+
+if withMPI {
+    /// Open MPI from Debian's libopenmpi-dev.
+    package.targets.append(.systemLibrary(name: "CMPI", pkgConfig: "ompi-c", providers: [.apt(["libopenmpi-dev", "openmpi-bin"])]))
+}

@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
 # Installs the Debian packages repprobe builds against (LAPACKE, OpenBLAS, libpng and
-# libjpeg-turbo for image folders, pkg-config) and
+# libjpeg-turbo for image folders, pkg-config, Open MPI for runs under mpirun) and
 # librsvg2-bin for rendering figures, and python3 with pip for the test fixtures and
 # benchmarks when the machine has no Python. Does nothing when they are already present.
 set -euo pipefail
 
-packages=(liblapacke-dev libopenblas-dev pkg-config librsvg2-bin libpng-dev libturbojpeg0-dev)
+packages=(liblapacke-dev libopenblas-dev pkg-config librsvg2-bin libpng-dev libturbojpeg0-dev libopenmpi-dev openmpi-bin)
 if ! python3 -m pip --version >/dev/null 2>&1; then packages+=(python3 python3-pip); fi
 missing=()
 for p in "${packages[@]}"; do

@@ -81,7 +81,7 @@ extension ComparisonPlan {
                         into: sink, progress: batches?(parts.count == 1 ? "model A" : "models A and B"))
         guard let statistics = sink.accumulator else {
             let batches = (total + batchSize - 1) / batchSize
-            let which = shard.map { "shard \($0) of \(total) inputs in batches of \(batchSize) holds no samples: use at most \(batches) shards" }
+            let which = shard.map { "shard \($0) of \(total) inputs in batches of \(batchSize) holds no samples: use at most \(batches) shard\(batches == 1 ? "" : "s")" }
                 ?? "there are no inputs to compare on"
             throw ProbeError.invalidInput(file: modelA.network.file, problem: which)
         }

@@ -10,3 +10,4 @@
 @_exported import Training
 @_exported import Notebooks
 @_exported import Tokenization
+@_exported import Cluster

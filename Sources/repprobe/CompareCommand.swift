@@ -123,7 +123,16 @@ struct CompareCommand: ParsableCommand {
         if let batchSize, batchSize < 1 { throw ValidationError("--batch-size must be at least 1, got \(batchSize)") }
         guard confidence > 0 && confidence < 1 else { throw ValidationError("--confidence must lie between 0 and 1, got \(confidence)") }
         if resamples < 0 || resamples == 1 { throw ValidationError("--resamples must be 0 (none) or at least 2, got \(resamples)") }
-        if shard != nil {
+        if MPIWorld.isLaunchedByMPI {
+            guard shard == nil else { throw ValidationError("under mpirun each process takes its shard by rank: leave --shard out") }
+            guard modelA != nil, output?.hasSuffix(".safetensors") ?? true else {
+                throw ValidationError("under mpirun, compare computes the CKA table across the processes: name the models and inputs, "
+                                      + "and print the table or write its statistics with -o FILE.safetensors (the report needs one process)")
+            }
+            guard against == nil, cka.options.kernel == .linear, cka.options.estimator == .biased else {
+                throw ValidationError("under mpirun, compare streams linear CKA with the biased estimator against a network (or A itself)")
+            }
+        } else if shard != nil {
             guard let output, output.hasSuffix(".safetensors") else {
                 throw ValidationError("--shard K/N writes the shard's statistics: name the file with -o FILE.safetensors")
             }
@@ -172,6 +181,7 @@ struct CompareCommand: ParsableCommand {
         plan.seed = seed
         plan.toolVersion = RepProbeVersion.current
         if let memory { plan.memoryBudget = memory.bytes }
+        if MPIWorld.isLaunchedByMPI { return try runAcrossProcesses(plan) }
         if let shard, let output {
             plan.shard = shard
             let accumulator = try plan.similarityAccumulator(batches: Diagnostics.progressBar)
@@ -193,6 +203,37 @@ struct CompareCommand: ParsableCommand {
         try report.write(to: URL(fileURLWithPath: folder))
         print(report.consoleSummary(), terminator: "")
         print("wrote \(folder)/report.md, results.json and \(report.figures().count) figures")
+    }
+
+    /// Each process of an `mpirun` launch runs its shard of the inputs; rank 0 joins the
+    /// statistics and prints the table (or writes the statistics with -o).
+    private func runAcrossProcesses(_ plan: ComparisonPlan) throws {
+        let world = try MPIWorld()
+        defer { world.finalize() }
+        var plan = plan
+        plan.shard = try Shard(world.rank + 1, of: world.size)
+        // Rank 0 alone draws progress.
+        var batches: ((String) -> ((Int, Int) -> Void)?)?
+        if world.rank == 0 { batches = { Diagnostics.progressBar($0) } }
+        let local: Result<SimilarityAccumulator, any Error>
+        do {
+            local = .success(try plan.similarityAccumulator(batches: batches))
+        } catch {
+            local = .failure(error)
+        }
+        let merged: SimilarityAccumulator?
+        do {
+            merged = try world.merge(local)
+        } catch ClusterError.anotherRankFailed {
+            throw ExitCode.failure
+        }
+        guard let merged else { return }
+        if let output {
+            try merged.write(to: URL(fileURLWithPath: output))
+            print("wrote \(output): \(world.size) processes, \(merged.statistics.samples) inputs")
+        } else {
+            try SimilarityTable.print(try merged.similarity(), label: cka.label, json: json)
+        }
     }
 
     private func printTable(_ plan: ComparisonPlan) throws {
