@@ -76,7 +76,8 @@ extension ComparisonPlan {
         }
         let sources = try sources(for: modelA)
         let total = try allSources(for: modelA).values.first?.count ?? 0
-        let sink = StreamingCKASink(memoryLimit: memoryBudget)
+        // A's layers against B's only: each layer's own co-moments and the cross block.
+        let sink = StreamingCKASink(memoryLimit: memoryBudget, rowLayers: parts.count == 1 ? nil : { $0.hasPrefix("A.") })
         try Capture.run(parts, inputs: sources, settings: Capture.Settings(reduction: reduction, batchSize: batchSize),
                         into: sink, progress: batches?(parts.count == 1 ? "model A" : "models A and B"))
         guard let statistics = sink.accumulator else {

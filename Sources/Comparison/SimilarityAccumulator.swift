@@ -24,9 +24,12 @@ import Results
 ///   `samples` (the samples it covers), `files` (role, name, format and SHA-256 of every
 ///   model, graph and input file) and `repprobe_version`;
 ///
-/// and three tensors: `widths` (int64, one per layer), `means` (float64, `D = Σ widths`, the
-/// mean of every feature of the layers side by side) and `comoments` (float64, `D × D`,
-/// symmetric: `Σₖ (zₖ − z̄)(zₖ − z̄)ᵀ` over the samples covered).
+/// and the tensors `widths` (int64, one per layer), `means` (float64, `D = Σ widths`, the
+/// mean of every feature of the layers side by side) and the blocks of the co-moment matrix
+/// `M = Σₖ (zₖ − z̄)(zₖ − z̄)ᵀ` over the samples covered that the table reads (float64,
+/// symmetric blocks in full): for A against B, `comoments.0` … `comoments.{L−1}` each
+/// layer's own `dᵢ × dᵢ` block, then `comoments.L` the `D_A × D_B` block of A's features
+/// against B's; for A against itself, `comoments.0`, all of `M`.
 public struct SimilarityAccumulator: Sendable, Equatable {
     public static let format = "repprobe-similarity-accumulator"
     public static let version = 1
@@ -131,12 +134,10 @@ public struct SimilarityAccumulator: Sendable, Equatable {
         guard let reduction = Reduction(parsing: provenance.reduction, seed: provenance.reductionSeed ?? 0) else {
             throw ProbeError.invalidInput(file: origin, problem: "unknown reduction '\(provenance.reduction)'")
         }
+        // A's layers against B's (or A's against themselves), as the statistics hold them.
         let matrix = try statistics.cka()
-        let names = statistics.layerNames
-        let rowsA = names.indices.filter { names[$0].hasPrefix("A.") }
-        let rowsB = layersB.isEmpty ? rowsA : names.indices.filter { names[$0].hasPrefix("B.") }
         return LayerSimilarity(layersA: layersA, layersB: layersB.isEmpty ? layersA : layersB,
-                               values: rowsA.map { i in rowsB.map { j in matrix[i, j] } }, samples: statistics.samples, reduction: reduction)
+                               values: (0..<matrix.rows).map { matrix.row($0) }, samples: statistics.samples, reduction: reduction)
     }
 
     /// The accumulators joined in order of their first shard, so that any order of the same
@@ -231,12 +232,15 @@ extension SimilarityAccumulator {
                             repprobeVersion: p.repprobeVersion)
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        let width = statistics.statistics.width
+        let moments = statistics.statistics
+        // Row-major, as safetensors readers expect.
+        let blocks = moments.blocks.indices.map { k in
+            ("comoments.\(k)", NumericArray(shape: [moments.blocks[k].rows.count, moments.blocks[k].columns.count], float64: moments.filled(k).transposed().storage))
+        }
         return try Safetensors.encode([
             ("widths", NumericArray(shape: [statistics.widths.count], int64: statistics.widths.map(Int64.init))),
-            ("means", NumericArray(shape: [width], float64: statistics.statistics.means)),
-            ("comoments", NumericArray(shape: [width, width], float64: statistics.statistics.symmetric().storage)),
-        ], metadata: ["format": Self.format, "version": String(Self.version), "provenance": String(decoding: try encoder.encode(header), as: UTF8.self)])
+            ("means", NumericArray(shape: [moments.width], float64: moments.means)),
+        ] + blocks, metadata: ["format": Self.format, "version": String(Self.version), "provenance": String(decoding: try encoder.encode(header), as: UTF8.self)])
     }
 
     /// Writes the file at once (a failure leaves no file, and an existing one untouched).
@@ -282,25 +286,38 @@ extension SimilarityAccumulator {
             let (next, o) = sum.0.addingReportingOverflow(w)
             return (next, sum.1 || o)
         }
-        guard !overflow, let means = tensors["means"], means.elementType == .float64, means.shape == [total],
-              let comoments = tensors["comoments"], comoments.elementType == .float64, comoments.shape == [total, total] else {
-            throw refuse("needs float64 tensors 'means' [\(total)] and 'comoments' [\(total), \(total)] for layers of widths summing to \(total)")
+        guard !overflow, let means = tensors["means"], means.elementType == .float64, means.shape == [total] else {
+            throw refuse("needs a float64 tensor 'means' [\(total)] for layers of widths summing to \(total)")
         }
         guard header.samples >= 0 else { throw refuse("has \(header.samples) samples") }
-        let m = comoments.doubles(), mean = means.doubles()
-        guard mean.allSatisfy(\.isFinite), m.allSatisfy(\.isFinite) else { throw refuse("holds a NaN or infinite statistic") }
-        var upper = Matrix<Double>(rows: total, columns: total)
-        for j in 0..<total {
-            guard m[j + j * total] >= 0 else { throw refuse("has a negative variance (feature \(j)): the statistics are damaged") }
-            for i in 0...j {
-                guard m[i + j * total] == m[j + i * total] else { throw refuse("has an asymmetric co-moment matrix: the statistics are damaged") }
-                upper[i, j] = m[i + j * total]
+        let mean = means.doubles()
+        guard mean.allSatisfy(\.isFinite) else { throw refuse("holds a NaN or infinite mean") }
+        // The blocks follow from the layers: A's against B's, or all pairs of A's.
+        let rowLayers = header.layers.contains { $0.hasPrefix("B.") } ? header.layers.filter { $0.hasPrefix("A.") }.count : nil
+        guard rowLayers.map({ (1..<widths.count).contains($0) }) ?? true else { throw refuse("has no layers of A") }
+        let blocks = StreamingCKA.blocks(widths: widths, rowLayers: rowLayers)
+        var values: [Matrix<Double>] = []
+        for (k, block) in blocks.enumerated() {
+            let (r, c) = (block.rows.count, block.columns.count)
+            guard let array = tensors["comoments.\(k)"], array.elementType == .float64, array.shape == [r, c] else {
+                throw refuse("needs a float64 tensor 'comoments.\(k)' [\(r), \(c)] for its layers (\(blocks.count) blocks in all)")
             }
+            let m = array.doubles()
+            guard m.allSatisfy(\.isFinite) else { throw refuse("holds a NaN or infinite co-moment (comoments.\(k))") }
+            if block.isSymmetric {
+                for j in 0..<r {
+                    guard m[j + j * r] >= 0 else { throw refuse("has a negative variance (comoments.\(k), feature \(j)): the statistics are damaged") }
+                    for i in 0..<j where m[i + j * r] != m[j + i * r] {
+                        throw refuse("has an asymmetric co-moment block (comoments.\(k)): the statistics are damaged")
+                    }
+                }
+            }
+            values.append(Matrix(rows: r, columns: c, rowMajor: m))
         }
-        let moments = try CoMoments(samples: header.samples, means: mean, upper: upper)
         let statistics: StreamingCKA
         do {
-            statistics = try StreamingCKA(layerNames: header.layers, widths: widths, statistics: moments)
+            let moments = try CoMoments(samples: header.samples, means: mean, blocks: blocks, values: values)
+            statistics = try StreamingCKA(layerNames: header.layers, widths: widths, rowLayers: rowLayers, statistics: moments)
         } catch {
             throw refuse("\(error)")
         }

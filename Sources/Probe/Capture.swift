@@ -234,37 +234,51 @@ public final class MinibatchCKASink: ActivationSink {
 /// CKA matrix of all the inputs, exactly as from the whole capture in memory, with memory
 /// that depends on the layers' widths and not on the number of inputs. The accumulator is
 /// made when the first batch shows the widths.
+///
+/// With `rowLayers`, the layers it picks (one network's) are compared with the others
+/// (another's) only, and come first in the accumulator; otherwise every pair is.
 public final class StreamingCKASink: ActivationSink {
     public private(set) var accumulator: StreamingCKA?
+    private let isRowLayer: ((String) -> Bool)?
     private var layers: [String] = []
+    /// The accumulator's position of each captured layer.
+    private var position: [Int] = []
+    private var rowCount: Int?
     private var pending: [(rows: [Float], features: Int)?] = []
-    /// Bytes the accumulator may take (its `D × D` co-moments, `D` the sum of the widths).
+    /// Bytes the accumulator may take (the co-moment blocks it keeps).
     public let memoryLimit: Int
 
-    public init(memoryLimit: Int = ActivationCollector.defaultMemoryLimit) {
+    public init(memoryLimit: Int = ActivationCollector.defaultMemoryLimit, rowLayers: ((String) -> Bool)? = nil) {
         self.memoryLimit = memoryLimit
+        isRowLayer = rowLayers
     }
 
     public func start(layers: [String], sampleIDs: [Int]) throws {
-        self.layers = layers
+        let rows = layers.indices.filter { isRowLayer?(layers[$0]) ?? true }
+        let columns = layers.indices.filter { !(isRowLayer?(layers[$0]) ?? true) }
+        let order = rows + columns
+        self.layers = order.map { layers[$0] }
+        position = [Int](repeating: 0, count: layers.count)
+        for (k, index) in order.enumerated() { position[index] = k }
+        rowCount = rows.isEmpty || columns.isEmpty ? nil : rows.count
         accumulator = nil
         pending = Array(repeating: nil, count: layers.count)
     }
 
     public func append(layer: Int, rows: [Float], features: Int, samples: Range<Int>) throws {
-        pending[layer] = (rows, features)
+        pending[position[layer]] = (rows, features)
         guard pending.allSatisfy({ $0 != nil }) else { return }
         let batch = pending.compactMap { $0 }
         pending = Array(repeating: nil, count: layers.count)
         if accumulator == nil {
-            let total = batch.map(\.features).reduce(0, +)
-            let (bytes, overflow) = total.multipliedReportingOverflow(by: total * 8)
-            if overflow || bytes > memoryLimit {
+            let widths = batch.map(\.features)
+            let bytes = StreamingCKA.bytes(widths: widths, rowLayers: rowCount)
+            if bytes.map({ $0 > memoryLimit }) ?? true {
                 let widest = zip(layers, batch).sorted { $0.1.features > $1.1.features }.prefix(3).map { "\($0.0) \($0.1.features)" }
-                throw ProbeError.streamTooWide(layers: layers.count, features: total, widest: Array(widest),
-                                               needed: overflow ? nil : bytes, available: memoryLimit)
+                throw ProbeError.streamTooWide(layers: layers.count, features: widths.reduce(0, +), widest: Array(widest),
+                                               needed: bytes, available: memoryLimit)
             }
-            accumulator = try StreamingCKA(layerNames: layers, widths: batch.map(\.features))
+            accumulator = try StreamingCKA(layerNames: layers, widths: widths, rowLayers: rowCount)
         }
         try accumulator?.update(batch.map { Matrix<Float>(rows: samples.count, columns: $0.features, rowMajor: $0.rows) })
     }

@@ -50,7 +50,7 @@ public enum ProbeError: Error, Equatable, LocalizedError {
                 + "(mean, subsample:S, project:K) or fewer layers"
         case let .streamTooWide(layers, features, widest, needed, available):
             return "streaming linear CKA over \(layers) layers of \(features) features in all (widest: \(widest.joined(separator: ", "))) "
-                + "keeps a \(features) × \(features) matrix, which needs \(needed.map { "at least " + size($0) } ?? "more memory than any machine has"), "
+                + "keeps the co-moments of those features its table reads, which need \(needed.map { "at least " + size($0) } ?? "more memory than any machine has"), "
                 + "more than the \(size(available)) available; choose a reduction that keeps fewer features (mean, project:K) or fewer layers"
         case let .unknownProbeSet(name, searched, available):
             let list = available.isEmpty ? "none found" : available.joined(separator: ", ")

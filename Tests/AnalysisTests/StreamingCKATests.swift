@@ -18,8 +18,8 @@ import Testing
     }
 
     /// Feeds `layers` in batches of the sizes given (cycled) over `rows`.
-    static func accumulate(_ layers: [Matrix<Double>], rows: Range<Int>, batches: [Int]) throws -> StreamingCKA {
-        var accumulator = try StreamingCKA(layerNames: names, widths: layers.map(\.columns))
+    static func accumulate(_ layers: [Matrix<Double>], rows: Range<Int>, batches: [Int], rowLayers: Int? = nil) throws -> StreamingCKA {
+        var accumulator = try StreamingCKA(layerNames: names, widths: layers.map(\.columns), rowLayers: rowLayers)
         var start = rows.lowerBound, k = 0
         while start < rows.upperBound {
             let end = min(rows.upperBound, start + batches[k % batches.count])
@@ -46,6 +46,32 @@ import Testing
         let expected = try CKAMatrix.compute(Self.layers(), options: CKAOptions(estimator: .biased))
         let streamed = try Self.accumulate(Self.layers(offset: 1e6), rows: 0..<Self.n, batches: [7, 31]).cka()
         #expect(streamed.isClose(to: expected, within: 1e-9))
+    }
+
+    /// The first layers against the rest keep only the blocks that table reads, and give the
+    /// same numbers as all pairs.
+    @Test func rowsAgainstColumnsIsThatPartOfTheMatrix() throws {
+        let layers = Self.layers(offset: 3)
+        let expected = try CKAMatrix.compute(layers, options: CKAOptions(estimator: .biased, form: .feature))
+        for rowLayers in [1, 2] {
+            let parts = try [0..<90, 90..<Self.n].map { try Self.accumulate(layers, rows: $0, batches: [13, 40], rowLayers: rowLayers) }
+            var merged = parts[0]
+            try merged.merge(parts[1])
+            let streamed = try merged.cka()
+            #expect(streamed.rows == rowLayers && streamed.columns == 3 - rowLayers)
+            let block = Matrix(rows: rowLayers, columns: 3 - rowLayers,
+                               columnMajor: (rowLayers..<3).flatMap { j in (0..<rowLayers).map { i in expected[i, j] } })
+            #expect(streamed.isClose(to: block, within: 1e-12), "\(rowLayers) row layers")
+            // 5² + 7² + 3² own, and the cross block, instead of 15 × 15.
+            let widths = [5, 7, 3], split = widths.prefix(rowLayers).reduce(0, +)
+            #expect(StreamingCKA.bytes(widths: widths, rowLayers: rowLayers) == 8 * (83 + split * (15 - split)))
+            #expect(StreamingCKA.bytes(widths: widths, rowLayers: nil) == 8 * 225)
+            // Accumulators of another split do not join.
+            var other = try StreamingCKA(layerNames: Self.names, widths: widths)
+            #expect(throws: AnalysisError.self) { try other.merge(parts[0]) }
+        }
+        #expect(throws: AnalysisError.self) { try StreamingCKA(layerNames: Self.names, widths: [5, 7, 3], rowLayers: 3) }
+        #expect(throws: AnalysisError.self) { try StreamingCKA(layerNames: Self.names, widths: [5, 7, 3], rowLayers: 0) }
     }
 
     @Test func shardsMergeInAnyOrderToTheWhole() throws {

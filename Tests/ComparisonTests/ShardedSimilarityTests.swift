@@ -155,17 +155,28 @@ import Testing
              "covers 120 samples where shards 1 of 400 inputs have 240"),
             (try damaged(metadata: { $0["provenance"] = $0["provenance"]!.replacingOccurrences(of: "linear-cka-biased", with: "rbf") }),
              "statistics for 'rbf'"),
-            (try damaged(tensors: { $0["means"] = nil }), "needs float64 tensors 'means'"),
+            (try damaged(tensors: { $0["means"] = nil }), "needs a float64 tensor 'means'"),
             (try damaged(tensors: { $0["widths"] = NumericArray(shape: [4], int64: widths.map(Int64.init).dropLast() + [-1]) }), "width below 1"),
-            (try damaged(tensors: { $0["widths"] = NumericArray(shape: [4], int64: widths.map(Int64.init).dropLast() + [Int64(widths[3] + 1)]) }), "summing to \(total + 1)"),
-            (try damaged(tensors: { $0["widths"] = NumericArray(shape: [4], int64: [Int64.max, Int64.max, 1, 1]) }), "needs float64 tensors"),
-            (try damaged(tensors: { var m = $0["comoments"]!.doubles(); m[1] += 1; $0["comoments"] = NumericArray(shape: [total, total], float64: m) }),
-             "asymmetric co-moment matrix"),
-            (try damaged(tensors: { var m = $0["comoments"]!.doubles(); m[total + 1] = -1; $0["comoments"] = NumericArray(shape: [total, total], float64: m) }),
-             "negative variance"),
+            (try damaged(tensors: { $0["widths"] = NumericArray(shape: [4], int64: widths.map(Int64.init).dropLast() + [Int64(widths[3] + 1)]) }),
+             "summing to \(total + 1)"),
+            (try damaged(tensors: { $0["widths"] = NumericArray(shape: [4], int64: [Int64.max, Int64.max, 1, 1]) }), "needs a float64 tensor"),
+            (try damaged(tensors: {
+                let (r, c) = (widths[0] + widths[1], widths[2] + widths[3])
+                $0["comoments.4"] = NumericArray(shape: [r, c - 1], float64: Array($0["comoments.4"]!.doubles().prefix(r * (c - 1))))
+            }),
+             "needs a float64 tensor 'comoments.4' [\(widths[0] + widths[1]), \(widths[2] + widths[3])]"),
+            (try damaged(tensors: { var m = $0["comoments.0"]!.doubles(); m[1] += 1; $0["comoments.0"] = NumericArray(shape: [widths[0], widths[0]], float64: m) }),
+             "asymmetric co-moment block (comoments.0)"),
+            (try damaged(tensors: {
+                var m = $0["comoments.1"]!.doubles(); m[widths[1] + 1] = -1; $0["comoments.1"] = NumericArray(shape: [widths[1], widths[1]], float64: m)
+            }), "negative variance (comoments.1, feature 1)"),
             (try damaged(tensors: { var m = $0["means"]!.doubles(); m[3] = .nan; $0["means"] = NumericArray(shape: [total], float64: m) }),
-             "NaN or infinite"),
+             "NaN or infinite mean"),
+            (try damaged(tensors: { var m = $0["comoments.4"]!.doubles(); m[7] = .infinity; $0["comoments.4"] = NumericArray(shape: [widths[0] + widths[1], widths[2] + widths[3]], float64: m) }),
+             "NaN or infinite co-moment (comoments.4)"),
         ]
+        // Tensors beyond those of the format are left alone.
+        #expect(try damaged(tensors: { $0["notes"] = $0["widths"] }) == "read")
         for (message, expected) in cases {
             #expect(message.contains("bad.safetensors") && message.contains(expected), "\(message) / \(expected)")
         }

@@ -17,45 +17,102 @@ import LinearAlgebra
 /// They are ``CoMoments``, which batches and shards join exactly (Chan's pairwise
 /// update).
 ///
-/// Memory is `D²` doubles (twelve layers of width 512: 300 MB), so this suits layers reduced
-/// to moderate widths (`mean`, `project:K`); ``MinibatchCKA`` needs only `L²` numbers but
-/// estimates a different quantity (the average of per-batch unbiased HSICs). A layer that is
-/// constant over the samples has CKA NaN (0/0) with everything.
+/// Memory is `D²/2` doubles for every pair of layers (twelve layers of width 512: 150 MB).
+/// For the layers of one network against another's (``init(layerNames:widths:rowLayers:)``)
+/// only the blocks that table reads are kept, each layer's own `dᵢ × dᵢ` and the `D_A × D_B`
+/// cross block, about a quarter of that for two networks alike (two ResNet-50s, 50 layers
+/// reduced by `mean`: 4.5 GB instead of 18 GB). This suits layers reduced to moderate widths
+/// (`mean`, `project:K`); ``MinibatchCKA`` needs only `L²` numbers but estimates a different
+/// quantity (the average of per-batch unbiased HSICs). A layer that is constant over the
+/// samples has CKA NaN (0/0) with everything.
 public struct StreamingCKA: Sendable, Equatable {
     /// Layer names, in the order batches supply them.
     public let layerNames: [String]
     /// Each layer's width.
     public let widths: [Int]
-    /// The features of all layers side by side.
+    /// The layers of the table's rows: all of them, or the first ones against the rest.
+    public let rowLayers: Range<Int>
+    /// The layers of the table's columns.
+    public let columnLayers: Range<Int>
+    /// The features of all layers side by side (only the blocks the table reads).
     public private(set) var statistics: CoMoments
     /// Samples seen so far.
     public var samples: Int { statistics.samples }
 
+    /// Every layer against every layer.
     public init(layerNames: [String], widths: [Int]) throws {
-        try Self.check(layerNames: layerNames, widths: widths)
-        self.layerNames = layerNames
-        self.widths = widths
-        statistics = CoMoments(width: widths.reduce(0, +))
+        try self.init(layerNames: layerNames, widths: widths, rowLayers: nil)
     }
 
-    private static func check(layerNames: [String], widths: [Int]) throws {
+    /// The first `rowLayers` layers (one network's) against the others (another's), or,
+    /// with `nil`, every layer against every layer.
+    public init(layerNames: [String], widths: [Int], rowLayers: Int?) throws {
+        try Self.check(layerNames: layerNames, widths: widths, rowLayers: rowLayers)
+        self.layerNames = layerNames
+        self.widths = widths
+        (self.rowLayers, columnLayers) = Self.split(layers: widths.count, rowLayers: rowLayers)
+        statistics = CoMoments(width: widths.reduce(0, +), blocks: Self.blocks(widths: widths, rowLayers: rowLayers))
+    }
+
+    /// Statistics saved before, of layers `layerNames` with `widths` side by side, the first
+    /// `rowLayers` against the rest (`nil`: all against all).
+    ///
+    /// - Throws: ``AnalysisError/invalidArgument(_:)`` when the widths or blocks are not
+    ///   those of the statistics.
+    public init(layerNames: [String], widths: [Int], rowLayers: Int?, statistics: CoMoments) throws {
+        try Self.check(layerNames: layerNames, widths: widths, rowLayers: rowLayers)
+        guard statistics.width == widths.reduce(0, +), statistics.blocks == Self.blocks(widths: widths, rowLayers: rowLayers) else {
+            throw AnalysisError.invalidArgument("streaming CKA: layer widths \(widths.prefix(8)) add up to \(widths.reduce(0, +)), "
+                                                + "the statistics have \(statistics.width) features in other blocks")
+        }
+        self.layerNames = layerNames
+        self.widths = widths
+        (self.rowLayers, columnLayers) = Self.split(layers: widths.count, rowLayers: rowLayers)
+        self.statistics = statistics
+    }
+
+    private static func check(layerNames: [String], widths: [Int], rowLayers: Int?) throws {
         guard layerNames.count == widths.count, widths.allSatisfy({ $0 >= 1 }) else {
             throw AnalysisError.invalidArgument("streaming CKA: every layer needs a name and a width of at least 1 (got \(widths) for \(layerNames.count) names)")
         }
+        if let rowLayers, !(1..<widths.count).contains(rowLayers) {
+            throw AnalysisError.invalidArgument("streaming CKA: \(rowLayers) row layers of \(widths.count) leave no rows or no columns")
+        }
     }
 
-    /// Statistics saved before, of layers `layerNames` with `widths` side by side.
-    ///
-    /// - Throws: ``AnalysisError/invalidArgument(_:)`` when the widths do not add up to the
-    ///   statistics' width.
-    public init(layerNames: [String], widths: [Int], statistics: CoMoments) throws {
-        try Self.check(layerNames: layerNames, widths: widths)
-        guard statistics.width == widths.reduce(0, +) else {
-            throw AnalysisError.invalidArgument("streaming CKA: layer widths \(widths.prefix(8)) add up to \(widths.reduce(0, +)), the statistics have \(statistics.width) features")
+    private static func split(layers: Int, rowLayers: Int?) -> (Range<Int>, Range<Int>) {
+        guard let rowLayers else { return (0..<layers, 0..<layers) }
+        return (0..<rowLayers, rowLayers..<layers)
+    }
+
+    /// The blocks of the co-moments the table reads: all of them for all pairs; else each
+    /// layer's own, then the row layers' features against the column layers'.
+    public static func blocks(widths: [Int], rowLayers: Int?) -> [CoMoments.Block] {
+        let total = widths.reduce(0, +)
+        guard let rowLayers else { return [CoMoments.Block(rows: 0..<total, columns: 0..<total)] }
+        var start = 0
+        var blocks: [CoMoments.Block] = []
+        for width in widths {
+            blocks.append(CoMoments.Block(rows: start..<(start + width), columns: start..<(start + width)))
+            start += width
         }
-        self.layerNames = layerNames
-        self.widths = widths
-        self.statistics = statistics
+        let split = widths.prefix(rowLayers).reduce(0, +)
+        blocks.append(CoMoments.Block(rows: 0..<split, columns: split..<total))
+        return blocks
+    }
+
+    /// Bytes the statistics of layers of `widths` take (the first `rowLayers` against the
+    /// rest, or all pairs), or `nil` beyond any machine.
+    public static func bytes(widths: [Int], rowLayers: Int?) -> Int? {
+        var total = 0
+        for block in blocks(widths: widths, rowLayers: rowLayers) {
+            let (cells, o1) = block.rows.count.multipliedReportingOverflow(by: block.columns.count)
+            let (sum, o2) = total.addingReportingOverflow(cells)
+            guard !o1, !o2 else { return nil }
+            total = sum
+        }
+        let (bytes, overflow) = total.multipliedReportingOverflow(by: MemoryLayout<Double>.size)
+        return overflow ? nil : bytes
     }
 
     /// The offset of each layer's first feature in `z`.
@@ -102,46 +159,63 @@ public struct StreamingCKA: Sendable, Equatable {
     /// - Throws: ``AnalysisError/invalidArgument(_:)`` naming the difference when the layers
     ///   or their widths differ.
     public mutating func merge(_ other: StreamingCKA) throws {
-        guard other.layerNames == layerNames else {
+        guard other.layerNames == layerNames, other.rowLayers == rowLayers else {
             throw AnalysisError.invalidArgument(
                 "streaming CKA: cannot merge accumulators over different layers (\(layerNames.joined(separator: ", ")) and \(other.layerNames.joined(separator: ", ")))")
         }
-        guard other.widths == widths else {
+        guard other.widths == widths, other.statistics.blocks == statistics.blocks else {
             throw AnalysisError.invalidArgument("streaming CKA: cannot merge accumulators of layer widths \(widths) and \(other.widths)")
         }
         statistics.merge(other.statistics)
     }
 
-    /// The `L × L` CKA matrix of the samples seen (NaN for a constant layer).
+    /// The CKA matrix of the samples seen, ``rowLayers`` × ``columnLayers`` (`L × L` for all
+    /// pairs; NaN for a constant layer).
     ///
     /// - Throws: ``AnalysisError/tooFewSamples(needed:got:context:)`` below 2 samples.
     public func cka() throws -> Matrix<Double> {
         guard samples >= 2 else { throw AnalysisError.tooFewSamples(needed: 2, got: samples, context: "streaming CKA") }
-        let l = layerNames.count, total = statistics.width
         let starts = offsets
-        // ‖M_ij‖²_F for every pair, from the upper triangle (the diagonal blocks are
-        // symmetric: their strict upper part counts twice).
-        var squared = Matrix<Double>(rows: l, columns: l)
-        statistics.upper.storage.withUnsafeBufferPointer { m in
-            for b in 0..<l {
-                for a in 0...b {
-                    var sum = 0.0
-                    for j in starts[b]..<(starts[b] + widths[b]) {
-                        let rowsOfA = a == b ? starts[a]...j : starts[a]...(starts[a] + widths[a] - 1)
-                        for i in rowsOfA {
-                            let value = m[i + j * total]
-                            sum += (a == b && i != j ? 2 : 1) * value * value
-                        }
+        let l = widths.count
+        /// ‖M_ab‖²_F of layers a and b that block `k` holds; a symmetric block's strict upper
+        /// part counts twice for a diagonal pair.
+        func squaredNorm(_ a: Int, _ b: Int, in k: Int) -> Double {
+            let block = statistics.blocks[k]
+            let rows = (starts[a] - block.rows.lowerBound)..<(starts[a] - block.rows.lowerBound + widths[a])
+            let columns = (starts[b] - block.columns.lowerBound)..<(starts[b] - block.columns.lowerBound + widths[b])
+            let ld = block.rows.count
+            return statistics.values[k].storage.withUnsafeBufferPointer { m in
+                var sum = 0.0
+                for j in columns {
+                    let diagonal = block.isSymmetric && a == b
+                    for i in rows where !diagonal || i <= j {
+                        let value = m[i + j * ld]
+                        sum += (diagonal && i != j ? 2 : 1) * value * value
                     }
-                    squared[a, b] = sum
-                    squared[b, a] = sum
                 }
+                return sum
             }
         }
-        var result = Matrix<Double>(rows: l, columns: l)
-        for j in 0..<l {
-            for i in 0..<l {
-                result[i, j] = squared[i, j] / (squared[i, i] * squared[j, j]).squareRoot()
+        var own = [Double](repeating: 0, count: l)
+        var result = Matrix<Double>(rows: rowLayers.count, columns: columnLayers.count)
+        if rowLayers == columnLayers {
+            // All pairs from the one symmetric block (a ≤ b: its upper triangle).
+            var squared = Matrix<Double>(rows: l, columns: l)
+            for b in 0..<l {
+                for a in 0...b {
+                    squared[a, b] = squaredNorm(a, b, in: 0)
+                    squared[b, a] = squared[a, b]
+                }
+            }
+            for a in 0..<l { own[a] = squared[a, a] }
+            for j in 0..<l { for i in 0..<l { result[i, j] = squared[i, j] / (own[i] * own[j]).squareRoot() } }
+        } else {
+            for a in 0..<l { own[a] = squaredNorm(a, a, in: a) }
+            let cross = l
+            for (j, b) in columnLayers.enumerated() {
+                for (i, a) in rowLayers.enumerated() {
+                    result[i, j] = squaredNorm(a, b, in: cross) / (own[a] * own[b]).squareRoot()
+                }
             }
         }
         return result

@@ -15,38 +15,85 @@ import LinearAlgebra
 /// that the features' mean shares with their spread. A batch's own co-moments come from its
 /// rows centred on the batch mean, with one `syrk` that adds them straight into `M`.
 public struct CoMoments: Sendable, Equatable {
+    /// A part of `M` that is kept: the co-moments of features `rows` with features
+    /// `columns`. A block with equal ranges is symmetric, and only its upper triangle is kept.
+    public struct Block: Sendable, Hashable {
+        public let rows: Range<Int>
+        public let columns: Range<Int>
+
+        public init(rows: Range<Int>, columns: Range<Int>) {
+            self.rows = rows
+            self.columns = columns
+        }
+
+        public var isSymmetric: Bool { rows == columns }
+    }
+
     /// Samples seen so far.
     public private(set) var samples = 0
     /// The mean of every feature.
     public private(set) var means: [Double]
-    /// `M`, `D × D`; only the upper triangle is kept up to date (see ``symmetric()``).
-    public private(set) var upper: Matrix<Double>
+    /// The parts of `M` kept.
+    public let blocks: [Block]
+    /// Each block of `M`, `rows.count × columns.count`; of a symmetric block only the upper
+    /// triangle is kept up to date.
+    public private(set) var values: [Matrix<Double>]
 
-    /// Statistics of no samples of `width` features.
+    /// Statistics of no samples of `width` features, all of `M` kept.
     public init(width: Int) {
-        means = [Double](repeating: 0, count: width)
-        upper = Matrix(rows: width, columns: width)
+        self.init(width: width, blocks: [Block(rows: 0..<width, columns: 0..<width)])
     }
 
-    /// Statistics saved before: `samples`, the `means` and `upper` (only its upper triangle
-    /// is read).
+    /// Statistics of no samples of `width` features, only `blocks` of `M` kept: what
+    /// quantities that need some co-moments (linear CKA between two sets of layers needs
+    /// each layer's own block and the cross block) cost in memory and time.
+    public init(width: Int, blocks: [Block]) {
+        precondition(blocks.allSatisfy { $0.rows.lowerBound >= 0 && $0.rows.upperBound <= width && $0.columns.lowerBound >= 0 && $0.columns.upperBound <= width },
+                     "co-moment blocks lie within the \(width) features")
+        means = [Double](repeating: 0, count: width)
+        self.blocks = blocks
+        values = blocks.map { Matrix(rows: $0.rows.count, columns: $0.columns.count) }
+    }
+
+    /// Statistics saved before: `samples`, the `means` and the `values` of `blocks` (only
+    /// the upper triangle of a symmetric block is read).
     ///
-    /// - Throws: ``AnalysisError/invalidArgument(_:)`` for a negative count or a matrix that
-    ///   is not `means.count` square.
-    public init(samples: Int, means: [Double], upper: Matrix<Double>) throws {
-        guard samples >= 0, upper.rows == means.count, upper.columns == means.count else {
-            throw AnalysisError.invalidArgument("co-moments of \(samples) samples: \(means.count) means and a \(upper.rows) × \(upper.columns) matrix")
+    /// - Throws: ``AnalysisError/invalidArgument(_:)`` for a negative count, or blocks
+    ///   outside the features or of other shapes than their values.
+    public init(samples: Int, means: [Double], blocks: [Block], values: [Matrix<Double>]) throws {
+        let width = means.count
+        guard samples >= 0, blocks.count == values.count,
+              zip(blocks, values).allSatisfy({ b, v in
+                  b.rows.lowerBound >= 0 && b.rows.upperBound <= width && b.columns.lowerBound >= 0 && b.columns.upperBound <= width
+                      && v.rows == b.rows.count && v.columns == b.columns.count
+              }) else {
+            throw AnalysisError.invalidArgument("co-moments of \(samples) samples of \(width) features: blocks \(blocks.map { "\($0.rows)×\($0.columns)" }) "
+                                                + "do not match values of shapes \(values.map { "\($0.rows)×\($0.columns)" })")
         }
         self.samples = samples
         self.means = means
-        self.upper = upper
-        let total = means.count
-        self.upper.storage.withUnsafeMutableBufferPointer { m in
-            for j in 0..<total { for i in (j + 1)..<max(j + 1, total) { m[i + j * total] = 0 } }
+        self.blocks = blocks
+        self.values = values
+        for (k, block) in blocks.enumerated() where block.isSymmetric {
+            let n = block.rows.count
+            self.values[k].storage.withUnsafeMutableBufferPointer { m in
+                for j in 0..<n { for i in (j + 1)..<max(j + 1, n) { m[i + j * n] = 0 } }
+            }
         }
     }
 
+    /// Statistics saved before, all of `M` kept: its upper triangle `upper`.
+    public init(samples: Int, means: [Double], upper: Matrix<Double>) throws {
+        try self.init(samples: samples, means: means, blocks: [Block(rows: 0..<means.count, columns: 0..<means.count)], values: [upper])
+    }
+
     public var width: Int { means.count }
+
+    /// `M` (upper triangle) when all of it is kept.
+    public var upper: Matrix<Double> {
+        precondition(blocks == [Block(rows: 0..<width, columns: 0..<width)], "only some blocks of the co-moments are kept")
+        return values[0]
+    }
 
     /// Adds the rows of a samples × features batch.
     ///
@@ -96,53 +143,74 @@ public struct CoMoments: Sendable, Equatable {
             return nil
         }
         if let bad { return bad }
-        join(count: rows, means: batchMeans) { m in
+        let blocks = self.blocks
+        join(count: rows, means: batchMeans) { k, m in
+            let block = blocks[k]
             centred.withUnsafeBufferPointer { z in
-                Double._syrk(trans: true, n: total, k: rows, alpha: 1, a: z.baseAddress!, lda: rows,
-                             beta: 1, c: m.baseAddress!, ldc: total)
+                let base = z.baseAddress!
+                if block.isSymmetric {
+                    Double._syrk(trans: true, n: block.rows.count, k: rows, alpha: 1, a: base + block.rows.lowerBound * rows, lda: rows,
+                                 beta: 1, c: m.baseAddress!, ldc: block.rows.count)
+                } else {
+                    Double._gemm(transA: true, transB: false, m: block.rows.count, n: block.columns.count, k: rows, alpha: 1,
+                                 a: base + block.rows.lowerBound * rows, lda: rows, b: base + block.columns.lowerBound * rows, ldb: rows,
+                                 beta: 1, c: m.baseAddress!, ldc: block.rows.count)
+                }
             }
         }
         return nil
     }
 
-    /// Adds the statistics of another stream of the same width.
+    /// Adds the statistics of another stream of the same width and blocks.
     public mutating func merge(_ other: CoMoments) {
-        precondition(other.width == width, "co-moments of \(other.width) features cannot join \(width)")
+        precondition(other.width == width && other.blocks == blocks, "co-moments of other features or blocks cannot join")
         guard other.samples > 0 else { return }
-        let total = width
-        join(count: other.samples, means: other.means) { m in
-            other.upper.storage.withUnsafeBufferPointer { b in
-                for j in 0..<total { for i in 0...j { m[i + j * total] += b[i + j * total] } }
+        let blocks = self.blocks
+        join(count: other.samples, means: other.means) { k, m in
+            let (symmetric, r, c) = (blocks[k].isSymmetric, blocks[k].rows.count, blocks[k].columns.count)
+            other.values[k].storage.withUnsafeBufferPointer { b in
+                for j in 0..<c { for i in 0..<(symmetric ? j + 1 : r) { m[i + j * r] += b[i + j * r] } }
             }
         }
     }
 
-    /// Chan's update with `count` samples of mean `means`: `addComoments` adds their own
-    /// co-moments into the upper triangle of `M`, then the correction for the two means.
-    private mutating func join(count: Int, means other: [Double], addComoments: (UnsafeMutableBufferPointer<Double>) -> Void) {
-        let total = width
+    /// Chan's update with `count` samples of mean `means`: `addComoments(k, block)` adds
+    /// their own co-moments into block `k` (its upper triangle, if symmetric), then the
+    /// correction for the two means.
+    private mutating func join(count: Int, means other: [Double], addComoments: (Int, UnsafeMutableBufferPointer<Double>) -> Void) {
         let (na, nb) = (Double(samples), Double(count))
         let n = na + nb
         let delta = zip(other, means).map { $0 - $1 }
         let factor = na * nb / n
-        upper.storage.withUnsafeMutableBufferPointer { m in
-            addComoments(m)
-            if samples > 0 {
-                for j in 0..<total {
-                    let scaled = factor * delta[j]
-                    for i in 0...j { m[i + j * total] += delta[i] * scaled }
+        for (k, block) in blocks.enumerated() {
+            let (symmetric, r) = (block.isSymmetric, block.rows.count)
+            values[k].storage.withUnsafeMutableBufferPointer { m in
+                addComoments(k, m)
+                guard samples > 0 else { return }
+                for (j, column) in block.columns.enumerated() {
+                    let scaled = factor * delta[column]
+                    for i in 0..<(symmetric ? j + 1 : r) { m[i + j * r] += delta[block.rows.lowerBound + i] * scaled }
                 }
             }
         }
-        for i in 0..<total { means[i] += delta[i] * nb / n }
+        for i in 0..<width { means[i] += delta[i] * nb / n }
         samples += count
     }
 
-    /// `M` with both triangles filled.
-    public func symmetric() -> Matrix<Double> {
-        var full = upper
-        let total = width
-        for j in 0..<total { for i in (j + 1)..<max(j + 1, total) { full[i, j] = upper[j, i] } }
+    /// Block `k` with both triangles filled when it is symmetric.
+    public func filled(_ k: Int) -> Matrix<Double> {
+        var full = values[k]
+        guard blocks[k].isSymmetric else { return full }
+        let n = full.rows
+        full.storage.withUnsafeMutableBufferPointer { m in
+            for j in 0..<n { for i in (j + 1)..<max(j + 1, n) { m[i + j * n] = m[j + i * n] } }
+        }
         return full
+    }
+
+    /// `M` with both triangles filled, when all of it is kept.
+    public func symmetric() -> Matrix<Double> {
+        _ = upper
+        return filled(0)
     }
 }
