@@ -59,6 +59,16 @@ public final class MPIWorld {
         #endif
     }
 
+    /// Writes `message` to stderr and ends every process of the launch (`MPI_Abort`): for
+    /// a failure that leaves other processes waiting on this one.
+    public func abort(_ message: String) -> Never {
+        FileHandle.standardError.write(Data(("Error: " + message + "\n").utf8))
+        #if canImport(CMPI)
+        MPI_Abort(repprobe_mpi_comm_world(), 1)
+        #endif
+        exit(1)
+    }
+
     /// `value` from every process, in rank order, on every process.
     public func allGather(_ value: Int64) throws -> [Int64] {
         var values = [Int64](repeating: 0, count: size)
@@ -75,35 +85,36 @@ public final class MPIWorld {
     /// The most one message carries; larger ones go in pieces (MPI counts are 32-bit).
     static let piece = 1 << 30
 
-    /// Sends `bytes` to process `destination`, which must ``receive(_:from:)`` as many.
-    public func send(_ bytes: [UInt8], to destination: Int) throws {
+    /// Sends `bytes` to process `destination`, which must receive as many.
+    public func send(_ bytes: UnsafeRawBufferPointer, to destination: Int) throws {
         #if canImport(CMPI)
-        try bytes.withUnsafeBytes { buffer in
-            var start = 0
-            repeat {
-                let count = min(Self.piece, buffer.count - start)
-                try Self.check("MPI_Send", MPI_Send(buffer.baseAddress.map { $0 + start }, Int32(count), repprobe_mpi_byte(),
-                                                    Int32(destination), 0, repprobe_mpi_comm_world()))
-                start += count
-            } while start < buffer.count
-        }
+        var start = 0
+        repeat {
+            let count = min(Self.piece, bytes.count - start)
+            try Self.check("MPI_Send", MPI_Send(bytes.baseAddress.map { $0 + start }, Int32(count), repprobe_mpi_byte(),
+                                                Int32(destination), 0, repprobe_mpi_comm_world()))
+            start += count
+        } while start < bytes.count
         #endif
     }
 
-    /// Receives `count` bytes that process `source` sends.
+    /// Fills `buffer` with the bytes process `source` sends.
+    public func receive(into buffer: UnsafeMutableRawBufferPointer, from source: Int) throws {
+        #if canImport(CMPI)
+        var start = 0
+        repeat {
+            let count = min(Self.piece, buffer.count - start)
+            try Self.check("MPI_Recv", MPI_Recv(buffer.baseAddress.map { $0 + start }, Int32(count), repprobe_mpi_byte(),
+                                                Int32(source), 0, repprobe_mpi_comm_world(), repprobe_mpi_status_ignore()))
+            start += count
+        } while start < buffer.count
+        #endif
+    }
+
+    /// `count` bytes that process `source` sends.
     public func receive(_ count: Int, from source: Int) throws -> [UInt8] {
         var bytes = [UInt8](repeating: 0, count: count)
-        #if canImport(CMPI)
-        try bytes.withUnsafeMutableBytes { buffer in
-            var start = 0
-            repeat {
-                let piece = min(Self.piece, count - start)
-                try Self.check("MPI_Recv", MPI_Recv(buffer.baseAddress.map { $0 + start }, Int32(piece), repprobe_mpi_byte(),
-                                                    Int32(source), 0, repprobe_mpi_comm_world(), repprobe_mpi_status_ignore()))
-                start += piece
-            } while start < count
-        }
-        #endif
+        try bytes.withUnsafeMutableBytes { try receive(into: $0, from: source) }
         return bytes
     }
 

@@ -28,8 +28,8 @@ import Results
 /// mean of every feature of the layers side by side) and the blocks of the co-moment matrix
 /// `M = Σₖ (zₖ − z̄)(zₖ − z̄)ᵀ` over the samples covered that the table reads (float64,
 /// symmetric blocks in full): for A against B, `comoments.0` … `comoments.{L−1}` each
-/// layer's own `dᵢ × dᵢ` block, then `comoments.L` the `D_A × D_B` block of A's features
-/// against B's; for A against itself, `comoments.0`, all of `M`.
+/// layer's own `dᵢ × dᵢ` block, then `comoments.L` the `D_B × D_A` block of B's features
+/// against A's; for A against itself, `comoments.0`, all of `M`.
 public struct SimilarityAccumulator: Sendable, Equatable {
     public static let format = "repprobe-similarity-accumulator"
     public static let version = 1
@@ -69,7 +69,11 @@ public struct SimilarityAccumulator: Sendable, Equatable {
     /// The shards covered, ascending.
     public private(set) var shards: [Int]
     /// Where the accumulator was read from, for messages (neither stored nor compared).
-    public var origin = "<memory>"
+    public var origin = "<memory>" {
+        didSet { if mergedOrigins.count <= 1 { mergedOrigins = [origin] } }
+    }
+    /// The origins of the accumulators merged into this one.
+    private var mergedOrigins: [String] = []
 
     public static func == (a: Self, b: Self) -> Bool {
         a.statistics == b.statistics && a.provenance == b.provenance && a.shards == b.shards
@@ -83,6 +87,7 @@ public struct SimilarityAccumulator: Sendable, Equatable {
         self.provenance = provenance
         self.shards = shards
         self.origin = origin
+        mergedOrigins = [origin]
         guard provenance.inputs >= 0, provenance.batchSize >= 1 else {
             throw ProbeError.invalidInput(file: origin, problem: "has \(provenance.inputs) inputs in batches of \(provenance.batchSize)")
         }
@@ -149,18 +154,41 @@ public struct SimilarityAccumulator: Sendable, Equatable {
     public static func merging(_ parts: [SimilarityAccumulator]) throws -> SimilarityAccumulator {
         let ordered = parts.sorted { ($0.shards.first ?? 0) < ($1.shards.first ?? 0) }
         guard var joined = ordered.first else { throw ProbeError.invalidInput(file: "<merge>", problem: "there are no accumulators to merge") }
-        for part in ordered.dropFirst() {
-            try joined.checkCompatible(part)
-            if let twice = Set(joined.shards).intersection(part.shards).min() {
-                let other = ordered.first { $0.shards.contains(twice) }?.origin ?? joined.origin
-                throw ProbeError.invalidInput(file: part.origin, problem: "shard \(twice) of \(part.provenance.shardCount) is also in \(other)")
-            }
-            try joined.statistics.merge(part.statistics)
-            joined.shards = (joined.shards + part.shards).sorted()
-        }
-        let names = ordered.map(\.origin)
-        joined.origin = names.count <= 3 ? names.joined(separator: " + ") : "\(names[0]) + … + \(names[names.count - 1]) (\(names.count) files)"
+        for part in ordered.dropFirst() { try joined.merge(part) }
         return joined
+    }
+
+    /// The accumulators of `files` joined as ``merging(_:)`` joins them, read one at a time:
+    /// two in memory, however many files.
+    public static func merging(contentsOf files: [URL]) throws -> SimilarityAccumulator {
+        // The order comes from the headers alone.
+        let firsts = try files.map { url -> Int in
+            try SmallFile.requireFile(url)
+            let metadata = try Safetensors.read(url, names: []).metadata
+            let header = try? JSONDecoder().decode(Header.self, from: Data((metadata["provenance"] ?? "").utf8))
+            return header?.shards.first ?? 0
+        }
+        let ordered = files.indices.sorted { firsts[$0] < firsts[$1] }.map { files[$0] }
+        guard let first = ordered.first else { throw ProbeError.invalidInput(file: "<merge>", problem: "there are no accumulators to merge") }
+        var joined = try SimilarityAccumulator(contentsOf: first)
+        for url in ordered.dropFirst() { try joined.merge(try SimilarityAccumulator(contentsOf: url)) }
+        return joined
+    }
+
+    /// Joins `other`'s statistics (other shards of the same comparison) into these.
+    ///
+    /// - Throws: ``ProbeError/invalidInput(file:problem:)`` as ``merging(_:)`` does;
+    ///   nothing is joined then.
+    public mutating func merge(_ other: SimilarityAccumulator) throws {
+        try checkCompatible(other)
+        if let twice = Set(shards).intersection(other.shards).min() {
+            throw ProbeError.invalidInput(file: other.origin, problem: "shard \(twice) of \(other.provenance.shardCount) is also in \(origin)")
+        }
+        try statistics.merge(other.statistics)
+        shards = (shards + other.shards).sorted()
+        mergedOrigins.append(other.origin)
+        origin = mergedOrigins.count <= 3 ? mergedOrigins.joined(separator: " + ")
+            : "\(mergedOrigins[0]) + … + \(mergedOrigins[mergedOrigins.count - 1]) (\(mergedOrigins.count) files)"
     }
 
     /// Throws the first difference between what `other` and this one were computed from.
@@ -207,6 +235,8 @@ extension SimilarityAccumulator {
     private struct Header: Codable {
         var analysis: String
         var layers: [String]
+        /// Only between processes; files hold them as a tensor.
+        var widths: [Int]?
         var reduction: String
         var reductionSeed: UInt64?
         var inputs: Int
@@ -218,7 +248,7 @@ extension SimilarityAccumulator {
         var repprobeVersion: String
 
         enum CodingKeys: String, CodingKey {
-            case analysis, layers, reduction, reductionSeed = "reduction_seed", inputs, batchSize = "batch_size", shardCount = "shard_count"
+            case analysis, layers, widths, reduction, reductionSeed = "reduction_seed", inputs, batchSize = "batch_size", shardCount = "shard_count"
             case shards, samples, files
             case repprobeVersion = "repprobe_version"
         }
@@ -226,26 +256,59 @@ extension SimilarityAccumulator {
 
     /// The file's bytes.
     public func encoded() throws -> Data {
-        let p = provenance
-        let header = Header(analysis: Self.analysis, layers: statistics.layerNames, reduction: p.reduction, reductionSeed: p.reductionSeed,
-                            inputs: p.inputs, batchSize: p.batchSize, shardCount: p.shardCount, shards: shards, samples: statistics.samples, files: p.files,
-                            repprobeVersion: p.repprobeVersion)
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        let moments = statistics.statistics
-        // Row-major, as safetensors readers expect.
-        let blocks = moments.blocks.indices.map { k in
-            ("comoments.\(k)", NumericArray(shape: [moments.blocks[k].rows.count, moments.blocks[k].columns.count], float64: moments.filled(k).transposed().storage))
-        }
-        return try Safetensors.encode([
-            ("widths", NumericArray(shape: [statistics.widths.count], int64: statistics.widths.map(Int64.init))),
-            ("means", NumericArray(shape: [moments.width], float64: moments.means)),
-        ] + blocks, metadata: ["format": Self.format, "version": String(Self.version), "provenance": String(decoding: try encoder.encode(header), as: UTF8.self)])
+        try Safetensors.encode(streaming: try fileTensors(), metadata: try fileMetadata())
     }
 
-    /// Writes the file at once (a failure leaves no file, and an existing one untouched).
+    /// Writes the file at once (a failure leaves no file, and an existing one untouched),
+    /// block by block, without a second copy of the statistics in memory.
     public func write(to url: URL) throws {
-        try AtomicFile.write(try encoded(), to: url)
+        try Safetensors.write(try fileTensors(), metadata: try fileMetadata(), to: url)
+    }
+
+    private func header(widths: Bool) -> Header {
+        let p = provenance
+        return Header(analysis: Self.analysis, layers: statistics.layerNames, widths: widths ? statistics.widths : nil, reduction: p.reduction,
+                      reductionSeed: p.reductionSeed, inputs: p.inputs, batchSize: p.batchSize, shardCount: p.shardCount, shards: shards,
+                      samples: statistics.samples, files: p.files, repprobeVersion: p.repprobeVersion)
+    }
+
+    private static func json(_ header: Header) throws -> Data {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return try encoder.encode(header)
+    }
+
+    private func fileMetadata() throws -> [String: String] {
+        ["format": Self.format, "version": String(Self.version), "provenance": String(decoding: try Self.json(header(widths: false)), as: UTF8.self)]
+    }
+
+    /// `widths`, `means`, then each block: a symmetric block in full, the cross block as its
+    /// transpose (`D_B × D_A`), which is how it lies in memory.
+    private func fileTensors() throws -> [Safetensors.StreamedTensor] {
+        let moments = statistics.statistics
+        let widths = statistics.widths.map(Int64.init)
+        var tensors = [
+            Safetensors.StreamedTensor(name: "widths", elementType: .int64, shape: [widths.count]) { emit in try widths.withUnsafeBytes { try emit($0) } },
+            Safetensors.StreamedTensor(name: "means", elementType: .float64, shape: [moments.width]) { emit in
+                try moments.means.withUnsafeBytes { try emit($0) }
+            },
+        ]
+        for (k, block) in moments.blocks.enumerated() {
+            let (r, c) = (block.rows.count, block.columns.count)
+            tensors.append(Safetensors.StreamedTensor(name: "comoments.\(k)", elementType: .float64, shape: [c, r]) { emit in
+                try moments.values[k].storage.withUnsafeBufferPointer { m in
+                    guard block.isSymmetric else { return try emit(UnsafeRawBufferPointer(m)) }
+                    // Column j: the upper triangle down to the diagonal, then row j beyond it.
+                    var column = [Double](repeating: 0, count: r)
+                    for j in 0..<r {
+                        for i in 0...j { column[i] = m[i + j * r] }
+                        for i in (j + 1)..<max(j + 1, r) { column[i] = m[j + i * r] }
+                        try column.withUnsafeBytes { try emit($0) }
+                    }
+                }
+            })
+        }
+        return tensors
     }
 
     /// Reads an accumulator file.
@@ -256,11 +319,15 @@ extension SimilarityAccumulator {
     ///   non-finite values, an asymmetric or negative co-moment matrix, samples that do not
     ///   match its shards).
     public init(contentsOf url: URL) throws {
-        try self.init(decoding: try SmallFile.data(url, limit: Int.max, what: "accumulator"), file: url.path)
+        try SmallFile.requireFile(url)
+        try self.init(contents: try Safetensors.read(url), file: url.path)
     }
 
     public init(decoding data: Data, file: String) throws {
-        let contents = try Safetensors.decode(data, file: file)
+        try self.init(contents: try Safetensors.decode(data, file: file), file: file)
+    }
+
+    private init(contents: Safetensors.Contents, file: String) throws {
         func refuse(_ problem: String) -> ProbeError { .invalidInput(file: file, problem: problem) }
         guard contents.metadata["format"] == Self.format else {
             throw refuse("not a repprobe similarity accumulator (its metadata has no format '\(Self.format)'; `repprobe compare --shard K/N -o FILE` writes one)")
@@ -299,8 +366,8 @@ extension SimilarityAccumulator {
         var values: [Matrix<Double>] = []
         for (k, block) in blocks.enumerated() {
             let (r, c) = (block.rows.count, block.columns.count)
-            guard let array = tensors["comoments.\(k)"], array.elementType == .float64, array.shape == [r, c] else {
-                throw refuse("needs a float64 tensor 'comoments.\(k)' [\(r), \(c)] for its layers (\(blocks.count) blocks in all)")
+            guard let array = tensors["comoments.\(k)"], array.elementType == .float64, array.shape == [c, r] else {
+                throw refuse("needs a float64 tensor 'comoments.\(k)' [\(c), \(r)] for its layers (\(blocks.count) blocks in all)")
             }
             let m = array.doubles()
             guard m.allSatisfy(\.isFinite) else { throw refuse("holds a NaN or infinite co-moment (comoments.\(k))") }
@@ -312,7 +379,8 @@ extension SimilarityAccumulator {
                     }
                 }
             }
-            values.append(Matrix(rows: r, columns: c, rowMajor: m))
+            // Row-major `c × r` is column-major `r × c`.
+            values.append(Matrix(rows: r, columns: c, columnMajor: m))
         }
         let statistics: StreamingCKA
         do {
@@ -337,5 +405,59 @@ extension SimilarityAccumulator.Provenance {
         self.shardCount = shardCount
         self.files = files
         self.repprobeVersion = repprobeVersion
+    }
+}
+
+// MARK: - Between processes
+
+extension SimilarityAccumulator {
+    /// What goes first when the statistics travel between processes: the provenance, the
+    /// layers and their widths as JSON. The arrays follow (``forEachArray(_:)``).
+    public func wireHeader() throws -> [UInt8] {
+        Array(try Self.json(header(widths: true)))
+    }
+
+    /// Hands `body` the arrays of the statistics as they lie in memory, in order: the means,
+    /// then each block of co-moments.
+    public func forEachArray(_ body: (UnsafeRawBufferPointer) throws -> Void) rethrows {
+        let moments = statistics.statistics
+        try moments.means.withUnsafeBytes { try body($0) }
+        for matrix in moments.values { try matrix.storage.withUnsafeBytes { try body($0) } }
+    }
+
+    /// Statistics received from another process: `wireHeader`, then `receive` fills each
+    /// array of ``forEachArray(_:)`` in turn.
+    ///
+    /// - Throws: ``ProbeError/invalidInput(file:problem:)`` naming `origin` for a header that
+    ///   is not an accumulator's or statistics that do not fit it.
+    public init(wireHeader: [UInt8], origin: String, receive: (UnsafeMutableRawBufferPointer) throws -> Void) throws {
+        let header: Header
+        do {
+            header = try JSONDecoder().decode(Header.self, from: Data(wireHeader))
+        } catch {
+            throw ProbeError.invalidInput(file: origin, problem: "sent statistics whose header is not an accumulator's (\(error))")
+        }
+        guard let widths = header.widths, widths.count == header.layers.count, widths.allSatisfy({ $0 >= 1 }) else {
+            throw ProbeError.invalidInput(file: origin, problem: "sent statistics without one width of at least 1 per layer")
+        }
+        let rowLayers = header.layers.contains { $0.hasPrefix("B.") } ? header.layers.filter { $0.hasPrefix("A.") }.count : nil
+        let blocks = StreamingCKA.blocks(widths: widths, rowLayers: rowLayers)
+        func array(_ count: Int) throws -> [Double] {
+            var values = [Double](repeating: 0, count: count)
+            try values.withUnsafeMutableBytes { try receive($0) }
+            return values
+        }
+        let means = try array(widths.reduce(0, +))
+        let values = try blocks.map { Matrix(rows: $0.rows.count, columns: $0.columns.count, columnMajor: try array($0.rows.count * $0.columns.count)) }
+        let statistics: StreamingCKA
+        do {
+            let moments = try CoMoments(samples: header.samples, means: means, blocks: blocks, values: values)
+            statistics = try StreamingCKA(layerNames: header.layers, widths: widths, rowLayers: rowLayers, statistics: moments)
+        } catch {
+            throw ProbeError.invalidInput(file: origin, problem: "\(error)")
+        }
+        let provenance = Provenance(reduction: header.reduction, reductionSeed: header.reductionSeed, inputs: header.inputs, batchSize: header.batchSize,
+                                    shardCount: header.shardCount, files: header.files, repprobeVersion: header.repprobeVersion)
+        try self.init(statistics: statistics, provenance: provenance, shards: header.shards, origin: origin)
     }
 }

@@ -77,28 +77,102 @@ public enum Safetensors {
     public static func encode(
         _ tensors: [(name: String, array: NumericArray)], metadata: [String: String] = [:], file: String = "<memory>"
     ) throws -> Data {
-        var seen = Set<String>()
-        for (name, _) in tensors {
-            guard name != metadataKey else {
-                throw FormatError.invalidName(file: file, name: name, reason: "the name is reserved for metadata")
-            }
-            guard seen.insert(name).inserted else {
-                throw FormatError.invalidName(file: file, name: name, reason: "the name is used twice")
+        let streamed = tensors.map { tensor in
+            StreamedTensor(name: tensor.name, elementType: tensor.array.elementType, shape: tensor.array.shape) { emit in
+                try ElementCoding.encode(tensor.array, name: tensor.name, file: file).withUnsafeBytes { try emit($0) }
             }
         }
+        var data = Data()
+        try write(streamed, metadata: metadata, file: file) { data.append(contentsOf: $0) }
+        return data
+    }
+
+    /// A tensor whose bytes are produced as the file is written: files of statistics too
+    /// large to hold twice in memory.
+    public struct StreamedTensor {
+        public var name: String
+        public var elementType: ElementType
+        public var shape: [Int]
+        /// Hands the tensor's bytes (little-endian, row-major, `count × elementType.byteCount`
+        /// in all) to `emit`, in consecutive pieces of any size.
+        public var produce: (_ emit: (UnsafeRawBufferPointer) throws -> Void) throws -> Void
+
+        public init(name: String, elementType: ElementType, shape: [Int],
+                    produce: @escaping (_ emit: (UnsafeRawBufferPointer) throws -> Void) throws -> Void) {
+            self.name = name
+            self.elementType = elementType
+            self.shape = shape
+            self.produce = produce
+        }
+    }
+
+    /// The safetensors bytes of streamed tensors and `metadata`.
+    public static func encode(streaming tensors: [StreamedTensor], metadata: [String: String] = [:]) throws -> Data {
+        var data = Data()
+        try write(tensors, metadata: metadata, file: "<memory>") { data.append(contentsOf: $0) }
+        return data
+    }
+
+    /// Writes streamed tensors to `url` at once (a failure leaves no file, and an existing
+    /// one untouched), a piece at a time.
+    ///
+    /// - Throws: ``FormatError``, also when a tensor produces another number of bytes than
+    ///   its shape needs.
+    public static func write(_ tensors: [StreamedTensor], metadata: [String: String] = [:], to url: URL) throws {
+        try AtomicFile.write(to: url) { temporary in
+            guard FileManager.default.createFile(atPath: temporary.path, contents: nil), let handle = FileHandle(forWritingAtPath: temporary.path) else {
+                throw FormatError.unwritable(file: url.path, reason: "cannot create the file")
+            }
+            defer { try? handle.close() }
+            // Pieces are gathered into blocks of 8 MB so that small ones do not cost a call each.
+            var pending = Data()
+            func flush() throws {
+                do { try handle.write(contentsOf: pending) } catch {
+                    throw FormatError.unwritable(file: url.path, reason: error.localizedDescription)
+                }
+                pending.removeAll(keepingCapacity: true)
+            }
+            try write(tensors, metadata: metadata, file: url.path) { piece in
+                pending.append(contentsOf: piece)
+                if pending.count >= 1 << 23 { try flush() }
+            }
+            try flush()
+        }
+    }
+
+    /// The file's bytes handed to `output` in order: the header, then each tensor's data.
+    static func write(_ tensors: [StreamedTensor], metadata: [String: String], file: String,
+                      into output: (UnsafeRawBufferPointer) throws -> Void) throws {
+        var seen = Set<String>()
+        var sizes: [Int] = []
+        for tensor in tensors {
+            guard tensor.name != metadataKey else {
+                throw FormatError.invalidName(file: file, name: tensor.name, reason: "the name is reserved for metadata")
+            }
+            guard seen.insert(tensor.name).inserted else {
+                throw FormatError.invalidName(file: file, name: tensor.name, reason: "the name is used twice")
+            }
+            var (size, overflow) = (tensor.elementType.byteCount, false)
+            for dimension in tensor.shape {
+                guard dimension >= 0, !overflow else { break }
+                (size, overflow) = size.multipliedReportingOverflow(by: dimension)
+            }
+            guard !overflow, tensor.shape.allSatisfy({ $0 >= 0 }) else { throw FormatError.shapeOverflow(file: file, shape: tensor.shape) }
+            sizes.append(size)
+        }
+        // Wider elements first, then by name, so that every tensor is aligned to its element.
         let layout = tensors.indices.sorted { a, b in
             let (left, right) = (tensors[a], tensors[b])
-            if left.array.elementType.byteCount != right.array.elementType.byteCount {
-                return left.array.elementType.byteCount > right.array.elementType.byteCount
+            if left.elementType.byteCount != right.elementType.byteCount {
+                return left.elementType.byteCount > right.elementType.byteCount
             }
             return left.name < right.name
         }
-        var buffer = Data()
         var offsets = [(begin: Int, end: Int)](repeating: (0, 0), count: tensors.count)
+        var position = 0
         for index in layout {
-            let begin = buffer.count
-            buffer.append(try ElementCoding.encode(tensors[index].array, name: tensors[index].name, file: file))
-            offsets[index] = (begin, buffer.count)
+            offsets[index] = (position, position + sizes[index])
+            position += sizes[index]
         }
 
         var entries: [(key: String, value: JSONValue)] = []
@@ -107,20 +181,26 @@ public enum Safetensors {
         }
         for (index, tensor) in tensors.enumerated() {
             entries.append((tensor.name, .object([
-                ("dtype", .string(tensor.array.elementType.safetensorsName)),
-                ("shape", .array(tensor.array.shape.map { .integer($0) })),
+                ("dtype", .string(tensor.elementType.safetensorsName)),
+                ("shape", .array(tensor.shape.map { .integer($0) })),
                 ("data_offsets", .array([.integer(offsets[index].begin), .integer(offsets[index].end)])),
             ])))
         }
         var header = Array(JSONValue.object(entries).serialized.utf8)
         header.append(contentsOf: [UInt8](repeating: 0x20, count: (8 - header.count % 8) % 8))
-
-        var data = Data()
-        data.reserveCapacity(8 + header.count + buffer.count)
-        withUnsafeBytes(of: UInt64(header.count).littleEndian) { data.append(contentsOf: $0) }
-        data.append(contentsOf: header)
-        data.append(buffer)
-        return data
+        try withUnsafeBytes(of: UInt64(header.count).littleEndian) { try output($0) }
+        try header.withUnsafeBytes { try output($0) }
+        for index in layout {
+            var produced = 0
+            try tensors[index].produce { piece in
+                produced += piece.count
+                guard produced <= sizes[index] else { return }
+                try output(piece)
+            }
+            guard produced == sizes[index] else {
+                throw FormatError.tensorSizeMismatch(file: file, tensor: tensors[index].name, expected: sizes[index], actual: produced)
+            }
+        }
     }
 
     // MARK: - Header

@@ -215,15 +215,9 @@ struct CompareCommand: ParsableCommand {
         // Rank 0 alone draws progress.
         var batches: ((String) -> ((Int, Int) -> Void)?)?
         if world.rank == 0 { batches = { Diagnostics.progressBar($0) } }
-        let local: Result<SimilarityAccumulator, any Error>
-        do {
-            local = .success(try plan.similarityAccumulator(batches: batches))
-        } catch {
-            local = .failure(error)
-        }
         let merged: SimilarityAccumulator?
         do {
-            merged = try world.merge(local)
+            merged = try world.merge { try plan.similarityAccumulator(batches: batches) }
         } catch ClusterError.anotherRankFailed {
             throw ExitCode.failure
         }

@@ -35,7 +35,7 @@ struct MergeCommand: ParsableCommand {
     }
 
     func run() throws {
-        let merged = try SimilarityAccumulator.merging(try files.map { try SimilarityAccumulator(contentsOf: URL(fileURLWithPath: $0)) })
+        let merged = try SimilarityAccumulator.merging(contentsOf: files.map { URL(fileURLWithPath: $0) })
         if let output {
             try merged.write(to: URL(fileURLWithPath: output))
             print("wrote \(output): shards \(merged.shardDescription), \(merged.statistics.samples) of \(merged.provenance.inputs) inputs")

@@ -62,6 +62,19 @@ import Testing
         }
         let decoded = try parts.map { try SimilarityAccumulator(decoding: try $0.encoded(), file: "shard") }
         #expect(decoded == parts)
+        // As processes pass them: a header, then the arrays straight into place.
+        for part in parts {
+            var arrays: [[UInt8]] = []
+            part.forEachArray { arrays.append(Array($0)) }
+            var next = 0
+            let received = try SimilarityAccumulator(wireHeader: try part.wireHeader(), origin: "rank 1") { buffer in
+                #expect(buffer.count == arrays[next].count)
+                buffer.copyMemory(from: UnsafeRawBufferPointer(start: arrays[next], count: min(buffer.count, arrays[next].count)))
+                next += 1
+            }
+            #expect(received == part && next == arrays.count)
+        }
+        #expect(throws: ProbeError.self) { try SimilarityAccumulator(wireHeader: Array("{}".utf8), origin: "rank 1") { _ in } }
         #expect(try SimilarityAccumulator.merging(decoded.reversed()).encoded() == bytes)
 
         // Joined in stages (1–3, then 4–7 with it), the table agrees to rounding.
