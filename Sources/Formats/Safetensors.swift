@@ -124,19 +124,29 @@ public enum Safetensors {
                 throw FormatError.unwritable(file: url.path, reason: "cannot create the file")
             }
             defer { try? handle.close() }
-            // Pieces are gathered into blocks of 8 MB so that small ones do not cost a call each.
+            // Small pieces are gathered into blocks of 8 MB so that they do not cost a call
+            // each; large ones go straight from where they lie.
+            let block = 1 << 23
             var pending = Data()
-            func flush() throws {
-                do { try handle.write(contentsOf: pending) } catch {
+            func put(_ bytes: Data) throws {
+                do { try handle.write(contentsOf: bytes) } catch {
                     throw FormatError.unwritable(file: url.path, reason: error.localizedDescription)
                 }
-                pending.removeAll(keepingCapacity: true)
             }
             try write(tensors, metadata: metadata, file: url.path) { piece in
-                pending.append(contentsOf: piece)
-                if pending.count >= 1 << 23 { try flush() }
+                guard piece.count >= block, let base = piece.baseAddress else {
+                    pending.append(contentsOf: piece)
+                    if pending.count >= block { try put(pending); pending.removeAll(keepingCapacity: true) }
+                    return
+                }
+                try put(pending)
+                pending.removeAll(keepingCapacity: true)
+                for start in stride(from: 0, to: piece.count, by: block) {
+                    let count = min(block, piece.count - start)
+                    try put(Data(bytesNoCopy: UnsafeMutableRawPointer(mutating: base + start), count: count, deallocator: .none))
+                }
             }
-            try flush()
+            try put(pending)
         }
     }
 

@@ -148,7 +148,10 @@ struct CompareCommand: ParsableCommand {
         }
     }
 
+    @OptionGroup var progressOptions: ProgressOptions
+
     func run() throws {
+        progressOptions.apply()
         var (pathA, pathB, probeName, folder) = (modelA, modelB, probe, output)
         if pathA == nil {
             guard let a = BundledFolders.locate(Self.defaultModels.0, in: "models"),

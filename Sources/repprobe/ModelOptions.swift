@@ -107,7 +107,19 @@ struct CaptureOptions: ParsableArguments {
     var reduction: Reduction { reduce.seeded(seed) }
 }
 
+/// `--quiet`: no progress on stderr.
+struct ProgressOptions: ParsableArguments {
+    @Flag(help: "No progress bars or step lines on stderr (bars are drawn only when stderr is a terminal anyway); notices and errors remain.")
+    var quiet = false
+
+    /// Makes the setting the process's.
+    func apply() { Diagnostics.quiet = quiet }
+}
+
 enum Diagnostics {
+    /// Whether progress is left out (`--quiet`); set once, before any work starts.
+    nonisolated(unsafe) static var quiet = false
+
     /// Writes a line to stderr.
     static func note(_ message: String) {
         FileHandle.standardError.write(Data((message + "\n").utf8))
@@ -116,21 +128,42 @@ enum Diagnostics {
     /// Names each step of a long run on stderr, with the time since the first step.
     static let step: @Sendable (String) -> Void = {
         let start = Date()
-        return { message in note(String(format: "[%5.1f s] ", Date().timeIntervalSince(start)) + message) }
+        return { message in
+            guard !quiet else { return }
+            note(String(format: "[%5.1f s] ", Date().timeIntervalSince(start)) + message)
+        }
     }()
 
-    /// A progress callback drawing a bar on stderr, or `nil` when stderr is not a terminal.
+    /// A progress callback drawing a bar on stderr in the manner of tqdm (percentage, bar,
+    /// count, elapsed and remaining time, inputs per second), or `nil` when stderr is not a
+    /// terminal or with `--quiet`.
     static func progressBar(_ label: String) -> ((Int, Int) -> Void)? {
-        guard isatty(2) == 1 else { return nil }
+        guard isatty(2) == 1, !quiet else { return nil }
         let start = Date()
+        var drawn = Date.distantPast
         return { done, total in
-            let width = 30
-            let filled = total > 0 ? width * done / total : width
-            let elapsed = Date().timeIntervalSince(start)
+            let now = Date()
+            // At most ten redraws a second, and always the last.
+            guard done >= total || now.timeIntervalSince(drawn) >= 0.1 else { return }
+            drawn = now
+            let width = 24
+            let fraction = total > 0 ? min(1, Double(done) / Double(total)) : 1
+            let filled = Int(Double(width) * fraction)
+            let elapsed = now.timeIntervalSince(start)
             let rate = elapsed > 0 ? Double(done) / elapsed : 0
-            let bar = String(repeating: "█", count: filled) + String(repeating: "·", count: width - filled)
-            let line = "\r\(label) [\(bar)] \(done)/\(total) (\(Int(rate)) samples/s)"
+            let remaining = rate > 0 ? Double(total - done) / rate : .nan
+            let bar = String(repeating: "█", count: filled) + String(repeating: " ", count: width - filled)
+            let line = "\r\(label) \(String(format: "%3d", Int(fraction * 100)))%|\(bar)| \(done)/\(total) "
+                + "[\(clock(elapsed))<\(clock(remaining)), \(String(format: rate >= 100 ? "%.0f" : "%.1f", rate)) inputs/s]"
             FileHandle.standardError.write(Data((line + (done >= total ? "\n" : "")).utf8))
         }
+    }
+
+    /// `mm:ss`, or `h:mm:ss` from an hour; `?` when unknown.
+    static func clock(_ seconds: Double) -> String {
+        guard seconds.isFinite, seconds >= 0 else { return "?" }
+        let whole = Int(seconds.rounded())
+        let (h, m, s) = (whole / 3600, whole / 60 % 60, whole % 60)
+        return h > 0 ? String(format: "%d:%02d:%02d", h, m, s) : String(format: "%02d:%02d", m, s)
     }
 }

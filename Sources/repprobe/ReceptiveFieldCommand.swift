@@ -63,7 +63,10 @@ struct ReceptiveFieldCommand: ParsableCommand {
         guard units == "center" || units == "mean" else { throw ValidationError("--units must be center or mean, got '\(units)'") }
     }
 
+    @OptionGroup var progressOptions: ProgressOptions
+
     func run() throws {
+        progressOptions.apply()
         let url = URL(fileURLWithPath: filters)
         if !HuggingFaceModel.isModelFolder(url), try FileFormat.detect(url) == .npy {
             guard output == nil else { throw ValidationError("a report needs a model; \(filters) is a weight array") }

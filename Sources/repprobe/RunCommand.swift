@@ -24,7 +24,10 @@ struct RunCommand: ParsableCommand {
     @Option(name: .shortAndLong, help: "Output .npz file.")
     var output: String
 
+    @OptionGroup var progressOptions: ProgressOptions
+
     func run() throws {
+        progressOptions.apply()
         let network = try modelOptions.load(model).network
         let sources = try inputOptions.sources(for: network)
         let count = try Capture.validate(sources, for: network)
@@ -80,7 +83,10 @@ struct CaptureCommand: ParsableCommand {
     @Option(name: .shortAndLong, help: "Output activation file (.npz).")
     var output: String
 
+    @OptionGroup var progressOptions: ProgressOptions
+
     func run() throws {
+        progressOptions.apply()
         let network = try modelOptions.load(model).network
         let hooked = HookedNetwork(network)
         let sink = try NPZActivationWriter(URL(fileURLWithPath: output))
