@@ -52,7 +52,7 @@ extension ComparisonPlan {
 
     /// The matrix from one streamed run of A and B over the inputs, batch by batch.
     func streamedSimilarity(progress: ((String) -> Void)?, batches: ((String) -> ((Int, Int) -> Void)?)?) throws -> LayerSimilarity {
-        let accumulator = try similarityAccumulator(batches: batches)
+        let accumulator = try similarityAccumulator(batches: batches, recordingFiles: false)
         progress?("CKA between \(accumulator.statistics.layerNames.count) layers, streamed")
         return try accumulator.similarity()
     }
@@ -61,12 +61,15 @@ extension ComparisonPlan {
     /// over ``shard`` of them, streamed from one run of A and B: what shards write and
     /// ``SimilarityAccumulator/merging(_:)`` joins.
     ///
-    /// - Parameter batches: a callback for the batches (`done`, `total`), by what is run.
+    /// - Parameters:
+    ///   - batches: a callback for the batches (`done`, `total`), by what is run.
+    ///   - recordingFiles: whether the provenance lists the model and input files with their
+    ///     SHA-256 (which reads every input once more): what shards are checked by.
     /// - Throws: ``ProbeError/invalidInput(file:problem:)`` for another CKA than linear with
     ///   the biased estimator, the V1 model as B, or a shard without samples;
     ///   ``ProbeError/streamTooWide(layers:features:widest:needed:available:)`` when the
     ///   statistics would exceed ``memoryBudget``.
-    public func similarityAccumulator(batches: ((String) -> ((Int, Int) -> Void)?)? = nil) throws -> SimilarityAccumulator {
+    public func similarityAccumulator(batches: ((String) -> ((Int, Int) -> Void)?)? = nil, recordingFiles: Bool = true) throws -> SimilarityAccumulator {
         guard canStream else {
             throw ProbeError.invalidInput(file: modelA.network.file, problem: "streamed and sharded tables are linear CKA with the biased estimator against a network or A itself")
         }
@@ -87,7 +90,7 @@ extension ComparisonPlan {
             throw ProbeError.invalidInput(file: modelA.network.file, problem: which)
         }
         let provenance = SimilarityAccumulator.Provenance(reduction: reduction, inputs: total, batchSize: batchSize, shardCount: shard?.count ?? 1,
-                                                          files: try inputFiles(), repprobeVersion: toolVersion)
+                                                          files: recordingFiles ? try inputFiles() : [], repprobeVersion: toolVersion)
         return try SimilarityAccumulator(statistics: statistics, provenance: provenance, shards: [shard?.index ?? 1])
     }
 
@@ -99,8 +102,7 @@ extension ComparisonPlan {
         case let .probeSet(set):
             files += try File.records(of: set)
         case let .arrays(arrays):
-            for name in arrays.keys.sorted() {
-                let url = arrays[name]!
+            for (name, url) in arrays.sorted(by: { $0.key < $1.key }) {
                 files.append(File(role: name.isEmpty ? "input" : "input_\(name)", name: url.lastPathComponent, format: "npy",
                                   sha256: try SHA256.hexDigest(ofFile: url)))
             }
