@@ -1,7 +1,22 @@
 import ArgumentParser
+import Foundation
+import RepProbeKit
 
 @main
 struct RepProbe: ParsableCommand {
+    /// Starts the process again once with the environment OpenBLAS reads as it loads
+    /// (``BLASThreads``), then parses and runs the command.
+    static func main() {
+        let missing = BLASThreads.environment
+        if !missing.isEmpty {
+            for (name, value) in missing { setenv(name, value, 1) }
+            let arguments = CommandLine.unsafeArgv
+            execv("/proc/self/exe", arguments)
+            // Where the executable cannot be started again, run as it is.
+        }
+        main(nil)
+    }
+
     static let configuration = CommandConfiguration(
         commandName: "repprobe",
         abstract: "Compare the representations that neural networks learn.",
