@@ -9,8 +9,9 @@ extension BLASThreads {
     /// (im2col, pooling, reductions), so the spinning workers compete with those threads for
     /// the cores: on two ResNet-18s over 10 000 inputs, a third of the samples of a profile
     /// were in `sched_yield`, and the whole command took 47–48 s of wall time and 30–31 s of
-    /// system time; with a wait of 2⁴ cycles it took 36–41 s and 2–3 s (two alternating rounds). A process that wants this sets the variables
-    /// before OpenBLAS loads: the command line starts itself again with them.
+    /// system time; with a wait of 2⁴ cycles it took 36–41 s and 2–3 s (two alternating
+    /// rounds). A process that wants this sets the variables before OpenBLAS loads: the
+    /// command line starts itself again with them.
     ///
     /// The variables and values, unless the environment already sets them.
     public static var environment: [String: String] {
