@@ -54,7 +54,7 @@ def main():
     self_a = np.zeros(len(LAYERS))
     self_b = np.zeros(len(LAYERS))
     for start in range(0, x.shape[0], batch):
-        inputs = torch.from_numpy(np.ascontiguousarray(x[start:start + batch]))
+        inputs = torch.from_numpy(np.array(x[start:start + batch]))
         a(inputs)
         b(inputs)
         fa = [seen_a[name] for name in LAYERS]
