@@ -85,29 +85,34 @@ public final class MPIWorld {
     /// The most one message carries; larger ones go in pieces (MPI counts are 32-bit).
     static let piece = 1 << 30
 
+    /// Calls `body(start, count)` for the consecutive pieces of `total` bytes, at least
+    /// once (an empty message still travels).
+    private static func inPieces(_ total: Int, _ body: (Int, Int) throws -> Void) rethrows {
+        var start = 0
+        repeat {
+            let count = min(piece, total - start)
+            try body(start, count)
+            start += count
+        } while start < total
+    }
+
     /// Sends `bytes` to process `destination`, which must receive as many.
     public func send(_ bytes: UnsafeRawBufferPointer, to destination: Int) throws {
         #if canImport(CMPI)
-        var start = 0
-        repeat {
-            let count = min(Self.piece, bytes.count - start)
+        try Self.inPieces(bytes.count) { start, count in
             try Self.check("MPI_Send", MPI_Send(bytes.baseAddress.map { $0 + start }, Int32(count), repprobe_mpi_byte(),
                                                 Int32(destination), 0, repprobe_mpi_comm_world()))
-            start += count
-        } while start < bytes.count
+        }
         #endif
     }
 
     /// Fills `buffer` with the bytes process `source` sends.
     public func receive(into buffer: UnsafeMutableRawBufferPointer, from source: Int) throws {
         #if canImport(CMPI)
-        var start = 0
-        repeat {
-            let count = min(Self.piece, buffer.count - start)
+        try Self.inPieces(buffer.count) { start, count in
             try Self.check("MPI_Recv", MPI_Recv(buffer.baseAddress.map { $0 + start }, Int32(count), repprobe_mpi_byte(),
                                                 Int32(source), 0, repprobe_mpi_comm_world(), repprobe_mpi_status_ignore()))
-            start += count
-        } while start < buffer.count
+        }
         #endif
     }
 

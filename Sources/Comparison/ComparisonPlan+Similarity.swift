@@ -77,8 +77,9 @@ extension ComparisonPlan {
         if case let .network(b) = modelB {
             parts.append(Capture.Part(label: "B", model: HookedNetwork(b.network), layers: layersB, inputs: try sources(for: b)))
         }
-        let sources = try sources(for: modelA)
-        let total = try allSources(for: modelA).values.first?.count ?? 0
+        let all = try allSources(for: modelA)
+        let total = all.values.first?.count ?? 0
+        let sources = try sharded(all)
         // A's layers against B's only: each layer's own co-moments and the cross block.
         let sink = StreamingCKASink(memoryLimit: memoryBudget, rowLayers: parts.count == 1 ? nil : { $0.hasPrefix("A.") })
         try Capture.run(parts, inputs: sources, settings: Capture.Settings(reduction: reduction, batchSize: batchSize),
@@ -145,7 +146,11 @@ extension ComparisonPlan {
 
     /// The plan's inputs as `model` takes them: ``shard`` of them when there is one.
     func sources(for model: ComparedModel) throws -> [String: any InputSource] {
-        let all = try allSources(for: model)
+        try sharded(try allSources(for: model))
+    }
+
+    /// ``shard`` of `all`, or all of them.
+    func sharded(_ all: [String: any InputSource]) throws -> [String: any InputSource] {
         guard let shard else { return all }
         return try all.mapValues { try InputSlice($0, range: shard.samples(of: $0.count, batchSize: batchSize)) }
     }

@@ -68,12 +68,14 @@ public struct SimilarityAccumulator: Sendable, Equatable {
     public let provenance: Provenance
     /// The shards covered, ascending.
     public private(set) var shards: [Int]
-    /// Where the accumulator was read from, for messages (neither stored nor compared).
-    public var origin = "<memory>" {
-        didSet { if mergedOrigins.count <= 1 { mergedOrigins = [origin] } }
+    /// Where the accumulator was read from, for messages (neither stored nor compared);
+    /// after a merge, the files it joined.
+    public var origin: String {
+        get { origins.count <= 3 ? origins.joined(separator: " + ") : "\(origins[0]) + … + \(origins[origins.count - 1]) (\(origins.count) files)" }
+        set { origins = [newValue] }
     }
-    /// The origins of the accumulators merged into this one.
-    private var mergedOrigins: [String] = []
+    /// The origins of the accumulators joined in this one.
+    private var origins: [String]
 
     public static func == (a: Self, b: Self) -> Bool {
         a.statistics == b.statistics && a.provenance == b.provenance && a.shards == b.shards
@@ -86,8 +88,7 @@ public struct SimilarityAccumulator: Sendable, Equatable {
         self.statistics = statistics
         self.provenance = provenance
         self.shards = shards
-        self.origin = origin
-        mergedOrigins = [origin]
+        origins = [origin]
         guard provenance.inputs >= 0, provenance.batchSize >= 1 else {
             throw ProbeError.invalidInput(file: origin, problem: "has \(provenance.inputs) inputs in batches of \(provenance.batchSize)")
         }
@@ -134,7 +135,7 @@ public struct SimilarityAccumulator: Sendable, Equatable {
         guard isComplete else {
             let missing = Set(1...provenance.shardCount).subtracting(shards).sorted()
             let shown = missing.prefix(10).map(String.init).joined(separator: ", ") + (missing.count > 10 ? ", …" : "")
-            throw ProbeError.invalidInput(file: origin, problem: "covers shards \(shardList) of \(provenance.shardCount): shard\(missing.count == 1 ? "" : "s") \(shown) missing")
+            throw ProbeError.invalidInput(file: origin, problem: "covers shards \(shardDescription): shard\(missing.count == 1 ? "" : "s") \(shown) missing")
         }
         guard let reduction = Reduction(parsing: provenance.reduction, seed: provenance.reductionSeed ?? 0) else {
             throw ProbeError.invalidInput(file: origin, problem: "unknown reduction '\(provenance.reduction)'")
@@ -186,9 +187,7 @@ public struct SimilarityAccumulator: Sendable, Equatable {
         }
         try statistics.merge(other.statistics)
         shards = (shards + other.shards).sorted()
-        mergedOrigins.append(other.origin)
-        origin = mergedOrigins.count <= 3 ? mergedOrigins.joined(separator: " + ")
-            : "\(mergedOrigins[0]) + … + \(mergedOrigins[mergedOrigins.count - 1]) (\(mergedOrigins.count) files)"
+        origins += other.origins
     }
 
     /// Throws the first difference between what `other` and this one were computed from.
@@ -359,8 +358,7 @@ extension SimilarityAccumulator {
         guard header.samples >= 0 else { throw refuse("has \(header.samples) samples") }
         let mean = means.doubles()
         guard mean.allSatisfy(\.isFinite) else { throw refuse("holds a NaN or infinite mean") }
-        // The blocks follow from the layers: A's against B's, or all pairs of A's.
-        let rowLayers = header.layers.contains { $0.hasPrefix("B.") } ? header.layers.filter { $0.hasPrefix("A.") }.count : nil
+        let rowLayers = Self.rowLayers(header.layers)
         guard rowLayers.map({ (1..<widths.count).contains($0) }) ?? true else { throw refuse("has no layers of A") }
         let blocks = StreamingCKA.blocks(widths: widths, rowLayers: rowLayers)
         var values: [Matrix<Double>] = []
@@ -382,16 +380,29 @@ extension SimilarityAccumulator {
             // Row-major `c × r` is column-major `r × c`.
             values.append(Matrix(rows: r, columns: c, columnMajor: m))
         }
+        try self.init(header: header, widths: widths, means: mean, values: values, origin: file)
+    }
+
+    /// How many of `layers` are rows of the table (A's, when B's follow), or `nil` for all
+    /// pairs of A's: the blocks of the statistics follow from it.
+    private static func rowLayers(_ layers: [String]) -> Int? {
+        layers.contains { $0.hasPrefix("B.") } ? layers.filter { $0.hasPrefix("A.") }.count : nil
+    }
+
+    /// An accumulator from a header (of a file or a process) and its arrays.
+    private init(header: Header, widths: [Int], means: [Double], values: [Matrix<Double>], origin: String) throws {
+        let rowLayers = Self.rowLayers(header.layers)
         let statistics: StreamingCKA
         do {
-            let moments = try CoMoments(samples: header.samples, means: mean, blocks: blocks, values: values)
+            let moments = try CoMoments(samples: header.samples, means: means, blocks: StreamingCKA.blocks(widths: widths, rowLayers: rowLayers),
+                                        values: values)
             statistics = try StreamingCKA(layerNames: header.layers, widths: widths, rowLayers: rowLayers, statistics: moments)
         } catch {
-            throw refuse("\(error)")
+            throw ProbeError.invalidInput(file: origin, problem: "\(error)")
         }
         let provenance = Provenance(reduction: header.reduction, reductionSeed: header.reductionSeed, inputs: header.inputs, batchSize: header.batchSize,
                                     shardCount: header.shardCount, files: header.files, repprobeVersion: header.repprobeVersion)
-        try self.init(statistics: statistics, provenance: provenance, shards: header.shards, origin: file)
+        try self.init(statistics: statistics, provenance: provenance, shards: header.shards, origin: origin)
     }
 }
 
@@ -440,8 +451,7 @@ extension SimilarityAccumulator {
         guard let widths = header.widths, widths.count == header.layers.count, widths.allSatisfy({ $0 >= 1 }) else {
             throw ProbeError.invalidInput(file: origin, problem: "sent statistics without one width of at least 1 per layer")
         }
-        let rowLayers = header.layers.contains { $0.hasPrefix("B.") } ? header.layers.filter { $0.hasPrefix("A.") }.count : nil
-        let blocks = StreamingCKA.blocks(widths: widths, rowLayers: rowLayers)
+        let blocks = StreamingCKA.blocks(widths: widths, rowLayers: Self.rowLayers(header.layers))
         func array(_ count: Int) throws -> [Double] {
             var values = [Double](repeating: 0, count: count)
             try values.withUnsafeMutableBytes { try receive($0) }
@@ -449,15 +459,6 @@ extension SimilarityAccumulator {
         }
         let means = try array(widths.reduce(0, +))
         let values = try blocks.map { Matrix(rows: $0.rows.count, columns: $0.columns.count, columnMajor: try array($0.rows.count * $0.columns.count)) }
-        let statistics: StreamingCKA
-        do {
-            let moments = try CoMoments(samples: header.samples, means: means, blocks: blocks, values: values)
-            statistics = try StreamingCKA(layerNames: header.layers, widths: widths, rowLayers: rowLayers, statistics: moments)
-        } catch {
-            throw ProbeError.invalidInput(file: origin, problem: "\(error)")
-        }
-        let provenance = Provenance(reduction: header.reduction, reductionSeed: header.reductionSeed, inputs: header.inputs, batchSize: header.batchSize,
-                                    shardCount: header.shardCount, files: header.files, repprobeVersion: header.repprobeVersion)
-        try self.init(statistics: statistics, provenance: provenance, shards: header.shards, origin: origin)
+        try self.init(header: header, widths: widths, means: means, values: values, origin: origin)
     }
 }

@@ -129,19 +129,19 @@ struct CompareCommand: ParsableCommand {
                 throw ValidationError("under mpirun, compare computes the CKA table across the processes: name the models and inputs, "
                                       + "and print the table or write its statistics with -o FILE.safetensors (the report needs one process)")
             }
-            guard against == nil, cka.options.kernel == .linear, cka.options.estimator == .biased else {
-                throw ValidationError("under mpirun, compare streams linear CKA with the biased estimator against a network (or A itself)")
-            }
         } else if shard != nil {
             guard let output, output.hasSuffix(".safetensors") else {
                 throw ValidationError("--shard K/N writes the shard's statistics: name the file with -o FILE.safetensors")
             }
-            guard against == nil, cka.options.kernel == .linear, cka.options.estimator == .biased else {
-                throw ValidationError("--shard streams linear CKA with the biased estimator against a network (or A itself)")
-            }
             guard modelA != nil else { throw ValidationError("--shard needs the models and inputs named") }
         } else if output != nil && memory != nil {
             throw ValidationError("--memory applies to the table (without -o): the report's analyses need every activation in memory")
+        }
+        if MPIWorld.isLaunchedByMPI || shard != nil {
+            let what = MPIWorld.isLaunchedByMPI ? "under mpirun, compare" : "--shard"
+            guard against == nil, cka.options.kernel == .linear, cka.options.estimator == .biased else {
+                throw ValidationError("\(what) streams linear CKA with the biased estimator against a network (or A itself)")
+            }
         }
         if output == nil && modelA != nil && (projectionLayer != nil || noTiming) {
             throw ValidationError("--projection-layer and --no-timing apply to the report: add -o FOLDER")

@@ -27,10 +27,16 @@ import Testing
         var stderr: String
     }
 
-    func run(_ arguments: [String]) throws -> Result {
+    /// Runs `repprobe arguments`, or `launcher… repprobe arguments` (`mpirun -np 2`, say).
+    func run(_ arguments: [String], under launcher: [String] = []) throws -> Result {
         let process = Process()
-        process.executableURL = Self.executable
-        process.arguments = arguments
+        if launcher.isEmpty {
+            process.executableURL = Self.executable
+            process.arguments = arguments
+        } else {
+            process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+            process.arguments = launcher + [Self.executable.path] + arguments
+        }
         let out = Pipe(), err = Pipe()
         process.standardOutput = out
         process.standardError = err

@@ -97,19 +97,7 @@ import Testing
 
     /// `mpirun` itself, with as many processes as asked on this machine's cores.
     func mpirun(_ processes: Int, _ arguments: [String]) throws -> CLITests.Result {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["mpirun", "--oversubscribe", "-np", String(processes)] + (getuid() == 0 ? ["--allow-run-as-root"] : [])
-            + [CLITests.executable.path] + arguments
-        let out = Pipe(), err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        try process.run()
-        let stdout = out.fileHandleForReading.readDataToEndOfFile()
-        let stderr = err.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return CLITests.Result(status: process.terminationStatus, stdout: String(decoding: stdout, as: UTF8.self),
-                               stderr: String(decoding: stderr, as: UTF8.self))
+        try cli.run(arguments, under: ["mpirun", "--oversubscribe", "-np", String(processes)] + (getuid() == 0 ? ["--allow-run-as-root"] : []))
     }
 
     @Test(.enabled(if: MPIWorld.isAvailable, "this build has no Open MPI"))

@@ -47,12 +47,8 @@ public enum PCA {
     /// (samples × features, at least 2 samples).
     public static func fit(_ x: Matrix<Double>, components: Int? = nil, method: PCAMethod = .exact) throws -> PCAResult {
         let n = x.rows, d = x.columns
-        if n < 2 { throw AnalysisError.tooFewSamples(needed: 2, got: n, context: "PCA") }
+        let k = try componentCount(components, samples: n, features: d)
         let available = Swift.min(n, d)
-        let k = components ?? available
-        guard k >= 1 && k <= available else {
-            throw AnalysisError.invalidArgument("PCA: asked for \(k) components; between 1 and min(samples, features) = \(available) are possible")
-        }
         var c = x
         let mean = c.centerColumns()
         let total = c.frobeniusDot(c) / Double(n - 1)
@@ -63,6 +59,18 @@ public enum PCA {
             let iterations = powerIterations ?? (Double(k) < 0.1 * Double(available) ? 7 : 4)
             return try randomized(c, mean: mean, k: k, total: total, oversampling: oversampling, iterations: iterations, seed: seed)
         }
+    }
+
+    /// The components asked for (`nil`: all `min(n, d)`), checked against what `n` samples of
+    /// `d` features have.
+    private static func componentCount(_ components: Int?, samples n: Int, features d: Int) throws -> Int {
+        if n < 2 { throw AnalysisError.tooFewSamples(needed: 2, got: n, context: "PCA") }
+        let available = Swift.min(n, d)
+        let k = components ?? available
+        guard k >= 1 && k <= available else {
+            throw AnalysisError.invalidArgument("PCA: asked for \(k) components; between 1 and min(samples, features) = \(available) are possible")
+        }
+        return k
     }
 
     /// The participation ratio of samples × features `x`, from its column-centred Gram
@@ -89,12 +97,7 @@ public enum PCA {
     /// `min(n, d)`).
     public static func fit(_ statistics: CoMoments, components: Int? = nil) throws -> PCAResult {
         let n = statistics.samples, d = statistics.width
-        if n < 2 { throw AnalysisError.tooFewSamples(needed: 2, got: n, context: "PCA") }
-        let available = Swift.min(n, d)
-        let k = components ?? available
-        guard k >= 1 && k <= available else {
-            throw AnalysisError.invalidArgument("PCA: asked for \(k) components; between 1 and min(samples, features) = \(available) are possible")
-        }
+        let k = try componentCount(components, samples: n, features: d)
         var covariance = statistics.symmetric()
         covariance.scale(by: 1 / Double(n - 1))
         var trace = 0.0
