@@ -140,12 +140,7 @@ extension ComparisonPlan {
                 ab, rows: namesA, columns: namesB, a: a, b: b, cka: cka, resamples: bootstrapResamples,
                 confidence: confidence, seed: seed)
             : LayerCorrespondence.bestMatches(ab, rows: namesA, columns: namesB)
-        let byLayer = Dictionary(matches.map { ($0.layer, $0) }, uniquingKeysWith: { first, _ in first })
-        return namesA.map { name in
-            guard let m = byLayer[name] else { return .init(layer: name, bestMatch: "", cka: .nan) }
-            return .init(layer: name, bestMatch: m.bestMatch, cka: m.similarity, lower: m.interval?.lower, upper: m.interval?.upper,
-                         runnerUp: m.runnerUp, runnerUpCKA: m.runnerUpSimilarity)
-        }
+        return ComparisonResults.Correspondence.list(matches, layers: namesA)
     }
 
     /// CKA of A's layers with B's architecture under freshly drawn weights; each
@@ -179,13 +174,8 @@ extension ComparisonPlan {
         progress?(labels == nil ? "PCA of \(model)'s layers" : "PCA and linear probes of \(model)'s layers")
         let folds = try labels.map { try StratifiedKFold.assign(labels: $0, folds: probeFolds) }
         return try zip(matrices, names).map { x, name in
-            var summary = ComparisonResults.LayerSummary(layer: name, width: x.columns, explainedVarianceRatio: [])
-            if x.rows >= 2 && x.columns >= 1, let pca = try? PCA.fit(x) {
-                summary.participationRatio = pca.participationRatio
-                summary.explainedVarianceRatio = Array(pca.explainedVarianceRatio.prefix(50))
-                var total = 0.0
-                summary.components90 = pca.explainedVarianceRatio.firstIndex { total += $0; return total >= 0.9 }.map { $0 + 1 }
-            }
+            var summary = ComparisonResults.LayerSummary(layer: name, width: x.columns,
+                                                         spectrum: x.rows >= 2 && x.columns >= 1 ? try? PCA.fit(x) : nil)
             if let labels, let folds {
                 let evaluation = try LinearProbe.evaluate(x, labels: labels, model: .ridge(alphas: ridgeAlphas),
                                                           folds: folds, controlSeed: seed)
@@ -248,5 +238,30 @@ extension ComparisonPlan {
         return strongest.values
             .sorted { abs($0.cka - $0.ckaWithout) > abs($1.cka - $1.ckaWithout) || (abs($0.cka - $0.ckaWithout) == abs($1.cka - $1.ckaWithout) && $0.sample < $1.sample) }
             .prefix(influentialSamples).map { $0 }
+    }
+}
+
+extension ComparisonResults.Correspondence {
+    /// One correspondence per layer of A, in order: its match, or an empty one for a layer
+    /// with no finite CKA.
+    static func list(_ matches: [LayerCorrespondence], layers: [String]) -> [Self] {
+        let byLayer = Dictionary(matches.map { ($0.layer, $0) }, uniquingKeysWith: { first, _ in first })
+        return layers.map { name in
+            guard let m = byLayer[name] else { return .init(layer: name, bestMatch: "", cka: .nan) }
+            return .init(layer: name, bestMatch: m.bestMatch, cka: m.similarity, lower: m.interval?.lower, upper: m.interval?.upper,
+                         runnerUp: m.runnerUp, runnerUpCKA: m.runnerUpSimilarity)
+        }
+    }
+}
+
+extension ComparisonResults.LayerSummary {
+    /// A layer's summary with what its PCA says of its dimensions (nothing without one).
+    init(layer: String, width: Int, spectrum pca: PCAResult?) {
+        self.init(layer: layer, width: width, explainedVarianceRatio: [])
+        guard let pca else { return }
+        participationRatio = pca.participationRatio
+        explainedVarianceRatio = Array(pca.explainedVarianceRatio.prefix(50))
+        var total = 0.0
+        components90 = pca.explainedVarianceRatio.firstIndex { total += $0; return total >= 0.9 }.map { $0 + 1 }
     }
 }

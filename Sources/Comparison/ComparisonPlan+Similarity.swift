@@ -65,11 +65,15 @@ extension ComparisonPlan {
     ///   - batches: a callback for the batches (`done`, `total`), by what is run.
     ///   - recordingFiles: whether the provenance lists the model and input files with their
     ///     SHA-256 (which reads every input once more): what shards are checked by.
+    ///   - allPairs: whether to keep the statistics of every pair of layers (for the tables
+    ///     within A and within B of a report) when they fit ``memoryBudget``, not only of
+    ///     the pairs across; `notice` hears when they do not.
     /// - Throws: ``ProbeError/invalidInput(file:problem:)`` for another CKA than linear with
     ///   the biased estimator, the V1 model as B, or a shard without samples;
     ///   ``ProbeError/streamTooWide(layers:features:widest:needed:available:)`` when the
     ///   statistics would exceed ``memoryBudget``.
-    public func similarityAccumulator(batches: ((String) -> ((Int, Int) -> Void)?)? = nil, recordingFiles: Bool = true) throws -> SimilarityAccumulator {
+    public func similarityAccumulator(batches: ((String) -> ((Int, Int) -> Void)?)? = nil, recordingFiles: Bool = true, allPairs: Bool = false,
+                                      notice: ((String) -> Void)? = nil) throws -> SimilarityAccumulator {
         guard canStream else {
             throw ProbeError.invalidInput(file: modelA.network.file, problem: "streamed and sharded tables are linear CKA with the biased estimator against a network or A itself")
         }
@@ -80,8 +84,10 @@ extension ComparisonPlan {
         let all = try allSources(for: modelA)
         let total = all.values.first?.count ?? 0
         let sources = try sharded(all)
-        // A's layers against B's only: each layer's own co-moments and the cross block.
-        let sink = StreamingCKASink(memoryLimit: memoryBudget, rowLayers: parts.count == 1 ? nil : { $0.hasPrefix("A.") })
+        // A's layers against B's: each layer's own co-moments and the cross block, or all of
+        // them.
+        let sink = StreamingCKASink(memoryLimit: memoryBudget, rowLayers: parts.count == 1 ? nil : { $0.hasPrefix("A.") },
+                                    allPairsWithinLimit: allPairs, notice: notice)
         try Capture.run(parts, inputs: sources, settings: Capture.Settings(reduction: reduction, batchSize: batchSize),
                         into: sink, progress: batches?(parts.count == 1 ? "model A" : "models A and B"))
         guard let statistics = sink.accumulator else {
@@ -91,8 +97,19 @@ extension ComparisonPlan {
             throw ProbeError.invalidInput(file: modelA.network.file, problem: which)
         }
         let provenance = SimilarityAccumulator.Provenance(reduction: reduction, inputs: total, batchSize: batchSize, shardCount: shard?.count ?? 1,
-                                                          files: recordingFiles ? try inputFiles() : [], repprobeVersion: toolVersion)
+                                                          files: recordingFiles ? try inputFiles() : [], repprobeVersion: toolVersion,
+                                                          probeSet: inputsName)
         return try SimilarityAccumulator(statistics: statistics, provenance: provenance, shards: [shard?.index ?? 1])
+    }
+
+    /// The probe set's name, or the input arrays' (`x`, or `ids=ids, mask=mask`).
+    var inputsName: String {
+        switch inputs {
+        case let .probeSet(set): return set.name
+        case let .arrays(arrays):
+            let stems = arrays.sorted { $0.key < $1.key }.map { ($0.key, $0.value.deletingPathExtension().lastPathComponent) }
+            return stems.map { $0.0.isEmpty ? $0.1 : "\($0.0)=\($0.1)" }.joined(separator: ", ")
+        }
     }
 
     /// The model and input files with their SHA-256, for provenance.

@@ -22,14 +22,20 @@ import Results
 ///   itself), `reduction` (and `reduction_seed` for `project:K`), `inputs` (the samples of
 ///   all shards together), `batch_size` (shards are cut between batches), `shard_count`, `shards` (the 1-based shards this file covers),
 ///   `samples` (the samples it covers), `files` (role, name, format and SHA-256 of every
-///   model, graph and input file) and `repprobe_version`;
+///   model, graph and input file), `probe_set` (the name of the probe set or the input
+///   arrays), `repprobe_version`, and for A against B `pairs`: `all`
+///   when the co-moments of every pair of layers are kept (the tables within A and within B
+///   as well), `across` when only those the table of A against B reads are;
 ///
 /// and the tensors `widths` (int64, one per layer), `means` (float64, `D = Σ widths`, the
-/// mean of every feature of the layers side by side) and the blocks of the co-moment matrix
-/// `M = Σₖ (zₖ − z̄)(zₖ − z̄)ᵀ` over the samples covered that the table reads (float64,
-/// symmetric blocks in full): for A against B, `comoments.0` … `comoments.{L−1}` each
-/// layer's own `dᵢ × dᵢ` block, then `comoments.L` the `D_B × D_A` block of B's features
-/// against A's; for A against itself, `comoments.0`, all of `M`.
+/// mean of every feature of the layers side by side) and blocks of the co-moment matrix
+/// `M = Σₖ (zₖ − z̄)(zₖ − z̄)ᵀ` over the samples covered (float64, symmetric blocks in
+/// full): with `pairs` `across`, `comoments.0` … `comoments.{L−1}` each layer's own
+/// `dᵢ × dᵢ` block, then `comoments.L` the `D_B × D_A` block of B's features against A's;
+/// for A against itself, or `pairs` `all`, `comoments.0`, all of `M`.
+///
+/// Shards that kept every pair join with shards that kept the pairs across (a smaller
+/// memory budget): the joined statistics keep the pairs across.
 public struct SimilarityAccumulator: Sendable, Equatable {
     public static let format = "repprobe-similarity-accumulator"
     public static let version = 1
@@ -48,8 +54,11 @@ public struct SimilarityAccumulator: Sendable, Equatable {
         /// Model, graph and input files.
         public var files: [ComparisonResults.Provenance.File]
         public var repprobeVersion: String
+        /// The name of the probe set, or of the input arrays.
+        public var probeSet: String?
 
-        public init(reduction: Reduction, inputs: Int, batchSize: Int, shardCount: Int, files: [ComparisonResults.Provenance.File], repprobeVersion: String) {
+        public init(reduction: Reduction, inputs: Int, batchSize: Int, shardCount: Int, files: [ComparisonResults.Provenance.File], repprobeVersion: String,
+                    probeSet: String? = nil) {
             if case let .project(k, seed) = reduction {
                 (self.reduction, reductionSeed) = ("project:\(k)", seed)
             } else {
@@ -60,6 +69,7 @@ public struct SimilarityAccumulator: Sendable, Equatable {
             self.shardCount = shardCount
             self.files = files
             self.repprobeVersion = repprobeVersion
+            self.probeSet = probeSet
         }
     }
 
@@ -140,10 +150,36 @@ public struct SimilarityAccumulator: Sendable, Equatable {
         guard let reduction = Reduction(parsing: provenance.reduction, seed: provenance.reductionSeed ?? 0) else {
             throw ProbeError.invalidInput(file: origin, problem: "unknown reduction '\(provenance.reduction)'")
         }
-        // A's layers against B's (or A's against themselves), as the statistics hold them.
+        // A's layers against B's (or A's against themselves).
         let matrix = try statistics.cka()
+        let la = layersA.count
+        let columns = layersB.isEmpty || keepsAllPairs == false ? 0..<matrix.columns : la..<matrix.columns
         return LayerSimilarity(layersA: layersA, layersB: layersB.isEmpty ? layersA : layersB,
-                               values: (0..<matrix.rows).map { matrix.row($0) }, samples: statistics.samples, reduction: reduction)
+                               values: (0..<la).map { i in columns.map { matrix[i, $0] } }, samples: statistics.samples, reduction: reduction)
+    }
+
+    /// Whether the statistics of A against B keep every pair of layers, so that the tables
+    /// within A and within B can be read from them too (always, for A against itself).
+    public var keepsAllPairs: Bool { statistics.rowLayers == statistics.columnLayers }
+
+    /// The same statistics with only the pairs across A and B kept (the values unchanged):
+    /// what joins with shards that kept no more. A against itself, or statistics that keep
+    /// the pairs across already, stay as they are.
+    public func keepingPairsAcross() throws -> SimilarityAccumulator {
+        guard keepsAllPairs, !layersB.isEmpty else { return self }
+        var copy = self
+        copy.statistics = try statistics.keepingTable(rowLayers: layersA.count)
+        return copy
+    }
+
+    /// The tables within A and within B, when the statistics keep every pair of layers
+    /// (``keepsAllPairs``); `nil` otherwise or for A against itself.
+    public func withinNetworks() throws -> (a: [[Double]], b: [[Double]])? {
+        guard keepsAllPairs, !layersB.isEmpty else { return nil }
+        let matrix = try statistics.cka()
+        let la = layersA.count
+        return ((0..<la).map { i in (0..<la).map { matrix[i, $0] } },
+                (la..<matrix.rows).map { i in (la..<matrix.columns).map { matrix[i, $0] } })
     }
 
     /// The accumulators joined in order of their first shard, so that any order of the same
@@ -185,6 +221,12 @@ public struct SimilarityAccumulator: Sendable, Equatable {
         if let twice = Set(shards).intersection(other.shards).min() {
             throw ProbeError.invalidInput(file: other.origin, problem: "shard \(twice) of \(other.provenance.shardCount) is also in \(origin)")
         }
+        var other = other
+        if keepsAllPairs != other.keepsAllPairs {
+            // One kept every pair, the other the pairs across: both keep the pairs across.
+            if keepsAllPairs { self = try keepingPairsAcross() }
+            if other.keepsAllPairs { other = try other.keepingPairsAcross() }
+        }
         try statistics.merge(other.statistics)
         shards = (shards + other.shards).sorted()
         origins += other.origins
@@ -220,6 +262,7 @@ public struct SimilarityAccumulator: Sendable, Equatable {
                 }
             }
         }
+        if a.probeSet != b.probeSet { try refuse("has probe set", a.probeSet ?? "none", b.probeSet ?? "none") }
         if a.inputs != b.inputs { try refuse("has inputs of", "\(a.inputs) samples", "\(b.inputs) samples") }
         if a.batchSize != b.batchSize { try refuse("has batches of", "\(a.batchSize) samples", "\(b.batchSize) samples") }
         if a.shardCount != b.shardCount { try refuse("is a shard of", "\(a.shardCount)", "\(b.shardCount)") }
@@ -245,11 +288,22 @@ extension SimilarityAccumulator {
         var samples: Int
         var files: [ComparisonResults.Provenance.File]
         var repprobeVersion: String
+        /// For A against B: `all` or `across` (absent: `across`).
+        var pairs: String?
+        var probeSet: String?
 
         enum CodingKeys: String, CodingKey {
             case analysis, layers, widths, reduction, reductionSeed = "reduction_seed", inputs, batchSize = "batch_size", shardCount = "shard_count"
             case shards, samples, files
-            case repprobeVersion = "repprobe_version"
+            case repprobeVersion = "repprobe_version", pairs, probeSet = "probe_set"
+        }
+
+        /// How many of the layers are rows of the table (A's, when B's follow and only the
+        /// pairs across are kept), or `nil` for every pair: the blocks of the statistics
+        /// follow from it.
+        var rowLayers: Int? {
+            guard layers.contains(where: { $0.hasPrefix("B.") }), pairs != "all" else { return nil }
+            return layers.filter { $0.hasPrefix("A.") }.count
         }
     }
 
@@ -268,7 +322,8 @@ extension SimilarityAccumulator {
         let p = provenance
         return Header(analysis: Self.analysis, layers: statistics.layerNames, widths: widths ? statistics.widths : nil, reduction: p.reduction,
                       reductionSeed: p.reductionSeed, inputs: p.inputs, batchSize: p.batchSize, shardCount: p.shardCount, shards: shards,
-                      samples: statistics.samples, files: p.files, repprobeVersion: p.repprobeVersion)
+                      samples: statistics.samples, files: p.files, repprobeVersion: p.repprobeVersion,
+                      pairs: layersB.isEmpty ? nil : keepsAllPairs ? "all" : "across", probeSet: p.probeSet)
     }
 
     private static func json(_ header: Header) throws -> Data {
@@ -358,7 +413,8 @@ extension SimilarityAccumulator {
         guard header.samples >= 0 else { throw refuse("has \(header.samples) samples") }
         let mean = means.doubles()
         guard mean.allSatisfy(\.isFinite) else { throw refuse("holds a NaN or infinite mean") }
-        let rowLayers = Self.rowLayers(header.layers)
+        guard [nil, "all", "across"].contains(header.pairs) else { throw refuse("keeps pairs '\(header.pairs ?? "")', not 'all' or 'across'") }
+        let rowLayers = header.rowLayers
         guard rowLayers.map({ (1..<widths.count).contains($0) }) ?? true else { throw refuse("has no layers of A") }
         let blocks = StreamingCKA.blocks(widths: widths, rowLayers: rowLayers)
         var values: [Matrix<Double>] = []
@@ -383,15 +439,9 @@ extension SimilarityAccumulator {
         try self.init(header: header, widths: widths, means: mean, values: values, origin: file)
     }
 
-    /// How many of `layers` are rows of the table (A's, when B's follow), or `nil` for all
-    /// pairs of A's: the blocks of the statistics follow from it.
-    private static func rowLayers(_ layers: [String]) -> Int? {
-        layers.contains { $0.hasPrefix("B.") } ? layers.filter { $0.hasPrefix("A.") }.count : nil
-    }
-
     /// An accumulator from a header (of a file or a process) and its arrays.
     private init(header: Header, widths: [Int], means: [Double], values: [Matrix<Double>], origin: String) throws {
-        let rowLayers = Self.rowLayers(header.layers)
+        let rowLayers = header.rowLayers
         let statistics: StreamingCKA
         do {
             let moments = try CoMoments(samples: header.samples, means: means, blocks: StreamingCKA.blocks(widths: widths, rowLayers: rowLayers),
@@ -401,14 +451,15 @@ extension SimilarityAccumulator {
             throw ProbeError.invalidInput(file: origin, problem: "\(error)")
         }
         let provenance = Provenance(reduction: header.reduction, reductionSeed: header.reductionSeed, inputs: header.inputs, batchSize: header.batchSize,
-                                    shardCount: header.shardCount, files: header.files, repprobeVersion: header.repprobeVersion)
+                                    shardCount: header.shardCount, files: header.files, repprobeVersion: header.repprobeVersion,
+                                    probeSet: header.probeSet)
         try self.init(statistics: statistics, provenance: provenance, shards: header.shards, origin: origin)
     }
 }
 
 extension SimilarityAccumulator.Provenance {
     init(reduction: String, reductionSeed: UInt64?, inputs: Int, batchSize: Int, shardCount: Int, files: [ComparisonResults.Provenance.File],
-         repprobeVersion: String) {
+         repprobeVersion: String, probeSet: String?) {
         self.reduction = reduction
         self.reductionSeed = reductionSeed
         self.inputs = inputs
@@ -416,6 +467,7 @@ extension SimilarityAccumulator.Provenance {
         self.shardCount = shardCount
         self.files = files
         self.repprobeVersion = repprobeVersion
+        self.probeSet = probeSet
     }
 }
 
@@ -451,7 +503,7 @@ extension SimilarityAccumulator {
         guard let widths = header.widths, widths.count == header.layers.count, widths.allSatisfy({ $0 >= 1 }) else {
             throw ProbeError.invalidInput(file: origin, problem: "sent statistics without one width of at least 1 per layer")
         }
-        let blocks = StreamingCKA.blocks(widths: widths, rowLayers: Self.rowLayers(header.layers))
+        let blocks = StreamingCKA.blocks(widths: widths, rowLayers: header.rowLayers)
         func array(_ count: Int) throws -> [Double] {
             var values = [Double](repeating: 0, count: count)
             try values.withUnsafeMutableBytes { try receive($0) }

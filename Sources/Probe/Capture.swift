@@ -236,10 +236,16 @@ public final class MinibatchCKASink: ActivationSink {
 /// made when the first batch shows the widths.
 ///
 /// With `rowLayers`, the layers it picks (one network's) are compared with the others
-/// (another's) only, and come first in the accumulator; otherwise every pair is.
+/// (another's) only, and come first in the accumulator; otherwise every pair is. With
+/// `allPairsWithinLimit` as well, every pair is kept (what the tables within each network
+/// need) when that takes at most a third of `memoryLimit`, room for joining such statistics
+/// later (the joined, the incoming and a copy); else only the pairs across, and `notice`
+/// hears why.
 public final class StreamingCKASink: ActivationSink {
     public private(set) var accumulator: StreamingCKA?
     private let isRowLayer: ((String) -> Bool)?
+    private let allPairsWithinLimit: Bool
+    private let notice: ((String) -> Void)?
     private var layers: [String] = []
     /// The accumulator's position of each captured layer.
     private var position: [Int] = []
@@ -248,9 +254,12 @@ public final class StreamingCKASink: ActivationSink {
     /// Bytes the accumulator may take (the co-moment blocks it keeps).
     public let memoryLimit: Int
 
-    public init(memoryLimit: Int = ActivationCollector.defaultMemoryLimit, rowLayers: ((String) -> Bool)? = nil) {
+    public init(memoryLimit: Int = ActivationCollector.defaultMemoryLimit, rowLayers: ((String) -> Bool)? = nil,
+                allPairsWithinLimit: Bool = false, notice: ((String) -> Void)? = nil) {
         self.memoryLimit = memoryLimit
         isRowLayer = rowLayers
+        self.allPairsWithinLimit = allPairsWithinLimit
+        self.notice = notice
     }
 
     public func start(layers: [String], sampleIDs: [Int]) throws {
@@ -272,6 +281,16 @@ public final class StreamingCKASink: ActivationSink {
         pending = Array(repeating: nil, count: layers.count)
         if accumulator == nil {
             let widths = batch.map(\.features)
+            if allPairsWithinLimit, rowCount != nil {
+                let all = StreamingCKA.bytes(widths: widths, rowLayers: nil)
+                if all.map({ $0 <= memoryLimit / 3 }) ?? false {
+                    rowCount = nil
+                } else {
+                    notice?("the statistics keep the pairs across the networks only: every pair (for the tables within each network) "
+                            + "would take \(all.map(ProbeError.readable(bytes:)) ?? "more memory than any machine has"), "
+                            + "more than a third of the \(ProbeError.readable(bytes: memoryLimit)) budget (joining statistics takes three times theirs)")
+                }
+            }
             let bytes = StreamingCKA.bytes(widths: widths, rowLayers: rowCount)
             if bytes.map({ $0 > memoryLimit }) ?? true {
                 let widest = zip(layers, batch).sorted { $0.1.features > $1.1.features }.prefix(3).map { "\($0.0) \($0.1.features)" }

@@ -40,30 +40,58 @@ public struct ComparisonReport: WrittenReport {
         }
         md.add(summaryLines().map { "- " + $0 }.joined(separator: "\n"))
         md.add("")
+        if let shards = p.joinedShards {
+            md.add("These results were joined from the statistics of \(shards) shard\(shards == 1 ? "" : "s") of the inputs "
+                   + "(means and co-moments of every layer's features, exact for any split). They hold what those statistics determine: "
+                   + "the CKA tables, the best matches and the spectra. Bootstrap intervals, the random-weights baseline, linear probes, "
+                   + "projections, filters, receptive fields and the samples CKA leans on need the models and every activation at once: "
+                   + "`repprobe compare -o` on one machine gives them.")
+            md.add("")
+        }
 
         md.add("## Which layers correspond")
         md.add("")
         md.add("![CKA between every layer of A (rows) and of B (columns); the best match of each row is outlined](cka_a_b.svg)")
         md.add("")
         let confidence = Markdown.percent(p.confidence ?? 0.95)
-        var table = ["| layer of A | best match in B | CKA | \(confidence) interval | runner-up | CKA | random B |",
-                     "|---|---|---:|---:|---|---:|---:|"]
+        // Columns no layer has a value for (no bootstrap, no baseline) are left out.
+        let intervals = r.correspondences.contains { $0.lower != nil }, baselines = r.correspondences.contains { $0.randomBaseline != nil }
+        var header = ["layer of A", "best match in B", "CKA"], alignment = ["---", "---", "---:"]
+        if intervals { (header, alignment) = (header + ["\(confidence) interval"], alignment + ["---:"]) }
+        (header, alignment) = (header + ["runner-up", "CKA"], alignment + ["---", "---:"])
+        if baselines { (header, alignment) = (header + ["random B"], alignment + ["---:"]) }
+        var table = ["| " + header.joined(separator: " | ") + " |", "|" + alignment.joined(separator: "|") + "|"]
         for c in r.correspondences {
-            let interval = c.lower.flatMap { lower in c.upper.map { "\(f(lower))–\(f($0))" } } ?? "—"
-            table.append("| \(cell(c.layer)) | \(cell(c.bestMatch)) | \(f(c.cka)) | \(interval) | \(c.runnerUp.map(cell) ?? "—") | "
-                         + "\(c.runnerUpCKA.map { f($0) } ?? "—") | \(c.randomBaseline.map { f($0) } ?? "—") |")
+            var cells = [cell(c.layer), cell(c.bestMatch), f(c.cka)]
+            if intervals { cells.append(c.lower.flatMap { lower in c.upper.map { "\(f(lower))–\(f($0))" } } ?? "—") }
+            cells += [c.runnerUp.map(cell) ?? "—", c.runnerUpCKA.map { f($0) } ?? "—"]
+            if baselines { cells.append(c.randomBaseline.map { f($0) } ?? "—") }
+            table.append("| " + cells.joined(separator: " | ") + " |")
         }
         md.add(table.joined(separator: "\n"))
         md.add("")
-        md.add("The interval is a bootstrap percentile interval over the probe samples (\(p.bootstrapResamples) resamples). "
-               + "*Random B* is the best CKA of the layer with any layer of B's architecture with freshly drawn weights: "
-               + "what architecture and inputs give without training.")
-        md.add("")
+        var notes: [String] = []
+        if p.bootstrapResamples >= 2 {
+            notes.append("The interval is a bootstrap percentile interval over the probe samples (\(p.bootstrapResamples) resamples).")
+        }
+        if r.ckaRandomB != nil {
+            notes.append("*Random B* is the best CKA of the layer with any layer of B's architecture with freshly drawn weights: "
+                         + "what architecture and inputs give without training.")
+        }
+        if !notes.isEmpty {
+            md.add(notes.joined(separator: " "))
+            md.add("")
+        }
 
-        md.add("## Each model against itself")
-        md.add("")
-        md.add("![CKA between the layers of A](cka_a_a.svg) ![CKA between the layers of B](cka_b_b.svg)")
-        md.add("")
+        if r.ckaAA != nil || r.ckaBB != nil {
+            md.add("## Each model against itself")
+            md.add("")
+            var images: [String] = []
+            if r.ckaAA != nil { images.append("![CKA between the layers of A](cka_a_a.svg)") }
+            if r.ckaBB != nil { images.append("![CKA between the layers of B](cka_b_b.svg)") }
+            md.add(images.joined(separator: " "))
+            md.add("")
+        }
 
         if r.chance != nil {
             md.add("## Where classes become linearly decodable")
@@ -147,7 +175,7 @@ public struct ComparisonReport: WrittenReport {
         md.add("Seed \(p.seed); \(p.dtype); repprobe \(p.repprobeVersion). Every number is in `results.json`.")
         if includeTiming {
             md.add("")
-            md.add("Run time: \(NumberFormat.fixed(p.seconds, decimals: 1)) s.")
+            md.add("\(p.joinedShards == nil ? "Run" : "Join") time: \(NumberFormat.fixed(p.seconds, decimals: 1)) s.")
         }
         return md.text
     }
@@ -179,10 +207,11 @@ public struct ComparisonReport: WrittenReport {
             lines.append("Left out of \(model), identical on every input of the probe set (their similarity is undefined): "
                          + constant.map { "`\($0)`" }.joined(separator: ", ") + ".")
         }
-        let deviation = r.checks.selfSimilarityMaxDeviation
-        lines.append("Sanity: every layer's CKA with itself is 1 " + (deviation < 1e-9
-            ? "(largest deviation \(scientific(deviation)))."
-            : "— **not so here: largest deviation \(scientific(deviation))**."))
+        if let deviation = r.checks.selfSimilarityMaxDeviation {
+            lines.append("Sanity: every layer's CKA with itself is 1 " + (deviation < 1e-9
+                ? "(largest deviation \(scientific(deviation)))."
+                : "— **not so here: largest deviation \(scientific(deviation))**."))
+        }
         return lines
     }
 
@@ -240,8 +269,12 @@ public struct ComparisonReport: WrittenReport {
         }
         figures.append(("cka_a_b.svg", heatmap(r.cka, title: "CKA: \(r.modelA) (A) against \(r.modelB) (B)",
                                                rows: "layers of A", columns: "layers of B", marks: true)))
-        figures.append(("cka_a_a.svg", heatmap(r.ckaAA, title: "CKA: A against itself", rows: "layers of A", columns: "layers of A", marks: false)))
-        figures.append(("cka_b_b.svg", heatmap(r.ckaBB, title: "CKA: B against itself", rows: "layers of B", columns: "layers of B", marks: false)))
+        if let aa = r.ckaAA {
+            figures.append(("cka_a_a.svg", heatmap(aa, title: "CKA: A against itself", rows: "layers of A", columns: "layers of A", marks: false)))
+        }
+        if let bb = r.ckaBB {
+            figures.append(("cka_b_b.svg", heatmap(bb, title: "CKA: B against itself", rows: "layers of B", columns: "layers of B", marks: false)))
+        }
 
         if let chance = r.chance {
             // Both models on one axis: A's layers in order, B's values at the position of

@@ -146,8 +146,10 @@ public struct ComparisonResults: Sendable, Codable, Equatable {
 
     /// Sanity checks: things that must hold whatever the models.
     public struct Checks: Sendable, Codable, Equatable {
-        /// Largest |CKA(layer, same layer) − 1| over both models' self-comparisons.
-        public var selfSimilarityMaxDeviation: Double
+        /// Largest |CKA(layer, same layer) − 1| over both models' self-comparisons; absent
+        /// when the tables within the models were not computed (joined statistics that kept
+        /// the pairs across only).
+        public var selfSimilarityMaxDeviation: Double?
         /// Mean over A's layers of the best CKA with a randomly initialised copy of B, when
         /// one could be made.
         public var randomBaselineMean: Double?
@@ -164,7 +166,7 @@ public struct ComparisonResults: Sendable, Codable, Equatable {
             case constantLayersA = "constant_layers_a", constantLayersB = "constant_layers_b"
         }
 
-        public init(selfSimilarityMaxDeviation: Double, randomBaselineMean: Double? = nil, randomBaselineNote: String? = nil,
+        public init(selfSimilarityMaxDeviation: Double?, randomBaselineMean: Double? = nil, randomBaselineNote: String? = nil,
                     constantLayersA: [String]? = nil, constantLayersB: [String]? = nil) {
             self.selfSimilarityMaxDeviation = selfSimilarityMaxDeviation
             self.randomBaselineMean = randomBaselineMean
@@ -214,13 +216,19 @@ public struct ComparisonResults: Sendable, Codable, Equatable {
         public var repprobeVersion: String
         /// Wall-clock seconds of the whole run (the one value that differs between runs).
         public var seconds: Double
+        /// The shards whose statistics were joined, when the results come from them
+        /// (`repprobe merge`, `mpirun`) rather than from every activation in memory: then
+        /// only what the statistics hold is here (CKA, correspondences, spectra).
+        public var joinedShards: Int?
 
         enum CodingKeys: String, CodingKey {
             case files, probeSet = "probe_set", samples, reduction, estimator, kernel, dtype, seed
             case bootstrapResamples = "bootstrap_resamples", confidence, probeFolds = "probe_folds", repprobeVersion = "repprobe_version", seconds
+            case joinedShards = "joined_shards"
         }
 
-        public init(files: [File], probeSet: String, samples: Int, reduction: String, estimator: String, kernel: String, dtype: String, seed: UInt64, bootstrapResamples: Int, confidence: Double? = nil, probeFolds: Int? = nil, repprobeVersion: String, seconds: Double) {
+        public init(files: [File], probeSet: String, samples: Int, reduction: String, estimator: String, kernel: String, dtype: String, seed: UInt64, bootstrapResamples: Int, confidence: Double? = nil, probeFolds: Int? = nil, repprobeVersion: String, seconds: Double,
+                    joinedShards: Int? = nil) {
             self.files = files
             self.probeSet = probeSet
             self.samples = samples
@@ -234,6 +242,7 @@ public struct ComparisonResults: Sendable, Codable, Equatable {
             self.probeFolds = probeFolds
             self.repprobeVersion = repprobeVersion
             self.seconds = seconds
+            self.joinedShards = joinedShards
         }
     }
 
@@ -244,8 +253,10 @@ public struct ComparisonResults: Sendable, Codable, Equatable {
     /// The V1 model's settings, when B is the V1 model.
     public var v1Model: V1Model.Settings?
     public var cka: LayerMatrix
-    public var ckaAA: LayerMatrix
-    public var ckaBB: LayerMatrix
+    /// The tables within A and within B (absent from joined statistics that kept only the
+    /// pairs across).
+    public var ckaAA: LayerMatrix?
+    public var ckaBB: LayerMatrix?
     public var ckaRandomB: LayerMatrix?
     public var correspondences: [Correspondence]
     public var layersA: [LayerSummary]
@@ -271,7 +282,7 @@ public struct ComparisonResults: Sendable, Codable, Equatable {
         case receptiveFieldsB = "receptive_fields_b", checks, provenance
     }
 
-    public init(modelA: String, modelB: String, v1Model: V1Model.Settings? = nil, cka: LayerMatrix, ckaAA: LayerMatrix, ckaBB: LayerMatrix, ckaRandomB: LayerMatrix? = nil, correspondences: [Correspondence], layersA: [LayerSummary], layersB: [LayerSummary], chance: Double? = nil, classNames: [String]? = nil, projections: [Projection], projectionLabels: [Int]? = nil, filtersA: Filters? = nil, filtersB: Filters? = nil, influentialSamples: [InfluentialSample], receptiveFieldsA: ReceptiveFieldResults? = nil, receptiveFieldsB: ReceptiveFieldResults? = nil, checks: Checks, provenance: Provenance) {
+    public init(modelA: String, modelB: String, v1Model: V1Model.Settings? = nil, cka: LayerMatrix, ckaAA: LayerMatrix?, ckaBB: LayerMatrix?, ckaRandomB: LayerMatrix? = nil, correspondences: [Correspondence], layersA: [LayerSummary], layersB: [LayerSummary], chance: Double? = nil, classNames: [String]? = nil, projections: [Projection], projectionLabels: [Int]? = nil, filtersA: Filters? = nil, filtersB: Filters? = nil, influentialSamples: [InfluentialSample], receptiveFieldsA: ReceptiveFieldResults? = nil, receptiveFieldsB: ReceptiveFieldResults? = nil, checks: Checks, provenance: Provenance) {
         self.modelA = modelA
         self.modelB = modelB
         self.v1Model = v1Model

@@ -125,9 +125,8 @@ struct CompareCommand: ParsableCommand {
         if resamples < 0 || resamples == 1 { throw ValidationError("--resamples must be 0 (none) or at least 2, got \(resamples)") }
         if MPIWorld.isLaunchedByMPI {
             guard shard == nil else { throw ValidationError("under mpirun each process takes its shard by rank: leave --shard out") }
-            guard modelA != nil, output?.hasSuffix(".safetensors") ?? true else {
-                throw ValidationError("under mpirun, compare computes the CKA table across the processes: name the models and inputs, "
-                                      + "and print the table or write its statistics with -o FILE.safetensors (the report needs one process)")
+            guard modelA != nil else {
+                throw ValidationError("under mpirun, compare runs each process on its shard of the inputs: name the models and inputs")
             }
         } else if shard != nil {
             guard let output, output.hasSuffix(".safetensors") else {
@@ -187,7 +186,7 @@ struct CompareCommand: ParsableCommand {
         if MPIWorld.isLaunchedByMPI { return try runAcrossProcesses(plan) }
         if let shard, let output {
             plan.shard = shard
-            let accumulator = try plan.similarityAccumulator(batches: Diagnostics.progressBar)
+            let accumulator = try plan.similarityAccumulator(batches: Diagnostics.progressBar, allPairs: true, notice: Diagnostics.note)
             try accumulator.write(to: URL(fileURLWithPath: output))
             print("wrote \(output): shard \(shard), \(accumulator.statistics.samples) of \(accumulator.provenance.inputs) inputs, "
                   + "\(accumulator.layersA.count) + \(accumulator.layersB.count) layers; join the shards with `repprobe merge`")
@@ -202,32 +201,34 @@ struct CompareCommand: ParsableCommand {
         if !noReceptiveFields, let reason = try plan.includeReceptiveFields(gratings: gratings) {
             Diagnostics.step("no receptive-field sections: \(reason)")
         }
-        let report = ComparisonReport(try plan.run(progress: Diagnostics.step), includeTiming: !noTiming)
-        try report.write(to: URL(fileURLWithPath: folder))
-        print(report.consoleSummary(), terminator: "")
-        print("wrote \(folder)/report.md, results.json and \(report.figures().count) figures")
+        try ReportOutput.write(try plan.run(progress: Diagnostics.step), to: folder, timing: !noTiming)
     }
 
     /// Each process of an `mpirun` launch runs its shard of the inputs; rank 0 joins the
-    /// statistics and prints the table (or writes the statistics with -o).
+    /// statistics and prints the table, or writes the statistics (-o FILE.safetensors) or the
+    /// report they give (-o FOLDER).
     private func runAcrossProcesses(_ plan: ComparisonPlan) throws {
+        let clock = ContinuousClock.now
         let world = try MPIWorld()
         defer { world.finalize() }
         var plan = plan
         plan.shard = try Shard(world.rank + 1, of: world.size)
         // Rank 0 alone draws progress.
-        var batches: ((String) -> ((Int, Int) -> Void)?)?
-        if world.rank == 0 { batches = { Diagnostics.progressBar($0) } }
+        var batches: ((String) -> ((Int, Int) -> Void)?)?, notice: ((String) -> Void)?
+        if world.rank == 0 { (batches, notice) = ({ Diagnostics.progressBar($0) }, { Diagnostics.note($0) }) }
         let merged: SimilarityAccumulator?
+        let allPairs = output != nil
         do {
-            merged = try world.merge { try plan.similarityAccumulator(batches: batches) }
+            merged = try world.merge { try plan.similarityAccumulator(batches: batches, allPairs: allPairs, notice: notice) }
         } catch ClusterError.anotherRankFailed {
             throw ExitCode.failure
         }
         guard let merged else { return }
-        if let output {
+        if let output, output.hasSuffix(".safetensors") {
             try merged.write(to: URL(fileURLWithPath: output))
             print("wrote \(output): \(world.size) processes, \(merged.statistics.samples) inputs")
+        } else if let output {
+            try ReportOutput.write(try merged.comparisonResults(seconds: ComparisonResults.Provenance.seconds(since: clock)), to: output, timing: !noTiming)
         } else {
             try SimilarityTable.print(try merged.similarity(), label: cka.label, json: json)
         }
@@ -236,6 +237,16 @@ struct CompareCommand: ParsableCommand {
     private func printTable(_ plan: ComparisonPlan) throws {
         let similarity = try plan.similarity(notice: Diagnostics.note, batches: Diagnostics.progressBar)
         try SimilarityTable.print(similarity, label: cka.label, json: json)
+    }
+}
+
+/// A comparison's report written into a folder, with a few lines for the terminal.
+enum ReportOutput {
+    static func write(_ results: ComparisonResults, to folder: String, timing: Bool) throws {
+        let report = ComparisonReport(results, includeTiming: timing)
+        try report.write(to: URL(fileURLWithPath: folder))
+        print(report.consoleSummary(), terminator: "")
+        print("wrote \(folder)/report.md, results.json and \(report.figures().count) figures")
     }
 }
 

@@ -91,8 +91,10 @@ import Testing
         #expect(!FileManager.default.fileExists(atPath: out))
         let noFiles = try cli.run(["merge"])
         #expect(noFiles.status != 0)
-        let badOutput = try cli.run(["merge", out, "-o", "table.txt"])
-        #expect(badOutput.status != 0 && badOutput.stderr.contains(".safetensors"), "\(badOutput.stderr)")
+        let jsonAndFile = try cli.run(["merge", out, "-o", "joined.safetensors", "--json"])
+        #expect(jsonAndFile.status != 0 && jsonAndFile.stderr.contains("--json prints the table"), "\(jsonAndFile.stderr)")
+        let timingOfTable = try cli.run(["merge", out, "--no-timing"])
+        #expect(timingOfTable.status != 0 && timingOfTable.stderr.contains("-o FOLDER"), "\(timingOfTable.stderr)")
     }
 
     /// `mpirun` itself, with as many processes as asked on this machine's cores.
@@ -115,7 +117,8 @@ import Testing
                 files.append(folder.appendingPathComponent("acc-\(k)-of-\(processes).safetensors").path)
                 #expect(try cli.run(Self.comparison + ["--shard", "\(k)/\(processes)", "-o", files[k - 1]]).status == 0)
             }
-            #expect(try cli.run(["merge"] + files + ["--json"]).stdout == run.stdout)
+            // (The shards keep every pair, the processes that print the table those across.)
+            Self.expectClose(try Self.matrix(try cli.run(["merge"] + files + ["--json"]).stdout), try Self.matrix(run.stdout), within: 1e-13)
             let saved = folder.appendingPathComponent("mpi-\(processes).safetensors").path
             #expect(try mpirun(processes, Self.comparison + ["-o", saved]).status == 0)
             let merged = folder.appendingPathComponent("merged-\(processes).safetensors").path
@@ -126,7 +129,68 @@ import Testing
         let tooMany = try mpirun(2, Self.comparison + ["--batch-size", "400"])
         #expect(tooMany.status != 0 && tooMany.stderr.contains("rank 0:") && !tooMany.stderr.contains("rank 1:"), "\(tooMany.stderr)")
         #expect(tooMany.stderr.components(separatedBy: "holds no samples: use at most 1 shard").count == 2, "\(tooMany.stderr)")
-        let report = try mpirun(2, Self.comparison + ["-o", folder.appendingPathComponent("report").path])
-        #expect(report.status != 0 && report.stderr.contains("the report needs one process"), "\(report.stderr)")
+        // The report of the joined statistics: what `merge -o FOLDER` writes from the shards
+        // run one by one (its numbers to the last bits, which LAPACK's threads may round
+        // otherwise in another process).
+        let report = folder.appendingPathComponent("report-mpi")
+        let run = try mpirun(2, Self.comparison + ["-o", report.path, "--no-timing"])
+        #expect(run.status == 0 && run.stdout.contains("wrote \(report.path)/report.md"), "\(run.stdout)\(run.stderr)")
+        let merged = folder.appendingPathComponent("report-merged")
+        let files = (1...2).map { folder.appendingPathComponent("acc-\($0)-of-2.safetensors").path }
+        #expect(try cli.run(["merge"] + files + ["-o", merged.path, "--no-timing"]).status == 0)
+        for name in ["report.md", "cka_a_b.svg", "cka_a_a.svg"] {
+            let bytes = FileManager.default.contents(atPath: report.appendingPathComponent(name).path)
+            #expect(bytes != nil && bytes == FileManager.default.contents(atPath: merged.appendingPathComponent(name).path), "\(name)")
+        }
+        try Self.expectSameNumbers(report, merged, within: 1e-13)
+    }
+
+    /// The CKA tables and participation ratios of two reports' results.json agree.
+    static func expectSameNumbers(_ a: URL, _ b: URL, within tolerance: Double) throws {
+        struct Numbers: Decodable {
+            struct Table: Decodable { var layers_a: [String]; var matrix: [[Double?]] }
+            struct Layer: Decodable { var layer: String; var participation_ratio: Double? }
+            var cka: Table, cka_a_a: Table, layers_a: [Layer], layers_b: [Layer]
+        }
+        let x = try JSONDecoder().decode(Numbers.self, from: try Data(contentsOf: a.appendingPathComponent("results.json")))
+        let y = try JSONDecoder().decode(Numbers.self, from: try Data(contentsOf: b.appendingPathComponent("results.json")))
+        for (p, q) in [(x.cka, y.cka), (x.cka_a_a, y.cka_a_a)] {
+            #expect(p.layers_a == q.layers_a)
+            let error = zip(p.matrix.joined(), q.matrix.joined()).map { abs(($0 ?? .nan) - ($1 ?? .nan)) }.max() ?? .infinity
+            #expect(error <= tolerance, "largest difference \(error)")
+        }
+        for (p, q) in zip(x.layers_a + x.layers_b, y.layers_a + y.layers_b) {
+            let ratio = abs((p.participation_ratio ?? .nan) / (q.participation_ratio ?? .nan) - 1)
+            #expect(p.layer == q.layer && ratio <= 1e-9, "\(p.layer): \(ratio)")
+        }
+    }
+
+    @Test func mergedShardsWriteTheReportTheirStatisticsGive() throws {
+        let folder = try CLITests.workspace()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let files = (1...2).map { folder.appendingPathComponent("acc-\($0).safetensors").path }
+        for (k, file) in files.enumerated() {
+            #expect(try cli.run(Self.comparison + ["--shard", "\(k + 1)/2", "-o", file]).status == 0)
+        }
+        let one = folder.appendingPathComponent("one")
+        let whole = try cli.run(Self.comparison + ["-o", one.path, "--resamples", "0", "--no-random-baseline", "--no-receptive-fields", "--no-timing"])
+        #expect(whole.status == 0, "\(whole.stderr)")
+        let joined = folder.appendingPathComponent("joined")
+        let merge = try cli.run(["merge"] + files + ["-o", joined.path])
+        #expect(merge.status == 0 && merge.stdout.contains("wrote \(joined.path)/report.md"), "\(merge.stdout)\(merge.stderr)")
+        let markdown = try String(contentsOf: joined.appendingPathComponent("report.md"), encoding: .utf8)
+        #expect(markdown.contains("joined from the statistics of 2 shards") && markdown.contains("Join time:"))
+        let names = try FileManager.default.contentsOfDirectory(atPath: joined.path).sorted()
+        #expect(names == ["cka_a_a.svg", "cka_a_b.svg", "cka_b_b.svg", "pca_spectrum_a.svg", "pca_spectrum_b.svg", "report.md", "results.json"],
+                "\(names)")
+
+        // The numbers of one run in memory, to rounding.
+        try Self.expectSameNumbers(joined, one, within: 1e-10)
+
+        // Missing shards give no report, and no folder.
+        let missing = folder.appendingPathComponent("missing")
+        let refused = try cli.run(["merge", files[0], "-o", missing.path])
+        #expect(refused.status != 0 && refused.stderr.contains("shard 2 missing"), "\(refused.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: missing.path))
     }
 }

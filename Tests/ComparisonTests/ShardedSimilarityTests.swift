@@ -4,6 +4,8 @@ import Analysis
 import Formats
 import Foundation
 import Probe
+import Report
+import Results
 import Testing
 
 /// Shards of a comparison, each run alone and saved, join into the table of one run over
@@ -69,7 +71,7 @@ import Testing
             var next = 0
             let received = try SimilarityAccumulator(wireHeader: try part.wireHeader(), origin: "rank 1") { buffer in
                 #expect(buffer.count == arrays[next].count)
-                buffer.copyMemory(from: UnsafeRawBufferPointer(start: arrays[next], count: min(buffer.count, arrays[next].count)))
+                arrays[next].withUnsafeBytes { buffer.copyMemory(from: UnsafeRawBufferPointer(rebasing: $0.prefix(buffer.count))) }
                 next += 1
             }
             #expect(received == part && next == arrays.count)
@@ -88,6 +90,67 @@ import Testing
         itself.modelB = .same
         StreamedSimilarityTests.expectSame(try SimilarityAccumulator.merging(try Self.accumulators(itself, shards: 3)).similarity(),
                                            try itself.similarity())
+    }
+
+    @Test func joinedShardsGiveTheReportOfOneRunWhereStatisticsSuffice() throws {
+        var plan = try StreamedSimilarityTests.plan()
+        plan.batchSize = 16
+        (plan.bootstrapResamples, plan.randomBaseline, plan.influentialSamples) = (0, false, 0)
+        let one = try plan.run()
+        let parts = try (1...3).map { k in
+            var shard = plan
+            shard.shard = try Shard(k, of: 3)
+            return try shard.similarityAccumulator(allPairs: true)
+        }
+        #expect(parts.allSatisfy { $0.keepsAllPairs })
+        #expect(try parts.map { try SimilarityAccumulator(decoding: try $0.encoded(), file: "shard") } == parts)
+        let joined = try SimilarityAccumulator.merging(parts).comparisonResults()
+
+        func largestDifference(_ a: ComparisonResults.LayerMatrix?, _ b: ComparisonResults.LayerMatrix?) -> Double {
+            guard let a, let b, a.layersA == b.layersA, a.layersB == b.layersB else { return .infinity }
+            return zip(a.values.joined(), b.values.joined()).map { abs($0 - $1) }.max() ?? .infinity
+        }
+        #expect(largestDifference(joined.cka, one.cka) <= 1e-10)
+        #expect(largestDifference(joined.ckaAA, one.ckaAA) <= 1e-10)
+        #expect(largestDifference(joined.ckaBB, one.ckaBB) <= 1e-10)
+        #expect(joined.correspondences.map(\.bestMatch) == one.correspondences.map(\.bestMatch))
+        #expect(joined.correspondences.map(\.runnerUp) == one.correspondences.map(\.runnerUp))
+        #expect(zip(joined.correspondences, one.correspondences).allSatisfy { abs($0.cka - $1.cka) <= 1e-10 })
+        for (streamed, whole) in zip(joined.layersA + joined.layersB, one.layersA + one.layersB) {
+            #expect(streamed.layer == whole.layer && streamed.width == whole.width && streamed.components90 == whole.components90)
+            let ratio = abs((streamed.participationRatio ?? .nan) / (whole.participationRatio ?? .nan) - 1)
+            #expect(ratio <= 1e-9, "\(whole.layer): participation ratio \(streamed.participationRatio ?? .nan) against \(whole.participationRatio ?? .nan)")
+            let spectrum = zip(streamed.explainedVarianceRatio, whole.explainedVarianceRatio).map { abs($0 - $1) }.max() ?? .infinity
+            #expect(streamed.explainedVarianceRatio.count == whole.explainedVarianceRatio.count && spectrum <= 1e-9)
+            #expect(streamed.probeAccuracy == nil)
+        }
+        #expect((joined.checks.selfSimilarityMaxDeviation ?? .infinity) <= 1e-12)
+        #expect(joined.provenance.files == one.provenance.files && joined.provenance.probeSet == one.provenance.probeSet)
+        #expect(joined.provenance.samples == 300 && joined.provenance.joinedShards == 3 && joined.modelA == one.modelA && joined.modelB == one.modelB)
+        #expect(joined.chance == nil && joined.projections.isEmpty && joined.influentialSamples.isEmpty && joined.filtersA == nil)
+        let report = ComparisonReport(joined, includeTiming: false)
+        let markdown = report.markdown()
+        #expect(markdown.contains("joined from the statistics of 3 shards") && markdown.contains("## Each model against itself"))
+        #expect(!markdown.contains("linearly decodable") && !markdown.contains("bootstrap percentile interval"))
+        #expect(report.figures().map(\.name).contains("cka_b_b.svg"))
+
+        // A shard that kept only the pairs across (a smaller budget) joins the others:
+        // together they keep the pairs across, the values the others hold of them.
+        var small = plan
+        small.shard = try Shard(2, of: 3)
+        small.memoryBudget = 3 * StreamingCKA.bytes(widths: parts[1].statistics.widths, rowLayers: nil)! - 3
+        var heard: [String] = []
+        let across = try small.similarityAccumulator(allPairs: true, notice: { heard.append($0) })
+        #expect(!across.keepsAllPairs && heard.contains { $0.contains("pairs across the networks only") }, "\(heard)")
+        let mixed = try SimilarityAccumulator.merging([parts[0], across, parts[2]])
+        let acrossOnly = [try parts[0].keepingPairsAcross(), across, try parts[2].keepingPairsAcross()]
+        #expect(acrossOnly.allSatisfy { !$0.keepsAllPairs })
+        #expect(try mixed.encoded() == (try SimilarityAccumulator.merging(acrossOnly).encoded()))
+        #expect(try SimilarityAccumulator.merging([across, parts[2], parts[0]]).encoded() == (try mixed.encoded()))
+        let partial = try mixed.comparisonResults()
+        #expect(partial.ckaAA == nil && partial.ckaBB == nil && partial.checks.selfSimilarityMaxDeviation == nil)
+        #expect(largestDifference(partial.cka, joined.cka) <= 1e-13)
+        #expect(!ComparisonReport(partial).markdown().contains("Each model against itself"))
     }
 
     @Test func shardsOfOtherComparisonsAreRefusedNamingTheDifference() throws {

@@ -154,6 +154,31 @@ public struct StreamingCKA: Sendable, Equatable {
         if let bad { throw AnalysisError.nonFinite(context: "streaming CKA: layer '\(layerNames[layerOf[bad]])'") }
     }
 
+    /// The statistics of layer `k` alone (its features' means and co-moments), which every
+    /// layout keeps: what its PCA needs.
+    public func layerMoments(_ k: Int) -> CoMoments {
+        let start = offsets[k]
+        guard let moments = statistics.selecting(features: start..<(start + widths[k])) else {
+            preconditionFailure("every layout keeps each layer's own co-moments")
+        }
+        return moments
+    }
+
+    /// From statistics of every pair of layers, those of the first `rowLayers` against the
+    /// rest: the blocks such a table reads, the same values.
+    ///
+    /// - Throws: ``AnalysisError/invalidArgument(_:)`` for statistics that are not of every
+    ///   pair, or `rowLayers` that leave no rows or no columns.
+    public func keepingTable(rowLayers: Int) throws -> StreamingCKA {
+        guard self.rowLayers == columnLayers else {
+            throw AnalysisError.invalidArgument("streaming CKA: only statistics of every pair of layers can be cut down to a table")
+        }
+        guard let moments = statistics.keeping(Self.blocks(widths: widths, rowLayers: rowLayers)) else {
+            preconditionFailure("statistics of every pair hold every block")
+        }
+        return try StreamingCKA(layerNames: layerNames, widths: widths, rowLayers: rowLayers, statistics: moments)
+    }
+
     /// Adds the statistics of another accumulator over the same layers (other samples).
     ///
     /// - Throws: ``AnalysisError/invalidArgument(_:)`` naming the difference when the layers

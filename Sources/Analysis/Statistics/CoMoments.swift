@@ -208,6 +208,49 @@ public struct CoMoments: Sendable, Equatable {
         return full
     }
 
+    /// The co-moments of features `rows` against features `columns`, read from a kept block
+    /// that holds them (both triangles of a symmetric part), or `nil` when none does.
+    public func part(rows: Range<Int>, columns: Range<Int>) -> Matrix<Double>? {
+        func holds(_ outer: Range<Int>, _ inner: Range<Int>) -> Bool {
+            inner.isEmpty || (outer.lowerBound <= inner.lowerBound && inner.upperBound <= outer.upperBound)
+        }
+        guard let k = blocks.firstIndex(where: { holds($0.rows, rows) && holds($0.columns, columns) })
+                ?? blocks.firstIndex(where: { $0.isSymmetric && holds($0.rows, rows) && holds($0.rows, columns) }) else { return nil }
+        let block = blocks[k], ld = block.rows.count
+        var result = Matrix<Double>(rows: rows.count, columns: columns.count)
+        values[k].storage.withUnsafeBufferPointer { m in
+            result.storage.withUnsafeMutableBufferPointer { out in
+                for (j, column) in columns.enumerated() {
+                    let c = column - block.columns.lowerBound
+                    for (i, row) in rows.enumerated() {
+                        let r = row - block.rows.lowerBound
+                        // A symmetric block keeps its upper triangle only.
+                        out[i + j * rows.count] = !block.isSymmetric || r <= c ? m[r + c * ld] : m[c + r * ld]
+                    }
+                }
+            }
+        }
+        return result
+    }
+
+    /// The same statistics with only `blocks` kept, each read from the blocks kept now, or
+    /// `nil` when some part of them is not kept.
+    public func keeping(_ blocks: [Block]) -> CoMoments? {
+        var parts: [Matrix<Double>] = []
+        for block in blocks {
+            guard let values = part(rows: block.rows, columns: block.columns) else { return nil }
+            parts.append(values)
+        }
+        return try? CoMoments(samples: samples, means: means, blocks: blocks, values: parts)
+    }
+
+    /// The statistics of `features` alone, all of their co-moments kept, or `nil` when they
+    /// are not kept.
+    public func selecting(features: Range<Int>) -> CoMoments? {
+        guard features.upperBound <= width, let values = part(rows: features, columns: features) else { return nil }
+        return try? CoMoments(samples: samples, means: Array(means[features]), upper: values)
+    }
+
     /// `M` with both triangles filled, when all of it is kept.
     public func symmetric() -> Matrix<Double> {
         _ = upper
