@@ -32,6 +32,9 @@ public enum ActivationError: Error, Equatable, Sendable {
     case nonIntegralLabel(file: String, name: String, index: Int, value: Double)
     /// Activations can only be written as floating-point types.
     case unsupportedWriteType(file: String, elementType: ElementType)
+    /// Activations larger than memory must be read a block of samples at a time, which this
+    /// format does not allow.
+    case notStreamable(file: String, format: String)
 
     /// The path of the file (or the source) the error is about.
     public var file: String {
@@ -40,7 +43,7 @@ public enum ActivationError: Error, Equatable, Sendable {
             let .integerArray(file, _, _), let .scalarArray(file, _), let .emptyReduction(file, _, _, _), let .invalidReduction(file, _, _),
             let .nonFinite(file, _, _, _, _), let .sampleCountMismatch(file, _, _, _, _),
             let .ambiguousLabels(file, _), let .labelShape(file, _, _), let .nonIntegralLabel(file, _, _, _),
-            let .unsupportedWriteType(file, _):
+            let .unsupportedWriteType(file, _), let .notStreamable(file, _):
             return file
         }
     }
@@ -74,6 +77,9 @@ public enum ActivationError: Error, Equatable, Sendable {
             return "labels '\(name)': element \(index) is \(value), not an integer"
         case let .unsupportedWriteType(_, elementType):
             return "activations cannot be written as \(elementType); use a floating-point type"
+        case let .notStreamable(_, format):
+            return "a \(format) file cannot be read a block of samples at a time; capture to NAME.safetensors "
+                + "(sharded beyond --max-shard-size) to analyse activations larger than memory"
         }
     }
 

@@ -91,10 +91,7 @@ extension ComparisonPlan {
         try Capture.run(parts, inputs: sources, settings: Capture.Settings(reduction: reduction, batchSize: batchSize),
                         into: sink, progress: batches?(parts.count == 1 ? "model A" : "models A and B"))
         guard let statistics = sink.accumulator else {
-            let batches = (total + batchSize - 1) / batchSize
-            let which = shard.map { "shard \($0) of \(total) inputs in batches of \(batchSize) holds no samples: use at most \(batches) shard\(batches == 1 ? "" : "s")" }
-                ?? "there are no inputs to compare on"
-            throw ProbeError.invalidInput(file: modelA.network.file, problem: which)
+            throw ProbeError.invalidInput(file: modelA.network.file, problem: "there are no inputs to compare on")
         }
         let provenance = SimilarityAccumulator.Provenance(reduction: reduction, inputs: total, batchSize: batchSize, shardCount: shard?.count ?? 1,
                                                           files: recordingFiles ? try inputFiles() : [], repprobeVersion: toolVersion,
@@ -169,7 +166,7 @@ extension ComparisonPlan {
     /// ``shard`` of `all`, or all of them.
     func sharded(_ all: [String: any InputSource]) throws -> [String: any InputSource] {
         guard let shard else { return all }
-        return try all.mapValues { try InputSlice($0, range: shard.samples(of: $0.count, batchSize: batchSize)) }
+        return try shard.slice(all, batchSize: batchSize).sources
     }
 
     /// Every input, whatever the shard.

@@ -1,3 +1,5 @@
+import Probe
+
 /// One of `count` equal slices of a run's inputs, numbered from 1 as job arrays and
 /// Hugging Face shard files number them (`3/8` is the third of eight).
 ///
@@ -44,6 +46,25 @@ public struct Shard: Sendable, Hashable, Codable, CustomStringConvertible {
     }
 
     public var description: String { "\(index)/\(count)" }
+}
+
+extension Shard {
+    /// This shard of `sources` (inputs of one sample count, by graph input), cut between
+    /// batches of `batchSize` (``samples(of:batchSize:)``), with the samples it takes.
+    ///
+    /// - Throws: ``ProbeError/invalidInput(file:problem:)`` for a shard that holds no
+    ///   samples, saying how many shards the inputs allow.
+    public func slice(_ sources: [String: any InputSource], batchSize: Int) throws -> (sources: [String: any InputSource], samples: Range<Int>) {
+        let total = sources.values.first?.count ?? 0
+        let samples = self.samples(of: total, batchSize: batchSize)
+        guard !samples.isEmpty || total == 0 else {
+            let batches = (total + batchSize - 1) / batchSize
+            throw ProbeError.invalidInput(file: sources.values.first?.origin ?? "<inputs>",
+                                          problem: "shard \(self) of \(total) inputs in batches of \(batchSize) holds no samples: "
+                                              + "use at most \(batches) shard\(batches == 1 ? "" : "s")")
+        }
+        return (try sources.mapValues { try InputSlice($0, range: samples) }, samples)
+    }
 }
 
 /// A shard that is not `K/N` with `1 ≤ K ≤ N`.

@@ -17,13 +17,15 @@ public enum ArrayFile {
         case safetensors
     }
 
-    /// Every array in the file at `url`, in file order.
+    /// Every array in the file at `url`, in file order. A set of shards (``ArrayShards``)
+    /// reads as one file, named by its index or by the name its shards share.
     ///
     /// - Parameter names: if given, only arrays with these names are decoded.
     /// - Throws: ``FormatError``; ``FormatError/notNPZ(file:member:)`` for a zip that is
     ///   neither an `.npz` nor a PyTorch checkpoint, ``FormatError/unsupportedFormat(file:format:)``
     ///   for an ONNX model, ``FormatError/unknownFormat(file:)`` otherwise.
     public static func read(_ url: URL, names: Set<String>? = nil) throws -> [(name: String, array: NumericArray)] {
+        if let index = ArrayShards.index(for: url) { return try ArrayShards(index: index).read(names: names) }
         switch try FileFormat.detect(url) {
         case .npy:
             let name = baseName(url)
@@ -42,6 +44,7 @@ public enum ArrayFile {
 
     /// The names of the arrays in the file at `url`, in file order, without decoding them.
     public static func names(_ url: URL) throws -> [String] {
+        if let index = ArrayShards.index(for: url) { return try ArrayShards(index: index).names }
         switch try FileFormat.detect(url) {
         case .npy: return [baseName(url)]
         case .npz: return try NPZ.names(url)

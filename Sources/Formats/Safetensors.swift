@@ -150,9 +150,15 @@ public enum Safetensors {
         }
     }
 
-    /// The file's bytes handed to `output` in order: the header, then each tensor's data.
-    static func write(_ tensors: [StreamedTensor], metadata: [String: String], file: String,
-                      into output: (UnsafeRawBufferPointer) throws -> Void) throws {
+    /// Where each tensor of a file lies: the header's bytes (its length first, padded to 8
+    /// bytes) and each tensor's byte range in the data that follows, in the order given.
+    /// Wider elements come first, then names in order, so that every tensor is aligned to
+    /// its element.
+    ///
+    /// - Throws: ``FormatError`` for a reserved or repeated name, or a shape whose size
+    ///   overflows.
+    public static func layout(_ tensors: [(name: String, elementType: ElementType, shape: [Int])], metadata: [String: String] = [:],
+                              file: String) throws -> (header: [UInt8], ranges: [Range<Int>]) {
         var seen = Set<String>()
         var sizes: [Int] = []
         for tensor in tensors {
@@ -170,21 +176,19 @@ public enum Safetensors {
             guard !overflow, tensor.shape.allSatisfy({ $0 >= 0 }) else { throw FormatError.shapeOverflow(file: file, shape: tensor.shape) }
             sizes.append(size)
         }
-        // Wider elements first, then by name, so that every tensor is aligned to its element.
-        let layout = tensors.indices.sorted { a, b in
+        let order = tensors.indices.sorted { a, b in
             let (left, right) = (tensors[a], tensors[b])
             if left.elementType.byteCount != right.elementType.byteCount {
                 return left.elementType.byteCount > right.elementType.byteCount
             }
             return left.name < right.name
         }
-        var offsets = [(begin: Int, end: Int)](repeating: (0, 0), count: tensors.count)
+        var ranges = [Range<Int>](repeating: 0..<0, count: tensors.count)
         var position = 0
-        for index in layout {
-            offsets[index] = (position, position + sizes[index])
+        for index in order {
+            ranges[index] = position..<(position + sizes[index])
             position += sizes[index]
         }
-
         var entries: [(key: String, value: JSONValue)] = []
         if !metadata.isEmpty {
             entries.append((metadataKey, .object(metadata.keys.sorted().map { ($0, .string(metadata[$0] ?? "")) })))
@@ -193,22 +197,31 @@ public enum Safetensors {
             entries.append((tensor.name, .object([
                 ("dtype", .string(tensor.elementType.safetensorsName)),
                 ("shape", .array(tensor.shape.map { .integer($0) })),
-                ("data_offsets", .array([.integer(offsets[index].begin), .integer(offsets[index].end)])),
+                ("data_offsets", .array([.integer(ranges[index].lowerBound), .integer(ranges[index].upperBound)])),
             ])))
         }
-        var header = Array(JSONValue.object(entries).serialized.utf8)
-        header.append(contentsOf: [UInt8](repeating: 0x20, count: (8 - header.count % 8) % 8))
-        try withUnsafeBytes(of: UInt64(header.count).littleEndian) { try output($0) }
+        var json = Array(JSONValue.object(entries).serialized.utf8)
+        json.append(contentsOf: [UInt8](repeating: 0x20, count: (8 - json.count % 8) % 8))
+        var header: [UInt8] = []
+        withUnsafeBytes(of: UInt64(json.count).littleEndian) { header.append(contentsOf: $0) }
+        return (header + json, ranges)
+    }
+
+    /// The file's bytes handed to `output` in order: the header, then each tensor's data.
+    static func write(_ tensors: [StreamedTensor], metadata: [String: String], file: String,
+                      into output: (UnsafeRawBufferPointer) throws -> Void) throws {
+        let (header, ranges) = try layout(tensors.map { ($0.name, $0.elementType, $0.shape) }, metadata: metadata, file: file)
         try header.withUnsafeBytes { try output($0) }
-        for index in layout {
+        for index in tensors.indices.sorted(by: { ranges[$0].lowerBound < ranges[$1].lowerBound || (ranges[$0].lowerBound == ranges[$1].lowerBound && $0 < $1) }) {
+            let size = ranges[index].count
             var produced = 0
             try tensors[index].produce { piece in
                 produced += piece.count
-                guard produced <= sizes[index] else { return }
+                guard produced <= size else { return }
                 try output(piece)
             }
-            guard produced == sizes[index] else {
-                throw FormatError.tensorSizeMismatch(file: file, tensor: tensors[index].name, expected: sizes[index], actual: produced)
+            guard produced == size else {
+                throw FormatError.tensorSizeMismatch(file: file, tensor: tensors[index].name, expected: size, actual: produced)
             }
         }
     }

@@ -321,7 +321,7 @@ public final class ActivationCollector: ActivationSink {
     private var checked = false
 
     /// Three quarters of physical memory.
-    public static let defaultMemoryLimit = Int(min(ProcessInfo.processInfo.physicalMemory / 4 * 3, UInt64(Int.max)))
+    public static let defaultMemoryLimit = ByteSize.defaultBudget
 
     public init(memoryLimit: Int = defaultMemoryLimit) {
         self.memoryLimit = memoryLimit
@@ -435,4 +435,66 @@ public final class NPZActivationWriter: ActivationSink {
     }
 
     public func finish() throws { try writer.finish() }
+}
+
+/// Streams captured activations into safetensors (float32, one array per layer named by the
+/// layer, plus `sample_ids`), in place as batches arrive: one file, or shards of at most
+/// `maxShardBytes` with an index when the activations are larger (``ArrayShards``), which
+/// every command that reads activations reads as one file. Nothing is at the destination
+/// until the capture finishes.
+///
+/// With `shard`, the capture is shard `index` of a set whose shards hold `rows` samples,
+/// each captured by its own process: it writes that shard's file and the set's index.
+public final class SafetensorsActivationWriter: ActivationSink {
+    public let url: URL
+    public let maxShardBytes: Int
+    public let shard: (index: Int, rows: [Int])?
+    private var writer: ArrayShardWriter?
+    private var layers: [String] = []
+    private var sampleIDs: [Int64] = []
+    private var firstBatch: [(rows: [Float], features: Int, samples: Range<Int>)?] = []
+
+    public init(_ url: URL, maxShardBytes: Int, shard: (index: Int, rows: [Int])? = nil) {
+        self.url = url
+        self.maxShardBytes = maxShardBytes
+        self.shard = shard
+    }
+
+    /// The files written: the shards, and the index if there are several.
+    public var files: [URL] { writer?.destinations ?? [] }
+
+    public func start(layers: [String], sampleIDs: [Int]) throws {
+        self.layers = layers
+        self.sampleIDs = sampleIDs.map(Int64.init)
+        firstBatch = Array(repeating: nil, count: layers.count)
+        writer = nil
+    }
+
+    public func append(layer: Int, rows: [Float], features: Int, samples: Range<Int>) throws {
+        guard let writer else {
+            // The widths are known once every layer of the first batch has arrived.
+            firstBatch[layer] = (rows, features, samples)
+            guard firstBatch.allSatisfy({ $0 != nil }) else { return }
+            let blocks = firstBatch.compactMap { $0 }
+            let entries = [ArrayShards.Entry(name: ActivationSet.sampleIDsName, elementType: .int64, rowShape: [])]
+                + zip(layers, blocks).map { ArrayShards.Entry(name: $0, elementType: .float32, rowShape: [$1.features]) }
+            let opened = try shard.map { try ArrayShardWriter(url, entries: entries, shard: $0.index, of: $0.rows) }
+                ?? ArrayShardWriter(url, entries: entries, rows: sampleIDs.count, maxShardBytes: maxShardBytes)
+            self.writer = opened
+            try sampleIDs.withUnsafeBytes { try opened.write(array: 0, rows: 0..<sampleIDs.count, bytes: $0) }
+            for (k, block) in blocks.enumerated() { try write(k, block.rows, block.samples) }
+            firstBatch = []
+            return
+        }
+        try write(layer, rows, samples)
+    }
+
+    private func write(_ layer: Int, _ rows: [Float], _ samples: Range<Int>) throws {
+        try rows.withUnsafeBytes { try writer?.write(array: layer + 1, rows: samples, bytes: $0) }
+    }
+
+    public func finish() throws {
+        guard let writer else { return }
+        try writer.finish()
+    }
 }

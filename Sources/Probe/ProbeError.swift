@@ -1,4 +1,5 @@
 import Foundation
+import Formats
 
 /// Problems with hook names, capture settings and inputs, each naming what *is* available.
 public enum ProbeError: Error, Equatable, LocalizedError {
@@ -23,9 +24,7 @@ public enum ProbeError: Error, Equatable, LocalizedError {
     case unknownProbeSet(name: String, searched: [String], available: [String])
 
     /// Bytes as people read them: GB from a gigabyte, MB below.
-    public static func readable(bytes: Int) -> String {
-        bytes >= 1_000_000_000 ? String(format: "%.1f GB", Double(bytes) / 1e9) : String(format: "%.1f MB", Double(bytes) / 1e6)
-    }
+    public static func readable(bytes: Int) -> String { ByteSize.readable(bytes) }
 
     private func size(_ bytes: Int) -> String { Self.readable(bytes: bytes) }
 

@@ -39,6 +39,9 @@ struct CKACommand: ParsableCommand {
     @Flag(help: "Print {\"layers_a\": [...], \"layers_b\": [...], \"matrix\": [[...]]} instead of a table.")
     var json = false
 
+    @Option(help: ArgumentHelp("Memory the activations may take (e.g. 4G; default three quarters of RAM). Beyond it the table (linear CKA, biased estimator) is streamed from .safetensors files or shard sets, a block of samples at a time.", valueName: "size"))
+    var memory: MemorySize?
+
     var fileB: String? { others.first }
 
     func validate() throws {
@@ -55,6 +58,12 @@ struct CKACommand: ParsableCommand {
     }
 
     func run() throws {
+        let budget = memory?.bytes ?? ByteSize.defaultBudget
+        let urls = ([fileA] + others).map { URL(fileURLWithPath: $0) }
+        if let streams = try ActivationStream.streams(ifLargerThan: budget, urls, reduction: activations.reduction.seeded(seed),
+                                                      layers: activations.layerNames) {
+            return try printStreamed(streams, budget: budget)
+        }
         let a = try activations.load(fileA, seed: seed)
         if sameLayers { return try printSameLayers(a) }
         let b = try fileB.map { try activations.load($0, seed: seed) }
@@ -62,15 +71,37 @@ struct CKACommand: ParsableCommand {
             throw ValidationError("\(fileA) has \(a.sampleCount) samples but \(fileB ?? "") has \(b.sampleCount); both must hold the same inputs in the same order")
         }
         let table = try cka.table(a, b)
-        if json {
-            print(try Output.json(MatrixJSON(table)), terminator: "")
-        } else {
-            print("\(cka.label), \(a.sampleCount) samples")
-            print(table.text(), terminator: "")
-        }
+        try printTable(table, samples: a.sampleCount)
         if bootstrap != nil || permutations != nil {
             try printBestMatches(table, a: a.layers.map(\.matrix), b: (b ?? a).layers.map(\.matrix), selfComparison: b == nil)
         }
+    }
+
+    private func printTable(_ table: LabelledMatrix, samples: Int) throws {
+        if json {
+            print(try Output.json(MatrixJSON(table)), terminator: "")
+        } else {
+            print("\(cka.label), \(samples) samples")
+            print(table.text(), terminator: "")
+        }
+    }
+
+    /// The table of files too large for memory, from statistics streamed a block of samples
+    /// at a time.
+    private func printStreamed(_ streams: [ActivationStream], budget: Int) throws {
+        let a = streams[0], b = streams.count > 1 ? streams[1] : nil
+        let bytes = streams.compactMap(\.bytesInMemory).reduce(0, +)
+        guard !sameLayers, bootstrap == nil, permutations == nil, cka.kernel == .linear, cka.estimator == .biased else {
+            throw ValidationError("the activations would take \(ByteSize.readable(bytes)), more than the \(ByteSize.readable(budget)) budget (--memory), "
+                                  + "and only the layer × layer table of linear CKA with the biased estimator streams: "
+                                  + "leave out --same-layers, --bootstrap, --permutations, --kernel rbf and --estimator unbiased, or raise --memory")
+        }
+        Diagnostics.note("the activations would take \(ByteSize.readable(bytes)), more than the \(ByteSize.readable(budget)) budget: "
+                         + "streaming linear CKA over \(a.sampleCount) samples")
+        let matrix = try ActivationStream.streamingCKA(a, b, memoryLimit: budget).cka()
+        let table = LabelledMatrix(rowLabels: a.layerNames, columnLabels: (b ?? a).layerNames,
+                                   values: (0..<matrix.rows).map { matrix.row($0) }, corner: "A \\ B")
+        try printTable(table, samples: a.sampleCount)
     }
 
     /// Each layer of A against the layer of the same name in every other file, a column per

@@ -25,6 +25,9 @@ struct PCACommand: ParsableCommand {
     @Flag(help: "Print JSON instead of a table.")
     var json = false
 
+    @Option(help: ArgumentHelp("Memory the activations may take (e.g. 4G; default three quarters of RAM). Beyond it each layer's covariance is streamed from a .safetensors file or shard set, a block of samples at a time (exact PCA, not --randomized).", valueName: "size"))
+    var memory: MemorySize?
+
     func validate() throws {
         guard components >= 1 else { throw ValidationError("--components must be at least 1, got \(components)") }
     }
@@ -40,22 +43,42 @@ struct PCACommand: ParsableCommand {
     }
 
     func run() throws {
-        let set = try activations.load(file, seed: seed)
+        let budget = memory?.bytes ?? ByteSize.defaultBudget
         var rows = [LayerJSON]()
-        for layer in set.layers {
-            let k = Swift.min(components, Swift.min(layer.matrix.rows, layer.matrix.columns))
-            let method: PCAMethod = randomized ? .randomized(seed: seed) : .exact
-            let pca = try PCA.fit(layer.matrix, components: k, method: method)
+        func add(_ name: String, samples: Int, features: Int, _ pca: PCAResult) {
             rows.append(LayerJSON(
-                layer: layer.name, samples: layer.matrix.rows, features: layer.matrix.columns,
+                layer: name, samples: samples, features: features,
                 explained_variance: pca.explainedVariance, explained_variance_ratio: pca.explainedVarianceRatio,
                 total_variance: pca.totalVariance, participation_ratio: pca.participationRatio))
+        }
+        let sampleCount: Int
+        if let stream = try ActivationStream.streams(ifLargerThan: budget, [URL(fileURLWithPath: file)], reduction: activations.reduction.seeded(seed),
+                                                     layers: activations.layerNames)?.first {
+            guard !randomized else {
+                throw ValidationError("the activations would take more than the \(ByteSize.readable(budget)) budget (--memory) and are streamed: "
+                                      + "the streamed PCA is exact; leave out --randomized")
+            }
+            Diagnostics.note("the activations would take \(ByteSize.readable(stream.bytesInMemory ?? .max)), more than the "
+                             + "\(ByteSize.readable(budget)) budget: streaming each layer's covariance over \(stream.sampleCount) samples")
+            for (name, moments) in zip(stream.layerNames, try stream.coMoments(memoryLimit: budget)) {
+                add(name, samples: moments.samples, features: moments.width,
+                    try PCA.fit(moments, components: Swift.min(components, moments.samples, moments.width)))
+            }
+            sampleCount = stream.sampleCount
+        } else {
+            let set = try activations.load(file, seed: seed)
+            for layer in set.layers {
+                let k = Swift.min(components, Swift.min(layer.matrix.rows, layer.matrix.columns))
+                let method: PCAMethod = randomized ? .randomized(seed: seed) : .exact
+                add(layer.name, samples: layer.matrix.rows, features: layer.matrix.columns, try PCA.fit(layer.matrix, components: k, method: method))
+            }
+            sampleCount = set.sampleCount
         }
         if json {
             print(try Output.json(rows), terminator: "")
             return
         }
-        print("PCA of \(file), \(set.sampleCount) samples: explained variance ratio of the leading components")
+        print("PCA of \(file), \(sampleCount) samples: explained variance ratio of the leading components")
         let width = rows.map { $0.explained_variance_ratio.count }.max() ?? 0
         let table = LabelledMatrix(
             rowLabels: rows.map(\.layer),

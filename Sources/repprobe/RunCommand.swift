@@ -70,6 +70,13 @@ struct CaptureCommand: ParsableCommand {
             Each layer becomes a samples × features float32 array (after --reduce), named by the \
             layer as given, plus `sample_ids`. Inputs stream in batches and activations stream to \
             disk, so memory does not grow with the number of inputs.
+
+            With -o NAME.safetensors, activations larger than --max-shard-size go into shards \
+            split by samples, NAME-00001-of-0000N.safetensors …, with NAME.safetensors.index.json; \
+            every command that reads activations takes NAME.safetensors (or the index) as one file. \
+            With --shard K/N (a job array), this process captures the K-th of N slices of the \
+            inputs into NAME-0000K-of-0000N.safetensors and writes the index; once every shard \
+            is there, the set reads as one file.
             """
     )
 
@@ -80,8 +87,24 @@ struct CaptureCommand: ParsableCommand {
     @OptionGroup var inputOptions: InputOptions
     @OptionGroup var capture: CaptureOptions
 
-    @Option(name: .shortAndLong, help: "Output activation file (.npz).")
+    @Option(name: .shortAndLong, help: "Output activation file: .npz, or .safetensors (sharded beyond --max-shard-size).")
     var output: String
+
+    @Option(help: ArgumentHelp("Largest shard of a .safetensors output (e.g. 2G, 500M).", valueName: "size"))
+    var maxShardSize = MemorySize(bytes: 2 << 30)
+
+    @Option(help: ArgumentHelp("Capture only the K-th of N slices of the inputs (1 ≤ K ≤ N) as shard K of the set -o NAME.safetensors names.", valueName: "K/N"),
+            transform: { try Shard(parsing: $0) })
+    var shard: Shard?
+
+    func validate() throws {
+        guard output.hasSuffix(".npz") || output.hasSuffix(".safetensors") else {
+            throw ValidationError("-o names a .npz or .safetensors file, got '\(output)'")
+        }
+        if shard != nil && !output.hasSuffix(".safetensors") {
+            throw ValidationError("--shard K/N writes shard K of a set of safetensors files: name it with -o NAME.safetensors")
+        }
+    }
 
     @OptionGroup var progressOptions: ProgressOptions
 
@@ -89,12 +112,23 @@ struct CaptureCommand: ParsableCommand {
         progressOptions.apply()
         let network = try modelOptions.load(model).network
         let hooked = HookedNetwork(network)
-        let sink = try NPZActivationWriter(URL(fileURLWithPath: output))
-        let layers = try Capture.run(
-            hooked, inputs: try inputOptions.sources(for: network),
-            settings: Capture.Settings(layers: capture.filter, reduction: capture.reduction, batchSize: inputOptions.batchSize),
-            into: sink, progress: Diagnostics.progressBar("capture"))
-        Diagnostics.note("wrote \(layers.count) layers (\(capture.reduction)) to \(output)")
+        let url = URL(fileURLWithPath: output)
+        var sources = try inputOptions.sources(for: network)
+        var settings = Capture.Settings(layers: capture.filter, reduction: capture.reduction, batchSize: inputOptions.batchSize)
+        var set: (index: Int, rows: [Int])?
+        if let shard {
+            let total = sources.values.first?.count ?? 0
+            let slice = try shard.slice(sources, batchSize: inputOptions.batchSize)
+            (sources, settings.sampleIDs) = (slice.sources, Array(slice.samples))
+            set = (shard.index, try (1...shard.count).map { try Shard($0, of: shard.count).samples(of: total, batchSize: inputOptions.batchSize).count })
+        }
+        let shards = output.hasSuffix(".safetensors") ? SafetensorsActivationWriter(url, maxShardBytes: maxShardSize.bytes, shard: set) : nil
+        let sink: ActivationSink = try shards ?? NPZActivationWriter(url)
+        let layers = try Capture.run(hooked, inputs: sources, settings: settings, into: sink, progress: Diagnostics.progressBar("capture"))
+        let files = shards?.files ?? []
+        let shardNote = shard.map { " (shard \($0): \(files.first?.lastPathComponent ?? "") and the index)" }
+            ?? (files.count > 1 ? " (\(files.count - 1) shards and \(files.last?.lastPathComponent ?? ""))" : "")
+        Diagnostics.note("wrote \(layers.count) layers (\(capture.reduction)) to \(output)\(shardNote)")
     }
 }
 

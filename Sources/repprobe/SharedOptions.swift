@@ -154,6 +154,10 @@ struct V1Arguments: ParsableArguments {
 struct MemorySize: ExpressibleByArgument {
     let bytes: Int
 
+    init(bytes: Int) { self.bytes = bytes }
+
+    var defaultValueDescription: String { "\(bytes >> 30)G" }
+
     init?(argument: String) {
         let text = argument.trimmingCharacters(in: .whitespaces).uppercased()
         let units: [Character: Double] = ["K": 1024, "M": 1024 * 1024, "G": 1024 * 1024 * 1024, "T": 1024 * 1024 * 1024 * 1024]

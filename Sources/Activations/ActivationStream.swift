@@ -1,0 +1,183 @@
+import Analysis
+import Formats
+import Foundation
+import LinearAlgebra
+
+/// Activations read a block of samples at a time, for files larger than memory: a
+/// safetensors file, or a set of shards that `capture` wrote (``ArrayShards``), whose rows
+/// are reached in place without reading the rest.
+///
+/// The analyses that have streamed forms run over it with memory set by the layers' widths:
+/// linear CKA with the biased estimator (``streamingCKA(_:_:blockSamples:)``) and PCA
+/// (``coMoments(blockSamples:)``), equal to the in-memory ones to rounding.
+public struct ActivationStream: Sendable {
+    /// Where the activations come from, for messages.
+    public let source: String
+    /// The layers, in file order or in the order requested.
+    public let layerNames: [String]
+    public let reduction: Reduction
+    private let shards: ArrayShards
+
+    /// Opens `url` for streaming.
+    ///
+    /// - Parameters:
+    ///   - reduction: how arrays of rank ≥ 3 become matrices, block by block.
+    ///   - layers: the layers to read, in the order wanted; `nil`: all but `sample_ids`.
+    /// - Throws: ``ActivationError/notStreamable(file:format:)`` for a format that cannot
+    ///   be read in blocks (`.npz`, `.npy`, PyTorch), ``ActivationError`` for unknown,
+    ///   repeated or integer layers, ``FormatError`` for a damaged file.
+    public init(_ url: URL, reduction: Reduction = .flatten, layers: [String]? = nil) throws {
+        if let index = ArrayShards.index(for: url) {
+            shards = try ArrayShards(index: index)
+        } else {
+            let format = try FileFormat.detect(url)
+            guard format == .safetensors else { throw ActivationError.notStreamable(file: url.path, format: "\(format)") }
+            shards = try ArrayShards(file: url)
+        }
+        source = url.path
+        self.reduction = reduction
+        let available = shards.names.filter { $0 != ActivationSet.sampleIDsName }
+        if let layers {
+            for name in layers where !available.contains(name) {
+                throw ActivationError.unknownName(file: source, name: name, available: available)
+            }
+            try ActivationSet.checkUnique(layers, file: source)
+            layerNames = layers
+        } else {
+            layerNames = available
+        }
+        guard !layerNames.isEmpty else { throw ActivationError.noArrays(file: source) }
+        for entry in shards.entries where layerNames.contains(entry.name) {
+            guard entry.elementType.isFloatingPoint else {
+                throw ActivationError.integerArray(file: source, layer: entry.name, elementType: entry.elementType)
+            }
+        }
+    }
+
+    /// Whether `url` can be streamed: a safetensors file or a set of shards.
+    public static func canStream(_ url: URL) -> Bool {
+        ArrayShards.index(for: url) != nil || (try? FileFormat.detect(url)) == .safetensors
+    }
+
+    /// Streams of `urls`, when reading them whole would take more than `budget` bytes
+    /// (``bytesInMemory``, summed); `nil` when they fit.
+    ///
+    /// - Throws: ``ActivationError/notStreamable(file:format:)`` when they do not fit and one
+    ///   of them cannot be streamed, and what ``init(_:reduction:layers:)`` throws.
+    public static func streams(ifLargerThan budget: Int, _ urls: [URL], reduction: Reduction, layers: [String]?) throws -> [ActivationStream]? {
+        let streamable = urls.filter(canStream)
+        guard !streamable.isEmpty else { return nil }
+        let streams = try streamable.map { try ActivationStream($0, reduction: reduction, layers: layers) }
+        var total = 0
+        for stream in streams {
+            guard let bytes = stream.bytesInMemory else { total = .max; break }
+            total = total.addingReportingOverflow(bytes).overflow ? .max : total + bytes
+        }
+        guard total > budget else { return nil }
+        if let other = urls.first(where: { !canStream($0) }) {
+            throw ActivationError.notStreamable(file: other.path, format: (try? FileFormat.detect(other)).map { "\($0)" } ?? "unknown")
+        }
+        return streams
+    }
+
+    public var sampleCount: Int { shards.rowCount }
+
+    /// Bytes the layers would take as the float64 matrices of an in-memory analysis, as
+    /// stored (a reduction makes them smaller), or `nil` beyond any machine.
+    public var bytesInMemory: Int? {
+        var total = 0
+        for entry in shards.entries where layerNames.contains(entry.name) {
+            let (cells, o1) = entry.rowShape.reduce(1, *).multipliedReportingOverflow(by: sampleCount)
+            let (sum, o2) = total.addingReportingOverflow(cells)
+            guard !o1, !o2 else { return nil }
+            total = sum
+        }
+        let (bytes, overflow) = total.multipliedReportingOverflow(by: MemoryLayout<Double>.size)
+        return overflow ? nil : bytes
+    }
+
+    /// Samples `range` of every layer, reduced: one samples × features matrix per layer.
+    ///
+    /// - Throws: ``ActivationError/nonFinite(file:layer:index:position:value:)`` with the
+    ///   index in the whole array, ``ActivationError`` for a reduction that does not apply.
+    public func block(_ range: Range<Int>) throws -> [Matrix<Double>] {
+        try layerNames.map { name in
+            let array = try shards.rows(range, of: name)
+            if let (index, value) = array.firstNonFinite() {
+                var position = array.position(ofFlatIndex: index)
+                position[0] += range.lowerBound
+                throw ActivationError.nonFinite(file: source, layer: name, index: index + range.lowerBound * (array.count / max(range.count, 1)),
+                                                position: position, value: value)
+            }
+            guard array.rank >= 1 else { throw ActivationError.scalarArray(file: source, layer: name) }
+            let (rows, features) = try Reducer(reduction, layer: name, source: source).reduce(array.doubles(), shape: array.shape)
+            return Matrix(rows: range.count, columns: features, rowMajor: rows)
+        }
+    }
+
+    /// Hands `body` every block of at most `blockSamples` samples, in order.
+    public func forEachBlock(blockSamples: Int, _ body: ([Matrix<Double>]) throws -> Void) throws {
+        precondition(blockSamples >= 1, "blocks of at least one sample")
+        for start in stride(from: 0, to: sampleCount, by: blockSamples) {
+            try body(try block(start..<min(sampleCount, start + blockSamples)))
+        }
+    }
+
+    /// Each layer's means and co-moments over every sample: what its PCA needs
+    /// (``PCA/fit(_:components:)``).
+    ///
+    /// - Throws: ``AnalysisError/invalidArgument(_:)`` when the layers' `dᵢ × dᵢ`
+    ///   co-moments would take more than `memoryLimit` bytes.
+    public func coMoments(blockSamples: Int = 4096, memoryLimit: Int = .max) throws -> [CoMoments] {
+        var moments: [CoMoments] = []
+        try forEachBlock(blockSamples: blockSamples) { block in
+            if moments.isEmpty {
+                let widths = block.map(\.columns)
+                let squares = widths.map { Double($0) * Double($0) * 8 }.reduce(0, +)
+                try Self.check(squares < 9e18 ? Int(squares) : nil, layers: layerNames, widths: widths, limit: memoryLimit, in: source, what: "PCA")
+                moments = widths.map { CoMoments(width: $0) }
+            }
+            for (k, matrix) in block.enumerated() { try moments[k].add(matrix) }
+        }
+        return moments
+    }
+
+    /// Refuses statistics of `bytes` beyond `limit`, naming the widest layers.
+    private static func check(_ bytes: Int?, layers: [String], widths: [Int], limit: Int, in source: String, what: String) throws {
+        guard bytes.map({ $0 > limit }) ?? true else { return }
+        let widest = zip(layers, widths).sorted { $0.1 > $1.1 }.prefix(3).map { "\($0.0) \($0.1)" }.joined(separator: ", ")
+        throw AnalysisError.invalidArgument(
+            "\(source): the streamed \(what) statistics of \(widths.count) layers (\(widths.reduce(0, +)) features; widest \(widest)) would take "
+            + "\(bytes.map(ByteSize.readable) ?? "more memory than any machine has"), more than the \(ByteSize.readable(limit)) budget: "
+            + "reduce the layers (--reduce mean or project:K) or name fewer (--layers)")
+    }
+
+    /// Linear CKA (biased estimator) of every pair of `a`'s layers, or of `a`'s layers
+    /// against `b`'s, streamed a block of samples at a time: ``StreamingCKA`` with the
+    /// layers named `A.name` and `B.name` (only `name` for `a` alone).
+    ///
+    /// - Throws: ``ActivationError/sampleCountMismatch(file:layer:count:expected:reference:)``
+    ///   when `a` and `b` hold other numbers of samples, ``AnalysisError/invalidArgument(_:)``
+    ///   when the statistics would take more than `memoryLimit` bytes.
+    public static func streamingCKA(_ a: ActivationStream, _ b: ActivationStream?, blockSamples: Int = 4096,
+                                    memoryLimit: Int = .max) throws -> StreamingCKA {
+        if let b, b.sampleCount != a.sampleCount {
+            throw ActivationError.sampleCountMismatch(file: b.source, layer: b.layerNames[0], count: b.sampleCount, expected: a.sampleCount,
+                                                      reference: "\(a.layerNames[0]) of \(a.source)")
+        }
+        let names = b.map { b in a.layerNames.map { "A.\($0)" } + b.layerNames.map { "B.\($0)" } } ?? a.layerNames
+        var accumulator: StreamingCKA?
+        for start in stride(from: 0, to: a.sampleCount, by: blockSamples) {
+            let range = start..<min(a.sampleCount, start + blockSamples)
+            let block = try a.block(range) + (b.map { try $0.block(range) } ?? [])
+            if accumulator == nil {
+                let widths = block.map(\.columns), rows = b == nil ? nil : a.layerNames.count
+                try check(StreamingCKA.bytes(widths: widths, rowLayers: rows), layers: names, widths: widths, limit: memoryLimit, in: a.source, what: "CKA")
+                accumulator = try StreamingCKA(layerNames: names, widths: widths, rowLayers: rows)
+            }
+            try accumulator?.update(block)
+        }
+        guard let accumulator else { throw AnalysisError.tooFewSamples(needed: 2, got: 0, context: "streaming CKA of \(a.source)") }
+        return accumulator
+    }
+}

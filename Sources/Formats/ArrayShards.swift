@@ -1,0 +1,385 @@
+import Foundation
+
+/// Named arrays split by rows over several safetensors files, read as one: what `capture`
+/// writes when its activations would make one file larger than a shard.
+///
+/// Hugging Face shards a checkpoint's weights by tensor (`model-00001-of-00004.safetensors`
+/// with `model.safetensors.index.json`); activations are split by *rows* instead, so that an
+/// analysis can stream samples a shard at a time, and every shard holds every array.
+///
+/// ## Index (version 1)
+///
+/// `NAME.safetensors.index.json`, beside its shards `NAME-00001-of-0000N.safetensors` …:
+///
+///     {"format": "repprobe-array-shards", "version": 1, "rows": 100000,
+///      "arrays": [{"name": "sample_ids", "dtype": "I64", "row_shape": []},
+///                 {"name": "layer1", "dtype": "F32", "row_shape": [512]}],
+///      "shards": [{"file": "NAME-00001-of-00008.safetensors", "rows": 12500}, …]}
+///
+/// Shard `k` holds rows `r_k ..< r_k + rows_k` of every array (`r_k` the rows of the shards
+/// before it), each a tensor of its name with shape `[rows_k] + row_shape`. A single
+/// safetensors file reads as a set of one shard.
+public struct ArrayShards: Sendable {
+    public static let format = "repprobe-array-shards"
+    public static let version = 1
+
+    /// One array: its name, element type and the shape of each row.
+    public struct Entry: Sendable, Codable, Equatable {
+        public var name: String
+        public var elementType: ElementType
+        public var rowShape: [Int]
+
+        public init(name: String, elementType: ElementType, rowShape: [Int]) {
+            self.name = name
+            self.elementType = elementType
+            self.rowShape = rowShape
+        }
+
+        enum CodingKeys: String, CodingKey { case name, dtype, rowShape = "row_shape" }
+
+        public init(from decoder: Decoder) throws {
+            let container = try decoder.container(keyedBy: CodingKeys.self)
+            name = try container.decode(String.self, forKey: .name)
+            let dtype = try container.decode(String.self, forKey: .dtype)
+            guard let type = ElementType(safetensorsName: dtype) else {
+                throw DecodingError.dataCorruptedError(forKey: .dtype, in: container, debugDescription: "unknown dtype '\(dtype)'")
+            }
+            elementType = type
+            rowShape = try container.decode([Int].self, forKey: .rowShape)
+        }
+
+        public func encode(to encoder: Encoder) throws {
+            var container = encoder.container(keyedBy: CodingKeys.self)
+            try container.encode(name, forKey: .name)
+            try container.encode(elementType.safetensorsName, forKey: .dtype)
+            try container.encode(rowShape, forKey: .rowShape)
+        }
+
+        /// Elements in one row.
+        var rowCount: Int { rowShape.reduce(1, *) }
+        /// Bytes of one row.
+        var rowBytes: Int { rowCount * elementType.byteCount }
+    }
+
+    fileprivate struct Index: Codable {
+        struct File: Codable { var file: String; var rows: Int }
+        var format: String
+        var version: Int
+        var rows: Int
+        var arrays: [Entry]
+        var shards: [File]
+    }
+
+    /// One file of the set: where it lies, which rows it holds, its mapped bytes and where
+    /// each array's data starts in them.
+    private struct Part: Sendable {
+        var url: URL
+        var rows: Range<Int>
+        var data: Data
+        var starts: [Int]
+    }
+
+    /// Where the set was read from: the index, or the single file.
+    public let url: URL
+    /// The arrays, in the index's order.
+    public let entries: [Entry]
+    private let parts: [Part]
+
+    /// Rows of every array.
+    public var rowCount: Int { parts.last?.rows.upperBound ?? 0 }
+    /// The files that hold the rows, in order.
+    public var files: [URL] { parts.map(\.url) }
+    public var names: [String] { entries.map(\.name) }
+
+    /// The index of the shard set that `url` names: `url` itself when it is one (by
+    /// content), or `url` + `.index.json` when `url` does not exist and that file does.
+    public static func index(for url: URL) -> URL? {
+        let manager = FileManager.default
+        if !manager.fileExists(atPath: url.path) {
+            let index = URL(fileURLWithPath: url.path + ".index.json")
+            return manager.fileExists(atPath: index.path) ? index : nil
+        }
+        // An index is a small JSON object naming the format.
+        guard let size = (try? manager.attributesOfItem(atPath: url.path))?[.size] as? Int, size < 1 << 26,
+              let handle = FileHandle(forReadingAtPath: url.path) else { return nil }
+        defer { try? handle.close() }
+        guard let first = try? handle.read(upToCount: 1), first == Data("{".utf8),
+              let rest = try? handle.readToEnd(),
+              let object = try? JSONSerialization.jsonObject(with: first + rest) as? [String: Any] else { return nil }
+        return object["format"] as? String == format ? url : nil
+    }
+
+    /// Reads the index at `url` and the headers of its shards (their data is mapped, not
+    /// read).
+    ///
+    /// - Throws: ``FormatError`` naming the index or the shard: an index that is not one, a
+    ///   missing or unreadable shard, or a shard whose tensors do not hold its rows of every
+    ///   array.
+    public init(index url: URL) throws {
+        let file = url.path
+        let index: Index
+        do {
+            index = try JSONDecoder().decode(Index.self, from: try readFile(url))
+        } catch let error as FormatError {
+            throw error
+        } catch {
+            throw FormatError.invalidContent(file: file, reason: "not an index of array shards (\((error as? DecodingError)?.summary ?? "\(error)"))")
+        }
+        guard index.format == Self.format else { throw FormatError.invalidContent(file: file, reason: "format '\(index.format)', not '\(Self.format)'") }
+        guard index.version == Self.version else { throw FormatError.unsupportedVersion(file: file, version: String(index.version)) }
+        guard !index.shards.isEmpty, index.shards.allSatisfy({ $0.rows >= 0 }), index.shards.map(\.rows).reduce(0, +) == index.rows else {
+            throw FormatError.invalidContent(file: file, reason: "its shards' rows (\(index.shards.map(\.rows))) do not add up to its \(index.rows) rows")
+        }
+        var parts: [Part] = []
+        var start = 0
+        let folder = url.deletingLastPathComponent()
+        for shard in index.shards {
+            guard !shard.file.contains("/"), !shard.file.hasPrefix(".") else {
+                throw FormatError.invalidContent(file: file, reason: "shard '\(shard.file)' is not a file beside the index")
+            }
+            let shardURL = folder.appendingPathComponent(shard.file)
+            guard FileManager.default.fileExists(atPath: shardURL.path) else {
+                throw FormatError.unreadable(file: shardURL.path, reason: "shard \(parts.count + 1) of \(index.shards.count) named by \(url.lastPathComponent) is missing")
+            }
+            parts.append(try Self.part(shardURL, rows: start..<(start + shard.rows), entries: index.arrays))
+            start += shard.rows
+        }
+        self.url = url
+        entries = index.arrays
+        self.parts = parts
+    }
+
+    /// A single safetensors file as a set of one shard: every tensor an array whose rows
+    /// are its first axis.
+    ///
+    /// - Throws: ``FormatError`` for a file that is not safetensors, or tensors with other
+    ///   first dimensions.
+    public init(file url: URL) throws {
+        let data = try readFile(url)
+        let header = try Safetensors.parseHeader(data, file: url.path)
+        let entries = try header.tensors.map { tensor -> Entry in
+            guard let rows = tensor.shape.first else {
+                throw FormatError.malformedTensor(file: url.path, tensor: tensor.name, reason: "a scalar has no rows")
+            }
+            guard rows == header.tensors.first?.shape.first else {
+                throw FormatError.malformedTensor(file: url.path, tensor: tensor.name,
+                                                  reason: "has \(rows) rows where '\(header.tensors[0].name)' has \(header.tensors[0].shape.first ?? 0)")
+            }
+            return Entry(name: tensor.name, elementType: tensor.elementType, rowShape: Array(tensor.shape.dropFirst()))
+        }
+        self.url = url
+        self.entries = entries
+        parts = [try Self.part(url, rows: 0..<(header.tensors.first?.shape.first ?? 0), entries: entries, data: data)]
+    }
+
+    /// A shard checked against the arrays it must hold.
+    private static func part(_ url: URL, rows: Range<Int>, entries: [Entry], data: Data? = nil) throws -> Part {
+        let data = try data ?? readFile(url)
+        let header = try Safetensors.parseHeader(data, file: url.path)
+        let tensors = Dictionary(header.tensors.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
+        let starts = try entries.map { entry -> Int in
+            let shape = [rows.count] + entry.rowShape
+            guard let tensor = tensors[entry.name] else {
+                throw FormatError.malformedTensor(file: url.path, tensor: entry.name, reason: "is missing from this shard")
+            }
+            guard tensor.elementType == entry.elementType, tensor.shape == shape else {
+                throw FormatError.malformedTensor(file: url.path, tensor: entry.name,
+                                                  reason: "is \(tensor.elementType.safetensorsName) \(tensor.shape), where the index has \(entry.elementType.safetensorsName) \(shape)")
+            }
+            return header.bufferStart + tensor.begin
+        }
+        return Part(url: url, rows: rows, data: data, starts: starts)
+    }
+
+    /// Rows `range` of the array called `name`, across shards.
+    ///
+    /// - Throws: ``FormatError/invalidName(file:name:reason:)`` for an array the set does
+    ///   not hold.
+    public func rows(_ range: Range<Int>, of name: String) throws -> NumericArray {
+        guard let k = entries.firstIndex(where: { $0.name == name }) else {
+            throw FormatError.invalidName(file: url.path, name: name, reason: "no such array (there are \(names.joined(separator: ", ")))")
+        }
+        precondition(range.lowerBound >= 0 && range.upperBound <= rowCount, "rows \(range) of \(rowCount)")
+        let entry = entries[k]
+        var bytes = [UInt8](repeating: 0, count: range.count * entry.rowBytes)
+        var filled = 0
+        for part in parts {
+            let overlap = part.rows.clamped(to: range)
+            guard !overlap.isEmpty else { continue }
+            let begin = part.starts[k] + (overlap.lowerBound - part.rows.lowerBound) * entry.rowBytes
+            let count = overlap.count * entry.rowBytes
+            part.data.withUnsafeBytes { raw in
+                bytes.withUnsafeMutableBytes { out in
+                    out.baseAddress!.advanced(by: filled).copyMemory(from: raw.baseAddress!.advanced(by: begin), byteCount: count)
+                }
+            }
+            filled += count
+        }
+        let storage = bytes.withUnsafeBytes { ElementCoding.decode($0, type: entry.elementType, count: range.count * entry.rowCount) }
+        return NumericArray(shape: [range.count] + entry.rowShape, elementType: entry.elementType, storage: storage)
+    }
+
+    /// Every array (or those in `names`), all rows, in the index's order.
+    public func read(names: Set<String>? = nil) throws -> [(name: String, array: NumericArray)] {
+        try entries.filter { names?.contains($0.name) ?? true }.map { ($0.name, try rows(0..<rowCount, of: $0.name)) }
+    }
+}
+
+/// Writes named arrays row block by row block into one safetensors file, or into shards of
+/// at most a given size with an index (``ArrayShards``), in place: memory holds no more
+/// than the block being written. Nothing appears at the destination until ``finish()``,
+/// and a writer that is not finished leaves nothing behind.
+public final class ArrayShardWriter {
+    public let url: URL
+    public let entries: [ArrayShards.Entry]
+    public let rowCount: Int
+    /// The files being written: the destination, and the descriptor of its temporary file.
+    private var shards: [(url: URL, temporary: URL, descriptor: Int32, rows: Range<Int>, starts: [Int])] = []
+    /// Rows of each array written so far, to check that all were.
+    private var written: [Int]
+    private var finished = false
+    /// Every shard of the set, for its index (`nil`: one file, no index).
+    private let index: [(file: String, rows: Int)]?
+    /// Whether this writer makes one shard of a set that others write too.
+    private let alone: Bool
+
+    /// Opens the files for `rowCount` rows of `entries`: one file at `url` when they take
+    /// at most `maxShardBytes`, else the fewest shards of about equal rows that keep each
+    /// within it, `NAME-0000K-of-0000N.safetensors` beside `url`, and `NAME.safetensors.index.json`.
+    ///
+    /// - Throws: ``FormatError/unwritable(file:reason:)`` when a file cannot be made.
+    public convenience init(_ url: URL, entries: [ArrayShards.Entry], rows rowCount: Int, maxShardBytes: Int) throws {
+        let rowBytes = max(1, entries.map(\.rowBytes).reduce(0, +))
+        let rowsPerShard = max(1, maxShardBytes / rowBytes)
+        let count = max(1, (rowCount + rowsPerShard - 1) / rowsPerShard)
+        let rows = (0..<count).map { k in (k + 1) * rowCount / count - k * rowCount / count }
+        try self.init(url, entries: entries, shardRows: rows, writing: 0..<count)
+    }
+
+    /// Opens shard `index` (1 … `shardRows.count`) of a set whose shards hold `shardRows`
+    /// rows: the file `NAME-0000K-of-0000N.safetensors` beside `url`. ``finish()`` writes it
+    /// and the set's index, the same bytes from every shard, so that shards written by
+    /// separate processes (a job array) make up the set. Other shards' files are left alone.
+    public convenience init(_ url: URL, entries: [ArrayShards.Entry], shard index: Int, of shardRows: [Int]) throws {
+        precondition((1...shardRows.count).contains(index), "shard \(index) of \(shardRows.count)")
+        try self.init(url, entries: entries, shardRows: shardRows, writing: (index - 1)..<index, alone: true)
+    }
+
+    private init(_ url: URL, entries: [ArrayShards.Entry], shardRows: [Int], writing: Range<Int>, alone: Bool = false) throws {
+        self.url = url
+        self.entries = entries
+        rowCount = writing.map { shardRows[$0] }.reduce(0, +)
+        written = Array(repeating: 0, count: entries.count)
+        let count = shardRows.count
+        let stem = url.deletingPathExtension().lastPathComponent, folder = url.deletingLastPathComponent()
+        let digits = max(5, String(count).count)
+        func padded(_ k: Int) -> String { String(repeating: "0", count: max(0, digits - String(k).count)) + String(k) }
+        let names = (0..<count).map { count == 1 && !alone ? url.lastPathComponent : "\(stem)-\(padded($0 + 1))-of-\(padded(count)).safetensors" }
+        index = count > 1 || alone ? zip(names, shardRows).map { ($0, $1) } : nil
+        self.alone = alone
+        do {
+            var start = 0
+            for k in writing {
+                let rows = start..<(start + shardRows[k])
+                start = rows.upperBound
+                let destination = folder.appendingPathComponent(names[k])
+                let temporary = folder.appendingPathComponent(".\(names[k]).\(UUID().uuidString).partial")
+                let (header, ranges) = try Safetensors.layout(entries.map { ($0.name, $0.elementType, [rows.count] + $0.rowShape) }, file: destination.path)
+                let descriptor = open(temporary.path, O_RDWR | O_CREAT | O_TRUNC, 0o644)
+                guard descriptor >= 0 else { throw FormatError.unwritable(file: destination.path, reason: String(cString: strerror(errno))) }
+                shards.append((destination, temporary, descriptor, rows, ranges.map { header.count + $0.lowerBound }))
+                let size = header.count + (ranges.map(\.upperBound).max() ?? 0)
+                guard ftruncate(descriptor, off_t(size)) == 0 else { throw FormatError.unwritable(file: destination.path, reason: String(cString: strerror(errno))) }
+                try put(header.withUnsafeBytes { Array($0) }, at: 0, shard: shards.count - 1)
+            }
+        } catch {
+            cancel()
+            throw error
+        }
+    }
+
+    deinit { if !finished { cancel() } }
+
+    /// The files the set will have once finished: the shards, and the index if there are
+    /// several.
+    public var destinations: [URL] { shards.map(\.url) + (index == nil ? [] : [indexURL]) }
+
+    private var indexURL: URL { URL(fileURLWithPath: url.path + ".index.json") }
+
+    private func put(_ bytes: [UInt8], at offset: Int, shard k: Int) throws {
+        try bytes.withUnsafeBytes { try put($0, at: offset, shard: k) }
+    }
+
+    private func put(_ bytes: UnsafeRawBufferPointer, at offset: Int, shard k: Int) throws {
+        var done = 0
+        while done < bytes.count {
+            let n = pwrite(shards[k].descriptor, bytes.baseAddress!.advanced(by: done), bytes.count - done, off_t(offset + done))
+            guard n > 0 else { throw FormatError.unwritable(file: shards[k].url.path, reason: n < 0 ? String(cString: strerror(errno)) : "nothing written") }
+            done += n
+        }
+    }
+
+    /// Writes rows `rows` of array `k` from `bytes` (little-endian, row-major), which may
+    /// span shards.
+    public func write(array k: Int, rows: Range<Int>, bytes: UnsafeRawBufferPointer) throws {
+        let rowBytes = entries[k].rowBytes
+        precondition(bytes.count == rows.count * rowBytes && rows.upperBound <= rowCount, "rows \(rows) of '\(entries[k].name)'")
+        for (s, shard) in shards.enumerated() {
+            let overlap = shard.rows.clamped(to: rows)
+            guard !overlap.isEmpty else { continue }
+            let source = UnsafeRawBufferPointer(rebasing: bytes[((overlap.lowerBound - rows.lowerBound) * rowBytes)..<((overlap.upperBound - rows.lowerBound) * rowBytes)])
+            try put(source, at: shard.starts[k] + (overlap.lowerBound - shard.rows.lowerBound) * rowBytes, shard: s)
+        }
+        written[k] += rows.count
+    }
+
+    /// Moves the files into place (the index last) and removes what an earlier set of the
+    /// same name left: a single file, or shards and index.
+    ///
+    /// - Throws: ``FormatError/unwritable(file:reason:)`` when some rows were not written
+    ///   or a file cannot be moved; nothing is in place then.
+    public func finish() throws {
+        if let k = written.indices.first(where: { written[$0] != rowCount }) {
+            cancel()
+            throw FormatError.unwritable(file: url.path, reason: "array '\(entries[k].name)' got \(written[k]) of \(rowCount) rows")
+        }
+        for shard in shards { close(shard.descriptor) }
+        let manager = FileManager.default
+        if !alone {
+            // What an earlier set of this name left.
+            if let earlier = ArrayShards.index(for: indexURL).flatMap({ try? ArrayShards(index: $0) }) {
+                for file in earlier.files where !shards.contains(where: { $0.url == file }) { try? manager.removeItem(at: file) }
+            }
+            try? manager.removeItem(at: indexURL)
+        }
+        if index != nil { try? manager.removeItem(at: url) }
+        do {
+            for shard in shards where rename(shard.temporary.path, shard.url.path) != 0 {
+                throw FormatError.unwritable(file: shard.url.path, reason: String(cString: strerror(errno)))
+            }
+            if let index {
+                let index = ArrayShards.Index(format: ArrayShards.format, version: ArrayShards.version, rows: index.map(\.rows).reduce(0, +),
+                                              arrays: entries, shards: index.map { .init(file: $0.file, rows: $0.rows) })
+                let encoder = JSONEncoder()
+                encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+                try AtomicFile.write(try encoder.encode(index), to: indexURL)
+            }
+        } catch {
+            for shard in shards { unlink(shard.temporary.path) }
+            finished = true
+            throw error as? FormatError ?? FormatError.unwritable(file: url.path, reason: "\(error)")
+        }
+        finished = true
+    }
+
+    /// Removes the temporary files; nothing is written.
+    public func cancel() {
+        for shard in shards {
+            close(shard.descriptor)
+            unlink(shard.temporary.path)
+        }
+        shards.removeAll()
+        finished = true
+    }
+
+}
