@@ -101,17 +101,49 @@ public struct ActivationStream: Sendable {
     /// - Throws: ``ActivationError/nonFinite(file:layer:index:position:value:)`` with the
     ///   index in the whole array, ``ActivationError`` for a reduction that does not apply.
     public func block(_ range: Range<Int>) throws -> [Matrix<Double>] {
-        try layerNames.map { name in
-            let array = try shards.rows(range, of: name)
-            if let (index, value) = array.firstNonFinite() {
-                var position = array.position(ofFlatIndex: index)
-                position[0] += range.lowerBound
-                throw ActivationError.nonFinite(file: source, layer: name, index: index + range.lowerBound * (array.count / max(range.count, 1)),
-                                                position: position, value: value)
+        try layerNames.indices.map { try block(range, layer: $0) }
+    }
+
+    /// Samples `range` of layer `k` alone, reduced, as ``block(_:)`` reads each layer.
+    public func block(_ range: Range<Int>, layer k: Int) throws -> Matrix<Double> {
+        let name = layerNames[k]
+        let array = try shards.rows(range, of: name)
+        if let (index, value) = array.firstNonFinite() {
+            var position = array.position(ofFlatIndex: index)
+            position[0] += range.lowerBound
+            throw ActivationError.nonFinite(file: source, layer: name, index: index + range.lowerBound * (array.count / max(range.count, 1)),
+                                            position: position, value: value)
+        }
+        guard array.rank >= 1 else { throw ActivationError.scalarArray(file: source, layer: name) }
+        let (rows, features) = try Reducer(reduction, layer: name, source: source).reduce(array.doubles(), shape: array.shape)
+        return Matrix(rows: range.count, columns: features, rowMajor: rows)
+    }
+
+    /// Cross-validated ridge probes of layer `k` (``StreamingRidgeProbe``), two passes over
+    /// its samples in blocks.
+    ///
+    /// - Throws: ``AnalysisError/invalidArgument(_:)`` when the per-fold statistics would
+    ///   take more than `memoryLimit` bytes, and what the probe throws.
+    public func ridgeProbe(layer k: Int, labels: [Int], folds: [Int], alphas: [Double], controlSeed: UInt64?, blockSamples: Int = 4096,
+                           memoryLimit: Int = .max) throws -> ProbeEvaluation {
+        guard labels.count == sampleCount else {
+            throw AnalysisError.sampleCountMismatch(first: sampleCount, second: labels.count, context: "\(source): labels of the streamed probe")
+        }
+        var checked = false
+        return try StreamingRidgeProbe.evaluate(labels: labels, folds: folds, alphas: alphas, controlSeed: controlSeed) { body in
+            for start in stride(from: 0, to: sampleCount, by: blockSamples) {
+                let range = start..<min(sampleCount, start + blockSamples)
+                let x = try block(range, layer: k)
+                if !checked {
+                    // A fold's co-moments of the features and the one-hot (shuffled) labels.
+                    let width = Double(x.columns + 2 * Set(labels).count)
+                    let bytes = Double(Set(folds).count + 1) * width * width * 8
+                    try Self.check(bytes < 9e18 ? Int(bytes) : nil, layers: [layerNames[k]], widths: [x.columns], limit: memoryLimit,
+                                   in: source, what: "probe")
+                    checked = true
+                }
+                try body(x, range)
             }
-            guard array.rank >= 1 else { throw ActivationError.scalarArray(file: source, layer: name) }
-            let (rows, features) = try Reducer(reduction, layer: name, source: source).reduce(array.doubles(), shape: array.shape)
-            return Matrix(rows: range.count, columns: features, rowMajor: rows)
         }
     }
 

@@ -26,20 +26,65 @@ extension ComparisonPlan {
     ///   - progress: hears each step.
     ///   - batches: a callback for each model's batches (`done`, `total`), by label `A`/`B`.
     ///
-    /// When the activations would need more than ``memoryBudget`` and the CKA is linear with
-    /// the biased estimator, the matrix is streamed instead (``StreamingCKA``, the same numbers
-    /// with memory set by the layers' widths, not by the number of inputs), and `notice` hears
-    /// why.
+    /// When the activations would need more than ``memoryBudget`` and the CKA is linear, the
+    /// matrix is streamed instead, and `notice` hears why: with the biased estimator exactly
+    /// (``StreamingCKA``, the same numbers with memory set by the layers' widths, not by the
+    /// number of inputs); with the unbiased one as minibatch CKA (``MinibatchCKA``, Nguyen et
+    /// al. 2021: each batch's unbiased HSIC averaged over batches, in memory independent of
+    /// widths and inputs), which estimates the population CKA and is not the unbiased CKA of
+    /// all the inputs at once.
     public func similarity(notice: ((String) -> Void)? = nil, progress: ((String) -> Void)? = nil,
                            batches: ((String) -> ((Int, Int) -> Void)?)? = nil) throws -> LayerSimilarity {
         do {
             return try similarityInMemory(progress: progress, batches: batches)
-        } catch let ProbeError.captureTooLarge(_, samples, _, needed, available) where canStream {
+        } catch let ProbeError.captureTooLarge(_, samples, _, needed, available) where canStream || canStreamMinibatches {
             let need = needed.map(ProbeError.readable(bytes:)) ?? "more memory than any machine has"
-            notice?("the activations of \(samples) inputs would need at least \(need), more than the \(ProbeError.readable(bytes: available)) budget: "
-                    + "streaming linear CKA instead")
-            return try streamedSimilarity(progress: progress, batches: batches)
+            let why = "the activations of \(samples) inputs would need at least \(need), more than the \(ProbeError.readable(bytes: available)) budget"
+            if canStream {
+                notice?("\(why): streaming linear CKA instead")
+                return try streamedSimilarity(progress: progress, batches: batches)
+            }
+            notice?("\(why): streaming minibatch CKA instead (Nguyen et al. 2021: the unbiased HSIC of each batch of \(batchSize), "
+                    + "averaged over batches; an estimate of the population CKA, not the unbiased CKA of all \(samples) inputs at once)")
+            return try minibatchSimilarity(notice: notice, batches: batches)
         }
+    }
+
+    /// Whether the matrix can be streamed as minibatch CKA: linear with the unbiased
+    /// estimator, against a network (or A itself).
+    var canStreamMinibatches: Bool {
+        guard case .linear = cka.kernel, cka.estimator == .unbiased else { return false }
+        if case .v1 = modelB { return false }
+        return true
+    }
+
+    /// The parts a streamed run captures together, batch by batch: A's layers as `A.name`,
+    /// then B's as `B.name` (B reading the inputs through its own tokenizer), unless A is
+    /// compared with itself.
+    func streamedParts() throws -> [Capture.Part] {
+        var parts = [Capture.Part(label: "A", model: HookedNetwork(modelA.network), layers: layersA)]
+        if case let .network(b) = modelB {
+            parts.append(Capture.Part(label: "B", model: HookedNetwork(b.network), layers: layersB, inputs: try sources(for: b)))
+        }
+        return parts
+    }
+
+    /// The matrix as minibatch CKA from one streamed run of A and B over the inputs.
+    func minibatchSimilarity(notice: ((String) -> Void)?, batches: ((String) -> ((Int, Int) -> Void)?)?) throws -> LayerSimilarity {
+        let parts = try streamedParts()
+        let sink = MinibatchCKASink()
+        try Capture.run(parts, inputs: try sources(for: modelA), settings: Capture.Settings(reduction: reduction, batchSize: batchSize),
+                        into: sink, progress: batches?(parts.count == 1 ? "model A" : "models A and B"))
+        if sink.skippedSamples > 0 {
+            notice?("minibatch CKA leaves out the last batch of \(sink.skippedSamples) input\(sink.skippedSamples == 1 ? "" : "s"): "
+                    + "an unbiased HSIC needs at least 4")
+        }
+        let names = sink.accumulator.layerNames
+        let matrix = try sink.accumulator.cka()
+        let rows = names.indices.filter { names[$0].hasPrefix("A.") }
+        let columns = parts.count == 1 ? rows : names.indices.filter { names[$0].hasPrefix("B.") }
+        return LayerSimilarity(layersA: rows.map { String(names[$0].dropFirst(2)) }, layersB: columns.map { String(names[$0].dropFirst(2)) },
+                               values: rows.map { i in columns.map { matrix[i, $0] } }, samples: sink.accumulator.samples, reduction: reduction)
     }
 
     /// Whether the matrix can be streamed: linear CKA with the biased estimator, against a
@@ -77,10 +122,7 @@ extension ComparisonPlan {
         guard canStream else {
             throw ProbeError.invalidInput(file: modelA.network.file, problem: "streamed and sharded tables are linear CKA with the biased estimator against a network or A itself")
         }
-        var parts = [Capture.Part(label: "A", model: HookedNetwork(modelA.network), layers: layersA)]
-        if case let .network(b) = modelB {
-            parts.append(Capture.Part(label: "B", model: HookedNetwork(b.network), layers: layersB, inputs: try sources(for: b)))
-        }
+        let parts = try streamedParts()
         let all = try allSources(for: modelA)
         let total = all.values.first?.count ?? 0
         let sources = try sharded(all)

@@ -70,12 +70,12 @@ public struct ArrayShards: Sendable {
         var shards: [File]
     }
 
-    /// One file of the set: where it lies, which rows it holds, its mapped bytes and where
-    /// each array's data starts in them.
+    /// One file of the set: where it lies, which rows it holds and where each array's data
+    /// starts in it. Rows are read from the file when asked for (not mapped, so that what
+    /// was read does not stay in the process's memory).
     private struct Part: Sendable {
         var url: URL
         var rows: Range<Int>
-        var data: Data
         var starts: [Int]
     }
 
@@ -109,8 +109,7 @@ public struct ArrayShards: Sendable {
         return object["format"] as? String == format ? url : nil
     }
 
-    /// Reads the index at `url` and the headers of its shards (their data is mapped, not
-    /// read).
+    /// Reads the index at `url` and the headers of its shards (not their data).
     ///
     /// - Throws: ``FormatError`` naming the index or the shard: an index that is not one, a
     ///   missing or unreadable shard, or a shard whose tensors do not hold its rows of every
@@ -188,7 +187,7 @@ public struct ArrayShards: Sendable {
             }
             return header.bufferStart + tensor.begin
         }
-        return Part(url: url, rows: rows, data: data, starts: starts)
+        return Part(url: url, rows: rows, starts: starts)
     }
 
     /// Rows `range` of the array called `name`, across shards.
@@ -208,9 +207,18 @@ public struct ArrayShards: Sendable {
             guard !overlap.isEmpty else { continue }
             let begin = part.starts[k] + (overlap.lowerBound - part.rows.lowerBound) * entry.rowBytes
             let count = overlap.count * entry.rowBytes
-            part.data.withUnsafeBytes { raw in
-                bytes.withUnsafeMutableBytes { out in
-                    out.baseAddress!.advanced(by: filled).copyMemory(from: raw.baseAddress!.advanced(by: begin), byteCount: count)
+            let descriptor = open(part.url.path, O_RDONLY)
+            guard descriptor >= 0 else { throw FormatError.unreadable(file: part.url.path, reason: String(cString: strerror(errno))) }
+            defer { close(descriptor) }
+            try bytes.withUnsafeMutableBytes { out in
+                var done = 0
+                while done < count {
+                    let n = pread(descriptor, out.baseAddress!.advanced(by: filled + done), count - done, off_t(begin + done))
+                    guard n > 0 else {
+                        throw n == 0 ? FormatError.truncated(file: part.url.path, expected: begin + count, actual: begin + done)
+                                     : FormatError.unreadable(file: part.url.path, reason: String(cString: strerror(errno)))
+                    }
+                    done += n
                 }
             }
             filled += count

@@ -50,7 +50,8 @@ public enum ProbeError: Error, Equatable, LocalizedError {
         case let .streamTooWide(layers, features, widest, needed, available):
             return "streaming linear CKA over \(layers) layers of \(features) features in all (widest: \(widest.joined(separator: ", "))) "
                 + "keeps the co-moments of those features its table reads, which need \(needed.map { "at least " + size($0) } ?? "more memory than any machine has"), "
-                + "more than the \(size(available)) available; choose a reduction that keeps fewer features (mean, project:K) or fewer layers"
+                + "more than the \(size(available)) available; choose a reduction that keeps fewer features (mean, project:K) or fewer layers, "
+                + "or stream minibatch CKA (--estimator unbiased), whose memory does not depend on the widths"
         case let .unknownProbeSet(name, searched, available):
             let list = available.isEmpty ? "none found" : available.joined(separator: ", ")
             return "no probe set named '\(name)' in \(searched.joined(separator: ", ")); available: \(list)"

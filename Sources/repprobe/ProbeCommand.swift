@@ -38,6 +38,9 @@ struct ProbeCommand: ParsableCommand {
     @Flag(help: "Print JSON instead of a table.")
     var json = false
 
+    @Option(help: ArgumentHelp("Memory the activations may take (e.g. 4G; default three quarters of RAM). Beyond it ridge probes are streamed from a .safetensors file or shard set, two passes of blocks of samples, with the same folds.", valueName: "size"))
+    var memory: MemorySize?
+
     func validate() throws {
         guard folds >= 2 else { throw ValidationError("--folds must be at least 2, got \(folds)") }
         _ = try grid()
@@ -63,28 +66,50 @@ struct ProbeCommand: ParsableCommand {
     }
 
     func run() throws {
-        let set = try activations.load(file, seed: seed)
+        let budget = memory?.bytes ?? ByteSize.defaultBudget
         let y = try Labels.load(URL(fileURLWithPath: labels), name: labelArray)
-        if y.count != set.sampleCount {
-            throw ValidationError("\(labels) has \(y.count) labels but \(file) has \(set.sampleCount) samples")
-        }
         let values = try grid()
         let probeModel: ProbeModel = model == .ridge ? .ridge(alphas: values) : .logistic(c: values)
         let assignment = try StratifiedKFold.assign(labels: y, folds: folds)
         var rows = [LayerJSON]()
-        for layer in set.layers {
-            let result = try LinearProbe.evaluate(layer.matrix, labels: y, model: probeModel, folds: assignment, controlSeed: seed)
+        func add(_ name: String, _ result: ProbeEvaluation) {
             rows.append(LayerJSON(
-                layer: layer.name, best_strength: values[result.bestIndex], mean_accuracy: result.best.mean,
+                layer: name, best_strength: values[result.bestIndex], mean_accuracy: result.best.mean,
                 std_accuracy: result.best.standardDeviation, fold_accuracies: result.best.accuracies,
                 control_mean_accuracy: result.control?.mean, chance: result.chance))
+        }
+        let sampleCount: Int
+        if let stream = try ActivationStream.streams(ifLargerThan: budget, [URL(fileURLWithPath: file)], reduction: activations.reduction.seeded(seed),
+                                                     layers: activations.layerNames)?.first {
+            guard model == .ridge else {
+                throw ValidationError("the activations would take more than the \(ByteSize.readable(budget)) budget (--memory): "
+                                      + "ridge probes stream, logistic ones need every activation; use --model ridge or raise --memory")
+            }
+            guard y.count == stream.sampleCount else {
+                throw ValidationError("\(labels) has \(y.count) labels but \(file) has \(stream.sampleCount) samples")
+            }
+            Diagnostics.note("the activations would take \(ByteSize.readable(stream.bytesInMemory ?? .max)), more than the "
+                             + "\(ByteSize.readable(budget)) budget: streaming ridge probes over \(stream.sampleCount) samples, two passes a layer")
+            for (k, name) in stream.layerNames.enumerated() {
+                add(name, try stream.ridgeProbe(layer: k, labels: y, folds: assignment, alphas: values, controlSeed: seed, memoryLimit: budget))
+            }
+            sampleCount = stream.sampleCount
+        } else {
+            let set = try activations.load(file, seed: seed)
+            if y.count != set.sampleCount {
+                throw ValidationError("\(labels) has \(y.count) labels but \(file) has \(set.sampleCount) samples")
+            }
+            for layer in set.layers {
+                add(layer.name, try LinearProbe.evaluate(layer.matrix, labels: y, model: probeModel, folds: assignment, controlSeed: seed))
+            }
+            sampleCount = set.sampleCount
         }
         if json {
             print(try Output.json(rows), terminator: "")
             return
         }
         let name = model == .ridge ? "α" : "C"
-        print("\(model.rawValue) probe, \(folds)-fold stratified cross-validation, \(set.sampleCount) samples, chance \(NumberFormat.fixed(rows.first?.chance ?? 0, decimals: 3))")
+        print("\(model.rawValue) probe, \(folds)-fold stratified cross-validation, \(sampleCount) samples, chance \(NumberFormat.fixed(rows.first?.chance ?? 0, decimals: 3))")
         let table = LabelledMatrix(
             rowLabels: rows.map(\.layer), columnLabels: ["accuracy", "± std", "control", name],
             values: rows.map { [$0.mean_accuracy, $0.std_accuracy, $0.control_mean_accuracy ?? .nan, $0.best_strength] },

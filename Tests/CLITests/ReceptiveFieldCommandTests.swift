@@ -169,7 +169,16 @@ import Testing
         // A's layers against B's keep each layer's own co-moments and the 58 × 58 cross block:
         // 38 kB.
         let tooSmall = try cli.run(arguments + ["--memory", "20K"])
-        #expect(tooSmall.status != 0 && tooSmall.stderr.contains("116 features in all"), "\(tooSmall.stderr)")
+        #expect(tooSmall.status != 0 && tooSmall.stderr.contains("116 features in all") && tooSmall.stderr.contains("--estimator unbiased"),
+                "\(tooSmall.stderr)")
+        // The unbiased estimator streams as minibatch CKA in any budget, and says what it is.
+        let minibatch = try cli.run(arguments + ["--memory", "20K", "--estimator", "unbiased"])
+        #expect(minibatch.status == 0 && minibatch.stderr.contains("streaming minibatch CKA instead"), "\(minibatch.stderr)")
+        let unbiased = try JSONDecoder().decode(CLITests.MatrixOutput.self, from: Data(try cli.run(arguments + ["--estimator", "unbiased"]).stdout.utf8))
+        let estimate = try JSONDecoder().decode(CLITests.MatrixOutput.self, from: Data(minibatch.stdout.utf8))
+        #expect(estimate.layers_a == unbiased.layers_a && estimate.layers_b == unbiased.layers_b)
+        let gap = zip(estimate.matrix.joined(), unbiased.matrix.joined()).map { abs($0 - $1) }.max() ?? .infinity
+        #expect(gap < 0.2, "minibatch CKA against the unbiased CKA of all inputs: \(gap)")
         for hostile in ["lots", "0", "-4G", "99999999T", "1.5.2G", ""] {
             let refused = try cli.run(arguments + ["--memory", hostile])
             #expect(refused.status != 0 && refused.stderr.contains("--memory"), "\(hostile): \(refused.stderr)")

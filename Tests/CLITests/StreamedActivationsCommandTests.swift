@@ -57,6 +57,16 @@ import Testing
             #expect(error <= 1e-9 && abs((s.participation_ratio ?? .nan) - (m.participation_ratio ?? .nan)) <= 1e-9, "\(s.layer): \(error)")
         }
 
+        // Ridge probes: two streamed passes with the in-memory folds score the same.
+        let labels = CompareReportTests.root.appendingPathComponent("probes/data/digits.npz").path
+        let probe = ["--labels", labels, "--label-array", "labels_test", "--json"]
+        let inMemoryProbe = try cli.run(["probe", single] + probe)
+        let streamedProbe = try cli.run(["probe", sharded, "--memory", "100K"] + probe)
+        #expect(inMemoryProbe.status == 0 && streamedProbe.stderr.contains("streaming ridge probes over 360 samples"), "\(streamedProbe.stderr)")
+        #expect(streamedProbe.stdout == inMemoryProbe.stdout)
+        let logistic = try cli.run(["probe", sharded, "--memory", "100K", "--model", "logistic"] + probe)
+        #expect(logistic.status != 0 && logistic.stderr.contains("--model ridge"), "\(logistic.stderr)")
+
         // What cannot stream says why, and which file.
         let npz = try cli.run(["cka", sharded, single, "--memory", "100K"])
         #expect(npz.status != 0 && npz.stderr.contains("acts.npz") && npz.stderr.contains("block of samples"), "\(npz.stderr)")
