@@ -20,14 +20,14 @@ extension ComparisonPlan {
         }
         let clock = ContinuousClock.now
         let probeSet = try self.probeSet()
-        var capturedA = try ModelCapture(modelA, probeSet: probeSet, layers: layersA, label: "A", progress: progress)
+        var capturedA = try ModelCapture(modelA, probeSet: probeSet, layers: layersA, label: "A", memoryLimit: memoryBudget, progress: progress)
         let constantA = try removeConstantLayers(&capturedA, model: modelA, probeSet: probeSet, progress: progress)
         let rfA = receptiveFieldAnalysis(layers: layersA, progress: progress)
         var v1Layers: [ActivationSet.Layer]?
         if modelB.network == nil || gratings != nil { v1Layers = try rfA.v1Layers(probeSet) }
         var capturedB: ModelCapture, constantB: [String] = []
         if let b = modelB.network {
-            capturedB = try ModelCapture(b, probeSet: probeSet, layers: layersB, label: "B", progress: progress)
+            capturedB = try ModelCapture(b, probeSet: probeSet, layers: layersB, label: "B", memoryLimit: memoryBudget, progress: progress)
             constantB = try removeConstantLayers(&capturedB, model: b, probeSet: probeSet, progress: progress)
         } else {
             capturedB = ModelCapture(layers: v1Layers ?? [])
@@ -101,6 +101,28 @@ extension ComparisonPlan {
                 dtype: cka.precision == .float32 ? "float32 activations, float32 CKA products" : "float32 activations, float64 analysis",
                 seed: seed, bootstrapResamples: bootstrapResamples, confidence: confidence, probeFolds: probeFolds,
                 repprobeVersion: toolVersion, seconds: ComparisonResults.Provenance.seconds(since: clock)))
+    }
+
+    /// ``run(progress:)``, or, when the activations would take more than ``memoryBudget``
+    /// and the CKA is linear with the biased estimator, the results that statistics streamed
+    /// from the forward pass give (``SimilarityAccumulator/comparisonResults(seconds:)``: the
+    /// CKA tables, best matches and spectra of the same layers), which `notice` hears.
+    public func results(progress: ((String) -> Void)? = nil, notice: ((String) -> Void)? = nil,
+                        batches: ((String) -> ((Int, Int) -> Void)?)? = nil) throws -> ComparisonResults {
+        let clock = ContinuousClock.now
+        do {
+            return try run(progress: progress)
+        } catch let ProbeError.captureTooLarge(_, samples, _, needed, available) where canStream {
+            let need = needed.map(ProbeError.readable(bytes:)) ?? "more memory than any machine has"
+            notice?("the activations of \(samples) inputs would need at least \(need), more than the \(ProbeError.readable(bytes: available)) budget: "
+                    + "the report comes from streamed statistics (CKA tables, best matches and spectra; no intervals, baseline, probes or projections)")
+            var streamed = self
+            // The layers one run would have compared.
+            streamed.layersA = .names(try ModelCapture.resolve(layersA, in: modelA).map(\.name))
+            if case let .network(b) = modelB { streamed.layersB = .names(try ModelCapture.resolve(layersB, in: b).map(\.name)) }
+            let accumulator = try streamed.similarityAccumulator(batches: batches, allPairs: true, notice: notice)
+            return try accumulator.comparisonResults(seconds: ComparisonResults.Provenance.seconds(since: clock))
+        }
     }
 
     // MARK: - Steps

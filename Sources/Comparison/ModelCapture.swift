@@ -15,31 +15,38 @@ struct ModelCapture {
     /// model's default layers are thinned to one name per tensor (a container whose output
     /// is its last child's keeps the container's name) unless `exactNames`.
     init(_ model: ComparedModel, probeSet: ProbeSet, layers: LayerFilter, label: String, exactNames: Bool = false,
-         progress: ((String) -> Void)?) throws {
+         memoryLimit: Int = ActivationCollector.defaultMemoryLimit, progress: ((String) -> Void)?) throws {
         self = try Self.captures(model, probeSet: probeSet, layers: layers, reductions: [probeSet.reduction], label: label,
-                                 exactNames: exactNames, progress: progress)[0]
+                                 exactNames: exactNames, memoryLimit: memoryLimit, progress: progress)[0]
+    }
+
+    /// The layers `layers` names in `model`, with their tensors, in execution order; the
+    /// model's default layers thinned to one name per tensor (a container whose output is its
+    /// last child's keeps the container's name) unless `exactNames`.
+    static func resolve(_ layers: LayerFilter, in model: ComparedModel, exactNames: Bool = false) throws -> [(name: String, tensor: String)] {
+        let resolved = try layers.resolve(in: HookedNetwork(model.network).catalog)
+        guard case .all = layers, !exactNames else { return resolved.map { ($0.name, $0.tensor) } }
+        var lastNameOfTensor: [String: String] = [:]
+        for layer in resolved { lastNameOfTensor[layer.tensor] = layer.name }
+        var seen = Set<String>()
+        // Keep execution order: a container's output appears where its last child's does.
+        return resolved.compactMap { layer in
+            guard let name = lastNameOfTensor[layer.tensor], seen.insert(layer.tensor).inserted else { return nil }
+            return (name, layer.tensor)
+        }
     }
 
     /// The same layers reduced each of `reductions` ways, from one run of the model over
     /// `probeSet`: one capture per reduction.
     static func captures(_ model: ComparedModel, probeSet: ProbeSet, layers: LayerFilter, reductions: [Reduction], label: String,
-                         exactNames: Bool = false, progress: ((String) -> Void)?) throws -> [ModelCapture] {
+                         exactNames: Bool = false, memoryLimit: Int = ActivationCollector.defaultMemoryLimit,
+                         progress: ((String) -> Void)?) throws -> [ModelCapture] {
         let hooked = HookedNetwork(model.network)
-        var resolved = try layers.resolve(in: hooked.catalog)
-        if case .all = layers, !exactNames {
-            var lastNameOfTensor: [String: String] = [:]
-            for layer in resolved { lastNameOfTensor[layer.tensor] = layer.name }
-            var seen = Set<String>()
-            resolved = resolved.compactMap { layer in
-                guard let name = lastNameOfTensor[layer.tensor], seen.insert(layer.tensor).inserted else { return nil }
-                return (name, layer.tensor)
-            }
-            // Keep execution order: a container's output appears where its last child's does.
-        }
+        let resolved = try resolve(layers, in: model, exactNames: exactNames)
         progress?("running \(label) (\(model.name)) on \(probeSet.count) samples, \(resolved.count) layers"
             + (reductions.count > 1 ? ", reduced \(reductions.map(\.description).joined(separator: " and "))" : ""))
         let names = resolved.map(\.name)
-        let collector = ActivationCollector()
+        let collector = ActivationCollector(memoryLimit: memoryLimit)
         try Capture.run(
             reductions.map { Capture.Part(model: hooked, layers: .names(names), reduction: $0) },
             inputs: try probeSet.sources(for: model.network),

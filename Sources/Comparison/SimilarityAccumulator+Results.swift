@@ -69,7 +69,7 @@ extension SimilarityAccumulator {
             layersA: summaries(keptA, names: namesA, offset: 0), layersB: summaries(keptB, names: namesB, offset: offsetB),
             projections: [], influentialSamples: [],
             checks: .init(selfSimilarityMaxDeviation: diagonals.max(),
-                          randomBaselineNote: "the joined statistics of shards do not hold it (it needs B's graph and every input)",
+                          randomBaselineNote: "streamed statistics do not hold it (it needs B's graph and every input at once)",
                           constantLayersA: constantA.isEmpty ? nil : constantA, constantLayersB: constantB.isEmpty ? nil : constantB),
             provenance: .init(
                 files: p.files, probeSet: p.probeSet ?? "inputs", samples: statistics.samples,

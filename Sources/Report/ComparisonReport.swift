@@ -41,11 +41,11 @@ public struct ComparisonReport: WrittenReport {
         md.add(summaryLines().map { "- " + $0 }.joined(separator: "\n"))
         md.add("")
         if let shards = p.joinedShards {
-            md.add("These results were joined from the statistics of \(shards) shard\(shards == 1 ? "" : "s") of the inputs "
-                   + "(means and co-moments of every layer's features, exact for any split). They hold what those statistics determine: "
+            md.add("These results come from statistics streamed from the forward pass" + (shards == 1 ? "" : ", joined from \(shards) shards of the inputs")
+                   + " (means and co-moments of every layer's features, exact for any split). They hold what those statistics determine: "
                    + "the CKA tables, the best matches and the spectra. Bootstrap intervals, the random-weights baseline, linear probes, "
-                   + "projections, filters, receptive fields and the samples CKA leans on need the models and every activation at once: "
-                   + "`repprobe compare -o` on one machine gives them.")
+                   + "projections, filters, receptive fields and the samples CKA leans on need the models and every activation in memory "
+                   + "at once: `repprobe compare -o` with a memory budget (`--memory`) that holds them gives them.")
             md.add("")
         }
 
@@ -175,7 +175,7 @@ public struct ComparisonReport: WrittenReport {
         md.add("Seed \(p.seed); \(p.dtype); repprobe \(p.repprobeVersion). Every number is in `results.json`.")
         if includeTiming {
             md.add("")
-            md.add("\(p.joinedShards == nil ? "Run" : "Join") time: \(NumberFormat.fixed(p.seconds, decimals: 1)) s.")
+            md.add("\((p.joinedShards ?? 1) > 1 ? "Join" : "Run") time: \(NumberFormat.fixed(p.seconds, decimals: 1)) s.")
         }
         return md.text
     }

@@ -90,7 +90,7 @@ struct CompareCommand: ParsableCommand {
     @Flag(help: "Leave the run time out of report.md and results.json, so that reruns give identical bytes.")
     var noTiming = false
 
-    @Option(help: ArgumentHelp("Memory the activations of the table may take (e.g. 4G, 512M; default three quarters of RAM). Beyond it linear CKA is streamed from the forward pass: with the biased estimator the same numbers, in memory set by the layers' widths, not by the number of inputs; with the unbiased one as minibatch CKA (Nguyen et al. 2021, batches of --batch-size).", valueName: "size"))
+    @Option(help: ArgumentHelp("Memory the activations may take (e.g. 4G, 512M; default three quarters of RAM). Beyond it linear CKA is streamed from the forward pass (with -o, the report holds what the streamed statistics give): with the biased estimator the same numbers, in memory set by the layers' widths, not by the number of inputs; with the unbiased one as minibatch CKA (Nguyen et al. 2021, batches of --batch-size).", valueName: "size"))
     var memory: MemorySize?
 
     @Option(help: ArgumentHelp("Run only the K-th of N equal slices of the inputs (1 ≤ K ≤ N) and write its statistics of the table (linear CKA, biased) to -o FILE.safetensors, for `repprobe merge`.", valueName: "K/N"),
@@ -133,8 +133,6 @@ struct CompareCommand: ParsableCommand {
                 throw ValidationError("--shard K/N writes the shard's statistics: name the file with -o FILE.safetensors")
             }
             guard modelA != nil else { throw ValidationError("--shard needs the models and inputs named") }
-        } else if output != nil && memory != nil {
-            throw ValidationError("--memory applies to the table (without -o): the report's analyses need every activation in memory")
         }
         if MPIWorld.isLaunchedByMPI || shard != nil {
             let what = MPIWorld.isLaunchedByMPI ? "under mpirun, compare" : "--shard"
@@ -201,7 +199,8 @@ struct CompareCommand: ParsableCommand {
         if !noReceptiveFields, let reason = try plan.includeReceptiveFields(gratings: gratings) {
             Diagnostics.step("no receptive-field sections: \(reason)")
         }
-        try ReportOutput.write(try plan.run(progress: Diagnostics.step), to: folder, timing: !noTiming)
+        try ReportOutput.write(try plan.results(progress: Diagnostics.step, notice: Diagnostics.note, batches: Diagnostics.progressBar),
+                               to: folder, timing: !noTiming)
     }
 
     /// Each process of an `mpirun` launch runs its shard of the inputs; rank 0 joins the

@@ -171,6 +171,21 @@ import Testing
         let tooSmall = try cli.run(arguments + ["--memory", "20K"])
         #expect(tooSmall.status != 0 && tooSmall.stderr.contains("116 features in all") && tooSmall.stderr.contains("--estimator unbiased"),
                 "\(tooSmall.stderr)")
+        // The report over the budget comes from streamed statistics: the same table and spectra.
+        let folder = try CLITests.workspace()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let report = Array(arguments.dropLast()) + ["--no-receptive-fields", "--resamples", "0", "--no-random-baseline", "--no-timing"]
+        let inMemory = try cli.run(report + ["-o", folder.appendingPathComponent("whole").path])
+        let streamedReport = try cli.run(report + ["-o", folder.appendingPathComponent("streamed").path, "--memory", "200K"])
+        #expect(inMemory.status == 0 && streamedReport.status == 0 && streamedReport.stderr.contains("the report comes from streamed statistics"),
+                "\(streamedReport.stderr)")
+        // All pairs (107 kB) would take more than a third of 200 kB: the tables within A and B are left out.
+        #expect(streamedReport.stderr.contains("pairs across the networks only"), "\(streamedReport.stderr)")
+        try ShardCommandTests.expectSameNumbers(folder.appendingPathComponent("streamed"), folder.appendingPathComponent("whole"), within: 1e-10,
+                                                bothWithin: false)
+        let markdown = try String(contentsOf: folder.appendingPathComponent("streamed/report.md"), encoding: .utf8)
+        #expect(markdown.contains("These results come from statistics streamed from the forward pass (means"))
+
         // The unbiased estimator streams as minibatch CKA in any budget, and says what it is.
         let minibatch = try cli.run(arguments + ["--memory", "20K", "--estimator", "unbiased"])
         #expect(minibatch.status == 0 && minibatch.stderr.contains("streaming minibatch CKA instead"), "\(minibatch.stderr)")

@@ -130,7 +130,7 @@ import Testing
         #expect(joined.chance == nil && joined.projections.isEmpty && joined.influentialSamples.isEmpty && joined.filtersA == nil)
         let report = ComparisonReport(joined, includeTiming: false)
         let markdown = report.markdown()
-        #expect(markdown.contains("joined from the statistics of 3 shards") && markdown.contains("## Each model against itself"))
+        #expect(markdown.contains("joined from 3 shards of the inputs") && markdown.contains("## Each model against itself"))
         #expect(!markdown.contains("linearly decodable") && !markdown.contains("bootstrap percentile interval"))
         #expect(report.figures().map(\.name).contains("cka_b_b.svg"))
 
