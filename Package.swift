@@ -99,7 +99,7 @@ let package = Package(
 
         .testTarget(name: "LinearAlgebraTests", dependencies: ["LinearAlgebra"]),
         .testTarget(name: "FormatsTests", dependencies: ["Formats", "Activations"]),
-        .testTarget(name: "ActivationsTests", dependencies: ["Activations", "Formats"]),
+        .testTarget(name: "ActivationsTests", dependencies: ["Activations", "Formats", "Analysis", "LinearAlgebra"]),
         .testTarget(name: "AnalysisTests", dependencies: ["Analysis", "Formats", "Activations"]),
         .testTarget(name: "CLITests", dependencies: ["repprobe"]),
         .testTarget(name: "ONNXProtoTests", dependencies: ["ONNXProto"]),

@@ -184,6 +184,61 @@ public struct ActivationStream: Sendable {
             + "reduce the layers (--reduce mean or project:K) or name fewer (--layers)")
     }
 
+    /// The same file with only `layers` (which it holds), in that order.
+    public func selecting(_ layers: [String]) -> ActivationStream {
+        precondition(layers.allSatisfy(layerNames.contains), "layers of the stream")
+        return ActivationStream(source: source, layerNames: layers, reduction: reduction, shards: shards)
+    }
+
+    private init(source: String, layerNames: [String], reduction: Reduction, shards: ArrayShards) {
+        self.source = source
+        self.layerNames = layerNames
+        self.reduction = reduction
+        self.shards = shards
+    }
+
+    /// Each layer's width after the reduction (read from the first sample).
+    public func reducedWidths() throws -> [Int] {
+        guard sampleCount > 0 else { return layerNames.map { _ in 0 } }
+        return try block(0..<1).map(\.columns)
+    }
+
+    /// The leading `components` principal components of every layer, streamed: from each
+    /// layer's co-moments (exact, one pass for all such layers) while their `dᵢ × dᵢ`
+    /// matrices fit `memoryLimit` together, taken in order; the layers beyond it by a
+    /// randomized sketch (``PCA/sketch(width:components:oversampling:powerIterations:seed:pass:)``,
+    /// several passes each, no participation ratio). `sketched` says which.
+    ///
+    /// - Throws: ``AnalysisError/invalidArgument(_:)`` when even a sketch of a layer would
+    ///   take more than `memoryLimit`.
+    public func pca(components: Int, memoryLimit: Int, seed: UInt64 = 0, blockSamples: Int = 4096) throws -> [(layer: String, pca: PCAResult, sketched: Bool)] {
+        let widths = try reducedWidths()
+        var exact: [String] = [], used = 0.0
+        for (name, width) in zip(layerNames, widths) {
+            let bytes = Double(width) * Double(width) * 8
+            if used + bytes <= Double(memoryLimit) { exact.append(name); used += bytes }
+        }
+        var results: [String: (PCAResult, Bool)] = [:]
+        if !exact.isEmpty {
+            let moments = try selecting(exact).coMoments(blockSamples: blockSamples, memoryLimit: memoryLimit)
+            for (name, m) in zip(exact, moments) {
+                results[name] = (try PCA.fit(m, components: Swift.min(components, m.samples, m.width)), false)
+            }
+        }
+        for (k, name) in layerNames.enumerated() where results[name] == nil {
+            let l = Double(Swift.min(widths[k], components + 10))
+            let bytes = 4 * Double(widths[k]) * l * 8 + Double(blockSamples) * (Double(widths[k]) + l) * 8
+            try Self.check(bytes < 9e18 ? Int(bytes) : nil, layers: [name], widths: [widths[k]], limit: memoryLimit, in: source, what: "PCA sketch")
+            let pca = try PCA.sketch(width: widths[k], components: Swift.min(components, widths[k], sampleCount), seed: seed) { body in
+                for start in stride(from: 0, to: sampleCount, by: blockSamples) {
+                    try body(try block(start..<min(sampleCount, start + blockSamples), layer: k))
+                }
+            }
+            results[name] = (pca, true)
+        }
+        return layerNames.compactMap { name in results[name].map { (name, $0.0, $0.1) } }
+    }
+
     /// Linear CKA (biased estimator) of every pair of `a`'s layers, or of `a`'s layers
     /// against `b`'s, streamed a block of samples at a time: ``StreamingCKA`` with the
     /// layers named `A.name` and `B.name` (only `name` for `a` alone).

@@ -60,9 +60,14 @@ struct PCACommand: ParsableCommand {
             }
             Diagnostics.note("the activations would take \(ByteSize.readable(stream.bytesInMemory ?? .max)), more than the "
                              + "\(ByteSize.readable(budget)) budget: streaming each layer's covariance over \(stream.sampleCount) samples")
-            for (name, moments) in zip(stream.layerNames, try stream.coMoments(memoryLimit: budget)) {
-                add(name, samples: moments.samples, features: moments.width,
-                    try PCA.fit(moments, components: Swift.min(components, moments.samples, moments.width)))
+            let results = try stream.pca(components: components, memoryLimit: budget, seed: seed)
+            let sketched = results.filter(\.sketched).map(\.layer)
+            if !sketched.isEmpty {
+                Diagnostics.note("covariances beyond the budget, PCA by a randomized sketch (several passes; no participation ratio): "
+                                 + sketched.joined(separator: ", "))
+            }
+            for result in results {
+                add(result.layer, samples: stream.sampleCount, features: result.pca.mean.count, result.pca)
             }
             sampleCount = stream.sampleCount
         } else {
