@@ -8,8 +8,11 @@ import LinearAlgebra
 /// are reached in place without reading the rest.
 ///
 /// The analyses that have streamed forms run over it with memory set by the layers' widths:
-/// linear CKA with the biased estimator (``streamingCKA(_:_:blockSamples:)``) and PCA
-/// (``coMoments(blockSamples:)``), equal to the in-memory ones to rounding.
+/// linear CKA with the biased estimator (``streamingCKA(_:_:memoryLimit:)``), PCA from
+/// co-moments (``coMoments(memoryLimit:)``) or, for layers too wide for their covariance, a
+/// randomized sketch (``pca(components:memoryLimit:seed:)``), and ridge probes
+/// (``ridgeProbe(layer:labels:folds:alphas:controlSeed:memoryLimit:)``). Blocks are sized
+/// to the memory budget.
 public struct ActivationStream: Sendable {
     /// Where the activations come from, for messages.
     public let source: String
@@ -17,6 +20,8 @@ public struct ActivationStream: Sendable {
     public let layerNames: [String]
     public let reduction: Reduction
     private let shards: ArrayShards
+    /// One per layer, kept: a projection is drawn once, not for every block.
+    private let reducers: [Reducer]
 
     /// Opens `url` for streaming.
     ///
@@ -47,6 +52,7 @@ public struct ActivationStream: Sendable {
             layerNames = available
         }
         guard !layerNames.isEmpty else { throw ActivationError.noArrays(file: source) }
+        reducers = layerNames.map { Reducer(reduction, layer: $0, source: url.path) }
         for entry in shards.entries where layerNames.contains(entry.name) {
             guard entry.elementType.isFloatingPoint else {
                 throw ActivationError.integerArray(file: source, layer: entry.name, elementType: entry.elementType)
@@ -115,7 +121,7 @@ public struct ActivationStream: Sendable {
                                             position: position, value: value)
         }
         guard array.rank >= 1 else { throw ActivationError.scalarArray(file: source, layer: name) }
-        let (rows, features) = try Reducer(reduction, layer: name, source: source).reduce(array.doubles(), shape: array.shape)
+        let (rows, features) = try reducers[k].reduce(array.doubles(), shape: array.shape)
         return Matrix(rows: range.count, columns: features, rowMajor: rows)
     }
 
@@ -124,20 +130,18 @@ public struct ActivationStream: Sendable {
     ///
     /// - Throws: ``AnalysisError/invalidArgument(_:)`` when the per-fold statistics would
     ///   take more than `memoryLimit` bytes, and what the probe throws.
-    public func ridgeProbe(layer k: Int, labels: [Int], folds: [Int], alphas: [Double], controlSeed: UInt64?, blockSamples: Int = 4096,
-                           memoryLimit: Int = .max) throws -> ProbeEvaluation {
+    public func ridgeProbe(layer k: Int, labels: [Int], folds: [Int], alphas: [Double], controlSeed: UInt64?, memoryLimit: Int = .max) throws -> ProbeEvaluation {
         guard labels.count == sampleCount else {
             throw AnalysisError.sampleCountMismatch(first: sampleCount, second: labels.count, context: "\(source): labels of the streamed probe")
         }
         var checked = false
         return try StreamingRidgeProbe.evaluate(labels: labels, folds: folds, alphas: alphas, controlSeed: controlSeed) { body in
-            for start in stride(from: 0, to: sampleCount, by: blockSamples) {
-                let range = start..<min(sampleCount, start + blockSamples)
-                let x = try block(range, layer: k)
+            try forEachBlock(layer: k, memoryLimit: memoryLimit) { x, range in
                 if !checked {
-                    // A fold's co-moments of the features and the one-hot (shuffled) labels.
+                    // Each fold's co-moments of the features and the one-hot (shuffled) labels,
+                    // a training set's, and its eigen-decomposition (about three more).
                     let width = Double(x.columns + 2 * Set(labels).count)
-                    let bytes = Double(Set(folds).count + 1) * width * width * 8
+                    let bytes = Double(Set(folds).count + 4) * width * width * 8
                     try Self.check(bytes < 9e18 ? Int(bytes) : nil, layers: [layerNames[k]], widths: [x.columns], limit: memoryLimit,
                                    in: source, what: "probe")
                     checked = true
@@ -147,11 +151,22 @@ public struct ActivationStream: Sendable {
         }
     }
 
-    /// Hands `body` every block of at most `blockSamples` samples, in order.
-    public func forEachBlock(blockSamples: Int, _ body: ([Matrix<Double>]) throws -> Void) throws {
-        precondition(blockSamples >= 1, "blocks of at least one sample")
-        for start in stride(from: 0, to: sampleCount, by: blockSamples) {
-            try body(try block(start..<min(sampleCount, start + blockSamples)))
+    /// Hands `body` every block of every layer, in order, in blocks sized to take at most a
+    /// tenth of `memoryLimit` (``blockSamples(memoryLimit:layers:)``).
+    public func forEachBlock(memoryLimit: Int = .max, _ body: ([Matrix<Double>], Range<Int>) throws -> Void) throws {
+        let size = blockSamples(memoryLimit: memoryLimit)
+        for start in stride(from: 0, to: sampleCount, by: size) {
+            let range = start..<min(sampleCount, start + size)
+            try body(try block(range), range)
+        }
+    }
+
+    /// ``forEachBlock(memoryLimit:_:)`` for layer `k` alone.
+    public func forEachBlock(layer k: Int, memoryLimit: Int = .max, _ body: (Matrix<Double>, Range<Int>) throws -> Void) throws {
+        let size = blockSamples(memoryLimit: memoryLimit, layers: [k])
+        for start in stride(from: 0, to: sampleCount, by: size) {
+            let range = start..<min(sampleCount, start + size)
+            try body(try block(range, layer: k), range)
         }
     }
 
@@ -160,9 +175,9 @@ public struct ActivationStream: Sendable {
     ///
     /// - Throws: ``AnalysisError/invalidArgument(_:)`` when the layers' `dᵢ × dᵢ`
     ///   co-moments would take more than `memoryLimit` bytes.
-    public func coMoments(blockSamples: Int = 4096, memoryLimit: Int = .max) throws -> [CoMoments] {
+    public func coMoments(memoryLimit: Int = .max) throws -> [CoMoments] {
         var moments: [CoMoments] = []
-        try forEachBlock(blockSamples: blockSamples) { block in
+        try forEachBlock(memoryLimit: memoryLimit) { block, _ in
             if moments.isEmpty {
                 let widths = block.map(\.columns)
                 let squares = widths.map { Double($0) * Double($0) * 8 }.reduce(0, +)
@@ -186,15 +201,28 @@ public struct ActivationStream: Sendable {
 
     /// The same file with only `layers` (which it holds), in that order.
     public func selecting(_ layers: [String]) -> ActivationStream {
-        precondition(layers.allSatisfy(layerNames.contains), "layers of the stream")
-        return ActivationStream(source: source, layerNames: layers, reduction: reduction, shards: shards)
+        let reducers = layers.map { name in
+            guard let k = layerNames.firstIndex(of: name) else { preconditionFailure("'\(name)' is not a layer of the stream") }
+            return self.reducers[k]
+        }
+        return ActivationStream(source: source, layerNames: layers, reduction: reduction, shards: shards, reducers: reducers)
     }
 
-    private init(source: String, layerNames: [String], reduction: Reduction, shards: ArrayShards) {
+    private init(source: String, layerNames: [String], reduction: Reduction, shards: ArrayShards, reducers: [Reducer]) {
         self.source = source
         self.layerNames = layerNames
         self.reduction = reduction
         self.shards = shards
+        self.reducers = reducers
+    }
+
+    /// Samples per block such that a block of `layers` (all: `nil`), in the several copies
+    /// reading and reducing it makes (stored, decoded, float64, reduced), takes at most a
+    /// tenth of `memoryLimit`; between 1 and 4096.
+    public func blockSamples(memoryLimit: Int, layers: [Int]? = nil) -> Int {
+        let names = Set((layers ?? Array(layerNames.indices)).map { layerNames[$0] })
+        let row = shards.entries.filter { names.contains($0.name) }.map { Double($0.rowShape.reduce(1, *)) * 8 * 4 }.reduce(0, +)
+        return Swift.max(1, Swift.min(4096, Int(Swift.min(Double(memoryLimit) / 10 / Swift.max(row, 1), 4096))))
     }
 
     /// Each layer's width after the reduction (read from the first sample).
@@ -211,7 +239,7 @@ public struct ActivationStream: Sendable {
     ///
     /// - Throws: ``AnalysisError/invalidArgument(_:)`` when even a sketch of a layer would
     ///   take more than `memoryLimit`.
-    public func pca(components: Int, memoryLimit: Int, seed: UInt64 = 0, blockSamples: Int = 4096) throws -> [(layer: String, pca: PCAResult, sketched: Bool)] {
+    public func pca(components: Int, memoryLimit: Int, seed: UInt64 = 0) throws -> [(layer: String, pca: PCAResult, sketched: Bool)] {
         let widths = try reducedWidths()
         var exact: [String] = [], used = 0.0
         for (name, width) in zip(layerNames, widths) {
@@ -220,19 +248,18 @@ public struct ActivationStream: Sendable {
         }
         var results: [String: (PCAResult, Bool)] = [:]
         if !exact.isEmpty {
-            let moments = try selecting(exact).coMoments(blockSamples: blockSamples, memoryLimit: memoryLimit)
+            let moments = try selecting(exact).coMoments(memoryLimit: memoryLimit)
             for (name, m) in zip(exact, moments) {
                 results[name] = (try PCA.fit(m, components: Swift.min(components, m.samples, m.width)), false)
             }
         }
         for (k, name) in layerNames.enumerated() where results[name] == nil {
+            // The sketch's d × l matrices (Y, Q and products), besides a block.
             let l = Double(Swift.min(widths[k], components + 10))
-            let bytes = 4 * Double(widths[k]) * l * 8 + Double(blockSamples) * (Double(widths[k]) + l) * 8
-            try Self.check(bytes < 9e18 ? Int(bytes) : nil, layers: [name], widths: [widths[k]], limit: memoryLimit, in: source, what: "PCA sketch")
+            let bytes = 4 * Double(widths[k]) * l * 8
+            try Self.check(bytes < 9e18 ? Int(bytes) : nil, layers: [name], widths: [widths[k]], limit: memoryLimit * 9 / 10, in: source, what: "PCA sketch")
             let pca = try PCA.sketch(width: widths[k], components: Swift.min(components, widths[k], sampleCount), seed: seed) { body in
-                for start in stride(from: 0, to: sampleCount, by: blockSamples) {
-                    try body(try block(start..<min(sampleCount, start + blockSamples), layer: k))
-                }
+                try forEachBlock(layer: k, memoryLimit: memoryLimit) { x, _ in try body(x) }
             }
             results[name] = (pca, true)
         }
@@ -246,16 +273,17 @@ public struct ActivationStream: Sendable {
     /// - Throws: ``ActivationError/sampleCountMismatch(file:layer:count:expected:reference:)``
     ///   when `a` and `b` hold other numbers of samples, ``AnalysisError/invalidArgument(_:)``
     ///   when the statistics would take more than `memoryLimit` bytes.
-    public static func streamingCKA(_ a: ActivationStream, _ b: ActivationStream?, blockSamples: Int = 4096,
-                                    memoryLimit: Int = .max) throws -> StreamingCKA {
+    public static func streamingCKA(_ a: ActivationStream, _ b: ActivationStream?, memoryLimit: Int = .max) throws -> StreamingCKA {
         if let b, b.sampleCount != a.sampleCount {
             throw ActivationError.sampleCountMismatch(file: b.source, layer: b.layerNames[0], count: b.sampleCount, expected: a.sampleCount,
                                                       reference: "\(a.layerNames[0]) of \(a.source)")
         }
         let names = b.map { b in a.layerNames.map { "A.\($0)" } + b.layerNames.map { "B.\($0)" } } ?? a.layerNames
         var accumulator: StreamingCKA?
-        for start in stride(from: 0, to: a.sampleCount, by: blockSamples) {
-            let range = start..<min(a.sampleCount, start + blockSamples)
+        // Blocks of A and B together take at most a tenth of the budget.
+        let size = Swift.min(a.blockSamples(memoryLimit: memoryLimit / 2), b?.blockSamples(memoryLimit: memoryLimit / 2) ?? 4096)
+        for start in stride(from: 0, to: a.sampleCount, by: size) {
+            let range = start..<min(a.sampleCount, start + size)
             let block = try a.block(range) + (b.map { try $0.block(range) } ?? [])
             if accumulator == nil {
                 let widths = block.map(\.columns), rows = b == nil ? nil : a.layerNames.count

@@ -374,44 +374,63 @@ extension SimilarityAccumulator {
     ///   match its shards).
     public init(contentsOf url: URL) throws {
         try SmallFile.requireFile(url)
-        try self.init(contents: try Safetensors.read(url), file: url.path)
+        // The arrays are read straight into place: the file's bytes are not kept besides.
+        let directory = try Safetensors.directory(url)
+        try self.init(metadata: directory.metadata, tensors: directory.tensors.mapValues { ($0.elementType, $0.shape) }, file: url.path) { name, buffer in
+            guard let entry = directory.tensors[name] else { return }
+            try Safetensors.readBytes(of: entry, in: url, into: buffer)
+        }
     }
 
     public init(decoding data: Data, file: String) throws {
-        try self.init(contents: try Safetensors.decode(data, file: file), file: file)
+        let contents = try Safetensors.decode(data, file: file)
+        let arrays = Dictionary(contents.tensors.map { ($0.name, $0.array) }, uniquingKeysWith: { a, _ in a })
+        try self.init(metadata: contents.metadata, tensors: arrays.mapValues { ($0.elementType, $0.shape) }, file: file) { name, buffer in
+            switch arrays[name]?.storage {
+            case let .float64(values)?: values.withUnsafeBytes { buffer.copyMemory(from: $0) }
+            case let .int64(values)?: values.withUnsafeBytes { buffer.copyMemory(from: $0) }
+            default: break
+            }
+        }
     }
 
-    private init(contents: Safetensors.Contents, file: String) throws {
+    /// An accumulator from a file's metadata and tensors: their element types and shapes,
+    /// and `read`, which puts a tensor's bytes (little-endian, as stored) into a buffer of
+    /// their size once its type and shape have been checked.
+    private init(metadata: [String: String], tensors: [String: (type: ElementType, shape: [Int])], file: String,
+                 read: (String, UnsafeMutableRawBufferPointer) throws -> Void) throws {
         func refuse(_ problem: String) -> ProbeError { .invalidInput(file: file, problem: problem) }
-        guard contents.metadata["format"] == Self.format else {
+        guard metadata["format"] == Self.format else {
             throw refuse("not a repprobe similarity accumulator (its metadata has no format '\(Self.format)'; `repprobe compare --shard K/N -o FILE` writes one)")
         }
-        guard contents.metadata["version"] == String(Self.version) else {
-            throw refuse("accumulator version '\(contents.metadata["version"] ?? "none")'; this repprobe reads version \(Self.version)")
+        guard metadata["version"] == String(Self.version) else {
+            throw refuse("accumulator version '\(metadata["version"] ?? "none")'; this repprobe reads version \(Self.version)")
         }
         let header: Header
         do {
-            header = try JSONDecoder().decode(Header.self, from: Data((contents.metadata["provenance"] ?? "").utf8))
+            header = try JSONDecoder().decode(Header.self, from: Data((metadata["provenance"] ?? "").utf8))
         } catch {
             let reason = (error as? DecodingError)?.summary ?? "\(error)"
             throw refuse("the provenance metadata is not the JSON of an accumulator (\(reason))")
         }
         guard header.analysis == Self.analysis else { throw refuse("holds statistics for '\(header.analysis)', not '\(Self.analysis)'") }
-        let tensors = Dictionary(contents.tensors.map { ($0.name, $0.array) }, uniquingKeysWith: { a, _ in a })
-        guard let widthArray = tensors["widths"], widthArray.elementType == .int64, widthArray.shape == [header.layers.count] else {
+        guard let widthTensor = tensors["widths"], widthTensor.type == .int64, widthTensor.shape == [header.layers.count] else {
             throw refuse("needs an int64 tensor 'widths' with one entry per layer (\(header.layers.count))")
         }
-        let widths = (widthArray.int64s() ?? []).map { Int(clamping: $0) }
+        var stored = [Int64](repeating: 0, count: header.layers.count)
+        try stored.withUnsafeMutableBytes { try read("widths", $0) }
+        let widths = stored.map { Int(clamping: Int64(littleEndian: $0)) }
         guard widths.allSatisfy({ $0 >= 1 }) else { throw refuse("has a layer width below 1: \(widths.prefix(8))") }
         let (total, overflow) = widths.reduce((0, false)) { sum, w in
             let (next, o) = sum.0.addingReportingOverflow(w)
             return (next, sum.1 || o)
         }
-        guard !overflow, let means = tensors["means"], means.elementType == .float64, means.shape == [total] else {
+        guard !overflow, let meanTensor = tensors["means"], meanTensor.type == .float64, meanTensor.shape == [total] else {
             throw refuse("needs a float64 tensor 'means' [\(total)] for layers of widths summing to \(total)")
         }
         guard header.samples >= 0 else { throw refuse("has \(header.samples) samples") }
-        let mean = means.doubles()
+        var mean = [Double](repeating: 0, count: total)
+        try mean.withUnsafeMutableBytes { try read("means", $0) }
         guard mean.allSatisfy(\.isFinite) else { throw refuse("holds a NaN or infinite mean") }
         guard [nil, "all", "across"].contains(header.pairs) else { throw refuse("keeps pairs '\(header.pairs ?? "")', not 'all' or 'across'") }
         let rowLayers = header.rowLayers
@@ -420,12 +439,15 @@ extension SimilarityAccumulator {
         var values: [Matrix<Double>] = []
         for (k, block) in blocks.enumerated() {
             let (r, c) = (block.rows.count, block.columns.count)
-            guard let array = tensors["comoments.\(k)"], array.elementType == .float64, array.shape == [c, r] else {
+            guard let tensor = tensors["comoments.\(k)"], tensor.type == .float64, tensor.shape == [c, r] else {
                 throw refuse("needs a float64 tensor 'comoments.\(k)' [\(c), \(r)] for its layers (\(blocks.count) blocks in all)")
             }
-            let m = array.doubles()
-            guard m.allSatisfy(\.isFinite) else { throw refuse("holds a NaN or infinite co-moment (comoments.\(k))") }
-            if block.isSymmetric {
+            // Row-major `c × r` is column-major `r × c`.
+            var matrix = Matrix<Double>(rows: r, columns: c)
+            try matrix.storage.withUnsafeMutableBytes { try read("comoments.\(k)", $0) }
+            try matrix.storage.withUnsafeBufferPointer { m in
+                guard m.allSatisfy(\.isFinite) else { throw refuse("holds a NaN or infinite co-moment (comoments.\(k))") }
+                guard block.isSymmetric else { return }
                 for j in 0..<r {
                     guard m[j + j * r] >= 0 else { throw refuse("has a negative variance (comoments.\(k), feature \(j)): the statistics are damaged") }
                     for i in 0..<j where m[i + j * r] != m[j + i * r] {
@@ -433,8 +455,7 @@ extension SimilarityAccumulator {
                     }
                 }
             }
-            // Row-major `c × r` is column-major `r × c`.
-            values.append(Matrix(rows: r, columns: c, columnMajor: m))
+            values.append(matrix)
         }
         try self.init(header: header, widths: widths, means: mean, values: values, origin: file)
     }

@@ -126,7 +126,13 @@ public struct ArrayShards: Sendable {
         }
         guard index.format == Self.format else { throw FormatError.invalidContent(file: file, reason: "format '\(index.format)', not '\(Self.format)'") }
         guard index.version == Self.version else { throw FormatError.unsupportedVersion(file: file, version: String(index.version)) }
-        guard !index.shards.isEmpty, index.shards.allSatisfy({ $0.rows >= 0 }), index.shards.map(\.rows).reduce(0, +) == index.rows else {
+        var sum: Int? = 0
+        for shard in index.shards {
+            guard let total = sum, shard.rows >= 0 else { sum = nil; break }
+            let (next, overflow) = total.addingReportingOverflow(shard.rows)
+            sum = overflow ? nil : next
+        }
+        guard !index.shards.isEmpty, sum == index.rows else {
             throw FormatError.invalidContent(file: file, reason: "its shards' rows (\(index.shards.map(\.rows))) do not add up to its \(index.rows) rows")
         }
         var parts: [Part] = []
@@ -154,8 +160,7 @@ public struct ArrayShards: Sendable {
     /// - Throws: ``FormatError`` for a file that is not safetensors, or tensors with other
     ///   first dimensions.
     public init(file url: URL) throws {
-        let data = try readFile(url)
-        let header = try Safetensors.parseHeader(data, file: url.path)
+        let header = try Safetensors.readHeader(url)
         let entries = try header.tensors.map { tensor -> Entry in
             guard let rows = tensor.shape.first else {
                 throw FormatError.malformedTensor(file: url.path, tensor: tensor.name, reason: "a scalar has no rows")
@@ -168,13 +173,12 @@ public struct ArrayShards: Sendable {
         }
         self.url = url
         self.entries = entries
-        parts = [try Self.part(url, rows: 0..<(header.tensors.first?.shape.first ?? 0), entries: entries, data: data)]
+        parts = [try Self.part(url, rows: 0..<(header.tensors.first?.shape.first ?? 0), entries: entries, header: header)]
     }
 
     /// A shard checked against the arrays it must hold.
-    private static func part(_ url: URL, rows: Range<Int>, entries: [Entry], data: Data? = nil) throws -> Part {
-        let data = try data ?? readFile(url)
-        let header = try Safetensors.parseHeader(data, file: url.path)
+    private static func part(_ url: URL, rows: Range<Int>, entries: [Entry], header: Safetensors.Header? = nil) throws -> Part {
+        let header = try header ?? Safetensors.readHeader(url)
         let tensors = Dictionary(header.tensors.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
         let starts = try entries.map { entry -> Int in
             let shape = [rows.count] + entry.rowShape
@@ -207,19 +211,8 @@ public struct ArrayShards: Sendable {
             guard !overlap.isEmpty else { continue }
             let begin = part.starts[k] + (overlap.lowerBound - part.rows.lowerBound) * entry.rowBytes
             let count = overlap.count * entry.rowBytes
-            let descriptor = open(part.url.path, O_RDONLY)
-            guard descriptor >= 0 else { throw FormatError.unreadable(file: part.url.path, reason: String(cString: strerror(errno))) }
-            defer { close(descriptor) }
             try bytes.withUnsafeMutableBytes { out in
-                var done = 0
-                while done < count {
-                    let n = pread(descriptor, out.baseAddress!.advanced(by: filled + done), count - done, off_t(begin + done))
-                    guard n > 0 else {
-                        throw n == 0 ? FormatError.truncated(file: part.url.path, expected: begin + count, actual: begin + done)
-                                     : FormatError.unreadable(file: part.url.path, reason: String(cString: strerror(errno)))
-                    }
-                    done += n
-                }
+                try readBytes(part.url, offset: begin, into: UnsafeMutableRawBufferPointer(rebasing: out[filled..<(filled + count)]))
             }
             filled += count
         }
@@ -241,8 +234,10 @@ public final class ArrayShardWriter {
     public let url: URL
     public let entries: [ArrayShards.Entry]
     public let rowCount: Int
-    /// The files being written: the destination, and the descriptor of its temporary file.
-    private var shards: [(url: URL, temporary: URL, descriptor: Int32, rows: Range<Int>, starts: [Int])] = []
+    /// The files being written: the destination, its temporary file (opened for each write,
+    /// so that any number of shards is open at most once at a time), its rows and where each
+    /// array starts in it.
+    private var shards: [(url: URL, temporary: URL, rows: Range<Int>, starts: [Int])] = []
     /// Rows of each array written so far, to check that all were.
     private var written: [Int]
     private var finished = false
@@ -293,12 +288,12 @@ public final class ArrayShardWriter {
                 let destination = folder.appendingPathComponent(names[k])
                 let temporary = folder.appendingPathComponent(".\(names[k]).\(UUID().uuidString).partial")
                 let (header, ranges) = try Safetensors.layout(entries.map { ($0.name, $0.elementType, [rows.count] + $0.rowShape) }, file: destination.path)
-                let descriptor = open(temporary.path, O_RDWR | O_CREAT | O_TRUNC, 0o644)
-                guard descriptor >= 0 else { throw FormatError.unwritable(file: destination.path, reason: String(cString: strerror(errno))) }
-                shards.append((destination, temporary, descriptor, rows, ranges.map { header.count + $0.lowerBound }))
+                shards.append((destination, temporary, rows, ranges.map { header.count + $0.lowerBound }))
                 let size = header.count + (ranges.map(\.upperBound).max() ?? 0)
-                guard ftruncate(descriptor, off_t(size)) == 0 else { throw FormatError.unwritable(file: destination.path, reason: String(cString: strerror(errno))) }
-                try put(header.withUnsafeBytes { Array($0) }, at: 0, shard: shards.count - 1)
+                try withDescriptor(shards.count - 1, creating: true) { descriptor in
+                    guard ftruncate(descriptor, off_t(size)) == 0 else { throw FormatError.unwritable(file: destination.path, reason: String(cString: strerror(errno))) }
+                }
+                try header.withUnsafeBytes { try put($0, at: 0, shard: shards.count - 1) }
             }
         } catch {
             cancel()
@@ -314,24 +309,36 @@ public final class ArrayShardWriter {
 
     private var indexURL: URL { URL(fileURLWithPath: url.path + ".index.json") }
 
-    private func put(_ bytes: [UInt8], at offset: Int, shard k: Int) throws {
-        try bytes.withUnsafeBytes { try put($0, at: offset, shard: k) }
+    /// Runs `body` with shard `k`'s temporary file open for writing.
+    private func withDescriptor(_ k: Int, creating: Bool = false, _ body: (Int32) throws -> Void) throws {
+        let descriptor = open(shards[k].temporary.path, creating ? O_WRONLY | O_CREAT | O_TRUNC : O_WRONLY, 0o644)
+        guard descriptor >= 0 else { throw FormatError.unwritable(file: shards[k].url.path, reason: String(cString: strerror(errno))) }
+        defer { close(descriptor) }
+        try body(descriptor)
     }
 
     private func put(_ bytes: UnsafeRawBufferPointer, at offset: Int, shard k: Int) throws {
-        var done = 0
-        while done < bytes.count {
-            let n = pwrite(shards[k].descriptor, bytes.baseAddress!.advanced(by: done), bytes.count - done, off_t(offset + done))
-            guard n > 0 else { throw FormatError.unwritable(file: shards[k].url.path, reason: n < 0 ? String(cString: strerror(errno)) : "nothing written") }
-            done += n
+        try withDescriptor(k) { descriptor in
+            var done = 0
+            while done < bytes.count {
+                let n = pwrite(descriptor, bytes.baseAddress!.advanced(by: done), bytes.count - done, off_t(offset + done))
+                guard n > 0 else { throw FormatError.unwritable(file: shards[k].url.path, reason: n < 0 ? String(cString: strerror(errno)) : "nothing written") }
+                done += n
+            }
         }
     }
 
     /// Writes rows `rows` of array `k` from `bytes` (little-endian, row-major), which may
     /// span shards.
+    ///
+    /// - Throws: ``FormatError/unwritable(file:reason:)`` for rows outside the arrays or
+    ///   bytes of another row size (a layer whose width changed between batches).
     public func write(array k: Int, rows: Range<Int>, bytes: UnsafeRawBufferPointer) throws {
         let rowBytes = entries[k].rowBytes
-        precondition(bytes.count == rows.count * rowBytes && rows.upperBound <= rowCount, "rows \(rows) of '\(entries[k].name)'")
+        guard !finished, rows.lowerBound >= 0, rows.upperBound <= rowCount, bytes.count == rows.count * rowBytes else {
+            throw FormatError.unwritable(file: url.path, reason: "array '\(entries[k].name)' of rows of \(entries[k].rowShape) got \(bytes.count) bytes "
+                                         + "for rows \(rows.lowerBound)..<\(rows.upperBound) of \(rowCount)")
+        }
         for (s, shard) in shards.enumerated() {
             let overlap = shard.rows.clamped(to: rows)
             guard !overlap.isEmpty else { continue }
@@ -341,52 +348,52 @@ public final class ArrayShardWriter {
         written[k] += rows.count
     }
 
-    /// Moves the files into place (the index last) and removes what an earlier set of the
-    /// same name left: a single file, or shards and index.
+    /// Moves the shards into place, then writes the index, then removes what an earlier set
+    /// of the same name left and this one does not name (a single file, or shards and an
+    /// index). Readers go by the index, so until it is written they see the earlier set (or
+    /// refuse a shard that no longer matches it, naming the file).
     ///
     /// - Throws: ``FormatError/unwritable(file:reason:)`` when some rows were not written
-    ///   or a file cannot be moved; nothing is in place then.
+    ///   (nothing is moved then) or a file cannot be moved.
     public func finish() throws {
         if let k = written.indices.first(where: { written[$0] != rowCount }) {
             cancel()
             throw FormatError.unwritable(file: url.path, reason: "array '\(entries[k].name)' got \(written[k]) of \(rowCount) rows")
         }
-        for shard in shards { close(shard.descriptor) }
         let manager = FileManager.default
-        if !alone {
-            // What an earlier set of this name left.
-            if let earlier = ArrayShards.index(for: indexURL).flatMap({ try? ArrayShards(index: $0) }) {
-                for file in earlier.files where !shards.contains(where: { $0.url == file }) { try? manager.removeItem(at: file) }
-            }
-            try? manager.removeItem(at: indexURL)
-        }
-        if index != nil { try? manager.removeItem(at: url) }
+        // What an earlier set of this name holds, from its index alone.
+        let folder = url.deletingLastPathComponent()
+        let earlier = (try? JSONDecoder().decode(ArrayShards.Index.self, from: Data(contentsOf: indexURL)))?.shards
+            .map { folder.appendingPathComponent($0.file) } ?? []
+        defer { finished = true }
         do {
             for shard in shards where rename(shard.temporary.path, shard.url.path) != 0 {
                 throw FormatError.unwritable(file: shard.url.path, reason: String(cString: strerror(errno)))
             }
             if let index {
-                let index = ArrayShards.Index(format: ArrayShards.format, version: ArrayShards.version, rows: index.map(\.rows).reduce(0, +),
-                                              arrays: entries, shards: index.map { .init(file: $0.file, rows: $0.rows) })
+                let contents = ArrayShards.Index(format: ArrayShards.format, version: ArrayShards.version, rows: index.map(\.rows).reduce(0, +),
+                                                 arrays: entries, shards: index.map { .init(file: $0.file, rows: $0.rows) })
                 let encoder = JSONEncoder()
                 encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-                try AtomicFile.write(try encoder.encode(index), to: indexURL)
+                try AtomicFile.write(try encoder.encode(contents), to: indexURL)
             }
         } catch {
             for shard in shards { unlink(shard.temporary.path) }
-            finished = true
             throw error as? FormatError ?? FormatError.unwritable(file: url.path, reason: "\(error)")
         }
-        finished = true
+        // Shards written by other processes of the same set stay.
+        guard !alone else {
+            try? manager.removeItem(at: url)
+            return
+        }
+        let kept = Set(destinations.map(\.standardizedFileURL.path))
+        for file in earlier + [url, indexURL] where !kept.contains(file.standardizedFileURL.path) { try? manager.removeItem(at: file) }
     }
 
     /// Removes the temporary files; nothing is written.
     public func cancel() {
-        for shard in shards {
-            close(shard.descriptor)
-            unlink(shard.temporary.path)
-        }
-        shards.removeAll()
+        guard !finished else { return }
+        for shard in shards { unlink(shard.temporary.path) }
         finished = true
     }
 

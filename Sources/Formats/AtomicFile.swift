@@ -55,6 +55,25 @@ func readFile(_ url: URL) throws -> Data {
     }
 }
 
+/// Reads `buffer.count` bytes of the file at `url` from `offset` into `buffer`, with
+/// `pread`: what was read stays out of the process's memory but for `buffer` (a mapping
+/// would keep every page it touched).
+func readBytes(_ url: URL, offset: Int, into buffer: UnsafeMutableRawBufferPointer) throws {
+    guard !buffer.isEmpty else { return }
+    let descriptor = open(url.path, O_RDONLY)
+    guard descriptor >= 0 else { throw FormatError.unreadable(file: url.path, reason: String(cString: strerror(errno))) }
+    defer { close(descriptor) }
+    var done = 0
+    while done < buffer.count {
+        let n = pread(descriptor, buffer.baseAddress!.advanced(by: done), buffer.count - done, off_t(offset + done))
+        guard n > 0 else {
+            throw n == 0 ? FormatError.truncated(file: url.path, expected: offset + buffer.count, actual: offset + done)
+                         : FormatError.unreadable(file: url.path, reason: String(cString: strerror(errno)))
+        }
+        done += n
+    }
+}
+
 /// Opens a file for reading; a failure is ``FormatError/unreadable(file:reason:)``.
 func openForReading(_ url: URL) throws -> FileHandle {
     do {

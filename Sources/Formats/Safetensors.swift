@@ -41,9 +41,39 @@ public enum Safetensors {
         try decode(readFile(url), file: url.path, names: names)
     }
 
+    /// A file's header: its metadata and where each tensor's bytes lie, read without the
+    /// tensors' data (which ``readBytes(of:in:into:)`` reads into place).
+    public struct Directory: Sendable {
+        public struct Entry: Sendable, Equatable {
+            public var elementType: ElementType
+            public var shape: [Int]
+            /// Where the tensor's bytes start in the file, and how many there are.
+            public var offset: Int
+            public var byteCount: Int
+        }
+
+        public var metadata: [String: String]
+        public var tensors: [String: Entry]
+    }
+
+    /// The header of the file at `url`, checked as ``read(_:names:)`` checks it.
+    public static func directory(_ url: URL) throws -> Directory {
+        let header = try readHeader(url)
+        return Directory(metadata: header.metadata, tensors: Dictionary(header.tensors.map {
+            ($0.name, Directory.Entry(elementType: $0.elementType, shape: $0.shape, offset: header.bufferStart + $0.begin, byteCount: $0.end - $0.begin))
+        }, uniquingKeysWith: { first, _ in first }))
+    }
+
+    /// Reads the bytes of `entry` (little-endian, as stored) from the file at `url` into
+    /// `buffer`, which holds exactly that many.
+    public static func readBytes(of entry: Directory.Entry, in url: URL, into buffer: UnsafeMutableRawBufferPointer) throws {
+        precondition(buffer.count == entry.byteCount, "a buffer of \(buffer.count) bytes for a tensor of \(entry.byteCount)")
+        try Formats.readBytes(url, offset: entry.offset, into: buffer)
+    }
+
     /// The tensor names in the file at `url`, in header order.
     public static func names(_ url: URL) throws -> [String] {
-        try parseHeader(readFile(url), file: url.path).tensors.map(\.name)
+        try readHeader(url).tensors.map(\.name)
     }
 
     /// Writes `tensors` and `metadata` to `url` atomically.
@@ -186,8 +216,10 @@ public enum Safetensors {
         var ranges = [Range<Int>](repeating: 0..<0, count: tensors.count)
         var position = 0
         for index in order {
-            ranges[index] = position..<(position + sizes[index])
-            position += sizes[index]
+            let (end, overflow) = position.addingReportingOverflow(sizes[index])
+            guard !overflow else { throw FormatError.shapeOverflow(file: file, shape: tensors[index].shape) }
+            ranges[index] = position..<end
+            position = end
         }
         var entries: [(key: String, value: JSONValue)] = []
         if !metadata.isEmpty {
@@ -244,10 +276,33 @@ public enum Safetensors {
         var bufferStart: Int
     }
 
-    static func parseHeader(_ data: Data, file: String) throws -> Header {
+    /// The header of the file at `url`, reading its bytes alone (not the tensors').
+    static func readHeader(_ url: URL) throws -> Header {
+        let size: Int
+        do {
+            size = (try FileManager.default.attributesOfItem(atPath: url.path)[.size] as? NSNumber)?.intValue ?? 0
+        } catch {
+            throw FormatError.unreadable(file: url.path, reason: error.localizedDescription)
+        }
+        guard size >= 8 else { throw FormatError.truncated(file: url.path, expected: 8, actual: size) }
+        var length = Data(count: 8)
+        try length.withUnsafeMutableBytes { try Formats.readBytes(url, offset: 0, into: $0) }
+        let declared = length.littleEndianInteger(at: 0, as: UInt64.self)
+        guard declared <= UInt64(maximumHeaderLength), declared <= UInt64(size - 8) else {
+            throw FormatError.headerSizeMismatch(file: url.path, declared: Int(clamping: declared), available: size - 8)
+        }
+        var prefix = Data(count: 8 + Int(declared))
+        try prefix.withUnsafeMutableBytes { try Formats.readBytes(url, offset: 0, into: $0) }
+        return try parseHeader(prefix, file: url.path, fileSize: size)
+    }
+
+    /// The header of safetensors bytes `data`: the whole file, or its beginning up to the
+    /// end of the header when `fileSize` gives the whole file's size.
+    static func parseHeader(_ data: Data, file: String, fileSize: Int? = nil) throws -> Header {
+        let size = fileSize ?? data.count
         guard data.count >= 8 else { throw FormatError.truncated(file: file, expected: 8, actual: data.count) }
         let declared = data.littleEndianInteger(at: 0, as: UInt64.self)
-        let available = data.count - 8
+        let available = size - 8
         guard declared <= UInt64(maximumHeaderLength), declared <= UInt64(available) else {
             throw FormatError.headerSizeMismatch(file: file, declared: Int(clamping: declared), available: available)
         }
@@ -263,7 +318,7 @@ public enum Safetensors {
             throw FormatError.malformedHeader(file: file, reason: "the header is not a JSON object")
         }
         let bufferStart = 8 + headerLength
-        let bufferSize = data.count - bufferStart
+        let bufferSize = size - bufferStart
         var metadata: [String: String] = [:]
         var tensors: [TensorEntry] = []
         for (name, value) in entries {

@@ -35,7 +35,7 @@ import Testing
         let stream = try ActivationStream(url)
         #expect(try stream.reducedWidths() == [20, 300])
         // 300² doubles (720 kB) do not fit 400 kB; a sketch of 15 directions does.
-        let results = try stream.pca(components: 5, memoryLimit: 400_000, seed: 3, blockSamples: 64)
+        let results = try stream.pca(components: 5, memoryLimit: 400_000, seed: 3)
         #expect(results.map(\.layer) == ["narrow", "wide"] && results.map(\.sketched) == [false, true])
         for (result, x) in zip(results, [narrow, wide]) {
             let exact = try PCA.fit(x, components: 5)
@@ -50,7 +50,7 @@ import Testing
         }
         // Too little memory for even the sketch says so, naming the layer.
         #expect {
-            try stream.pca(components: 5, memoryLimit: 50_000, seed: 3, blockSamples: 64)
+            try stream.pca(components: 5, memoryLimit: 50_000, seed: 3)
         } throws: { "\($0)".contains("wide 300") }
     }
 }

@@ -64,7 +64,7 @@ public enum LinearProbe {
         let splits = try FoldSplit.splits(assignment, samples: x.rows)
         var factorisations: [Int: RidgePath] = [:]
         let scores = try score(x, labels: labels, model: model, splits: splits, factorisations: &factorisations)
-        let bestIndex = scores.indices.max { scores[$0].mean < scores[$1].mean || (scores[$0].mean == scores[$1].mean && $0 > $1) } ?? 0
+        let bestIndex = Self.bestIndex(scores)
         var control: FoldScores?
         if let controlSeed {
             var generator = SeededGenerator(seed: controlSeed)
@@ -79,6 +79,11 @@ public enum LinearProbe {
         }
         return ProbeEvaluation(model: model, scores: scores, bestIndex: bestIndex, control: control,
                                chance: chance(labels), folds: assignment)
+    }
+
+    /// The setting with the highest mean accuracy; the first of equals.
+    static func bestIndex(_ scores: [FoldScores]) -> Int {
+        scores.indices.max { scores[$0].mean < scores[$1].mean || (scores[$0].mean == scores[$1].mean && $0 > $1) } ?? 0
     }
 
     /// The accuracy of always guessing the most frequent class.

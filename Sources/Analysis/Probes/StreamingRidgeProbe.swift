@@ -70,15 +70,20 @@ public enum StreamingRidgeProbe {
         }
         guard !perFold.isEmpty else { throw AnalysisError.tooFewSamples(needed: 2, got: 0, context: "streamed ridge probe") }
 
-        // Each training set (every other fold): its weights for every α and target set.
+        // Each training set (every other fold): its weights for every α and target set, from
+        // one eigen-decomposition of its feature co-moments.
         var models: [[TrainedFold]] = []
         for f in foldIDs.indices {
             var training = CoMoments(width: width + c * targetSets.count)
             for g in foldIDs.indices where g != f { training.merge(perFold[g]) }
+            guard let xx = training.part(rows: 0..<width, columns: 0..<width) else { preconditionFailure("all co-moments are kept") }
+            let eigen = try xx.symmetricEigen()
+            let cutoff = Double(width) * Double.ulpOfOne * Swift.max(eigen.values.first ?? 0, 0)
+            let basis = eigen.vectors ?? Matrix(rows: width, columns: 0)
             let trainLabelSets = targetSets.map { targets in folds.indices.filter { folds[$0] != foldIDs[f] }.map { targets[$0] } }
             models.append(try trainLabelSets.indices.map { t in
-                try TrainedFold(training, width: width, classes: classes, targetColumns: width + t * c,
-                                trainLabels: trainLabelSets[t], alphas: alphas)
+                try TrainedFold(training, width: width, classes: classes, targetColumns: width + t * c, trainLabels: trainLabelSets[t],
+                                alphas: alphas, basis: basis, values: eigen.values, cutoff: cutoff)
             })
         }
 
@@ -107,7 +112,7 @@ public enum StreamingRidgeProbe {
             FoldScores(accuracies: foldIDs.indices.map { Double(correct[t][k][$0]) / Double(Swift.max(tested[$0], 1)) })
         }
         let all = alphas.indices.map { scores(0, $0) }
-        let best = all.indices.max { all[$0].mean < all[$1].mean || (all[$0].mean == all[$1].mean && $0 > $1) } ?? 0
+        let best = LinearProbe.bestIndex(all)
         return ProbeEvaluation(model: .ridge(alphas: alphas), scores: all, bestIndex: best,
                                control: shuffled == nil ? nil : scores(1, best), chance: LinearProbe.chance(labels), folds: folds)
     }
@@ -122,37 +127,38 @@ public enum StreamingRidgeProbe {
     /// One training set's ridge weights for every α, for one set of targets.
     private struct TrainedFold {
         let mean: [Double]
-        /// `V`, `d × r`, and each α's `diag(1/(λ + α)) Vᵀ M_xt` (`r × m`), and the target means.
-        let basis: Matrix<Double>
-        let shrunk: [Matrix<Double>]
+        /// Each α's `d × m` weights `V diag(1/(λ + α)) Vᵀ M_xt`, and the target means.
+        let weights: [Matrix<Double>]
         let targetMean: [Double]
         /// The training classes; a decision picks one of them.
         let classes: [Int]
 
-        init(_ statistics: CoMoments, width d: Int, classes all: [Int], targetColumns: Int, trainLabels: [Int], alphas: [Double]) throws {
+        /// The weights from the training co-moments and the eigen-decomposition `V diag(λ) Vᵀ`
+        /// of their feature block (eigenvalues below `cutoff` count as zero).
+        init(_ statistics: CoMoments, width d: Int, classes all: [Int], targetColumns: Int, trainLabels: [Int], alphas: [Double],
+             basis: Matrix<Double>, values: [Double], cutoff: Double) throws {
             let encoding = try ClassEncoding(trainLabels, context: "ridge probe training fold")
             classes = encoding.classes
             let present = encoding.classes.map { all.firstIndex(of: $0)! }
             // ±1 targets: one column (the second class) for two classes, else one per class.
             let columns = present.count == 2 ? [present[1]] : present
-            let m = statistics.symmetric()
             mean = Array(statistics.means[0..<d])
-            var xx = Matrix<Double>(rows: d, columns: d), xt = Matrix<Double>(rows: d, columns: columns.count)
-            for j in 0..<d { for i in 0..<d { xx[i, j] = m[i, j] } }
-            for (k, column) in columns.enumerated() { for i in 0..<d { xt[i, k] = 2 * m[i, targetColumns + column] } }
+            var xt = Matrix<Double>(rows: d, columns: columns.count)
+            for (k, column) in columns.enumerated() {
+                guard let part = statistics.part(rows: 0..<d, columns: (targetColumns + column)..<(targetColumns + column + 1)) else {
+                    preconditionFailure("all co-moments are kept")
+                }
+                for i in 0..<d { xt[i, k] = 2 * part[i, 0] }
+            }
             targetMean = columns.map { 2 * statistics.means[targetColumns + $0] - 1 }
-            let eigen = try xx.symmetricEigen()
-            let values = eigen.values
-            let cutoff = Double(d) * Double.ulpOfOne * Swift.max(values.first ?? 0, 0)
-            basis = eigen.vectors ?? Matrix(rows: d, columns: 0)
             let projected = basis.transposedTimes(xt)
-            shrunk = alphas.map { alpha in
+            weights = alphas.map { alpha in
                 var s = projected
                 for i in 0..<s.rows {
                     let factor = values[i] > cutoff ? 1 / (values[i] + alpha) : 0
                     for j in 0..<s.columns { s[i, j] *= factor }
                 }
-                return s
+                return basis.multiplied(by: s)
             }
         }
 
@@ -160,8 +166,7 @@ public enum StreamingRidgeProbe {
         func predictions(_ x: Matrix<Double>) -> [[Int]] {
             var centred = x
             centred.subtractColumnMeans(mean)
-            let projected = centred.multiplied(by: basis)
-            return shrunk.map { RidgePath.decide(projected.affine($0, bias: targetMean)).map { classes[$0] } }
+            return weights.map { RidgePath.decide(centred.affine($0, bias: targetMean)).map { classes[$0] } }
         }
     }
 }
