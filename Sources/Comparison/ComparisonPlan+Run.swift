@@ -113,9 +113,7 @@ extension ComparisonPlan {
         do {
             return try run(progress: progress)
         } catch let ProbeError.captureTooLarge(_, samples, _, needed, available) where canStream {
-            let need = needed.map(ProbeError.readable(bytes:)) ?? "more memory than any machine has"
-            notice?("the activations of \(samples) inputs would need at least \(need), more than the \(ProbeError.readable(bytes: available)) budget: "
-                    + "the report comes from streamed statistics (CKA tables, best matches and spectra; no intervals, baseline, probes or projections)")
+            notice?(Self.overBudget(samples: samples, needed: needed, available: available) + ": the report comes from streamed statistics (CKA tables, best matches and spectra; no intervals, baseline, probes or projections)")
             var streamed = self
             // The layers one run would have compared.
             streamed.layersA = .names(try ModelCapture.resolve(layersA, in: modelA).map(\.name))

@@ -38,8 +38,7 @@ extension ComparisonPlan {
         do {
             return try similarityInMemory(progress: progress, batches: batches)
         } catch let ProbeError.captureTooLarge(_, samples, _, needed, available) where canStream || canStreamMinibatches {
-            let need = needed.map(ProbeError.readable(bytes:)) ?? "more memory than any machine has"
-            let why = "the activations of \(samples) inputs would need at least \(need), more than the \(ProbeError.readable(bytes: available)) budget"
+            let why = Self.overBudget(samples: samples, needed: needed, available: available)
             if canStream {
                 notice?("\(why): streaming linear CKA instead")
                 return try streamedSimilarity(progress: progress, batches: batches)
@@ -48,6 +47,12 @@ extension ComparisonPlan {
                     + "averaged over batches; an estimate of the population CKA, not the unbiased CKA of all \(samples) inputs at once)")
             return try minibatchSimilarity(notice: notice, batches: batches)
         }
+    }
+
+    /// Why a capture was refused, for the notice that streaming takes over.
+    static func overBudget(samples: Int, needed: Int?, available: Int) -> String {
+        "the activations of \(samples) inputs would need at least \(needed.map(ProbeError.readable(bytes:)) ?? "more memory than any machine has"), "
+            + "more than the \(ProbeError.readable(bytes: available)) budget"
     }
 
     /// Whether the matrix can be streamed as minibatch CKA: linear with the unbiased
@@ -111,8 +116,9 @@ extension ComparisonPlan {
     ///   - recordingFiles: whether the provenance lists the model and input files with their
     ///     SHA-256 (which reads every input once more): what shards are checked by.
     ///   - allPairs: whether to keep the statistics of every pair of layers (for the tables
-    ///     within A and within B of a report) when they fit ``memoryBudget``, not only of
-    ///     the pairs across; `notice` hears when they do not.
+    ///     within A and within B of a report), not only of the pairs across, when they fit:
+    ///     in a third of ``memoryBudget`` for ``shard`` (room to join them later), else in
+    ///     all of it; `notice` hears when they do not.
     /// - Throws: ``ProbeError/invalidInput(file:problem:)`` for another CKA than linear with
     ///   the biased estimator, the V1 model as B, or a shard without samples;
     ///   ``ProbeError/streamTooWide(layers:features:widest:needed:available:)`` when the
@@ -129,7 +135,7 @@ extension ComparisonPlan {
         // A's layers against B's: each layer's own co-moments and the cross block, or all of
         // them.
         let sink = StreamingCKASink(memoryLimit: memoryBudget, rowLayers: parts.count == 1 ? nil : { $0.hasPrefix("A.") },
-                                    allPairsWithinLimit: allPairs, notice: notice)
+                                    allPairsLimit: allPairs ? (shard == nil ? memoryBudget : memoryBudget / 3) : nil, notice: notice)
         try Capture.run(parts, inputs: sources, settings: Capture.Settings(reduction: reduction, batchSize: batchSize),
                         into: sink, progress: batches?(parts.count == 1 ? "model A" : "models A and B"))
         guard let statistics = sink.accumulator else {

@@ -18,9 +18,8 @@ extension SimilarityAccumulator {
     /// - Throws: ``ProbeError/invalidInput(file:problem:)`` when shards are missing or every
     ///   layer of a model is constant, ``AnalysisError`` below two samples.
     public func comparisonResults(seconds: Double = 0) throws -> ComparisonResults {
-        let table = try similarity()
+        let (table, within) = try tables()
         let same = layersB.isEmpty
-        let within = try withinNetworks()
         let namesA = layersA, namesB = same ? layersA : layersB
 
         // Layer k of the statistics is A's k-th, then B's; B is A when A is compared with itself.

@@ -142,6 +142,15 @@ public struct SimilarityAccumulator: Sendable, Equatable {
     /// - Throws: ``ProbeError/invalidInput(file:problem:)`` naming the missing shards when
     ///   some are, ``AnalysisError`` below two samples.
     public func similarity() throws -> LayerSimilarity {
+        try tables().table
+    }
+
+    /// The CKA table of all shards and, when the statistics keep every pair of layers of A
+    /// against B (``keepsAllPairs``), the tables within A and within B, from one evaluation
+    /// of the statistics.
+    ///
+    /// - Throws: as ``similarity()``.
+    public func tables() throws -> (table: LayerSimilarity, within: (a: [[Double]], b: [[Double]])?) {
         guard isComplete else {
             let missing = Set(1...provenance.shardCount).subtracting(shards).sorted()
             let shown = missing.prefix(10).map(String.init).joined(separator: ", ") + (missing.count > 10 ? ", …" : "")
@@ -150,12 +159,15 @@ public struct SimilarityAccumulator: Sendable, Equatable {
         guard let reduction = Reduction(parsing: provenance.reduction, seed: provenance.reductionSeed ?? 0) else {
             throw ProbeError.invalidInput(file: origin, problem: "unknown reduction '\(provenance.reduction)'")
         }
-        // A's layers against B's (or A's against themselves).
+        // A's layers against B's (or A's against themselves), and all pairs when kept.
         let matrix = try statistics.cka()
         let la = layersA.count
         let columns = layersB.isEmpty || keepsAllPairs == false ? 0..<matrix.columns : la..<matrix.columns
-        return LayerSimilarity(layersA: layersA, layersB: layersB.isEmpty ? layersA : layersB,
-                               values: (0..<la).map { i in columns.map { matrix[i, $0] } }, samples: statistics.samples, reduction: reduction)
+        let table = LayerSimilarity(layersA: layersA, layersB: layersB.isEmpty ? layersA : layersB,
+                                    values: (0..<la).map { i in columns.map { matrix[i, $0] } }, samples: statistics.samples, reduction: reduction)
+        guard keepsAllPairs, !layersB.isEmpty else { return (table, nil) }
+        return (table, ((0..<la).map { i in (0..<la).map { matrix[i, $0] } },
+                        (la..<matrix.rows).map { i in (la..<matrix.columns).map { matrix[i, $0] } }))
     }
 
     /// Whether the statistics of A against B keep every pair of layers, so that the tables
@@ -170,16 +182,6 @@ public struct SimilarityAccumulator: Sendable, Equatable {
         var copy = self
         copy.statistics = try statistics.keepingTable(rowLayers: layersA.count)
         return copy
-    }
-
-    /// The tables within A and within B, when the statistics keep every pair of layers
-    /// (``keepsAllPairs``); `nil` otherwise or for A against itself.
-    public func withinNetworks() throws -> (a: [[Double]], b: [[Double]])? {
-        guard keepsAllPairs, !layersB.isEmpty else { return nil }
-        let matrix = try statistics.cka()
-        let la = layersA.count
-        return ((0..<la).map { i in (0..<la).map { matrix[i, $0] } },
-                (la..<matrix.rows).map { i in (la..<matrix.columns).map { matrix[i, $0] } })
     }
 
     /// The accumulators joined in order of their first shard, so that any order of the same

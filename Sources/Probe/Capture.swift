@@ -237,14 +237,14 @@ public final class MinibatchCKASink: ActivationSink {
 ///
 /// With `rowLayers`, the layers it picks (one network's) are compared with the others
 /// (another's) only, and come first in the accumulator; otherwise every pair is. With
-/// `allPairsWithinLimit` as well, every pair is kept (what the tables within each network
-/// need) when that takes at most a third of `memoryLimit`, room for joining such statistics
-/// later (the joined, the incoming and a copy); else only the pairs across, and `notice`
-/// hears why.
+/// `allPairsLimit` as well, every pair is kept (what the tables within each network need)
+/// when that takes at most `allPairsLimit` bytes (a third of the budget leaves room for
+/// joining such statistics later: the joined, the incoming and a copy); else only the pairs
+/// across, and `notice` hears why.
 public final class StreamingCKASink: ActivationSink {
     public private(set) var accumulator: StreamingCKA?
     private let isRowLayer: ((String) -> Bool)?
-    private let allPairsWithinLimit: Bool
+    private let allPairsLimit: Int?
     private let notice: ((String) -> Void)?
     private var layers: [String] = []
     /// The accumulator's position of each captured layer.
@@ -255,10 +255,10 @@ public final class StreamingCKASink: ActivationSink {
     public let memoryLimit: Int
 
     public init(memoryLimit: Int = ActivationCollector.defaultMemoryLimit, rowLayers: ((String) -> Bool)? = nil,
-                allPairsWithinLimit: Bool = false, notice: ((String) -> Void)? = nil) {
+                allPairsLimit: Int? = nil, notice: ((String) -> Void)? = nil) {
         self.memoryLimit = memoryLimit
         isRowLayer = rowLayers
-        self.allPairsWithinLimit = allPairsWithinLimit
+        self.allPairsLimit = allPairsLimit
         self.notice = notice
     }
 
@@ -281,14 +281,15 @@ public final class StreamingCKASink: ActivationSink {
         pending = Array(repeating: nil, count: layers.count)
         if accumulator == nil {
             let widths = batch.map(\.features)
-            if allPairsWithinLimit, rowCount != nil {
+            if let allPairsLimit, rowCount != nil {
                 let all = StreamingCKA.bytes(widths: widths, rowLayers: nil)
-                if all.map({ $0 <= memoryLimit / 3 }) ?? false {
+                if all.map({ $0 <= min(allPairsLimit, memoryLimit) }) ?? false {
                     rowCount = nil
                 } else {
+                    let room = allPairsLimit < memoryLimit ? "the \(ProbeError.readable(bytes: allPairsLimit)) of the \(ProbeError.readable(bytes: memoryLimit)) budget "
+                        + "left for them (joining statistics takes three times theirs)" : "the \(ProbeError.readable(bytes: memoryLimit)) budget"
                     notice?("the statistics keep the pairs across the networks only: every pair (for the tables within each network) "
-                            + "would take \(all.map(ProbeError.readable(bytes:)) ?? "more memory than any machine has"), "
-                            + "more than a third of the \(ProbeError.readable(bytes: memoryLimit)) budget (joining statistics takes three times theirs)")
+                            + "would take \(all.map(ProbeError.readable(bytes:)) ?? "more memory than any machine has"), more than \(room)")
                 }
             }
             let bytes = StreamingCKA.bytes(widths: widths, rowLayers: rowCount)

@@ -90,7 +90,7 @@ struct CompareCommand: ParsableCommand {
     @Flag(help: "Leave the run time out of report.md and results.json, so that reruns give identical bytes.")
     var noTiming = false
 
-    @Option(help: ArgumentHelp("Memory the activations may take (e.g. 4G, 512M; default three quarters of RAM). Beyond it linear CKA is streamed from the forward pass (with -o, the report holds what the streamed statistics give): with the biased estimator the same numbers, in memory set by the layers' widths, not by the number of inputs; with the unbiased one as minibatch CKA (Nguyen et al. 2021, batches of --batch-size).", valueName: "size"))
+    @Option(help: ArgumentHelp("Memory the activations may take (e.g. 4G, 512M; default three quarters of RAM). Beyond it linear CKA is streamed from the forward pass (with -o and the biased estimator, the report holds what the streamed statistics give): with the biased estimator the same numbers, in memory set by the layers' widths, not by the number of inputs; with the unbiased one as minibatch CKA (Nguyen et al. 2021, batches of --batch-size).", valueName: "size"))
     var memory: MemorySize?
 
     @Option(help: ArgumentHelp("Run only the K-th of N equal slices of the inputs (1 ≤ K ≤ N) and write its statistics of the table (linear CKA, biased) to -o FILE.safetensors, for `repprobe merge`.", valueName: "K/N"),

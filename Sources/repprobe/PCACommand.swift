@@ -25,7 +25,7 @@ struct PCACommand: ParsableCommand {
     @Flag(help: "Print JSON instead of a table.")
     var json = false
 
-    @Option(help: ArgumentHelp("Memory the activations may take (e.g. 4G; default three quarters of RAM). Beyond it each layer's covariance is streamed from a .safetensors file or shard set, a block of samples at a time (exact PCA, not --randomized).", valueName: "size"))
+    @Option(help: ArgumentHelp("Memory the activations may take (e.g. 4G; default three quarters of RAM). Beyond it each layer's covariance is streamed from a .safetensors file or shard set, a block of samples at a time; layers whose covariance itself exceeds it get a randomized sketch of the leading components.", valueName: "size"))
     var memory: MemorySize?
 
     func validate() throws {
@@ -56,7 +56,7 @@ struct PCACommand: ParsableCommand {
                                                      layers: activations.layerNames)?.first {
             guard !randomized else {
                 throw ValidationError("the activations would take more than the \(ByteSize.readable(budget)) budget (--memory) and are streamed: "
-                                      + "the streamed PCA is exact; leave out --randomized")
+                                      + "the streamed PCA is exact where the covariances fit and a randomized sketch where they do not; leave out --randomized")
             }
             Diagnostics.note("the activations would take \(ByteSize.readable(stream.bytesInMemory ?? .max)), more than the "
                              + "\(ByteSize.readable(budget)) budget: streaming each layer's covariance over \(stream.sampleCount) samples")

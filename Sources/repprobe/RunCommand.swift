@@ -90,7 +90,7 @@ struct CaptureCommand: ParsableCommand {
     @Option(name: .shortAndLong, help: "Output activation file: .npz, or .safetensors (sharded beyond --max-shard-size).")
     var output: String
 
-    @Option(help: ArgumentHelp("Largest shard of a .safetensors output (e.g. 2G, 500M).", valueName: "size"))
+    @Option(help: ArgumentHelp("Largest shard of a .safetensors output (e.g. 2G, 500M), headers aside.", valueName: "size"))
     var maxShardSize = MemorySize(bytes: 2 << 30)
 
     @Option(help: ArgumentHelp("Capture only the K-th of N slices of the inputs (1 ≤ K ≤ N) as shard K of the set -o NAME.safetensors names.", valueName: "K/N"),
