@@ -266,6 +266,29 @@ public struct ActivationStream: Sendable {
         return layerNames.compactMap { name in results[name].map { (name, $0.0, $0.1) } }
     }
 
+    /// Minibatch CKA (Nguyen et al. 2021, ``MinibatchCKA``: the unbiased HSIC of each batch of
+    /// `batchSize` samples, averaged over batches) of every pair of `a`'s layers and `b`'s
+    /// (named `A.name` and `B.name`), or of `a`'s alone; a last batch of fewer than 4 samples
+    /// is left out and counted.
+    ///
+    /// - Throws: ``ActivationError/sampleCountMismatch(file:layer:count:expected:reference:)``
+    ///   when `a` and `b` hold other numbers of samples.
+    public static func minibatchCKA(_ a: ActivationStream, _ b: ActivationStream?, batchSize: Int) throws -> (accumulator: MinibatchCKA, skipped: Int) {
+        precondition(batchSize >= 1, "batches of at least one sample")
+        if let b, b.sampleCount != a.sampleCount {
+            throw ActivationError.sampleCountMismatch(file: b.source, layer: b.layerNames[0], count: b.sampleCount, expected: a.sampleCount,
+                                                      reference: "\(a.layerNames[0]) of \(a.source)")
+        }
+        var accumulator = MinibatchCKA(layerNames: b.map { b in a.layerNames.map { "A.\($0)" } + b.layerNames.map { "B.\($0)" } } ?? a.layerNames)
+        var skipped = 0
+        for start in stride(from: 0, to: a.sampleCount, by: batchSize) {
+            let range = start..<min(a.sampleCount, start + batchSize)
+            guard range.count >= 4 else { skipped += range.count; continue }
+            try accumulator.update(try a.block(range) + (b.map { try $0.block(range) } ?? []))
+        }
+        return (accumulator, skipped)
+    }
+
     /// Linear CKA (biased estimator) of every pair of `a`'s layers, or of `a`'s layers
     /// against `b`'s, streamed a block of samples at a time: ``StreamingCKA`` with the
     /// layers named `A.name` and `B.name` (only `name` for `a` alone).

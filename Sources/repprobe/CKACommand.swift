@@ -39,8 +39,11 @@ struct CKACommand: ParsableCommand {
     @Flag(help: "Print {\"layers_a\": [...], \"layers_b\": [...], \"matrix\": [[...]]} instead of a table.")
     var json = false
 
-    @Option(help: ArgumentHelp("Memory the activations may take (e.g. 4G; default three quarters of RAM). Beyond it the table (linear CKA, biased estimator) is streamed from .safetensors files or shard sets, a block of samples at a time.", valueName: "size"))
+    @Option(help: ArgumentHelp("Memory the activations may take (e.g. 4G; default three quarters of RAM). Beyond it the table is streamed from .safetensors files or shard sets: linear CKA with the biased estimator exactly, with the unbiased one as minibatch CKA (Nguyen et al. 2021) over batches of --batch-size.", valueName: "size"))
     var memory: MemorySize?
+
+    @Option(help: "Samples per batch of minibatch CKA, when the unbiased estimator streams.")
+    var batchSize = 256
 
     var fileB: String? { others.first }
 
@@ -52,6 +55,7 @@ struct CKACommand: ParsableCommand {
         }
         if let bootstrap, bootstrap < 2 { throw ValidationError("--bootstrap needs at least 2 resamples, got \(bootstrap)") }
         if let permutations, permutations < 1 { throw ValidationError("--permutations needs at least 1 permutation, got \(permutations)") }
+        guard batchSize >= 4 else { throw ValidationError("--batch-size must be at least 4 (an unbiased HSIC needs 4 samples), got \(batchSize)") }
         if (bootstrap != nil || permutations != nil) && json {
             throw ValidationError("--bootstrap and --permutations print a table; leave out --json")
         }
@@ -91,14 +95,25 @@ struct CKACommand: ParsableCommand {
     private func printStreamed(_ streams: [ActivationStream], budget: Int) throws {
         let a = streams[0], b = streams.count > 1 ? streams[1] : nil
         let bytes = streams.compactMap(\.bytesInMemory).reduce(0, +)
-        guard !sameLayers, bootstrap == nil, permutations == nil, cka.kernel == .linear, cka.estimator == .biased else {
+        guard !sameLayers, bootstrap == nil, permutations == nil, cka.kernel == .linear else {
             throw ValidationError("the activations would take \(ByteSize.readable(bytes)), more than the \(ByteSize.readable(budget)) budget (--memory), "
-                                  + "and only the layer × layer table of linear CKA with the biased estimator streams: "
-                                  + "leave out --same-layers, --bootstrap, --permutations, --kernel rbf and --estimator unbiased, or raise --memory")
+                                  + "and only the layer × layer table of linear CKA streams: "
+                                  + "leave out --same-layers, --bootstrap, --permutations and --kernel rbf, or raise --memory")
         }
-        Diagnostics.note("the activations would take \(ByteSize.readable(bytes)), more than the \(ByteSize.readable(budget)) budget: "
-                         + "streaming linear CKA over \(a.sampleCount) samples")
-        let matrix = try ActivationStream.streamingCKA(a, b, memoryLimit: budget).cka()
+        let why = "the activations would take \(ByteSize.readable(bytes)), more than the \(ByteSize.readable(budget)) budget"
+        let matrix: Matrix<Double>
+        if cka.estimator == .biased {
+            Diagnostics.note("\(why): streaming linear CKA over \(a.sampleCount) samples")
+            matrix = try ActivationStream.streamingCKA(a, b, memoryLimit: budget).cka()
+        } else {
+            Diagnostics.note("\(why): streaming minibatch CKA over \(a.sampleCount) samples (Nguyen et al. 2021: the unbiased HSIC of each batch of "
+                             + "\(batchSize), averaged over batches; an estimate of the population CKA, not the unbiased CKA of all samples at once)")
+            let (accumulator, skipped) = try ActivationStream.minibatchCKA(a, b, batchSize: batchSize)
+            if skipped > 0 { Diagnostics.note("minibatch CKA leaves out the last batch of \(skipped) samples: an unbiased HSIC needs at least 4") }
+            let all = try accumulator.cka(), la = a.layerNames.count
+            let columns = b == nil ? 0..<la : la..<all.columns
+            matrix = Matrix(rows: la, columns: columns.count, rowMajor: (0..<la).flatMap { i in columns.map { all[i, $0] } })
+        }
         let table = LabelledMatrix(rowLabels: a.layerNames, columnLabels: (b ?? a).layerNames,
                                    values: (0..<matrix.rows).map { matrix.row($0) }, corner: "A \\ B")
         try printTable(table, samples: a.sampleCount)

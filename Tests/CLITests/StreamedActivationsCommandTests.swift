@@ -57,6 +57,16 @@ import Testing
             #expect(error <= 1e-9 && abs((s.participation_ratio ?? .nan) - (m.participation_ratio ?? .nan)) <= 1e-9, "\(s.layer): \(error)")
         }
 
+        // The unbiased estimator streams as minibatch CKA: what compare streams over the same
+        // activations in the same batches (to float rounding of the forward pass).
+        let minibatch = try cli.run(["cka", sharded, "--json", "--memory", "100K", "--estimator", "unbiased", "--batch-size", "32"])
+        #expect(minibatch.status == 0 && minibatch.stderr.contains("streaming minibatch CKA over 360 samples"), "\(minibatch.stderr)")
+        let compared = try cli.run(["compare", CompareReportTests.root.appendingPathComponent("models/digits-plain-seed1.onnx").path, "--probe", "digits",
+                                    "--layers", "stem,layer1,pool1,layer2,fc", "--reduce", "mean", "--batch-size", "32", "--estimator", "unbiased",
+                                    "--memory", "20K", "--json"])
+        #expect(compared.status == 0 && compared.stderr.contains("streaming minibatch CKA instead"), "\(compared.stderr)")
+        ShardCommandTests.expectClose(try ShardCommandTests.matrix(minibatch.stdout), try ShardCommandTests.matrix(compared.stdout), within: 1e-6)
+
         // Ridge probes: two streamed passes with the in-memory folds score the same.
         let labels = CompareReportTests.root.appendingPathComponent("probes/data/digits.npz").path
         let probe = ["--labels", labels, "--label-array", "labels_test", "--json"]
@@ -72,6 +82,8 @@ import Testing
         #expect(npz.status != 0 && npz.stderr.contains("acts.npz") && npz.stderr.contains("block of samples"), "\(npz.stderr)")
         let bootstrap = try cli.run(["cka", sharded, "--memory", "100K", "--bootstrap", "10"])
         #expect(bootstrap.status != 0 && bootstrap.stderr.contains("only the layer × layer table"), "\(bootstrap.stderr)")
+        let smallBatch = try cli.run(["cka", sharded, "--batch-size", "3"])
+        #expect(smallBatch.status != 0 && smallBatch.stderr.contains("at least 4"), "\(smallBatch.stderr)")
         let randomized = try cli.run(["pca", sharded, "--memory", "100K", "--randomized"])
         #expect(randomized.status != 0 && randomized.stderr.contains("--randomized"), "\(randomized.stderr)")
         let tooWide = try cli.run(["cka", sharded, "--memory", "10K"])
