@@ -7,6 +7,11 @@
 #   quick_option "$@"     reads an optional --quick: `quick` (the flag, or empty) and `suffix`
 #   build_bench           builds repprobe-bench (release) under the lock and sets `bench`
 #   scratch NAME          sets `data` to a temporary folder removed on exit
+#   time_it LABEL SIZE COMMAND...
+#                         runs one whole process under /usr/bin/time, appending "LABEL SIZE
+#                         wall user system peak-KB" to $data/times.tsv and keeping its stdout
+#                         in $data/LABEL-SIZE.json; exported, so that the timings run under
+#                         `flock "$lock" bash -c '...'` can call it
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
@@ -33,3 +38,12 @@ scratch() {
   data="$(mktemp -d "${TMPDIR:-/tmp}/repprobe-$1.XXXXXX")"
   trap 'rm -rf "$data"' EXIT
 }
+
+time_it() {
+  local label="$1" size="$2"
+  shift 2
+  /usr/bin/time -f "%e %U %S %M" -o "$data/time.txt" "$@" > "$data/$label-$size.json"
+  echo "$label $size $(cat "$data/time.txt")" >> "$data/times.tsv"
+  echo "  $label $size: $(cat "$data/time.txt")" >&2
+}
+export -f time_it

@@ -41,16 +41,7 @@ export data repprobe layers rounds here
 export mpi_command="${mpi[*]:-}"
 flock "$lock" bash -c '
   set -euo pipefail
-  times="$data/times.tsv"
-  : > "$times"
-  # time LABEL SIZE COMMAND...: one whole process, its stdout kept for the agreement check.
-  time_it() {
-    local label="$1" size="$2"
-    shift 2
-    /usr/bin/time -f "%e %U %S %M" -o "$data/time.txt" "$@" > "$data/$label-$size.json"
-    echo "$label $size $(cat "$data/time.txt")" >> "$times"
-    echo "  $label $size: $(cat "$data/time.txt")" >&2
-  }
+  : > "$data/times.tsv"
   compare() { echo "$repprobe" compare "$data/a.onnx" "$data/b.onnx" --input "$data/x-$1.npy" --layers "$layers" --reduce mean --batch-size 256 --memory 200M --json --quiet; }
   for round in $(seq "$rounds"); do
     time_it repprobe small $(compare small)

@@ -31,15 +31,7 @@ echo "== writing the stores ($small and $large samples)" >&2
 export data repprobe rounds here
 flock "$lock" bash -c '
   set -euo pipefail
-  times="$data/times.tsv"
-  : > "$times"
-  time_it() {
-    local label="$1" size="$2"
-    shift 2
-    /usr/bin/time -f "%e %U %S %M" -o "$data/time.txt" "$@" > "$data/$label-$size.json"
-    echo "$label $size $(cat "$data/time.txt")" >> "$times"
-    echo "  $label $size: $(cat "$data/time.txt")" >&2
-  }
+  : > "$data/times.tsv"
   for round in $(seq "$rounds"); do
     for size in small large; do
       time_it repprobe-cka "$size" "$repprobe" cka "$data/$size.safetensors" --memory 500M --json
