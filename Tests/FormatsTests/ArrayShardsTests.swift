@@ -115,6 +115,25 @@ import Testing
             #expect(try refusal { $0.replacingOccurrences(of: "\"F32\"", with: "\"F64\"") }.contains("where the index has F64"))
             #expect(try refusal { $0.replacingOccurrences(of: "\"version\" : 1", with: "\"version\" : 2") }.contains("2"))
             #expect(try refusal { String($0.dropLast(10)) }.contains("not an index of array shards"))
+            // Row counts whose sum overflows, and nesting where a shard entry should be.
+            #expect(try refusal { $0.replacingOccurrences(of: "\"rows\" : 10", with: "\"rows\" : \(Int.max)") }.contains("do not add up"))
+            #expect(try refusal { $0.replacingOccurrences(of: "\"shards\" : [", with: "\"shards\" : [[[[") }.contains("not an index of array shards"))
+            // A shard cut short: its header promises more than the file holds.
+            let copy = root.appendingPathComponent("truncated")
+            try FileManager.default.copyItem(at: folder, to: copy)
+            let shard = copy.appendingPathComponent("acts-00003-of-00004.safetensors")
+            let bytes = try Data(contentsOf: shard)
+            try bytes.prefix(bytes.count - 7).write(to: shard)
+            #expect {
+                try ArrayFile.read(copy.appendingPathComponent("acts.safetensors"))
+            } throws: { "\($0)".contains("acts-00003-of-00004.safetensors") }
+            // A header that declares more bytes than the file has.
+            var lying = bytes
+            lying.replaceSubrange(0..<8, with: withUnsafeBytes(of: UInt64(1 << 40).littleEndian) { Data($0) })
+            try lying.write(to: shard)
+            #expect {
+                try ArrayFile.read(copy.appendingPathComponent("acts.safetensors"))
+            } throws: { "\($0)".contains("acts-00003-of-00004.safetensors") }
         }
     }
 }
