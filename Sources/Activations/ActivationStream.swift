@@ -22,6 +22,8 @@ public struct ActivationStream: Sendable {
     private let shards: ArrayShards
     /// One per layer, kept: a projection is drawn once, not for every block.
     private let reducers: [Reducer]
+    /// The file's samples this stream reads (``rows(_:)``), numbered from 0 in the stream.
+    private let fileRows: Range<Int>
 
     /// Opens `url` for streaming.
     ///
@@ -53,6 +55,7 @@ public struct ActivationStream: Sendable {
         }
         guard !layerNames.isEmpty else { throw ActivationError.noArrays(file: source) }
         reducers = layerNames.map { Reducer(reduction, layer: $0, source: url.path) }
+        fileRows = 0..<shards.rowCount
         for entry in shards.entries where layerNames.contains(entry.name) {
             guard entry.elementType.isFloatingPoint else {
                 throw ActivationError.integerArray(file: source, layer: entry.name, elementType: entry.elementType)
@@ -86,7 +89,16 @@ public struct ActivationStream: Sendable {
         return streams
     }
 
-    public var sampleCount: Int { shards.rowCount }
+    public var sampleCount: Int { fileRows.count }
+
+    /// The same layers over samples `range` of this stream alone (a shard of it), read
+    /// where they lie; messages still give positions in the whole file.
+    public func rows(_ range: Range<Int>) -> ActivationStream {
+        precondition(range.lowerBound >= 0 && range.upperBound <= sampleCount, "samples \(range) of \(sampleCount)")
+        let start = fileRows.lowerBound + range.lowerBound
+        return ActivationStream(source: source, layerNames: layerNames, reduction: reduction, shards: shards, reducers: reducers,
+                                fileRows: start..<(start + range.count))
+    }
 
     /// Bytes the layers would take as the float64 matrices of an in-memory analysis, as
     /// stored (a reduction makes them smaller), or `nil` beyond any machine.
@@ -102,6 +114,26 @@ public struct ActivationStream: Sendable {
         return overflow ? nil : bytes
     }
 
+    /// A SHA-256 that tells activation files apart without reading them whole: of the file's
+    /// layout (its number of samples, and each array's name, element type and row shape) and
+    /// of the stored values of 8 samples of each layer read, spread evenly over all of the
+    /// file's samples from the first to the last. Every shard of a file (``rows(_:)``) has
+    /// the file's.
+    public func fingerprint() throws -> String {
+        var digest = SHA256()
+        let total = shards.rowCount
+        var layout = "samples \(total)\n"
+        for entry in shards.entries { layout += "\(entry.name) \(entry.elementType) \(entry.rowShape)\n" }
+        digest.update(Data(layout.utf8))
+        let picks = total == 0 ? [] : Array(Set((0..<8).map { $0 * (total - 1) / 7 })).sorted()
+        for name in layerNames {
+            for row in picks {
+                try shards.rows(row..<(row + 1), of: name).doubles().map(\.bitPattern.littleEndian).withUnsafeBytes { digest.update($0) }
+            }
+        }
+        return digest.hexDigest()
+    }
+
     /// Samples `range` of every layer, reduced: one samples × features matrix per layer.
     ///
     /// - Throws: ``ActivationError/nonFinite(file:layer:index:position:value:)`` with the
@@ -113,11 +145,13 @@ public struct ActivationStream: Sendable {
     /// Samples `range` of layer `k` alone, reduced, as ``block(_:)`` reads each layer.
     public func block(_ range: Range<Int>, layer k: Int) throws -> Matrix<Double> {
         let name = layerNames[k]
-        let array = try shards.rows(range, of: name)
+        precondition(range.lowerBound >= 0 && range.upperBound <= sampleCount, "samples \(range) of \(sampleCount)")
+        let inFile = (fileRows.lowerBound + range.lowerBound)..<(fileRows.lowerBound + range.upperBound)
+        let array = try shards.rows(inFile, of: name)
         if let (index, value) = array.firstNonFinite() {
             var position = array.position(ofFlatIndex: index)
-            position[0] += range.lowerBound
-            throw ActivationError.nonFinite(file: source, layer: name, index: index + range.lowerBound * (array.count / max(range.count, 1)),
+            position[0] += inFile.lowerBound
+            throw ActivationError.nonFinite(file: source, layer: name, index: index + inFile.lowerBound * (array.count / max(range.count, 1)),
                                             position: position, value: value)
         }
         guard array.rank >= 1 else { throw ActivationError.scalarArray(file: source, layer: name) }
@@ -205,15 +239,16 @@ public struct ActivationStream: Sendable {
             guard let k = layerNames.firstIndex(of: name) else { preconditionFailure("'\(name)' is not a layer of the stream") }
             return self.reducers[k]
         }
-        return ActivationStream(source: source, layerNames: layers, reduction: reduction, shards: shards, reducers: reducers)
+        return ActivationStream(source: source, layerNames: layers, reduction: reduction, shards: shards, reducers: reducers, fileRows: fileRows)
     }
 
-    private init(source: String, layerNames: [String], reduction: Reduction, shards: ArrayShards, reducers: [Reducer]) {
+    private init(source: String, layerNames: [String], reduction: Reduction, shards: ArrayShards, reducers: [Reducer], fileRows: Range<Int>) {
         self.source = source
         self.layerNames = layerNames
         self.reduction = reduction
         self.shards = shards
         self.reducers = reducers
+        self.fileRows = fileRows
     }
 
     /// Samples per block such that a block of `layers` (all: `nil`), in the several copies
@@ -268,7 +303,7 @@ public struct ActivationStream: Sendable {
 
     /// Minibatch CKA (Nguyen et al. 2021, ``MinibatchCKA``: the unbiased HSIC of each batch of
     /// `batchSize` samples, averaged over batches) of every pair of `a`'s layers and `b`'s
-    /// (named `A.name` and `B.name`), or of `a`'s alone; a last batch of fewer than 4 samples
+    /// (named `A.name` and `B.name`), or of `a`'s alone (`A.name`); a last batch of fewer than 4 samples
     /// is left out and counted.
     ///
     /// - Throws: ``ActivationError/sampleCountMismatch(file:layer:count:expected:reference:)``
@@ -279,7 +314,7 @@ public struct ActivationStream: Sendable {
             throw ActivationError.sampleCountMismatch(file: b.source, layer: b.layerNames[0], count: b.sampleCount, expected: a.sampleCount,
                                                       reference: "\(a.layerNames[0]) of \(a.source)")
         }
-        var accumulator = MinibatchCKA(layerNames: b.map { b in a.layerNames.map { "A.\($0)" } + b.layerNames.map { "B.\($0)" } } ?? a.layerNames)
+        var accumulator = MinibatchCKA(layerNames: a.layerNames.map { "A.\($0)" } + (b?.layerNames.map { "B.\($0)" } ?? []))
         var skipped = 0
         for start in stride(from: 0, to: a.sampleCount, by: batchSize) {
             let range = start..<min(a.sampleCount, start + batchSize)
@@ -291,17 +326,21 @@ public struct ActivationStream: Sendable {
 
     /// Linear CKA (biased estimator) of every pair of `a`'s layers, or of `a`'s layers
     /// against `b`'s, streamed a block of samples at a time: ``StreamingCKA`` with the
-    /// layers named `A.name` and `B.name` (only `name` for `a` alone).
+    /// layers named `A.name` and `B.name`.
     ///
+    /// - Parameter allPairsLimit: for `a` against `b`, keep the statistics of every pair of
+    ///   layers (for the tables within `a` and within `b` as well) when they take at most
+    ///   this many bytes; otherwise only those of the pairs across.
     /// - Throws: ``ActivationError/sampleCountMismatch(file:layer:count:expected:reference:)``
     ///   when `a` and `b` hold other numbers of samples, ``AnalysisError/invalidArgument(_:)``
     ///   when the statistics would take more than `memoryLimit` bytes.
-    public static func streamingCKA(_ a: ActivationStream, _ b: ActivationStream?, memoryLimit: Int = .max) throws -> StreamingCKA {
+    public static func streamingCKA(_ a: ActivationStream, _ b: ActivationStream?, memoryLimit: Int = .max,
+                                    allPairsLimit: Int? = nil) throws -> StreamingCKA {
         if let b, b.sampleCount != a.sampleCount {
             throw ActivationError.sampleCountMismatch(file: b.source, layer: b.layerNames[0], count: b.sampleCount, expected: a.sampleCount,
                                                       reference: "\(a.layerNames[0]) of \(a.source)")
         }
-        let names = b.map { b in a.layerNames.map { "A.\($0)" } + b.layerNames.map { "B.\($0)" } } ?? a.layerNames
+        let names = a.layerNames.map { "A.\($0)" } + (b?.layerNames.map { "B.\($0)" } ?? [])
         var accumulator: StreamingCKA?
         // Blocks of A and B together take at most a tenth of the budget.
         let size = Swift.min(a.blockSamples(memoryLimit: memoryLimit / 2), b?.blockSamples(memoryLimit: memoryLimit / 2) ?? 4096)
@@ -309,7 +348,9 @@ public struct ActivationStream: Sendable {
             let range = start..<min(a.sampleCount, start + size)
             let block = try a.block(range) + (b.map { try $0.block(range) } ?? [])
             if accumulator == nil {
-                let widths = block.map(\.columns), rows = b == nil ? nil : a.layerNames.count
+                let widths = block.map(\.columns)
+                var rows = b == nil ? nil : a.layerNames.count
+                if let allPairsLimit, let all = StreamingCKA.bytes(widths: widths, rowLayers: nil), all <= min(allPairsLimit, memoryLimit) { rows = nil }
                 try check(StreamingCKA.bytes(widths: widths, rowLayers: rows), layers: names, widths: widths, limit: memoryLimit, in: a.source, what: "CKA")
                 accumulator = try StreamingCKA(layerNames: names, widths: widths, rowLayers: rows)
             }

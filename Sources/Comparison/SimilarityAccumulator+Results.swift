@@ -57,8 +57,9 @@ extension SimilarityAccumulator {
         let constantA = namesA.indices.filter { !keptA.contains($0) }.map { namesA[$0] }
         let constantB = namesB.indices.filter { !keptB.contains($0) }.map { namesB[$0] }
         let p = provenance
-        let modelA = p.files.first { $0.role == "model_a" }?.name ?? "A"
-        let modelB = same ? modelA : p.files.first { $0.role == "model_b" }?.name ?? "B"
+        // Models, or the activation files of `repprobe cka --shard`.
+        let modelA = p.files.first { $0.role == "model_a" || $0.role == "activations_a" }?.name ?? "A"
+        let modelB = same ? modelA : p.files.first { $0.role == "model_b" || $0.role == "activations_b" }?.name ?? "B"
         return ComparisonResults(
             modelA: modelA, modelB: modelB,
             cka: .init(layersA: rowNames, layersB: columnNames, values: ab),

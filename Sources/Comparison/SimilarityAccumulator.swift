@@ -22,8 +22,10 @@ import Results
 ///   itself), `reduction` (and `reduction_seed` for `project:K`), `inputs` (the samples of
 ///   all shards together), `batch_size` (shards are cut between batches), `shard_count`, `shards` (the 1-based shards this file covers),
 ///   `samples` (the samples it covers), `files` (role, name, format and SHA-256 of every
-///   model, graph and input file), `probe_set` (the name of the probe set or the input
-///   arrays), `repprobe_version`, and for A against B `pairs`: `all`
+///   model, graph and input file; for statistics of activation files, `activations_a` and
+///   `activations_b` with a digest of their layout and sampled rows,
+///   ``ActivationStream/fingerprint()``, and `batch_size` 1), `probe_set` (the name of the
+///   probe set or the input arrays), `repprobe_version`, and for A against B `pairs`: `all`
 ///   when the co-moments of every pair of layers are kept (the tables within A and within B
 ///   as well), `across` when only those the table of A against B reads are;
 ///
@@ -403,7 +405,7 @@ extension SimilarityAccumulator {
                  read: (String, UnsafeMutableRawBufferPointer) throws -> Void) throws {
         func refuse(_ problem: String) -> ProbeError { .invalidInput(file: file, problem: problem) }
         guard metadata["format"] == Self.format else {
-            throw refuse("not a repprobe similarity accumulator (its metadata has no format '\(Self.format)'; `repprobe compare --shard K/N -o FILE` writes one)")
+            throw refuse("not a repprobe similarity accumulator (its metadata has no format '\(Self.format)'; `repprobe compare` or `repprobe cka` with --shard K/N -o FILE writes one)")
         }
         guard metadata["version"] == String(Self.version) else {
             throw refuse("accumulator version '\(metadata["version"] ?? "none")'; this repprobe reads version \(Self.version)")

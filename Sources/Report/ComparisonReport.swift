@@ -26,8 +26,11 @@ public struct ComparisonReport: WrittenReport {
         md.add("# \(r.modelA) vs \(r.modelB)")
         md.add("")
         let p = r.provenance
-        md.add("Model **A** is `\(r.modelA)`, model **B** is `\(r.modelB)`. Both saw the probe set **\(p.probeSet)** "
-               + "(\(p.samples) samples); each layer's activation was reduced by `\(p.reduction)` and compared with "
+        // Statistics of activation files (`repprobe cka --shard`) name the files, not models.
+        let fromFiles = p.files.contains { $0.role == "activations_a" }
+        md.add((fromFiles ? "The activations **A** are `\(r.modelA)`, **B** are `\(r.modelB)`, both of the same \(p.samples) samples"
+                          : "Model **A** is `\(r.modelA)`, model **B** is `\(r.modelB)`. Both saw the probe set **\(p.probeSet)** (\(p.samples) samples)")
+               + "; each layer's activation was reduced by `\(p.reduction)` and compared with "
                + "\(p.kernel) CKA (\(p.estimator) HSIC estimator). Rows are layers of A, columns layers of B.")
         md.add("")
         if let v1 = r.v1Model {
@@ -41,7 +44,8 @@ public struct ComparisonReport: WrittenReport {
         md.add(summaryLines().map { "- " + $0 }.joined(separator: "\n"))
         md.add("")
         if let shards = p.joinedShards {
-            md.add("These results come from statistics streamed from the forward pass" + (shards == 1 ? "" : ", joined from \(shards) shards of the inputs")
+            md.add("These results come from statistics streamed from \(fromFiles ? "the activation files" : "the forward pass")"
+                   + (shards == 1 ? "" : ", joined from \(shards) shards of the \(fromFiles ? "samples" : "inputs")")
                    + " (means and co-moments of every layer's features, exact for any split). They hold what those statistics determine: "
                    + "the CKA tables, the best matches and the spectra. Bootstrap intervals, the random-weights baseline, linear probes, "
                    + "projections, filters, receptive fields and the samples CKA leans on need the models and every activation in memory "

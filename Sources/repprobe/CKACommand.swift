@@ -45,6 +45,13 @@ struct CKACommand: ParsableCommand {
     @Option(help: "Samples per batch of minibatch CKA, when the unbiased estimator streams.")
     var batchSize = 256
 
+    @Option(name: .shortAndLong, help: ArgumentHelp("Write the statistics of the table (linear CKA, biased estimator) to FILE.safetensors instead of printing it, streamed from .safetensors files or shard sets: the K-th shard's with --shard. `repprobe merge` joins shards and prints the table or writes the report.", valueName: "file.safetensors"))
+    var output: String?
+
+    @Option(help: ArgumentHelp("Read only the K-th of N equal slices of the samples (1 ≤ K ≤ N) and write its statistics to -o FILE.safetensors.", valueName: "K/N"),
+            transform: { try Shard(parsing: $0) })
+    var shard: Shard?
+
     var fileB: String? { others.first }
 
     func validate() throws {
@@ -59,11 +66,20 @@ struct CKACommand: ParsableCommand {
         if (bootstrap != nil || permutations != nil) && json {
             throw ValidationError("--bootstrap and --permutations print a table; leave out --json")
         }
+        if shard != nil && output == nil { throw ValidationError("--shard K/N writes the shard's statistics: name the file with -o FILE.safetensors") }
+        if let output {
+            guard output.hasSuffix(".safetensors") else { throw ValidationError("-o writes the statistics of the table: name a FILE.safetensors, not '\(output)'") }
+            guard !sameLayers, bootstrap == nil, permutations == nil, !json, cka.kernel == .linear, cka.estimator == .biased else {
+                throw ValidationError("-o writes the statistics of the layer × layer table of linear CKA with the biased estimator: "
+                                      + "leave out --same-layers, --bootstrap, --permutations, --json, --kernel rbf and --estimator unbiased")
+            }
+        }
     }
 
     func run() throws {
         let budget = memory?.bytes ?? ByteSize.defaultBudget
         let urls = ([fileA] + others).map { URL(fileURLWithPath: $0) }
+        if let output { return try writeStatistics(urls, to: output, budget: budget) }
         if let streams = try ActivationStream.streams(ifLargerThan: budget, urls, reduction: activations.reduction.seeded(seed),
                                                       layers: activations.layerNames) {
             return try printStreamed(streams, budget: budget)
@@ -117,6 +133,17 @@ struct CKACommand: ParsableCommand {
         let table = LabelledMatrix(rowLabels: a.layerNames, columnLabels: (b ?? a).layerNames,
                                    values: (0..<matrix.rows).map { matrix.row($0) }, corner: "A \\ B")
         try printTable(table, samples: a.sampleCount)
+    }
+
+    /// The statistics of the table over the samples or ``shard`` of them, streamed, written to
+    /// `output`; every pair of layers is kept when that takes at most a third of the budget
+    /// (room to join shards later), else only the pairs across.
+    private func writeStatistics(_ urls: [URL], to output: String, budget: Int) throws {
+        let streams = try urls.map { try ActivationStream($0, reduction: activations.reduction.seeded(seed), layers: activations.layerNames) }
+        let accumulator = try SimilarityAccumulator(streaming: streams[0], against: streams.count > 1 ? streams[1] : nil, shard: shard,
+                                                    memoryLimit: budget, allPairsLimit: budget / 3, repprobeVersion: RepProbeVersion.current)
+        try accumulator.write(to: URL(fileURLWithPath: output))
+        print(ShardStatistics.wrote(output, accumulator))
     }
 
     /// Each layer of A against the layer of the same name in every other file, a column per

@@ -186,8 +186,7 @@ struct CompareCommand: ParsableCommand {
             plan.shard = shard
             let accumulator = try plan.similarityAccumulator(batches: Diagnostics.progressBar, allPairs: true, notice: Diagnostics.note)
             try accumulator.write(to: URL(fileURLWithPath: output))
-            print("wrote \(output): shard \(shard), \(accumulator.statistics.samples) of \(accumulator.provenance.inputs) inputs, "
-                  + "\(accumulator.layersA.count) + \(accumulator.layersB.count) layers; join the shards with `repprobe merge`")
+            print(ShardStatistics.wrote(output, accumulator))
             return
         }
         guard let folder else { return try printTable(plan) }
@@ -250,6 +249,16 @@ enum ReportOutput {
 }
 
 /// The CKA table of a comparison on stdout, as text or JSON.
+enum ShardStatistics {
+    /// What a shard's statistics cover, once written.
+    static func wrote(_ output: String, _ accumulator: SimilarityAccumulator) -> String {
+        let shards = accumulator.shards.count == 1 ? "shard \(accumulator.shards[0])/\(accumulator.provenance.shardCount)" : "shards \(accumulator.shardDescription)"
+        return "wrote \(output): \(shards), "
+            + "\(accumulator.statistics.samples) of \(accumulator.provenance.inputs) samples, \(accumulator.layersA.count) + \(accumulator.layersB.count) layers"
+            + (accumulator.isComplete ? "" : "; join the shards with `repprobe merge`")
+    }
+}
+
 enum SimilarityTable {
     static func print(_ similarity: LayerSimilarity, label: String, json: Bool) throws {
         let table = LabelledMatrix(rowLabels: similarity.layersA, columnLabels: similarity.layersB, values: similarity.values, corner: "A \\ B")

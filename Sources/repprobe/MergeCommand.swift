@@ -5,7 +5,7 @@ import RepProbeKit
 struct MergeCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "merge",
-        abstract: "Join the shards of a comparison (`compare --shard K/N`) into its CKA table or report.",
+        abstract: "Join the shards of a comparison (`compare --shard K/N`, `cka --shard K/N`) into its CKA table or report.",
         discussion: """
             Each file holds one shard's statistics of the linear CKA table, with the models, \
             inputs, layers and reduction they came from. repprobe checks that the files are \
@@ -22,7 +22,7 @@ struct MergeCommand: ParsableCommand {
             """
     )
 
-    @Argument(help: "Accumulator files written by `repprobe compare --shard K/N -o FILE`.")
+    @Argument(help: "Accumulator files written by `repprobe compare --shard K/N -o FILE` or `repprobe cka --shard K/N -o FILE`.")
     var files: [String]
 
     @Option(name: .shortAndLong, help: ArgumentHelp("Write the report into this folder, or the joined statistics into FILE.safetensors, instead of printing the table.",
@@ -50,7 +50,7 @@ struct MergeCommand: ParsableCommand {
         }
         if let output {
             try merged.write(to: URL(fileURLWithPath: output))
-            print("wrote \(output): shards \(merged.shardDescription), \(merged.statistics.samples) of \(merged.provenance.inputs) inputs")
+            print(ShardStatistics.wrote(output, merged))
             return
         }
         try SimilarityTable.print(try merged.similarity(), label: "linear CKA, biased estimator", json: json)

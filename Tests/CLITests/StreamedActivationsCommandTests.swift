@@ -92,6 +92,48 @@ import Testing
         #expect(badOutput.status != 0 && badOutput.stderr.contains(".npz or .safetensors"), "\(badOutput.stderr)")
     }
 
+    @Test func ckaShardsOfStoresMergeIntoTheirTableAndReport() throws {
+        let folder = try CLITests.workspace()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let a = folder.appendingPathComponent("a.safetensors").path, b = folder.appendingPathComponent("b.safetensors").path
+        #expect(try cli.run(Self.capture(a, extra: ["--max-shard-size", "20K"])).status == 0)
+        let modelB = CompareReportTests.root.appendingPathComponent("models/digits-plain-seed2.onnx").path
+        #expect(try cli.run(["capture", modelB, "--probe", "digits", "--layers", "stem,layer1,pool1,layer2,fc", "--reduce", "mean", "--quiet", "-o", b]).status == 0)
+        let shards = (1...3).map { folder.appendingPathComponent("s\($0).safetensors").path }
+        for (k, shard) in shards.enumerated() {
+            let run = try cli.run(["cka", a, b, "--shard", "\(k + 1)/3", "-o", shard])
+            #expect(run.status == 0 && run.stdout.contains("shard \(k + 1)/3, 120 of 360 samples, 5 + 5 layers"), "\(run.stdout)\(run.stderr)")
+        }
+        let whole = try cli.run(["cka", a, b, "--json"])
+        let merged = try cli.run(["merge", shards[2], shards[0], shards[1], "--json"])
+        #expect(merged.status == 0, "\(merged.stderr)")
+        ShardCommandTests.expectClose(try ShardCommandTests.matrix(merged.stdout), try ShardCommandTests.matrix(whole.stdout), within: 1e-12)
+        let report = folder.appendingPathComponent("report").path
+        #expect(try cli.run(["merge"] + shards + ["-o", report, "--no-timing"]).status == 0)
+        let markdown = try String(contentsOfFile: report + "/report.md", encoding: .utf8)
+        #expect(markdown.contains("The activations **A** are `a.safetensors`, **B** are `b.safetensors`")
+                && markdown.contains("streamed from the activation files, joined from 3 shards of the samples"), "\(markdown.prefix(800))")
+
+        // Shards of other activations, or refused options, say what is wrong.
+        let c = folder.appendingPathComponent("c.safetensors").path
+        #expect(try cli.run(Self.capture(c, extra: ["--batch-size", "7", "--reduce", "max"])).status == 0)
+        let other = folder.appendingPathComponent("other.safetensors").path
+        #expect(try cli.run(["cka", a, c, "--shard", "2/3", "-o", other]).status == 0)
+        let mixed = try cli.run(["merge", shards[0], other])
+        #expect(mixed.status != 0 && mixed.stderr.contains("has activations b c.safetensors"), "\(mixed.stderr)")
+        for (arguments, message) in [(["--shard", "1/3"], "-o FILE.safetensors"), (["-o", folder.path + "/x.json"], "FILE.safetensors"),
+                                     (["-o", other, "--estimator", "unbiased"], "biased estimator"),
+                                     (["-o", other, "--shard", "1/400"], "use at most 360 shards")] {
+            let run = try cli.run(["cka", a, b] + arguments)
+            #expect(run.status != 0 && run.stderr.contains(message), "\(arguments): \(run.stderr)")
+        }
+        let npz = folder.appendingPathComponent("a.npz").path
+        #expect(try cli.run(Self.capture(npz)).status == 0)
+        let notStreamable = try cli.run(["cka", npz, "--shard", "1/2", "-o", other])
+        #expect(notStreamable.status != 0 && notStreamable.stderr.contains("a.npz") && notStreamable.stderr.contains("block of samples"),
+                "\(notStreamable.stderr)")
+    }
+
     @Test func shardsCapturedBySeparateProcessesMakeOneSet() throws {
         let folder = try CLITests.workspace()
         defer { try? FileManager.default.removeItem(at: folder) }

@@ -3,6 +3,7 @@ import Analysis
 @testable import Comparison
 import Formats
 import Foundation
+import LinearAlgebra
 import Probe
 import Report
 import Results
@@ -270,5 +271,51 @@ import Testing
         } throws: { error in
             error.localizedDescription.contains("acts.safetensors: not a repprobe similarity accumulator")
         }
+    }
+
+    /// Activation files shard at any sample: the shards' statistics join into the in-memory
+    /// table, and shards of other files are refused naming the file.
+    @Test func shardsOfActivationFilesJoinIntoTheirTable() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("repprobe-file-shards-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        func file(_ name: String, seed: UInt64) throws -> (URL, [Matrix<Double>]) {
+            var generator = SeededGenerator(seed: seed)
+            let layers = [7, 4, 11].map { d in Matrix<Double>(rows: 101, columns: d, rowMajor: (0..<(101 * d)).map { _ in generator.nextGaussian() + 3 }) }
+            let url = folder.appendingPathComponent(name)
+            try ArrayFile.write(layers.enumerated().map { ("l\($0)", NumericArray(shape: [101, $1.columns], float64: $1.rowMajorElements)) },
+                                to: url, format: .safetensors)
+            return (url, layers)
+        }
+        let (urlA, a) = try file("a.safetensors", seed: 1), (urlB, b) = try file("b.safetensors", seed: 2), (urlC, _) = try file("c.safetensors", seed: 3)
+        let streamA = try ActivationStream(urlA), streamB = try ActivationStream(urlB)
+        // A block of a shard's rows is the file's.
+        #expect(try streamA.rows(40..<90).block(3..<5, layer: 2) == streamA.block(43..<45, layer: 2))
+        #expect(try streamA.rows(40..<90).fingerprint() == streamA.fingerprint())
+        #expect(try streamA.fingerprint() != ActivationStream(urlC).fingerprint())
+
+        let parts = try (1...4).map { k in
+            try SimilarityAccumulator(streaming: streamA, against: streamB, shard: Shard(k, of: 4), memoryLimit: 1 << 24, allPairsLimit: 1 << 24,
+                                      repprobeVersion: "test")
+        }
+        #expect(parts.map(\.statistics.samples) == [25, 25, 25, 26])
+        let merged = try SimilarityAccumulator.merging(parts.reversed())
+        let expected = try CKAMatrix.compute(a, b, options: CKAOptions())
+        let (table, within) = try merged.tables()
+        let error = (0..<3).flatMap { i in (0..<3).map { abs(table.values[i][$0] - expected[i, $0]) } }.max() ?? .infinity
+        #expect(error <= 1e-12, "joined shards against the in-memory table: \(error)")
+        let withinA = try CKAMatrix.compute(a, options: CKAOptions())
+        #expect(abs((within?.a[0][2] ?? .nan) - withinA[0, 2]) <= 1e-12)
+        #expect(merged.provenance.files.map(\.role) == ["activations_a", "activations_b"])
+
+        // A shard of other activations as B is another comparison.
+        let other = try SimilarityAccumulator(streaming: streamA, against: ActivationStream(urlC), shard: Shard(2, of: 4), memoryLimit: 1 << 24,
+                                              repprobeVersion: "test")
+        #expect {
+            try SimilarityAccumulator.merging([parts[0], other])
+        } throws: { "\($0)".contains("has activations b c.safetensors") }
+        #expect {
+            try SimilarityAccumulator(streaming: streamA, against: streamB, shard: Shard(1, of: 200), memoryLimit: 1 << 24, repprobeVersion: "test")
+        } throws: { "\($0)".contains("holds none: use at most 101 shards") }
     }
 }
