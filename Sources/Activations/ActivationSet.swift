@@ -81,6 +81,17 @@ public struct ActivationSet: Sendable {
     ///   or layers whose sample counts differ.
     public static func load(_ url: URL, reduction: Reduction = .flatten, layers: [String]? = nil) throws -> ActivationSet {
         let file = url.path
+        // Files whose rows can be read in place go a block at a time into their matrices. A
+        // single file that cannot (another format, a Fortran-order .npy, tensors of other
+        // first dimensions) is read whole, and refused there with its own error if damaged.
+        let inPlace = ArrayShards.index(for: url) == nil ? try? ActivationStream.rows(of: url) : try ActivationStream.rows(of: url)
+        if let shards = inPlace {
+            let stream = try ActivationStream(shards, source: file, reduction: reduction, layers: layers)
+            if stream.sampleCount > 0 {
+                return try ActivationSet(layers: try stream.layerNames.indices.map { Layer(name: stream.layerNames[$0], matrix: try stream.matrix(layer: $0)) },
+                                         source: file)
+            }
+        }
         var arrays: [(name: String, array: NumericArray)]
         if let layers {
             let available = try ArrayFile.names(url)

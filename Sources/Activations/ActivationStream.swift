@@ -4,8 +4,8 @@ import Foundation
 import LinearAlgebra
 
 /// Activations read a block of samples at a time, for files larger than memory: a
-/// safetensors file, or a set of shards that `capture` wrote (``ArrayShards``), whose rows
-/// are reached in place without reading the rest.
+/// safetensors file, a set of shards that `capture` wrote (``ArrayShards``) or a `.npy`
+/// file in C order, whose rows are reached in place without reading the rest.
 ///
 /// The analyses that have streamed forms run over it with memory set by the layers' widths:
 /// linear CKA with the biased estimator (``streamingCKA(_:_:memoryLimit:)``), PCA from
@@ -31,17 +31,27 @@ public struct ActivationStream: Sendable {
     ///   - reduction: how arrays of rank ≥ 3 become matrices, block by block.
     ///   - layers: the layers to read, in the order wanted; `nil`: all but `sample_ids`.
     /// - Throws: ``ActivationError/notStreamable(file:format:)`` for a format that cannot
-    ///   be read in blocks (`.npz`, `.npy`, PyTorch), ``ActivationError`` for unknown,
-    ///   repeated or integer layers, ``FormatError`` for a damaged file.
+    ///   be read in blocks (`.npz`, PyTorch), ``ActivationError`` for unknown, repeated or
+    ///   integer layers, ``FormatError`` for a damaged file or a `.npy` in Fortran order.
     public init(_ url: URL, reduction: Reduction = .flatten, layers: [String]? = nil) throws {
-        if let index = ArrayShards.index(for: url) {
-            shards = try ArrayShards(index: index)
-        } else {
-            let format = try FileFormat.detect(url)
-            guard format == .safetensors else { throw ActivationError.notStreamable(file: url.path, format: "\(format)") }
-            shards = try ArrayShards(file: url)
+        try self.init(try Self.rows(of: url), source: url.path, reduction: reduction, layers: layers)
+    }
+
+    /// The arrays of `url` read by rows in place: a set of shards, a safetensors file whose
+    /// tensors share their first dimension, or a `.npy` file in C order.
+    static func rows(of url: URL) throws -> ArrayShards {
+        if let index = ArrayShards.index(for: url) { return try ArrayShards(index: index) }
+        switch try FileFormat.detect(url) {
+        case .safetensors: return try ArrayShards(file: url)
+        case .npy: return try ArrayShards(npy: url)
+        case let format: throw ActivationError.notStreamable(file: url.path, format: "\(format)")
         }
-        source = url.path
+    }
+
+    /// `layers` of `shards` (all but `sample_ids` when `nil`), read from `source`.
+    init(_ shards: ArrayShards, source: String, reduction: Reduction, layers: [String]?) throws {
+        self.shards = shards
+        self.source = source
         self.reduction = reduction
         let available = shards.names.filter { $0 != ActivationSet.sampleIDsName }
         if let layers {
@@ -54,7 +64,7 @@ public struct ActivationStream: Sendable {
             layerNames = available
         }
         guard !layerNames.isEmpty else { throw ActivationError.noArrays(file: source) }
-        reducers = layerNames.map { Reducer(reduction, layer: $0, source: url.path) }
+        reducers = layerNames.map { Reducer(reduction, layer: $0, source: source) }
         fileRows = 0..<shards.rowCount
         for entry in shards.entries where layerNames.contains(entry.name) {
             guard entry.elementType.isFloatingPoint else {
@@ -63,9 +73,9 @@ public struct ActivationStream: Sendable {
         }
     }
 
-    /// Whether `url` can be streamed: a safetensors file or a set of shards.
+    /// Whether `url` can be streamed: a set of shards, a safetensors file or a `.npy` file.
     public static func canStream(_ url: URL) -> Bool {
-        ArrayShards.index(for: url) != nil || (try? FileFormat.detect(url)) == .safetensors
+        ArrayShards.index(for: url) != nil || [.safetensors, .npy].contains(try? FileFormat.detect(url))
     }
 
     /// Streams of `urls`, when reading them whole would take more than `budget` bytes
@@ -157,6 +167,25 @@ public struct ActivationStream: Sendable {
         guard array.rank >= 1 else { throw ActivationError.scalarArray(file: source, layer: name) }
         let (rows, features) = try reducers[k].reduce(array.doubles(), shape: array.shape)
         return Matrix(rows: range.count, columns: features, rowMajor: rows)
+    }
+
+    /// Layer `k` over every sample, read a block at a time straight into its matrix: memory
+    /// for the matrix and one block of `blockBytes` or so, not for the file's bytes, their
+    /// decoded values and a row-major copy besides (what reading the file whole takes).
+    public func matrix(layer k: Int, blockBytes: Int = 16 << 20) throws -> Matrix<Double> {
+        var result: Matrix<Double>?
+        try forEachBlock(layer: k, memoryLimit: blockBytes * 10) { block, range in
+            if result == nil { result = Matrix(rows: sampleCount, columns: block.columns) }
+            let n = sampleCount, r = range.count
+            result!.storage.withUnsafeMutableBufferPointer { target in
+                block.storage.withUnsafeBufferPointer { source in
+                    for j in 0..<block.columns {
+                        (target.baseAddress! + j * n + range.lowerBound).update(from: source.baseAddress! + j * r, count: r)
+                    }
+                }
+            }
+        }
+        return result ?? Matrix(rows: 0, columns: 0)
     }
 
     /// Cross-validated ridge probes of layer `k` (``StreamingRidgeProbe``), two passes over

@@ -77,6 +77,8 @@ public struct ArrayShards: Sendable {
         var url: URL
         var rows: Range<Int>
         var starts: [Int]
+        /// Only a `.npy` file may store big-endian values.
+        var bigEndian = false
     }
 
     /// Where the set was read from: the index, or the single file.
@@ -176,6 +178,18 @@ public struct ArrayShards: Sendable {
         parts = [try Self.part(url, rows: 0..<(header.tensors.first?.shape.first ?? 0), entries: entries, header: header)]
     }
 
+    /// A `.npy` file in C order as a set of one shard holding one array, named after the
+    /// file as ``ArrayFile`` names it, whose rows are its first axis.
+    ///
+    /// - Throws: ``FormatError`` for a file that is not a readable `.npy`, is shorter or
+    ///   longer than its shape, holds a scalar, or is in Fortran order.
+    public init(npy url: URL) throws {
+        let reader = try NPYRowReader(url)
+        self.url = url
+        entries = [Entry(name: ArrayFile.baseName(url), elementType: reader.elementType, rowShape: Array(reader.shape.dropFirst()))]
+        parts = [Part(url: url, rows: 0..<reader.rowCount, starts: [reader.dataOffset], bigEndian: reader.bigEndian)]
+    }
+
     /// A shard checked against the arrays it must hold.
     private static func part(_ url: URL, rows: Range<Int>, entries: [Entry], header: Safetensors.Header? = nil) throws -> Part {
         let header = try header ?? Safetensors.readHeader(url)
@@ -216,7 +230,8 @@ public struct ArrayShards: Sendable {
             }
             filled += count
         }
-        let storage = bytes.withUnsafeBytes { ElementCoding.decode($0, type: entry.elementType, count: range.count * entry.rowCount) }
+        let bigEndian = parts.first?.bigEndian ?? false
+        let storage = bytes.withUnsafeBytes { ElementCoding.decode($0, type: entry.elementType, count: range.count * entry.rowCount, bigEndian: bigEndian) }
         return NumericArray(shape: [range.count] + entry.rowShape, elementType: entry.elementType, storage: storage)
     }
 

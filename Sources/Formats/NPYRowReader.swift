@@ -13,8 +13,8 @@ public final class NPYRowReader: @unchecked Sendable {
     /// The file being read.
     public let url: URL
     private let handle: FileHandle
-    private let dataOffset: Int
-    private let bigEndian: Bool
+    let dataOffset: Int
+    let bigEndian: Bool
     private let rowElements: Int
 
     /// Opens `url` and checks its header and length.

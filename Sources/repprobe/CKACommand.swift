@@ -90,11 +90,14 @@ struct CKACommand: ParsableCommand {
         if let b, a.sampleCount != b.sampleCount {
             throw ValidationError("\(fileA) has \(a.sampleCount) samples but \(fileB ?? "") has \(b.sampleCount); both must hold the same inputs in the same order")
         }
-        let table = try cka.table(a, b)
-        try printTable(table, samples: a.sampleCount)
-        if bootstrap != nil || permutations != nil {
-            try printBestMatches(table, a: a.layers.map(\.matrix), b: (b ?? a).layers.map(\.matrix), selfComparison: b == nil)
+        let samples = a.sampleCount
+        guard bootstrap != nil || permutations != nil else {
+            // Nothing else reads the activations: the analysis may overwrite them.
+            return try printTable(try cka.table(consume a, consume b), samples: samples)
         }
+        let table = try cka.table(a, b)
+        try printTable(table, samples: samples)
+        try printBestMatches(table, a: a.layers.map(\.matrix), b: (b ?? a).layers.map(\.matrix), selfComparison: b == nil)
     }
 
     private func printTable(_ table: LabelledMatrix, samples: Int) throws {

@@ -5,7 +5,8 @@ import RepProbeKit
 @main
 struct RepProbe: ParsableCommand {
     /// Starts the process again once with the environment OpenBLAS reads as it loads
-    /// (``BLASThreads``), then parses and runs the command.
+    /// (``BLASThreads``), tunes the allocator (``AllocatorSettings``), then parses and runs
+    /// the command.
     static func main() {
         let missing = BLASThreads.environment
         if !missing.isEmpty {
@@ -14,6 +15,9 @@ struct RepProbe: ParsableCommand {
             execv("/proc/self/exe", arguments)
             // Where the executable cannot be started again, run as it is.
         }
+        // Every command reads and frees blocks of megabytes (files read a block at a time,
+        // tensors of a forward pass): kept on the heap, they reuse pages already faulted in.
+        _ = AllocatorSettings.applied
         main(nil)
     }
 

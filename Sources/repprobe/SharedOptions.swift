@@ -77,18 +77,24 @@ struct CKAArguments: ParsableArguments {
     }
 
     /// The CKA table of `a` (rows) against `b` (columns), or of `a` with itself.
-    func table(_ a: ActivationSet, _ b: ActivationSet?) throws -> LabelledMatrix {
-        LabelledMatrix(
-            rowLabels: a.layers.map(\.name), columnLabels: (b ?? a).layers.map(\.name),
-            values: try matrix(a, b), corner: "A \\ B")
+    func table(_ a: consuming ActivationSet, _ b: consuming ActivationSet?) throws -> LabelledMatrix {
+        let rows = a.layers.map(\.name), columns = b?.layers.map(\.name) ?? rows
+        return LabelledMatrix(rowLabels: rows, columnLabels: columns, values: try matrix(consume a, consume b), corner: "A \\ B")
     }
 
-    /// The CKA matrix of `a` against `b` (or of `a` with itself).
-    func matrix(_ a: ActivationSet, _ b: ActivationSet?) throws -> [[Double]] {
-        let layersA = a.layers.map(\.matrix), namesA = a.layers.map(\.name)
-        let result = try b.map {
-            try CKAMatrix.compute(layersA, $0.layers.map(\.matrix), namesA: namesA, namesB: $0.layers.map(\.name), options: options)
-        } ?? CKAMatrix.compute(layersA, names: namesA, options: options)
+    /// The CKA matrix of `a` against `b` (or of `a` with itself). Sets handed over (`consume`)
+    /// let go of their layers, which the analysis may then overwrite instead of copying.
+    func matrix(_ a: consuming ActivationSet, _ b: consuming ActivationSet?) throws -> [[Double]] {
+        let namesA = a.layers.map(\.name), namesB = b?.layers.map(\.name)
+        let layersA = a.layers.map(\.matrix), layersB = b?.layers.map(\.matrix) ?? []
+        _ = consume a
+        _ = consume b
+        let result: Matrix<Double>
+        if let namesB {
+            result = try CKAMatrix.compute(consume layersA, consume layersB, namesA: namesA, namesB: namesB, options: options)
+        } else {
+            result = try CKAMatrix.compute(consume layersA, names: namesA, options: options)
+        }
         return (0..<result.rows).map { result.row($0) }
     }
 }

@@ -113,6 +113,32 @@ import Testing
         }
     }
 
+    /// Up to four layers are multiplied pair by pair in their own storage, more are stacked:
+    /// the same numbers. Layers the caller still holds are copied before they are centred, so
+    /// its data never changes; layers handed over are centred where they lie.
+    @Test func pairwiseAndStackedFeatureFormsAgreeAndLeaveTheCallersLayers() throws {
+        func farFromZero() -> Matrix<Double> {
+            var m = gaussianMatrix(50, 9, seed: 41)
+            for k in m.storage.indices { m.storage[k] = m.storage[k] * 1e3 + 50 }
+            return m
+        }
+        let layers = [x, y, farFromZero(), x * orthogonal(7, seed: 42), gaussianMatrix(50, 5, seed: 43), gaussianMatrix(50, 3, seed: 44)]
+        #expect(layers.count > HSICTable.pairwiseLayers && 4 <= HSICTable.pairwiseLayers)
+        for estimator in CKAEstimator.allCases {
+            let options = CKAOptions(estimator: estimator, form: .feature)
+            let stacked = try CKAMatrix.compute(layers, options: options)
+            let pairwise = try CKAMatrix.compute(Array(layers.prefix(4)), options: options)
+            let handedOver = try CKAMatrix.compute([gaussianMatrix(50, 7, seed: 11), y], options: options)
+            let inFloat = try CKAMatrix.compute(layers.prefix(2).map { $0.converted(to: Float.self) }, options: options)
+            for i in 0..<4 {
+                for j in 0..<4 { #expect(abs(stacked[i, j] - pairwise[i, j]) <= 1e-13, "\(estimator) \(i), \(j)") }
+            }
+            #expect(abs(handedOver[0, 1] - stacked[0, 1]) <= 1e-13 && abs(inFloat[0, 1] - stacked[0, 1]) <= 1e-5)
+        }
+        // Generated again, the layers are what the caller still holds.
+        #expect(layers[0] == gaussianMatrix(50, 7, seed: 11) && layers[2] == farFromZero())
+    }
+
     /// A constant layer stops the strict matrix with an error naming it; the lenient one
     /// leaves its row and column NaN and gives every other pair its value.
     @Test func constantLayersAreUndefinedNotFatal() throws {

@@ -65,27 +65,34 @@ public enum CKA {
 /// stacked Gram matrices (Gram form); see ``CKA`` for the measure.
 public enum CKAMatrix {
     /// `L × L` symmetric CKA matrix of one model's layers (samples × features each).
+    ///
+    /// Layers handed over (`consume`, or a temporary) may be overwritten in place by the
+    /// feature form for a few layers, instead of copied: memory of the layers alone.
     @_specialize(exported: true, where S == Double)
     @_specialize(exported: true, where S == Float)
     public static func compute<S: BLASScalar>(
-        _ layers: [Matrix<S>], names: [String]? = nil, options: CKAOptions = CKAOptions()
+        _ layers: consuming [Matrix<S>], names: [String]? = nil, options: CKAOptions = CKAOptions()
     ) throws -> Matrix<Double> {
         let labels = names ?? layers.indices.map { "layer \($0)" }
-        return try HSICTable(layers, names: labels, options: options).ckaMatrix()
+        return try HSICTable(consume layers, names: labels, options: options).ckaMatrix()
     }
 
-    /// `La × Lb` CKA matrix: rows are the layers of `a`, columns the layers of `b`.
+    /// `La × Lb` CKA matrix: rows are the layers of `a`, columns the layers of `b`; layers
+    /// handed over may be overwritten, as for ``compute(_:names:options:)``.
     @_specialize(exported: true, where S == Double)
     @_specialize(exported: true, where S == Float)
     public static func compute<S: BLASScalar>(
-        _ a: [Matrix<S>], _ b: [Matrix<S>], namesA: [String]? = nil, namesB: [String]? = nil,
+        _ a: consuming [Matrix<S>], _ b: consuming [Matrix<S>], namesA: [String]? = nil, namesB: [String]? = nil,
         options: CKAOptions = CKAOptions()
     ) throws -> Matrix<Double> {
-        let labelsA = namesA ?? a.indices.map { "A layer \($0)" }
-        let labelsB = namesB ?? b.indices.map { "B layer \($0)" }
-        let full = try HSICTable(a + b, names: labelsA + labelsB, options: options).ckaMatrix()
-        var cross = Matrix<Double>(rows: a.count, columns: b.count)
-        for j in 0..<b.count { for i in 0..<a.count { cross[i, j] = full[i, a.count + j] } }
+        let (countA, countB) = (a.count, b.count)
+        let labelsA = namesA ?? (0..<countA).map { "A layer \($0)" }
+        let labelsB = namesB ?? (0..<countB).map { "B layer \($0)" }
+        var layers = consume a
+        layers.append(contentsOf: consume b)
+        let full = try HSICTable(consume layers, names: labelsA + labelsB, options: options).ckaMatrix()
+        var cross = Matrix<Double>(rows: countA, columns: countB)
+        for j in 0..<countB { for i in 0..<countA { cross[i, j] = full[i, countA + j] } }
         return cross
     }
 

@@ -38,7 +38,7 @@ struct HSICTable {
 
     @_specialize(where S == Double)
     @_specialize(where S == Float)
-    init<S: BLASScalar>(_ layers: [Matrix<S>], names: [String], options: CKAOptions) throws {
+    init<S: BLASScalar>(_ layers: consuming [Matrix<S>], names: [String], options: CKAOptions) throws {
         precondition(layers.count == names.count)
         switch options.precision {
         case .float32 where S.self != Float.self:
@@ -65,6 +65,9 @@ struct HSICTable {
         let form = Self.chooseForm(options, samples: n, widths: layers.map(\.columns))
         self.form = form
         switch (form, options.kernel) {
+        case (.feature, _) where layers.count <= Self.pairwiseLayers, (.automatic, _) where layers.count <= Self.pairwiseLayers:
+            var owned = consume layers
+            values = try Self.pairwiseFeatureTable(&owned, names: names, estimator: options.estimator)
         case (.feature, _), (.automatic, _):
             values = try Self.featureTable(layers, names: names, estimator: options.estimator)
         case (.gram, .linear):
@@ -122,27 +125,37 @@ struct HSICTable {
     static func writeCenteredScaled<S: BLASScalar>(
         _ x: Matrix<S>, into target: UnsafeMutablePointer<S>?, name: String
     ) throws -> Double {
-        let n = x.rows, d = x.columns
-        guard n > 0, d > 0, let target else { throw AnalysisError.constantRepresentation(context: "layer '\(name)'") }
+        guard let target else { throw AnalysisError.constantRepresentation(context: "layer '\(name)'") }
+        return try x.storage.withUnsafeBufferPointer { p in
+            try centerScale(p.baseAddress, into: target, rows: x.rows, columns: x.columns, name: name)
+        }
+    }
+
+    /// ``writeCenteredScaled(_:into:name:)`` from column-major `rows × columns` values at
+    /// `source` into `target`, which may be `source` itself (each value is read before it is
+    /// written).
+    @_specialize(where S == Double)
+    @_specialize(where S == Float)
+    static func centerScale<S: BLASScalar>(
+        _ source: UnsafePointer<S>?, into target: UnsafeMutablePointer<S>, rows n: Int, columns d: Int, name: String
+    ) throws -> Double {
+        guard n > 0, d > 0, let p = source else { throw AnalysisError.constantRepresentation(context: "layer '\(name)'") }
         var means = [S](repeating: 0, count: d)
         var largest: S = 0
+        for j in 0..<d {
+            let (sum, columnLargest) = sumAndLargestMagnitude(p + j * n, count: n)
+            if !sum.isFinite { throw AnalysisError.nonFinite(context: "layer '\(name)'") }
+            means[j] = S(sum / Double(n))
+            largest = Swift.max(largest, columnLargest)
+        }
+        if !largest.isFinite { throw AnalysisError.nonFinite(context: "layer '\(name)'") }
+        if largest == 0 { throw AnalysisError.constantRepresentation(context: "layer '\(name)'") }
+        // A subnormal maximum has no finite reciprocal; scaling by 1/leastNormal still
+        // keeps the values below 2.
+        let factor = 1 / Swift.max(largest, S.leastNormalMagnitude)
         var squaredNorm = 0.0
-        try x.storage.withUnsafeBufferPointer { p in
-            for j in 0..<d {
-                let (sum, columnLargest) = sumAndLargestMagnitude(p.baseAddress! + j * n, count: n)
-                if !sum.isFinite { throw AnalysisError.nonFinite(context: "layer '\(name)'") }
-                means[j] = S(sum / Double(n))
-                largest = Swift.max(largest, columnLargest)
-            }
-            if !largest.isFinite { throw AnalysisError.nonFinite(context: "layer '\(name)'") }
-            if largest == 0 { return }
-            // A subnormal maximum has no finite reciprocal; scaling by 1/leastNormal still
-            // keeps the values below 2.
-            let factor = 1 / Swift.max(largest, S.leastNormalMagnitude)
-            for j in 0..<d {
-                squaredNorm += writeShiftedScaled(
-                    p.baseAddress! + j * n, count: n, minus: means[j], times: factor, into: target + j * n)
-            }
+        for j in 0..<d {
+            squaredNorm += writeShiftedScaled(p + j * n, count: n, minus: means[j], times: factor, into: target + j * n)
         }
         if !squaredNorm.isFinite { throw AnalysisError.nonFinite(context: "layer '\(name)'") }
         if squaredNorm == 0 { throw AnalysisError.constantRepresentation(context: "layer '\(name)'") }
@@ -226,61 +239,129 @@ struct HSICTable {
         cross.withUnsafeBufferPointer { c in
             for j in 0..<l {
                 for i in 0...j {
-                    var offDiagonal = 0.0, diagonal = 0.0
-                    for column in offsets[j]..<offsets[j + 1] {
-                        // In a diagonal block, the strict upper part stands for both triangles.
-                        let end = i == j ? column : offsets[i + 1]
-                        for row in offsets[i]..<end {
-                            let v = Double(c[row + column * total])
-                            offDiagonal += v * v
-                        }
-                        if i == j {
-                            let v = Double(c[column + column * total])
-                            diagonal += v * v
-                        }
-                    }
-                    let sum = i == j ? 2 * offDiagonal + diagonal : offDiagonal
+                    let sum = squaredEntries(c.baseAddress!, ld: total, rows: offsets[i]..<offsets[i + 1], columns: offsets[j]..<offsets[j + 1],
+                                             upperTriangle: i == j)
                     let value = sum / (squaredNorms[i] * squaredNorms[j])
                     table[i, j] = value
                     table[j, i] = value
                 }
             }
         }
-        switch estimator {
-        case .biased:
-            return table
-        case .unbiased:
-            // Centred data: K1 = 0, so K̃1 = −diag(K) = −(‖xₖ‖²)ₖ and 1ᵀK̃1 = −Σₖ‖xₖ‖².
-            var norms = [[Double]]()
-            stacked.withUnsafeBufferPointer { s in
-                for k in 0..<l {
-                    var rowNorms = [Double](repeating: 0, count: n)
-                    rowNorms.withUnsafeMutableBufferPointer { r in
-                        for column in offsets[k]..<offsets[k + 1] {
-                            for row in 0..<n {
-                                let v = Double(s[row + column * n])
-                                r[row] += v * v
-                            }
-                        }
-                        let unit = 1 / squaredNorms[k]
-                        for row in 0..<n { r[row] *= unit }
-                    }
-                    norms.append(rowNorms)
-                }
+        guard estimator == .unbiased else { return table }
+        let norms = stacked.withUnsafeBufferPointer { s in
+            (0..<l).map { k in rowSquaredNorms(UnsafeBufferPointer(rebasing: s[(n * offsets[k])..<(n * offsets[k + 1])]), rows: n, dividedBy: squaredNorms[k]) }
+        }
+        return unbiasedFeatureTable(table, rowNorms: norms, samples: n)
+    }
+
+    /// The sum of the squared entries of block `rows × columns` of `c` (leading dimension
+    /// `ld`), in `Double`; with `upperTriangle`, a diagonal block of a symmetric product of
+    /// which only the upper triangle is formed: its strict part counts for both triangles.
+    @inline(__always)
+    private static func squaredEntries<S: BLASScalar>(_ c: UnsafePointer<S>, ld: Int, rows: Range<Int>, columns: Range<Int>, upperTriangle: Bool) -> Double {
+        var offDiagonal = 0.0, diagonal = 0.0
+        for (k, column) in columns.enumerated() {
+            let end = upperTriangle ? rows.lowerBound + k : rows.upperBound
+            for row in rows.lowerBound..<end {
+                let v = Double(c[row + column * ld])
+                offDiagonal += v * v
             }
-            var unbiased = Matrix<Double>(rows: l, columns: l)
+            if upperTriangle {
+                let v = Double(c[rows.lowerBound + k + column * ld])
+                diagonal += v * v
+            }
+        }
+        return upperTriangle ? 2 * offDiagonal + diagonal : offDiagonal
+    }
+
+    /// Up to this many layers, the feature path multiplies pairs of layers
+    /// (``pairwiseFeatureTable(_:names:estimator:)``) instead of the stacked layers.
+    static let pairwiseLayers = 4
+
+    /// The feature path for a few layers, which it may overwrite: each layer is centred and
+    /// scaled in its own storage (in place when nothing else holds it, as when the caller
+    /// hands its layers over, else in a copy), then each pair's `XᵢᵀXⱼ` (by `syrk` for a
+    /// layer with itself) goes in turn into one buffer of the largest pair's size. Memory:
+    /// the layers and one product, where the stacked path adds a copy of every layer and the
+    /// whole `SᵀS`; the flops are the same.
+    @_specialize(where S == Double)
+    @_specialize(where S == Float)
+    private static func pairwiseFeatureTable<S: BLASScalar>(
+        _ layers: inout [Matrix<S>], names: [String], estimator: CKAEstimator
+    ) throws -> Matrix<Double> {
+        let n = layers[0].rows, l = layers.count
+        var squaredNorms = [Double](repeating: 0, count: l)
+        let widths = layers.map(\.columns)
+        for k in 0..<l {
+            squaredNorms[k] = try layers[k].storage.withUnsafeMutableBufferPointer { x in
+                try centerScale(UnsafePointer(x.baseAddress), into: x.baseAddress!, rows: n, columns: widths[k], name: names[k])
+            }
+        }
+        var largest = 0
+        for j in 0..<l { for i in 0...j { largest = Swift.max(largest, widths[i] * widths[j]) } }
+        var product = [S](repeating: 0, count: largest)
+        var table = Matrix<Double>(rows: l, columns: l)
+        product.withUnsafeMutableBufferPointer { c in
             for j in 0..<l {
                 for i in 0...j {
-                    let dot = zip(norms[i], norms[j]).reduce(0) { $0 + $1.0 * $1.1 }
-                    let value = HSIC.unbiasedFromTerms(
-                        trace: table[i, j] - dot, sumK: -norms[i].reduce(0, +), sumL: -norms[j].reduce(0, +),
-                        rowSumsDot: dot, n: n)
-                    unbiased[i, j] = value
-                    unbiased[j, i] = value
+                    let (di, dj) = (widths[i], widths[j])
+                    layers[i].storage.withUnsafeBufferPointer { a in
+                        layers[j].storage.withUnsafeBufferPointer { b in
+                            if i == j {
+                                S._syrk(trans: true, n: di, k: n, alpha: 1, a: a.baseAddress!, lda: n, beta: 0, c: c.baseAddress!, ldc: di)
+                            } else {
+                                S._gemm(transA: true, transB: false, m: di, n: dj, k: n, alpha: 1, a: a.baseAddress!, lda: n,
+                                        b: b.baseAddress!, ldb: n, beta: 0, c: c.baseAddress!, ldc: di)
+                            }
+                        }
+                    }
+                    let sum = squaredEntries(c.baseAddress!, ld: di, rows: 0..<di, columns: 0..<dj, upperTriangle: i == j)
+                    let value = sum / (squaredNorms[i] * squaredNorms[j])
+                    table[i, j] = value
+                    table[j, i] = value
                 }
             }
-            return unbiased
         }
+        guard estimator == .unbiased else { return table }
+        let norms = (0..<l).map { k in layers[k].storage.withUnsafeBufferPointer { rowSquaredNorms($0, rows: n, dividedBy: squaredNorms[k]) } }
+        return unbiasedFeatureTable(table, rowNorms: norms, samples: n)
+    }
+
+    /// `‖xₖ‖² / scale` for each row `k` of the column-major `rows × (x.count / rows)` values.
+    @_specialize(where S == Double)
+    @_specialize(where S == Float)
+    private static func rowSquaredNorms<S: BLASScalar>(_ x: UnsafeBufferPointer<S>, rows n: Int, dividedBy scale: Double) -> [Double] {
+        var rowNorms = [Double](repeating: 0, count: n)
+        rowNorms.withUnsafeMutableBufferPointer { r in
+            for column in 0..<(x.count / n) {
+                for row in 0..<n {
+                    let v = Double(x[row + column * n])
+                    r[row] += v * v
+                }
+            }
+            let unit = 1 / scale
+            for row in 0..<n { r[row] *= unit }
+        }
+        return rowNorms
+    }
+
+    /// The unbiased table from the biased one of centred layers and their rows' squared
+    /// norms (of the unit-norm layers): with `K1 = 0`, `K̃1 = −diag(K) = −(‖xₖ‖²)ₖ` and
+    /// `1ᵀK̃1 = −Σₖ‖xₖ‖²`.
+    private static func unbiasedFeatureTable(_ table: Matrix<Double>, rowNorms norms: [[Double]], samples n: Int) -> Matrix<Double> {
+        let l = table.rows
+        var unbiased = Matrix<Double>(rows: l, columns: l)
+        for j in 0..<l {
+            for i in 0...j {
+                let dot = zip(norms[i], norms[j]).reduce(0) { $0 + $1.0 * $1.1 }
+                let value = HSIC.unbiasedFromTerms(
+                    trace: table[i, j] - dot, sumK: -norms[i].reduce(0, +), sumL: -norms[j].reduce(0, +),
+                    rowSumsDot: dot, n: n)
+                unbiased[i, j] = value
+                unbiased[j, i] = value
+            }
+        }
+        return unbiased
     }
 
     /// The linear Gram path: the upper triangle of each layer's `XXᵀ` by `syrk`, then every

@@ -11,8 +11,8 @@ import CAllocator
 /// tensors reuse pages already faulted in, as the arena of other runtimes does. The peak
 /// memory of a run does not change; the process keeps its pages until it exits.
 package enum AllocatorSettings {
-    /// Applies the settings the first time it is read (compiling a network and creating a
-    /// training tape read it).
+    /// Applies the settings the first time it is read (the command-line tool at start,
+    /// compiling a network and creating a training tape).
     package static let applied: Bool = {
         let mmapThreshold = mallopt(M_MMAP_THRESHOLD, 32 << 20)
         let trimThreshold = mallopt(M_TRIM_THRESHOLD, 256 << 20)

@@ -1,0 +1,51 @@
+@testable import Activations
+import Formats
+import Foundation
+import LinearAlgebra
+import Testing
+
+/// Files whose rows can be read in place load a block at a time into their matrices: the
+/// same matrices, and the same errors, as reading them whole.
+@Suite struct BlockLoadingTests {
+    static let fixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .appendingPathComponent("Fixtures/formats")
+
+    /// The matrix of each array of `url` read whole, as files that cannot be read by rows are.
+    static func wholeRead(_ url: URL, reduction: Reduction = .flatten) throws -> [Matrix<Double>] {
+        try ArrayFile.read(url).map { try ActivationSet.matrix(from: $0.array, name: $0.name, reduction: reduction, file: url.path) }
+    }
+
+    @Test(arguments: ["f32_c.npy", "f64_fortran.npy", "f8_big_endian.npy", "v2.npy", "v3.npy"])
+    func filesLoadAsReadWhole(name: String) throws {
+        let url = Self.fixtures.appendingPathComponent(name)
+        let set = try ActivationSet.load(url)
+        #expect(set.layers.map(\.matrix) == (try Self.wholeRead(url).filter { $0.rows == set.sampleCount }), "\(name)")
+    }
+
+    @Test func blocksOfEveryReductionFillTheMatrix() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("repprobe-blocks-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        var values: [Float] = (0..<(37 * 4 * 5)).map { (k: Int) -> Float in Float((k * 7919) % 113) / 7 - 8 }
+        let url = folder.appendingPathComponent("acts.safetensors")
+        try ArrayFile.write([("conv", NumericArray(shape: [37, 4, 5], float32: values)), ("fc", NumericArray(shape: [37, 3], float32: Array(values.prefix(111))))],
+                            to: url, format: .safetensors)
+        for reduction in [Reduction.flatten, .mean, .max, .project(dimensions: 3, seed: 2)] {
+            let stream = try ActivationStream(url, reduction: reduction)
+            let whole = try Self.wholeRead(url, reduction: reduction)
+            // Blocks of a few samples, one sample, and all of them.
+            for blockBytes in [200, 1, 1 << 20] {
+                #expect(try stream.matrix(layer: 0, blockBytes: blockBytes) == whole[0], "\(reduction) in blocks of \(blockBytes) bytes")
+            }
+            #expect(try ActivationSet.load(url, reduction: reduction).layers.map(\.matrix) == whole, "\(reduction)")
+        }
+        // A NaN is reported where reading the file whole reports it.
+        values[23 * 20 + 7] = .nan
+        let broken = folder.appendingPathComponent("broken.npy")
+        try NPY.write(NumericArray(shape: [37, 4, 5], float32: values), to: broken)
+        var whole = "", blocks = ""
+        do { _ = try Self.wholeRead(broken) } catch { whole = "\(error)" }
+        do { _ = try ActivationSet.load(broken) } catch { blocks = "\(error)" }
+        #expect(!whole.isEmpty && blocks == whole, "\(blocks)")
+    }
+}
