@@ -92,29 +92,25 @@ public struct ActivationSet: Sendable {
                                          source: file)
             }
         }
-        var arrays: [(name: String, array: NumericArray)]
+        var wanted: [String]?
         if let layers {
             let available = try ArrayFile.names(url)
             for name in layers where !available.contains(name) {
                 throw ActivationError.unknownName(file: file, name: name, available: available)
             }
-            var wanted: [String] = []
-            for name in layers where !wanted.contains(name) { wanted.append(name) }
-            let loaded = try ArrayFile.read(url, names: Set(wanted))
-            try checkUnique(loaded.map(\.name), file: file)
-            arrays = wanted.compactMap { name in loaded.first { $0.name == name } }
-        } else {
-            arrays = try ArrayFile.read(url).filter { $0.name != sampleIDsName }
-            try checkUnique(arrays.map(\.name), file: file)
+            wanted = []
+            for name in layers where !wanted!.contains(name) { wanted!.append(name) }
         }
-        guard !arrays.isEmpty else { throw ActivationError.noArrays(file: file) }
-
+        // Each array becomes its matrix as it is read (an .npz member at a time), so that its
+        // decoded copy is freed before the next is read.
         var result: [Layer] = []
-        while !arrays.isEmpty {
-            // Taking each array out of the list frees its decoded copy once its matrix exists.
-            let (name, array) = arrays.removeFirst()
+        try ArrayFile.forEachArray(url, names: wanted.map { Set($0) }) { name, array in
+            guard wanted != nil || name != sampleIDsName else { return }
             result.append(Layer(name: name, matrix: try matrix(from: array, name: name, reduction: reduction, file: file)))
         }
+        try checkUnique(result.map(\.name), file: file)
+        if let wanted { result = wanted.compactMap { name in result.first { $0.name == name } } }
+        guard !result.isEmpty else { throw ActivationError.noArrays(file: file) }
         return try ActivationSet(layers: result, source: file)
     }
 

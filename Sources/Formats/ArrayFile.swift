@@ -42,6 +42,14 @@ public enum ArrayFile {
         }
     }
 
+    /// Hands `body` each array of ``read(_:names:)``, in file order; an `.npz` file's members
+    /// are extracted one at a time, so that what `body` does not keep is freed before the
+    /// next (other formats are read first).
+    public static func forEachArray(_ url: URL, names: Set<String>? = nil, _ body: (String, NumericArray) throws -> Void) throws {
+        if ArrayShards.index(for: url) == nil, try FileFormat.detect(url) == .npz { return try NPZ.forEachArray(url, names: names, body) }
+        for (name, array) in try read(url, names: names) { try body(name, array) }
+    }
+
     /// The names of the arrays in the file at `url`, in file order, without decoding them.
     public static func names(_ url: URL) throws -> [String] {
         if let index = ArrayShards.index(for: url) { return try ArrayShards(index: index).names }

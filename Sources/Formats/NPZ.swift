@@ -21,20 +21,29 @@ public enum NPZ {
     /// - Throws: ``FormatError``; problems inside a member come as
     ///   ``FormatError/member(file:member:error:)``.
     public static func read(_ url: URL, names: Set<String>? = nil) throws -> [(name: String, array: NumericArray)] {
+        var result: [(name: String, array: NumericArray)] = []
+        try forEachArray(url, names: names) { result.append(($0, $1)) }
+        return result
+    }
+
+    /// Hands `body` each array (or those in `names`) in file order, one member extracted
+    /// and decoded at a time: what `body` does not keep is freed before the next.
+    ///
+    /// - Throws: as ``read(_:names:)``, and what `body` throws.
+    public static func forEachArray(_ url: URL, names: Set<String>? = nil, _ body: (String, NumericArray) throws -> Void) throws {
         let archive = try openArchive(url)
         let fileSize = try sizeOfFile(url)
-        var result: [(name: String, array: NumericArray)] = []
         for entry in try members(of: archive, file: url.path) {
             let name = String(entry.path.dropLast(4))
             if let names, !names.contains(name) { continue }
-            let data = try extract(entry, from: archive, file: url.path, fileSize: fileSize)
+            let array: NumericArray
             do {
-                result.append((name, try NPY.decode(data, file: entry.path)))
+                array = try NPY.decode(try extract(entry, from: archive, file: url.path, fileSize: fileSize), file: entry.path)
             } catch let error as FormatError {
                 throw FormatError.member(file: url.path, member: entry.path, error: error)
             }
+            try body(name, array)
         }
-        return result
     }
 
     /// The array names in the `.npz` file at `url`, in archive order, without decoding them.

@@ -113,27 +113,25 @@ import Testing
         }
     }
 
-    /// Up to four layers are multiplied pair by pair in their own storage, more are stacked:
-    /// the same numbers. Layers the caller still holds are copied before they are centred, so
-    /// its data never changes; layers handed over are centred where they lie.
-    @Test func pairwiseAndStackedFeatureFormsAgreeAndLeaveTheCallersLayers() throws {
+    /// The feature form multiplies the layers pair by pair where they lie: the numbers of the
+    /// Gram form, and layers the caller still holds are copied before they are centred, so
+    /// its data never changes; layers handed over are centred in place.
+    @Test func featureFormLeavesTheCallersLayers() throws {
         func farFromZero() -> Matrix<Double> {
             var m = gaussianMatrix(50, 9, seed: 41)
             for k in m.storage.indices { m.storage[k] = m.storage[k] * 1e3 + 50 }
             return m
         }
         let layers = [x, y, farFromZero(), x * orthogonal(7, seed: 42), gaussianMatrix(50, 5, seed: 43), gaussianMatrix(50, 3, seed: 44)]
-        #expect(layers.count > HSICTable.pairwiseLayers && 4 <= HSICTable.pairwiseLayers)
         for estimator in CKAEstimator.allCases {
-            let options = CKAOptions(estimator: estimator, form: .feature)
-            let stacked = try CKAMatrix.compute(layers, options: options)
-            let pairwise = try CKAMatrix.compute(Array(layers.prefix(4)), options: options)
-            let handedOver = try CKAMatrix.compute([gaussianMatrix(50, 7, seed: 11), y], options: options)
-            let inFloat = try CKAMatrix.compute(layers.prefix(2).map { $0.converted(to: Float.self) }, options: options)
-            for i in 0..<4 {
-                for j in 0..<4 { #expect(abs(stacked[i, j] - pairwise[i, j]) <= 1e-13, "\(estimator) \(i), \(j)") }
+            let feature = try CKAMatrix.compute(layers, options: CKAOptions(estimator: estimator, form: .feature))
+            let gram = try CKAMatrix.compute(layers, options: CKAOptions(estimator: estimator, form: .gram))
+            let handedOver = try CKAMatrix.compute([gaussianMatrix(50, 7, seed: 11), y], options: CKAOptions(estimator: estimator, form: .feature))
+            let inFloat = try CKAMatrix.compute(layers.prefix(2).map { $0.converted(to: Float.self) }, options: CKAOptions(estimator: estimator, form: .feature))
+            for i in 0..<6 {
+                for j in 0..<6 { #expect(abs(feature[i, j] - gram[i, j]) <= 1e-12, "\(estimator) \(i), \(j)") }
             }
-            #expect(abs(handedOver[0, 1] - stacked[0, 1]) <= 1e-13 && abs(inFloat[0, 1] - stacked[0, 1]) <= 1e-5)
+            #expect(abs(handedOver[0, 1] - feature[0, 1]) <= 1e-13 && abs(inFloat[0, 1] - feature[0, 1]) <= 1e-5)
         }
         // Generated again, the layers are what the caller still holds.
         #expect(layers[0] == gaussianMatrix(50, 7, seed: 11) && layers[2] == farFromZero())

@@ -7,9 +7,8 @@ import LinearAlgebra
 /// (CKA is invariant to both, and the factor keeps products far from overflow and underflow
 /// whatever the feature scale); the table is then rescaled to what unit-Frobenius-norm layers
 /// give, so entries are HSICs of unit-norm layers. Three evaluation paths:
-/// - the *feature* path (linear kernel) centres the layers straight into one buffer
-///   `S = [X₁ … X_L]` and forms the upper triangle of `SᵀS` with one `syrk`; block `(i, j)`
-///   is `XᵢᵀXⱼ` and `tr(KᵢKⱼ) = ‖XᵢᵀXⱼ‖²_F`;
+/// - the *feature* path (linear kernel) reads `tr(KᵢKⱼ) = ‖XᵢᵀXⱼ‖²_F` from the products
+///   of the layers, centred where they lie, pair by pair;
 /// - the linear *Gram* path forms the upper triangle of each layer's `n × n` Gram with one
 ///   `syrk` and reads every pair's `⟨Kᵢ, Kⱼ⟩` from the upper triangles, column by column, so
 ///   each Gram is read from memory once and never copied, mirrored or converted;
@@ -19,10 +18,13 @@ import LinearAlgebra
 /// The unbiased estimator needs, besides the traces, only per-layer row sums of `K̃`
 /// (`−‖xₖ‖²` for centred data on the feature path).
 ///
-/// Design notes: the feature path's single `syrk` over `[X Y]` does the work of NumPy's
-/// `XᵀX`, `YᵀY` and `YᵀX` with a third fewer flops (symmetry), so it is the one to beat the
-/// reference with. Normalising each layer to unit norm before the products would cost one
-/// more pass over the data; rescaling the `L × L` table afterwards costs nothing.
+/// Design notes: every product on the feature path is a `syrk` for a layer with itself
+/// (half the flops of NumPy's `XᵀX`) or a `gemm` across layers. Layers handed over (not
+/// held elsewhere) are overwritten instead of copied, and no product larger than one pair's
+/// is kept, so `repprobe cka X.npy Y.npy` takes less memory than the NumPy script
+/// that loads the same files. Normalising each layer to unit norm before the products
+/// would cost one more pass over the data; rescaling the `L × L` table afterwards costs
+/// nothing.
 ///
 /// Entries are HSICs of the unit-norm layers, not of the inputs: ratios such as CKA are
 /// exact, absolute HSIC values are not (``MinibatchCKA`` restores the scale).
@@ -65,11 +67,9 @@ struct HSICTable {
         let form = Self.chooseForm(options, samples: n, widths: layers.map(\.columns))
         self.form = form
         switch (form, options.kernel) {
-        case (.feature, _) where layers.count <= Self.pairwiseLayers, (.automatic, _) where layers.count <= Self.pairwiseLayers:
-            var owned = consume layers
-            values = try Self.pairwiseFeatureTable(&owned, names: names, estimator: options.estimator)
         case (.feature, _), (.automatic, _):
-            values = try Self.featureTable(layers, names: names, estimator: options.estimator)
+            var owned = consume layers
+            values = try Self.featureTable(&owned, names: names, estimator: options.estimator)
         case (.gram, .linear):
             values = try Self.linearGramTable(layers, names: names, estimator: options.estimator)
         case let (.gram, .rbf(threshold)):
@@ -208,52 +208,6 @@ struct HSICTable {
         return (q0 + q1) + (q2 + q3)
     }
 
-    /// The feature path: one `syrk` over the layers centred side by side.
-    @_specialize(where S == Double)
-    @_specialize(where S == Float)
-    private static func featureTable<S: BLASScalar>(
-        _ layers: [Matrix<S>], names: [String], estimator: CKAEstimator
-    ) throws -> Matrix<Double> {
-        let n = layers[0].rows
-        let l = layers.count
-        var offsets = [0]
-        for layer in layers { offsets.append(offsets[offsets.count - 1] + layer.columns) }
-        let total = offsets[l]
-        var squaredNorms = [Double](repeating: 0, count: l)
-        let stacked = try [S](unsafeUninitializedCapacity: n * total) { buffer, count in
-            for k in 0..<l {
-                squaredNorms[k] = try writeCenteredScaled(
-                    layers[k], into: buffer.baseAddress.map { $0 + n * offsets[k] }, name: names[k])
-            }
-            count = n * total
-        }
-        // Only the upper triangle of SᵀS is formed and read: block (i, j) with i ≤ j is XᵢᵀXⱼ.
-        let cross = [S](unsafeUninitializedCapacity: total * total) { buffer, count in
-            stacked.withUnsafeBufferPointer { s in
-                S._syrk(trans: true, n: total, k: n, alpha: 1, a: s.baseAddress!, lda: n,
-                        beta: 0, c: buffer.baseAddress!, ldc: total)
-            }
-            count = total * total
-        }
-        var table = Matrix<Double>(rows: l, columns: l)
-        cross.withUnsafeBufferPointer { c in
-            for j in 0..<l {
-                for i in 0...j {
-                    let sum = squaredEntries(c.baseAddress!, ld: total, rows: offsets[i]..<offsets[i + 1], columns: offsets[j]..<offsets[j + 1],
-                                             upperTriangle: i == j)
-                    let value = sum / (squaredNorms[i] * squaredNorms[j])
-                    table[i, j] = value
-                    table[j, i] = value
-                }
-            }
-        }
-        guard estimator == .unbiased else { return table }
-        let norms = stacked.withUnsafeBufferPointer { s in
-            (0..<l).map { k in rowSquaredNorms(UnsafeBufferPointer(rebasing: s[(n * offsets[k])..<(n * offsets[k + 1])]), rows: n, dividedBy: squaredNorms[k]) }
-        }
-        return unbiasedFeatureTable(table, rowNorms: norms, samples: n)
-    }
-
     /// The sum of the squared entries of block `rows × columns` of `c` (leading dimension
     /// `ld`), in `Double`; with `upperTriangle`, a diagonal block of a symmetric product of
     /// which only the upper triangle is formed: its strict part counts for both triangles.
@@ -274,19 +228,16 @@ struct HSICTable {
         return upperTriangle ? 2 * offDiagonal + diagonal : offDiagonal
     }
 
-    /// Up to this many layers, the feature path multiplies pairs of layers
-    /// (``pairwiseFeatureTable(_:names:estimator:)``) instead of the stacked layers.
-    static let pairwiseLayers = 4
-
-    /// The feature path for a few layers, which it may overwrite: each layer is centred and
-    /// scaled in its own storage (in place when nothing else holds it, as when the caller
-    /// hands its layers over, else in a copy), then each pair's `XᵢᵀXⱼ` (by `syrk` for a
-    /// layer with itself) goes in turn into one buffer of the largest pair's size. Memory:
-    /// the layers and one product, where the stacked path adds a copy of every layer and the
-    /// whole `SᵀS`; the flops are the same.
+    /// The feature path, over layers it may overwrite: each layer is centred and scaled in
+    /// its own storage (in place when nothing else holds it, as when the caller hands its
+    /// layers over, else in a copy), then each pair's `XᵢᵀXⱼ` (by `syrk` for a layer with
+    /// itself) goes in turn into one buffer of the largest pair's size. Memory: the layers
+    /// and one product. (Centring the layers side by side into `S = [X₁ … X_L]` for one
+    /// `syrk` took a copy of every layer and all of `SᵀS` besides, and was no faster on
+    /// twelve layers of 64 to 512 features.)
     @_specialize(where S == Double)
     @_specialize(where S == Float)
-    private static func pairwiseFeatureTable<S: BLASScalar>(
+    private static func featureTable<S: BLASScalar>(
         _ layers: inout [Matrix<S>], names: [String], estimator: CKAEstimator
     ) throws -> Matrix<Double> {
         let n = layers[0].rows, l = layers.count
