@@ -81,25 +81,24 @@ public struct ActivationSet: Sendable {
     ///   or layers whose sample counts differ.
     public static func load(_ url: URL, reduction: Reduction = .flatten, layers: [String]? = nil) throws -> ActivationSet {
         let file = url.path
+        // A layer named twice is read once.
+        let wanted = layers.map { $0.reduce(into: [String]()) { if !$0.contains($1) { $0.append($1) } } }
         // Files whose rows can be read in place go a block at a time into their matrices. A
         // single file that cannot (another format, a Fortran-order .npy, tensors of other
         // first dimensions) is read whole, and refused there with its own error if damaged.
         let inPlace = ArrayShards.index(for: url) == nil ? try? ActivationStream.rows(of: url) : try ActivationStream.rows(of: url)
         if let shards = inPlace {
-            let stream = try ActivationStream(shards, source: file, reduction: reduction, layers: layers)
+            let stream = try ActivationStream(shards, source: file, reduction: reduction, layers: wanted)
             if stream.sampleCount > 0 {
                 return try ActivationSet(layers: try stream.layerNames.indices.map { Layer(name: stream.layerNames[$0], matrix: try stream.matrix(layer: $0)) },
                                          source: file)
             }
         }
-        var wanted: [String]?
-        if let layers {
+        if let wanted {
             let available = try ArrayFile.names(url)
-            for name in layers where !available.contains(name) {
+            for name in wanted where !available.contains(name) {
                 throw ActivationError.unknownName(file: file, name: name, available: available)
             }
-            wanted = []
-            for name in layers where !wanted!.contains(name) { wanted!.append(name) }
         }
         // Each array becomes its matrix as it is read (an .npz member at a time), so that its
         // decoded copy is freed before the next is read.

@@ -39,6 +39,12 @@ import Testing
             }
             #expect(try ActivationSet.load(url, reduction: reduction).layers.map(\.matrix) == whole, "\(reduction)")
         }
+        // Layers come in the order asked for, a layer named twice once, whichever way the file is read.
+        let npz = folder.appendingPathComponent("acts.npz")
+        try ArrayFile.write(try ArrayFile.read(url), to: npz, format: .npz)
+        for file in [url, npz] {
+            #expect(try ActivationSet.load(file, layers: ["fc", "conv", "fc"]).layers.map(\.name) == ["fc", "conv"], "\(file.lastPathComponent)")
+        }
         // A NaN is reported where reading the file whole reports it.
         values[23 * 20 + 7] = .nan
         let broken = folder.appendingPathComponent("broken.npy")
