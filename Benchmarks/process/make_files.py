@@ -5,7 +5,8 @@ generators (../make_data.py), so that both time the same kind of data:
     python3 make_files.py DIR [--quick]
 
 X.npy and Y.npy: two correlated float32 matrices, 10 000 x 2 048 (what a user saves from
-two networks' hooks); layers.npz: 12 float32 layers of 5 000 samples, widths 64 ... 512.
+two networks' hooks); layers.npz: 12 float32 layers of 5 000 samples, widths 64 ... 512;
+P.npy: 10 000 x 1 024 float32 samples of a decaying spectrum, for PCA.
 """
 import os
 import sys
@@ -29,6 +30,9 @@ def main():
     m = sizes["cka_matrix"]
     layers = make_data.layer_stack(rng, m["n"], m["widths"])
     np.savez(os.path.join(folder, "layers.npz"), **{f"layer_{i:02d}": layer.astype(np.float32) for i, layer in enumerate(layers)})
+    del layers
+    p = sizes["pca_exact"]
+    np.save(os.path.join(folder, "P.npy"), make_data.decaying_spectrum(rng, p["n"], p["d"]).astype(np.float32))
 
 
 if __name__ == "__main__":

@@ -12,7 +12,15 @@ import numpy as np
 TASKS = {
     "pair": "`repprobe cka X.npy Y.npy --json`, 10 000 × 2 048 float32 each",
     "layers": "`repprobe cka layers.npz --json`, 12 layers of 5 000 samples (widths 64 … 512)",
+    "pca": "`repprobe pca P.npy --components 10 --json`, 10 000 × 1 024 float32; scikit-learn `PCA(svd_solver='covariance_eigh')`",
 }
+
+
+def values(task, tool, output):
+    """The numbers both tools print: the CKA matrix, or the leading explained-variance ratios."""
+    if task == "pca":
+        return np.array(output[0]["explained_variance_ratio"] if tool == "repprobe" else output["explained_variance_ratio"])
+    return np.array(output["matrix"])
 
 
 def main():
@@ -28,19 +36,21 @@ def main():
 
     rows = []
     for task in TASKS:
-        ours = np.array(json.load(open(f"{folder}/repprobe-{task}.json"))["matrix"])
-        theirs = np.array(json.load(open(f"{folder}/numpy-{task}.json"))["matrix"])
+        ours = values(task, "repprobe", json.load(open(f"{folder}/repprobe-{task}.json")))
+        theirs = values(task, "numpy", json.load(open(f"{folder}/numpy-{task}.json")))
         row = {"task": task, "runs": len(runs[("repprobe", task)]), "max_abs_difference": float(np.max(np.abs(ours - theirs)))}
         for tool in ("repprobe", "numpy"):
             row[tool] = {key: median(tool, task, key) for key in ("wall_s", "user_s", "system_s", "peak_bytes")}
         rows.append(row)
     json.dump({"rows": rows, "runs": {f"{tool} {task}": r for (tool, task), r in runs.items()}}, open(output, "w"), indent=2)
 
-    lines = ["# Whole commands: repprobe against the NumPy script", "",
+    lines = ["# Whole commands: repprobe against the NumPy and scikit-learn scripts", "",
              "Each command is a whole process, start to exit, timed by `/usr/bin/time` (`Benchmarks/process/run.sh`); repprobe and "
-             "NumPy alternate, and the table gives medians. Ratio = repprobe / NumPy: below 1, repprobe is faster or smaller.", "",
-             "| task | runs | repprobe wall (s) | NumPy wall (s) | ratio | repprobe system (s) | NumPy system (s) | repprobe peak (MB) | NumPy peak (MB) | peak ratio | max \\|Δ\\| |",
+             "Python alternate, and the table gives medians. Ratio = repprobe / Python: below 1, repprobe is faster or smaller.", "",
+             "| task | runs | repprobe wall (s) | Python wall (s) | ratio | repprobe system (s) | Python system (s) | repprobe peak (MB) | Python peak (MB) | peak ratio | max \\|Δ\\| |",
              "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    if "-quick" in markdown:
+        lines.insert(2, "A `--quick` run: the files are smaller than the task column says.\n")
     for row in rows:
         ours, theirs = row["repprobe"], row["numpy"]
         lines.append(f"| {TASKS[row['task']]} | {row['runs']} | {ours['wall_s']:.2f} | {theirs['wall_s']:.2f} | {ours['wall_s'] / theirs['wall_s']:.2f} | "

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Times whole commands as a user does: `repprobe cka` on two .npy files (10 000 × 2 048
-# float32) and on a 12-layer .npz (5 000 samples), against the NumPy script that loads the
-# same files and computes the same numbers, process start to exit.
+# float32) and on a 12-layer .npz (5 000 samples), and `repprobe pca` on a 10 000 × 1 024
+# .npy, against the NumPy and scikit-learn scripts that load the same files and compute
+# the same numbers, process start to exit.
 #
 #   Benchmarks/process/run.sh            five alternating rounds, medians
 #   Benchmarks/process/run.sh --quick    small files, one round
@@ -35,6 +36,8 @@ flock "$lock" bash -c '
     time_it numpy pair python3 "$here/numpy_cka.py" "$data/X.npy" "$data/Y.npy"
     time_it repprobe layers "$repprobe" cka "$data/layers.npz" --json
     time_it numpy layers python3 "$here/numpy_cka.py" "$data/layers.npz"
+    time_it repprobe pca "$repprobe" pca "$data/P.npy" --components 10 --json
+    time_it numpy pca python3 "$here/sklearn_pca.py" "$data/P.npy" 10
   done
 '
 python3 "$here/report.py" "$data" "$here/results$suffix.md" "$here/results$suffix.json"
