@@ -195,7 +195,7 @@ extension ComparisonPlan {
         let folds = try labels.map { try StratifiedKFold.assign(labels: $0, folds: probeFolds) }
         return try zip(matrices, names).map { x, name in
             var summary = ComparisonResults.LayerSummary(layer: name, width: x.columns,
-                                                         spectrum: x.rows >= 2 && x.columns >= 1 ? try? PCA.fit(x) : nil)
+                                                         spectrum: x.rows >= 2 && x.columns >= 1 ? try? PCA.spectrum(x) : nil)
             if let labels, let folds {
                 let evaluation = try LinearProbe.evaluate(x, labels: labels, model: .ridge(alphas: ridgeAlphas),
                                                           folds: folds, controlSeed: seed)
@@ -276,12 +276,15 @@ extension ComparisonResults.Correspondence {
 
 extension ComparisonResults.LayerSummary {
     /// A layer's summary with what its PCA says of its dimensions (nothing without one).
-    init(layer: String, width: Int, spectrum pca: PCAResult?) {
+    /// A layer's summary from its spectrum (``PCA/spectrum(_:)``): the variance along every
+    /// component, descending, and the total.
+    init(layer: String, width: Int, spectrum: (variances: [Double], total: Double)?) {
         self.init(layer: layer, width: width, explainedVarianceRatio: [])
-        guard let pca else { return }
-        participationRatio = pca.participationRatio
-        explainedVarianceRatio = Array(pca.explainedVarianceRatio.prefix(50))
+        guard let spectrum else { return }
+        let ratios = spectrum.variances.map { spectrum.total > 0 ? $0 / spectrum.total : 0 }
+        participationRatio = PCA.participationRatio(spectrum.variances)
+        explainedVarianceRatio = Array(ratios.prefix(50))
         var total = 0.0
-        components90 = pca.explainedVarianceRatio.firstIndex { total += $0; return total >= 0.9 }.map { $0 + 1 }
+        components90 = ratios.firstIndex { total += $0; return total >= 0.9 }.map { $0 + 1 }
     }
 }

@@ -51,7 +51,7 @@ extension SimilarityAccumulator {
             kept.map { k in
                 let m = moments[offset + k]
                 return ComparisonResults.LayerSummary(layer: names[k], width: m.width,
-                                                      spectrum: m.samples >= 2 ? try? PCA.fit(m) : nil)
+                                                      spectrum: m.samples >= 2 ? try? PCA.spectrum(m) : nil)
             }
         }
         let constantA = namesA.indices.filter { !keptA.contains($0) }.map { namesA[$0] }

@@ -41,6 +41,22 @@ import Testing
 
     /// Fewer samples than features: the in-memory path takes the SVD, the streamed one the
     /// rank-deficient covariance; the variances agree.
+    /// The spectrum alone (no components) is the variance along every component that the
+    /// full PCA finds: from the Gram matrix for data wider than its samples, from the
+    /// covariance otherwise, and from streamed co-moments.
+    @Test(arguments: [(30, 80), (80, 30)])
+    func spectrumAloneIsThePCAVariances(shape: (Int, Int)) throws {
+        var x = gaussianMatrix(shape.0, shape.1, seed: 7)
+        for k in x.storage.indices { x.storage[k] = x.storage[k] * Double(1 + k % 5) + 20 }
+        let pca = try PCA.fit(x)
+        for (variances, total) in [try PCA.spectrum(x), try PCA.spectrum(Self.statistics(x, batches: [7, 3]))] {
+            #expect(variances.count == min(shape.0, shape.1) || variances.count == shape.1)
+            #expect(abs(total / pca.totalVariance - 1) <= 1e-12)
+            for (a, b) in zip(variances, pca.explainedVariance) { #expect(abs(a - b) <= 1e-10 * pca.explainedVariance[0], "\(a) \(b)") }
+            #expect(abs(PCA.participationRatio(variances) - (pca.participationRatio ?? .nan)) <= 1e-9)
+        }
+    }
+
     @Test func wideDataGiveTheSameSpectrum() throws {
         let x = gaussianMatrix(6, 9, seed: 3)
         let expected = try PCA.fit(x)

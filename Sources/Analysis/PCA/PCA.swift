@@ -105,6 +105,34 @@ public enum PCA {
         return try fromCovariance(covariance, mean: statistics.means, samples: n, k: k, total: trace)
     }
 
+    /// The variance along every component of `x` (samples × features, at least 2 samples),
+    /// descending, without the components: the eigenvalues of the `d × d` covariance, or of
+    /// the `n × n` Gram matrix of the centred samples divided by `n − 1` when that is smaller
+    /// (the two share their nonzero eigenvalues), by `dsyevr` without eigenvectors; and the
+    /// total variance. What a spectrum, its participation ratio and the components needed
+    /// for a share of the variance take, at a fraction of ``fit(_:components:method:)``'s cost
+    /// on layers wider than their samples.
+    public static func spectrum(_ x: Matrix<Double>) throws -> (variances: [Double], total: Double) {
+        let n = x.rows, d = x.columns
+        if n < 2 { throw AnalysisError.tooFewSamples(needed: 2, got: n, context: "PCA") }
+        var c = x
+        _ = c.centerColumns()
+        let scale = 1 / Double(n - 1)
+        let product = d <= n ? c.gram(scale: scale) : c.outerGram(scale: scale)
+        return (try product.symmetricEigen(vectors: false).values.map { Swift.max(0, $0) }, c.frobeniusDot(c) * scale)
+    }
+
+    /// ``spectrum(_:)`` of a stream of samples, from the covariance of its ``CoMoments``.
+    public static func spectrum(_ statistics: CoMoments) throws -> (variances: [Double], total: Double) {
+        let n = statistics.samples
+        if n < 2 { throw AnalysisError.tooFewSamples(needed: 2, got: n, context: "PCA") }
+        var covariance = statistics.symmetric()
+        covariance.scale(by: 1 / Double(n - 1))
+        var trace = 0.0
+        for i in 0..<covariance.rows { trace += covariance[i, i] }
+        return (try covariance.symmetricEigen(vectors: false).values.map { Swift.max(0, $0) }, trace)
+    }
+
     /// The leading `k` components of a `d × d` covariance of `samples` samples.
     private static func fromCovariance(_ covariance: Matrix<Double>, mean: [Double], samples n: Int, k: Int,
                                        total: Double) throws -> PCAResult {

@@ -125,6 +125,18 @@ public enum BLASThreads {
     public static var count: Int { Int(openblas_get_num_threads()) }
     /// Sets the thread count (benchmarks pin it to match the reference tools).
     public static func set(_ count: Int) { openblas_set_num_threads(Int32(count)) }
+
+    /// Runs `body` with OpenBLAS on one thread when `single`, then restores the count. For
+    /// factorisations of matrices small on one side, whose unblocked steps (Householder
+    /// panels, rank-one updates) OpenBLAS splits between threads call by call: the hand-offs
+    /// cost more than the arithmetic.
+    static func one<T>(if single: Bool, _ body: () throws -> T) rethrows -> T {
+        let previous = count
+        guard single, previous > 1 else { return try body() }
+        set(1)
+        defer { set(previous) }
+        return try body()
+    }
     /// OpenBLAS's description of its build and the kernel it selected for this CPU.
     public static var configuration: String {
         let config = openblas_get_config().map { String(cString: $0) } ?? "unknown"

@@ -18,6 +18,12 @@ private func checkArguments(_ info: lapack_int, _ routine: String) {
 }
 
 enum LAPACK {
+    /// SVDs whose smaller side is at most this run OpenBLAS on one thread
+    /// (``BLASThreads/one(if:_:)``): the compare demo, whose ridge probes take the SVDs of
+    /// 288 × d training folds, took 33–39 s of wall and 10–12 s of system time with them on
+    /// two threads, 29–31 s and 1.6–2.8 s on one.
+    static let singleThreadedSide = 512
+
     /// Eigenvalues (ascending) and optionally eigenvectors of the symmetric matrix whose
     /// upper triangle is in `a`; `indices` selects a 1-based range of eigenvalues.
     static func syevr(
@@ -55,11 +61,11 @@ enum LAPACK {
         var s = [Double](repeating: 0, count: k)
         var u = [Double](repeating: 0, count: vectors ? m * k : 1)
         var vt = [Double](repeating: 0, count: vectors ? k * n : 1)
-        let info = a.storage.withUnsafeMutableBufferPointer { ap in
+        let info = BLASThreads.one(if: k <= singleThreadedSide) { a.storage.withUnsafeMutableBufferPointer { ap in
             LAPACKE_dgesdd(
                 LAPACK_COL_MAJOR, vectors ? 83 /* S */ : 78 /* N */, lapackInt(m), lapackInt(n),
                 ap.baseAddress, /*lda*/ lapackInt(m), &s, &u, /*ldu*/ lapackInt(m), &vt, /*ldvt*/ lapackInt(k))
-        }
+        } }
         checkArguments(info, "dgesdd")
         if info > 0 { throw LinearAlgebraError.didNotConverge(routine: "dgesdd", info: Int(info)) }
         guard vectors else { return (nil, s, nil) }
