@@ -205,8 +205,7 @@ public struct ActivationStream: Sendable {
                     // a training set's, and its eigen-decomposition (about three more).
                     let width = Double(x.columns + 2 * Set(labels).count)
                     let bytes = Double(Set(folds).count + 4) * width * width * 8
-                    try Self.check(bytes < 9e18 ? Int(bytes) : nil, layers: [layerNames[k]], widths: [x.columns], limit: memoryLimit,
-                                   in: source, what: "probe")
+                    try Self.check(bytes, layers: [layerNames[k]], widths: [x.columns], limit: memoryLimit, in: source, what: "probe")
                     checked = true
                 }
                 try body(x, range)
@@ -244,7 +243,7 @@ public struct ActivationStream: Sendable {
             if moments.isEmpty {
                 let widths = block.map(\.columns)
                 let squares = widths.map { Double($0) * Double($0) * 8 }.reduce(0, +)
-                try Self.check(squares < 9e18 ? Int(squares) : nil, layers: layerNames, widths: widths, limit: memoryLimit, in: source, what: "PCA")
+                try Self.check(squares, layers: layerNames, widths: widths, limit: memoryLimit, in: source, what: "PCA")
                 moments = widths.map { CoMoments(width: $0) }
             }
             for (k, matrix) in block.enumerated() { try moments[k].add(matrix) }
@@ -252,13 +251,15 @@ public struct ActivationStream: Sendable {
         return moments
     }
 
-    /// Refuses statistics of `bytes` beyond `limit`, naming the widest layers.
-    private static func check(_ bytes: Int?, layers: [String], widths: [Int], limit: Int, in source: String, what: String) throws {
-        guard bytes.map({ $0 > limit }) ?? true else { return }
+    /// Refuses statistics of `bytes` beyond `limit`, or beyond any machine (9e18), naming
+    /// the widest layers; the bytes are counted in `Double`, which no layer sizes overflow.
+    private static func check(_ bytes: Double, layers: [String], widths: [Int], limit: Int, in source: String, what: String) throws {
+        let byteCount = bytes < 9e18 ? Int(bytes) : nil
+        guard byteCount.map({ $0 > limit }) ?? true else { return }
         let widest = zip(layers, widths).sorted { $0.1 > $1.1 }.prefix(3).map { "\($0.0) \($0.1)" }.joined(separator: ", ")
         throw AnalysisError.invalidArgument(
             "\(source): the streamed \(what) statistics of \(widths.count) layers (\(widths.reduce(0, +)) features; widest \(widest)) would take "
-            + "\(bytes.map(ByteSize.readable) ?? "more memory than any machine has"), more than the \(ByteSize.readable(limit)) budget: "
+            + "\(byteCount.map(ByteSize.readable) ?? "more memory than any machine has"), more than the \(ByteSize.readable(limit)) budget: "
             + "reduce the layers (--reduce mean or project:K) or name fewer (--layers)")
     }
 
@@ -321,7 +322,7 @@ public struct ActivationStream: Sendable {
             // The sketch's d × l matrices (Y, Q and products), besides a block.
             let l = Double(Swift.min(widths[k], components + 10))
             let bytes = 4 * Double(widths[k]) * l * 8
-            try Self.check(bytes < 9e18 ? Int(bytes) : nil, layers: [name], widths: [widths[k]], limit: memoryLimit * 9 / 10, in: source, what: "PCA sketch")
+            try Self.check(bytes, layers: [name], widths: [widths[k]], limit: memoryLimit * 9 / 10, in: source, what: "PCA sketch")
             let pca = try PCA.sketch(width: widths[k], components: Swift.min(components, widths[k], sampleCount), seed: seed) { body in
                 try forEachBlock(layer: k, memoryLimit: memoryLimit) { x, _ in try body(x) }
             }
@@ -380,7 +381,8 @@ public struct ActivationStream: Sendable {
                 let widths = block.map(\.columns)
                 var rows = b == nil ? nil : a.layerNames.count
                 if let allPairsLimit, let all = StreamingCKA.bytes(widths: widths, rowLayers: nil), all <= min(allPairsLimit, memoryLimit) { rows = nil }
-                try check(StreamingCKA.bytes(widths: widths, rowLayers: rows), layers: names, widths: widths, limit: memoryLimit, in: a.source, what: "CKA")
+                try check(StreamingCKA.bytes(widths: widths, rowLayers: rows).map(Double.init) ?? .infinity, layers: names, widths: widths, limit: memoryLimit,
+                          in: a.source, what: "CKA")
                 accumulator = try StreamingCKA(layerNames: names, widths: widths, rowLayers: rows)
             }
             try accumulator?.update(block)

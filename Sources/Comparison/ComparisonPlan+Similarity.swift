@@ -17,6 +17,22 @@ public struct LayerSimilarity: Sendable {
     public var reduction: Reduction
 }
 
+extension LayerSimilarity {
+    /// The table of minibatch CKA statistics whose layers are named `A.name` and `B.name`:
+    /// A's layers against B's, or against A's own when there are no B layers.
+    ///
+    /// - Throws: ``AnalysisError`` when no batch was added.
+    public init(minibatch statistics: MinibatchCKA, reduction: Reduction) throws {
+        let names = statistics.layerNames
+        let matrix = try statistics.cka()
+        let rows = names.indices.filter { names[$0].hasPrefix("A.") }
+        let others = names.indices.filter { names[$0].hasPrefix("B.") }
+        let columns = others.isEmpty ? rows : others
+        self.init(layersA: rows.map { String(names[$0].dropFirst(2)) }, layersB: columns.map { String(names[$0].dropFirst(2)) },
+                  values: rows.map { i in columns.map { matrix[i, $0] } }, samples: statistics.samples, reduction: reduction)
+    }
+}
+
 extension ComparisonPlan {
     /// Captures A and B (every layer ``layersA`` and ``layersB`` name, streamed batch by
     /// batch) and computes only their CKA matrix with ``cka``; A against ``Subject/same`` is
@@ -84,12 +100,7 @@ extension ComparisonPlan {
             notice?("minibatch CKA leaves out the last batch of \(sink.skippedSamples) input\(sink.skippedSamples == 1 ? "" : "s"): "
                     + "an unbiased HSIC needs at least 4")
         }
-        let names = sink.accumulator.layerNames
-        let matrix = try sink.accumulator.cka()
-        let rows = names.indices.filter { names[$0].hasPrefix("A.") }
-        let columns = parts.count == 1 ? rows : names.indices.filter { names[$0].hasPrefix("B.") }
-        return LayerSimilarity(layersA: rows.map { String(names[$0].dropFirst(2)) }, layersB: columns.map { String(names[$0].dropFirst(2)) },
-                               values: rows.map { i in columns.map { matrix[i, $0] } }, samples: sink.accumulator.samples, reduction: reduction)
+        return try LayerSimilarity(minibatch: sink.accumulator, reduction: reduction)
     }
 
     /// Whether the matrix can be streamed: linear CKA with the biased estimator, against a

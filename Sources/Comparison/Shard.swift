@@ -46,6 +46,14 @@ public struct Shard: Sendable, Hashable, Codable, CustomStringConvertible {
     }
 
     public var description: String { "\(index)/\(count)" }
+
+    /// How many of `total` samples each of `count` shards takes, in order, run in batches of
+    /// `batchSize` (``samples(of:batchSize:)``).
+    ///
+    /// - Throws: ``ShardError`` for a count below 1.
+    public static func sampleCounts(_ count: Int, of total: Int, batchSize: Int) throws -> [Int] {
+        try (1...Swift.max(1, count)).map { try Shard($0, of: count).samples(of: total, batchSize: batchSize).count }
+    }
 }
 
 extension Shard {

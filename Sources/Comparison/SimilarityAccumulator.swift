@@ -109,6 +109,7 @@ public struct SimilarityAccumulator: Sendable, Equatable {
               shards.allSatisfy({ (1...provenance.shardCount).contains($0) }) else {
             throw ProbeError.invalidInput(file: origin, problem: "shards \(shards) are not distinct shards of 1…\(provenance.shardCount)")
         }
+        // Only the shards covered: a file's shard count is not trusted to size anything.
         let expected = try shards.map { try Shard($0, of: provenance.shardCount).samples(of: provenance.inputs, batchSize: provenance.batchSize).count }.reduce(0, +)
         guard expected == statistics.samples else {
             throw ProbeError.invalidInput(file: origin, problem: "covers \(statistics.samples) samples where shards \(shardList) of \(provenance.inputs) inputs have \(expected)")

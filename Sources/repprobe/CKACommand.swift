@@ -120,21 +120,20 @@ struct CKACommand: ParsableCommand {
                                   + "leave out --same-layers, --bootstrap, --permutations and --kernel rbf, or raise --memory")
         }
         let why = "the activations would take \(ByteSize.readable(bytes)), more than the \(ByteSize.readable(budget)) budget"
-        let matrix: Matrix<Double>
+        let table: LabelledMatrix
         if cka.estimator == .biased {
             Diagnostics.note("\(why): streaming linear CKA over \(a.sampleCount) samples")
-            matrix = try ActivationStream.streamingCKA(a, b, memoryLimit: budget).cka()
+            let matrix = try ActivationStream.streamingCKA(a, b, memoryLimit: budget).cka()
+            table = LabelledMatrix(rowLabels: a.layerNames, columnLabels: (b ?? a).layerNames,
+                                   values: (0..<matrix.rows).map { matrix.row($0) }, corner: "A \\ B")
         } else {
             Diagnostics.note("\(why): streaming minibatch CKA over \(a.sampleCount) samples (Nguyen et al. 2021: the unbiased HSIC of each batch of "
                              + "\(batchSize), averaged over batches; an estimate of the population CKA, not the unbiased CKA of all samples at once)")
             let (accumulator, skipped) = try ActivationStream.minibatchCKA(a, b, batchSize: batchSize)
             if skipped > 0 { Diagnostics.note("minibatch CKA leaves out the last batch of \(skipped) samples: an unbiased HSIC needs at least 4") }
-            let all = try accumulator.cka(), la = a.layerNames.count
-            let columns = b == nil ? 0..<la : la..<all.columns
-            matrix = Matrix(rows: la, columns: columns.count, rowMajor: (0..<la).flatMap { i in columns.map { all[i, $0] } })
+            let similarity = try LayerSimilarity(minibatch: accumulator, reduction: a.reduction)
+            table = LabelledMatrix(rowLabels: similarity.layersA, columnLabels: similarity.layersB, values: similarity.values, corner: "A \\ B")
         }
-        let table = LabelledMatrix(rowLabels: a.layerNames, columnLabels: (b ?? a).layerNames,
-                                   values: (0..<matrix.rows).map { matrix.row($0) }, corner: "A \\ B")
         try printTable(table, samples: a.sampleCount)
     }
 

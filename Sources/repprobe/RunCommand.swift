@@ -120,7 +120,7 @@ struct CaptureCommand: ParsableCommand {
             let total = sources.values.first?.count ?? 0
             let slice = try shard.slice(sources, batchSize: inputOptions.batchSize)
             (sources, settings.sampleIDs) = (slice.sources, Array(slice.samples))
-            set = (shard.index, try (1...shard.count).map { try Shard($0, of: shard.count).samples(of: total, batchSize: inputOptions.batchSize).count })
+            set = (shard.index, try Shard.sampleCounts(shard.count, of: total, batchSize: inputOptions.batchSize))
         }
         let shards = output.hasSuffix(".safetensors") ? SafetensorsActivationWriter(url, maxShardBytes: maxShardSize.bytes, shard: set) : nil
         let sink: ActivationSink = try shards ?? NPZActivationWriter(url)

@@ -28,6 +28,8 @@ import Testing
         let batched = try (1...3).map { try Shard($0, of: 3).samples(of: 300, batchSize: 64) }
         #expect(batched == [0..<64, 64..<192, 192..<300])
         #expect(try (1...7).map { try Shard($0, of: 7).samples(of: 300, batchSize: 64).count } == [0, 64, 64, 0, 64, 64, 44])
+        #expect(try Shard.sampleCounts(7, of: 300, batchSize: 64) == [0, 64, 64, 0, 64, 64, 44])
+        #expect(throws: ShardError.self) { try Shard.sampleCounts(0, of: 300, batchSize: 64) }
         #expect(try Shard(2, of: 2).samples(of: Int.max, batchSize: Int.max / 2) == (Int.max / 2)..<Int.max)
         #expect(try Shard(parsing: "3/8") == Shard(3, of: 8))
         for text in ["0/4", "5/4", "4", "a/b", "-1/2", "1/0", "1/2/3", "", "/4"] {
