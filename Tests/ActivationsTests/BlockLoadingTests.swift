@@ -54,4 +54,26 @@ import Testing
         do { _ = try ActivationSet.load(broken) } catch { blocks = "\(error)" }
         #expect(!whole.isEmpty && blocks == whole, "\(blocks)")
     }
+
+    /// A `.npy` whose rows are read in place is refused, naming the file, when it is cut
+    /// short, longer than its header says, or its header claims rows beyond any file.
+    @Test func damagedNPYFilesAreRefusedByName() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("repprobe-hostile-npy-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let good = folder.appendingPathComponent("good.npy")
+        try NPY.write(NumericArray(shape: [100, 8], float32: [Float](repeating: 1, count: 800)), to: good)
+        let bytes = try Data(contentsOf: good)
+        let header = String(decoding: bytes.prefix(128), as: UTF8.self)
+        let lying = Data(header.replacingOccurrences(of: "(100, 8)", with: "(999999999999, 8)").utf8) + bytes.dropFirst(128)
+        let cases: [(String, Data)] = [("truncated.npy", bytes.dropLast(50)), ("trailing.npy", bytes + Data(count: 32)), ("lying.npy", lying)]
+        for (name, contents) in cases {
+            let url = folder.appendingPathComponent(name)
+            try contents.write(to: url)
+            for read in [{ _ = try ActivationSet.load(url) }, { _ = try ActivationStream(url) }] as [() throws -> Void] {
+                #expect(throws: (any Error).self, "\(name)") { try read() }
+                do { try read() } catch { #expect("\(error)".contains(name), "\(name): \(error)") }
+            }
+        }
+    }
 }

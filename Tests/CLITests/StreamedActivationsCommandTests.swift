@@ -132,6 +132,13 @@ import Testing
         let notStreamable = try cli.run(["cka", npz, "--shard", "1/2", "-o", other])
         #expect(notStreamable.status != 0 && notStreamable.stderr.contains("a.npz") && notStreamable.stderr.contains("block of samples"),
                 "\(notStreamable.stderr)")
+        // A truncated .npy is refused naming it, and no statistics are written.
+        let fixture = try Data(contentsOf: CompareReportTests.root.appendingPathComponent("Tests/Fixtures/formats/f32_c.npy"))
+        let cut = folder.appendingPathComponent("cut.npy"), statistics = folder.appendingPathComponent("cut-stats.safetensors")
+        try fixture.dropLast(4).write(to: cut)
+        let truncated = try cli.run(["cka", cut.path, "--shard", "1/2", "-o", statistics.path])
+        #expect(truncated.status != 0 && truncated.stderr.contains("cut.npy") && truncated.stderr.contains("truncated"), "\(truncated.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: statistics.path))
     }
 
     @Test func shardsCapturedBySeparateProcessesMakeOneSet() throws {

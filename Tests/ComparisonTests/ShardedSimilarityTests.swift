@@ -319,5 +319,11 @@ import Testing
         #expect {
             try SimilarityAccumulator(streaming: streamA, against: streamB, shard: Shard(1, of: 200), memoryLimit: 1 << 24, repprobeVersion: "test")
         } throws: { "\($0)".contains("holds none: use at most 101 shards") }
+        // Files of other sample counts are refused naming the second, before any shard is read.
+        let fewer = folder.appendingPathComponent("fewer.safetensors")
+        try ArrayFile.write([("l0", NumericArray(shape: [60, 2], float64: (0..<120).map(Double.init)))], to: fewer, format: .safetensors)
+        #expect {
+            try SimilarityAccumulator(streaming: streamA, against: ActivationStream(fewer), shard: Shard(4, of: 4), memoryLimit: 1 << 24, repprobeVersion: "test")
+        } throws: { "\($0)".contains("fewer.safetensors") && "\($0)".contains("has 60 samples where") }
     }
 }
