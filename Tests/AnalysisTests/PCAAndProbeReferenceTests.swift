@@ -42,11 +42,13 @@ import Testing
         #expect(try StratifiedKFold.assign(labels: y2, folds: 4) == expected)
     }
 
-    @Test(arguments: ["multiclass", "binary"])
+    /// `wide` has more features than samples (80 × 300), which the probe fits from the Gram
+    /// matrix rather than an SVD of the samples.
+    @Test(arguments: ["multiclass", "binary", "wide"])
     func ridgeProbeMatchesRidgeClassifier(task: String) throws {
-        let x = try Fixture.matrix("probe_X.npy")
-        let y = try Fixture.integers(task == "binary" ? "probe_y_binary.npy" : "probe_y.npy")
-        let folds = try Fixture.integers(task == "binary" ? "folds_binary.npy" : "folds.npy")
+        let x = try Fixture.matrix(task == "wide" ? "probe_wide_X.npy" : "probe_X.npy")
+        let y = try Fixture.integers(["binary": "probe_y_binary.npy", "wide": "probe_wide_y.npy"][task] ?? "probe_y.npy")
+        let folds = try Fixture.integers(["binary": "folds_binary.npy", "wide": "folds_wide.npy"][task] ?? "folds.npy")
         let alphas = ["0.01", "1.0", "100.0"]
         let result = try LinearProbe.evaluate(x, labels: y, model: .ridge(alphas: alphas.map { Double($0)! }), folds: folds)
         for (k, alpha) in alphas.enumerated() {

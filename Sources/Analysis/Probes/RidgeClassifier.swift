@@ -8,8 +8,9 @@ import LinearAlgebra
 /// `‖(X − X̄)W − (Y − Ȳ)‖²_F + α‖W‖²_F`, the intercept is `Ȳ − X̄W`, and a sample goes to the
 /// class with the largest decision value (for two classes: the second class when positive).
 ///
-/// From the thin SVD `X − X̄ = U S Vᵀ`, `W = V diag(s/(s² + α)) Uᵀ(Y − Ȳ)`: one SVD serves
-/// every α. The corresponding LAPACK routine is `dgesdd`.
+/// From the thin SVD `X − X̄ = U S Vᵀ`, `W = V diag(s/(s² + α)) Uᵀ(Y − Ȳ)`: one
+/// factorisation serves every α. The corresponding LAPACK routine is `dgesdd`, or `dsyevr`
+/// for more features than samples (see ``RidgePath``).
 public struct RidgeClassifier: Sendable {
     public let classes: [Int]
     public let alpha: Double
@@ -38,24 +39,52 @@ public struct RidgeClassifier: Sendable {
     }
 }
 
-/// One centred SVD of a training set, reused for every regularisation strength.
+/// One centred factorisation of a training set, reused for every regularisation strength.
+///
+/// With at least as many samples as features it is the thin SVD `X − X̄ = U S Vᵀ`. With
+/// more features than samples (wide activations, the usual case for a hidden layer) it is
+/// the eigen-decomposition of the `n × n` Gram matrix `(X − X̄)(X − X̄)ᵀ = U S² Uᵀ`, which
+/// gives `V = (X − X̄)ᵀ U S⁻¹` without ever forming it: one `dsyrk` and one `n × n` `dsyevr`
+/// instead of an SVD of the `n × d` matrix (whose LQ factorisation and explicit `Q` cost
+/// three times the products and run largely on level-2 BLAS). This is the kernel form that
+/// scikit-learn's ridge solvers take for wide data. Squaring the singular values costs
+/// their relative accuracy below `√ε·s₁`; those directions hold less than `ε·s₁²` of the
+/// training variance, and eigenvalues below `n·ε·s₁²`, which rounding cannot tell from the
+/// zero that centring always leaves, are dropped.
 struct RidgePath {
     let mean: [Double]
     private(set) var targetMean: [Double]
     let u: Matrix<Double>
-    let vt: Matrix<Double>
     let s: [Double]
+    /// `V = basisᵀ·mixing` (`d × r`): `basis` is `Vᵀ` itself with no mixing (SVD), or the
+    /// centred training set with mixing `U S⁻¹` (`n × r`, Gram).
+    private let basis: Matrix<Double>
+    private let mixing: Matrix<Double>?
     /// `Uᵀ(Y − Ȳ)`, `r × m`.
     private(set) var projectedTargets: Matrix<Double>
 
     init(x: Matrix<Double>, codes: [Int], classCount: Int) throws {
         var centred = x
         mean = centred.centerColumns()
-        let svd = try centred.svd()
-        guard let u = svd.u, let vt = svd.vt else { throw AnalysisError.invalidArgument("ridge: SVD returned no vectors") }
-        self.u = u
-        self.vt = vt
-        s = svd.singularValues
+        if centred.columns > centred.rows {
+            let eigen = try centred.outerGram().symmetricEigen()
+            guard let vectors = eigen.vectors else { throw AnalysisError.invalidArgument("ridge: eigen-decomposition returned no vectors") }
+            let cutoff = Swift.max(eigen.values.first ?? 0, 0) * Double(centred.rows) * .ulpOfOne
+            let kept = eigen.values.indices.filter { eigen.values[$0] > cutoff }
+            u = vectors.selectingColumns(kept)
+            s = kept.map { eigen.values[$0].squareRoot() }
+            var scaled = u
+            for (j, value) in s.enumerated() { for i in 0..<scaled.rows { scaled[i, j] /= value } }
+            basis = centred
+            mixing = scaled
+        } else {
+            let svd = try centred.svd()
+            guard let u = svd.u, let vt = svd.vt else { throw AnalysisError.invalidArgument("ridge: SVD returned no vectors") }
+            self.u = u
+            s = svd.singularValues
+            basis = vt
+            mixing = nil
+        }
         (targetMean, projectedTargets) = Self.targets(u, codes: codes, classCount: classCount)
     }
 
@@ -94,7 +123,8 @@ struct RidgePath {
     }
 
     func coefficients(alpha: Double) -> (Matrix<Double>, [Double]) {
-        let w = vt.multiplied(by: shrunkTargets(alpha), transposingSelf: true)
+        let shrunk = shrunkTargets(alpha)
+        let w = basis.multiplied(by: mixing.map { $0.multiplied(by: shrunk) } ?? shrunk, transposingSelf: true)
         let shift = w.transposedTimes(mean)
         return (w, zip(targetMean, shift).map { $0 - $1 })
     }
@@ -103,7 +133,8 @@ struct RidgePath {
     func decisions(test: Matrix<Double>, alphas: [Double]) -> [Matrix<Double>] {
         var centred = test
         centred.subtractColumnMeans(mean)
-        let projected = centred.multiplied(by: vt, transposingOther: true)  // n_test × r
+        let onBasis = centred.multiplied(by: basis, transposingOther: true)
+        let projected = mixing.map { onBasis.multiplied(by: $0) } ?? onBasis  // n_test × r
         return alphas.map { projected.affine(shrunkTargets($0), bias: targetMean) }
     }
 

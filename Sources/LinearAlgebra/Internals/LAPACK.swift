@@ -19,9 +19,9 @@ private func checkArguments(_ info: lapack_int, _ routine: String) {
 
 enum LAPACK {
     /// SVDs whose smaller side is at most this run OpenBLAS on one thread
-    /// (``BLASThreads/one(if:_:)``): the compare demo, whose ridge probes take the SVDs of
-    /// 288 × d training folds, took 33–39 s of wall and 10–12 s of system time with them on
-    /// two threads, 29–31 s and 1.6–2.8 s on one.
+    /// (``BLASThreads/one(if:_:)``): measured when the compare demo's ridge probes still took
+    /// SVDs of 288 × d training folds, it ran in 33–39 s of wall and 10–12 s of system time
+    /// with them on two threads, 29–31 s and 1.6–2.8 s on one.
     static let singleThreadedSide = 512
 
     /// Eigenvalues (ascending) and optionally eigenvectors of the symmetric matrix whose

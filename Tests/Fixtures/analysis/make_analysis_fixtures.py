@@ -487,10 +487,23 @@ def ridge_probe(Xd, y, fold_idx, alphas):
     return out
 
 
+# More features than samples, as hidden layers usually are (the probe then works on
+# the n x n Gram matrix): 80 samples x 300 features, 3 classes; a generator of its
+# own so that the draws above stay as they were.
+wide_rng = np.random.default_rng(SEED + 1)
+wide_y = np.array([6] * 30 + [1] * 28 + [3] * 22)[wide_rng.permutation(80)]
+wide_means = {lab: 0.12 * wide_rng.standard_normal(300) for lab in (6, 1, 3)}
+wide_X = np.stack([wide_means[c] for c in wide_y]) + wide_rng.standard_normal((80, 300))
+wide_folds = test_fold_index(wide_y, 5)
+wide_X = save("probe_wide_X.npy", wide_X, np.float64)
+wide_y = save("probe_wide_y.npy", wide_y, np.int64)
+wide_folds = save("folds_wide.npy", wide_folds, np.int64)
+
 alphas = [0.01, 1.0, 100.0]
 expected["ridge_probe"] = {
     "multiclass": ridge_probe(probe_X, probe_y, folds, alphas),
     "binary": ridge_probe(probe_X, probe_y_binary, folds_binary, alphas),
+    "wide": ridge_probe(wide_X, wide_y, wide_folds, alphas),
 }
 
 # ----------------------------------------------------------------------------
@@ -706,7 +719,7 @@ print("RSA", expected["rsa"]["rsa_correlation_spearman"], expected["rsa"]["rsa_e
 print("class counts", dict(zip(*np.unique(probe_y, return_counts=True))),
       dict(zip(*np.unique(probe_y_binary, return_counts=True))))
 for kind in ("ridge_probe", "logistic_probe"):
-    for task in ("multiclass", "binary"):
+    for task in ("multiclass", "binary", "wide") if kind == "ridge_probe" else ("multiclass", "binary"):
         for hp, e in expected[kind][task].items():
             print(kind, task, hp, np.round(e["fold_accuracies"], 3), round(e["mean"], 4))
 print("logistic diagnostics", logistic_diag)
