@@ -18,10 +18,13 @@ private func checkArguments(_ info: lapack_int, _ routine: String) {
 }
 
 enum LAPACK {
-    /// SVDs whose smaller side is at most this run OpenBLAS on one thread
+    /// SVDs whose smaller side, and symmetric eigen-decompositions whose order, is at most
+    /// this run OpenBLAS on one thread
     /// (``BLASThreads/one(if:_:)``): measured when the compare demo's ridge probes still took
     /// SVDs of 288 × d training folds, it ran in 33–39 s of wall and 10–12 s of system time
-    /// with them on two threads, 29–31 s and 1.6–2.8 s on one.
+    /// with them on two threads, 29–31 s and 1.6–2.8 s on one. The eigen-decompositions of
+    /// the 288 × 288 Gram matrices that replaced those SVDs took the demo from 12.2 s (4.3 s
+    /// of system time) to 8.6–8.9 s (1.4 s) on one thread.
     static let singleThreadedSide = 512
 
     /// Eigenvalues (ascending) and optionally eigenvectors of the symmetric matrix whose
@@ -37,13 +40,13 @@ enum LAPACK {
         var values = [Double](repeating: 0, count: n)
         var z = [Double](repeating: 0, count: vectors ? n * count : 1)
         var support = [lapack_int](repeating: 0, count: 2 * max(1, n))
-        let info = a.storage.withUnsafeMutableBufferPointer { ap in
+        let info = BLASThreads.one(if: n <= singleThreadedSide) { a.storage.withUnsafeMutableBufferPointer { ap in
             LAPACKE_dsyevr(
                 LAPACK_COL_MAJOR, vectors ? 86 /* V */ : 78 /* N */, indices == nil ? 65 /* A */ : 73 /* I */,
                 85 /* U */, lapackInt(n), ap.baseAddress, /*lda*/ lapackInt(n), /*vl*/ 0, /*vu*/ 0,
                 /*il*/ lapackInt(indices?.lowerBound ?? 1), /*iu*/ lapackInt(indices?.upperBound ?? n),
                 /*abstol*/ 0, &found, &values, &z, /*ldz*/ lapackInt(n), &support)
-        }
+        } }
         checkArguments(info, "dsyevr")
         if info > 0 { throw LinearAlgebraError.didNotConverge(routine: "dsyevr", info: Int(info)) }
         let m = Int(found)
