@@ -52,6 +52,30 @@ import Testing
                     try CKA.fromGrams(sub(k), sub(l), estimator: .biased), rtol: 1e-10)
     }
 
+    /// Many resamples in one call, over more samples than one panel of rows (64), each equal
+    /// to the CKA of its Gram sub-matrices formed explicitly.
+    @Test(arguments: CKAEstimator.allCases)
+    func resamplesTakenTogetherAreEachTheirOwnCKA(estimator: CKAEstimator) throws {
+        let a = gaussianMatrix(150, 5, seed: 24)
+        let b = a * gaussianMatrix(5, 3, seed: 25) + gaussianMatrix(150, 3, seed: 26)
+        let k = a.outerGram(), l = b.outerGram()
+        var generator = SeededGenerator(seed: 9)
+        let draws = (0..<7).map { r in generator.resample(150, count: 100 + 10 * r) }
+        var counts = Matrix<Double>(rows: 150, columns: draws.count)
+        for (r, indices) in draws.enumerated() { for i in indices { counts[i, r] += 1 } }
+        let values = ResampledCKA(k, l, estimator: estimator).values(counts: counts)
+        for (r, indices) in draws.enumerated() {
+            let expected: Double
+            switch estimator {
+            case .unbiased: expected = try Self.unbiasedCKA(k, l, indices: indices)
+            case .biased:
+                let sub = { (g: Matrix<Double>) in g.selectingRows(indices).selectingColumns(indices) }
+                expected = try CKA.fromGrams(sub(k), sub(l), estimator: .biased)
+            }
+            expectClose(values[r], expected, rtol: 1e-11)
+        }
+    }
+
     @Test(arguments: [CKAKernel.linear, .rbf(threshold: 0.8)])
     func unbiasedLeaveOneOutIsCKAOfTheRemainingSamples(kernel: CKAKernel) throws {
         let fast = try CKAResampling.leaveOneOut(x, y, kernel: kernel, estimator: .unbiased)
