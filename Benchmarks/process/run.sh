@@ -2,7 +2,8 @@
 # Times whole commands as a user does: `repprobe cka` on two .npy files (10 000 × 2 048
 # float32) and on a 12-layer .npz (5 000 samples), and `repprobe pca` on a 10 000 × 1 024
 # .npy, against the NumPy and scikit-learn scripts that load the same files and compute
-# the same numbers, process start to exit.
+# the same numbers, process start to exit; and `repprobe demo`, the whole built-in
+# comparison, which no Python package does in one command.
 #
 #   Benchmarks/process/run.sh            five alternating rounds, medians
 #   Benchmarks/process/run.sh --quick    small files, one round
@@ -38,6 +39,7 @@ flock "$lock" bash -c '
     time_it numpy layers python3 "$here/numpy_cka.py" "$data/layers.npz"
     time_it repprobe pca "$repprobe" pca "$data/P.npy" --components 10 --json
     time_it numpy pca python3 "$here/sklearn_pca.py" "$data/P.npy" 10
+    time_it repprobe demo "$repprobe" demo -o "$data/demo" --no-timing
   done
 '
 python3 "$here/report.py" "$data" "$here/results$suffix.md" "$here/results$suffix.json"
