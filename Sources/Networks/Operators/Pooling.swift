@@ -43,6 +43,10 @@ enum PoolingOperators {
         var values = [Float](repeating: 0, count: planes * g.outputCount)
         var flatIndices = [Int](repeating: 0, count: wantsIndices ? planes * g.outputCount : 0)
         let taps = (WindowTaps(g, axis: 0), WindowTaps(g, axis: 1), WindowTaps(g, axis: 2))
+        var separable = false
+        if case .max = kind, !wantsIndices, g.input[0] == 1, g.kernel[0] == 1, g.padBegin[0] == 0, g.padEnd[0] == 0 {
+            separable = true
+        }
         xs.withUnsafeBufferPointer { xs in
             values.withUnsafeMutableBufferPointer { out in
                 flatIndices.withUnsafeMutableBufferPointer { indices in
@@ -50,6 +54,15 @@ enum PoolingOperators {
                     // The planes are independent: two threads share them.
                     ElementLoops.inHalves(planes, elements: planes * g.outputCount * g.kernelCount) { range in
                         let (xs, out, indices) = pointers.value
+                        if separable {
+                            let scratch = UnsafeMutablePointer<Float>.allocate(capacity: g.input[1] * g.output[2])
+                            defer { scratch.deallocate() }
+                            for plane in range {
+                                separableMaximum(xs + plane * g.inputCount, g, rows: taps.1, columns: taps.2, scratch: scratch,
+                                                 into: out + plane * g.outputCount)
+                            }
+                            return
+                        }
                         for plane in range {
                             let image = xs + plane * g.inputCount
                             let result = out + plane * g.outputCount
@@ -123,6 +136,47 @@ enum PoolingOperators {
                 position += 1
             }
         } }
+    }
+
+    /// Max pooling of one plane of at most two spatial dimensions in two passes: the
+    /// maximum of each row's window taps for every output column (into `scratch`, one row
+    /// of `outW` per input row), then of those rows for every output row, a run of `outW`
+    /// values at a time. Each maximum starts from the first tap and takes a later one only
+    /// when it is larger, both along a row and down a column, so the result, NaN included
+    /// (it comes through only from a window's first tap), is the one ``reduceWindows(_:_:_:
+    /// into:_:indices:)`` gives; a window without taps inside the input gives −∞ as there.
+    static func separableMaximum(_ image: UnsafePointer<Float>, _ g: WindowGeometry, rows: WindowTaps, columns: WindowTaps,
+                                 scratch: UnsafeMutablePointer<Float>, into result: UnsafeMutablePointer<Float>) {
+        let (inH, inW, outH, outW) = (g.input[1], g.input[2], g.output[1], g.output[2])
+        for h in 0..<inH {
+            let source = image + h * inW, target = scratch + h * outW
+            for ow in 0..<outW {
+                let (start, count) = (columns.start[ow], columns.count[ow])
+                guard count > 0 else {
+                    target[ow] = -.infinity
+                    continue
+                }
+                var largest = source[start]
+                for k in 1..<count {
+                    let value = source[start + k * columns.dilation]
+                    largest = value > largest ? value : largest
+                }
+                target[ow] = largest
+            }
+        }
+        for oh in 0..<outH {
+            let target = result + oh * outW, count = rows.count[oh]
+            guard count > 0 else {
+                target.update(repeating: -.infinity, count: outW)
+                continue
+            }
+            let first = scratch + rows.start[oh] * outW
+            target.update(from: first, count: outW)
+            for k in 1..<count {
+                let row = first + k * rows.dilation * outW
+                for ow in 0..<outW { target[ow] = row[ow] > target[ow] ? row[ow] : target[ow] }
+            }
+        }
     }
 
     /// Mean or max over all spatial positions, keeping them as size-1 dimensions.
