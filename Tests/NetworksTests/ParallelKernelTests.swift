@@ -70,59 +70,6 @@ import Testing
         ShapeOperatorTests.expectClose(y, expected.values, shape: expected.shape, tolerance: 1e-5)
     }
 
-    /// 3×3 unit-stride convolutions over large enough maps take Winograd's F(2×2, 3×3):
-    /// odd output sizes (half tiles at the edges), asymmetric padding, one block of tiles and
-    /// many, with and without bias, against float64 loops, and no less accurate than im2col.
-    @Test(arguments: [
-        // batch, channels, height, width, filters, pads (top, left, bottom, right), bias
-        (1, 16, 12, 12, 16, [1, 1, 1, 1], true),
-        (2, 24, 13, 15, 17, [1, 0, 0, 1], false),
-        (3, 32, 30, 29, 20, [2, 1, 0, 2], true),
-        (8, 16, 56, 56, 16, [1, 1, 1, 1], true),
-    ])
-    func winogradConvolutionMatchesDirectLoops(
-        _ c: (batch: Int, channels: Int, height: Int, width: Int, filters: Int, pads: [Int], bias: Bool)
-    ) throws {
-        let x = Self.values(c.batch * c.channels * c.height * c.width, seed: 11)
-        let w = Self.values(c.filters * c.channels * 9, seed: 12)
-        let b = c.bias ? Self.values(c.filters, seed: 13) : nil
-        let (top, left, bottom, right) = (c.pads[0], c.pads[1], c.pads[2], c.pads[3])
-        let (oh, ow) = (c.height + top + bottom - 2, c.width + left + right - 2)
-        var expected = [Double](repeating: 0, count: c.batch * c.filters * oh * ow)
-        for n in 0..<c.batch { for f in 0..<c.filters { for i in 0..<oh { for j in 0..<ow {
-            var sum = Double(b?[f] ?? 0)
-            for ch in 0..<c.channels { for u in 0..<3 { for v in 0..<3 {
-                let r = i - top + u, s = j - left + v
-                guard r >= 0, r < c.height, s >= 0, s < c.width else { continue }
-                sum += Double(x[((n * c.channels + ch) * c.height + r) * c.width + s]) * Double(w[((f * c.channels + ch) * 3 + u) * 3 + v])
-            } } }
-            expected[((n * c.filters + f) * oh + i) * ow + j] = sum
-        } } } }
-        let attributes: [String: Attribute] = ["pads": .ints([top, left, bottom, right])]
-        let geometry = try WindowGeometry(input: [c.height, c.width], kernel: [3, 3],
-                                          attributes: WindowGeometry.Attributes(strides: [1, 1], pads: [top, left, bottom, right]))
-        #expect(WinogradConvolution.applies(geometry, channels: c.channels, filters: c.filters, group: 1))
-        var inputs = [Tensor(shape: [c.batch, c.channels, c.height, c.width], elements: x),
-                      Tensor(shape: [c.filters, c.channels, 3, 3], elements: w)]
-        if let b { inputs.append(Tensor(shape: [c.filters], elements: b)) }
-        let y = try #require(try ShapeOperatorTests.run("Conv", inputs, attributes: attributes)[0].floats)
-        #expect(y.count == expected.count)
-        // The same convolution by im2col and one product, for the error it makes.
-        var unrolled = [Float](repeating: 0, count: expected.count)
-        x.withUnsafeBufferPointer { xs in
-            w.withUnsafeBufferPointer { ws in
-                unrolled.withUnsafeMutableBufferPointer { out in
-                    ConvolutionOperators.unrollAndMultiply(xs.baseAddress!, ws.baseAddress!, b, into: out.baseAddress!, batch: c.batch,
-                                                           channels: c.channels, filters: c.filters, group: 1, geometry: geometry)
-                }
-            }
-        }
-        func largestError(_ values: [Float]) -> Double { zip(values, expected).map { abs(Double($0) - $1) }.max() ?? 0 }
-        let scale = expected.map(abs).max() ?? 1
-        #expect(largestError(y) <= 2 * largestError(unrolled) + 1e-7 * scale)
-        #expect(largestError(y) <= 1e-6 * scale)
-    }
-
     @Test func blocksOfImagesStayWithinTheirSizeLimits() {
         // 49 columns per image: eleven images make 539 ≥ 512 columns, capped by the batch.
         #expect(ConvolutionOperators.imagesPerProduct(batch: 8, rows: 4608, outputCount: 49) == 8)

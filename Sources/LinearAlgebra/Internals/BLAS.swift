@@ -130,7 +130,7 @@ public enum BLASThreads {
     /// factorisations of matrices small on one side, whose unblocked steps (Householder
     /// panels, rank-one updates) OpenBLAS splits between threads call by call: the hand-offs
     /// cost more than the arithmetic.
-    package static func one<T>(if single: Bool, _ body: () throws -> T) rethrows -> T {
+    static func one<T>(if single: Bool, _ body: () throws -> T) rethrows -> T {
         let previous = count
         guard single, previous > 1 else { return try body() }
         set(1)

@@ -6,8 +6,7 @@ import LinearAlgebra
 /// Conv unrolls each image's receptive fields into a matrix (im2col, split between two
 /// threads) and multiplies it by the weights with one `sgemm` per image and group, or per
 /// block of images when their feature maps are small; 1×1 convolutions with unit stride skip
-/// the unrolling, and 3×3 convolutions with unit stride over large enough maps take
-/// ``WinogradConvolution``. Depthwise convolutions (one input channel per group) run a direct
+/// the unrolling. Depthwise convolutions (one input channel per group) run a direct
 /// loop instead, since a product with a single output row cannot use BLAS well.
 /// ConvTranspose is the adjoint: `sgemm` with the transposed weights, then col2im.
 package enum ConvolutionOperators {
@@ -71,17 +70,11 @@ package enum ConvolutionOperators {
             depthwise(xs, ws, &output, batch: batch, channels: channels, geometry: g)
             return Tensor(shape: shape, elements: output)
         }
-        let winograd = WinogradConvolution.applies(g, channels: channels, filters: filters, group: group)
         xs.withUnsafeBufferPointer { xs in
             ws.withUnsafeBufferPointer { ws in
                 output.withUnsafeMutableBufferPointer { out in
-                    if winograd {
-                        WinogradConvolution.convolve(xs.baseAddress!, ws.baseAddress!, bias: bs, into: out.baseAddress!,
-                                                     batch: batch, channels: channels, filters: filters, geometry: g)
-                    } else {
-                        unrollAndMultiply(xs.baseAddress!, ws.baseAddress!, bs, into: out.baseAddress!, batch: batch,
-                                          channels: channels, filters: filters, group: group, geometry: g)
-                    }
+                    unrollAndMultiply(xs.baseAddress!, ws.baseAddress!, bs, into: out.baseAddress!, batch: batch,
+                                      channels: channels, filters: filters, group: group, geometry: g)
                 }
             }
         }
