@@ -1,4 +1,4 @@
-import Analysis
+@testable import Analysis
 import Foundation
 import LinearAlgebra
 import Testing
@@ -71,6 +71,16 @@ import Testing
         }
         let predicted = try #require(try Fixture.value("ridge_probe", task, "1.0", "fold0", "predict") as? [Int])
         #expect(model.predict(x.selectingRows(test)) == predicted)
+        if task == "wide" {
+            // The probe's own route: the fold's centred Gram and cross-Gram matrices taken
+            // from one Gram matrix of all samples, centred on their mean.
+            let gram = x.centeringColumns().outerGram()
+            let encoding = try ClassEncoding(train.map { y[$0] }, context: "test")
+            let path = try RidgePath(centredGram: LinearProbe.foldGram(gram, rows: train, training: train),
+                                     codes: encoding.codes, classCount: encoding.classes.count)
+            let z = path.decisions(cross: LinearProbe.foldGram(gram, rows: test, training: train), alphas: [1])[0]
+            expectClose(z, try Fixture.rows("ridge_probe", task, "1.0", "fold0", "decision_function"), rtol: 1e-8, atol: 1e-12)
+        }
     }
 
     @Test(arguments: ["multiclass", "binary"])

@@ -94,13 +94,24 @@ public enum LinearProbe {
     }
 
     /// Accuracy of every setting on every split. Ridge factorises each training fold once:
-    /// `factorisations` keeps the SVDs by fold, and a later call on the same folds (the
-    /// shuffled-label control) reuses them with its own targets.
+    /// `factorisations` keeps the factorisations by fold, and a later call on the same folds
+    /// (the shuffled-label control) reuses them with its own targets.
+    ///
+    /// With more features than training samples, ridge works on Gram matrices (see
+    /// ``RidgePath``), and one `n × n` Gram matrix of all samples, centred on their mean,
+    /// serves every fold: with `m` the training fold's mean and `r_u = (1/|T|)·Σ_{t∈T} G_ut`,
+    /// `(x_u − m)·(x_v − m) = G_uv − r_u − r_v + (1/|T|)·Σ_{t∈T} r_t` gives the fold's centred
+    /// training Gram matrix and its test samples' cross-Gram matrix without another product
+    /// with the features (the shift from the whole mean to the fold's is small, so little
+    /// cancels).
     static func score(_ x: Matrix<Double>, labels: [Int], model: ProbeModel, splits: [FoldSplit],
                       factorisations: inout [Int: RidgePath]) throws -> [FoldScores] {
         var accuracies = [[Double]](repeating: [], count: model.settings.count)
+        var gram: Matrix<Double>?
+        if case .ridge = model, x.columns > splits.map(\.train.count).max() ?? 0 {
+            gram = x.centeringColumns().outerGram()
+        }
         for (fold, split) in splits.enumerated() {
-            let train = x.selectingRows(split.train), test = x.selectingRows(split.test)
             let trainLabels = split.train.map { labels[$0] }
             let testLabels = split.test.map { labels[$0] }
             switch model {
@@ -109,15 +120,21 @@ public enum LinearProbe {
                 let path: RidgePath
                 if let known = factorisations[fold] {
                     path = known.retargeted(codes: encoding.codes, classCount: encoding.classes.count)
+                } else if let gram {
+                    path = try RidgePath(centredGram: foldGram(gram, rows: split.train, training: split.train),
+                                         codes: encoding.codes, classCount: encoding.classes.count)
                 } else {
-                    path = try RidgePath(x: train, codes: encoding.codes, classCount: encoding.classes.count)
-                    factorisations[fold] = path
+                    path = try RidgePath(x: x.selectingRows(split.train), codes: encoding.codes, classCount: encoding.classes.count)
                 }
-                for (k, z) in path.decisions(test: test, alphas: alphas).enumerated() {
+                factorisations[fold] = path
+                let decisions = gram.map { path.decisions(cross: foldGram($0, rows: split.test, training: split.train), alphas: alphas) }
+                    ?? path.decisions(test: x.selectingRows(split.test), alphas: alphas)
+                for (k, z) in decisions.enumerated() {
                     let predicted = RidgePath.decide(z).map { encoding.classes[$0] }
                     accuracies[k].append(accuracy(predicted, testLabels))
                 }
             case let .logistic(cs):
+                let train = x.selectingRows(split.train), test = x.selectingRows(split.test)
                 for (k, c) in cs.enumerated() {
                     let fitted = try LogisticRegression(x: train, labels: trainLabels, c: c)
                     accuracies[k].append(accuracy(fitted.predict(test), testLabels))
@@ -125,6 +142,19 @@ public enum LinearProbe {
             }
         }
         return accuracies.map { FoldScores(accuracies: $0) }
+    }
+
+    /// `(x_u − m)·(x_t − m)` for the samples `u` in `rows` and `t` in `training`, with `m`
+    /// the mean of the training samples, from the Gram matrix `G` of all samples.
+    static func foldGram(_ g: Matrix<Double>, rows: [Int], training: [Int]) -> Matrix<Double> {
+        let count = Double(training.count)
+        let r = (0..<g.rows).map { u in training.reduce(0.0) { $0 + g[u, $1] } / count }
+        let shift = training.reduce(0.0) { $0 + r[$1] } / count
+        var result = Matrix<Double>(rows: rows.count, columns: training.count)
+        for (b, t) in training.enumerated() {
+            for (a, u) in rows.enumerated() { result[a, b] = g[u, t] - r[u] - r[t] + shift }
+        }
+        return result
     }
 
     static func accuracy(_ predicted: [Int], _ truth: [Int]) -> Double {

@@ -57,8 +57,9 @@ struct RidgePath {
     let u: Matrix<Double>
     let s: [Double]
     /// `V = basisᵀ·mixing` (`d × r`): `basis` is `Vᵀ` itself with no mixing (SVD), or the
-    /// centred training set with mixing `U S⁻¹` (`n × r`, Gram).
-    private let basis: Matrix<Double>
+    /// centred training set with mixing `U S⁻¹` (`n × r`, Gram); nil when the path was made
+    /// from a Gram matrix alone, which gives decisions from cross-Gram matrices only.
+    private let basis: Matrix<Double>?
     private let mixing: Matrix<Double>?
     /// `Uᵀ(Y − Ȳ)`, `r × m`.
     private(set) var projectedTargets: Matrix<Double>
@@ -67,16 +68,8 @@ struct RidgePath {
         var centred = x
         mean = centred.centerColumns()
         if centred.columns > centred.rows {
-            let eigen = try centred.outerGram().symmetricEigen()
-            guard let vectors = eigen.vectors else { throw AnalysisError.invalidArgument("ridge: eigen-decomposition returned no vectors") }
-            let cutoff = Swift.max(eigen.values.first ?? 0, 0) * Double(centred.rows) * .ulpOfOne
-            let kept = eigen.values.indices.filter { eigen.values[$0] > cutoff }
-            u = vectors.selectingColumns(kept)
-            s = kept.map { eigen.values[$0].squareRoot() }
-            var scaled = u
-            for (j, value) in s.enumerated() { for i in 0..<scaled.rows { scaled[i, j] /= value } }
+            (u, s, mixing) = try Self.eigen(centred.outerGram())
             basis = centred
-            mixing = scaled
         } else {
             let svd = try centred.svd()
             guard let u = svd.u, let vt = svd.vt else { throw AnalysisError.invalidArgument("ridge: SVD returned no vectors") }
@@ -86,6 +79,29 @@ struct RidgePath {
             mixing = nil
         }
         (targetMean, projectedTargets) = Self.targets(u, codes: codes, classCount: classCount)
+    }
+
+    /// The path of a training set known only by its centred Gram matrix
+    /// `(X − X̄)(X − X̄)ᵀ`: its decisions come from ``decisions(cross:alphas:)``.
+    init(centredGram gram: Matrix<Double>, codes: [Int], classCount: Int) throws {
+        (u, s, mixing) = try Self.eigen(gram)
+        mean = []
+        basis = nil
+        (targetMean, projectedTargets) = Self.targets(u, codes: codes, classCount: classCount)
+    }
+
+    /// `U`, `s` and `U S⁻¹` from the eigen-decomposition `U S² Uᵀ` of a centred Gram matrix,
+    /// without the eigenvalues that rounding cannot tell from zero.
+    private static func eigen(_ gram: Matrix<Double>) throws -> (Matrix<Double>, [Double], Matrix<Double>) {
+        let eigen = try gram.symmetricEigen()
+        guard let vectors = eigen.vectors else { throw AnalysisError.invalidArgument("ridge: eigen-decomposition returned no vectors") }
+        let cutoff = Swift.max(eigen.values.first ?? 0, 0) * Double(gram.rows) * .ulpOfOne
+        let kept = eigen.values.indices.filter { eigen.values[$0] > cutoff }
+        let u = vectors.selectingColumns(kept)
+        let s = kept.map { eigen.values[$0].squareRoot() }
+        var scaled = u
+        for (j, value) in s.enumerated() { for i in 0..<scaled.rows { scaled[i, j] /= value } }
+        return (u, s, scaled)
     }
 
     /// The same factorisation of the training features with other targets (the shuffled
@@ -122,7 +138,9 @@ struct RidgePath {
         return scaled
     }
 
+    /// Weights and intercept for `alpha`; not for a path made from a Gram matrix alone.
     func coefficients(alpha: Double) -> (Matrix<Double>, [Double]) {
+        guard let basis else { preconditionFailure("ridge: a path from a Gram matrix has no weights") }
         let shrunk = shrunkTargets(alpha)
         let w = basis.multiplied(by: mixing.map { $0.multiplied(by: shrunk) } ?? shrunk, transposingSelf: true)
         let shift = w.transposedTimes(mean)
@@ -131,11 +149,23 @@ struct RidgePath {
 
     /// Decision values of test samples for each α, reusing `(X_test − X̄)V`.
     func decisions(test: Matrix<Double>, alphas: [Double]) -> [Matrix<Double>] {
+        guard let basis else { preconditionFailure("ridge: a path from a Gram matrix takes cross-Gram matrices") }
         var centred = test
         centred.subtractColumnMeans(mean)
         let onBasis = centred.multiplied(by: basis, transposingOther: true)
-        let projected = mixing.map { onBasis.multiplied(by: $0) } ?? onBasis  // n_test × r
-        return alphas.map { projected.affine(shrunkTargets($0), bias: targetMean) }
+        return decisions(projected: mixing.map { onBasis.multiplied(by: $0) } ?? onBasis, alphas: alphas)
+    }
+
+    /// Decision values of test samples for each α from their centred cross-Gram matrix with
+    /// the training set, `(X_test − X̄)(X − X̄)ᵀ` (`n_test × n`), for a path with a Gram form.
+    func decisions(cross: Matrix<Double>, alphas: [Double]) -> [Matrix<Double>] {
+        guard let mixing else { preconditionFailure("ridge: an SVD path takes test samples") }
+        return decisions(projected: cross.multiplied(by: mixing), alphas: alphas)
+    }
+
+    /// Decision values from `(X_test − X̄)V` (`n_test × r`).
+    private func decisions(projected: Matrix<Double>, alphas: [Double]) -> [Matrix<Double>] {
+        alphas.map { projected.affine(shrunkTargets($0), bias: targetMean) }
     }
 
     /// Class codes from decision values: the sign for one column, else the first maximum.
