@@ -2,7 +2,7 @@ import LinearAlgebra
 
 /// The classifier a linear probe trains, with the regularisation strengths to try.
 public enum ProbeModel: Sendable, Equatable {
-    /// ``RidgeClassifier`` for each α; one SVD per fold serves all of them.
+    /// ``RidgeClassifier`` for each α; one factorisation per fold serves all of them.
     case ridge(alphas: [Double])
     /// ``LogisticRegression`` for each inverse regularisation strength C.
     case logistic(c: [Double])
@@ -123,10 +123,11 @@ public enum LinearProbe {
                 } else if let gram {
                     path = try RidgePath(centredGram: foldGram(gram, rows: split.train, training: split.train),
                                          codes: encoding.codes, classCount: encoding.classes.count)
+                    factorisations[fold] = path
                 } else {
                     path = try RidgePath(x: x.selectingRows(split.train), codes: encoding.codes, classCount: encoding.classes.count)
+                    factorisations[fold] = path
                 }
-                factorisations[fold] = path
                 let decisions = gram.map { path.decisions(cross: foldGram($0, rows: split.test, training: split.train), alphas: alphas) }
                     ?? path.decisions(test: x.selectingRows(split.test), alphas: alphas)
                 for (k, z) in decisions.enumerated() {
