@@ -165,7 +165,11 @@ import Testing
     @Test func bootstrapIntervalCoversTheEstimateAndIsReproducible() throws {
         let first = try CKAResampling.bootstrap(x, y, resamples: 200, seed: 5)
         let again = try CKAResampling.bootstrap(x, y, resamples: 200, seed: 5)
-        #expect(first == again)
+        // Equal to rounding: OpenBLAS's products round differently with another thread count,
+        // and a test running beside this one may set it for a small factorisation.
+        #expect(first.resamples == again.resamples)
+        expectClose([first.estimate, first.lower, first.upper, first.standardError],
+                    [again.estimate, again.lower, again.upper, again.standardError], rtol: 1e-12, atol: 0)
         expectClose(first.estimate, try CKA.linear(x, y), rtol: 1e-12)
         #expect(first.lower < first.estimate && first.estimate < first.upper)
         #expect(first.upper - first.lower < 0.5)
