@@ -63,7 +63,11 @@ public enum LinearProbe {
         let assignment = try folds ?? StratifiedKFold.assign(labels: labels, folds: foldCount)
         let splits = try FoldSplit.splits(assignment, samples: x.rows)
         var factorisations: [Int: RidgePath] = [:]
-        let scores = try score(x, labels: labels, model: model, splits: splits, factorisations: &factorisations)
+        var gram: Matrix<Double>?
+        if case .ridge = model, x.columns > splits.map(\.train.count).max() ?? 0 {
+            gram = x.centeringColumns().outerGram()
+        }
+        let scores = try score(x, labels: labels, model: model, splits: splits, gram: gram, factorisations: &factorisations)
         let bestIndex = Self.bestIndex(scores)
         var control: FoldScores?
         if let controlSeed {
@@ -75,7 +79,8 @@ public enum LinearProbe {
             case let .ridge(alphas): setting = .ridge(alphas: [alphas[bestIndex]])
             case let .logistic(c): setting = .logistic(c: [c[bestIndex]])
             }
-            control = try score(x, labels: shuffled, model: setting, splits: splits, factorisations: &factorisations).first
+            control = try score(x, labels: shuffled, model: setting, splits: splits, gram: gram,
+                                factorisations: &factorisations).first
         }
         return ProbeEvaluation(model: model, scores: scores, bestIndex: bestIndex, control: control,
                                chance: chance(labels), folds: assignment)
@@ -98,19 +103,16 @@ public enum LinearProbe {
     /// (the shuffled-label control) reuses them with its own targets.
     ///
     /// With more features than training samples, ridge works on Gram matrices (see
-    /// ``RidgePath``), and one `n × n` Gram matrix of all samples, centred on their mean,
-    /// serves every fold: with `m` the training fold's mean and `r_u = (1/|T|)·Σ_{t∈T} G_ut`,
+    /// ``RidgePath``), and one `n × n` Gram matrix of all samples, centred on their mean
+    /// (`gram`, which the caller makes once for the scores and the control), serves every
+    /// fold: with `m` the training fold's mean and `r_u = (1/|T|)·Σ_{t∈T} G_ut`,
     /// `(x_u − m)·(x_v − m) = G_uv − r_u − r_v + (1/|T|)·Σ_{t∈T} r_t` gives the fold's centred
     /// training Gram matrix and its test samples' cross-Gram matrix without another product
     /// with the features (the shift from the whole mean to the fold's is small, so little
     /// cancels).
-    static func score(_ x: Matrix<Double>, labels: [Int], model: ProbeModel, splits: [FoldSplit],
+    static func score(_ x: Matrix<Double>, labels: [Int], model: ProbeModel, splits: [FoldSplit], gram: Matrix<Double>?,
                       factorisations: inout [Int: RidgePath]) throws -> [FoldScores] {
         var accuracies = [[Double]](repeating: [], count: model.settings.count)
-        var gram: Matrix<Double>?
-        if case .ridge = model, x.columns > splits.map(\.train.count).max() ?? 0 {
-            gram = x.centeringColumns().outerGram()
-        }
         for (fold, split) in splits.enumerated() {
             let trainLabels = split.train.map { labels[$0] }
             let testLabels = split.test.map { labels[$0] }
