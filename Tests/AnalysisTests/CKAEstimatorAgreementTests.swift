@@ -38,17 +38,24 @@ import Testing
         #expect(unbiased.upper < biased.upper && unbiased.lower < biased.lower)
     }
 
+    /// The resample CKA of the Gram sub-matrices at `indices` (repeats allowed).
+    static func alignment(_ k: Matrix<Double>, _ l: Matrix<Double>, indices: [Int], estimator: CKAEstimator) -> Double {
+        var counts = Matrix<Double>(rows: k.rows, columns: 1)
+        for i in indices { counts[i, 0] += 1 }
+        return ResampledCKA(k, l, estimator: estimator).values(counts: counts)[0]
+    }
+
     @Test func unbiasedReplicateLeavesOutPairsOfRepeatedSamples() throws {
         let k = x.outerGram(), l = y.outerGram()
         let repeated = [0, 0, 3, 5, 5, 5, 7, 9, 11, 2, 2, 30]
-        expectClose(CKAResampling.alignment(k, l, indices: repeated, estimator: .unbiased),
+        expectClose(Self.alignment(k, l, indices: repeated, estimator: .unbiased),
                     try Self.unbiasedCKA(k, l, indices: repeated), rtol: 1e-10)
         // Without repeats it is the unbiased CKA of the sub-matrices.
         let distinct = [4, 1, 8, 13, 21, 34, 2, 3]
         let sub = { (g: Matrix<Double>) in g.selectingRows(distinct).selectingColumns(distinct) }
-        expectClose(CKAResampling.alignment(k, l, indices: distinct, estimator: .unbiased),
+        expectClose(Self.alignment(k, l, indices: distinct, estimator: .unbiased),
                     try CKA.fromGrams(sub(k), sub(l), estimator: .unbiased), rtol: 1e-10)
-        expectClose(CKAResampling.alignment(k, l, indices: distinct, estimator: .biased),
+        expectClose(Self.alignment(k, l, indices: distinct, estimator: .biased),
                     try CKA.fromGrams(sub(k), sub(l), estimator: .biased), rtol: 1e-10)
     }
 

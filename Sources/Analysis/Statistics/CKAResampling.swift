@@ -210,14 +210,6 @@ public enum CKAResampling {
         }
     }
 
-    /// CKA of the Gram sub-matrices at `indices` (rows and columns, repeats allowed), as
-    /// ``ResampledCKA`` computes it.
-    static func alignment(_ k: Matrix<Double>, _ l: Matrix<Double>, indices: [Int], estimator: CKAEstimator) -> Double {
-        var counts = Matrix<Double>(rows: k.rows, columns: 1)
-        for i in indices { counts[i, 0] += 1 }
-        return ResampledCKA(k, l, estimator: estimator).values(counts: counts)[0]
-    }
-
     /// Linear-interpolated quantile of sorted values (NumPy's default).
     static func quantile(_ sorted: [Double], _ q: Double) -> Double {
         guard !sorted.isEmpty else { return .nan }
