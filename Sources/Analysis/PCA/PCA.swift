@@ -98,11 +98,18 @@ public enum PCA {
     public static func fit(_ statistics: CoMoments, components: Int? = nil) throws -> PCAResult {
         let n = statistics.samples, d = statistics.width
         let k = try componentCount(components, samples: n, features: d)
-        var covariance = statistics.symmetric()
-        covariance.scale(by: 1 / Double(n - 1))
-        var trace = 0.0
-        for i in 0..<d { trace += covariance[i, i] }
+        let (covariance, trace) = covarianceAndTrace(statistics)
         return try fromCovariance(covariance, mean: statistics.means, samples: n, k: k, total: trace)
+    }
+
+    /// The covariance `M / (n − 1)` of a stream's ``CoMoments`` (at least 2 samples) and its
+    /// trace, the total variance.
+    private static func covarianceAndTrace(_ statistics: CoMoments) -> (Matrix<Double>, Double) {
+        var covariance = statistics.symmetric()
+        covariance.scale(by: 1 / Double(statistics.samples - 1))
+        var trace = 0.0
+        for i in 0..<covariance.rows { trace += covariance[i, i] }
+        return (covariance, trace)
     }
 
     /// The variance along every component of `x` (samples × features, at least 2 samples),
@@ -126,10 +133,7 @@ public enum PCA {
     public static func spectrum(_ statistics: CoMoments) throws -> (variances: [Double], total: Double) {
         let n = statistics.samples
         if n < 2 { throw AnalysisError.tooFewSamples(needed: 2, got: n, context: "PCA") }
-        var covariance = statistics.symmetric()
-        covariance.scale(by: 1 / Double(n - 1))
-        var trace = 0.0
-        for i in 0..<covariance.rows { trace += covariance[i, i] }
+        let (covariance, trace) = covarianceAndTrace(statistics)
         return (try covariance.symmetricEigen(vectors: false).values.map { Swift.max(0, $0) }, trace)
     }
 
