@@ -1,5 +1,5 @@
 import Testing
-import LinearAlgebra
+@testable import LinearAlgebra
 
 // The LAPACK-backed factorisations checked by what defines them, with products and
 // residuals formed by the loops in Reference.swift rather than by the code under test.
@@ -51,6 +51,19 @@ private func largest(_ a: Matrix<Double>) -> Double { maxAbs(a.storage) }
         var trace = 0.0
         for i in 0..<n { trace += a[i, i] }
         expectSmallResidual([e.values.reduce(0, +) - trace], relativeTo: largest(a) * Double(n), dimension: n, "Σλ − tr A")
+    }
+
+    /// Complete decompositions take `dsyevd` up to an order and `dsyevr` beyond it: both give
+    /// eigenpairs, with the same values to rounding.
+    @Test(arguments: [1, 5, 30])
+    func bothRoutinesOfTheCompleteDecompositionAgree(n: Int) throws {
+        let a = randomSymmetric(n, seed: UInt64(70 + n))
+        let divideAndConquer = try a.symmetricEigen(vectors: true, top: nil, divideAndConquerUpTo: n)
+        let representations = try a.symmetricEigen(vectors: true, top: nil, divideAndConquerUpTo: n - 1)
+        expectEigenpairs(a, divideAndConquer, count: n)
+        expectEigenpairs(a, representations, count: n)
+        expectSmallResidual(zip(divideAndConquer.values, representations.values).map { $0 - $1 },
+                            relativeTo: largest(a) * Double(n), dimension: n, "dsyevd against dsyevr values")
     }
 
     @Test func repeatedEigenvaluesStillGiveOrthonormalVectors() throws {

@@ -40,7 +40,7 @@ public struct PCAResult: Sendable {
 
 /// Principal component analysis.
 ///
-/// The exact path rests on the LAPACK routines `dsyevr` (n ≥ d) and `dgesdd` (n < d); the
+/// The exact path rests on the LAPACK routines `dsyevd` (n ≥ d) and `dgesdd` (n < d); the
 /// randomized one on `dgeqrf` and `dgesdd`.
 public enum PCA {
     /// Fits `components` principal components (nil: all `min(n, d)`) to `x`
@@ -51,13 +51,13 @@ public enum PCA {
         let available = Swift.min(n, d)
         var c = x
         let mean = c.centerColumns()
-        let total = c.frobeniusDot(c) / Double(n - 1)
         switch method {
         case .exact:
-            return try exact(c, mean: mean, k: k, total: total)
+            return try exact(c, mean: mean, k: k)
         case let .randomized(oversampling, powerIterations, seed):
             let iterations = powerIterations ?? (Double(k) < 0.1 * Double(available) ? 7 : 4)
-            return try randomized(c, mean: mean, k: k, total: total, oversampling: oversampling, iterations: iterations, seed: seed)
+            return try randomized(c, mean: mean, k: k, total: c.frobeniusDot(c) / Double(n - 1), oversampling: oversampling,
+                                  iterations: iterations, seed: seed)
         }
     }
 
@@ -93,7 +93,7 @@ public enum PCA {
 
     /// PCA of a stream of samples from its ``CoMoments``, for data seen a batch at a time or
     /// on several machines: the covariance `M / (n − 1)` decomposed as the exact path
-    /// decomposes that of data in memory (`dsyevr`), `components` of them (nil: all
+    /// decomposes that of data in memory (`dsyevd`), `components` of them (nil: all
     /// `min(n, d)`).
     public static func fit(_ statistics: CoMoments, components: Int? = nil) throws -> PCAResult {
         let n = statistics.samples, d = statistics.width
@@ -107,9 +107,7 @@ public enum PCA {
     private static func covarianceAndTrace(_ statistics: CoMoments) -> (Matrix<Double>, Double) {
         var covariance = statistics.symmetric()
         covariance.scale(by: 1 / Double(statistics.samples - 1))
-        var trace = 0.0
-        for i in 0..<covariance.rows { trace += covariance[i, i] }
-        return (covariance, trace)
+        return (covariance, covariance.trace)
     }
 
     /// The variance along every component of `x` (samples × features, at least 2 samples),
@@ -126,7 +124,7 @@ public enum PCA {
         _ = c.centerColumns()
         let scale = 1 / Double(n - 1)
         let product = d <= n ? c.gram(scale: scale) : c.outerGram(scale: scale)
-        return (try product.symmetricEigen(vectors: false).values.map { Swift.max(0, $0) }, c.frobeniusDot(c) * scale)
+        return (try product.symmetricEigen(vectors: false).values.map { Swift.max(0, $0) }, product.trace)
     }
 
     /// ``spectrum(_:)`` of a stream of samples, from the covariance of its ``CoMoments``.
@@ -146,17 +144,19 @@ public enum PCA {
         return finish(values: values, components: components, mean: mean, samples: n, k: k, total: total)
     }
 
-    private static func exact(_ c: Matrix<Double>, mean: [Double], k: Int, total: Double) throws -> PCAResult {
+    /// The total variance is the covariance's trace, or `‖Xc‖²_F / (n − 1)` for wide data.
+    private static func exact(_ c: Matrix<Double>, mean: [Double], k: Int) throws -> PCAResult {
         let n = c.rows, d = c.columns
         let scale = 1 / Double(n - 1)
         if d <= n {
-            return try fromCovariance(c.gram(scale: scale), mean: mean, samples: n, k: k, total: total)
+            let covariance = c.gram(scale: scale)
+            return try fromCovariance(covariance, mean: mean, samples: n, k: k, total: covariance.trace)
         }
         // Wide data: the thin SVD X = U S Vᵀ gives the components as the rows of Vᵀ without
         // forming the d × d covariance.
         let svd = try c.svd()
         return finish(values: svd.singularValues.map { $0 * $0 * scale }, components: svd.vt ?? Matrix(rows: 0, columns: d),
-                      mean: mean, samples: n, k: k, total: total)
+                      mean: mean, samples: n, k: k, total: c.frobeniusDot(c) * scale)
     }
 
     /// The result from every eigenvalue (descending) and component (rows): the participation

@@ -53,6 +53,23 @@ enum LAPACK {
         return (Array(values.prefix(m)), vectors ? Matrix(rows: n, columns: m, columnMajor: Array(z.prefix(n * m))) : nil)
     }
 
+    /// Every eigenvalue (ascending) and eigenvector of the symmetric matrix whose upper
+    /// triangle is in `a`, by divide and conquer; `a` is overwritten by the eigenvectors
+    /// (columns). Its workspace is `2n²` doubles, against `dsyevr`'s `O(n)` beside `n²` for
+    /// the vectors.
+    static func syevd(_ a: inout Matrix<Double>) throws -> [Double] {
+        let n = a.rows
+        precondition(a.columns == n, "dsyevd needs a square matrix")
+        if n == 0 { return [] }
+        var values = [Double](repeating: 0, count: n)
+        let info = BLASThreads.one(if: n <= singleThreadedSide) { a.storage.withUnsafeMutableBufferPointer { ap in
+            LAPACKE_dsyevd(LAPACK_COL_MAJOR, 86 /* V */, 85 /* U */, lapackInt(n), ap.baseAddress, /*lda*/ lapackInt(n), &values)
+        } }
+        checkArguments(info, "dsyevd")
+        if info > 0 { throw LinearAlgebraError.didNotConverge(routine: "dsyevd", info: Int(info)) }
+        return values
+    }
+
     /// Thin SVD `A = U Σ Vᵀ` by divide and conquer; `a` is destroyed.
     static func gesdd(
         _ a: inout Matrix<Double>, vectors: Bool
