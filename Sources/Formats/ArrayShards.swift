@@ -218,20 +218,18 @@ public struct ArrayShards: Sendable {
         }
         precondition(range.lowerBound >= 0 && range.upperBound <= rowCount, "rows \(range) of \(rowCount)")
         let entry = entries[k]
-        var bytes = [UInt8](repeating: 0, count: range.count * entry.rowBytes)
-        var filled = 0
-        for part in parts {
-            let overlap = part.rows.clamped(to: range)
-            guard !overlap.isEmpty else { continue }
-            let begin = part.starts[k] + (overlap.lowerBound - part.rows.lowerBound) * entry.rowBytes
-            let count = overlap.count * entry.rowBytes
-            try bytes.withUnsafeMutableBytes { out in
+        let storage = try ElementCoding.reading(entry.elementType, count: range.count * entry.rowCount,
+                                                bigEndian: parts.first?.bigEndian ?? false) { out in
+            var filled = 0
+            for part in parts {
+                let overlap = part.rows.clamped(to: range)
+                guard !overlap.isEmpty else { continue }
+                let begin = part.starts[k] + (overlap.lowerBound - part.rows.lowerBound) * entry.rowBytes
+                let count = overlap.count * entry.rowBytes
                 try readBytes(part.url, offset: begin, into: UnsafeMutableRawBufferPointer(rebasing: out[filled..<(filled + count)]))
+                filled += count
             }
-            filled += count
         }
-        let bigEndian = parts.first?.bigEndian ?? false
-        let storage = bytes.withUnsafeBytes { ElementCoding.decode($0, type: entry.elementType, count: range.count * entry.rowCount, bigEndian: bigEndian) }
         return NumericArray(shape: [range.count] + entry.rowShape, elementType: entry.elementType, storage: storage)
     }
 

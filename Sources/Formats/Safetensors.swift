@@ -33,12 +33,22 @@ public enum Safetensors {
     public static let maximumHeaderLength = 100_000_000
     static let metadataKey = "__metadata__"
 
-    /// Reads the `.safetensors` file at `url`.
+    /// Reads the `.safetensors` file at `url`: its header, then each tensor's bytes straight
+    /// into the tensor's elements, so that the file is never held in memory beside them.
     ///
-    /// - Parameter names: if given, only these tensors are decoded; the whole header is still validated.
+    /// - Parameter names: if given, only these tensors are read; the whole header is still validated.
     /// - Throws: ``FormatError``.
     public static func read(_ url: URL, names: Set<String>? = nil) throws -> Contents {
-        try decode(readFile(url), file: url.path, names: names)
+        let header = try readHeader(url)
+        var tensors: [(name: String, array: NumericArray)] = []
+        for tensor in header.tensors {
+            if let names, !names.contains(tensor.name) { continue }
+            let storage = try ElementCoding.reading(tensor.elementType, count: tensor.count) {
+                try Formats.readBytes(url, offset: header.bufferStart + tensor.begin, into: $0)
+            }
+            tensors.append((tensor.name, NumericArray(shape: tensor.shape, elementType: tensor.elementType, storage: storage)))
+        }
+        return Contents(tensors: tensors, metadata: header.metadata)
     }
 
     /// A file's header: its metadata and where each tensor's bytes lie, read without the

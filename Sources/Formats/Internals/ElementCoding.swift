@@ -36,6 +36,32 @@ enum ElementCoding {
         }
     }
 
+    /// Storage for `count` elements of `type` whose stored bytes (`count × type.byteCount`)
+    /// `fill` writes into the buffer it is given. Types kept in memory as they are stored
+    /// (little-endian `float32`, `float64`, `int32` and `int64` on a little-endian machine)
+    /// are read straight into the array, with no buffer between the file and the elements;
+    /// the others go through a byte buffer and ``decode(_:type:count:bigEndian:)``.
+    static func reading(
+        _ type: ElementType, count: Int, bigEndian: Bool = false, fill: (UnsafeMutableRawBufferPointer) throws -> Void
+    ) throws -> NumericArray.Storage {
+        func direct<T>(_: T.Type) throws -> [T] {
+            try [T](unsafeUninitializedCapacity: count) { buffer, initialized in
+                try fill(UnsafeMutableRawBufferPointer(buffer))
+                initialized = count
+            }
+        }
+        switch (type, !bigEndian && 1.littleEndian == 1) {
+        case (.float32, true): return .float32(try direct(Float.self))
+        case (.float64, true): return .float64(try direct(Double.self))
+        case (.int32, true): return .int32(try direct(Int32.self))
+        case (.int64, true): return .int64(try direct(Int64.self))
+        default:
+            var bytes = [UInt8](repeating: 0, count: count * type.byteCount)
+            try bytes.withUnsafeMutableBytes(fill)
+            return bytes.withUnsafeBytes { decode($0, type: type, count: count, bigEndian: bigEndian) }
+        }
+    }
+
     /// The array's elements as little-endian bytes of its `elementType`.
     ///
     /// - Throws: ``FormatError/valueOutOfRange(file:name:value:elementType:)`` when an integer
