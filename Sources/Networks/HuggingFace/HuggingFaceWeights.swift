@@ -14,7 +14,8 @@ final class HuggingFaceWeights {
     let files: [URL]
     private var arrays: [String: NumericArray] = [:]
     private var prefix = ""
-    private(set) var used = Set<String>()
+    /// The weights handed over by ``tensor(_:shape:)``, which the checkpoint no longer holds.
+    private var used = Set<String>()
 
     /// The largest shard index read.
     static let indexSizeLimit = 1 << 26
@@ -75,12 +76,15 @@ final class HuggingFaceWeights {
     }
 
     /// Whether the checkpoint has `name`.
-    func has(_ name: String) -> Bool { arrays[prefix + name] != nil }
+    func has(_ name: String) -> Bool { arrays[prefix + name] != nil || used.contains(prefix + name) }
 
-    /// The float32 weight `name`, which must have `shape`.
+    /// The float32 weight `name`, which must have `shape`. Each weight is handed over once and
+    /// the checkpoint lets go of it, so that a weight the graph stores transposed (every
+    /// `nn.Linear`) is not held twice: BERT-base's 340 MB of them would otherwise be.
     func tensor(_ name: String, shape: [Int]) throws -> Tensor {
         let key = prefix + name
-        guard let array = arrays[key] else {
+        precondition(!used.contains(key), "weight '\(key)' asked for twice")
+        guard let array = arrays.removeValue(forKey: key) else {
             throw NetworkError.invalidModel(file: folder, problem: "weight '\(key)' is missing")
         }
         guard array.shape == shape else {
@@ -103,6 +107,6 @@ final class HuggingFaceWeights {
 
     /// The weights nothing used, apart from the ones the architecture may carry unused.
     func unused(ignoring suffixes: [String] = []) -> [String] {
-        arrays.keys.filter { !used.contains($0) && !suffixes.contains(where: $0.hasSuffix) }.sorted()
+        arrays.keys.filter { !suffixes.contains(where: $0.hasSuffix) }.sorted()
     }
 }
