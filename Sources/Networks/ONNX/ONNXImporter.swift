@@ -13,39 +13,57 @@ public enum ONNXImporter {
     ///
     /// - Throws: ``NetworkError/invalidModel(file:problem:)`` if the file cannot be read, is
     ///   not an ONNX protobuf, or holds a tensor that does not fit its shape.
+    ///
+    /// The file's bytes are let go of once parsed, and each initializer's serialized bytes
+    /// once it is a tensor, so that a model is held about twice at most (not three times).
     public static func load(_ url: URL) throws -> Graph {
-        let data: Data
+        let model: Onnx_ModelProto
         do {
-            data = try Data(contentsOf: url, options: .mappedIfSafe)
+            model = try parse(try Data(contentsOf: url), file: url.path)
+        } catch let error as NetworkError {
+            throw error
         } catch {
             throw NetworkError.invalidModel(file: url.path, problem: "cannot be read: \(error.localizedDescription)")
         }
-        return try decode(data, file: url.path)
+        return try graph(of: model, file: url.path)
     }
 
     /// Decodes a serialized `ModelProto`; `file` names it in messages.
     public static func decode(_ data: Data, file: String) throws -> Graph {
-        let model: Onnx_ModelProto
+        try graph(of: parse(data, file: file), file: file)
+    }
+
+    private static func parse(_ data: Data, file: String) throws -> Onnx_ModelProto {
         do {
-            model = try Onnx_ModelProto(serializedBytes: data)
+            return try Onnx_ModelProto(serializedBytes: data)
         } catch {
             throw NetworkError.invalidModel(file: file, problem: "is not a readable ONNX model (truncated or corrupt protobuf: \(error))")
         }
+    }
+
+    private static func graph(of model: consuming Onnx_ModelProto, file: String) throws -> Graph {
         guard model.hasGraph else {
             throw NetworkError.invalidModel(file: file, problem: "is not an ONNX model (no graph)")
         }
         var opsets: [String: Int] = [:]
         for entry in model.opsetImport { opsets[entry.domain] = Int(clamping: entry.version) }
         if opsets.isEmpty { opsets[""] = 1 }
-        return try graph(model.graph, opsets: opsets, file: file)
+        var proto = model.graph
+        model.clearGraph()
+        return try graph(&proto, opsets: opsets, file: file)
     }
 
-    static func graph(_ proto: Onnx_GraphProto, opsets: [String: Int], file: String) throws -> Graph {
+    /// The graph of `proto`, whose initializers are taken out of it as they are converted.
+    static func graph(_ proto: inout Onnx_GraphProto, opsets: [String: Int], file: String) throws -> Graph {
         var initializers: [String: Tensor] = [:]
         var order: [String] = []
-        for tensorProto in proto.initializer {
-            let tensor = try tensor(tensorProto, file: file)
-            if initializers.updateValue(tensor, forKey: tensorProto.name) == nil { order.append(tensorProto.name) }
+        var stored = proto.initializer
+        proto.initializer = []
+        for i in stored.indices {
+            let name = stored[i].name
+            let tensor = try tensor(stored[i], file: file)
+            stored[i] = Onnx_TensorProto()
+            if initializers.updateValue(tensor, forKey: name) == nil { order.append(name) }
         }
         for sparse in proto.sparseInitializer where sparse.hasValues {
             throw NetworkError.invalidModel(file: file, problem: "sparse initializer '\(sparse.values.name)' is not supported")
@@ -146,10 +164,10 @@ public enum ONNXImporter {
             guard raw.count == count * width else { throw fail(raw.count / width) }
             let storage: TensorStorage = raw.withUnsafeBytes { bytes in
                 switch type {
-                case .float32: return .float32((0..<count).map { Float(bitPattern: UInt32(littleEndian: bytes.loadUnaligned(fromByteOffset: $0 * 4, as: UInt32.self))) })
-                case .float64: return .float64((0..<count).map { Double(bitPattern: UInt64(littleEndian: bytes.loadUnaligned(fromByteOffset: $0 * 8, as: UInt64.self))) })
-                case .int32: return .int32((0..<count).map { Int32(littleEndian: bytes.loadUnaligned(fromByteOffset: $0 * 4, as: Int32.self)) })
-                case .int64: return .int64((0..<count).map { Int64(littleEndian: bytes.loadUnaligned(fromByteOffset: $0 * 8, as: Int64.self)) })
+                case .float32: return .float32(elements(bytes, count) { Float(bitPattern: UInt32(littleEndian: $0.bitPattern)) })
+                case .float64: return .float64(elements(bytes, count) { Double(bitPattern: UInt64(littleEndian: $0.bitPattern)) })
+                case .int32: return .int32(elements(bytes, count) { Int32(littleEndian: $0) })
+                case .int64: return .int64(elements(bytes, count) { Int64(littleEndian: $0) })
                 case .int8: return .int8((0..<count).map { Int8(bitPattern: bytes[$0]) })
                 case .uint8: return .uint8((0..<count).map { bytes[$0] })
                 case .bool: return .bool((0..<count).map { bytes[$0] != 0 })
@@ -179,6 +197,17 @@ public enum ONNXImporter {
             }
         }
         return Tensor(shape: shape, storage: storage)
+    }
+
+    /// `count` elements of `T` stored little-endian in `bytes` (which holds exactly that
+    /// many): copied whole, then put in this machine's order by `fromLittleEndian` on a
+    /// big-endian one.
+    private static func elements<T>(_ bytes: UnsafeRawBufferPointer, _ count: Int, _ fromLittleEndian: (T) -> T) -> [T] {
+        [T](unsafeUninitializedCapacity: count) { buffer, initialized in
+            UnsafeMutableRawBufferPointer(buffer).copyMemory(from: bytes)
+            if 1.littleEndian != 1 { for i in 0..<count { buffer[i] = fromLittleEndian(buffer[i]) } }
+            initialized = count
+        }
     }
 
     // MARK: - Attributes
