@@ -30,6 +30,8 @@ public final class Network: Sendable {
     /// Whether a slot holds a graph input or a node output (not a constant), so that a run
     /// may free it after its last reader.
     let transient: [Bool]
+    /// Chains of nodes that one kernel runs whole when no tensor inside them is asked for.
+    let fusedChains: [FusedChain]
 
     /// Compiles `graph`.
     ///
@@ -126,6 +128,7 @@ public final class Network: Sendable {
         self.lastUse = lastUse
         self.producer = producer
         self.transient = names.indices.map { producer[$0] != nil || inputSet.contains($0) }
+        fusedChains = FusedChain.gelus(in: graph) { slotOfName[$0]! }
     }
 
     /// The ONNX operators (default domain) the runtime implements, sorted.
@@ -172,6 +175,12 @@ public final class Network: Sendable {
             if keeping.contains(name) { keepSlots.insert(s) }
         }
         let interceptSlots = Set(intercepting.compactMap { slotOfName[$0] })
+        var chainAt: [Int: FusedChain] = [:]
+        var skipped = Set<Int>()
+        for chain in fusedChains where chain.interior.allSatisfy({ !keepSlots.contains($0) && !interceptSlots.contains($0) }) {
+            chainAt[chain.nodes[0]] = chain
+            skipped.formUnion(chain.nodes.dropFirst())
+        }
         var values = [Tensor?](repeating: nil, count: names.count)
         for (slot, tensor) in constants { values[slot] = tensor }
         for name in inputs.keys where !graph.inputs.contains(where: { $0.name == name }) {
@@ -188,16 +197,29 @@ public final class Network: Sendable {
             }
             values[slot] = tensor
         }
+        /// Frees the inputs and graph inputs that no node after `index` reads.
+        func release(after index: Int) {
+            for slot in nodeInputs[index] where slot >= 0 && lastUse[slot] == index && !keepSlots.contains(slot) {
+                if transient[slot] { values[slot] = nil }
+            }
+        }
         for (index, op) in operators.enumerated() {
-            let node = graph.nodes[index]
-            let arguments = nodeInputs[index].map { $0 >= 0 ? values[$0] : nil }
+            // A skipped node of a fused chain computes nothing, but still lets go of what it read last.
+            if skipped.contains(index) {
+                release(after: index)
+                continue
+            }
+            let chain = chainAt[index]
+            let node = graph.nodes[chain?.nodes.last ?? index]
+            let arguments = chain.map { [values[$0.input]] } ?? nodeInputs[index].map { $0 >= 0 ? values[$0] : nil }
             var results: [Tensor]
             do {
-                results = try op.run(arguments)
+                results = try (chain?.kernel ?? op).run(arguments)
             } catch let error as KernelError {
-                throw NetworkError.nodeFailed(file: file, node: node.displayName, opType: node.opType, problem: error.problem)
+                let opType = chain.map { "\(node.opType) (fused \($0.opType))" } ?? node.opType
+                throw NetworkError.nodeFailed(file: file, node: node.displayName, opType: opType, problem: error.problem)
             }
-            let outs = nodeOutputs[index]
+            let outs = chain.map { [$0.output] } ?? nodeOutputs[index]
             guard results.count >= outs.filter({ $0 >= 0 }).count else {
                 throw NetworkError.nodeFailed(
                     file: file, node: node.displayName, opType: node.opType,
@@ -210,10 +232,7 @@ public final class Network: Sendable {
                 }
                 values[slot] = results[position]
             }
-            // Free what no later node reads.
-            for slot in nodeInputs[index] where slot >= 0 && lastUse[slot] == index && !keepSlots.contains(slot) {
-                if transient[slot] { values[slot] = nil }
-            }
+            release(after: index)
             for slot in outs where slot >= 0 && lastUse[slot] < 0 && !keepSlots.contains(slot) {
                 values[slot] = nil
             }
