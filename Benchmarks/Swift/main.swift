@@ -5,6 +5,7 @@ import RepProbeKit
 // repprobe-bench --networks DATA_DIR
 // repprobe-bench --capture-memory MODEL INPUTS.npy OUT.npz [LAYER ...]
 // repprobe-bench --training DATA_DIR
+// repprobe-bench --fused-or-not MODEL INPUT.npy
 //
 // Times repprobe on the files that `make_data.py` wrote into DATA_DIR and prints a JSON
 // report on stdout (progress on stderr). `run.sh` pairs it with `python_bench.py`.
@@ -71,6 +72,12 @@ case ("--transformers", 2):
     exit(0)
 case ("--training", 2):
     do { try benchmarkTraining(URL(fileURLWithPath: arguments[1])) } catch {
+        log("repprobe-bench: \(error)")
+        exit(1)
+    }
+    exit(0)
+case ("--fused-or-not", 3):
+    do { try fusedOrNot(model: arguments[1], input: arguments[2]) } catch {
         log("repprobe-bench: \(error)")
         exit(1)
     }

@@ -97,6 +97,59 @@ struct FusedChainTests {
         let network = try Network(graph: ONNXImporter.load(file), file: file.path)
         let erfs = network.graph.nodes.filter { $0.opType == "Erf" }.count
         #expect(erfs > 0)
-        #expect(network.fusedChains.count == erfs)
+        #expect(network.fusedChains.filter { $0.opType == "Gelu" }.count == erfs)
+        // Every linear layer's product and bias too: four per block.
+        #expect(network.fusedChains.filter { $0.opType == "MatMul+Add" }.count >= 4 * erfs)
+    }
+
+    // MARK: - MatMul and bias
+
+    /// `y = x · W + b`, with `W` (`k × 3`) an initializer and `b` a `Constant` node (or an
+    /// initializer of another shape when `biasShape` is given).
+    private static func linearGraph(k: Int, biasShape: [Int] = [3], biasFirst: Bool = true) -> Graph {
+        let weights = Tensor(shape: [k, 3], elements: (0..<(3 * k)).map { Float($0 % 7) / 7 - 0.4 })
+        let bias = Tensor(shape: biasShape, elements: (0..<Tensor.count(biasShape)).map { Float($0) + 0.25 })
+        let nodes = [
+            Node(name: "b", opType: "Constant", inputs: [], outputs: ["bias"], attributes: ["value": .tensor(bias)]),
+            Node(name: "mm", opType: "MatMul", inputs: ["x", "w"], outputs: ["product"]),
+            Node(name: "add", opType: "Add", inputs: biasFirst ? ["bias", "product"] : ["product", "bias"], outputs: ["y"]),
+        ]
+        return Graph(inputs: [Graph.Input(name: "x", dataType: nil, shape: nil)], outputs: ["y"], initializers: ["w": weights],
+                     initializerOrder: ["w"], nodes: nodes, opsets: ["": 17])
+    }
+
+    @Test(arguments: [([2, 5, 4], true), ([4], false), ([3, 0], true)] as [([Int], Bool)])
+    func productAndBiasRunAsOneProduct(shape: [Int], biasFirst: Bool) throws {
+        let k = shape.last!
+        let network = try Network(graph: Self.linearGraph(k: k, biasFirst: biasFirst), file: "linear.onnx")
+        #expect(network.fusedChains.map(\.opType) == ["MatMul+Add"])
+        let count = Tensor.count(shape)
+        let x = Tensor(shape: shape, elements: (0..<count).map { Float(($0 * 5) % 11) / 3 - 1.5 })
+        let fused = try #require(try network.run(["x": x])["y"])
+        let stepwise = try #require(try network.run(["x": x], keeping: ["product"])["y"])
+        #expect(fused.shape == Array(shape.dropLast()) + [3])
+        #expect(stepwise.shape == fused.shape)
+        let w = try #require(network.graph.initializers["w"]?.floats), xs = try #require(x.floats)
+        let a = try #require(fused.floats), b = try #require(stepwise.floats)
+        for row in 0..<(fused.count / 3) {
+            for j in 0..<3 {
+                var exact = Double(j) + 0.25
+                for i in 0..<k { exact += Double(xs[row * k + i]) * Double(w[i * 3 + j]) }
+                #expect(abs(Double(a[row * 3 + j]) - exact) <= 1e-5, "fused [\(row), \(j)] \(a[row * 3 + j]), exactly \(exact)")
+                #expect(abs(Double(a[row * 3 + j]) - Double(b[row * 3 + j])) <= 1e-5)
+            }
+        }
+    }
+
+    @Test func aBiasThatIsNotOneRowIsLeftAlone() throws {
+        let network = try Network(graph: Self.linearGraph(k: 4, biasShape: [2, 3]), file: "linear.onnx")
+        #expect(network.fusedChains.isEmpty)
+        let y = try #require(try network.run(["x": Tensor(shape: [2, 4], elements: [Float](repeating: 0, count: 8))])["y"])
+        #expect(y.floats == [0.25, 1.25, 2.25, 3.25, 4.25, 5.25])
+    }
+
+    @Test func aFloat64InputGetsTheMatMulsError() throws {
+        let network = try Network(graph: Self.linearGraph(k: 2), file: "linear.onnx")
+        #expect(throws: NetworkError.self) { try network.run(["x": Tensor(shape: [1, 2], elements: [1.0, 2.0])]) }
     }
 }

@@ -16,57 +16,92 @@ struct FusedChain: Sendable {
     let opType: String
     let kernel: any Operator
 
+    /// Every chain of `graph` that a kernel can run whole, none sharing a node with another.
+    static func all(in graph: Graph, slot: (String) -> Int) -> [FusedChain] {
+        let search = ChainSearch(graph)
+        var claimed = Set<Int>()
+        var chains: [FusedChain] = []
+        for found in search.gelus() + search.biasedProducts() where claimed.isDisjoint(with: found.nodes) {
+            claimed.formUnion(found.nodes)
+            chains.append(FusedChain(nodes: found.nodes, interior: found.interior.map(slot), input: slot(found.input),
+                                     output: slot(graph.nodes[found.nodes.last!].outputs[0]), opType: found.opType,
+                                     kernel: found.kernel))
+        }
+        return chains
+    }
+}
+
+/// A chain found in a graph, by tensor name.
+private struct FoundChain {
+    let nodes: [Int]
+    let interior: [String]
+    let input: String
+    let opType: String
+    let kernel: any Operator
+}
+
+/// Who reads and writes each tensor of a graph, and its scalar constants.
+private struct ChainSearch {
+    let graph: Graph
+    private var readers: [String: [Int]] = [:]
+    private var producer: [String: Int] = [:]
+    private let graphOutputs: Set<String>
+
+    init(_ graph: Graph) {
+        self.graph = graph
+        graphOutputs = Set(graph.outputs)
+        for (index, node) in graph.nodes.enumerated() {
+            for name in node.inputs where !name.isEmpty { readers[name, default: []].append(index) }
+            for name in node.outputs where !name.isEmpty { producer[name] = index }
+        }
+    }
+
+    /// A constant: an initializer or a `Constant` node's value.
+    private func constant(_ name: String) -> Tensor? {
+        if let tensor = graph.initializers[name] { return tensor }
+        guard let index = producer[name], graph.nodes[index].opType == "Constant" else { return nil }
+        switch graph.nodes[index].attributes["value"] {
+        case let .tensor(value)?: return value
+        default:
+            if case let .float(value)? = graph.nodes[index].attributes["value_float"] { return Tensor(shape: [], elements: [value]) }
+            return nil
+        }
+    }
+
+    /// Whether `name` is a one-element float constant within 10⁻⁶ (relative) of `value`.
+    private func isScalar(_ name: String, _ value: Double) -> Bool {
+        guard let tensor = constant(name), tensor.count == 1,
+              let actual = tensor.floats.map({ Double($0[0]) }) ?? tensor.elements(as: Double.self)?.first else { return false }
+        return abs(actual - value) <= 1e-6 * value
+    }
+
+    /// The other operand of node `index` when it is a two-input, one-output `opType` node
+    /// reading `name` (in either position).
+    private func partner(of name: String, in index: Int, _ opType: String) -> String? {
+        let node = graph.nodes[index]
+        guard node.opType == opType, node.inputs.count == 2, node.outputs.count == 1 else { return nil }
+        if node.inputs[0] == name { return node.inputs[1] }
+        if node.inputs[1] == name { return node.inputs[0] }
+        return nil
+    }
+
+    /// The single reader of a tensor that is not a graph output.
+    private func onlyReader(of name: String) -> Int? {
+        guard !graphOutputs.contains(name), let list = readers[name], list.count == 1 else { return nil }
+        return list[0]
+    }
+
     /// The exact GELU as PyTorch's exporters spell it, `x · ½ · (1 + erf(x / √2))` in five
     /// nodes: `Div(x, √2)` (or `Mul(x, 1/√2)`), `Erf`, `Add(·, 1)`, and two `Mul`s that bring
     /// in `x` and `½` in either order (the TorchScript exporter multiplies by `x` first, the
     /// dynamo exporter by `½`), every operand order accepted. The constants may be
     /// initializers or `Constant` nodes; each interior tensor must have the chain's next node
-    /// as its only reader. The fused kernel is the `Gelu` operator, which computes
+    /// as its only reader. The kernel is the `Gelu` operator, which computes
     /// `½ · x · (1 + erf(x · (1/√2)))`: the same function, rounded differently in the last
-    /// bit or so. ViT-B/16 and BERT exports spend a tenth of their time in these five
-    /// passes over the MLP's widest tensor.
-    static func gelus(in graph: Graph, slot: (String) -> Int) -> [FusedChain] {
-        var readers: [String: [Int]] = [:]
-        var producer: [String: Int] = [:]
-        for (index, node) in graph.nodes.enumerated() {
-            for name in node.inputs where !name.isEmpty { readers[name, default: []].append(index) }
-            for name in node.outputs where !name.isEmpty { producer[name] = index }
-        }
-        let graphOutputs = Set(graph.outputs)
-
-        /// A float scalar: a one-element initializer or `Constant`.
-        func scalar(_ name: String) -> Double? {
-            var tensor = graph.initializers[name]
-            if tensor == nil, let index = producer[name], graph.nodes[index].opType == "Constant" {
-                switch graph.nodes[index].attributes["value"] {
-                case let .tensor(value)?: tensor = value
-                default:
-                    if case let .float(value)? = graph.nodes[index].attributes["value_float"] { return Double(value) }
-                }
-            }
-            guard let tensor, tensor.count == 1 else { return nil }
-            return tensor.floats.map { Double($0[0]) } ?? tensor.elements(as: Double.self)?.first
-        }
-        func isScalar(_ name: String, _ value: Double) -> Bool {
-            scalar(name).map { abs($0 - value) <= 1e-6 * value } ?? false
-        }
-        /// The other operand of a two-input `opType` node whose operands are `name` and another
-        /// (in either order).
-        func partner(of name: String, in index: Int, _ opType: String) -> String? {
-            let node = graph.nodes[index]
-            guard node.opType == opType, node.inputs.count == 2, node.outputs.count == 1 else { return nil }
-            if node.inputs[0] == name { return node.inputs[1] }
-            if node.inputs[1] == name { return node.inputs[0] }
-            return nil
-        }
-        /// The single reader of an interior tensor.
-        func onlyReader(of name: String) -> Int? {
-            guard !graphOutputs.contains(name), let list = readers[name], list.count == 1 else { return nil }
-            return list[0]
-        }
-
-        var chains: [FusedChain] = []
-        var claimed = Set<Int>()
+    /// bit or so. ViT-B/16 and BERT exports spend a tenth of their time in these five passes
+    /// over the MLP's widest tensor.
+    func gelus() -> [FoundChain] {
+        var chains: [FoundChain] = []
         for (first, node) in graph.nodes.enumerated() where node.inputs.count == 2 && node.outputs.count == 1 {
             let x: String
             if node.opType == "Div" && isScalar(node.inputs[1], 2.0.squareRoot()) {
@@ -87,14 +122,55 @@ struct FusedChain: Sendable {
             let product = graph.nodes[mul].outputs[0]
             guard let last = onlyReader(of: product), let remaining = partner(of: product, in: last, "Mul"),
                   (factor == x && isScalar(remaining, 0.5)) || (isScalar(factor, 0.5) && remaining == x) else { continue }
-            let nodes = [first, erf, add, mul, last]
-            guard claimed.isDisjoint(with: nodes) else { continue }
-            claimed.formUnion(nodes)
-            chains.append(FusedChain(
-                nodes: nodes, interior: [scaled, erfOut, sum, product].map(slot),
-                input: slot(x), output: slot(graph.nodes[last].outputs[0]), opType: "Gelu",
-                kernel: specialised(FloatingMap(function: ActivationOperators.Gelu()))))
+            chains.append(FoundChain(nodes: [first, erf, add, mul, last], interior: [scaled, erfOut, sum, product], input: x,
+                                     opType: "Gelu", kernel: specialised(FloatingMap(function: ActivationOperators.Gelu()))))
         }
         return chains
+    }
+
+    /// A linear layer as exporters write it: `MatMul(x, W)` with a constant float32 `W` of
+    /// `k × n`, then `Add` of a constant float32 bias of `n` (either operand order), the
+    /// product read by the `Add` alone. The kernel starts the output at the bias and lets
+    /// `sgemm` add the product to it (`β = 1`), which saves a pass over the output and its
+    /// allocation.
+    func biasedProducts() -> [FoundChain] {
+        var chains: [FoundChain] = []
+        for (first, node) in graph.nodes.enumerated() where node.opType == "MatMul" && node.inputs.count == 2 && node.outputs.count == 1 {
+            guard let weight = graph.initializers[node.inputs[1]], weight.rank == 2, let weights = weight.floats else { continue }
+            let product = node.outputs[0]
+            guard let add = onlyReader(of: product), let biasName = partner(of: product, in: add, "Add"),
+                  let bias = constant(biasName), bias.shape == [weight.shape[1]], let biases = bias.floats else { continue }
+            chains.append(FoundChain(nodes: [first, add], interior: [product], input: node.inputs[0], opType: "MatMul+Add",
+                                     kernel: BiasedProduct(weights: weights, bias: biases, inner: weight.shape[0])))
+        }
+        return chains
+    }
+}
+
+/// `x · W + b` for float32 `x` of `[…, k]`, constant `W` of `k × n` and `b` of `n`.
+private struct BiasedProduct: Operator {
+    let weights: [Float]
+    let bias: [Float]
+    let inner: Int
+
+    func run(_ inputs: [Tensor?]) throws -> [Tensor] {
+        let x = try inputs.required(0)
+        guard let values = x.floats else { throw KernelError("operands must both be float32 or both float64, not \(x.dataType) and float32") }
+        let n = bias.count, k = inner
+        guard x.rank >= 1, x.shape[x.rank - 1] == k else { throw KernelError("shapes \(x.shape) and \([k, n]) do not fit") }
+        let m = Tensor.count(Array(x.shape.dropLast()))
+        var result: [Float] = ElementLoops.uninitialized(m * n)
+        result.withUnsafeMutableBufferPointer { r in
+            guard let c = r.baseAddress else { return }
+            for row in 0..<m { (c + row * n).update(from: bias, count: n) }
+            guard k > 0 else { return }  // then every row is the bias, as the product is zero
+            values.withUnsafeBufferPointer { a in
+                weights.withUnsafeBufferPointer { b in
+                    RowMajorGEMM.multiply(m: m, n: n, k: k, a: a.baseAddress!, lda: k, b: b.baseAddress!, ldb: n,
+                                          beta: 1, c: c, ldc: n)
+                }
+            }
+        }
+        return [Tensor(shape: Array(x.shape.dropLast()) + [n], elements: result)]
     }
 }
