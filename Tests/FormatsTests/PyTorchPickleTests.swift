@@ -90,6 +90,28 @@ struct PyTorchPickleTests {
         #expect(throws: Never.self) { try Self.decode(shallow) }
     }
 
+    /// Hundreds of thousands of nested lists are refused at the depth limit, and the
+    /// half-built tree is freed without one stack frame per level (which overflowed the stack).
+    @Test("very deep nesting is refused without exhausting the stack", arguments: [false, true])
+    func veryDeepNesting(memoized: Bool) {
+        let depth = 300_000
+        var bytes: [UInt8]
+        if memoized {
+            // Every list memoized first, then each appended into the one before it by memo
+            // reference: the nesting is made after the containers, not while they are pushed.
+            bytes = [0x80, 0x02]
+            for level in 0..<depth { bytes += [0x5D, 0x72] + withUnsafeBytes(of: UInt32(level).littleEndian, Array.init) + [0x30] }
+            for level in 0..<(depth - 1) {
+                bytes += [0x6A] + withUnsafeBytes(of: UInt32(level).littleEndian, Array.init)
+                bytes += [0x6A] + withUnsafeBytes(of: UInt32(level + 1).littleEndian, Array.init) + [0x61, 0x30]
+            }
+            bytes += [0x6A] + withUnsafeBytes(of: UInt32(0).littleEndian, Array.init) + [0x2E]
+        } else {
+            bytes = [UInt8](repeating: 0x5D, count: depth) + [UInt8](repeating: 0x61, count: depth - 1) + [0x2E]
+        }
+        #expect(Self.malformedReason(bytes)?.contains("levels deep") == true)
+    }
+
     @Test("shared references that expand exponentially are refused")
     func expansionBomb() {
         // x₀ = []; xₖ₊₁ = (xₖ, xₖ) forty times: 2⁴⁰ values from about 330 bytes.

@@ -40,6 +40,21 @@ struct PickleMachine {
             self.value = value
         }
 
+        /// Frees the nodes below this one without a stack frame per level: a pickle can nest
+        /// containers hundreds of thousands deep before its depth is checked, and releasing
+        /// such a chain node by node, each releasing its items, overflowed the stack. Every
+        /// node only reachable from here gives up its items to a work list before it goes.
+        deinit {
+            var pending = items
+            items = []
+            while var node = pending.popLast() {
+                if isKnownUniquelyReferenced(&node) {
+                    pending.append(contentsOf: node.items)
+                    node.items = []
+                }
+            }
+        }
+
         /// Sets a dict entry; an existing key keeps its position, as in Python.
         func setItem(_ key: PickleValue, _ value: Node) {
             if let position = index[key] {
