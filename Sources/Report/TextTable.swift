@@ -21,6 +21,16 @@ public struct LabelledMatrix: Sendable {
         self.corner = corner
     }
 
+    /// What building and printing a table of `rows × columns` values takes, in bytes: 256 a
+    /// value for its number, its text or JSON and the encoder's own objects (JSON of a
+    /// 2 000 × 2 000 table peaked at 764 MB, about 190 bytes a value). `Int.max` when the
+    /// count overflows.
+    public static func printingBytes(rows: Int, columns: Int) -> Int {
+        let (values, overflow) = rows.multipliedReportingOverflow(by: columns)
+        let (bytes, tooMany) = values.multipliedReportingOverflow(by: 256)
+        return overflow || tooMany ? Int.max : bytes
+    }
+
     /// Labels around the rows of a matrix.
     public init(rowLabels: [String], columnLabels: [String], matrix: Matrix<Double>, corner: String = "") {
         self.init(rowLabels: rowLabels, columnLabels: columnLabels, values: (0..<matrix.rows).map { matrix.row($0) }, corner: corner)

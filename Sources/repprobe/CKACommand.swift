@@ -91,6 +91,7 @@ struct CKACommand: ParsableCommand {
             throw ValidationError("\(fileA) has \(a.sampleCount) samples but \(fileB ?? "") has \(b.sampleCount); both must hold the same inputs in the same order")
         }
         let samples = a.sampleCount
+        try requireTableFits((fileA, a.layers.count), against: b.map { (fileB ?? "", $0.layers.count) }, budget: budget)
         guard bootstrap != nil || permutations != nil else {
             // Nothing else reads the activations: the analysis may overwrite them.
             return try printTable(try cka.table(consume a, consume b), samples: samples)
@@ -119,6 +120,7 @@ struct CKACommand: ParsableCommand {
                                   + "and only the layer × layer table of linear CKA streams: "
                                   + "leave out --same-layers, --bootstrap, --permutations and --kernel rbf, or raise --memory")
         }
+        try requireTableFits((fileA, a.layerNames.count), against: b.map { (fileB ?? "", $0.layerNames.count) }, budget: budget)
         let why = "the activations would take \(ByteSize.readable(bytes)), more than the \(ByteSize.readable(budget)) budget"
         let table: LabelledMatrix
         if cka.estimator == .biased {

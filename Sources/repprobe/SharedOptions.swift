@@ -10,6 +10,21 @@ extension CKAEstimator: ExpressibleByArgument {}
 extension CKAForm: ExpressibleByArgument {}
 extension RDMMetric: ExpressibleByArgument {}
 
+/// Refuses a layer × layer table of the layers of `rows` against those of `columns` (a
+/// file's path and layer count each; nil: the first file against itself) that could not be
+/// built and printed within `budget` bytes, before anything is computed: ten thousand layers
+/// against ten thousand would otherwise run for minutes and then fail to allocate its text.
+func requireTableFits(_ rows: (file: String, layers: Int), against columns: (file: String, layers: Int)?, budget: Int) throws {
+    let other = columns ?? rows
+    let bytes = LabelledMatrix.printingBytes(rows: rows.layers, columns: other.layers)
+    guard bytes > budget else { return }
+    let side = Int(Double(budget / LabelledMatrix.printingBytes(rows: 1, columns: 1)).squareRoot())
+    let files = columns.map { "\(rows.file) has \(rows.layers) layers and \($0.file) \($0.layers)" } ?? "\(rows.file) has \(rows.layers) layers"
+    throw ValidationError("\(files): a table of \(rows.layers) × \(other.layers) values would take about \(ByteSize.readable(bytes)) "
+                          + "to build and print, more than the \(ByteSize.readable(budget)) memory budget (--memory); "
+                          + "choose layers with --layers (about \(side) × \(side) fit)")
+}
+
 /// How activation files are read.
 struct ActivationOptions: ParsableArguments {
     @Option(name: [.customLong("reduction"), .customLong("reduce")],

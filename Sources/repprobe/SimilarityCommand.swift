@@ -59,6 +59,7 @@ struct SimilarityCommand: ParsableCommand {
         if a.sampleCount != b.sampleCount {
             throw ValidationError("\(fileA) has \(a.sampleCount) samples but \(fileB) has \(b.sampleCount); both must hold the same inputs in the same order")
         }
+        try requireTableFits((fileA, a.layers.count), against: (fileB, b.layers.count), budget: ByteSize.defaultBudget)
         let values: [[Double]]
         if measure == .cka {
             values = try cka.matrix(a, b)

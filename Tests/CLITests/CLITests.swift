@@ -124,6 +124,27 @@ import Testing
         #expect(one.layers_a == ["wide"])
     }
 
+    /// A file of many layers gets a table only when it fits the memory budget: otherwise an
+    /// error up front that says how many layers fit, not minutes of work and a failed allocation.
+    @Test func aTableTooLargeForTheBudgetIsRefusedFirst() throws {
+        let folder = try Self.workspace()
+        var generator = SeededGenerator(seed: 5)
+        let layers = (0..<200).map { index in
+            ("layer\(index)", NumericArray(shape: [6, 3], float64: (0..<18).map { _ in generator.nextGaussian() }))
+        }
+        let file = folder.appendingPathComponent("many.npz")
+        try NPZ.write(layers, to: file)
+        // 200 × 200 values at 256 bytes each are 10.2 MB.
+        let refused = try run(["cka", file.path, "--memory", "4M"])
+        #expect(refused.status != 0)
+        #expect(refused.stdout.isEmpty)
+        #expect(refused.stderr.contains("many.npz has 200 layers: a table of 200 × 200 values would take about 10.2 MB"), "\(refused.stderr)")
+        #expect(refused.stderr.contains("--layers (about 128 × 128 fit)"), "\(refused.stderr)")
+        let fits = try run(["cka", file.path, "--memory", "16M", "--json"])
+        #expect(fits.status == 0, "\(fits.stderr)")
+        #expect(try JSONDecoder().decode(MatrixOutput.self, from: Data(fits.stdout.utf8)).matrix.count == 200)
+    }
+
     @Test func tableOutputNamesTheEstimator() throws {
         let folder = try Self.workspace()
         let result = try run(["cka", folder.appendingPathComponent("b.npz").path, "--kernel", "rbf", "--rbf-threshold", "0.8"])
