@@ -24,7 +24,7 @@ public enum AnalysisError: Error, Equatable, CustomStringConvertible {
         case let .tooFewSamplesForCCA(samples, features, context):
             return "\(context): CCA needs more samples than features (\(samples) samples, \(features) features); every canonical correlation would be 1. Use SVCCA (which reduces dimensionality first) or more samples"
         case let .constantRepresentation(context):
-            return "\(context): the representation is constant (zero variance), so its similarity is undefined"
+            return "\(context): the representation is constant (zero variance in every feature), so it has no similarity, spectrum or components to measure"
         case let .nonFinite(context):
             return "\(context): contains NaN or infinite values"
         case let .invalidArgument(message):

@@ -281,7 +281,7 @@ extension ComparisonResults.LayerSummary {
     init(layer: String, width: Int, spectrum: (variances: [Double], total: Double)?) {
         self.init(layer: layer, width: width, explainedVarianceRatio: [])
         guard let spectrum else { return }
-        let ratios = spectrum.variances.map { spectrum.total > 0 ? $0 / spectrum.total : 0 }
+        let ratios = spectrum.variances.map { $0 / spectrum.total }  // nonzero: PCA.spectrum refuses constant layers
         participationRatio = PCA.participationRatio(spectrum.variances)
         explainedVarianceRatio = Array(ratios.prefix(50))
         var total = 0.0

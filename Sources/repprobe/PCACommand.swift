@@ -75,7 +75,13 @@ struct PCACommand: ParsableCommand {
             for layer in set.layers {
                 let k = Swift.min(components, Swift.min(layer.matrix.rows, layer.matrix.columns))
                 let method: PCAMethod = randomized ? .randomized(seed: seed) : .exact
-                add(layer.name, samples: layer.matrix.rows, features: layer.matrix.columns, try PCA.fit(layer.matrix, components: k, method: method))
+                let result: PCAResult
+                do {
+                    result = try PCA.fit(layer.matrix, components: k, method: method)
+                } catch AnalysisError.constantRepresentation {
+                    throw AnalysisError.constantRepresentation(context: "\(file), layer '\(layer.name)'")
+                }
+                add(layer.name, samples: layer.matrix.rows, features: layer.matrix.columns, result)
             }
             sampleCount = set.sampleCount
         }

@@ -32,6 +32,26 @@ import Testing
         #expect(pca.participationRatio == nil)
     }
 
+    /// A representation whose every feature is constant has no components: its ratios would
+    /// be 0/0. Every PCA path refuses it, as CKA does; one varying feature is enough.
+    @Test(arguments: [(6, 3), (3, 6)])
+    func aConstantRepresentationIsRefusedByEveryPath(samples: Int, features: Int) throws {
+        var x = Matrix<Double>(rows: samples, columns: features)
+        for i in 0..<samples { for j in 0..<features { x[i, j] = Double(j) - 1.5 } }
+        let constant = AnalysisError.constantRepresentation(context: "PCA")
+        #expect(throws: constant) { try PCA.fit(x) }
+        #expect(throws: constant) { try PCA.fit(x, components: 1, method: .randomized(seed: 1)) }
+        #expect(throws: constant) { try PCA.spectrum(x) }
+        var moments = CoMoments(width: features)
+        try moments.add(x)
+        #expect(throws: constant) { try PCA.fit(moments) }
+        #expect(throws: constant) { try PCA.spectrum(moments) }
+        x[0, features - 1] += 1
+        let varying = try PCA.fit(x)
+        #expect(abs(varying.explainedVarianceRatio[0] - 1) < 1e-12)
+        #expect(abs(try PCA.spectrum(x).total - varying.totalVariance) < 1e-15)
+    }
+
     @Test func stratifiedFoldsAreScikitLearns() throws {
         let y = try Fixture.integers("probe_y.npy")
         #expect(try StratifiedKFold.assign(labels: y, folds: 5) == (try Fixture.integers("folds.npy")))

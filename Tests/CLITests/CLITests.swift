@@ -301,6 +301,12 @@ import Testing
         #expect(pca.status == 0, "\(pca.stderr)")
         let layers = try JSONSerialization.jsonObject(with: Data(pca.stdout.utf8)) as? [[String: Any]]
         #expect(layers?.count == 3)
+        // A constant layer is refused as cka refuses it, not given ratios of 0/0.
+        let constant = folder.appendingPathComponent("constant.npz")
+        try NPZ.write([("flat", NumericArray(shape: [40, 3], float64: [Double](repeating: 2, count: 120)))], to: constant)
+        let refused = try run(["pca", constant.path])
+        #expect(refused.status != 0 && refused.stdout.isEmpty)
+        #expect(refused.stderr.contains("constant.npz, layer 'flat': the representation is constant"), "\(refused.stderr)")
         let probe = try run(["probe", folder.appendingPathComponent("b.npz").path, "--labels", folder.appendingPathComponent("labels.npy").path, "--folds", "4"])
         #expect(probe.status == 0, "\(probe.stderr)")
         #expect(probe.stdout.contains("ridge probe, 4-fold stratified cross-validation, 40 samples"))

@@ -59,9 +59,9 @@ extension PCA {
         flipSigns(&components)
         let scale = 1 / Double(n - 1)
         let values = eigen.values.prefix(k).map { Swift.max(0, $0) * scale }
-        let variance = total * scale
+        let variance = try varying(total * scale)
         return PCAResult(mean: mean, components: components, explainedVariance: values,
-                         explainedVarianceRatio: values.map { variance > 0 ? $0 / variance : 0 },
+                         explainedVarianceRatio: values.map { $0 / variance },
                          singularValues: values.map { ($0 * Double(n - 1)).squareRoot() }, totalVariance: variance, participationRatio: nil)
     }
 }

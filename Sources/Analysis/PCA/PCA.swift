@@ -45,6 +45,9 @@ public struct PCAResult: Sendable {
 public enum PCA {
     /// Fits `components` principal components (nil: all `min(n, d)`) to `x`
     /// (samples × features, at least 2 samples).
+    ///
+    /// - Throws: ``AnalysisError/constantRepresentation(context:)`` when every feature is
+    ///   constant: its explained-variance ratios would be 0/0.
     public static func fit(_ x: Matrix<Double>, components: Int? = nil, method: PCAMethod = .exact) throws -> PCAResult {
         let n = x.rows, d = x.columns
         let k = try componentCount(components, samples: n, features: d)
@@ -56,7 +59,7 @@ public enum PCA {
             return try exact(c, mean: mean, k: k)
         case let .randomized(oversampling, powerIterations, seed):
             let iterations = powerIterations ?? (Double(k) < 0.1 * Double(available) ? 7 : 4)
-            return try randomized(c, mean: mean, k: k, total: c.frobeniusDot(c) / Double(n - 1), oversampling: oversampling,
+            return try randomized(c, mean: mean, k: k, total: try varying(c.frobeniusDot(c) / Double(n - 1)), oversampling: oversampling,
                                   iterations: iterations, seed: seed)
         }
     }
@@ -71,6 +74,12 @@ public enum PCA {
             throw AnalysisError.invalidArgument("PCA: asked for \(k) components; between 1 and min(samples, features) = \(available) are possible")
         }
         return k
+    }
+
+    /// `total`, the total variance of a representation, unless it is zero: every feature constant.
+    static func varying(_ total: Double) throws -> Double {
+        if total == 0 { throw AnalysisError.constantRepresentation(context: "PCA") }
+        return total
     }
 
     /// The participation ratio of samples × features `x`, from its column-centred Gram
@@ -99,7 +108,7 @@ public enum PCA {
         let n = statistics.samples, d = statistics.width
         let k = try componentCount(components, samples: n, features: d)
         let (covariance, trace) = covarianceAndTrace(statistics)
-        return try fromCovariance(covariance, mean: statistics.means, samples: n, k: k, total: trace)
+        return try fromCovariance(covariance, mean: statistics.means, samples: n, k: k, total: varying(trace))
     }
 
     /// The covariance `M / (n − 1)` of a stream's ``CoMoments`` (at least 2 samples) and its
@@ -124,7 +133,8 @@ public enum PCA {
         _ = c.centerColumns()
         let scale = 1 / Double(n - 1)
         let product = d <= n ? c.gram(scale: scale) : c.outerGram(scale: scale)
-        return (try product.symmetricEigen(vectors: false).values.map { Swift.max(0, $0) }, product.trace)
+        let total = try varying(product.trace)
+        return (try product.symmetricEigen(vectors: false).values.map { Swift.max(0, $0) }, total)
     }
 
     /// ``spectrum(_:)`` of a stream of samples, from the covariance of its ``CoMoments``.
@@ -132,7 +142,8 @@ public enum PCA {
         let n = statistics.samples
         if n < 2 { throw AnalysisError.tooFewSamples(needed: 2, got: n, context: "PCA") }
         let (covariance, trace) = covarianceAndTrace(statistics)
-        return (try covariance.symmetricEigen(vectors: false).values.map { Swift.max(0, $0) }, trace)
+        let total = try varying(trace)
+        return (try covariance.symmetricEigen(vectors: false).values.map { Swift.max(0, $0) }, total)
     }
 
     /// The leading `k` components of a `d × d` covariance of `samples` samples.
@@ -150,13 +161,14 @@ public enum PCA {
         let scale = 1 / Double(n - 1)
         if d <= n {
             let covariance = c.gram(scale: scale)
-            return try fromCovariance(covariance, mean: mean, samples: n, k: k, total: covariance.trace)
+            return try fromCovariance(covariance, mean: mean, samples: n, k: k, total: varying(covariance.trace))
         }
         // Wide data: the thin SVD X = U S Vᵀ gives the components as the rows of Vᵀ without
         // forming the d × d covariance.
+        let total = try varying(c.frobeniusDot(c) * scale)
         let svd = try c.svd()
         return finish(values: svd.singularValues.map { $0 * $0 * scale }, components: svd.vt ?? Matrix(rows: 0, columns: d),
-                      mean: mean, samples: n, k: k, total: c.frobeniusDot(c) * scale)
+                      mean: mean, samples: n, k: k, total: total)
     }
 
     /// The result from every eigenvalue (descending) and component (rows): the participation
@@ -169,7 +181,7 @@ public enum PCA {
         flipSigns(&components)
         return PCAResult(
             mean: mean, components: components, explainedVariance: values,
-            explainedVarianceRatio: values.map { total > 0 ? $0 / total : 0 },
+            explainedVarianceRatio: values.map { $0 / total },
             singularValues: values.map { ($0 * Double(n - 1)).squareRoot() },
             totalVariance: total, participationRatio: participation)
     }
@@ -196,7 +208,7 @@ public enum PCA {
         let values = s.map { $0 * $0 / Double(n - 1) }
         return PCAResult(
             mean: mean, components: components, explainedVariance: values,
-            explainedVarianceRatio: values.map { total > 0 ? $0 / total : 0 },
+            explainedVarianceRatio: values.map { $0 / total },
             singularValues: s, totalVariance: total, participationRatio: nil)
     }
 
