@@ -25,7 +25,7 @@ public enum AtomicFile {
         do {
             try produce(temporary)
             guard rename(temporary.path, url.path) == 0 else {
-                let reason = String(cString: strerror(errno))
+                let reason = FormatError.reason(writing: url, after: POSIXError.current)
                 throw FormatError.unwritable(file: url.path, reason: "cannot move the finished file into place: \(reason)")
             }
         } catch {
@@ -40,7 +40,7 @@ public enum AtomicFile {
             do {
                 try data.write(to: temporary, options: .withoutOverwriting)
             } catch {
-                throw FormatError.unwritable(file: url.path, reason: error.localizedDescription)
+                throw FormatError.unwritable(file: url.path, reason: FormatError.reason(writing: url, after: error))
             }
         }
     }
@@ -51,7 +51,7 @@ func readFile(_ url: URL) throws -> Data {
     do {
         return try Data(contentsOf: url, options: .mappedIfSafe)
     } catch {
-        throw FormatError.unreadable(file: url.path, reason: error.localizedDescription)
+        throw FormatError.unreadable(url, after: error)
     }
 }
 
@@ -61,14 +61,14 @@ func readFile(_ url: URL) throws -> Data {
 func readBytes(_ url: URL, offset: Int, into buffer: UnsafeMutableRawBufferPointer) throws {
     guard !buffer.isEmpty else { return }
     let descriptor = open(url.path, O_RDONLY)
-    guard descriptor >= 0 else { throw FormatError.unreadable(file: url.path, reason: String(cString: strerror(errno))) }
+    guard descriptor >= 0 else { throw FormatError.unreadable(url, after: POSIXError.current) }
     defer { close(descriptor) }
     var done = 0
     while done < buffer.count {
         let n = pread(descriptor, buffer.baseAddress!.advanced(by: done), buffer.count - done, off_t(offset + done))
         guard n > 0 else {
             throw n == 0 ? FormatError.truncated(file: url.path, expected: offset + buffer.count, actual: offset + done)
-                         : FormatError.unreadable(file: url.path, reason: String(cString: strerror(errno)))
+                         : FormatError.unreadable(url, after: POSIXError.current)
         }
         done += n
     }
@@ -79,6 +79,6 @@ func openForReading(_ url: URL) throws -> FileHandle {
     do {
         return try FileHandle(forReadingFrom: url)
     } catch {
-        throw FormatError.unreadable(file: url.path, reason: error.localizedDescription)
+        throw FormatError.unreadable(url, after: error)
     }
 }

@@ -84,7 +84,7 @@ public enum FileFormat: String, Sendable, CaseIterable, CustomStringConvertible 
             let size = try handle.seekToEnd()
             return ([UInt8](bytes), size)
         } catch {
-            throw FormatError.unreadable(file: url.path, reason: error.localizedDescription)
+            throw FormatError.unreadable(url, after: error)
         }
     }
 }

@@ -133,3 +133,41 @@ extension FormatError: CustomStringConvertible, LocalizedError {
     public var description: String { "\(file): \(problem)" }
     public var errorDescription: String? { description }
 }
+
+extension FormatError {
+    /// Why the file at `url` could not be read after `error`, in plain words: no such file, a
+    /// folder, no permission, or else the system's reason (never a bare error domain and code).
+    public static func reason(reading url: URL, after error: any Error) -> String {
+        var isDirectory: ObjCBool = false
+        if !FileManager.default.fileExists(atPath: url.path, isDirectory: &isDirectory) { return "no such file" }
+        if isDirectory.boolValue { return "it is a folder, not a file" }
+        if !FileManager.default.isReadableFile(atPath: url.path) { return "permission denied" }
+        if let posix = error as? POSIXError { return String(cString: strerror(posix.code.rawValue)) }
+        return (error as NSError).localizedFailureReason ?? error.localizedDescription
+    }
+
+    /// ``unreadable(file:reason:)`` for the file at `url` after `error`, the reason in plain words.
+    public static func unreadable(_ url: URL, after error: any Error) -> FormatError {
+        .unreadable(file: url.path, reason: reason(reading: url, after: error))
+    }
+}
+
+extension FormatError {
+    /// Why the file at `url` could not be written after `error`, in plain words.
+    public static func reason(writing url: URL, after error: any Error) -> String {
+        let manager = FileManager.default
+        var isDirectory: ObjCBool = false
+        if manager.fileExists(atPath: url.path, isDirectory: &isDirectory), isDirectory.boolValue { return "it is a folder" }
+        let parent = url.deletingLastPathComponent()
+        if !manager.fileExists(atPath: parent.path, isDirectory: &isDirectory) { return "its folder \(parent.path) does not exist" }
+        if !isDirectory.boolValue { return "\(parent.path) is a file, not a folder" }
+        if !manager.isWritableFile(atPath: parent.path) { return "permission denied in \(parent.path)" }
+        if let posix = error as? POSIXError { return String(cString: strerror(posix.code.rawValue)) }
+        return (error as NSError).localizedFailureReason ?? error.localizedDescription
+    }
+}
+
+extension POSIXError {
+    /// The error `errno` holds now.
+    static var current: POSIXError { POSIXError(POSIXErrorCode(rawValue: errno) ?? .EIO) }
+}

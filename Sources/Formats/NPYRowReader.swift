@@ -30,7 +30,7 @@ public final class NPYRowReader: @unchecked Sendable {
             prefix = try handle.read(upToCount: 1 << 20) ?? Data()
             size = try handle.seekToEnd()
         } catch {
-            throw FormatError.unreadable(file: url.path, reason: error.localizedDescription)
+            throw FormatError.unreadable(url, after: error)
         }
         let header = try NPY.parseHeader(prefix, file: url.path)
         guard !header.shape.isEmpty else {
@@ -69,7 +69,7 @@ public final class NPYRowReader: @unchecked Sendable {
             try handle.seek(toOffset: UInt64(dataOffset + range.lowerBound * rowElements * width))
             data = try handle.read(upToCount: count * width) ?? Data()
         } catch {
-            throw FormatError.unreadable(file: url.path, reason: error.localizedDescription)
+            throw FormatError.unreadable(url, after: error)
         }
         guard data.count == count * width else {
             throw FormatError.truncated(file: url.path, expected: count * width, actual: data.count)

@@ -99,7 +99,7 @@ public enum NPZ {
 
     static func openArchive(_ url: URL) throws -> Archive {
         guard FileManager.default.isReadableFile(atPath: url.path) else {
-            throw FormatError.unreadable(file: url.path, reason: "no readable file at this path")
+            throw FormatError.unreadable(url, after: POSIXError(.EACCES))
         }
         try ZipDirectoryCheck.validate(url)
         do {
@@ -114,7 +114,7 @@ public enum NPZ {
             let attributes = try FileManager.default.attributesOfItem(atPath: url.path)
             return (attributes[.size] as? NSNumber)?.uint64Value ?? 0
         } catch {
-            throw FormatError.unreadable(file: url.path, reason: error.localizedDescription)
+            throw FormatError.unreadable(url, after: error)
         }
     }
 

@@ -29,7 +29,7 @@ public final class NPZStreamWriter {
         do {
             try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         } catch {
-            throw FormatError.unwritable(file: url.path, reason: error.localizedDescription)
+            throw FormatError.unwritable(file: url.path, reason: FormatError.reason(writing: url, after: error))
         }
     }
 
@@ -66,7 +66,7 @@ public final class NPZStreamWriter {
         do {
             try members[index].handle.write(contentsOf: bytes)
         } catch {
-            throw FormatError.unwritable(file: url.path, reason: error.localizedDescription)
+            throw FormatError.unwritable(file: url.path, reason: FormatError.reason(writing: url, after: error))
         }
         members[index].written += count
     }

@@ -170,7 +170,7 @@ public enum Safetensors {
             var pending = Data()
             func put(_ bytes: Data) throws {
                 do { try handle.write(contentsOf: bytes) } catch {
-                    throw FormatError.unwritable(file: url.path, reason: error.localizedDescription)
+                    throw FormatError.unwritable(file: url.path, reason: FormatError.reason(writing: url, after: error))
                 }
             }
             try write(tensors, metadata: metadata, file: url.path) { piece in
@@ -292,7 +292,7 @@ public enum Safetensors {
         do {
             size = (try FileManager.default.attributesOfItem(atPath: url.path)[.size] as? NSNumber)?.intValue ?? 0
         } catch {
-            throw FormatError.unreadable(file: url.path, reason: error.localizedDescription)
+            throw FormatError.unreadable(url, after: error)
         }
         guard size >= 8 else { throw FormatError.truncated(file: url.path, expected: 8, actual: size) }
         var length = Data(count: 8)

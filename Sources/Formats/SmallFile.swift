@@ -20,7 +20,7 @@ public enum SmallFile {
         } catch let error as FormatError {
             throw error
         } catch {
-            throw FormatError.unreadable(file: url.path, reason: (error as NSError).localizedFailureReason ?? error.localizedDescription)
+            throw FormatError.unreadable(url, after: error)
         }
     }
 

@@ -62,7 +62,7 @@ public struct NotebookRunner: Sendable {
         do {
             text = try String(contentsOf: url, encoding: .utf8)
         } catch {
-            throw NotebookError.unreadable(file: path, reason: error.localizedDescription)
+            throw NotebookError.unreadable(file: path, reason: FormatError.reason(reading: url, after: error))
         }
         let notebook = Notebook(text)
         let folder = folder ?? url.deletingLastPathComponent()

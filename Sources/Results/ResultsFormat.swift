@@ -98,7 +98,7 @@ public enum AnyResults: Sendable {
         do {
             data = try Data(contentsOf: url)
         } catch {
-            throw ResultsError(file: url.path, problem: "cannot be read (\(error.localizedDescription))")
+            throw ResultsError(file: url.path, problem: "cannot be read (\(FormatError.reason(reading: url, after: error)))")
         }
         struct Header: Decodable {
             var format: ResultsFormat?

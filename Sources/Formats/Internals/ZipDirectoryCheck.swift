@@ -24,7 +24,7 @@ enum ZipDirectoryCheck {
                 try handle.seek(toOffset: offset)
                 return [UInt8](try handle.read(upToCount: count) ?? Data())
             } catch {
-                throw FormatError.unreadable(file: url.path, reason: error.localizedDescription)
+                throw FormatError.unreadable(url, after: error)
             }
         }
         func refuse(_ reason: String) -> FormatError {
@@ -35,7 +35,7 @@ enum ZipDirectoryCheck {
         do {
             size = try handle.seekToEnd()
         } catch {
-            throw FormatError.unreadable(file: url.path, reason: error.localizedDescription)
+            throw FormatError.unreadable(url, after: error)
         }
         // The end record sits within the last 22 + 65535 (the longest comment) bytes.
         let tailLength = min(size, UInt64(endRecordSize + 0xFFFF))

@@ -1,3 +1,4 @@
+import Formats
 import Foundation
 import ONNXProto
 
@@ -23,7 +24,7 @@ public enum ONNXImporter {
         } catch let error as NetworkError {
             throw error
         } catch {
-            throw NetworkError.invalidModel(file: url.path, problem: "cannot be read: \(error.localizedDescription)")
+            throw NetworkError.invalidModel(file: url.path, problem: "cannot be read: \(FormatError.reason(reading: url, after: error))")
         }
         return try graph(of: model, file: url.path)
     }

@@ -244,9 +244,10 @@ extension ProbeSet {
         let direct = URL(fileURLWithPath: nameOrPath)
         var isDirectory: ObjCBool = false
         if nameOrPath.contains("/") || [".yaml", ".yml", ".json"].contains(where: nameOrPath.hasSuffix) {
-            guard FileManager.default.fileExists(atPath: direct.path, isDirectory: &isDirectory), !isDirectory.boolValue else {
+            guard FileManager.default.fileExists(atPath: direct.path, isDirectory: &isDirectory) else {
                 throw ProbeError.invalidProbeSet(file: nameOrPath, problem: "no such file")
             }
+            guard !isDirectory.boolValue else { throw ProbeError.invalidProbeSet(file: nameOrPath, problem: "it is a folder, not a file") }
             return direct
         }
         for folder in folders {

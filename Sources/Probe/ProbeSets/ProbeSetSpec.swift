@@ -315,7 +315,7 @@ public struct ProbeSetSpec: Sendable, Equatable, Decodable {
         do {
             text = try String(contentsOf: url, encoding: .utf8)
         } catch {
-            throw ProbeError.invalidProbeSet(file: url.path, problem: "cannot be read as UTF-8 text (\(error.localizedDescription))")
+            throw ProbeError.invalidProbeSet(file: url.path, problem: "cannot be read as UTF-8 text (\(FormatError.reason(reading: url, after: error)))")
         }
         let spec: ProbeSetSpec
         do {
