@@ -152,8 +152,11 @@ public enum NPZ {
         }
         var data = Data()
         data.reserveCapacity(min(Int(declared), 64 << 20))  // grows past this only as bytes arrive
+        let checksum: CRC32
         do {
-            _ = try archive.extract(entry, skipCRC32: false) { chunk in
+            // The archive computes the CRC-32 of what it hands over but leaves comparing it to
+            // the caller.
+            checksum = try archive.extract(entry, skipCRC32: false) { chunk in
                 guard UInt64(data.count + chunk.count) <= declared else {
                     throw FormatError.member(
                         file: file, member: entry.path,
@@ -169,6 +172,11 @@ public enum NPZ {
         guard UInt64(data.count) == declared else {
             throw FormatError.member(
                 file: file, member: entry.path, error: .truncated(file: file, expected: Int(declared), actual: data.count))
+        }
+        guard checksum == entry.checksum else {
+            let hex = { (value: CRC32) in "0x" + String(value, radix: 16, uppercase: true) }
+            throw FormatError.member(file: file, member: entry.path, error: .archive(
+                file: file, reason: "its bytes have the CRC-32 \(hex(checksum)) where the archive records \(hex(entry.checksum)): the member is damaged"))
         }
         return data
     }

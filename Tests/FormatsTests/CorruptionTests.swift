@@ -87,6 +87,35 @@ struct CorruptionTests {
         }
     }
 
+    /// One flipped bit in the elements of a stored member still parses; only the member's
+    /// CRC-32 tells that it is damaged, so every read checks it.
+    @Test("a flipped bit in a member's bytes is caught by its CRC-32", arguments: [
+        Fixtures.formats("stored.npz"), Fixtures.pytorch("tensor.pt"),
+    ])
+    func checksums(url: URL) throws {
+        let bytes = [UInt8](try Data(contentsOf: url))
+        let archive = try Archive(url: url, accessMode: .read)
+        let members = archive.filter { $0.type == .file && ($0.path.hasSuffix(".npy") || $0.path.contains("/data/")) }
+        #expect(!members.isEmpty)
+        try withTemporaryDirectory { folder in
+            for entry in members {
+                var payload = Data()
+                _ = try archive.extract(entry) { payload.append($0) }
+                guard let start = bytes.firstRange(of: [UInt8](payload))?.lowerBound else {
+                    Issue.record("\(entry.path): stored bytes not found")
+                    continue
+                }
+                var damaged = bytes
+                damaged[start + payload.count - 1] ^= 0x01
+                let copy = folder.appendingPathComponent(url.lastPathComponent)
+                try Data(damaged).write(to: copy)
+                let error = formatError { try ArrayFile.read(copy) }
+                #expect(error?.description.contains("CRC-32") == true, "\(entry.path): \(String(describing: error))")
+                #expect(error?.description.contains(entry.path) == true)
+            }
+        }
+    }
+
     @Test("a ZIP64 end record with an impossible directory offset is an error, not a trap")
     func zip64Offset() throws {
         var bytes = [UInt8](try Data(contentsOf: Fixtures.pytorch("tensor.pt")))
