@@ -36,9 +36,10 @@ public enum NPZ {
         for entry in try members(of: archive, file: url.path) {
             let name = String(entry.path.dropLast(4))
             if let names, !names.contains(name) { continue }
+            let data = try extract(entry, from: archive, file: url.path, fileSize: fileSize)  // names the member itself
             let array: NumericArray
             do {
-                array = try NPY.decode(try extract(entry, from: archive, file: url.path, fileSize: fileSize), file: entry.path)
+                array = try NPY.decode(data, file: entry.path)
             } catch let error as FormatError {
                 throw FormatError.member(file: url.path, member: entry.path, error: error)
             }
