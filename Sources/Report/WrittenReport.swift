@@ -31,9 +31,10 @@ extension WrittenReport {
         return files.sorted { $0.name < $1.name }
     }
 
-    /// Writes the report into `folder` atomically (see ``ReportFolder``).
-    public func write(to folder: URL) throws {
-        try ReportFolder.write(try files(), to: folder)
+    /// Writes the report into `folder` atomically (see ``ReportFolder``); a folder of other
+    /// files is replaced only with `force`.
+    public func write(to folder: URL, force: Bool = false) throws {
+        try ReportFolder.write(try files(), to: folder, force: force)
     }
 
     /// The results file's bytes (``ResultsFormat/encode(_:)``).

@@ -146,6 +146,7 @@ struct CompareCommand: ParsableCommand {
     }
 
     @OptionGroup var progressOptions: ProgressOptions
+    @OptionGroup var reportFolder: ReportFolderOptions
 
     func run() throws {
         progressOptions.apply()
@@ -160,6 +161,7 @@ struct CompareCommand: ParsableCommand {
             folder = folder ?? Self.defaultOutput
         }
         guard let pathA else { return }
+        if let folder, shard == nil, !folder.hasSuffix(".safetensors") { try reportFolder.check(folder) }
         let a = try loadModel(pathA, graph: graphA)
         let b: ComparisonPlan.Subject = try against != nil ? .v1 : pathB.map { .network(try loadModel($0, graph: graphB)) } ?? .same
         var plan: ComparisonPlan
@@ -199,7 +201,7 @@ struct CompareCommand: ParsableCommand {
             Diagnostics.step("no receptive-field sections: \(reason)")
         }
         try ReportOutput.write(try plan.results(progress: Diagnostics.step, notice: Diagnostics.note, batches: Diagnostics.progressBar),
-                               to: folder, timing: !noTiming)
+                               to: folder, timing: !noTiming, force: reportFolder.force)
     }
 
     /// Each process of an `mpirun` launch runs its shard of the inputs; rank 0 joins the
@@ -226,7 +228,8 @@ struct CompareCommand: ParsableCommand {
             try merged.write(to: URL(fileURLWithPath: output))
             print("wrote \(output): \(world.size) processes, \(merged.statistics.samples) inputs")
         } else if let output {
-            try ReportOutput.write(try merged.comparisonResults(seconds: ComparisonResults.Provenance.seconds(since: clock)), to: output, timing: !noTiming)
+            try ReportOutput.write(try merged.comparisonResults(seconds: ComparisonResults.Provenance.seconds(since: clock)), to: output,
+                                   timing: !noTiming, force: reportFolder.force)
         } else {
             try SimilarityTable.print(try merged.similarity(), label: cka.label, json: json)
         }
@@ -240,9 +243,9 @@ struct CompareCommand: ParsableCommand {
 
 /// A comparison's report written into a folder, with a few lines for the terminal.
 enum ReportOutput {
-    static func write(_ results: ComparisonResults, to folder: String, timing: Bool) throws {
+    static func write(_ results: ComparisonResults, to folder: String, timing: Bool, force: Bool) throws {
         let report = ComparisonReport(results, includeTiming: timing)
-        try report.write(to: URL(fileURLWithPath: folder))
+        try report.write(to: URL(fileURLWithPath: folder), force: force)
         print(report.consoleSummary(), terminator: "")
         print("wrote \(folder)/report.md, results.json and \(report.figures().count) figures")
     }

@@ -22,9 +22,12 @@ struct DemoCommand: ParsableCommand {
     @Flag(help: "Leave the run time out, so that reruns give identical bytes.")
     var noTiming = false
 
+    @OptionGroup var reportFolder: ReportFolderOptions
+
     func run() throws {
         var arguments = ["-o", output, "--resamples", String(resamples)]
         if noTiming { arguments.append("--no-timing") }
+        if reportFolder.force { arguments.append("--force") }
         let compare = try CompareCommand.parse(arguments)
         try compare.validate()
         try compare.run()

@@ -41,12 +41,15 @@ struct MergeCommand: ParsableCommand {
         if noTiming && !(output.map { !$0.hasSuffix(".safetensors") } ?? false) { throw ValidationError("--no-timing applies to the report: add -o FOLDER") }
     }
 
+    @OptionGroup var reportFolder: ReportFolderOptions
+
     func run() throws {
         let clock = ContinuousClock.now
+        if let output, !output.hasSuffix(".safetensors") { try reportFolder.check(output) }
         let merged = try SimilarityAccumulator.merging(contentsOf: files.map { URL(fileURLWithPath: $0) })
         if let output, !output.hasSuffix(".safetensors") {
             return try ReportOutput.write(try merged.comparisonResults(seconds: ComparisonResults.Provenance.seconds(since: clock)), to: output,
-                                          timing: !noTiming)
+                                          timing: !noTiming, force: reportFolder.force)
         }
         if let output {
             try merged.write(to: URL(fileURLWithPath: output))

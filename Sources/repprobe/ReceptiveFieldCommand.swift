@@ -64,9 +64,11 @@ struct ReceptiveFieldCommand: ParsableCommand {
     }
 
     @OptionGroup var progressOptions: ProgressOptions
+    @OptionGroup var reportFolder: ReportFolderOptions
 
     func run() throws {
         progressOptions.apply()
+        if let output { try reportFolder.check(output) }
         let url = URL(fileURLWithPath: filters)
         if !HuggingFaceModel.isModelFolder(url), try FileFormat.detect(url) == .npy {
             guard output == nil else { throw ValidationError("a report needs a model; \(filters) is a weight array") }
@@ -96,7 +98,7 @@ struct ReceptiveFieldCommand: ParsableCommand {
         }
         if let output {
             let report = ReceptiveFieldReport(try analysis.run(model, gratings: gratingSet, inputs: inputs), includeTiming: !noTiming)
-            try report.write(to: URL(fileURLWithPath: output))
+            try report.write(to: URL(fileURLWithPath: output), force: reportFolder.force)
             print(report.consoleSummary(), terminator: "")
             print("wrote \(output)/report.md, results.json and \(report.figures().count) figures")
             return

@@ -23,9 +23,12 @@ struct ReportCommand: ParsableCommand {
     @Flag(help: "Leave the run time out of report.md and results.json.")
     var noTiming = false
 
+    @OptionGroup var reportFolder: ReportFolderOptions
+
     func run() throws {
+        try reportFolder.check(output)
         let report = try AnyResults.read(URL(fileURLWithPath: results)).report(includeTiming: !noTiming)
-        try report.write(to: URL(fileURLWithPath: output))
+        try report.write(to: URL(fileURLWithPath: output), force: reportFolder.force)
         print("wrote \(output)/report.md, \(type(of: report).resultsFileName) and \(report.figures().count) figures")
     }
 }

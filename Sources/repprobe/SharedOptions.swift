@@ -25,6 +25,17 @@ func requireTableFits(_ rows: (file: String, layers: Int), against columns: (fil
                           + "choose layers with --layers (about \(side) × \(side) fit)")
 }
 
+/// Whether a report may replace a folder of files repprobe did not write.
+struct ReportFolderOptions: ParsableArguments {
+    @Flag(help: "Write the report even into a folder of files repprobe did not write, deleting them.")
+    var force = false
+
+    /// Checks before the work that the report can go to `folder` (see ``ReportFolder``).
+    func check(_ folder: String) throws {
+        try ReportFolder.checkWritable(URL(fileURLWithPath: folder), force: force)
+    }
+}
+
 /// How activation files are read.
 struct ActivationOptions: ParsableArguments {
     @Option(name: [.customLong("reduction"), .customLong("reduce")],

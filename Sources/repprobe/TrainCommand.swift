@@ -75,7 +75,10 @@ struct TrainCommand: ParsableCommand {
         return words.joined(separator: " ")
     }
 
+    @OptionGroup var reportFolder: ReportFolderOptions
+
     func run() throws {
+        try reportFolder.check(output)
         var recipe = try Recipe.named(self.recipe)
         if let epochs { recipe.epochs = epochs }
         if let learningRate { recipe.optimizer = recipe.optimizer.with(learningRate: learningRate) }
@@ -113,7 +116,7 @@ struct TrainCommand: ParsableCommand {
         defer { try? FileManager.default.removeItem(at: checkpoint) }
         try trainer.model.writeCheckpoint(to: checkpoint)
         files.append(("model.ckpt", try Data(contentsOf: checkpoint)))
-        try ReportFolder.write(files, to: folder)
+        try ReportFolder.write(files, to: folder, force: reportFolder.force)
         print("Wrote \(folder.path)/report.md, log.json, model.ckpt and \(files.count - 3) figures")
         if let last = monitor.log.records.last {
             print("Probe-set accuracy after \(last.step) steps: \(NumberFormat.fixed(last.probeSetAccuracy, decimals: 3))")

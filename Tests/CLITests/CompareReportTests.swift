@@ -125,7 +125,7 @@ import Testing
             + ["a", "b"].flatMap { model in
                 ["gabor_fits", "gabor_frequency", "gabor_orientation", "preferred_orientation", "ringach", "tuning_curves",
                  "tuning_depth", "v1_cka"].map { "rf_\(model)_\($0).svg" }
-            }
+            } + [ReportFolder.marker]
         #expect(try FileManager.default.contentsOfDirectory(atPath: first.path).sorted() == expectedFiles.sorted())
 
         let markdown = try String(contentsOf: first.appendingPathComponent("report.md"), encoding: .utf8)
@@ -229,6 +229,7 @@ import Testing
         let output = work.appendingPathComponent("report")
         try FileManager.default.createDirectory(at: output, withIntermediateDirectories: true)
         try Data("earlier".utf8).write(to: output.appendingPathComponent("report.md"))
+        try Data().write(to: output.appendingPathComponent(ReportFolder.marker))
         let model = Self.root.appendingPathComponent("models/digits-plain-seed1.onnx").path
         let unknown = try cli.run(["compare", model, model, "--probe", "digits", "--layers", "stem,nonsense", "-o", output.path])
         #expect(unknown.status != 0)
@@ -243,6 +244,37 @@ import Testing
         let fresh = work.appendingPathComponent("never")
         #expect(try cli.run(["compare", model, "--probe", "no-such-probe", "-o", fresh.path]).status != 0)
         #expect(!FileManager.default.fileExists(atPath: fresh.path))
+    }
+
+    /// `-o DIR` replaces only a folder that repprobe wrote (or an empty one): a folder of the
+    /// user's files is refused before anything runs, and replaced only with `--force`. Staging
+    /// folders that a killed run left beside it are removed.
+    @Test func aFolderOfTheUsersFilesIsNeverReplacedSilently() throws {
+        let work = Self.folder()
+        let mine = work.appendingPathComponent("mine")
+        try FileManager.default.createDirectory(at: mine, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: work) }
+        try Data("my notes".utf8).write(to: mine.appendingPathComponent("notes.txt"))
+        let stale = work.appendingPathComponent(".mine.new-2147483000-0badcafe")
+        let live = work.appendingPathComponent(".mine.new-\(ProcessInfo.processInfo.processIdentifier)-0badcafe")
+        for folder in [stale, live] { try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true) }
+        let probe = try Self.smallDigitsProbe(in: work)
+        let model = Self.root.appendingPathComponent("models/digits-plain-seed1.onnx").path
+        let arguments = ["compare", model, "--against", "v1", "--probe", probe.path, "--resamples", "20", "-o", mine.path]
+        let refused = try cli.run(arguments)
+        #expect(refused.status != 0)
+        #expect(refused.stderr.contains("holds files repprobe did not write (notes.txt)") && refused.stderr.contains("--force"), "\(refused.stderr)")
+        #expect(try String(contentsOf: mine.appendingPathComponent("notes.txt"), encoding: .utf8) == "my notes")
+        let forced = try cli.run(arguments + ["--force"])
+        #expect(forced.status == 0, "\(forced.stderr)")
+        let written = try FileManager.default.contentsOfDirectory(atPath: mine.path)
+        #expect(!written.contains("notes.txt") && written.contains(ReportFolder.marker) && written.contains("report.md"))
+        #expect(!FileManager.default.fileExists(atPath: stale.path))
+        #expect(FileManager.default.fileExists(atPath: live.path))
+        // Its own report is replaced without --force.
+        #expect(try cli.run(arguments).status == 0)
+        let inFile = try cli.run(["compare", model, "--against", "v1", "--probe", probe.path, "-o", mine.appendingPathComponent("report.md/sub").path])
+        #expect(inFile.status != 0 && inFile.stderr.contains("report.md is a file, not a folder"), "\(inFile.stderr)")
     }
 
     @Test func mistakesOnTheCommandLineAreCaughtBeforeRunning() throws {

@@ -182,7 +182,8 @@ import Testing
         let markdown = try String(contentsOf: joined.appendingPathComponent("report.md"), encoding: .utf8)
         #expect(markdown.contains("joined from 2 shards of the inputs") && markdown.contains("Join time:"))
         let names = try FileManager.default.contentsOfDirectory(atPath: joined.path).sorted()
-        #expect(names == ["cka_a_a.svg", "cka_a_b.svg", "cka_b_b.svg", "pca_spectrum_a.svg", "pca_spectrum_b.svg", "report.md", "results.json"],
+        #expect(names == [ReportFolder.marker, "cka_a_a.svg", "cka_a_b.svg", "cka_b_b.svg", "pca_spectrum_a.svg", "pca_spectrum_b.svg", "report.md",
+                          "results.json"],
                 "\(names)")
 
         // The numbers of one run in memory, to rounding.
