@@ -43,12 +43,13 @@ extension Matrix where Scalar == Double {
         let k = Swift.min(top ?? n, n)
         var a = self
         let range: ClosedRange<Int>? = (top == nil || k == n || k == 0) ? nil : (n - k + 1)...n
+        let ascending: [Double], z: Matrix<Double>?
         if vectors && range == nil && n <= largest {
-            let ascending = try LAPACK.syevd(&a)
-            let order = Array((0..<n).reversed().prefix(k))
-            return SymmetricEigenDecomposition(values: order.map { ascending[$0] }, vectors: a.selectingColumns(order))
+            ascending = try LAPACK.syevd(&a)
+            z = a  // the eigenvectors, in place of the matrix
+        } else {
+            (ascending, z) = try LAPACK.syevr(&a, vectors: vectors, indices: range)
         }
-        let (ascending, z) = try LAPACK.syevr(&a, vectors: vectors, indices: range)
         let keep = range == nil ? Swift.min(k, ascending.count) : ascending.count
         let order = Array((0..<ascending.count).reversed().prefix(keep))
         return SymmetricEigenDecomposition(
