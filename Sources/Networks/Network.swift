@@ -128,7 +128,7 @@ public final class Network: Sendable {
         self.lastUse = lastUse
         self.producer = producer
         self.transient = names.indices.map { producer[$0] != nil || inputSet.contains($0) }
-        fusedChains = FusedChain.all(in: graph) { slotOfName[$0]! }
+        fusedChains = FusedChain.all(in: graph, slots: slotOfName)
     }
 
     /// The ONNX operators (default domain) the runtime implements, sorted.

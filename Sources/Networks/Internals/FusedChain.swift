@@ -16,39 +16,30 @@ struct FusedChain: Sendable {
     let opType: String
     let kernel: any Operator
 
-    /// Every chain of `graph` that a kernel can run whole, none sharing a node with another.
-    static func all(in graph: Graph, slot: (String) -> Int) -> [FusedChain] {
-        let search = ChainSearch(graph)
+    /// Every chain of `graph` that a kernel can run whole, none sharing a node with another;
+    /// `slots` numbers the graph's tensors.
+    static func all(in graph: Graph, slots: [String: Int]) -> [FusedChain] {
+        let search = ChainSearch(graph, slots: slots)
         var claimed = Set<Int>()
-        var chains: [FusedChain] = []
-        for found in search.gelus() + search.biasedProducts() where claimed.isDisjoint(with: found.nodes) {
-            claimed.formUnion(found.nodes)
-            chains.append(FusedChain(nodes: found.nodes, interior: found.interior.map(slot), input: slot(found.input),
-                                     output: slot(graph.nodes[found.nodes.last!].outputs[0]), opType: found.opType,
-                                     kernel: found.kernel))
+        return (search.gelus() + search.biasedProducts()).filter { chain in
+            guard claimed.isDisjoint(with: chain.nodes) else { return false }
+            claimed.formUnion(chain.nodes)
+            return true
         }
-        return chains
     }
-}
-
-/// A chain found in a graph, by tensor name.
-private struct FoundChain {
-    let nodes: [Int]
-    let interior: [String]
-    let input: String
-    let opType: String
-    let kernel: any Operator
 }
 
 /// Who reads and writes each tensor of a graph, and its scalar constants.
 private struct ChainSearch {
     let graph: Graph
+    private let slots: [String: Int]
     private var readers: [String: [Int]] = [:]
     private var producer: [String: Int] = [:]
     private let graphOutputs: Set<String>
 
-    init(_ graph: Graph) {
+    init(_ graph: Graph, slots: [String: Int]) {
         self.graph = graph
+        self.slots = slots
         graphOutputs = Set(graph.outputs)
         for (index, node) in graph.nodes.enumerated() {
             for name in node.inputs where !name.isEmpty { readers[name, default: []].append(index) }
@@ -85,6 +76,13 @@ private struct ChainSearch {
         return nil
     }
 
+    /// The chain of `nodes` (in execution order) from `input` to the last node's output,
+    /// the tensors in `interior` read by the chain alone.
+    private func chain(_ nodes: [Int], interior: [String], input: String, opType: String, kernel: any Operator) -> FusedChain {
+        FusedChain(nodes: nodes, interior: interior.map { slots[$0]! }, input: slots[input]!,
+                   output: slots[graph.nodes[nodes.last!].outputs[0]]!, opType: opType, kernel: kernel)
+    }
+
     /// The single reader of a tensor that is not a graph output.
     private func onlyReader(of name: String) -> Int? {
         guard !graphOutputs.contains(name), let list = readers[name], list.count == 1 else { return nil }
@@ -100,8 +98,8 @@ private struct ChainSearch {
     /// `½ · x · (1 + erf(x · (1/√2)))`: the same function, rounded differently in the last
     /// bit or so. ViT-B/16 and BERT exports spend a tenth of their time in these five passes
     /// over the MLP's widest tensor.
-    func gelus() -> [FoundChain] {
-        var chains: [FoundChain] = []
+    func gelus() -> [FusedChain] {
+        var chains: [FusedChain] = []
         for (first, node) in graph.nodes.enumerated() where node.inputs.count == 2 && node.outputs.count == 1 {
             let x: String
             if node.opType == "Div" && isScalar(node.inputs[1], 2.0.squareRoot()) {
@@ -122,8 +120,8 @@ private struct ChainSearch {
             let product = graph.nodes[mul].outputs[0]
             guard let last = onlyReader(of: product), let remaining = partner(of: product, in: last, "Mul"),
                   (factor == x && isScalar(remaining, 0.5)) || (isScalar(factor, 0.5) && remaining == x) else { continue }
-            chains.append(FoundChain(nodes: [first, erf, add, mul, last], interior: [scaled, erfOut, sum, product], input: x,
-                                     opType: "Gelu", kernel: specialised(FloatingMap(function: ActivationOperators.Gelu()))))
+            chains.append(chain([first, erf, add, mul, last], interior: [scaled, erfOut, sum, product], input: x,
+                                opType: "Gelu", kernel: specialised(FloatingMap(function: ActivationOperators.Gelu()))))
         }
         return chains
     }
@@ -133,15 +131,15 @@ private struct ChainSearch {
     /// product read by the `Add` alone. The kernel starts the output at the bias and lets
     /// `sgemm` add the product to it (`β = 1`), which saves a pass over the output and its
     /// allocation.
-    func biasedProducts() -> [FoundChain] {
-        var chains: [FoundChain] = []
+    func biasedProducts() -> [FusedChain] {
+        var chains: [FusedChain] = []
         for (first, node) in graph.nodes.enumerated() where node.opType == "MatMul" && node.inputs.count == 2 && node.outputs.count == 1 {
             guard let weight = graph.initializers[node.inputs[1]], weight.rank == 2, let weights = weight.floats else { continue }
             let product = node.outputs[0]
             guard let add = onlyReader(of: product), let biasName = partner(of: product, in: add, "Add"),
                   let bias = constant(biasName), bias.shape == [weight.shape[1]], let biases = bias.floats else { continue }
-            chains.append(FoundChain(nodes: [first, add], interior: [product], input: node.inputs[0], opType: "MatMul+Add",
-                                     kernel: BiasedProduct(weights: weights, bias: biases, inner: weight.shape[0])))
+            chains.append(chain([first, add], interior: [product], input: node.inputs[0], opType: "MatMul+Add",
+                                kernel: BiasedProduct(weights: weights, bias: biases, inner: weight.shape[0])))
         }
         return chains
     }
