@@ -135,13 +135,20 @@ extension FormatError: CustomStringConvertible, LocalizedError {
 }
 
 extension FormatError {
-    /// Why the file at `url` could not be read after `error`, in plain words: no such file, a
-    /// folder, no permission, or else the system's reason (never a bare error domain and code).
-    public static func reason(reading url: URL, after error: any Error) -> String {
+    /// Why `url` cannot be read as a file, in plain words (no such file, a folder, no
+    /// permission), or nil when it can.
+    public static func problem(reading url: URL) -> String? {
         var isDirectory: ObjCBool = false
         if !FileManager.default.fileExists(atPath: url.path, isDirectory: &isDirectory) { return "no such file" }
         if isDirectory.boolValue { return "it is a folder, not a file" }
         if !FileManager.default.isReadableFile(atPath: url.path) { return "permission denied" }
+        return nil
+    }
+
+    /// Why the file at `url` could not be read after `error`, in plain words: its
+    /// ``problem(reading:)``, or else the system's reason (never a bare error domain and code).
+    public static func reason(reading url: URL, after error: any Error) -> String {
+        if let problem = problem(reading: url) { return problem }
         if let posix = error as? POSIXError { return String(cString: strerror(posix.code.rawValue)) }
         return (error as NSError).localizedFailureReason ?? error.localizedDescription
     }

@@ -99,9 +99,7 @@ public enum NPZ {
     static let zipEpoch = Date(timeIntervalSince1970: 315_532_800)
 
     static func openArchive(_ url: URL) throws -> Archive {
-        guard FileManager.default.isReadableFile(atPath: url.path) else {
-            throw FormatError.unreadable(url, after: POSIXError(.EACCES))
-        }
+        try SmallFile.requireFile(url)
         try ZipDirectoryCheck.validate(url)
         do {
             return try Archive(url: url, accessMode: .read)

@@ -27,11 +27,7 @@ public enum SmallFile {
     /// Throws ``FormatError/unreadable(file:reason:)`` unless `url` names an existing file
     /// (not a folder), so that a read fails with those words rather than the system's.
     public static func requireFile(_ url: URL) throws {
-        var isDirectory: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: url.path, isDirectory: &isDirectory) else {
-            throw FormatError.unreadable(file: url.path, reason: "no such file")
-        }
-        guard !isDirectory.boolValue else { throw FormatError.unreadable(file: url.path, reason: "it is a folder, not a file") }
+        if let problem = FormatError.problem(reading: url) { throw FormatError.unreadable(file: url.path, reason: problem) }
     }
 
     /// The UTF-8 text of the file at `url`.

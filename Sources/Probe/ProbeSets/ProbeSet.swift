@@ -242,12 +242,8 @@ extension ProbeSet {
     /// one of ``searchFolders(currentDirectory:executable:)``).
     public static func locate(_ nameOrPath: String, in folders: [URL] = searchFolders()) throws -> URL {
         let direct = URL(fileURLWithPath: nameOrPath)
-        var isDirectory: ObjCBool = false
         if nameOrPath.contains("/") || [".yaml", ".yml", ".json"].contains(where: nameOrPath.hasSuffix) {
-            guard FileManager.default.fileExists(atPath: direct.path, isDirectory: &isDirectory) else {
-                throw ProbeError.invalidProbeSet(file: nameOrPath, problem: "no such file")
-            }
-            guard !isDirectory.boolValue else { throw ProbeError.invalidProbeSet(file: nameOrPath, problem: "it is a folder, not a file") }
+            if let problem = FormatError.problem(reading: direct) { throw ProbeError.invalidProbeSet(file: nameOrPath, problem: problem) }
             return direct
         }
         for folder in folders {
