@@ -68,8 +68,9 @@ public enum ReportFolder {
         let parent = target.deletingLastPathComponent()
         removeStaleStaging(of: target)
         let token = "\(ProcessInfo.processInfo.processIdentifier)-\(UUID().uuidString.prefix(8))"
-        let staging = parent.appendingPathComponent(".\(target.lastPathComponent).new-\(token)")
-        let previous = parent.appendingPathComponent(".\(target.lastPathComponent).old-\(token)")
+        let (new, old) = siblingPrefixes(of: target)
+        let staging = parent.appendingPathComponent(new + token)
+        let previous = parent.appendingPathComponent(old + token)
         do {
             try manager.createDirectory(at: parent, withIntermediateDirectories: true)
             try manager.createDirectory(at: staging, withIntermediateDirectories: false)
@@ -100,11 +101,18 @@ public enum ReportFolder {
         }
     }
 
+    /// How the hidden folders beside `target` that hold the new report and the previous one
+    /// while they change places begin; the process's id and a random token follow.
+    private static func siblingPrefixes(of target: URL) -> (new: String, old: String) {
+        (".\(target.lastPathComponent).new-", ".\(target.lastPathComponent).old-")
+    }
+
     /// Removes the staging folders (`.NAME.new-PID-…`, `.NAME.old-PID-…`) beside `target` of
     /// processes that no longer run.
     static func removeStaleStaging(of target: URL) {
         let parent = target.deletingLastPathComponent()
-        let prefixes = [".\(target.lastPathComponent).new-", ".\(target.lastPathComponent).old-"]
+        let (new, old) = siblingPrefixes(of: target)
+        let prefixes = [new, old]
         for name in (try? FileManager.default.contentsOfDirectory(atPath: parent.path)) ?? [] {
             guard let prefix = prefixes.first(where: name.hasPrefix),
                   let pid = Int32(name.dropFirst(prefix.count).prefix { $0 != "-" }) else { continue }

@@ -21,13 +21,16 @@ public struct LabelledMatrix: Sendable {
         self.corner = corner
     }
 
-    /// What building and printing a table of `rows × columns` values takes, in bytes: 256 a
-    /// value for its number, its text or JSON and the encoder's own objects (JSON of a
-    /// 2 000 × 2 000 table peaked at 764 MB, about 190 bytes a value). `Int.max` when the
-    /// count overflows.
+    /// What building and printing one value of a table takes, in bytes: its number, its text
+    /// or JSON and the encoder's own objects (JSON of a 2 000 × 2 000 table peaked at 764 MB,
+    /// about 190 bytes a value).
+    public static let printingBytesPerValue = 256
+
+    /// What building and printing a table of `rows × columns` values takes, in bytes
+    /// (``printingBytesPerValue`` each); `Int.max` when the count overflows.
     public static func printingBytes(rows: Int, columns: Int) -> Int {
         let (values, overflow) = rows.multipliedReportingOverflow(by: columns)
-        let (bytes, tooMany) = values.multipliedReportingOverflow(by: 256)
+        let (bytes, tooMany) = values.multipliedReportingOverflow(by: printingBytesPerValue)
         return overflow || tooMany ? Int.max : bytes
     }
 

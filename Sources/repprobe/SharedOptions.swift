@@ -18,7 +18,7 @@ func requireTableFits(_ rows: (file: String, layers: Int), against columns: (fil
     let other = columns ?? rows
     let bytes = LabelledMatrix.printingBytes(rows: rows.layers, columns: other.layers)
     guard bytes > budget else { return }
-    let side = Int(Double(budget / LabelledMatrix.printingBytes(rows: 1, columns: 1)).squareRoot())
+    let side = Int(Double(budget / LabelledMatrix.printingBytesPerValue).squareRoot())
     let files = columns.map { "\(rows.file) has \(rows.layers) layers and \($0.file) \($0.layers)" } ?? "\(rows.file) has \(rows.layers) layers"
     throw ValidationError("\(files): a table of \(rows.layers) × \(other.layers) values would take about \(ByteSize.readable(bytes)) "
                           + "to build and print, more than the \(ByteSize.readable(budget)) memory budget (--memory); "
