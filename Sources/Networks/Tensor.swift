@@ -1,3 +1,6 @@
+import Formats
+import Synchronization
+
 /// The element types that the runtime computes with.
 ///
 /// Floating-point work is done in `float32` (the type trained networks ship in); `float64`
@@ -7,6 +10,15 @@ public enum DataType: String, Sendable, CaseIterable, CustomStringConvertible {
     case float32, float64, int64, int32, int8, uint8, bool
 
     public var description: String { rawValue }
+
+    /// The bytes one element takes.
+    public var elementBytes: Int {
+        switch self {
+        case .float64, .int64: 8
+        case .float32, .int32: 4
+        case .int8, .uint8, .bool: 1
+        }
+    }
 
     /// `true` for `float32` and `float64`.
     public var isFloatingPoint: Bool { self == .float32 || self == .float64 }
@@ -138,8 +150,53 @@ public struct Tensor: Sendable {
     /// The same elements under another shape with the same element count.
     public func reshaped(_ newShape: [Int]) -> Tensor { Tensor(shape: newShape, storage: storage) }
 
-    /// The largest element count a computed shape may have (2³⁴, 64 GiB of float32).
+    /// The largest element count a shape may have (2³⁴, 64 GiB of float32), whatever
+    /// ``byteLimit`` says.
     public static let maximumCount = 1 << 34
+
+    /// The most bytes one tensor that an operator computes may take: by default the memory
+    /// budget (three quarters of the machine's memory). An operator checks its output shape
+    /// against it before allocating, so a model whose shapes or shape inputs ask for an
+    /// absurd tensor (a `Tile` of a billion repeats, a `Conv` with a padding of millions)
+    /// gets an error naming the node instead of an allocation that takes the process down.
+    public static var byteLimit: Int {
+        get { byteLimitStorage.load(ordering: .relaxed) }
+        set { byteLimitStorage.store(max(newValue, 0), ordering: .relaxed) }
+    }
+
+    private static let byteLimitStorage = Atomic<Int>(ByteSize.defaultBudget)
+
+    /// The element count of `shape`, if it is a valid shape (no negative dimension) whose
+    /// elements of `elementBytes` bytes each fit in ``byteLimit``.
+    ///
+    /// - Throws: ``KernelError`` saying what the shape would take and what is allowed.
+    static func checkedCount(_ shape: [Int], elementBytes: Int = 4, what: String = "its output") throws -> Int {
+        guard shape.allSatisfy({ $0 >= 0 }) else { throw KernelError("\(what) would have the invalid shape \(shape)") }
+        if shape.contains(0) {
+            // Empty, but a dimension of billions would still size the index lists of later operators.
+            guard shape.allSatisfy({ $0 <= maximumCount }) else {
+                throw KernelError("\(what) of shape \(shape) has a dimension beyond the largest (\(maximumCount))")
+            }
+            return 0
+        }
+        let limit = min(byteLimit / max(elementBytes, 1), maximumCount)
+        var count = 1
+        for dim in shape {
+            let (next, overflow) = count.multipliedReportingOverflow(by: dim)
+            guard !overflow, next <= limit else {
+                throw KernelError("\(what) of shape \(shape) would take \(readableBytes(shape, elementBytes)), more than the "
+                                  + "\(ByteSize.readable(byteLimit)) one tensor may take (the memory budget, --memory)")
+            }
+            count = next
+        }
+        return count
+    }
+
+    /// The bytes of `shape` for a message, exact or as a power of ten when they overflow.
+    private static func readableBytes(_ shape: [Int], _ elementBytes: Int) -> String {
+        let bytes = shape.reduce(Double(elementBytes)) { $0 * Double($1) }
+        return bytes < 9e18 ? ByteSize.readable(Int(bytes)) : String(format: "%.1e bytes", bytes)
+    }
 
     /// The product of `shape` (1 for a scalar).
     public static func count(_ shape: [Int]) -> Int { shape.reduce(1, *) }

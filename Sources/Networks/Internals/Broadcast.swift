@@ -16,6 +16,7 @@ enum Broadcast {
                 result[offset + axis] = dim
             }
         }
+        _ = try Tensor.checkedCount(result)
         return result
     }
 

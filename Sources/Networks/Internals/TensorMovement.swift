@@ -37,6 +37,7 @@ enum TensorMovement {
             }
             shape[axis] += tensor.shape[axis]
         }
+        _ = try Tensor.checkedCount(shape, elementBytes: first.dataType.elementBytes)
         let outer = Tensor.count(Array(shape[..<axis]))
         let blocks = tensors.map { Tensor.count(Array($0.shape[axis...])) }
         let storage = first.storage.visit(ConcatVisitor(parts: tensors.map(\.storage), outer: outer, blocks: blocks))

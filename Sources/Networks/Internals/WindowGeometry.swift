@@ -43,7 +43,16 @@ package struct WindowGeometry: Equatable {
                 if let values, values.contains(where: { $0 < 1 }) { throw context.invalid("\(name) must be positive, not \(values)") }
             }
             if let pads, pads.contains(where: { $0 < 0 }) { throw context.invalid("pads must not be negative, not \(pads)") }
+            for (name, values) in [("strides", strides), ("dilations", dilations), ("pads", pads)] {
+                if let values, values.contains(where: { $0 > Self.largestStep }) {
+                    throw context.invalid("\(name) \(values) go beyond \(Self.largestStep), the most a window step or padding may be")
+                }
+            }
         }
+
+        /// The largest stride, dilation or padding accepted (2²⁴): far beyond any real
+        /// network, and small enough that no window arithmetic can overflow.
+        static let largestStep = 1 << 24
     }
 
     /// The geometry for an input of spatial shape `input` and a kernel of `kernel` (from the
@@ -54,6 +63,9 @@ package struct WindowGeometry: Equatable {
             throw KernelError("\(rank) spatial dimensions are not supported (1 to 3 are)")
         }
         guard kernel.count == rank else { throw KernelError("kernel \(kernel) does not fit \(rank) spatial dimensions") }
+        guard ShapeOperators.product(input) != nil, ShapeOperators.product(kernel) != nil else {
+            throw KernelError("input \(input) and kernel \(kernel) are beyond the largest dimension (\(Tensor.maximumCount))")
+        }
         let strides = attributes.strides ?? Array(repeating: 1, count: rank)
         let dilations = attributes.dilations ?? Array(repeating: 1, count: rank)
         guard strides.count == rank, dilations.count == rank else {
@@ -91,6 +103,7 @@ package struct WindowGeometry: Equatable {
                 }
             }
         }
+        _ = try Tensor.checkedCount(output, what: "its spatial output")
         let lead = 3 - rank
         func pad(_ values: [Int]) -> [Int] { Array(repeating: 1, count: lead) + values }
         func padZero(_ values: [Int]) -> [Int] { Array(repeating: 0, count: lead) + values }

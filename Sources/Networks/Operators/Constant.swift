@@ -35,9 +35,7 @@ extension ShapeOperators {
         guard value.count == 1 else { throw context.invalid("attribute 'value' must hold one element, not \(value.count)") }
         return ClosureOperator { inputs in
             let shape = try inputs.required(0).integers("shape")
-            guard shape.allSatisfy({ $0 >= 0 }), let count = product(shape) else {
-                throw KernelError("shape \(shape) is not a valid shape")
-            }
+            let count = try Tensor.checkedCount(shape, elementBytes: value.dataType.elementBytes)
             return [Tensor(shape: shape, storage: value.storage.visit(RepeatVisitor(count: count)))]
         }
     }
@@ -79,7 +77,8 @@ extension ShapeOperators {
             throw KernelError("Range needs finite bounds and a nonzero delta (start \(start), limit \(limit), delta \(delta))")
         }
         let count = max(0, ((limit - start) / delta).rounded(.up))
-        guard count <= Double(1 << 32) else { throw KernelError("Range would produce \(count) elements") }
+        guard count <= Double(Tensor.maximumCount) else { throw KernelError("Range would produce \(count) elements") }
+        _ = try Tensor.checkedCount([Int(count)], elementBytes: 8)
         return (0..<Int(count)).map { start + Double($0) * delta }
     }
 
@@ -91,7 +90,7 @@ extension ShapeOperators {
         let (span, overflow) = delta > 0 ? limit.subtractingReportingOverflow(start) : start.subtractingReportingOverflow(limit)
         guard !overflow else { throw KernelError("Range from \(start) to \(limit) is too long") }
         let count = span > 0 ? 1 + Int(UInt(span - 1) / delta.magnitude) : 0
-        guard count <= 1 << 32 else { throw KernelError("Range would produce \(count) elements") }
+        _ = try Tensor.checkedCount([count], elementBytes: MemoryLayout<T>.size)
         let values = (0..<count).map { T(truncatingIfNeeded: start + $0 * delta) }
         return Tensor(shape: [count], elements: values)
     }

@@ -61,6 +61,8 @@ package enum ConvolutionOperators {
         let channelsPerGroup = channels / group, filtersPerGroup = filters / group
         let outputCount = g.outputCount
         let shape = [batch, filters] + g.outputShape
+        _ = try Tensor.checkedCount(shape)
+        _ = try Tensor.checkedCount([channelsPerGroup] + kernel + g.outputShape, what: "its unrolled input")
         // Every element is written below: no zeroing pass.
         var output: [Float] = ElementLoops.uninitialized(batch * filters * outputCount)
         if channelsPerGroup == 1 && filtersPerGroup == 1 {
@@ -302,6 +304,14 @@ package enum ConvolutionOperators {
         var begin = Array(repeating: 0, count: rank), end = Array(repeating: 0, count: rank)
         var size = Array(repeating: 0, count: rank)
         let automatic = attributes.autoPad == "SAME_UPPER" || attributes.autoPad == "SAME_LOWER"
+        if let outputShape {
+            guard outputShape.count >= rank, outputShape.allSatisfy({ (0...Tensor.maximumCount).contains($0) }) else {
+                throw KernelError("output_shape \(outputShape) does not give \(rank) spatial sizes")
+            }
+        }
+        guard (spatial + kernel).allSatisfy({ $0 <= Tensor.maximumCount }), extraPadding.allSatisfy({ (0...WindowGeometry.Attributes.largestStep).contains($0) }) else {
+            throw KernelError("input \(x.shape), weight \(w.shape) or output_padding \(extraPadding) are beyond the largest sizes")
+        }
         for axis in 0..<rank {
             let full = strides[axis] * (spatial[axis] - 1) + extraPadding[axis] + (kernel[axis] - 1) * dilations[axis] + 1
             if outputShape != nil || automatic {
@@ -324,6 +334,8 @@ package enum ConvolutionOperators {
         let pad1 = { (v: [Int]) in Array(repeating: 1, count: lead) + v }
         let pad0 = { (v: [Int]) in Array(repeating: 0, count: lead) + v }
         let (inS, kS, sS, dS, bS, oS) = (pad1(spatial), pad1(kernel), pad1(strides), pad1(dilations), pad0(begin), pad1(size))
+        _ = try Tensor.checkedCount([batch, filters] + size)
+        _ = try Tensor.checkedCount([filtersPerGroup] + kernel + spatial, what: "its unrolled input")
         let inputCount = inS.reduce(1, *), outputCount = oS.reduce(1, *), kernelCount = kS.reduce(1, *)
         let channelsPerGroup = channels / group
         let rows = filtersPerGroup * kernelCount

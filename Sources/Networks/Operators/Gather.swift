@@ -6,9 +6,12 @@ extension ShapeOperators {
             let data = try inputs.required(0)
             let indices = try inputs.required(1)
             let axis = try TensorMovement.axis(axis, rank: data.rank)
+            let shape = Array(data.shape[..<axis]) + indices.shape + Array(data.shape[(axis + 1)...])
+            if try Tensor.checkedCount(shape, elementBytes: data.dataType.elementBytes) == 0 {
+                return [Tensor(shape: shape, storage: .zeros(data.dataType, count: 0))]
+            }
             var selection = data.shape.map { Array(0..<$0) }
             selection[axis] = try checkedIndices(indices, size: data.shape[axis], axis: axis)
-            let shape = Array(data.shape[..<axis]) + indices.shape + Array(data.shape[(axis + 1)...])
             return [AxisGather(source: data.shape, indices: selection).apply(data).reshaped(shape)]
         }
     }
@@ -73,8 +76,9 @@ extension ShapeOperators {
             guard k >= 1, batchDims + k <= data.rank else {
                 throw KernelError("index rows of length \(k) do not fit data of rank \(data.rank) after \(batchDims) batch axes")
             }
-            let values = try indices.integers("indices")
             let sliceShape = Array(data.shape[(batchDims + k)...])
+            _ = try Tensor.checkedCount(indices.shape.dropLast() + sliceShape, elementBytes: data.dataType.elementBytes)
+            let values = try indices.integers("indices")
             let slice = Tensor.count(sliceShape)
             let strides = Tensor.strides(data.shape)
             let batches = Tensor.count(Array(data.shape.prefix(batchDims)))
@@ -120,6 +124,9 @@ extension ShapeOperators {
             guard position >= 0, position <= indices.rank else {
                 throw KernelError("axis \(axis) is out of range for indices of rank \(indices.rank)")
             }
+            var shape = indices.shape
+            shape.insert(depth, at: position)
+            _ = try Tensor.checkedCount(shape, elementBytes: values.dataType.elementBytes)
             let inner = Tensor.count(Array(indices.shape[position...]))
             var hot: [Int] = []
             for (flat, value) in TensorMovement.doubles(indices).enumerated() {
@@ -128,8 +135,6 @@ extension ShapeOperators {
                 guard index >= 0, index < Double(depth), index == index.rounded(.down) else { continue }
                 hot.append(((flat / inner) * depth + Int(index)) * inner + flat % inner)
             }
-            var shape = indices.shape
-            shape.insert(depth, at: position)
             return [Tensor(shape: shape, storage: values.storage.visit(OneHotVisitor(count: Tensor.count(shape), hot: hot)))]
         }
     }

@@ -43,6 +43,14 @@ extension ShapeOperators {
             guard repeats.count == data.rank, repeats.allSatisfy({ $0 >= 0 }) else {
                 throw KernelError("repeats \(repeats) do not fit an input of shape \(data.shape) (one non-negative count per axis)")
             }
+            let shape = try zip(data.shape, repeats).map { dim, times in
+                let (size, overflow) = dim.multipliedReportingOverflow(by: times)
+                guard !overflow else { throw KernelError("repeats \(repeats) of shape \(data.shape) overflow") }
+                return size
+            }
+            if try Tensor.checkedCount(shape, elementBytes: data.dataType.elementBytes) == 0 {
+                return [Tensor(shape: shape, storage: .zeros(data.dataType, count: 0))]
+            }
             let indices = zip(data.shape, repeats).map { dim, times in (0..<dim * times).map { $0 % dim } }
             return [AxisGather(source: data.shape, indices: indices).apply(data)]
         }

@@ -25,6 +25,7 @@ enum MatrixOperators {
         guard k == kb else {
             throw KernelError("op(A) is \(m)×\(k) and op(B) is \(kb)×\(n): inner dimensions differ")
         }
+        _ = try Tensor.checkedCount([m, n], elementBytes: a.dataType.elementBytes)
         switch (a.storage, b.storage) {
         case let (.float32(x), .float32(y)):
             let bias = try c.map { try broadcastBias($0.requireFloats("C"), shape: $0.shape, m: m, n: n) }
@@ -92,6 +93,7 @@ enum MatrixOperators {
         let aBatch = Array(aMatrix.dropLast(2)), bBatch = Array(bMatrix.dropLast(2))
         let batch = try Broadcast.shape([aBatch, bBatch])
         let shape = batch + [m, n]
+        _ = try Tensor.checkedCount(shape, elementBytes: MemoryLayout<T>.size)
         let batches = Tensor.count(batch)
         // With nothing to sum over the product is zero; otherwise the products write every element.
         guard k > 0 else { return (matmulShape(shape, aShape, bShape), [T](repeating: 0, count: batches * m * n)) }

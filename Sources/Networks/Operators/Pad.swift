@@ -42,6 +42,9 @@ extension ShapeOperators {
         guard pads.count == 2 * axes.count else {
             throw KernelError("pads \(pads) must hold a begin and an end for each of the \(axes.count) padded axes of shape \(data.shape)")
         }
+        guard pads.allSatisfy({ $0.magnitude <= Tensor.maximumCount }) else {
+            throw KernelError("pads \(pads) go beyond the largest dimension (\(Tensor.maximumCount))")
+        }
         var begins = Array(repeating: 0, count: data.rank)
         var ends = begins
         for (position, axis) in axes.enumerated() {
@@ -61,6 +64,10 @@ extension ShapeOperators {
             ends = ends.map { max(0, $0) }
         }
         if begins.allSatisfy({ $0 == 0 }) && ends.allSatisfy({ $0 == 0 }) { return source }
+        let shape = source.shape.indices.map { begins[$0] + source.shape[$0] + ends[$0] }
+        if try Tensor.checkedCount(shape, elementBytes: data.dataType.elementBytes) == 0 {
+            return Tensor(shape: shape, storage: .zeros(data.dataType, count: 0))
+        }
         var indices: [[Int]] = []
         for axis in 0..<source.rank {
             let size = source.shape[axis]

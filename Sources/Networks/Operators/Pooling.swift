@@ -39,6 +39,7 @@ enum PoolingOperators {
         guard x.rank >= 3 else { throw KernelError("input must be [N, C, spatial…], not \(x.shape)") }
         let xs = try x.requireFloats()
         let g = try WindowGeometry(input: Array(x.shape.dropFirst(2)), kernel: kernel, attributes: attributes)
+        _ = try Tensor.checkedCount(Array(x.shape.prefix(2)) + g.outputShape, elementBytes: wantsIndices ? 12 : 4)
         let planes = x.shape[0] * x.shape[1]
         var values = [Float](repeating: 0, count: planes * g.outputCount)
         var flatIndices = [Int](repeating: 0, count: wantsIndices ? planes * g.outputCount : 0)

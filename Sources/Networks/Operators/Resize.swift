@@ -123,8 +123,9 @@ struct Resampler: Sendable {
             return !(plan.size == x.shape[axis] && abs(plan.scale - 1) <= 1e-9 && whole)
         }
         if resized.isEmpty { return x }
-        if Tensor.count(shape) == 0 || x.count == 0 {
-            guard Tensor.count(shape) == 0 else { throw KernelError("cannot resize the empty shape \(x.shape) to \(shape)") }
+        let count = try Tensor.checkedCount(shape, elementBytes: x.dataType.elementBytes)
+        if count == 0 || x.count == 0 {
+            guard count == 0 else { throw KernelError("cannot resize the empty shape \(x.shape) to \(shape)") }
             return Tensor(shape: shape, storage: TensorStorage.zeros(x.dataType, count: 0))
         }
         if case let .nearest(rounding) = kernel {
@@ -164,6 +165,13 @@ struct Resampler: Sendable {
         let rank = shape.count
         let axes = try TensorMovement.axes(self.axes ?? Array(0..<rank), rank: rank)
         var plans = shape.map { AxisPlan(size: $0, scale: 1) }
+        /// A computed output size, refused beyond the largest dimension rather than trapping.
+        func size(_ value: Double) throws -> Int {
+            guard value.isFinite, value <= Double(Tensor.maximumCount) else {
+                throw KernelError("an output size of \(value) along a resized axis is beyond the largest dimension")
+            }
+            return Int(value)
+        }
         let sizes = try sizes.flatMap { $0.count > 0 ? try $0.integers("sizes") : nil }
         let scales = scales.flatMap { $0.count > 0 ? TensorMovement.doubles($0) : nil }
         switch (sizes, scales) {
@@ -177,7 +185,7 @@ struct Resampler: Sendable {
             }
             if policy != .stretch, let scale = policy == .notLarger ? ratios.min() : ratios.max() {
                 for axis in axes {
-                    plans[axis] = AxisPlan(size: Int(scale * Double(shape[axis]) + 0.5), scale: scale)
+                    plans[axis] = AxisPlan(size: try size(scale * Double(shape[axis]) + 0.5), scale: scale)
                 }
             }
         case let (nil, scales?):
@@ -185,15 +193,15 @@ struct Resampler: Sendable {
                 throw KernelError("scales \(scales) must hold one positive scale for each of the \(axes.count) resized axes of shape \(shape)")
             }
             for (scale, axis) in zip(scales, axes) {
-                plans[axis] = AxisPlan(size: Int((scale * Double(shape[axis])).rounded(.down)), scale: scale)
+                plans[axis] = AxisPlan(size: try size((scale * Double(shape[axis])).rounded(.down)), scale: scale)
             }
         case (nil, nil): throw KernelError("needs either scales or sizes")
         case (_?, _?): throw KernelError("takes scales or sizes, not both")
         }
         if coordinates == .tfCropAndResize, let roi, roi.count > 0 {
             let bounds = TensorMovement.doubles(roi)
-            guard bounds.count == 2 * axes.count else {
-                throw KernelError("roi must hold a start and an end for each of the \(axes.count) resized axes, not \(bounds.count) values")
+            guard bounds.count == 2 * axes.count, bounds.allSatisfy({ $0.isFinite }) else {
+                throw KernelError("roi must hold a start and an end for each of the \(axes.count) resized axes, not \(bounds.count) values (all finite)")
             }
             for (position, axis) in axes.enumerated() {
                 plans[axis].roi = (bounds[position], bounds[axes.count + position])

@@ -91,15 +91,15 @@ enum ShapeOperators {
         return result
     }
 
-    /// The product of `dims`, or `nil` on overflow.
-    /// The element count of `dims`, or `nil` if it overflows or exceeds
-    /// ``Tensor/maximumCount`` (a shape computed from a hostile model must not become an
-    /// allocation that takes the process down).
+    /// The element count of `dims`, or `nil` if it overflows, or it or one dimension
+    /// exceeds ``Tensor/maximumCount`` (a shape computed from a hostile model must not
+    /// become an allocation that takes the process down, nor an empty tensor with a
+    /// dimension of billions that later operators index).
     static func product(_ dims: [Int]) -> Int? {
         var result = 1
         for dim in dims {
             let (next, overflow) = result.multipliedReportingOverflow(by: dim)
-            if overflow || next > Tensor.maximumCount { return nil }
+            if overflow || next > Tensor.maximumCount || dim > Tensor.maximumCount { return nil }
             result = next
         }
         return result
