@@ -111,28 +111,42 @@ public enum NPY {
         var dataOffset: Int
     }
 
-    static func parseHeader(_ data: Data, file: String) throws -> Header {
+    /// The largest header accepted (1 MiB; NumPy writes a few hundred bytes, and by default
+    /// reads at most 10 000).
+    public static let maximumHeaderLength = 1 << 20
+
+    /// Where the header text starts and how long it is, from the first bytes of a file, or
+    /// `nil` if `data` is too short to say yet (only while `complete` is false).
+    static func headerExtent(_ data: Data, file: String, complete: Bool = true) throws -> (start: Int, length: Int)? {
         let bytes = data.withUnsafeBytes { raw in Array(raw.prefix(12)) }
         let magicPresent = min(bytes.count, magic.count)
         guard Array(bytes.prefix(magicPresent)) == Array(magic.prefix(magicPresent)) else {
             throw FormatError.badMagic(file: file)
         }
-        guard bytes.count >= 10 else { throw FormatError.truncated(file: file, expected: 10, actual: bytes.count) }
-        let major = bytes[6]
-        let minor = bytes[7]
-        let headerLength: Int
-        let headerStart: Int
-        switch (major, minor) {
-        case (1, 0):
-            headerLength = Int(data.littleEndianInteger(at: 8, as: UInt16.self))
-            headerStart = 10
-        case (2, 0), (3, 0):
-            guard bytes.count >= 12 else { throw FormatError.truncated(file: file, expected: 12, actual: bytes.count) }
-            headerLength = Int(data.littleEndianInteger(at: 8, as: UInt32.self))
-            headerStart = 12
-        default:
-            throw FormatError.unsupportedVersion(file: file, version: "\(major).\(minor)")
+        func shortOf(_ expected: Int) throws -> (start: Int, length: Int)? {
+            if !complete { return nil }
+            throw FormatError.truncated(file: file, expected: expected, actual: bytes.count)
         }
+        guard bytes.count >= 8 else { return try shortOf(10) }
+        let start: Int
+        switch (bytes[6], bytes[7]) {
+        case (1, 0): start = 10
+        case (2, 0), (3, 0): start = 12
+        default: throw FormatError.unsupportedVersion(file: file, version: "\(bytes[6]).\(bytes[7])")
+        }
+        guard bytes.count >= start else { return try shortOf(start) }
+        let extent = (start: start, length: start == 10 ? Int(data.littleEndianInteger(at: 8, as: UInt16.self))
+                                                        : Int(data.littleEndianInteger(at: 8, as: UInt32.self)))
+        guard extent.length <= maximumHeaderLength else {
+            throw FormatError.malformedHeader(
+                file: file, reason: "the header declares \(extent.length) bytes, more than the \(maximumHeaderLength) accepted")
+        }
+        return extent
+    }
+
+    static func parseHeader(_ data: Data, file: String) throws -> Header {
+        guard let (headerStart, headerLength) = try headerExtent(data, file: file) else { throw FormatError.badMagic(file: file) }
+        let major = data[data.startIndex + 6]
         guard headerLength <= data.count - headerStart else {
             throw FormatError.headerSizeMismatch(file: file, declared: headerLength, available: data.count - headerStart)
         }

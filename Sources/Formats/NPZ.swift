@@ -36,14 +36,7 @@ public enum NPZ {
         for entry in try members(of: archive, file: url.path) {
             let name = String(entry.path.dropLast(4))
             if let names, !names.contains(name) { continue }
-            let data = try extract(entry, from: archive, file: url.path, fileSize: fileSize)  // names the member itself
-            let array: NumericArray
-            do {
-                array = try NPY.decode(data, file: entry.path)
-            } catch let error as FormatError {
-                throw FormatError.member(file: url.path, member: entry.path, error: error)
-            }
-            try body(name, array)
+            try body(name, try decodeMember(entry, from: archive, file: url.path, fileSize: fileSize))
         }
     }
 
@@ -133,8 +126,10 @@ public enum NPZ {
     /// can legitimately decompress to.
     static let maximumDeflateRatio: UInt64 = 1032
 
-    /// The member's bytes, refusing members that decompress past their declared size.
-    static func extract(_ entry: Entry, from archive: Archive, file: String, fileSize: UInt64) throws -> Data {
+    /// The size a member declares, refused before anything is inflated when its compressed
+    /// bytes do not fit in the file, when deflate could not have produced it from them, or
+    /// when it is more than `limit`.
+    static func declaredSize(of entry: Entry, file: String, fileSize: UInt64, limit: Int) throws -> Int {
         let declared = entry.uncompressedSize
         guard entry.compressedSize <= fileSize else {
             throw FormatError.member(
@@ -149,17 +144,31 @@ public enum NPZ {
                 file: file, member: entry.path,
                 error: .headerSizeMismatch(file: file, declared: Int(clamping: declared), available: Int(clamping: ceiling)))
         }
+        guard declared <= UInt64(limit) else {
+            throw FormatError.member(file: file, member: entry.path, error: .invalidContent(
+                file: entry.path, reason: "it inflates to \(ByteSize.readable(Int(clamping: declared))), more than the "
+                    + "\(ByteSize.readable(limit)) one archive member may take"))
+        }
+        return Int(declared)
+    }
+
+    /// The member's bytes, refusing members that decompress past their declared size or
+    /// past `limit` (by default the memory budget), and members whose CRC-32 differs from
+    /// the archive's.
+    static func extract(_ entry: Entry, from archive: Archive, file: String, fileSize: UInt64,
+                        limit: Int = ByteSize.defaultBudget) throws -> Data {
+        let declared = try declaredSize(of: entry, file: file, fileSize: fileSize, limit: limit)
         var data = Data()
-        data.reserveCapacity(min(Int(declared), 64 << 20))  // grows past this only as bytes arrive
+        data.reserveCapacity(min(declared, 64 << 20))  // grows past this only as bytes arrive
         let checksum: CRC32
         do {
             // The archive computes the CRC-32 of what it hands over but leaves comparing it to
             // the caller.
             checksum = try archive.extract(entry, skipCRC32: false) { chunk in
-                guard UInt64(data.count + chunk.count) <= declared else {
+                guard data.count + chunk.count <= declared else {
                     throw FormatError.member(
                         file: file, member: entry.path,
-                        error: .trailingData(file: file, expected: Int(declared), actual: data.count + chunk.count))
+                        error: .trailingData(file: file, expected: declared, actual: data.count + chunk.count))
                 }
                 data.append(chunk)
             }
@@ -168,15 +177,100 @@ public enum NPZ {
         } catch {
             throw FormatError.member(file: file, member: entry.path, error: .archive(file: file, reason: "\(error)"))
         }
-        guard UInt64(data.count) == declared else {
+        guard data.count == declared else {
             throw FormatError.member(
-                file: file, member: entry.path, error: .truncated(file: file, expected: Int(declared), actual: data.count))
+                file: file, member: entry.path, error: .truncated(file: file, expected: declared, actual: data.count))
         }
-        guard checksum == entry.checksum else {
-            let hex = { (value: CRC32) in "0x" + String(value, radix: 16, uppercase: true) }
-            throw FormatError.member(file: file, member: entry.path, error: .archive(
-                file: file, reason: "its bytes have the CRC-32 \(hex(checksum)) where the archive records \(hex(entry.checksum)): the member is damaged"))
-        }
+        try requireChecksum(checksum, of: entry, file: file)
         return data
+    }
+
+    static func requireChecksum(_ checksum: CRC32, of entry: Entry, file: String) throws {
+        guard checksum != entry.checksum else { return }
+        let hex = { (value: CRC32) in "0x" + String(value, radix: 16, uppercase: true) }
+        throw FormatError.member(file: file, member: entry.path, error: .archive(
+            file: file, reason: "its bytes have the CRC-32 \(hex(checksum)) where the archive records \(hex(entry.checksum)): the member is damaged"))
+    }
+
+    /// Stops an extraction once the bytes it was started for have arrived.
+    private struct EnoughBytes: Error {}
+
+    /// A `.npy` member decoded as it is inflated: its header first, from the first bytes
+    /// alone; then, once the header's shape and type account for exactly the bytes the
+    /// member declares, and they fit in `limit`, the elements straight into the array. A
+    /// member whose header and size disagree is refused before its body is inflated, so a
+    /// small archive cannot make the reader inflate gigabytes to find out.
+    static func decodeMember(_ entry: Entry, from archive: Archive, file: String, fileSize: UInt64,
+                             limit: Int = ByteSize.defaultBudget) throws -> NumericArray {
+        let declared = try declaredSize(of: entry, file: file, fileSize: fileSize, limit: limit)
+        func inMember(_ error: FormatError) -> FormatError { .member(file: file, member: entry.path, error: error) }
+        func extracting(_ consumer: (Data) throws -> Void) throws -> CRC32 {
+            do {
+                return try archive.extract(entry, skipCRC32: false, consumer: consumer)
+            } catch let error as FormatError {
+                throw error
+            } catch is EnoughBytes {
+                return 0
+            } catch {
+                throw inMember(.archive(file: file, reason: "\(error)"))
+            }
+        }
+        // The header, from as few of the first bytes as hold it.
+        var prefix = Data()
+        _ = try extracting { chunk in
+            prefix.append(chunk)
+            do {
+                if let (start, length) = try NPY.headerExtent(prefix, file: entry.path, complete: false),
+                   prefix.count >= start + length { throw EnoughBytes() }
+            } catch let error as FormatError {
+                throw inMember(error)
+            }
+            guard prefix.count <= declared else {
+                throw inMember(.trailingData(file: entry.path, expected: declared, actual: prefix.count))
+            }
+        }
+        let header: NPY.Header
+        let count: Int
+        do {
+            header = try NPY.parseHeader(prefix, file: entry.path)
+            guard let elements = NumericArray.elementCount(header.shape),
+                  let bytes = NumericArray.byteCount(header.shape, header.elementType)
+            else {
+                throw FormatError.shapeOverflow(file: entry.path, shape: header.shape)
+            }
+            // In the words of NPY.decode: the data bytes the header needs and those that follow it.
+            let present = declared - min(header.dataOffset, declared)
+            guard bytes <= present else { throw FormatError.truncated(file: entry.path, expected: bytes, actual: present) }
+            guard bytes == present else { throw FormatError.trailingData(file: entry.path, expected: bytes, actual: present) }
+            count = elements
+        } catch let error as FormatError {
+            throw inMember(error)
+        }
+        // The elements, inflated into the array's own memory.
+        var storage = try ElementCoding.reading(header.elementType, count: count, bigEndian: header.bigEndian) { buffer in
+            var position = 0  // bytes of the member seen so far
+            let checksum = try extracting { chunk in
+                guard position + chunk.count <= declared else {
+                    throw inMember(.trailingData(file: entry.path, expected: declared, actual: position + chunk.count))
+                }
+                chunk.withUnsafeBytes { chunk in
+                    let skip = max(0, header.dataOffset - position)
+                    if skip < chunk.count {
+                        let target = position + skip - header.dataOffset
+                        UnsafeMutableRawBufferPointer(rebasing: buffer[target..<(target + chunk.count - skip)])
+                            .copyMemory(from: UnsafeRawBufferPointer(rebasing: chunk[skip...]))
+                    }
+                }
+                position += chunk.count
+            }
+            guard position == declared else {
+                throw inMember(.truncated(file: entry.path, expected: declared, actual: position))
+            }
+            try requireChecksum(checksum, of: entry, file: file)
+        }
+        if header.fortranOrder && header.shape.count > 1 {
+            storage = NPY.fortranToC(storage, shape: header.shape)
+        }
+        return NumericArray(shape: header.shape, elementType: header.elementType, storage: storage)
     }
 }

@@ -65,7 +65,7 @@ public struct PyTorchCheckpoint: Sendable {
         guard let pickle = Self.pickleEntry(in: archive) else {
             throw FormatError.archive(file: url.path, reason: "no top-level folder holds a data.pkl")
         }
-        let data = try NPZ.extract(pickle, from: archive, file: url.path, fileSize: NPZ.sizeOfFile(url))
+        let data = try NPZ.extract(pickle, from: archive, file: url.path, fileSize: NPZ.sizeOfFile(url), limit: Self.maximumPickleBytes)
         do {
             root = try PyTorchPickle.decode(data, file: pickle.path)
         } catch let error as FormatError {
@@ -137,15 +137,18 @@ public struct PyTorchCheckpoint: Sendable {
                 guard let entry = entries[member] else {
                     throw FormatError.archive(file: url.path, reason: "the storage '\(member)' a tensor refers to is missing")
                 }
+                // The size the pickle gives the storage is compared with the size the archive
+                // declares before anything is inflated; extracting checks the bytes against both.
+                let (expected, overflow) = tensor.storage.count.multipliedReportingOverflow(by: tensor.storage.elementType.byteCount)
+                let declared = try NPZ.declaredSize(of: entry, file: url.path, fileSize: fileSize, limit: ByteSize.defaultBudget)
+                guard !overflow, declared == expected else {
+                    let problem: FormatError = overflow || declared < expected
+                        ? .truncated(file: member, expected: overflow ? .max : expected, actual: declared)
+                        : .trailingData(file: member, expected: expected, actual: declared)
+                    throw FormatError.member(file: url.path, member: member, error: problem)
+                }
                 data = try NPZ.extract(entry, from: archive, file: url.path, fileSize: fileSize)
                 storages[member] = data
-            }
-            let expected = tensor.storage.count * tensor.storage.elementType.byteCount
-            guard data.count == expected else {
-                let problem: FormatError = data.count < expected
-                    ? .truncated(file: member, expected: expected, actual: data.count)
-                    : .trailingData(file: member, expected: expected, actual: data.count)
-                throw FormatError.member(file: url.path, member: member, error: problem)
             }
             let array = try Self.array(
                 of: tensor, named: name, storage: data, member: member, bigEndian: bigEndian, file: url.path)
@@ -155,6 +158,10 @@ public struct PyTorchCheckpoint: Sendable {
     }
 
     // MARK: - Internals
+
+    /// The largest `data.pkl` accepted (1 GiB): a state dict's pickle describes tensors in
+    /// kilobytes to a few megabytes; the tensors themselves are separate members.
+    static let maximumPickleBytes = 1 << 30
 
     /// A view may repeat storage elements (zero or overlapping strides, as `expand` makes)
     /// up to this many elements; otherwise a tiny file could demand a huge allocation.
@@ -171,7 +178,7 @@ public struct PyTorchCheckpoint: Sendable {
     /// Whether the `byteorder` member says the storages are big-endian (files without it are little-endian).
     func isBigEndian(_ entry: Entry?, from archive: Archive, fileSize: UInt64) throws -> Bool {
         guard let entry else { return false }
-        let data = try NPZ.extract(entry, from: archive, file: url.path, fileSize: fileSize)
+        let data = try NPZ.extract(entry, from: archive, file: url.path, fileSize: fileSize, limit: 64)
         switch String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines) {
         case "little": return false
         case "big": return true

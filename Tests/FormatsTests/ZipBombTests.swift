@@ -1,0 +1,66 @@
+import Foundation
+@testable import Formats
+import Testing
+import ZIPFoundation
+
+/// Deflated members that expand to far more than their array: the header is read from the
+/// first bytes, and the member is refused on what it declares, not after inflating it.
+/// The bombs are made here, at test time, never stored.
+@Suite struct ZipBombTests {
+    /// An archive with one deflated member `name`: `header` followed by `zeros` zero bytes.
+    static func bomb(at url: URL, name: String = "layer.npy", header: [UInt8], zeros: Int) throws {
+        let archive = try Archive(url: url, accessMode: .create)
+        let total = header.count + zeros
+        try archive.addEntry(with: name, type: .file, uncompressedSize: Int64(total), compressionMethod: .deflate) { position, size in
+            var chunk = Data(count: size)
+            let start = Int(position)
+            for index in start..<max(start, min(start + size, header.count)) { chunk[index - start] = header[index] }
+            return chunk
+        }
+    }
+
+    static let vectorOfFour = npyBytes("{'descr': '<f4', 'fortran_order': False, 'shape': (4,), }\n")
+
+    @Test func aSmallHeaderBeforeAHugeBodyIsRefusedOnTheHeader() throws {
+        try withTemporaryDirectory { folder in
+            let url = folder.appendingPathComponent("bomb.npz")
+            try Self.bomb(at: url, header: Self.vectorOfFour, zeros: 64 << 20)
+            #expect(try FileManager.default.attributesOfItem(atPath: url.path)[.size] as? Int ?? .max < 1 << 20)
+            let error = formatError { try NPZ.read(url) }
+            #expect(error == .member(file: url.path, member: "layer.npy",
+                                     error: .trailingData(file: "layer.npy", expected: 16, actual: 64 << 20)))
+            #expect(error?.description.contains("bomb.npz") == true)
+        }
+    }
+
+    @Test func aMemberBeyondTheLimitIsRefusedBeforeInflating() throws {
+        try withTemporaryDirectory { folder in
+            let url = folder.appendingPathComponent("large.npz")
+            let header = npyBytes("{'descr': '<f4', 'fortran_order': False, 'shape': (\(4 << 20),), }\n")
+            try Self.bomb(at: url, header: header, zeros: 16 << 20)
+            let archive = try Archive(url: url, accessMode: .read)
+            let entry = try #require(archive.makeIterator().next())
+            let size = try NPZ.sizeOfFile(url)
+            #expect {
+                _ = try NPZ.decodeMember(entry, from: archive, file: url.path, fileSize: size, limit: 1 << 20)
+            } throws: { error in
+                "\(error)".contains("more than the 1.0 MB one archive member may take")
+            }
+            // Within the limit the same member is read, straight into its array.
+            let array = try NPZ.decodeMember(entry, from: archive, file: url.path, fileSize: size)
+            #expect(array.shape == [4 << 20])
+            #expect(array.floats().allSatisfy { $0 == 0 })
+        }
+    }
+
+    @Test func aHeaderLongerThanAnyRealOneIsRefused() throws {
+        try withTemporaryDirectory { folder in
+            let url = folder.appendingPathComponent("long-header.npz")
+            var header: [UInt8] = [0x93] + Array("NUMPY".utf8) + [2, 0]
+            header += [0, 0, 0, 0x40]  // a header length of 1 GiB
+            try Self.bomb(at: url, header: header, zeros: 1 << 20)
+            let error = formatError { try NPZ.read(url) }
+            #expect(error?.description.contains("more than the \(NPY.maximumHeaderLength) accepted") == true)
+        }
+    }
+}
