@@ -37,12 +37,21 @@ public final class Network: Sendable {
     ///
     /// - Throws: ``NetworkError/unsupportedOperator(file:node:opType:problem:)`` for the
     ///   first node the runtime cannot run, and ``NetworkError/invalidModel(file:problem:)``
-    ///   when a node reads a tensor that nothing defines before it.
+    ///   when the graph is not one ONNX's checker accepts: a node reads a tensor that nothing
+    ///   defines before it (the nodes are not in topological order), a tensor is written
+    ///   twice (the graph is not in single static assignment form), two graph inputs share a
+    ///   name, or the default domain's operator set is not one from 1 to
+    ///   ``newestOperatorSet``.
     public init(graph: Graph, file: String, tokenizer: Tokenizer? = nil) throws {
         self.graph = graph
         self.file = file
         self.tokenizer = tokenizer
         _ = AllocatorSettings.applied
+        guard (1...Self.newestOperatorSet).contains(graph.opset) else {
+            throw NetworkError.invalidModel(
+                file: file, problem: "it imports operator set \(graph.opset) of the default domain; this runtime knows sets 1 to "
+                    + "\(Self.newestOperatorSet) (those of ONNX 1.23), and a later set may change what an operator means")
+        }
         var slotOfName: [String: Int] = [:]
         var names: [String] = []
         func slot(_ name: String) -> Int {
@@ -59,7 +68,12 @@ public final class Network: Sendable {
             defined.insert(name)
         }
         var inputSlots: [Int] = []
+        var inputNames = Set<String>()
         for input in graph.inputs {
+            guard inputNames.insert(input.name).inserted else {
+                throw NetworkError.invalidModel(file: file, problem: "two graph inputs are named '\(input.name)'")
+            }
+            // An input that is also an initializer is an input with a default value (IR < 4).
             inputSlots.append(slot(input.name))
             defined.insert(input.name)
         }
@@ -96,6 +110,14 @@ public final class Network: Sendable {
             var outs: [Int] = []
             for name in node.outputs {
                 if name.isEmpty { outs.append(-1); continue }
+                guard !defined.contains(name) else {
+                    let earlier = graph.initializers[name] != nil ? "an initializer" : inputNames.contains(name) ? "a graph input"
+                        : graph.nodes[..<index].first { $0.outputs.contains(name) }.map { "node '\($0.displayName)' (\($0.opType))" }
+                        ?? "the same node"
+                    throw NetworkError.invalidModel(
+                        file: file, problem: "node '\(node.displayName)' (\(node.opType)) writes '\(name)', which \(earlier) already "
+                            + "defines: every tensor must have one writer (single static assignment)")
+                }
                 let s = slot(name)
                 producerOfSlot[s] = index
                 defined.insert(name)
@@ -130,6 +152,10 @@ public final class Network: Sendable {
         self.transient = names.indices.map { producer[$0] != nil || inputSet.contains($0) }
         fusedChains = FusedChain.all(in: graph, slots: slotOfName)
     }
+
+    /// The newest operator set of the default domain that the runtime accepts: that of
+    /// ONNX 1.23, whose conformance cases it is checked against.
+    public static let newestOperatorSet = 28
 
     /// The ONNX operators (default domain) the runtime implements, sorted.
     public static var supportedOperators: [String] { OperatorRegistry.supported }
@@ -242,6 +268,19 @@ public final class Network: Sendable {
             if let tensor = values[slot] { result[names[slot]] = tensor }
         }
         return result
+    }
+
+    /// Zeros of `shape` for the graph input `input` (of its declared type, float32 if it
+    /// declares none), refused with an error naming the model when the shape is invalid or
+    /// the tensor would take more than ``Tensor/byteLimit``.
+    public func zeros(for input: Graph.Input, shape: [Int]) throws -> Tensor {
+        let type = input.dataType ?? .float32
+        do {
+            let count = try Tensor.checkedCount(shape, elementBytes: type.elementBytes, what: "input '\(input.name)'")
+            return Tensor(shape: shape, storage: .zeros(type, count: count))
+        } catch let error as KernelError {
+            throw NetworkError.invalidInput(file: file, problem: error.problem)
+        }
     }
 
     private func check(_ tensor: Tensor, against input: Graph.Input) throws {

@@ -185,7 +185,7 @@ public struct Tensor: Sendable {
             let (next, overflow) = count.multipliedReportingOverflow(by: dim)
             guard !overflow, next <= limit else {
                 throw KernelError("\(what) of shape \(shape) would take \(readableBytes(shape, elementBytes)), more than the "
-                                  + "\(ByteSize.readable(byteLimit)) one tensor may take (the memory budget, --memory)")
+                                  + "\(ByteSize.readable(byteLimit)) one tensor may take (the memory budget)")
             }
             count = next
         }

@@ -46,7 +46,7 @@ struct LayersCommand: ParsableCommand {
                 }
                 shape = declared.map { $0 ?? 1 }
             }
-            feed[input.name] = Tensor(shape: shape, storage: .zeros(input.dataType ?? .float32, count: shape.reduce(1, *)))
+            feed[input.name] = try network.zeros(for: input, shape: shape)
         }
         let hooked = HookedNetwork(network)
         let catalog = hooked.catalog

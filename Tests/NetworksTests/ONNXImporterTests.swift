@@ -107,6 +107,59 @@ import ONNXProto
         #expect(throws: NetworkError.self) { _ = try Network(graph: try ONNXImporter.decode(data, file: "dangling.onnx"), file: "dangling.onnx") }
     }
 
+    /// Expects compiling `data` to fail with an invalid-model error whose problem holds `words`.
+    static func expectInvalid(_ data: Data, mentioning words: [String], sourceLocation: SourceLocation = #_sourceLocation) {
+        #expect(sourceLocation: sourceLocation) {
+            _ = try Network(graph: try ONNXImporter.decode(data, file: "bad.onnx"), file: "bad.onnx")
+        } throws: { error in
+            guard case let NetworkError.invalidModel(file, problem) = error else { return false }
+            let fits = file == "bad.onnx" && words.allSatisfy(problem.contains)
+            if !fits { Issue.record("unexpected message: \(problem)", sourceLocation: sourceLocation) }
+            return fits
+        }
+    }
+
+    @Test func twoNodesWritingOneTensorAreRefusedNamingTheSecond() throws {
+        let data = try Self.model { graph in
+            var second = Self.node("Sigmoid", inputs: ["x"], outputs: ["y"])
+            second.name = "/late"
+            graph.node = [Self.node("Relu", inputs: ["x"], outputs: ["y"]), second]
+        }
+        Self.expectInvalid(data, mentioning: ["node '/late' (Sigmoid) writes 'y'", "node '/Relu' (Relu) already defines", "single static assignment"])
+    }
+
+    @Test func aNodeOverwritingAnInputOrAnInitializerIsRefused() throws {
+        Self.expectInvalid(try Self.model { graph in
+            graph.node = [Self.node("Relu", inputs: ["x"], outputs: ["x"])]
+        }, mentioning: ["writes 'x', which a graph input already defines"])
+        Self.expectInvalid(try Self.model { graph in
+            var weight = Onnx_TensorProto()
+            weight.name = "w"
+            weight.dims = [1]
+            weight.dataType = Int32(Onnx_TensorProto.DataType.float.rawValue)
+            weight.floatData = [1]
+            graph.initializer = [weight]
+            graph.node = [Self.node("Relu", inputs: ["x"], outputs: ["w"]), Self.node("Relu", inputs: ["w"], outputs: ["y"])]
+        }, mentioning: ["writes 'w', which an initializer already defines"])
+    }
+
+    @Test func duplicateGraphInputsAreRefused() throws {
+        Self.expectInvalid(try Self.model { graph in
+            graph.input.append(graph.input[0])
+            graph.node = [Self.node("Relu", inputs: ["x"], outputs: ["y"])]
+        }, mentioning: ["two graph inputs are named 'x'"])
+    }
+
+    @Test func anOperatorSetBeyondTheKnownOnesIsRefused() throws {
+        var model = try Onnx_ModelProto(serializedBytes: try Self.model { graph in
+            graph.node = [Self.node("Relu", inputs: ["x"], outputs: ["y"])]
+        })
+        model.opsetImport[0].version = 999
+        Self.expectInvalid(try model.serializedData(), mentioning: ["operator set 999", "sets 1 to \(Network.newestOperatorSet)"])
+        model.opsetImport[0].version = Int64(Network.newestOperatorSet)
+        #expect(throws: Never.self) { _ = try Network(graph: try ONNXImporter.decode(try model.serializedData(), file: "ok.onnx"), file: "ok.onnx") }
+    }
+
     @Test func everyTruncationOfARealModelThrowsOrLoads() throws {
         let url = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
             .appendingPathComponent("Fixtures/networks/mlp.onnx")
