@@ -49,6 +49,8 @@ struct CompareCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Probe set: a name in probes/ (digits, digits-train, gratings, noise, deadleaves) or a YAML file.", valueName: "name"))
     var probe: String?
 
+    @OptionGroup var probePaths: ProbePathOptions
+
     @Option(name: .customLong("input"), help: ArgumentHelp("Input array (.npy, samples first); NAME=FILE.npy once per input for models with several inputs (table only).", valueName: "[NAME=]FILE"))
     var inputs: [String] = []
 
@@ -166,7 +168,7 @@ struct CompareCommand: ParsableCommand {
         let b: ComparisonPlan.Subject = try against != nil ? .v1 : pathB.map { .network(try loadModel($0, graph: graphB)) } ?? .same
         var plan: ComparisonPlan
         if let probeName {
-            plan = ComparisonPlan(a: a, b: b, probeSet: try ProbeSet.load(probeName, for: a.network, otherwise: "give --input x.npy instead of a probe set"))
+            plan = ComparisonPlan(a: a, b: b, probeSet: try ProbeSet.load(probeName, for: a.network, allowing: probePaths, otherwise: "give --input x.npy instead of a probe set"))
         } else if folder != nil {
             let files = try InputOptions.files(inputs)
             guard files.count == 1, let url = files[""] else { throw ValidationError("the report takes one --input FILE.npy (models with one input)") }

@@ -28,9 +28,9 @@ func loadModel(_ path: String, graph: String?) throws -> ComparedModel {
 extension ProbeSet {
     /// ``load(_:for:)`` with `otherwise`, what to do instead, added to the message when the
     /// model has no single fixed-size image input.
-    static func load(_ name: String, for network: Network, otherwise: String) throws -> ProbeSet {
+    static func load(_ name: String, for network: Network, allowing: ProbePathOptions, otherwise: String) throws -> ProbeSet {
         do {
-            return try load(name, for: network)
+            return try load(name, for: network, allowing: allowing.folders)
         } catch let error as ProbeError {
             guard case .invalidInput = error else { throw error }
             throw ValidationError("\(error.localizedDescription); \(otherwise)")
@@ -60,6 +60,8 @@ struct InputOptions: ParsableArguments {
     @Option(help: ArgumentHelp("Instead of --input: a probe set (a name in probes/ or a YAML file), images or text for the model's tokenizer.", valueName: "name"))
     var probe: String?
 
+    @OptionGroup var probePaths: ProbePathOptions
+
     func validate() throws {
         guard !inputs.isEmpty || probe != nil else { throw ValidationError("give the inputs with --input FILE.npy or --probe NAME") }
         guard inputs.isEmpty || probe == nil else { throw ValidationError("give either --input or --probe, not both") }
@@ -68,7 +70,7 @@ struct InputOptions: ParsableArguments {
 
     /// The input sources by graph input name.
     func sources(for network: Network) throws -> [String: any InputSource] {
-        if let probe { return try ProbeSet.load(probe, for: network, otherwise: "give --input FILE.npy").sources(for: network) }
+        if let probe { return try ProbeSet.load(probe, for: network, allowing: probePaths, otherwise: "give --input FILE.npy").sources(for: network) }
         return try NPYInputs.sources(Self.files(inputs), for: network)
     }
 

@@ -43,6 +43,8 @@ struct ReceptiveFieldCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Probe set on which layers are compared with the V1 model (default: the gratings).", valueName: "name"))
     var probe: String?
 
+    @OptionGroup var probePaths: ProbePathOptions
+
     @Option(help: ArgumentHelp("Layers to tune and compare (default: every module output): comma-separated names, or PREFIX*.", valueName: "names"))
     var layers: String?
 
@@ -91,7 +93,7 @@ struct ReceptiveFieldCommand: ParsableCommand {
         let analysis = ReceptiveFieldAnalysis(settings: settings, progress: Diagnostics.step)
         let shape = try imageInputShape(of: model.network, otherwise: "grating tuning needs a model with one image input")
         let gratingSet = try ProbeSet.load(gratings, inputShape: shape)
-        var inputs = try probe.map { try ProbeSet.load($0, inputShape: shape) }
+        var inputs = try probe.map { try ProbeSet.load($0, inputShape: shape, allowing: probePaths.folders) }
         if let reduction = reduce {
             inputs = inputs ?? gratingSet
             inputs?.reduction = reduction

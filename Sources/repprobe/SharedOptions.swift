@@ -203,3 +203,12 @@ struct MemorySize: ExpressibleByArgument {
         bytes = Int(value * scale)
     }
 }
+
+/// Folders outside a probe set's own that its data paths may lead to.
+struct ProbePathOptions: ParsableArguments {
+    @Option(name: .customLong("allow-path"),
+            help: ArgumentHelp("A folder outside the probe set's own that its data paths may lead to (repeatable); otherwise a probe set reads only files in its own folder.", valueName: "folder"))
+    var allowedPaths: [String] = []
+
+    var folders: [URL] { allowedPaths.map { URL(fileURLWithPath: $0) } }
+}

@@ -19,6 +19,8 @@ struct StimuliCommand: ParsableCommand {
     @Argument(help: "Probe set: a name in probes/ or a YAML file.")
     var probe: String
 
+    @OptionGroup var probePaths: ProbePathOptions
+
     @Option(help: ArgumentHelp("Take the input size from this model.", valueName: "model"))
     var model: String?
 
@@ -49,7 +51,7 @@ struct StimuliCommand: ParsableCommand {
         var written: [String] = []
         if let model {
             let network = try loadModel(model, graph: nil).network
-            set = try ProbeSet.load(probe, for: network, otherwise: "give --shape")
+            set = try ProbeSet.load(probe, for: network, allowing: probePaths, otherwise: "give --shape")
             if set.text != nil {
                 let sources = try set.sources(for: network)
                 let url = URL(fileURLWithPath: output)
@@ -63,7 +65,7 @@ struct StimuliCommand: ParsableCommand {
                 }
             }
         } else {
-            set = try ProbeSet.load(probe, inputShape: parsedShape(shape ?? "") ?? [])
+            set = try ProbeSet.load(probe, inputShape: parsedShape(shape ?? "") ?? [], allowing: probePaths.folders)
             if set.text != nil { throw ValidationError("'\(set.name)' is a text probe set: give --model, whose tokenizer reads it") }
         }
         if set.text == nil {

@@ -80,11 +80,14 @@ import Testing
     /// A small probe set over the shipped digits, so that a debug build runs it quickly.
     static func smallDigitsProbe(in folder: URL) throws -> URL {
         let file = folder.appendingPathComponent("small-digits.yaml")
+        // The data lies beside the probe set: a probe set reads only files in its own folder.
+        try FileManager.default.copyItem(at: root.appendingPathComponent("probes/data/digits.npz"),
+                                         to: folder.appendingPathComponent("digits.npz"))
         try """
             name: small-digits
             stimuli:
               kind: file
-              path: \(root.appendingPathComponent("probes/data/digits.npz").path)
+              path: digits.npz
               array: images_test
               labels: labels_test
               scale: 0.0625

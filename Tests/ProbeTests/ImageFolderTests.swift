@@ -19,6 +19,10 @@ import Testing
 
         """
 
+    /// The folders these probe sets read from, outside their own: the fixtures and the
+    /// temporary folders the tests make.
+    static let allowed = [fixtures, FileManager.default.temporaryDirectory]
+
     /// A probe set YAML in a fresh folder that points at `path` with `settings`.
     static func probeSet(_ path: String, _ settings: String = preprocessing) throws -> URL {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("images-\(UUID().uuidString)")
@@ -29,7 +33,7 @@ import Testing
     }
 
     @Test func subFoldersAreClassesAndPixelsMatchPillowAndPyTorch() throws {
-        let set = try ProbeSet.load(try Self.probeSet(Self.fixtures.appendingPathComponent("photos").path).path, inputShape: [3, 64, 64])
+        let set = try ProbeSet.load(try Self.probeSet(Self.fixtures.appendingPathComponent("photos").path).path, inputShape: [3, 64, 64], allowing: Self.allowed)
         #expect(set.inputs.shape == [4, 3, 32, 32])
         #expect(set.labels == [0, 0, 1, 1] && set.classNames == [0: "cat", 1: "dog"])
         let reference = try NPY.read(Self.fixtures.appendingPathComponent("reference.npy")).floats()
@@ -42,9 +46,9 @@ import Testing
 
     @Test func aLabelsFileGivesTheOrderAndTheClasses() throws {
         let set = try ProbeSet.load(try Self.probeSet(Self.fixtures.appendingPathComponent("photos").path,
-                                                      "  labels: labels.csv\n" + Self.preprocessing).path, inputShape: [3, 32, 32])
+                                                      "  labels: labels.csv\n" + Self.preprocessing).path, inputShape: [3, 32, 32], allowing: Self.allowed)
         #expect(set.labels == [1, 0, 1, 0] && set.classNames == [0: "cat", 1: "dog"])
-        let bySubfolder = try ProbeSet.load(try Self.probeSet(Self.fixtures.appendingPathComponent("photos").path).path, inputShape: [3, 32, 32])
+        let bySubfolder = try ProbeSet.load(try Self.probeSet(Self.fixtures.appendingPathComponent("photos").path).path, inputShape: [3, 32, 32], allowing: Self.allowed)
         let all = try #require(bySubfolder.inputs.floats), listed = try #require(set.inputs.floats)
         let plane = 3 * 32 * 32
         #expect(Array(listed[0..<plane]) == Array(all[(3 * plane)..<(4 * plane)]), "d.png first")
@@ -52,7 +56,7 @@ import Testing
 
     @Test func greyModelsAndDirectResizing() throws {
         let set = try ProbeSet.load(try Self.probeSet(Self.fixtures.appendingPathComponent("photos/cat").path,
-                                                      "  mean: [0.5]\n  std: [0.5]\n").path, inputShape: [1, 20, 24])
+                                                      "  mean: [0.5]\n  std: [0.5]\n").path, inputShape: [1, 20, 24], allowing: Self.allowed)
         #expect(set.inputs.shape == [2, 1, 20, 24] && set.labels == nil)
         let values = try #require(set.inputs.floats)
         #expect(values.allSatisfy { $0 >= -1 && $0 <= 1 })
@@ -79,7 +83,7 @@ import Testing
             try FileManager.default.createDirectory(at: sub, withIntermediateDirectories: true)
             try data.write(to: sub.appendingPathComponent(name))
             do {
-                _ = try ProbeSet.load(try Self.probeSet(sub.path, "  crop: [8, 8]\n").path, inputShape: [3, 8, 8])
+                _ = try ProbeSet.load(try Self.probeSet(sub.path, "  crop: [8, 8]\n").path, inputShape: [3, 8, 8], allowing: Self.allowed)
                 Issue.record("\(name): loaded")
             } catch {
                 let message = (error as? LocalizedError)?.errorDescription ?? "\(error)"
@@ -94,7 +98,7 @@ import Testing
         ]
         for (text, expected) in settings {
             do {
-                _ = try ProbeSet.load(try Self.probeSet(Self.fixtures.appendingPathComponent("photos").path, text).path, inputShape: [3, 32, 32])
+                _ = try ProbeSet.load(try Self.probeSet(Self.fixtures.appendingPathComponent("photos").path, text).path, inputShape: [3, 32, 32], allowing: Self.allowed)
                 Issue.record("\(expected): loaded")
             } catch {
                 let message = (error as? LocalizedError)?.errorDescription ?? "\(error)"
@@ -108,7 +112,7 @@ import Testing
         for (table, expected) in [("a.png,cat\nb.png\n", "line 2 is not FILE,LABEL"), ("a.png,cat\nmissing.png,dog\n", "missing.png")] {
             try table.write(to: listed.appendingPathComponent("labels.csv"), atomically: true, encoding: .utf8)
             do {
-                _ = try ProbeSet.load(try Self.probeSet(listed.path, "  labels: labels.csv\n  crop: [8, 8]\n").path, inputShape: [3, 8, 8])
+                _ = try ProbeSet.load(try Self.probeSet(listed.path, "  labels: labels.csv\n  crop: [8, 8]\n").path, inputShape: [3, 8, 8], allowing: Self.allowed)
                 Issue.record("\(expected): loaded")
             } catch {
                 let message = (error as? LocalizedError)?.errorDescription ?? "\(error)"
@@ -117,6 +121,6 @@ import Testing
         }
         let empty = folder.appendingPathComponent("empty")
         try FileManager.default.createDirectory(at: empty, withIntermediateDirectories: true)
-        #expect(throws: ProbeError.self) { try ProbeSet.load(try Self.probeSet(empty.path).path, inputShape: [3, 32, 32]) }
+        #expect(throws: ProbeError.self) { try ProbeSet.load(try Self.probeSet(empty.path).path, inputShape: [3, 32, 32], allowing: Self.allowed) }
     }
 }

@@ -12,7 +12,7 @@ enum ImageFolder {
     /// Reads the folder: its images (and classes) from the labels CSV, else from its
     /// sub-folders (one class each, sorted by name), else the images in it, unlabelled.
     static func read(_ settings: ProbeSetSpec.ImageFolderSettings, folder: URL, channels: Int, height: Int, width: Int,
-                     samples: Int?) throws -> (inputs: Tensor, labels: [Int]?, classNames: [Int: String]) {
+                     samples: Int?, confinement: PathConfinement) throws -> (inputs: Tensor, labels: [Int]?, classNames: [Int: String]) {
         guard channels == 1 || channels == 3 else {
             throw ProbeError.invalidProbeSet(file: folder.path, problem: "images decode to 1 or 3 channels; the model takes \(channels)")
         }
@@ -23,7 +23,7 @@ enum ImageFolder {
         guard FileManager.default.fileExists(atPath: folder.path, isDirectory: &isDirectory), isDirectory.boolValue else {
             throw ProbeError.invalidProbeSet(file: folder.path, problem: "no such folder (the images of the probe set)")
         }
-        var (files, labels, classNames) = try listing(settings, folder: folder)
+        var (files, labels, classNames) = try listing(settings, folder: folder, confinement: confinement)
         guard !files.isEmpty else { throw ProbeError.invalidProbeSet(file: folder.path, problem: "holds no PNG or JPEG image") }
         if let samples, samples < files.count {
             files = Array(files.prefix(samples))
@@ -40,10 +40,20 @@ enum ImageFolder {
 
     static func isImage(_ url: URL) -> Bool { extensions.contains(url.pathExtension.lowercased()) }
 
-    static func listing(_ settings: ProbeSetSpec.ImageFolderSettings, folder: URL) throws -> ([URL], [Int]?, [Int: String]) {
+    /// The images (every one checked to lie in an allowed folder, symbolic links followed),
+    /// their labels and class names.
+    static func listing(_ settings: ProbeSetSpec.ImageFolderSettings, folder: URL,
+                        confinement: PathConfinement) throws -> ([URL], [Int]?, [Int: String]) {
+        let listed = try unconfinedListing(settings, folder: folder, confinement: confinement)
+        for file in listed.0 { try confinement.check(file) }
+        return listed
+    }
+
+    private static func unconfinedListing(_ settings: ProbeSetSpec.ImageFolderSettings, folder: URL,
+                                          confinement: PathConfinement) throws -> ([URL], [Int]?, [Int: String]) {
         let manager = FileManager.default
         if let csv = settings.labels {
-            let url = folder.appendingPathComponent(csv)
+            let url = try confinement.url(csv, relativeTo: folder)
             let text = try SmallFile.text(url, limit: labelsSizeLimit, what: "the labels of the images")
             var rows: [(URL, String)] = []
             for (number, line) in TextLines.split(text).enumerated() where !line.trimmingCharacters(in: .whitespaces).isEmpty {

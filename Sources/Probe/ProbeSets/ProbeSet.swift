@@ -48,10 +48,14 @@ public struct ProbeSet: Sendable {
     /// Builds the probe set that `spec` describes for inputs of `[channels, height, width]`.
     ///
     /// - Parameters:
-    ///   - file: the probe-set file; data paths are relative to its folder.
+    ///   - file: the probe-set file; data paths are relative to its folder, and must lie in
+    ///     it or in `allowing`.
     ///   - inputShape: the model's input shape without the batch axis; generated stimuli
     ///     take its size unless the file gives one.
-    public init(spec: ProbeSetSpec, file: URL, inputShape: [Int]) throws {
+    ///   - allowing: further folders the probe set may read from (the user's, from the
+    ///     command line).
+    public init(spec: ProbeSetSpec, file: URL, inputShape: [Int], allowing: [URL] = []) throws {
+        let confinement = PathConfinement(probeSet: file, allowing: allowing)
         let fileName = file.deletingPathExtension().lastPathComponent
         name = spec.name ?? fileName
         description = spec.description
@@ -64,9 +68,7 @@ public struct ProbeSet: Sendable {
         classNames = [:]
         factors = [:]
         if case let .text(settings) = spec.stimuli {
-            let data = settings.path.hasPrefix("/")
-                ? URL(fileURLWithPath: settings.path)
-                : file.deletingLastPathComponent().appendingPathComponent(settings.path)
+            let data = try confinement.url(settings.path)
             files.append(data)
             let read = try TextStimuli.read(settings, data: data, samples: spec.samples)
             text = read.stimuli
@@ -131,19 +133,16 @@ public struct ProbeSet: Sendable {
             }
             labels = nil
         case let .file(settings):
-            let data = settings.path.hasPrefix("/")
-                ? URL(fileURLWithPath: settings.path)
-                : file.deletingLastPathComponent().appendingPathComponent(settings.path)
+            let data = try confinement.url(settings.path)
             files.append(data)
             (inputs, labels) = try Self.images(settings, data: data, channels: channels, samples: spec.samples)
             if let labels { for value in Set(labels) { classNames[value] = String(value) } }
         case let .images(settings):
-            let folder = settings.path.hasPrefix("/")
-                ? URL(fileURLWithPath: settings.path)
-                : file.deletingLastPathComponent().appendingPathComponent(settings.path)
+            let folder = try confinement.url(settings.path)
             files.append(folder)
             (inputs, labels, classNames) = try ImageFolder.read(
-                settings, folder: folder, channels: channels, height: inputShape[1], width: inputShape[2], samples: spec.samples)
+                settings, folder: folder, channels: channels, height: inputShape[1], width: inputShape[2], samples: spec.samples,
+                confinement: confinement)
         case .text:
             preconditionFailure("text probe sets are built above")
         }
@@ -268,19 +267,22 @@ extension ProbeSet {
     }
 
     /// Reads the probe set `nameOrPath` and builds it for `network`: images for its single
-    /// image input, or sentences for its tokenizer.
-    public static func load(_ nameOrPath: String, for network: Network, folders: [URL] = searchFolders()) throws -> ProbeSet {
+    /// image input, or sentences for its tokenizer. `allowing` are folders outside the
+    /// probe set's own that it may read from.
+    public static func load(_ nameOrPath: String, for network: Network, folders: [URL] = searchFolders(),
+                            allowing: [URL] = []) throws -> ProbeSet {
         let file = try locate(nameOrPath, in: folders)
         let spec = try ProbeSetSpec.read(file)
-        if case .text = spec.stimuli { return try ProbeSet(spec: spec, file: file, inputShape: []) }
-        return try ProbeSet(spec: spec, file: file, inputShape: try network.imageInputShape())
+        if case .text = spec.stimuli { return try ProbeSet(spec: spec, file: file, inputShape: [], allowing: allowing) }
+        return try ProbeSet(spec: spec, file: file, inputShape: try network.imageInputShape(), allowing: allowing)
     }
 
     /// Reads the probe set `nameOrPath` and builds it for `inputShape` (text probe sets need
     /// no shape).
-    public static func load(_ nameOrPath: String, inputShape: [Int], folders: [URL] = searchFolders()) throws -> ProbeSet {
+    public static func load(_ nameOrPath: String, inputShape: [Int], folders: [URL] = searchFolders(),
+                            allowing: [URL] = []) throws -> ProbeSet {
         let file = try locate(nameOrPath, in: folders)
-        return try ProbeSet(spec: try ProbeSetSpec.read(file), file: file, inputShape: inputShape)
+        return try ProbeSet(spec: try ProbeSetSpec.read(file), file: file, inputShape: inputShape, allowing: allowing)
     }
 }
 
