@@ -154,8 +154,9 @@ public struct Tensor: Sendable {
     /// ``byteLimit`` says.
     public static let maximumCount = 1 << 34
 
-    /// The most bytes one tensor that an operator computes may take: by default the memory
-    /// budget (three quarters of the machine's memory). An operator checks its output shape
+    /// The most bytes one tensor that an operator computes may take: three quarters of the
+    /// machine's memory (``ByteSize/defaultBudget``), whatever budget an analysis is given
+    /// for its activations. An operator checks its output shape
     /// against it before allocating, so a model whose shapes or shape inputs ask for an
     /// absurd tensor (a `Tile` of a billion repeats, a `Conv` with a padding of millions)
     /// gets an error naming the node instead of an allocation that takes the process down.
@@ -185,7 +186,7 @@ public struct Tensor: Sendable {
             let (next, overflow) = count.multipliedReportingOverflow(by: dim)
             guard !overflow, next <= limit else {
                 throw KernelError("\(what) of shape \(shape) would take \(readableBytes(shape, elementBytes)), more than the "
-                                  + "\(ByteSize.readable(byteLimit)) one tensor may take (the memory budget)")
+                                  + "\(ByteSize.readable(byteLimit)) one tensor may take (three quarters of the machine's memory)")
             }
             count = next
         }

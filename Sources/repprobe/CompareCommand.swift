@@ -184,10 +184,7 @@ struct CompareCommand: ParsableCommand {
         plan.v1 = try v1.settings
         plan.seed = seed
         plan.toolVersion = RepProbeVersion.current
-        if let memory {
-            plan.memoryBudget = memory.bytes
-            Tensor.byteLimit = memory.bytes
-        }
+        if let memory { plan.memoryBudget = memory.bytes }
         if MPIWorld.isLaunchedByMPI { return try runAcrossProcesses(plan) }
         if let shard, let output {
             plan.shard = shard

@@ -91,7 +91,7 @@ import Testing
         } throws: { error in
             guard case let NetworkError.nodeFailed(_, _, _, problem) = error else { return false }
             // 2⁴⁰ float32 elements: 4.4 TB, against the budget in the same units.
-            return problem.contains("4398.0 GB") && problem.contains("the memory budget")
+            return problem.contains("4398.0 GB") && problem.contains("three quarters of the machine's memory")
         }
     }
 
