@@ -20,8 +20,8 @@ public enum AtomicFile {
     /// `produce` must create the file at the path it is given; anything it throws is
     /// rethrown after cleanup.
     public static func write(to url: URL, _ produce: (URL) throws -> Void) throws {
-        let folder = url.deletingLastPathComponent()
-        let temporary = folder.appendingPathComponent(".\(url.lastPathComponent).\(UUID().uuidString).tmp")
+        StagingName.removeStale(beside: url, kinds: ["tmp"])
+        let temporary = StagingName.url(beside: url, kind: "tmp")
         do {
             try produce(temporary)
             guard rename(temporary.path, url.path) == 0 else {

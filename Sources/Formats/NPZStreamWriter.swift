@@ -25,7 +25,8 @@ public final class NPZStreamWriter {
     /// Prepares to write `url`.
     public init(_ url: URL) throws {
         self.url = url
-        folder = url.deletingLastPathComponent().appendingPathComponent(".\(url.lastPathComponent).\(UUID().uuidString).parts")
+        StagingName.removeStale(beside: url, kinds: ["parts", "tmp"])
+        folder = StagingName.url(beside: url, kind: "parts")
         do {
             try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         } catch {

@@ -1,3 +1,4 @@
+import Formats
 import Foundation
 
 /// Writes a report's files into a folder all at once: they go into a hidden sibling folder
@@ -66,11 +67,9 @@ public enum ReportFolder {
         let manager = FileManager.default
         let target = folder.standardizedFileURL
         let parent = target.deletingLastPathComponent()
-        removeStaleStaging(of: target)
-        let token = "\(ProcessInfo.processInfo.processIdentifier)-\(UUID().uuidString.prefix(8))"
-        let (new, old) = siblingPrefixes(of: target)
-        let staging = parent.appendingPathComponent(new + token)
-        let previous = parent.appendingPathComponent(old + token)
+        StagingName.removeStale(beside: target, kinds: ["new", "old"])
+        let staging = StagingName.url(beside: target, kind: "new")
+        let previous = StagingName.url(beside: target, kind: "old")
         do {
             try manager.createDirectory(at: parent, withIntermediateDirectories: true)
             try manager.createDirectory(at: staging, withIntermediateDirectories: false)
@@ -98,27 +97,6 @@ public enum ReportFolder {
         } catch {
             try? manager.removeItem(at: staging)
             throw Failure.cannotWrite(folder: target.path, reason: (error as NSError).localizedFailureReason ?? error.localizedDescription)
-        }
-    }
-
-    /// How the hidden folders beside `target` that hold the new report and the previous one
-    /// while they change places begin; the process's id and a random token follow.
-    private static func siblingPrefixes(of target: URL) -> (new: String, old: String) {
-        (".\(target.lastPathComponent).new-", ".\(target.lastPathComponent).old-")
-    }
-
-    /// Removes the staging folders (`.NAME.new-PID-…`, `.NAME.old-PID-…`) beside `target` of
-    /// processes that no longer run.
-    static func removeStaleStaging(of target: URL) {
-        let parent = target.deletingLastPathComponent()
-        let (new, old) = siblingPrefixes(of: target)
-        let prefixes = [new, old]
-        for name in (try? FileManager.default.contentsOfDirectory(atPath: parent.path)) ?? [] {
-            guard let prefix = prefixes.first(where: name.hasPrefix),
-                  let pid = Int32(name.dropFirst(prefix.count).prefix { $0 != "-" }) else { continue }
-            if kill(pid, 0) == -1 && errno == ESRCH {
-                try? FileManager.default.removeItem(at: parent.appendingPathComponent(name))
-            }
         }
     }
 }
