@@ -295,6 +295,6 @@ import Testing
         let badReduction = try cli.run(["compare", model, "--probe", "digits", "--reduce", "subsample:0"])
         #expect(badReduction.status != 0 && badReduction.stderr.contains("subsample:0"))
         let unknownProbe = try cli.run(["compare", model, "--probe", "digitz"])
-        #expect(unknownProbe.status != 0 && unknownProbe.stderr.contains("digits, digits-train, gratings, noise"))
+        #expect(unknownProbe.status != 0 && unknownProbe.stderr.contains("digits, digits-small, digits-train, digits-train-0to4, digits-train-5to9, gratings, noise"))
     }
 }

@@ -18,7 +18,7 @@ import Testing
     }
 
     @Test func shippedProbeSetsLoadForTheShippedModelsInputs() throws {
-        #expect(ProbeSet.available(in: [Self.probes]) == ["deadleaves", "digits", "digits-train", "gratings", "noise", "sentences"])
+        #expect(ProbeSet.available(in: [Self.probes]) == ["deadleaves", "digits", "digits-small", "digits-train", "digits-train-0to4", "digits-train-5to9", "gratings", "noise", "sentences"])
         let digits = try ProbeSet.load("digits", inputShape: [1, 16, 16], folders: [Self.probes])
         #expect(digits.inputs.shape == [360, 1, 16, 16])
         #expect(digits.labels?.count == 360)
@@ -171,7 +171,7 @@ import Testing
             try ProbeSet.locate("gratngs", in: [Self.probes])
         } throws: { error in
             let message = error.localizedDescription
-            return message.contains("no probe set named 'gratngs'") && message.contains("digits, digits-train, gratings, noise")
+            return message.contains("no probe set named 'gratngs'") && message.contains("digits, digits-small, digits-train, digits-train-0to4, digits-train-5to9, gratings, noise")
         }
     }
 

@@ -306,6 +306,10 @@ public struct ProbeSetSpec: Sendable, Equatable, Decodable {
         }
     }
 
+    /// The largest probe-set file read (1 MiB): a probe set describes its data, which lies
+    /// in files beside it.
+    public static let fileSizeLimit = 1 << 20
+
     /// Reads and checks a probe-set file.
     ///
     /// - Throws: ``ProbeError/invalidProbeSet(file:problem:)`` naming the file and what is
@@ -313,9 +317,9 @@ public struct ProbeSetSpec: Sendable, Equatable, Decodable {
     public static func read(_ url: URL) throws -> ProbeSetSpec {
         let text: String
         do {
-            text = try String(contentsOf: url, encoding: .utf8)
-        } catch {
-            throw ProbeError.invalidProbeSet(file: url.path, problem: "cannot be read as UTF-8 text (\(FormatError.reason(reading: url, after: error)))")
+            text = try SmallFile.text(url, limit: fileSizeLimit, what: "a probe set")
+        } catch let error as FormatError {
+            throw ProbeError.invalidProbeSet(file: url.path, problem: error.problem)
         }
         let spec: ProbeSetSpec
         do {
