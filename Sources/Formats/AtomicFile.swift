@@ -34,6 +34,28 @@ public enum AtomicFile {
         }
     }
 
+    /// Checks, before any work is done, that a file can be written at `url`: the path is
+    /// not a folder, and its folder exists, is a folder and is writable.
+    ///
+    /// - Throws: ``FormatError/unwritable(file:reason:)`` saying why, in plain words.
+    public static func checkWritable(_ url: URL) throws {
+        let manager = FileManager.default
+        var isDirectory: ObjCBool = false
+        if manager.fileExists(atPath: url.path, isDirectory: &isDirectory), isDirectory.boolValue {
+            throw FormatError.unwritable(file: url.path, reason: "it is a folder, not a file")
+        }
+        let folder = url.deletingLastPathComponent()
+        guard manager.fileExists(atPath: folder.path, isDirectory: &isDirectory) else {
+            throw FormatError.unwritable(file: url.path, reason: "the folder \(folder.path) does not exist")
+        }
+        guard isDirectory.boolValue else {
+            throw FormatError.unwritable(file: url.path, reason: "\(folder.path) is a file, not a folder")
+        }
+        guard manager.isWritableFile(atPath: folder.path) else {
+            throw FormatError.unwritable(file: url.path, reason: "permission denied in \(folder.path)")
+        }
+    }
+
     /// Writes `data` to `url` atomically.
     public static func write(_ data: Data, to url: URL) throws {
         try write(to: url) { temporary in

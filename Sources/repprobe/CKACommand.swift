@@ -143,6 +143,7 @@ struct CKACommand: ParsableCommand {
     /// `output`; every pair of layers is kept when that takes at most a third of the budget
     /// (room to join shards later), else only the pairs across.
     private func writeStatistics(_ urls: [URL], to output: String, budget: Int) throws {
+        try AtomicFile.checkWritable(URL(fileURLWithPath: output))
         let streams = try urls.map { try ActivationStream($0, reduction: activations.reduction.seeded(seed), layers: activations.layerNames) }
         let accumulator = try SimilarityAccumulator(streaming: streams[0], against: streams.count > 1 ? streams[1] : nil, shard: shard,
                                                     memoryLimit: budget, allPairsLimit: budget / 3, repprobeVersion: RepProbeVersion.current)

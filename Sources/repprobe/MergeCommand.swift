@@ -45,7 +45,9 @@ struct MergeCommand: ParsableCommand {
 
     func run() throws {
         let clock = ContinuousClock.now
-        if let output, !output.hasSuffix(".safetensors") { try reportFolder.check(output) }
+        if let output {
+            if output.hasSuffix(".safetensors") { try AtomicFile.checkWritable(URL(fileURLWithPath: output)) } else { try reportFolder.check(output) }
+        }
         let merged = try SimilarityAccumulator.merging(contentsOf: files.map { URL(fileURLWithPath: $0) })
         if let output, !output.hasSuffix(".safetensors") {
             return try ReportOutput.write(try merged.comparisonResults(seconds: ComparisonResults.Provenance.seconds(since: clock)), to: output,

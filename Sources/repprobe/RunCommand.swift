@@ -27,6 +27,7 @@ struct RunCommand: ParsableCommand {
     @OptionGroup var progressOptions: ProgressOptions
 
     func run() throws {
+        try AtomicFile.checkWritable(URL(fileURLWithPath: output))
         progressOptions.apply()
         let network = try modelOptions.load(model).network
         let sources = try inputOptions.sources(for: network)
@@ -109,6 +110,7 @@ struct CaptureCommand: ParsableCommand {
     @OptionGroup var progressOptions: ProgressOptions
 
     func run() throws {
+        try AtomicFile.checkWritable(URL(fileURLWithPath: output))
         progressOptions.apply()
         let network = try modelOptions.load(model).network
         let hooked = HookedNetwork(network)
@@ -147,6 +149,7 @@ struct ConvertCommand: ParsableCommand {
     @OptionGroup var modelOptions: ModelOptions
 
     func run() throws {
+        try AtomicFile.checkWritable(URL(fileURLWithPath: output))
         let loaded = try modelOptions.load(model)
         try NativeCheckpoint.write(loaded.graph, to: URL(fileURLWithPath: output))
         Diagnostics.note("wrote \(output): \(loaded.graph.nodes.count) nodes, \(loaded.graph.initializers.count) weight tensors")

@@ -47,6 +47,7 @@ struct StimuliCommand: ParsableCommand {
     }
 
     func run() throws {
+        for path in [output] + (labels.map { [$0] } ?? []) { try AtomicFile.checkWritable(URL(fileURLWithPath: path)) }
         let set: ProbeSet
         var written: [String] = []
         if let model {

@@ -106,6 +106,18 @@ import Testing
         // A state dict without a graph asks for one.
         result = try cli.run(["layers", Self.fixture("cnn.pt")])
         #expect(result.status != 0 && result.stderr.contains("--graph"))
+        // Outputs that cannot be written are refused before the model is even read: a
+        // folder that does not exist, a file in the way of a folder, a folder in the way of
+        // the file. The model here does not exist either, and is not what the error names.
+        let inTheWay = folder.appendingPathComponent("plain-file")
+        try Data("mine".utf8).write(to: inTheWay)
+        for (output, reason) in [(folder.appendingPathComponent("missing/y.npz").path, "does not exist"),
+                                 (inTheWay.appendingPathComponent("y.npz").path, "is a file, not a folder"),
+                                 (folder.path, "it is a folder, not a file")] {
+            result = try cli.run(["run", folder.appendingPathComponent("no-model.onnx").path, "--input", Self.fixture("cnn_input.npy"), "-o", output])
+            #expect(result.status != 0 && result.stderr.contains(output) && result.stderr.contains(reason), "\(result.stderr)")
+        }
+        #expect(try Data(contentsOf: inTheWay) == Data("mine".utf8))
     }
 }
 
