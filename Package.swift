@@ -118,3 +118,11 @@ if withMPI {
     /// Open MPI from Debian's libopenmpi-dev.
     package.targets.append(.systemLibrary(name: "CMPI", pkgConfig: "ompi-c", providers: [.apt(["libopenmpi-dev", "openmpi-bin"])]))
 }
+
+/// Fuzz targets (`scripts/fuzz.sh`), in the package only when REPPROBE_FUZZ=1, since they
+/// are built with libFuzzer, which provides their `main`.
+if ProcessInfo.processInfo.environment["REPPROBE_FUZZ"] == "1" {
+    package.targets.append(.executableTarget(name: "repprobe-fuzz", dependencies: ["RepProbeKit"], path: "Fuzz",
+                                             swiftSettings: [.unsafeFlags(["-parse-as-library"])]))
+    package.products.append(.executable(name: "repprobe-fuzz", targets: ["repprobe-fuzz"]))
+}
