@@ -49,7 +49,7 @@ enum FuzzTarget: String, CaseIterable {
             _ = try ProbeSet(spec: try ProbeSetSpec.read(url), file: url, inputShape: [1, 8, 8])
         case .notebook:
             let notebook = Notebook(String(decoding: data, as: UTF8.self))
-            _ = notebook.rendered(outputs: [])
+            _ = notebook.rendered(outputs: notebook.blocks.map { $0.output ?? "" })
         }
     }
 
