@@ -25,6 +25,8 @@ import Testing
         var status: Int32
         var stdout: String
         var stderr: String
+        /// Whether the process ended by a signal (a trap, a sanitizer, the kernel) rather than exiting.
+        var signalled = false
     }
 
     /// Runs `repprobe arguments`, or `launcher… repprobe arguments` (`mpirun -np 2`, say).
@@ -44,7 +46,8 @@ import Testing
         let stdout = out.fileHandleForReading.readDataToEndOfFile()
         let stderr = err.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
-        return Result(status: process.terminationStatus, stdout: String(decoding: stdout, as: UTF8.self), stderr: String(decoding: stderr, as: UTF8.self))
+        return Result(status: process.terminationStatus, stdout: String(decoding: stdout, as: UTF8.self), stderr: String(decoding: stderr, as: UTF8.self),
+                      signalled: process.terminationReason == .uncaughtSignal)
     }
 
     /// A temporary folder with two activation files of the same 40 samples and a label file.
