@@ -60,8 +60,6 @@ public enum FileFormat: String, Sendable, CaseIterable, CustomStringConvertible 
             }
         }
         if looksLikeONNX(prefix) { return .onnx }
-        // A damaged safetensors file is read as one, so that the reader says what is wrong.
-        if url.pathExtension == "safetensors" && prefix.count >= 8 { return .safetensors }
         return .unknown
     }
 

@@ -65,7 +65,7 @@ import ZIPFoundation
         ("constant.npy", ["pca", "FILE"], ["constant", "zero variance"]),
         ("nan.npy", ["cka", "FILE", "FILE"], ["nan", "[7, 2]"]),
         ("escape.yaml", ["stimuli", "FILE", "--shape", "1,8,8", "-o", "WORK/out.npy"], ["leads outside the probe set's folder"]),
-        ("lying-header.safetensors", ["cka", "FILE"], ["1099511627776"]),
+        ("lying-header.safetensors", ["cka", "FILE"], ["unknown format", "not .npy, .npz, .safetensors"]),
     ])
     func hostileFile(_ name: String, _ arguments: [String], _ words: [String]) throws {
         try expectRefused(Self.hostile.appendingPathComponent(name), arguments, mentioning: words)
