@@ -62,7 +62,7 @@ enum FuzzTarget: String, CaseIterable {
         }
         // One tensor of a fuzzed model may take 256 MB: the sanitizer's allocator, not the
         // machine, sets the bound here.
-        Tensor.byteLimit = 256 << 20
+        ResourceLimit.tensor.value = 256 << 20
         return target
     }()
 }

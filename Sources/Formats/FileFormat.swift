@@ -55,7 +55,7 @@ public enum FileFormat: String, Sendable, CaseIterable, CustomStringConvertible 
         if prefix.first == 0x80, prefix.dropFirst(2).starts(with: legacyPyTorchMagic) { return .legacyPyTorch }
         if prefix.count >= 9 {
             let length = prefix.withUnsafeBytes { UInt64(littleEndian: $0.loadUnaligned(as: UInt64.self)) }
-            if length >= 2, length <= UInt64(Safetensors.maximumHeaderLength), length <= size - 8, prefix[8] == UInt8(ascii: "{") {
+            if length >= 2, length <= size - 8, prefix[8] == UInt8(ascii: "{") {
                 return .safetensors
             }
         }

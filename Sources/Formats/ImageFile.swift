@@ -12,12 +12,6 @@ public struct DecodedImage: Sendable, Equatable {
 }
 
 public enum ImageFile {
-    /// The most pixels an image may have (64 megapixels): larger headers are refused before
-    /// anything is decoded, so that a small file cannot claim gigabytes.
-    public static let pixelLimit = 1 << 26
-    /// The largest image file read (256 MiB).
-    public static let fileSizeLimit = 1 << 28
-
     /// Whether the bytes start like a PNG or a JPEG.
     public static func isImage(_ prefix: [UInt8]) -> Bool {
         prefix.starts(with: [0x89, 0x50, 0x4E, 0x47]) || prefix.starts(with: [0xFF, 0xD8, 0xFF])
@@ -27,10 +21,11 @@ public enum ImageFile {
     ///
     /// - Throws: ``FormatError/unreadable(file:reason:)`` for a file that cannot be read,
     ///   ``FormatError/invalidContent(file:reason:)`` for one that is not a PNG or JPEG, is
-    ///   corrupt or truncated, or claims more than ``pixelLimit`` pixels.
+    ///   corrupt or truncated, or claims more than ``ResourceLimit/imagePixels`` pixels (checked before anything is
+    ///   decoded, so that a small file cannot claim gigabytes).
     public static func read(_ url: URL, channels: Int) throws -> DecodedImage {
         precondition(channels == 1 || channels == 3, "images decode to 1 or 3 channels")
-        let data = try SmallFile.data(url, limit: fileSizeLimit, what: "an image")
+        let data = try SmallFile.data(url, within: .image)
         let bytes = [UInt8](data)
         if bytes.starts(with: [0x89, 0x50, 0x4E, 0x47]) { return try png(bytes, channels: channels, file: url.path) }
         if bytes.starts(with: [0xFF, 0xD8, 0xFF]) { return try jpeg(bytes, channels: channels, file: url.path) }
@@ -40,8 +35,9 @@ public enum ImageFile {
     static func checkSize(width: Int, height: Int, file: String) throws {
         guard width >= 1, height >= 1 else { throw FormatError.invalidContent(file: file, reason: "has an empty \(width)×\(height) image") }
         let (pixels, overflow) = width.multipliedReportingOverflow(by: height)
-        guard !overflow, pixels <= pixelLimit else {
-            throw FormatError.invalidContent(file: file, reason: "claims \(width)×\(height) pixels, more than the \(pixelLimit) an image may have")
+        let limit = ResourceLimit.imagePixels
+        guard !overflow, pixels <= limit.value else {
+            throw FormatError.invalidContent(file: file, reason: "claims \(width)×\(height) pixels, more than an image may have \(limit.exceeded(needing: overflow ? nil : pixels))")
         }
     }
 

@@ -111,10 +111,6 @@ public enum NPY {
         var dataOffset: Int
     }
 
-    /// The largest header accepted (1 MiB; NumPy writes a few hundred bytes, and by default
-    /// reads at most 10 000).
-    public static let maximumHeaderLength = 1 << 20
-
     /// Where the header text starts and how long it is, from the first bytes of a file, or
     /// `nil` if `data` is too short to say yet (only while `complete` is false).
     static func headerExtent(_ data: Data, file: String, complete: Bool = true) throws -> (start: Int, length: Int)? {
@@ -137,9 +133,11 @@ public enum NPY {
         guard bytes.count >= start else { return try shortOf(start) }
         let extent = (start: start, length: start == 10 ? Int(data.littleEndianInteger(at: 8, as: UInt16.self))
                                                         : Int(data.littleEndianInteger(at: 8, as: UInt32.self)))
-        guard extent.length <= maximumHeaderLength else {
+        // NumPy writes a few hundred bytes, and by default reads at most 10 000.
+        let limit = ResourceLimit.npyHeader
+        guard extent.length <= limit.value else {
             throw FormatError.malformedHeader(
-                file: file, reason: "the header declares \(extent.length) bytes, more than the \(maximumHeaderLength) accepted")
+                file: file, reason: "the header declares \(extent.length) bytes, more than a .npy header may be \(limit.exceeded(needing: extent.length))")
         }
         return extent
     }

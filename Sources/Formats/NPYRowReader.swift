@@ -24,11 +24,17 @@ public final class NPYRowReader: @unchecked Sendable {
     public init(_ url: URL) throws {
         self.url = url
         handle = try openForReading(url)
-        let prefix: Data
+        var prefix: Data
         let size: UInt64
         do {
-            prefix = try handle.read(upToCount: 1 << 20) ?? Data()
+            // The fixed part first, which says how long the header is, then the header.
+            prefix = try handle.read(upToCount: 12) ?? Data()
+            if let (start, length) = try NPY.headerExtent(prefix, file: url.path, complete: false), start + length > prefix.count {
+                prefix += try handle.read(upToCount: start + length - prefix.count) ?? Data()
+            }
             size = try handle.seekToEnd()
+        } catch let error as FormatError {
+            throw error
         } catch {
             throw FormatError.unreadable(url, after: error)
         }

@@ -129,7 +129,7 @@ public enum NPZ {
     /// The size a member declares, refused before anything is inflated when its compressed
     /// bytes do not fit in the file, when deflate could not have produced it from them, or
     /// when it is more than `limit`.
-    static func declaredSize(of entry: Entry, file: String, fileSize: UInt64, limit: Int) throws -> Int {
+    static func declaredSize(of entry: Entry, file: String, fileSize: UInt64, limit: ResourceLimit = .member) throws -> Int {
         let declared = entry.uncompressedSize
         guard entry.compressedSize <= fileSize else {
             throw FormatError.member(
@@ -144,19 +144,18 @@ public enum NPZ {
                 file: file, member: entry.path,
                 error: .headerSizeMismatch(file: file, declared: Int(clamping: declared), available: Int(clamping: ceiling)))
         }
-        guard declared <= UInt64(limit) else {
+        guard declared <= UInt64(limit.value) else {
             throw FormatError.member(file: file, member: entry.path, error: .invalidContent(
-                file: entry.path, reason: "it inflates to \(ByteSize.readable(Int(clamping: declared))), more than the "
-                    + "\(ByteSize.readable(limit)) one archive member may take"))
+                file: entry.path, reason: "it inflates to \(ByteSize.binary(Int(clamping: declared))), more than "
+                    + "\(limit.meaning) may be \(limit.exceeded(needing: Int(clamping: declared)))"))
         }
         return Int(declared)
     }
 
     /// The member's bytes, refusing members that decompress past their declared size or
-    /// past `limit` (by default the memory budget), and members whose CRC-32 differs from
-    /// the archive's.
+    /// past `limit`, and members whose CRC-32 differs from the archive's.
     static func extract(_ entry: Entry, from archive: Archive, file: String, fileSize: UInt64,
-                        limit: Int = ByteSize.defaultBudget) throws -> Data {
+                        limit: ResourceLimit = .member) throws -> Data {
         let declared = try declaredSize(of: entry, file: file, fileSize: fileSize, limit: limit)
         var data = Data()
         data.reserveCapacity(min(declared, 64 << 20))  // grows past this only as bytes arrive
@@ -201,7 +200,7 @@ public enum NPZ {
     /// member whose header and size disagree is refused before its body is inflated, so a
     /// small archive cannot make the reader inflate gigabytes to find out.
     static func decodeMember(_ entry: Entry, from archive: Archive, file: String, fileSize: UInt64,
-                             limit: Int = ByteSize.defaultBudget) throws -> NumericArray {
+                             limit: ResourceLimit = .member) throws -> NumericArray {
         let declared = try declaredSize(of: entry, file: file, fileSize: fileSize, limit: limit)
         func inMember(_ error: FormatError) -> FormatError { .member(file: file, member: entry.path, error: error) }
         func extracting(_ consumer: (Data) throws -> Void) throws -> CRC32 {

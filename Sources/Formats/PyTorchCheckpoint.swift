@@ -65,7 +65,7 @@ public struct PyTorchCheckpoint: Sendable {
         guard let pickle = Self.pickleEntry(in: archive) else {
             throw FormatError.archive(file: url.path, reason: "no top-level folder holds a data.pkl")
         }
-        let data = try NPZ.extract(pickle, from: archive, file: url.path, fileSize: NPZ.sizeOfFile(url), limit: Self.maximumPickleBytes)
+        let data = try NPZ.extract(pickle, from: archive, file: url.path, fileSize: NPZ.sizeOfFile(url), limit: .pickle)
         do {
             root = try PyTorchPickle.decode(data, file: pickle.path)
         } catch let error as FormatError {
@@ -140,7 +140,7 @@ public struct PyTorchCheckpoint: Sendable {
                 // The size the pickle gives the storage is compared with the size the archive
                 // declares before anything is inflated; extracting checks the bytes against both.
                 let (expected, overflow) = tensor.storage.count.multipliedReportingOverflow(by: tensor.storage.elementType.byteCount)
-                let declared = try NPZ.declaredSize(of: entry, file: url.path, fileSize: fileSize, limit: ByteSize.defaultBudget)
+                let declared = try NPZ.declaredSize(of: entry, file: url.path, fileSize: fileSize)
                 guard !overflow, declared == expected else {
                     let problem: FormatError = overflow || declared < expected
                         ? .truncated(file: member, expected: overflow ? .max : expected, actual: declared)
@@ -159,14 +159,6 @@ public struct PyTorchCheckpoint: Sendable {
 
     // MARK: - Internals
 
-    /// The largest `data.pkl` accepted (1 GiB): a state dict's pickle describes tensors in
-    /// kilobytes to a few megabytes; the tensors themselves are separate members.
-    static let maximumPickleBytes = 1 << 30
-
-    /// A view may repeat storage elements (zero or overlapping strides, as `expand` makes)
-    /// up to this many elements; otherwise a tiny file could demand a huge allocation.
-    static let maximumRepeatedElements = 1 << 26
-
     /// The `FOLDER/data.pkl` member, FOLDER being a single path component.
     static func pickleEntry(in archive: Archive) -> Entry? {
         archive.first { entry in
@@ -178,7 +170,7 @@ public struct PyTorchCheckpoint: Sendable {
     /// Whether the `byteorder` member says the storages are big-endian (files without it are little-endian).
     func isBigEndian(_ entry: Entry?, from archive: Archive, fileSize: UInt64) throws -> Bool {
         guard let entry else { return false }
-        let data = try NPZ.extract(entry, from: archive, file: url.path, fileSize: fileSize, limit: 64)
+        let data = try NPZ.extract(entry, from: archive, file: url.path, fileSize: fileSize)
         switch String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines) {
         case "little": return false
         case "big": return true
@@ -263,11 +255,14 @@ public struct PyTorchCheckpoint: Sendable {
         guard end <= tensor.storage.count else {
             throw FormatError.storageTooShort(file: file, tensor: name, storage: member, needed: end, available: tensor.storage.count)
         }
-        guard count <= max(tensor.storage.count, maximumRepeatedElements) else {
+        // A view may repeat storage elements (zero or overlapping strides, as `expand` makes),
+        // but only so far: otherwise a tiny file could demand a huge allocation.
+        let repeats = ResourceLimit.viewRepeat
+        guard count <= max(tensor.storage.count, repeats.value) else {
             throw FormatError.malformedTensor(
                 file: file, tensor: name,
                 reason: "its strides repeat \(tensor.storage.count) stored elements into \(count), "
-                    + "more than the \(maximumRepeatedElements) allowed")
+                    + "more than a view may repeat \(repeats.exceeded(needing: count))")
         }
         let span = end - tensor.offset
         let elements = data.withUnsafeBytes { raw in

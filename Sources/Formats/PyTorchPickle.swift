@@ -33,20 +33,17 @@ import Foundation
 /// and no bytes may follow it.
 ///
 /// Every length is checked against the bytes left, memo references must exist, popping an
-/// empty stack is an error, nesting is limited to ``maximumDepth`` levels, and shared
+/// empty stack is an error, nesting is limited by ``ResourceLimit/pickleDepth``, and shared
 /// references may not expand the result past a budget proportional to the pickle's size.
 public enum PyTorchPickle {
-    /// The deepest nesting of containers accepted.
-    public static let maximumDepth = 100
-    /// The most dimensions a tensor may have.
-    public static let maximumRank = 64
-
-    /// Decodes pickle bytes; `file` names the source in errors.
+    /// Decodes pickle bytes; `file` names the source in errors, and containers may nest
+    /// `maximumDepth` levels deep.
     ///
     /// - Throws: ``FormatError/refusedGlobal(file:global:)`` for a global outside the
     ///   allow-list, ``FormatError/malformedPickle(file:offset:reason:)`` for anything else.
-    public static func decode(_ data: Data, file: String = "<memory>") throws -> PickleValue {
-        var machine = PickleMachine(data, file: file)
+    public static func decode(_ data: Data, file: String = "<memory>",
+                              maximumDepth: Int = ResourceLimit.pickleDepth.value) throws -> PickleValue {
+        var machine = PickleMachine(data, file: file, maximumDepth: maximumDepth)
         return try machine.run()
     }
 

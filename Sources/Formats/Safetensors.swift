@@ -29,8 +29,6 @@ public enum Safetensors {
         }
     }
 
-    /// The largest header accepted, as in the reference implementation.
-    public static let maximumHeaderLength = 100_000_000
     static let metadataKey = "__metadata__"
 
     /// Reads the `.safetensors` file at `url`: its header, then each tensor's bytes straight
@@ -297,13 +295,23 @@ public enum Safetensors {
         guard size >= 8 else { throw FormatError.truncated(file: url.path, expected: 8, actual: size) }
         var length = Data(count: 8)
         try length.withUnsafeMutableBytes { try Formats.readBytes(url, offset: 0, into: $0) }
-        let declared = length.littleEndianInteger(at: 0, as: UInt64.self)
-        guard declared <= UInt64(maximumHeaderLength), declared <= UInt64(size - 8) else {
-            throw FormatError.headerSizeMismatch(file: url.path, declared: Int(clamping: declared), available: size - 8)
-        }
+        let declared = try checkHeaderLength(length.littleEndianInteger(at: 0, as: UInt64.self), available: size - 8, file: url.path)
         var prefix = Data(count: 8 + Int(declared))
         try prefix.withUnsafeMutableBytes { try Formats.readBytes(url, offset: 0, into: $0) }
         return try parseHeader(prefix, file: url.path, fileSize: size)
+    }
+
+    /// The header length a file declares, if the `available` bytes after the length hold it
+    /// and it is within ``ResourceLimit/safetensorsHeader``.
+    static func checkHeaderLength(_ declared: UInt64, available: Int, file: String) throws -> Int {
+        guard declared <= UInt64(available) else {
+            throw FormatError.headerSizeMismatch(file: file, declared: Int(clamping: declared), available: available)
+        }
+        let limit = ResourceLimit.safetensorsHeader
+        guard declared <= UInt64(limit.value) else {
+            throw FormatError.malformedHeader(file: file, reason: "it declares \(declared) bytes, more than a safetensors header may be \(limit.exceeded(needing: Int(declared)))")
+        }
+        return Int(declared)
     }
 
     /// The header of safetensors bytes `data`: the whole file, or its beginning up to the
@@ -311,12 +319,7 @@ public enum Safetensors {
     static func parseHeader(_ data: Data, file: String, fileSize: Int? = nil) throws -> Header {
         let size = fileSize ?? data.count
         guard data.count >= 8 else { throw FormatError.truncated(file: file, expected: 8, actual: data.count) }
-        let declared = data.littleEndianInteger(at: 0, as: UInt64.self)
-        let available = size - 8
-        guard declared <= UInt64(maximumHeaderLength), declared <= UInt64(available) else {
-            throw FormatError.headerSizeMismatch(file: file, declared: Int(clamping: declared), available: available)
-        }
-        let headerLength = Int(declared)
+        let headerLength = try checkHeaderLength(data.littleEndianInteger(at: 0, as: UInt64.self), available: size - 8, file: file)
         let headerBytes = data.withUnsafeBytes { raw in Array(raw[8..<(8 + headerLength)]) }
         let json: JSONValue
         do {

@@ -2,19 +2,18 @@ import Foundation
 
 /// Whole-file reads of the small files that describe things (configurations, tokenizers,
 /// sentence lists, label tables, images), with the checks every such read needs: the path
-/// is a file, not a folder; it is no larger than `limit`; and, for text and JSON, the bytes
+/// is a file, not a folder; it is no larger than its ``ResourceLimit``; and, for text and JSON, the bytes
 /// are UTF-8 or parse. Every error names the file and says why in plain words.
 public enum SmallFile {
-    /// The bytes of the file at `url`.
+    /// The bytes of the file at `url`, which should be what `limit` bounds.
     ///
-    /// - Parameter what: what the file should be, for the message (`"a tokenizer file"`).
     /// - Throws: ``FormatError/unreadable(file:reason:)``.
-    public static func data(_ url: URL, limit: Int, what: String) throws -> Data {
+    public static func data(_ url: URL, within limit: ResourceLimit) throws -> Data {
         try requireFile(url)
         do {
             let size = try FileManager.default.attributesOfItem(atPath: url.path)[.size] as? Int ?? 0
-            guard size <= limit else {
-                throw FormatError.unreadable(file: url.path, reason: "it is \(size) bytes, more than \(what) may be (\(limit))")
+            guard size <= limit.value else {
+                throw FormatError.unreadable(file: url.path, reason: "it is \(size) bytes, more than \(limit.meaning) may be \(limit.exceeded(needing: size))")
             }
             return try Data(contentsOf: url)
         } catch let error as FormatError {
@@ -34,22 +33,22 @@ public enum SmallFile {
     ///
     /// - Throws: ``FormatError/unreadable(file:reason:)``, or
     ///   ``FormatError/invalidContent(file:reason:)`` for bytes that are not UTF-8.
-    public static func text(_ url: URL, limit: Int, what: String) throws -> String {
-        guard let text = String(data: try data(url, limit: limit, what: what), encoding: .utf8) else {
-            throw FormatError.invalidContent(file: url.path, reason: "is not UTF-8 text, so not \(what)")
+    public static func text(_ url: URL, within limit: ResourceLimit) throws -> String {
+        guard let text = String(data: try data(url, within: limit), encoding: .utf8) else {
+            throw FormatError.invalidContent(file: url.path, reason: "is not UTF-8 text, so not \(limit.meaning)")
         }
         return text
     }
 
-    /// The JSON value of the file at `url` (nesting limited to ``JSONValue/maximumDepth``).
+    /// The JSON value of the file at `url` (nesting limited by ``ResourceLimit/jsonDepth``).
     ///
     /// - Throws: ``FormatError/unreadable(file:reason:)``, or
     ///   ``FormatError/invalidContent(file:reason:)`` for text that is not JSON.
-    public static func json(_ url: URL, limit: Int, what: String) throws -> JSONValue {
+    public static func json(_ url: URL, within limit: ResourceLimit) throws -> JSONValue {
         do {
-            return try JSONValue.parse(Array(try data(url, limit: limit, what: what)))
+            return try JSONValue.parse(Array(try data(url, within: limit)))
         } catch let error as JSONValue.ParseError {
-            throw FormatError.invalidContent(file: url.path, reason: "is not valid JSON (\(error.reason)), so not \(what)")
+            throw FormatError.invalidContent(file: url.path, reason: "is not valid JSON (\(error.reason)), so not \(limit.meaning)")
         }
     }
 }

@@ -272,7 +272,7 @@ public final class Network: Sendable {
 
     /// Zeros of `shape` for the graph input `input` (of its declared type, float32 if it
     /// declares none), refused with an error naming the model when the shape is invalid or
-    /// the tensor would take more than ``Tensor/byteLimit``.
+    /// the tensor would take more than ``ResourceLimit/tensor``.
     public func zeros(for input: Graph.Input, shape: [Int]) throws -> Tensor {
         let type = input.dataType ?? .float32
         do {

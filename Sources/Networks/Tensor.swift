@@ -151,24 +151,16 @@ public struct Tensor: Sendable {
     public func reshaped(_ newShape: [Int]) -> Tensor { Tensor(shape: newShape, storage: storage) }
 
     /// The largest element count a shape may have (2³⁴, 64 GiB of float32), whatever
-    /// ``byteLimit`` says.
+    /// ``ResourceLimit/tensor`` says.
     public static let maximumCount = 1 << 34
 
-    /// The most bytes one tensor that an operator computes may take: three quarters of the
-    /// machine's memory (``ByteSize/defaultBudget``), whatever budget an analysis is given
-    /// for its activations. An operator checks its output shape
-    /// against it before allocating, so a model whose shapes or shape inputs ask for an
-    /// absurd tensor (a `Tile` of a billion repeats, a `Conv` with a padding of millions)
-    /// gets an error naming the node instead of an allocation that takes the process down.
-    public static var byteLimit: Int {
-        get { byteLimitStorage.load(ordering: .relaxed) }
-        set { byteLimitStorage.store(max(newValue, 0), ordering: .relaxed) }
-    }
-
-    private static let byteLimitStorage = Atomic<Int>(ByteSize.defaultBudget)
-
     /// The element count of `shape`, if it is a valid shape (no negative dimension) whose
-    /// elements of `elementBytes` bytes each fit in ``byteLimit``.
+    /// elements of `elementBytes` bytes each fit in ``ResourceLimit/tensor``: three quarters
+    /// of the machine's memory unless raised, whatever budget an analysis is given for its
+    /// activations. An operator checks its output shape with this before allocating, so a
+    /// model whose shapes or shape inputs ask for an absurd tensor (a `Tile` of a billion
+    /// repeats, a `Conv` with a padding of millions) gets an error naming the node instead
+    /// of an allocation that takes the process down.
     ///
     /// - Throws: ``KernelError`` saying what the shape would take and what is allowed.
     static func checkedCount(_ shape: [Int], elementBytes: Int = 4, what: String = "its output") throws -> Int {
@@ -180,13 +172,17 @@ public struct Tensor: Sendable {
             }
             return 0
         }
-        let limit = min(byteLimit / max(elementBytes, 1), maximumCount)
+        let bytes = ResourceLimit.tensor
+        let limit = min(bytes.value / max(elementBytes, 1), maximumCount)
         var count = 1
         for dim in shape {
             let (next, overflow) = count.multipliedReportingOverflow(by: dim)
             guard !overflow, next <= limit else {
-                throw KernelError("\(what) of shape \(shape) would take \(readableBytes(shape, elementBytes)), more than the "
-                                  + "\(ByteSize.readable(byteLimit)) one tensor may take (three quarters of the machine's memory)")
+                let elements = shape.reduce(1.0) { $0 * Double($1) }
+                let beyond = elements > Double(maximumCount)
+                    ? "more than the \(maximumCount) elements any tensor may have"
+                    : "more than one tensor may take \(bytes.exceeded(needing: Int(elements) * elementBytes))"
+                throw KernelError("\(what) of shape \(shape) would take \(readableBytes(shape, elementBytes)), " + beyond)
             }
             count = next
         }
@@ -196,7 +192,7 @@ public struct Tensor: Sendable {
     /// The bytes of `shape` for a message, exact or as a power of ten when they overflow.
     private static func readableBytes(_ shape: [Int], _ elementBytes: Int) -> String {
         let bytes = shape.reduce(Double(elementBytes)) { $0 * Double($1) }
-        return bytes < 9e18 ? ByteSize.readable(Int(bytes)) : String(format: "%.1e bytes", bytes)
+        return bytes < 9e18 ? ByteSize.binary(Int(bytes)) : "more bytes than a 64-bit count holds"
     }
 
     /// The product of `shape` (1 for a scalar).

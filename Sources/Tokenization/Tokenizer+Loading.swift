@@ -2,11 +2,6 @@ import Foundation
 import Formats
 
 extension Tokenizer {
-    /// The largest tokenizer file read.
-    static let fileSizeLimit = 1 << 27
-    /// The most vocabulary entries or merges accepted.
-    static let entryLimit = 1 << 22
-
     /// Whether `folder` holds a tokenizer this type can read.
     public static func exists(in folder: URL) -> Bool {
         ["tokenizer.json", "vocab.txt", "vocab.json"].contains {
@@ -102,22 +97,26 @@ extension Tokenizer {
         guard let entries = value?.objectEntries else {
             throw TokenizerError.invalidFile(file: source, problem: "the model has no vocab object")
         }
-        guard entries.count <= entryLimit else {
-            throw TokenizerError.invalidFile(file: source, problem: "the vocabulary has \(entries.count) entries, more than \(entryLimit)")
+        let limit = ResourceLimit.vocabulary
+        guard entries.count <= limit.value else {
+            throw TokenizerError.invalidFile(file: source, problem: "the vocabulary has \(entries.count) entries, more than a vocabulary may have \(limit.exceeded(needing: entries.count))")
         }
         var vocabulary = Vocabulary()
         for (token, id) in entries {
-            guard let id = id.intValue, id >= 0, id < entryLimit else {
-                throw TokenizerError.invalidFile(file: source, problem: "token '\(token)' has id \(id.serialized), not an integer from 0 to \(entryLimit - 1)")
+            guard let number = id.intValue, number >= 0, number < limit.value else {
+                let raising = id.intValue.map { $0 >= limit.value ? " \(limit.exceeded(needing: $0 + 1))" : "" } ?? ""
+                throw TokenizerError.invalidFile(
+                    file: source, problem: "token '\(token)' has id \(id.serialized), not an integer from 0 to \(limit.value - 1)" + raising)
             }
+            let id = number
             vocabulary.insert(token, id: id)
         }
         return vocabulary
     }
 
     static func merges(_ pairs: [(String, String)], vocabulary: Vocabulary, source: String) throws -> [TokenModel.PairKey: (rank: Int, merged: Int)] {
-        guard pairs.count <= entryLimit else {
-            throw TokenizerError.invalidFile(file: source, problem: "\(pairs.count) merges, more than \(entryLimit)")
+        guard pairs.count <= ResourceLimit.vocabulary.value else {
+            throw TokenizerError.invalidFile(file: source, problem: "\(pairs.count) merges, more than a merge list may have \(ResourceLimit.vocabulary.exceeded(needing: pairs.count))")
         }
         var merges: [TokenModel.PairKey: (rank: Int, merged: Int)] = [:]
         for (rank, (a, b)) in pairs.enumerated() {
@@ -220,8 +219,8 @@ extension Tokenizer {
         var vocabulary = Vocabulary()
         var lines = TextLines.split(text)
         if lines.last == "" { lines.removeLast() }
-        guard lines.count <= Self.entryLimit else {
-            throw TokenizerError.invalidFile(file: url.path, problem: "\(lines.count) tokens, more than \(Self.entryLimit)")
+        guard lines.count <= ResourceLimit.vocabulary.value else {
+            throw TokenizerError.invalidFile(file: url.path, problem: "\(lines.count) tokens, more than a vocabulary may have \(ResourceLimit.vocabulary.exceeded(needing: lines.count))")
         }
         for (id, token) in lines.enumerated() where vocabulary.id(token) == nil {
             vocabulary.insert(token, id: id)
@@ -287,10 +286,10 @@ extension Tokenizer {
     }
 
     static func readJSON(_ url: URL) throws -> JSONValue {
-        try SmallFile.json(url, limit: fileSizeLimit, what: "a tokenizer file")
+        try SmallFile.json(url, within: .tokenizer)
     }
 
     static func readText(_ url: URL) throws -> String {
-        try SmallFile.text(url, limit: fileSizeLimit, what: "a tokenizer file")
+        try SmallFile.text(url, within: .tokenizer)
     }
 }

@@ -5,8 +5,9 @@ import RepProbeKit
 @main
 struct RepProbe: ParsableCommand {
     /// Starts the process again once with the environment OpenBLAS reads as it loads
-    /// (``BLASThreads``), tunes the allocator (``AllocatorSettings``), then parses and runs
-    /// the command.
+    /// (``BLASThreads``), tunes the allocator (``AllocatorSettings``), raises the limits on
+    /// untrusted input that `REPPROBE_LIMITS` names (``ResourceLimit``), then parses and
+    /// runs the command.
     static func main() {
         let missing = BLASThreads.environment
         if !missing.isEmpty {
@@ -18,6 +19,11 @@ struct RepProbe: ParsableCommand {
         // Every command reads and frees blocks of megabytes (files read a block at a time,
         // tensors of a forward pass): kept on the heap, they reuse pages already faulted in.
         _ = AllocatorSettings.applied
+        do {
+            try ResourceLimit.applyEnvironment()
+        } catch {
+            Self.exit(withError: error)
+        }
         main(nil)
     }
 
@@ -33,7 +39,7 @@ struct RepProbe: ParsableCommand {
             DemoCommand.self, CompareCommand.self, LayersCommand.self, RunCommand.self, CaptureCommand.self, ConvertCommand.self,
             OperatorsCommand.self, CKACommand.self, SimilarityCommand.self, PCACommand.self, ProbeCommand.self,
             StimuliCommand.self, NotebookCommand.self, ReceptiveFieldCommand.self, TrainCommand.self, IdentifyCommand.self,
-            ReportCommand.self, MergeCommand.self,
+            ReportCommand.self, MergeCommand.self, LimitsCommand.self,
         ]
     )
 }

@@ -191,16 +191,8 @@ struct MemorySize: ExpressibleByArgument {
     var defaultValueDescription: String { "\(bytes >> 30)G" }
 
     init?(argument: String) {
-        let text = argument.trimmingCharacters(in: .whitespaces).uppercased()
-        let units: [Character: Double] = ["K": 1024, "M": 1024 * 1024, "G": 1024 * 1024 * 1024, "T": 1024 * 1024 * 1024 * 1024]
-        var number = Substring(text), scale = 1.0
-        if text.hasSuffix("B") { number = number.dropLast() }
-        if let unit = number.last, let factor = units[unit] {
-            scale = factor
-            number = number.dropLast()
-        }
-        guard let value = Double(number), value.isFinite, value > 0, value * scale < 9e18 else { return nil }
-        bytes = Int(value * scale)
+        guard let bytes = ByteSize.parse(argument) else { return nil }
+        self.bytes = bytes
     }
 }
 

@@ -29,9 +29,13 @@ import Testing
         var signalled = false
     }
 
-    /// Runs `repprobe arguments`, or `launcher… repprobe arguments` (`mpirun -np 2`, say).
-    func run(_ arguments: [String], under launcher: [String] = []) throws -> Result {
+    /// Runs `repprobe arguments`, or `launcher… repprobe arguments` (`mpirun -np 2`, say),
+    /// with `environment` added to this process's.
+    func run(_ arguments: [String], under launcher: [String] = [], environment: [String: String] = [:]) throws -> Result {
         let process = Process()
+        if !environment.isEmpty {
+            process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+        }
         if launcher.isEmpty {
             process.executableURL = Self.executable
             process.arguments = arguments

@@ -55,12 +55,12 @@ import ZIPFoundation
     }
 
     @Test(arguments: [
-        ("tile.onnx", ["layers", "FILE"], ["'/huge/Tile'", "4398.0 GB", "one tensor may take"]),
+        ("tile.onnx", ["layers", "FILE"], ["'/huge/Tile'", "4 TiB", "elements any tensor may have"]),
         ("two-writers.onnx", ["layers", "FILE"], ["'/second'", "single static assignment"]),
         ("opset-999.onnx", ["layers", "FILE"], ["operator set 999"]),
-        ("deep.pt", ["layers", "FILE", "--graph", mlp.path], ["data.pkl", "nest more than 100 levels"]),
+        ("deep.pt", ["layers", "FILE", "--graph", mlp.path], ["data.pkl", "nest more than 100 levels", "REPPROBE_LIMITS=pickle-depth=200 raises it"]),
         ("flipped-byte.npz", ["cka", "FILE"], ["layer.npy", "CRC-32", "damaged"]),
-        ("huge-header.npy", ["cka", "FILE"], ["header declares 2000000000 bytes"]),
+        ("huge-header.npy", ["cka", "FILE"], ["header declares 2000000000 bytes", "REPPROBE_LIMITS=npy-header=2G raises it"]),
         ("short.npy", ["cka", "FILE"], ["truncated"]),
         ("constant.npy", ["pca", "FILE"], ["constant", "zero variance"]),
         ("nan.npy", ["cka", "FILE", "FILE"], ["nan", "[7, 2]"]),
@@ -69,6 +69,35 @@ import ZIPFoundation
     ])
     func hostileFile(_ name: String, _ arguments: [String], _ words: [String]) throws {
         try expectRefused(Self.hostile.appendingPathComponent(name), arguments, mentioning: words)
+    }
+
+    /// A real file beyond a limit is read once the limit is raised as its error says.
+    @Test func theRaiseTheErrorSuggestsReadsTheFile() throws {
+        let work = FileManager.default.temporaryDirectory.appendingPathComponent("limits-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: work, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: work) }
+        // A valid 40 × 6 float64 array whose header is padded to 2 MiB.
+        var header = "{'descr': '<f8', 'fortran_order': False, 'shape': (40, 6), }"
+        header += String(repeating: " ", count: (2 << 20) - header.utf8.count - 1) + "\n"
+        var bytes: [UInt8] = [0x93] + Array("NUMPY".utf8) + [2, 0]
+        bytes += withUnsafeBytes(of: UInt32(header.utf8.count).littleEndian, Array.init) + Array(header.utf8)
+        var generator = SeededGenerator(seed: 11)
+        for _ in 0..<240 { bytes += withUnsafeBytes(of: generator.nextGaussian().bitPattern.littleEndian, Array.init) }
+        let file = work.appendingPathComponent("padded.npy")
+        try Data(bytes).write(to: file)
+
+        let refused = try cli.run(["pca", file.path])
+        #expect(refused.status != 0 && refused.stderr.contains(file.path), "\(refused.stderr)")
+        let suggestion = try #require(refused.stderr.firstMatch(of: /REPPROBE_LIMITS=(\S+) raises it/)?.1, "\(refused.stderr)")
+        #expect(suggestion == "npy-header=2M")
+        let read = try cli.run(["pca", file.path], environment: ["REPPROBE_LIMITS": String(suggestion)])
+        #expect(read.status == 0, "\(read.stderr)")
+        #expect(read.stdout.contains("padded"), "\(read.stdout)")
+
+        let listed = try cli.run(["limits"], environment: ["REPPROBE_LIMITS": "npy-header=4M"])
+        #expect(listed.stdout.contains("npy-header          4 MiB     a .npy header (raised from 1 MiB)"), "\(listed.stdout)")
+        let bad = try cli.run(["limits"], environment: ["REPPROBE_LIMITS": "npy-heder=4M"])
+        #expect(bad.status != 0 && bad.stderr.contains("'npy-heder=4M' is not NAME=VALUE"), "\(bad.stderr)")
     }
 
     @Test func aZipBombIsRefusedOnItsHeaderWithinBoundedMemory() throws {

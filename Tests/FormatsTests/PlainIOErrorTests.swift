@@ -18,7 +18,7 @@ struct PlainIOErrorTests {
         let reads: [(String, (URL) throws -> Void)] = [
             ("NPY", { _ = try NPY.read($0) }), ("NPZ", { _ = try NPZ.read($0) }), ("safetensors", { _ = try Safetensors.read($0) }),
             ("rows", { _ = try NPYRowReader($0) }), ("format", { _ = try FileFormat.detect($0) }),
-            ("small file", { _ = try SmallFile.data($0, limit: 100, what: "a file") }),
+            ("small file", { _ = try SmallFile.data($0, within: .config) }),
         ]
         for (name, read) in reads {
             #expect(formatError { try read(inner) } == .unreadable(file: inner.path, reason: "it is a folder, not a file"), "\(name)")

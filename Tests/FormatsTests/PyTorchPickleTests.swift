@@ -78,12 +78,12 @@ struct PyTorchPickleTests {
     func selfReference() {
         // EMPTY_LIST, BINPUT 0, BINGET 0, APPEND, STOP.
         let reason = Self.malformedReason([0x5D, 0x71, 0x00, 0x68, 0x00, 0x61, 0x2E])
-        #expect(reason?.contains("more than \(PyTorchPickle.maximumDepth) levels") == true)
+        #expect(reason?.contains("more than \(ResourceLimit.pickleDepth.value) levels") == true)
     }
 
     @Test("nesting deeper than the limit is refused")
     func deepNesting() {
-        let depth = PyTorchPickle.maximumDepth + 5
+        let depth = ResourceLimit.pickleDepth.value + 5
         let bytes = [UInt8](repeating: 0x5D, count: depth) + [UInt8](repeating: 0x61, count: depth - 1) + [0x2E]
         #expect(Self.malformedReason(bytes)?.contains("levels deep") == true)
         let shallow = [UInt8](repeating: 0x5D, count: 50) + [UInt8](repeating: 0x61, count: 49) + [0x2E]

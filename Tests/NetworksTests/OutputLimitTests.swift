@@ -1,3 +1,4 @@
+import Formats
 import Foundation
 import Testing
 @testable import Networks
@@ -14,7 +15,7 @@ import Testing
 
     /// Expects the node to fail with a message that says what the output would take.
     static func expectRefused(_ opType: String, _ inputs: [Tensor], attributes: [String: Attribute] = [:],
-                              mentioning words: [String] = ["one tensor may take"],
+                              mentioning words: [String] = ["would take", "any tensor may have"],
                               sourceLocation: SourceLocation = #_sourceLocation) {
         #expect(sourceLocation: sourceLocation) {
             _ = try run(opType, inputs, attributes: attributes)
@@ -29,7 +30,7 @@ import Testing
     static let one = Tensor(shape: [1, 1], elements: [Float(1)])
 
     @Test func tileOfABillionRepeatsIsRefused() {
-        Self.expectRefused("Tile", [Self.one, Self.int64([1_000_000, 1_000_000])], mentioning: ["one tensor may take", "[1000000, 1000000]"])
+        Self.expectRefused("Tile", [Self.one, Self.int64([1_000_000, 1_000_000])], mentioning: ["3.6 TiB", "[1000000, 1000000]"])
     }
 
     @Test func tileWhoseRepeatsOverflowIsRefused() {
@@ -90,8 +91,18 @@ import Testing
             _ = try Self.run("ConstantOfShape", [Self.int64([1 << 20, 1 << 20])])
         } throws: { error in
             guard case let NetworkError.nodeFailed(_, _, _, problem) = error else { return false }
-            // 2⁴⁰ float32 elements: 4.4 TB, against the budget in the same units.
-            return problem.contains("4398.0 GB") && problem.contains("three quarters of the machine's memory")
+            // 2⁴⁰ float32 elements: 4 TiB, beyond any shape, so no limit to raise.
+            return problem.contains("4 TiB") && problem.contains("more than the \(Tensor.maximumCount) elements any tensor may have")
+                && !problem.contains("REPPROBE_LIMITS")
+        }
+        // 2³⁴ float64 elements, as many as a shape may have: 128 GiB, beyond the tensor limit
+        // of any machine with less than 170 GiB of memory, which the message says how to raise.
+        #expect {
+            _ = try Tensor.checkedCount([1 << 17, 1 << 17], elementBytes: 8)
+        } throws: { error in
+            let message = "\(error)"
+            return message.contains("would take 128 GiB, more than one tensor may take (\(ResourceLimit.tensor.readable); "
+                                    + "REPPROBE_LIMITS=tensor=128G raises it)")
         }
     }
 

@@ -1,6 +1,6 @@
 import Foundation
 import Activations
-import Formats
+@testable import Formats
 import Testing
 @testable import Networks
 @testable import Probe
@@ -74,6 +74,26 @@ import Testing
         let network = try ModelLoader.load(Self.fixtures.appendingPathComponent("gpt2")).network
         let set = try ProbeSet.load(try Self.probeSet("first line\n\n   \nsecond line\r\n", named: "s.txt").path, for: network)
         #expect(set.text?.sentences == ["first line", "second line"] && set.labels == nil)
+    }
+
+    /// A sentence file with more sentences than the limit is refused, not cut short, unless
+    /// the probe set asks for no more than the limit; blank lines do not count.
+    @Test(arguments: ["s.txt", "s.jsonl"])
+    func moreSentencesThanTheLimitAreRefusedUnlessFewerAreAsked(file: String) throws {
+        let lines = (1...5).map { file == "s.txt" ? "sentence \($0)" : "{\"text\": \"sentence \($0)\"}" }
+        let data = try Self.probeSet(lines.joined(separator: "\n\n") + "\n", named: file).deletingLastPathComponent()
+            .appendingPathComponent(file)
+        let settings = ProbeSetSpec.TextSettings(path: file)
+        let three = ResourceLimit("sentences", "sentences read from a sentence file", count: 3)
+        #expect {
+            _ = try TextStimuli.read(settings, data: data, samples: nil, bound: three)
+        } throws: { error in
+            "\(error)".contains(data.path) && "\(error)".contains("more sentences than a sentence file may give (3; REPPROBE_LIMITS=sentences=6 raises it)")
+        }
+        #expect(throws: ProbeError.self) { try TextStimuli.read(settings, data: data, samples: 4, bound: three) }
+        #expect(try TextStimuli.read(settings, data: data, samples: 3, bound: three).stimuli.sentences == ["sentence 1", "sentence 2", "sentence 3"])
+        let five = ResourceLimit("sentences", "sentences read from a sentence file", count: 5)
+        #expect(try TextStimuli.read(settings, data: data, samples: nil, bound: five).stimuli.sentences.count == 5)
     }
 
     @Test func brokenTextProbeSetsAreRefusedByName() throws {

@@ -33,13 +33,10 @@ public indirect enum JSONValue: Equatable, Sendable {
         public let reason: String
     }
 
-    /// How deeply containers may nest; a safetensors header needs three levels, a tokenizer
-    /// file six.
-    public static let maximumDepth = 32
-
-    /// Parses UTF-8 `bytes` holding exactly one JSON value (surrounding whitespace allowed).
-    public static func parse(_ bytes: [UInt8]) throws(ParseError) -> JSONValue {
-        var parser = Parser(bytes: bytes)
+    /// Parses UTF-8 `bytes` holding exactly one JSON value (surrounding whitespace allowed),
+    /// whose containers nest at most `maximumDepth` levels deep.
+    public static func parse(_ bytes: [UInt8], maximumDepth: Int = ResourceLimit.jsonDepth.value) throws(ParseError) -> JSONValue {
+        var parser = Parser(bytes: bytes, maximumDepth: maximumDepth)
         let value = try parser.value(depth: 0)
         parser.skipWhitespace()
         guard parser.position == bytes.count else {
@@ -84,6 +81,7 @@ public indirect enum JSONValue: Equatable, Sendable {
     private struct Parser {
         let bytes: [UInt8]
         var position = 0
+        let maximumDepth: Int
 
         mutating func skipWhitespace() {
             while position < bytes.count, [0x20, 0x09, 0x0A, 0x0D].contains(bytes[position]) { position += 1 }
@@ -99,7 +97,10 @@ public indirect enum JSONValue: Equatable, Sendable {
         }
 
         mutating func value(depth: Int) throws(ParseError) -> JSONValue {
-            guard depth <= JSONValue.maximumDepth else { throw ParseError(reason: "nesting deeper than \(JSONValue.maximumDepth)") }
+            // A safetensors header needs three levels, a tokenizer file six.
+            guard depth <= maximumDepth else {
+                throw ParseError(reason: "nesting deeper than \(maximumDepth) \(ResourceLimit.jsonDepth.exceeded)")
+            }
             skipWhitespace()
             guard position < bytes.count else { throw ParseError(reason: "unexpected end of JSON") }
             switch bytes[position] {

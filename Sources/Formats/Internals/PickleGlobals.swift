@@ -149,8 +149,9 @@ enum PickleGlobal: Equatable {
         guard shape.count == strides.count else {
             throw PickleFailure("a tensor has \(shape.count) sizes but \(strides.count) strides")
         }
-        guard shape.count <= PyTorchPickle.maximumRank else {
-            throw PickleFailure("a tensor has \(shape.count) dimensions, more than \(PyTorchPickle.maximumRank)")
+        let rank = ResourceLimit.rank
+        guard shape.count <= rank.value else {
+            throw PickleFailure("a tensor has \(shape.count) dimensions, more than a tensor may have \(rank.exceeded(needing: shape.count))")
         }
         return PickleValue.Tensor(storage: storage, offset: offset, shape: shape, strides: strides, requiresGrad: requiresGrad)
     }

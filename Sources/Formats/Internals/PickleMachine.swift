@@ -85,10 +85,13 @@ struct PickleMachine {
     var memo: [Int: Node] = [:]
     /// How many more values conversion may make.
     var valueBudget: Int
+    /// The deepest nesting of containers accepted.
+    let maximumDepth: Int
 
-    init(_ data: Data, file: String) {
+    init(_ data: Data, file: String, maximumDepth: Int) {
         self.bytes = [UInt8](data)
         self.file = file
+        self.maximumDepth = maximumDepth
         self.valueBudget = PyTorchPickle.valueBudget(byteCount: data.count)
     }
 
@@ -426,8 +429,9 @@ struct PickleMachine {
     }
 
     mutating func freeze(_ node: Node, depth: Int = 0) throws(PickleFailure) -> PickleValue {
-        guard depth <= PyTorchPickle.maximumDepth else {
-            throw PickleFailure("values nest more than \(PyTorchPickle.maximumDepth) levels deep, or a container holds itself")
+        guard depth <= maximumDepth else {
+            throw PickleFailure("values nest more than \(maximumDepth) levels deep, or a container holds itself "
+                + ResourceLimit.pickleDepth.exceeded)
         }
         guard valueBudget > 0 else {
             throw PickleFailure("the pickle expands to more values than its size justifies (shared references repeated too often)")

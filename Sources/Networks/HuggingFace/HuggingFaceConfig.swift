@@ -7,12 +7,9 @@ struct HuggingFaceConfig {
     let json: JSONValue
     let file: String
 
-    /// The largest config file read (real ones are a few kilobytes).
-    static let sizeLimit = 1 << 22
-
     init(_ url: URL) throws {
         file = url.path
-        json = try SmallFile.json(url, limit: Self.sizeLimit, what: "a Hugging Face config.json")
+        json = try SmallFile.json(url, within: .config)
         guard json.objectEntries != nil else { throw invalid("is not a JSON object (a Hugging Face config.json)") }
     }
 

@@ -17,9 +17,6 @@ final class HuggingFaceWeights {
     /// The weights handed over by ``tensor(_:shape:)``, which the checkpoint no longer holds.
     private var used = Set<String>()
 
-    /// The largest shard index read.
-    static let indexSizeLimit = 1 << 26
-
     init(folder url: URL) throws {
         folder = url.path
         let manager = FileManager.default
@@ -47,7 +44,7 @@ final class HuggingFaceWeights {
 
     /// The shard files an index names, each a plain file name inside the folder.
     static func shards(of index: URL, in folder: URL) throws -> [URL] {
-        let json = try SmallFile.json(index, limit: indexSizeLimit, what: "a shard index")
+        let json = try SmallFile.json(index, within: .shardIndex)
         guard let map = json["weight_map"]?.objectEntries else {
             throw NetworkError.invalidModel(file: index.path, problem: "has no 'weight_map' object")
         }

@@ -6,8 +6,6 @@ import Networks
 /// preprocessed into a `[samples, channels, height, width]` float32 tensor.
 enum ImageFolder {
     static let extensions: Set<String> = ["png", "jpg", "jpeg"]
-    /// The largest labels CSV read (256 MiB).
-    static let labelsSizeLimit = 1 << 28
 
     /// Reads the folder: its images (and classes) from the labels CSV, else from its
     /// sub-folders (one class each, sorted by name), else the images in it, unlabelled.
@@ -54,7 +52,7 @@ enum ImageFolder {
         let manager = FileManager.default
         if let csv = settings.labels {
             let url = try confinement.url(csv, relativeTo: folder)
-            let text = try SmallFile.text(url, limit: labelsSizeLimit, what: "the labels of the images")
+            let text = try SmallFile.text(url, within: .labels)
             var rows: [(URL, String)] = []
             for (number, line) in TextLines.split(text).enumerated() where !line.trimmingCharacters(in: .whitespaces).isEmpty {
                 let fields = line.split(separator: ",", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) }

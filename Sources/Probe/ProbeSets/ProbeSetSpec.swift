@@ -306,10 +306,6 @@ public struct ProbeSetSpec: Sendable, Equatable, Decodable {
         }
     }
 
-    /// The largest probe-set file read (1 MiB): a probe set describes its data, which lies
-    /// in files beside it.
-    public static let fileSizeLimit = 1 << 20
-
     /// Reads and checks a probe-set file.
     ///
     /// - Throws: ``ProbeError/invalidProbeSet(file:problem:)`` naming the file and what is
@@ -317,7 +313,7 @@ public struct ProbeSetSpec: Sendable, Equatable, Decodable {
     public static func read(_ url: URL) throws -> ProbeSetSpec {
         let text: String
         do {
-            text = try SmallFile.text(url, limit: fileSizeLimit, what: "a probe set")
+            text = try SmallFile.text(url, within: .probeSet)
         } catch let error as FormatError {
             throw ProbeError.invalidProbeSet(file: url.path, problem: error.problem)
         }

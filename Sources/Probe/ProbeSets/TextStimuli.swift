@@ -46,24 +46,30 @@ public struct TextStimuli: Sendable, Equatable {
         return (Tensor(shape: shape, elements: ids), Tensor(shape: shape, elements: mask), Tensor(shape: shape, elements: types))
     }
 
-    /// The most sentences a text probe set may hold.
-    static let sentenceLimit = 10_000_000
-    /// The largest sentence file read (1 GiB).
-    static let fileSizeLimit = 1 << 30
-
     /// Reads `data`: JSON Lines when it ends in `.jsonl` (a `text` field and the class in
     /// `settings.label`, default `label`), else one sentence a line (blank lines skipped).
-    static func read(_ settings: ProbeSetSpec.TextSettings, data: URL, samples: Int?)
+    /// At most `bound` sentences are read; a file with more is refused unless `samples`
+    /// asks for no more than that.
+    static func read(_ settings: ProbeSetSpec.TextSettings, data: URL, samples: Int?, bound: ResourceLimit = .sentences)
         throws -> (stimuli: TextStimuli, labels: [Int]?, classNames: [Int: String]) {
-        let content = try SmallFile.text(data, limit: fileSizeLimit, what: "the sentences of a text probe set")
+        let content = try SmallFile.text(data, within: .sentenceFile)
         var lines = TextLines.split(content)
         var sentences: [String] = []
         var rawLabels: [JSONValue] = []
-        let limit = min(samples ?? sentenceLimit, sentenceLimit)
+        // A file with more than the limit and no smaller sample count is refused rather than
+        // cut short.
+        let limit = min(samples ?? Int.max, bound.value)
+        func tooMany() -> ProbeError {
+            .invalidProbeSet(file: data.path, problem: "holds more sentences than a sentence file may give \(bound.exceeded); "
+                + "a smaller 'samples' reads the first ones")
+        }
         if data.pathExtension.lowercased() == "jsonl" {
             let field = settings.label ?? "label"
             for (number, line) in lines.enumerated() where !line.trimmingCharacters(in: .whitespaces).isEmpty {
-                guard sentences.count < limit else { break }
+                guard sentences.count < limit else {
+                    if (samples ?? Int.max) > bound.value { throw tooMany() }
+                    break
+                }
                 let value: JSONValue
                 do {
                     value = try JSONValue.parse(Array(line.utf8))
@@ -91,6 +97,7 @@ public struct TextStimuli: Sendable, Equatable {
                 throw ProbeError.invalidProbeSet(file: data.path, problem: "labels need JSON Lines (.jsonl); a text file holds sentences only")
             }
             lines = lines.filter { !$0.trimmingCharacters(in: .whitespaces).isEmpty }
+            if lines.count > limit && (samples ?? Int.max) > bound.value { throw tooMany() }
             sentences = Array(lines.prefix(limit))
         }
         guard !sentences.isEmpty else { throw ProbeError.invalidProbeSet(file: data.path, problem: "holds no sentence") }
