@@ -21,9 +21,27 @@ public enum NPZ {
     /// - Throws: ``FormatError``; problems inside a member come as
     ///   ``FormatError/member(file:member:error:)``.
     public static func read(_ url: URL, names: Set<String>? = nil) throws -> [(name: String, array: NumericArray)] {
+        // All of them are held at once, so together they must fit before any is inflated.
+        let selected = try members(of: openArchive(url), file: url.path).filter { names?.contains(String($0.path.dropLast(4))) ?? true }
+        try requireTotal(selected.map(\.uncompressedSize), file: url.path)
         var result: [(name: String, array: NumericArray)] = []
         try forEachArray(url, names: names) { result.append(($0, $1)) }
         return result
+    }
+
+    /// Refuses members that are to be held at once when their declared sizes add up to
+    /// more than `limit`, before any of them is inflated.
+    static func requireTotal(_ sizes: [UInt64], file: String, limit: ResourceLimit = .archive) throws {
+        var total: UInt64 = 0, overflow = false
+        for size in sizes {
+            let sum = total.addingReportingOverflow(size)
+            total = sum.partialValue
+            overflow = overflow || sum.overflow
+        }
+        guard overflow || total > UInt64(limit.value) else { return }
+        throw FormatError.invalidContent(
+            file: file, reason: "its \(sizes.count) members inflate to \(overflow ? "more than 2⁶⁴ bytes" : ByteSize.binary(Int(clamping: total))) "
+                + "in all, more than \(limit.meaning) may be \(limit.exceeded(needing: overflow ? nil : Int(clamping: total)))")
     }
 
     /// Hands `body` each array (or those in `names`) in file order, one member extracted

@@ -83,6 +83,9 @@ extension ResourceLimit {
     public static let member = ResourceLimit(
         "member", "an inflated .npz or PyTorch-zip member",
         bytes: ByteSize.defaultBudget)
+    /// The members of one archive that a reader holds at once.
+    public static let archive = ResourceLimit(
+        "archive", "the members of one .npz or PyTorch zip read at once", bytes: ByteSize.defaultBudget)
     public static let npyHeader = ResourceLimit("npy-header", "a .npy header", bytes: 1 << 20)
     public static let safetensorsHeader = ResourceLimit("safetensors-header", "a safetensors header", bytes: 100_000_000)
     public static let pickle = ResourceLimit("pickle", "the data.pkl of a PyTorch checkpoint", bytes: 1 << 30)
@@ -106,7 +109,7 @@ extension ResourceLimit {
 
     /// Every limit, in the order the README lists them.
     public static let all: [ResourceLimit] = [
-        tensor, member, npyHeader, safetensorsHeader, pickle, pickleDepth, rank, viewRepeat, jsonDepth, probeSet, labels,
+        tensor, member, archive, npyHeader, safetensorsHeader, pickle, pickleDepth, rank, viewRepeat, jsonDepth, probeSet, labels,
         sentenceFile, sentences, image, imagePixels, tokenizer, vocabulary, config, shardIndex,
     ]
 

@@ -64,4 +64,21 @@ import ZIPFoundation
             #expect(error?.description.contains("more than a .npy header may be (1 MiB; REPPROBE_LIMITS=npy-header=1G raises it)") == true)
         }
     }
+
+    /// Members held at once are added up before any is inflated; a sum past 2⁶⁴ does not wrap.
+    @Test func membersHeldTogetherMustFitTogether() throws {
+        let limit = ResourceLimit("archive", "the members of one archive read at once", bytes: 3 << 20)
+        #expect(throws: Never.self) { try NPZ.requireTotal([1 << 20, 2 << 20], file: "a.npz", limit: limit) }
+        #expect {
+            try NPZ.requireTotal([2 << 20, 2 << 20], file: "a.npz", limit: limit)
+        } throws: { error in
+            "\(error)" == "a.npz: its 2 members inflate to 4 MiB in all, more than the members of one archive read at once may be "
+                + "(3 MiB; REPPROBE_LIMITS=archive=4M raises it)"
+        }
+        #expect {
+            try NPZ.requireTotal([UInt64.max, 2], file: "a.npz", limit: limit)
+        } throws: { error in
+            "\(error)".contains("more than 2⁶⁴ bytes in all") && "\(error)".contains("REPPROBE_LIMITS=archive=6M raises it")
+        }
+    }
 }
