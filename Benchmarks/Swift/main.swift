@@ -1,6 +1,9 @@
 import Foundation
 import RepProbeKit
 
+// OpenBLAS's environment, as the command line sets it.
+BLASThreads.restartWithEnvironment()
+
 // repprobe-bench DATA_DIR [GROUP ...]
 // repprobe-bench --networks DATA_DIR
 // repprobe-bench --capture-memory MODEL INPUTS.npy OUT.npz [LAYER ...]

@@ -18,4 +18,15 @@ extension BLASThreads {
         let given = ProcessInfo.processInfo.environment
         return ["OPENBLAS_THREAD_TIMEOUT": "4"].filter { given[$0.key] == nil }
     }
+
+    /// Starts this process again, with the same arguments, once ``environment`` is set;
+    /// returns when the environment already has it (or the executable cannot be started
+    /// again, when the process runs as it is). Every executable calls this first, so that
+    /// a benchmark times what the command line does.
+    public static func restartWithEnvironment() {
+        let missing = environment
+        guard !missing.isEmpty else { return }
+        for (name, value) in missing { setenv(name, value, 1) }
+        execv("/proc/self/exe", CommandLine.unsafeArgv)
+    }
 }

@@ -9,13 +9,7 @@ struct RepProbe: ParsableCommand {
     /// untrusted input that `REPPROBE_LIMITS` names (``ResourceLimit``), then parses and
     /// runs the command.
     static func main() {
-        let missing = BLASThreads.environment
-        if !missing.isEmpty {
-            for (name, value) in missing { setenv(name, value, 1) }
-            let arguments = CommandLine.unsafeArgv
-            execv("/proc/self/exe", arguments)
-            // Where the executable cannot be started again, run as it is.
-        }
+        BLASThreads.restartWithEnvironment()
         // Every command reads and frees blocks of megabytes (files read a block at a time,
         // tensors of a forward pass): kept on the heap, they reuse pages already faulted in.
         _ = AllocatorSettings.applied
