@@ -1,3 +1,4 @@
+import Dispatch
 import Testing
 import LinearAlgebra
 
@@ -164,5 +165,21 @@ private let transposePairs: [(Bool, Bool)] = [(false, false), (true, false), (fa
         BLASThreads.set(count)
         #expect(BLASThreads.count == count)
         #expect(BLASThreads.configuration.hasPrefix("OpenBLAS"))
+    }
+}
+
+/// OpenBLAS's thread count is the process's: callers that ask for one thread at the same
+/// time share the single-threaded period, and the count is restored once, when the last
+/// leaves, whatever the interleaving.
+@Suite struct SingleThreadedBLASTests {
+    @Test func concurrentCallersLeaveTheCountAsTheyFoundIt() {
+        let before = BLASThreads.count
+        DispatchQueue.concurrentPerform(iterations: 8) { _ in
+            for _ in 0..<200 {
+                BLASThreads.one(if: true) { #expect(BLASThreads.count == 1) }
+            }
+        }
+        #expect(BLASThreads.count == before)
+        #expect(BLASThreads.one(if: false) { BLASThreads.count } == before)
     }
 }

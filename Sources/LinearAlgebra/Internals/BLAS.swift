@@ -1,4 +1,5 @@
 import CLAPACK
+import Synchronization
 
 // The BLAS half of the C boundary. Every call into CBLAS in repprobe is in this file;
 // arguments are labelled inline because the C signatures are positional.
@@ -129,14 +130,32 @@ public enum BLASThreads {
     /// Runs `body` with OpenBLAS on one thread when `single`, then restores the count. For
     /// factorisations of matrices small on one side, whose unblocked steps (Householder
     /// panels, rank-one updates) OpenBLAS splits between threads call by call: the hand-offs
-    /// cost more than the arithmetic.
-    static func one<T>(if single: Bool, _ body: () throws -> T) rethrows -> T {
-        let previous = count
-        guard single, previous > 1 else { return try body() }
-        set(1)
-        defer { set(previous) }
+    /// cost more than the arithmetic; and for batches of small products, which the caller's
+    /// own threads share.
+    ///
+    /// The count is OpenBLAS's, for the whole process: callers on several threads at once
+    /// share one single-threaded period, and the last to finish restores the count.
+    package static func one<T>(if single: Bool, _ body: () throws -> T) rethrows -> T {
+        guard single else { return try body() }
+        singleThreaded.withLock { state in
+            if state.callers == 0 {
+                state.previous = count
+                if state.previous > 1 { set(1) }
+            }
+            state.callers += 1
+        }
+        defer {
+            singleThreaded.withLock { state in
+                state.callers -= 1
+                if state.callers == 0 && state.previous > 1 { set(state.previous) }
+            }
+        }
         return try body()
     }
+
+    /// The callers inside ``one(if:_:)`` and the count to restore when the last leaves.
+    private static let singleThreaded = Mutex<(callers: Int, previous: Int)>((0, 1))
+
     /// OpenBLAS's description of its build and the kernel it selected for this CPU.
     public static var configuration: String {
         let config = openblas_get_config().map { String(cString: $0) } ?? "unknown"
