@@ -43,7 +43,7 @@ let package = Package(
         /// Hugging Face tokenizers run natively: WordPiece and byte-level BPE from a model folder.
         .target(name: "Tokenization", dependencies: ["Formats"]),
         /// Tensors, the graph IR, CPU kernels for ONNX operators, and model loaders.
-        .target(name: "Networks", dependencies: ["LinearAlgebra", "Formats", "ONNXProto", "CAllocator", "Tokenization"]),
+        .target(name: "Networks", dependencies: ["LinearAlgebra", "Formats", "ONNXProto", "CAllocator", "Tokenization", "CVectorMath"]),
         /// Training small networks in Swift: reverse-mode differentiation on a tape, layers,
         /// optimisers, and a monitor that probes representations while they form.
         .target(name: "Training", dependencies: ["Networks", "LinearAlgebra", "Analysis", "Probe", "Results", "Report"]),
@@ -81,6 +81,9 @@ let package = Package(
         .systemLibrary(name: "CImageCodecs", providers: [.apt(["libpng-dev", "libturbojpeg0-dev"])]),
         /// glibc's `mallopt`, for the runtime's allocator settings.
         .systemLibrary(name: "CAllocator"),
+        /// `exp`, `erf`, GELU, sigmoid and softmax's exponentials on sixteen float32 lanes,
+        /// compiled for AVX-512, AVX2 and baseline x86-64, the best chosen at load time.
+        .target(name: "CVectorMath"),
         /// Swift types for the ONNX schema, generated once from onnx.proto by
         /// scripts/generate-onnx-swift.sh and committed.
         .target(

@@ -85,7 +85,7 @@ enum ActivationOperators {
         @inline(__always) func callAsFunction<T: FloatingKernel>(_ x: T) -> T { 1 / (1 + T.exp(-x)) }
 
         func floats(_ out: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>, _ count: Int) {
-            VectorMath.map(out, x, count) { 1 / (1 + VectorMath.exp(-$0)) }
+            VectorMath.sigmoid(out, x, count)
         }
     }
 
@@ -112,7 +112,7 @@ enum ActivationOperators {
         }
 
         func floats(_ out: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>, _ count: Int) {
-            VectorMath.map(out, x, count) { 0.5 * $0 * (1 + VectorMath.erf($0 * 0.70710678118654752440)) }
+            VectorMath.gelu(out, x, count)
         }
     }
 

@@ -68,7 +68,7 @@ enum MathOperators {
         @inline(__always) func callAsFunction<T: FloatingKernel>(_ x: T) -> T { T.exp(x) }
 
         func floats(_ out: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>, _ count: Int) {
-            VectorMath.map(out, x, count) { VectorMath.exp($0) }
+            VectorMath.exp(out, x, count)
         }
     }
 
@@ -80,7 +80,7 @@ enum MathOperators {
         @inline(__always) func callAsFunction<T: FloatingKernel>(_ x: T) -> T { T.erf(x) }
 
         func floats(_ out: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>, _ count: Int) {
-            VectorMath.map(out, x, count) { VectorMath.erf($0) }
+            VectorMath.erf(out, x, count)
         }
     }
 

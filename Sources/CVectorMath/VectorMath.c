@@ -1,0 +1,57 @@
+#include "CVectorMath.h"
+
+// The algorithms, their accuracy and the provenance of the coefficients are described with
+// `VectorMath` (Sources/Networks/Internals/VectorMath.swift). No contraction into fused
+// multiply-adds, so that the AVX-512 and AVX2 builds give the same bits as the baseline one.
+#pragma clang fp contract(off)
+
+typedef float vfloat __attribute__((ext_vector_type(16)));
+typedef int vint __attribute__((ext_vector_type(16)));
+typedef unsigned vuint __attribute__((ext_vector_type(16)));
+/// The same as `vfloat`, at any address a float may have (loads and stores of the arrays).
+typedef float vfloat_u __attribute__((ext_vector_type(16), aligned(4)));
+enum { lanes = 16 };
+
+#define INLINE static inline __attribute__((always_inline))
+
+#pragma clang attribute push(__attribute__((target("avx512f,avx512dq,avx512bw,avx512vl,avx2,fma,bmi,bmi2,f16c"))), apply_to = function)
+#define KERNEL(name) name##_v4
+#include "Kernels.inc"
+#undef KERNEL
+#pragma clang attribute pop
+
+#pragma clang attribute push(__attribute__((target("avx2,fma,bmi,bmi2,f16c"))), apply_to = function)
+#define KERNEL(name) name##_v3
+#include "Kernels.inc"
+#undef KERNEL
+#pragma clang attribute pop
+
+#define KERNEL(name) name##_v1
+#include "Kernels.inc"
+#undef KERNEL
+
+/// The instruction set to use: 4 (AVX-512), 3 (AVX2 and FMA) or 1 (baseline), read once
+/// when the program loads, by each function's resolver.
+static int level(void) {
+    __builtin_cpu_init();
+    if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512dq") && __builtin_cpu_supports("avx512bw")
+        && __builtin_cpu_supports("avx512vl")) return 4;
+    if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) return 3;
+    return 1;
+}
+
+typedef void (*Map)(float *, const float *, long);
+typedef float (*Sum)(float *, const float *, long, float);
+
+#define DISPATCH(name, type, signature)                                                  \
+    static type resolve_##name(void) {                                                   \
+        int l = level();                                                                 \
+        return l == 4 ? name##_v4 : l == 3 ? name##_v3 : name##_v1;                      \
+    }                                                                                    \
+    signature __attribute__((ifunc("resolve_" #name)));
+
+DISPATCH(exp, Map, void repprobe_exp(float *out, const float *x, long count))
+DISPATCH(erf, Map, void repprobe_erf(float *out, const float *x, long count))
+DISPATCH(gelu, Map, void repprobe_gelu(float *out, const float *x, long count))
+DISPATCH(sigmoid, Map, void repprobe_sigmoid(float *out, const float *x, long count))
+DISPATCH(shifted_exponentials, Sum, float repprobe_shifted_exponentials(float *out, const float *x, long count, float shift))

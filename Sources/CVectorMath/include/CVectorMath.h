@@ -1,0 +1,25 @@
+#ifndef CVECTORMATH_H
+#define CVECTORMATH_H
+
+/// Float32 kernels whose time is dominated by `exp` and `erf` (Softmax, Exp, Erf, GELU,
+/// Sigmoid), written once on sixteen-lane vectors and compiled three times: for x86-64-v4
+/// (AVX-512), x86-64-v3 (AVX2, FMA) and baseline x86-64. The loader picks the best the CPU
+/// has when the program starts. Swift compiles for baseline x86-64 only, where vector code
+/// runs four lanes at a time.
+///
+/// Every instruction set gives the same bits: the same IEEE operations in the same order,
+/// no fused multiply-adds. The algorithms and their accuracy are described with
+/// `VectorMath`, the runtime's Swift face of these functions.
+
+/// `out[i] = exp(x[i])`.
+void repprobe_exp(float *out, const float *x, long count);
+/// `out[i] = erf(x[i])`.
+void repprobe_erf(float *out, const float *x, long count);
+/// `out[i] = x[i]/2 · (1 + erf(x[i]/√2))`, the exact GELU.
+void repprobe_gelu(float *out, const float *x, long count);
+/// `out[i] = 1 / (1 + exp(−x[i]))`.
+void repprobe_sigmoid(float *out, const float *x, long count);
+/// `out[i] = exp(x[i] − shift)`, returning their sum (softmax's inner pass).
+float repprobe_shifted_exponentials(float *out, const float *x, long count, float shift);
+
+#endif
