@@ -130,11 +130,12 @@ public enum BLASThreads {
     /// Runs `body` with OpenBLAS on one thread when `single`, then restores the count. For
     /// factorisations of matrices small on one side, whose unblocked steps (Householder
     /// panels, rank-one updates) OpenBLAS splits between threads call by call: the hand-offs
-    /// cost more than the arithmetic; and for batches of small products, which the caller's
-    /// own threads share.
+    /// cost more than the arithmetic.
     ///
-    /// The count is OpenBLAS's, for the whole process: callers on several threads at once
-    /// share one single-threaded period, and the last to finish restores the count.
+    /// The count is OpenBLAS's, for the whole process: callers on several threads at once (a
+    /// library user's, or tests running side by side) share one single-threaded period, and
+    /// the last to finish restores the count; two overlapping callers could otherwise leave
+    /// it at one for good.
     package static func one<T>(if single: Bool, _ body: () throws -> T) rethrows -> T {
         guard single else { return try body() }
         singleThreaded.withLock { state in

@@ -4,10 +4,6 @@ import LinearAlgebra
 /// LinearAlgebra: a row-major `C = op(A)·op(B)` is the column-major `Cᵀ = op(B)ᵀ·op(A)ᵀ`,
 /// so the operands swap places and nothing is copied.
 package enum RowMajorGEMM {
-    /// The most multiply-adds (`m·n·k`) of a product that OpenBLAS should run on one thread
-    /// when a batch of them can be shared between the cores instead.
-    package static let smallProduct = 1 << 23
-
     /// `C ← alpha · op(A) · op(B) + beta · C` with `C` of shape `m × n`, `op(A)` of `m × k`
     /// and `op(B)` of `k × n`, all row-major with leading dimensions `lda`, `ldb`, `ldc`.
     /// The corresponding BLAS routine is `sgemm`/`dgemm`.

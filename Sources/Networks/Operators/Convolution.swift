@@ -90,43 +90,44 @@ package enum ConvolutionOperators {
         _ xs: UnsafePointer<Float>, _ ws: UnsafePointer<Float>, _ bias: [Float]?, into out: UnsafeMutablePointer<Float>,
         batch: Int, channels: Int, filters: Int, group: Int, geometry g: WindowGeometry
     ) {
+        let beta: Float = bias == nil ? 0 : 1
         let channelsPerGroup = channels / group, filtersPerGroup = filters / group
         let rows = channelsPerGroup * g.kernelCount
         let outputCount = g.outputCount
         let perProduct = g.isPointwise ? 1 : imagesPerProduct(batch: batch, rows: rows, outputCount: outputCount)
-        if perProduct == 1 {
-            // Whole images shared between the two cores, each unrolled and multiplied on one
-            // thread: no hand-off between threads inside an image's unrolling or product. A
-            // lone image splits its unrolling and its product instead.
-            let pointers = UnsafeSendable((xs, ws, out))
-            BLASThreads.one(if: batch >= 2) {
-                ElementLoops.inHalves(batch, threshold: 2) { images in
-                    let (xs, ws, out) = pointers.value
-                    var columns: [Float] = ElementLoops.uninitialized(g.isPointwise ? 0 : rows * outputCount)
-                    columns.withUnsafeMutableBufferPointer { columns in
-                        for n in images {
-                            multiplyImage(xs, ws, bias, into: out, image: n, channels: channels, filters: filters, group: group,
-                                          geometry: g, columns: columns.baseAddress, inParallel: batch == 1)
-                        }
-                    }
-                }
-            }
-            return
-        }
         let width = perProduct * outputCount
         // im2col writes every element, padding included.
-        var columns: [Float] = ElementLoops.uninitialized(rows * width)
-        var product: [Float] = ElementLoops.uninitialized(filtersPerGroup * width)
+        var columns: [Float] = ElementLoops.uninitialized(g.isPointwise ? 0 : rows * width)
+        var product: [Float] = ElementLoops.uninitialized(perProduct > 1 ? filtersPerGroup * width : 0)
         columns.withUnsafeMutableBufferPointer { columns in
             product.withUnsafeMutableBufferPointer { product in
                 let cols = columns.baseAddress, product = product.baseAddress
                 for first in stride(from: 0, to: batch, by: perProduct) {
                     let count = min(perProduct, batch - first)
-                    for j in 0..<count {
-                        fillBias(bias, out + (first + j) * filters * outputCount, filters: filters, count: outputCount)
+                    // A lone image's product overwrites its planes when there is no bias.
+                    if bias != nil || perProduct > 1 {
+                        for j in 0..<count {
+                            fillBias(bias, out + (first + j) * filters * outputCount, filters: filters, count: outputCount)
+                        }
                     }
                     for grp in 0..<group {
                         let weights = ws + grp * filtersPerGroup * rows
+                        if perProduct == 1 {
+                            // One image: the product lands in its output planes.
+                            let image = xs + (first * channels + grp * channelsPerGroup) * g.inputCount
+                            let source: UnsafePointer<Float>
+                            if g.isPointwise {
+                                source = image
+                            } else {
+                                im2colInParallel(image, channels: channelsPerGroup, geometry: g, into: cols!, pitch: outputCount)
+                                source = UnsafePointer(cols!)
+                            }
+                            RowMajorGEMM.multiply(
+                                m: filtersPerGroup, n: outputCount, k: rows, a: weights, lda: rows,
+                                b: source, ldb: outputCount, beta: beta,
+                                c: out + (first * filters + grp * filtersPerGroup) * outputCount, ldc: outputCount)
+                            continue
+                        }
                         // Several images: their columns side by side, one product, then each
                         // image's part added to its planes (which hold the bias).
                         for j in 0..<count {
@@ -147,39 +148,6 @@ package enum ConvolutionOperators {
                     }
                 }
             }
-        }
-    }
-
-    /// One image unrolled (into `columns`, unless the convolution is pointwise) and
-    /// multiplied by the weights, group by group; the product lands in its output planes,
-    /// added to the bias when there is one. `inParallel` splits the unrolling between two
-    /// threads.
-    static func multiplyImage(
-        _ xs: UnsafePointer<Float>, _ ws: UnsafePointer<Float>, _ bias: [Float]?, into out: UnsafeMutablePointer<Float>,
-        image n: Int, channels: Int, filters: Int, group: Int, geometry g: WindowGeometry,
-        columns: UnsafeMutablePointer<Float>?, inParallel: Bool
-    ) {
-        let channelsPerGroup = channels / group, filtersPerGroup = filters / group
-        let rows = channelsPerGroup * g.kernelCount
-        let outputCount = g.outputCount
-        // Without a bias the product overwrites the planes.
-        if bias != nil { fillBias(bias, out + n * filters * outputCount, filters: filters, count: outputCount) }
-        for grp in 0..<group {
-            let image = xs + (n * channels + grp * channelsPerGroup) * g.inputCount
-            let source: UnsafePointer<Float>
-            if g.isPointwise {
-                source = image
-            } else if inParallel {
-                im2colInParallel(image, channels: channelsPerGroup, geometry: g, into: columns!, pitch: outputCount)
-                source = UnsafePointer(columns!)
-            } else {
-                im2col(image, channels: channelsPerGroup, geometry: g, into: columns!, pitch: outputCount)
-                source = UnsafePointer(columns!)
-            }
-            RowMajorGEMM.multiply(
-                m: filtersPerGroup, n: outputCount, k: rows, a: ws + grp * filtersPerGroup * rows, lda: rows,
-                b: source, ldb: outputCount, beta: bias == nil ? 0 : 1,
-                c: out + (n * filters + grp * filtersPerGroup) * outputCount, ldc: outputCount)
         }
     }
 

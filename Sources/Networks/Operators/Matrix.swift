@@ -108,18 +108,9 @@ enum MatrixOperators {
                     }
                     let aIndex = Broadcast.indexMap(of: aBatch, in: batch)
                     let bIndex = Broadcast.indexMap(of: bBatch, in: batch)
-                    // Small products (attention's scores and mixes, one per sequence and head)
-                    // are shared between the two cores by batch entry, each on a one-thread
-                    // BLAS: OpenBLAS would split every one of them between its threads, and
-                    // the hand-offs cost more than they save.
-                    let shared = batches >= 2 && m * n * k <= RowMajorGEMM.smallProduct
-                    BLASThreads.one(if: shared) {
-                        ElementLoops.inHalves(batches, threshold: shared ? 2 : .max) { range in
-                            for i in range {
-                                RowMajorGEMM.multiply(m: m, n: n, k: k, a: pa + aIndex[i] * m * k, lda: k,
-                                                      b: pb + bIndex[i] * k * n, ldb: n, c: pr + i * m * n, ldc: n)
-                            }
-                        }
+                    for i in 0..<batches {
+                        RowMajorGEMM.multiply(m: m, n: n, k: k, a: pa + aIndex[i] * m * k, lda: k,
+                                              b: pb + bIndex[i] * k * n, ldb: n, c: pr + i * m * n, ldc: n)
                     }
                 }
             }
