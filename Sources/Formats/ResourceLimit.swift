@@ -44,7 +44,7 @@ public final class ResourceLimit: Sendable {
         set { storage.store(min(max(newValue, 0), ceiling), ordering: .relaxed) }
     }
 
-    /// The value as people read it: `1 MiB`, `100 levels`.
+    /// The value as people read it: `1 MiB`, `100`.
     public var readable: String { Self.readable(value, bytes: isBytes) }
 
     /// `value` as people read it, in powers of 1024 if it is a number of bytes.
