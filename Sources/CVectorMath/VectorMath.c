@@ -31,8 +31,11 @@ enum { lanes = 16 };
 #undef KERNEL
 
 /// The instruction set to use: 4 (AVX-512), 3 (AVX2 and FMA) or 1 (baseline), read once
-/// when the program loads, by each function's resolver.
-static int level(void) {
+/// when the program loads, by each function's resolver. Resolvers run before sanitizers
+/// have set themselves up, so neither they nor this are instrumented.
+#define RESOLVER __attribute__((no_sanitize("address", "thread", "undefined")))
+
+RESOLVER static int level(void) {
     __builtin_cpu_init();
     if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512dq") && __builtin_cpu_supports("avx512bw")
         && __builtin_cpu_supports("avx512vl")) return 4;
@@ -44,7 +47,7 @@ typedef void (*Map)(float *, const float *, long);
 typedef float (*Sum)(float *, const float *, long, float);
 
 #define DISPATCH(name, type, signature)                                                  \
-    static type resolve_##name(void) {                                                   \
+    RESOLVER static type resolve_##name(void) {                                                   \
         int l = level();                                                                 \
         return l == 4 ? name##_v4 : l == 3 ? name##_v3 : name##_v1;                      \
     }                                                                                    \
