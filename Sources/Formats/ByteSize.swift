@@ -19,9 +19,10 @@ public enum ByteSize {
             return "\(bytes / size)\(unit)"
         }
         guard let (size, unit) = units.first(where: { bytes >= $0.size }) else { return "\(bytes) bytes" }
-        if bytes % size == 0 { return "\(bytes / size) \(unit)iB" }
-        let tenths = (bytes * 10 + size / 2) / size
-        return "\(tenths / 10).\(tenths % 10) \(unit)iB"
+        // Whole units and tenths of the remainder, so that no size near Int.max overflows.
+        var (whole, tenths) = (bytes / size, (bytes % size * 10 + size / 2) / size)
+        if tenths == 10 { (whole, tenths) = (whole + 1, 0) }
+        return tenths == 0 && bytes % size == 0 ? "\(whole) \(unit)iB" : "\(whole).\(tenths) \(unit)iB"
     }
 
     /// The powers of 1024 sizes are written in, largest first.

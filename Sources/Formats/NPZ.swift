@@ -21,9 +21,11 @@ public enum NPZ {
     /// - Throws: ``FormatError``; problems inside a member come as
     ///   ``FormatError/member(file:member:error:)``.
     public static func read(_ url: URL, names: Set<String>? = nil) throws -> [(name: String, array: NumericArray)] {
-        // All of them are held at once, so together they must fit before any is inflated.
+        // All of them are held at once, so together they must fit before any is inflated; each
+        // member's own size is checked first, so that a damaged one is named.
+        let fileSize = try sizeOfFile(url)
         let selected = try members(of: openArchive(url), file: url.path).filter { names?.contains(String($0.path.dropLast(4))) ?? true }
-        try requireTotal(selected.map(\.uncompressedSize), file: url.path)
+        try requireTotal(selected.map { UInt64(try declaredSize(of: $0, file: url.path, fileSize: fileSize)) }, file: url.path)
         var result: [(name: String, array: NumericArray)] = []
         try forEachArray(url, names: names) { result.append(($0, $1)) }
         return result

@@ -127,7 +127,8 @@ public struct PyTorchCheckpoint: Sendable {
         let bigEndian = try isBigEndian(entries["\(folder)/byteorder"], from: archive, fileSize: fileSize)
         // The storages are held at once, so together they must fit before any is inflated.
         let needed = Set(tensors.filter { names?.contains($0.name) ?? true }.map { "\(folder)/data/\($0.tensor.storage.key)" })
-        try NPZ.requireTotal(needed.compactMap { entries[$0]?.uncompressedSize }, file: url.path)
+        try NPZ.requireTotal(needed.compactMap { entries[$0] }.map { UInt64(try NPZ.declaredSize(of: $0, file: url.path, fileSize: fileSize)) },
+                             file: url.path)
         var storages: [String: Data] = [:]
         var result: [(name: String, array: NumericArray)] = []
         for (name, tensor) in tensors {

@@ -57,7 +57,8 @@ public final class ResourceLimit: Sendable {
         var suggestion = needed ?? (value > Int.max / 2 ? value : value * 2)
         if isBytes, let (size, _) = ByteSize.units.first(where: { suggestion >= $0.size }) {
             // Rounded up to a whole unit, as a person would write it.
-            let (whole, overflow) = ((suggestion + size - 1) / size).multipliedReportingOverflow(by: size)
+            let units = suggestion / size + (suggestion % size == 0 ? 0 : 1)
+            let (whole, overflow) = units.multipliedReportingOverflow(by: size)
             if !overflow { suggestion = whole }
         }
         suggestion = min(suggestion, ceiling)

@@ -61,6 +61,11 @@ import Testing
         #expect(ByteSize.binary(1 << 30, compact: true) == "1G")
         #expect(ByteSize.binary(1000, compact: true) == "1000")
         for bytes in [1536 << 10, 1 << 30, 1000, 7 << 40] { #expect(ByteSize.parse(ByteSize.binary(bytes, compact: true)) == bytes) }
+        // Sizes a damaged archive may declare, up to the largest Int, are written without overflow.
+        #expect(ByteSize.binary(Int.max) == "8388608.0 TiB")
+        #expect(ByteSize.binary(Int.max, compact: true) == String(Int.max))
+        #expect(ByteSize.binary((1 << 40) - 1) == "1024.0 GiB")
+        #expect(ResourceLimit.archive.exceeded(needing: Int.max).contains("REPPROBE_LIMITS=archive=\(Int.max) raises it"))
         #expect(ByteSize.parse("0.1") == nil)
         #expect(ByteSize.parse("9000000T") == nil)
     }
