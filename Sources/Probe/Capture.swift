@@ -472,7 +472,7 @@ public final class SafetensorsActivationWriter: ActivationSink {
     }
 
     public func append(layer: Int, rows: [Float], features: Int, samples: Range<Int>) throws {
-        guard let writer else {
+        guard writer != nil else {
             // The widths are known once every layer of the first batch has arrived.
             firstBatch[layer] = (rows, features, samples)
             guard firstBatch.allSatisfy({ $0 != nil }) else { return }

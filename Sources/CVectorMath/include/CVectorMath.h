@@ -1,7 +1,8 @@
 #ifndef CVECTORMATH_H
 #define CVECTORMATH_H
 
-/// Float32 kernels whose time is dominated by `exp` and `erf` (Softmax, Exp, Erf, GELU,
+/// Float32 kernels: the matrix product of the network runtime (AVX-512 only, below), and
+/// those whose time is dominated by `exp` and `erf` (Softmax, Exp, Erf, GELU,
 /// Sigmoid), written once on sixteen-lane vectors and compiled three times: for x86-64-v4
 /// (AVX-512), x86-64-v3 (AVX2, FMA) and baseline x86-64. The loader picks the best the CPU
 /// has when the program starts. Swift compiles for baseline x86-64 only, where vector code
@@ -21,5 +22,16 @@ void repprobe_gelu(float *out, const float *x, long count);
 void repprobe_sigmoid(float *out, const float *x, long count);
 /// `out[i] = exp(x[i] − shift)`, returning their sum (softmax's inner pass).
 float repprobe_shifted_exponentials(float *out, const float *x, long count, float shift);
+
+/// 1 when the CPU runs `repprobe_sgemm` (AVX-512 F, DQ, BW and VL), else 0.
+int repprobe_sgemm_available(void);
+/// `C = op(A)·op(B)`, or `C += op(A)·op(B)` when `accumulate` is non-zero, all row-major:
+/// `C` is `m × n` with rows `ldc` apart, `op(A)` is `m × k` (`A`, or `Aᵀ` when `transpose_a`)
+/// and `op(B)` is `k × n`. Single-threaded, and only where `repprobe_sgemm_available()`.
+/// Every element is the same chain of fused multiply-adds wherever it lies, so parts of
+/// `C` computed separately (on other threads) give the same bits as the whole product.
+/// Returns 0, having written nothing, if its packing buffers cannot be allocated.
+int repprobe_sgemm(int transpose_a, int transpose_b, long m, long n, long k, const float *a, long lda,
+                   const float *b, long ldb, float *c, long ldc, int accumulate);
 
 #endif

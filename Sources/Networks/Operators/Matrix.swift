@@ -108,6 +108,15 @@ enum MatrixOperators {
                     }
                     let aIndex = Broadcast.indexMap(of: aBatch, in: batch)
                     let bIndex = Broadcast.indexMap(of: bBatch, in: batch)
+                    if T.self == Float.self {
+                        let fa = UnsafeRawPointer(pa).assumingMemoryBound(to: Float.self)
+                        let fb = UnsafeRawPointer(pb).assumingMemoryBound(to: Float.self)
+                        let fr = UnsafeMutableRawPointer(pr).assumingMemoryBound(to: Float.self)
+                        RowMajorGEMM.multiplyEach(batches, m: m, n: n, k: k, lda: k, ldb: n, ldc: n) { i in
+                            (fa + aIndex[i] * m * k, fb + bIndex[i] * k * n, fr + i * m * n)
+                        }
+                        return
+                    }
                     for i in 0..<batches {
                         RowMajorGEMM.multiply(m: m, n: n, k: k, a: pa + aIndex[i] * m * k, lda: k,
                                               b: pb + bIndex[i] * k * n, ldb: n, c: pr + i * m * n, ldc: n)

@@ -1,0 +1,148 @@
+#include "CVectorMath.h"
+
+#include <immintrin.h>
+#include <stdlib.h>
+#include <string.h>
+
+// A float32 matrix product for AVX-512, in the blocked form of Goto and van de Geijn
+// ("Anatomy of high-performance matrix multiplication", 2008): op(B) is copied in blocks of
+// KC rows × NC columns into strips of NR columns that sit in the second-level cache, op(A)
+// in strips of MR rows, and a 12 × 32 kernel keeps its block of C in 24 registers while it
+// runs down the KC rows, one fused multiply-add per register and row.
+//
+// Each element of C is the same sum, in the same order, wherever its strip and its block
+// lie: the KC-blocks in order, each a chain of fused multiply-adds over its rows, added to
+// what C held. A caller may therefore split C into any parts and compute them on any
+// threads without changing a bit.
+
+enum { MR = 12, NR = 32, KC = 384, NC = 480 };
+
+#define AVX512 __attribute__((target("avx512f,avx512dq,avx512bw,avx512vl,avx2,fma")))
+
+int repprobe_sgemm_available(void) {
+    __builtin_cpu_init();
+    return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512dq") && __builtin_cpu_supports("avx512bw")
+        && __builtin_cpu_supports("avx512vl");
+}
+
+/// C[0..<rows, 0..<cols] (+)= the product of one MR-row strip of op(A) and one NR-column
+/// strip of op(B), both packed `kc` deep.
+AVX512 static void kernel(long kc, const float *restrict a, const float *restrict b, float *c, long ldc, int rows,
+                          int cols, int accumulate) {
+    __m512 acc[MR][2];
+    for (int r = 0; r < MR; r++) acc[r][0] = acc[r][1] = _mm512_setzero_ps();
+    for (long p = 0; p < kc; p++) {
+        __m512 b0 = _mm512_load_ps(b), b1 = _mm512_load_ps(b + 16);
+#pragma unroll
+        for (int r = 0; r < MR; r++) {
+            __m512 ar = _mm512_set1_ps(a[r]);
+            acc[r][0] = _mm512_fmadd_ps(ar, b0, acc[r][0]);
+            acc[r][1] = _mm512_fmadd_ps(ar, b1, acc[r][1]);
+        }
+        a += MR;
+        b += NR;
+    }
+    __mmask16 m0 = cols >= 16 ? 0xffff : (__mmask16)((1u << cols) - 1);
+    __mmask16 m1 = cols >= 32 ? 0xffff : cols <= 16 ? 0 : (__mmask16)((1u << (cols - 16)) - 1);
+    for (int r = 0; r < rows; r++) {
+        float *row = c + r * ldc;
+        __m512 v0 = acc[r][0], v1 = acc[r][1];
+        if (accumulate) {
+            v0 = _mm512_add_ps(_mm512_maskz_loadu_ps(m0, row), v0);
+            v1 = _mm512_add_ps(_mm512_maskz_loadu_ps(m1, row + 16), v1);
+        }
+        _mm512_mask_storeu_ps(row, m0, v0);
+        _mm512_mask_storeu_ps(row + 16, m1, v1);
+    }
+}
+
+/// Rows [0, m) and columns [p0, p0 + kc) of op(A) in strips of MR rows, each strip
+/// column by column; rows beyond m are zero.
+static void pack_a(int transpose, const float *a, long lda, long m, long p0, long kc, float *out) {
+    for (long i0 = 0; i0 < m; i0 += MR) {
+        long rows = m - i0 < MR ? m - i0 : MR;
+        if (transpose) {
+            for (long p = 0; p < kc; p++) {
+                const float *source = a + (p0 + p) * lda + i0;
+                long r = 0;
+                for (; r < rows; r++) out[r] = source[r];
+                for (; r < MR; r++) out[r] = 0;
+                out += MR;
+            }
+        } else {
+            for (long p = 0; p < kc; p++) {
+                const float *source = a + i0 * lda + p0 + p;
+                long r = 0;
+                for (; r < rows; r++) out[r] = source[r * lda];
+                for (; r < MR; r++) out[r] = 0;
+                out += MR;
+            }
+        }
+    }
+}
+
+/// Rows [p0, p0 + kc) and columns [j0, j0 + nc) of op(B) in strips of NR columns, each strip
+/// row by row; columns beyond nc are zero.
+AVX512 static void pack_b(int transpose, const float *b, long ldb, long p0, long kc, long j0, long nc, float *out) {
+    for (long jj = 0; jj < nc; jj += NR) {
+        long cols = nc - jj < NR ? nc - jj : NR;
+        if (transpose) {
+            memset(out, 0, sizeof(float) * NR * kc);
+            for (long c = 0; c < cols; c++) {
+                const float *source = b + (j0 + jj + c) * ldb + p0;
+                for (long p = 0; p < kc; p++) out[p * NR + c] = source[p];
+            }
+        } else {
+            __mmask16 m0 = cols >= 16 ? 0xffff : (__mmask16)((1u << cols) - 1);
+            __mmask16 m1 = cols >= 32 ? 0xffff : cols <= 16 ? 0 : (__mmask16)((1u << (cols - 16)) - 1);
+            for (long p = 0; p < kc; p++) {
+                const float *source = b + (p0 + p) * ldb + j0 + jj;
+                _mm512_store_ps(out + p * NR, _mm512_maskz_loadu_ps(m0, source));
+                _mm512_store_ps(out + p * NR + 16, _mm512_maskz_loadu_ps(m1, source + 16));
+            }
+        }
+        out += NR * kc;
+    }
+}
+
+static void *aligned_floats(long count) {
+    size_t bytes = ((size_t)count * sizeof(float) + 63) / 64 * 64;
+    return aligned_alloc(64, bytes);
+}
+
+AVX512 int repprobe_sgemm(int transpose_a, int transpose_b, long m, long n, long k, const float *a, long lda,
+                          const float *b, long ldb, float *c, long ldc, int accumulate) {
+    if (m <= 0 || n <= 0) return 1;
+    if (k <= 0) {
+        if (!accumulate)
+            for (long i = 0; i < m; i++) memset(c + i * ldc, 0, sizeof(float) * n);
+        return 1;
+    }
+    long depth = k < KC ? k : KC, width = n < NC ? n : NC;
+    float *packed_a = aligned_floats((m + MR - 1) / MR * MR * depth);
+    float *packed_b = aligned_floats((width + NR - 1) / NR * NR * depth);
+    if (!packed_a || !packed_b) {
+        free(packed_a);
+        free(packed_b);
+        return 0;
+    }
+    for (long p0 = 0; p0 < k; p0 += KC) {
+        long kc = k - p0 < KC ? k - p0 : KC;
+        int add = accumulate || p0 > 0;
+        pack_a(transpose_a, a, lda, m, p0, kc, packed_a);
+        for (long j0 = 0; j0 < n; j0 += NC) {
+            long nc = n - j0 < NC ? n - j0 : NC;
+            pack_b(transpose_b, b, ldb, p0, kc, j0, nc, packed_b);
+            for (long i0 = 0; i0 < m; i0 += MR) {
+                int rows = m - i0 < MR ? (int)(m - i0) : MR;
+                for (long jj = 0; jj < nc; jj += NR) {
+                    int cols = nc - jj < NR ? (int)(nc - jj) : NR;
+                    kernel(kc, packed_a + i0 * kc, packed_b + jj * kc, c + i0 * ldc + j0 + jj, ldc, rows, cols, add);
+                }
+            }
+        }
+    }
+    free(packed_a);
+    free(packed_b);
+    return 1;
+}

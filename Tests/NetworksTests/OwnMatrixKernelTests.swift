@@ -1,0 +1,119 @@
+import CVectorMath
+import Testing
+@testable import Networks
+
+/// The own float32 matrix kernel (`repprobe_sgemm`, AVX-512 CPUs only) against a
+/// double-precision product, across its strip and block edges (12 rows, 32 columns, 384
+/// deep, 480 wide), with and without transposed operands; and the property the runtime
+/// relies on to share products between threads: any part of `C` computed alone has the
+/// bits it has in the whole product.
+@Suite(.enabled(if: RowMajorGEMM.ownKernel, "the CPU has no AVX-512"))
+struct OwnMatrixKernelTests {
+    struct Case: Sendable, CustomTestStringConvertible {
+        let m, n, k: Int
+        var testDescription: String { "\(m)×\(n)×\(k)" }
+    }
+
+    static let cases = [Case(m: 1, n: 1, k: 1), Case(m: 12, n: 32, k: 384), Case(m: 13, n: 33, k: 385),
+                        Case(m: 25, n: 481, k: 800), Case(m: 197, n: 64, k: 197), Case(m: 5, n: 1000, k: 3)]
+
+    /// op(A)·op(B) in double precision, from row-major `a` (m × k, or k × m when transposed)
+    /// and `b` (k × n, or n × k).
+    static func reference(_ a: [Float], _ b: [Float], m: Int, n: Int, k: Int, transposeA: Bool, transposeB: Bool) -> [Double] {
+        var c = [Double](repeating: 0, count: m * n)
+        for i in 0..<m { for j in 0..<n {
+            var sum = 0.0
+            for p in 0..<k {
+                let x = transposeA ? a[p * m + i] : a[i * k + p]
+                let y = transposeB ? b[j * k + p] : b[p * n + j]
+                sum += Double(x) * Double(y)
+            }
+            c[i * n + j] = sum
+        } }
+        return c
+    }
+
+    /// The kernel's product into a fresh `C` (holding `initial` when accumulating).
+    static func product(_ a: [Float], _ b: [Float], m: Int, n: Int, k: Int, transposeA: Bool = false,
+                        transposeB: Bool = false, initial: [Float]? = nil) -> [Float] {
+        var c = initial ?? [Float](repeating: .nan, count: m * n)
+        let done = repprobe_sgemm(transposeA ? 1 : 0, transposeB ? 1 : 0, m, n, k, a, transposeA ? m : k,
+                                  b, transposeB ? k : n, &c, n, initial == nil ? 0 : 1)
+        #expect(done == 1)
+        return c
+    }
+
+    @Test(arguments: cases, [(false, false), (true, false), (false, true), (true, true)])
+    func matchesADoublePrecisionProduct(shape: Case, transposes: (Bool, Bool)) {
+        let (m, n, k) = (shape.m, shape.n, shape.k)
+        let a = ParallelKernelTests.values(m * k, seed: 11), b = ParallelKernelTests.values(k * n, seed: 12)
+        let expected = Self.reference(a, b, m: m, n: n, k: k, transposeA: transposes.0, transposeB: transposes.1)
+        let c = Self.product(a, b, m: m, n: n, k: k, transposeA: transposes.0, transposeB: transposes.1)
+        // Each term is below 1 in size: float32 rounding of k of them.
+        let tolerance = Double(k) * 1.2e-7 + 1e-7
+        let worst = zip(c, expected).map { abs(Double($0) - $1) }.max() ?? .infinity
+        #expect(worst <= tolerance)
+    }
+
+    @Test(arguments: cases)
+    func accumulatesIntoC(shape: Case) {
+        let (m, n, k) = (shape.m, shape.n, shape.k)
+        let a = ParallelKernelTests.values(m * k, seed: 13), b = ParallelKernelTests.values(k * n, seed: 14)
+        let initial = ParallelKernelTests.values(m * n, seed: 15)
+        let expected = Self.reference(a, b, m: m, n: n, k: k, transposeA: false, transposeB: false)
+        let c = Self.product(a, b, m: m, n: n, k: k, initial: initial)
+        let worst = zip(c, zip(initial, expected)).map { abs(Double($0) - (Double($1.0) + $1.1)) }.max() ?? .infinity
+        #expect(worst <= Double(k + 1) * 1.2e-7 + 1e-7)
+    }
+
+    @Test func nothingToSumOverGivesZeroOrLeavesC() {
+        var c: [Float] = [1, 2, 3, 4, 5, 6]
+        #expect(repprobe_sgemm(0, 0, 2, 3, 0, [], 1, [], 3, &c, 3, 1) == 1)
+        #expect(c == [1, 2, 3, 4, 5, 6])
+        #expect(repprobe_sgemm(0, 0, 2, 3, 0, [], 1, [], 3, &c, 3, 0) == 1)
+        #expect(c == [0, 0, 0, 0, 0, 0])
+    }
+
+    /// Rows and columns cut anywhere (not at strip edges) and computed as separate products
+    /// have the bits of the whole product: what makes sharing products between threads
+    /// leave every result unchanged.
+    @Test(arguments: [(false, false), (true, true)])
+    func partsHaveTheBitsOfTheWhole(transposes: (Bool, Bool)) {
+        let (m, n, k) = (50, 530, 700)
+        let (ta, tb) = transposes
+        let a = ParallelKernelTests.values(m * k, seed: 16), b = ParallelKernelTests.values(k * n, seed: 17)
+        let lda = ta ? m : k, ldb = tb ? k : n
+        let whole = Self.product(a, b, m: m, n: n, k: k, transposeA: ta, transposeB: tb)
+        var parts = [Float](repeating: .nan, count: m * n)
+        let rowCuts = [0, 7, 31, m], columnCuts = [0, 19, 100, 501, n]
+        a.withUnsafeBufferPointer { a in
+            b.withUnsafeBufferPointer { b in
+                parts.withUnsafeMutableBufferPointer { c in
+                    for (top, bottom) in zip(rowCuts, rowCuts.dropFirst()) {
+                        for (left, right) in zip(columnCuts, columnCuts.dropFirst()) {
+                            let aPart = a.baseAddress! + (ta ? top : top * lda)
+                            let bPart = b.baseAddress! + (tb ? left * ldb : left)
+                            _ = repprobe_sgemm(ta ? 1 : 0, tb ? 1 : 0, bottom - top, right - left, k, aPart, lda,
+                                               bPart, ldb, c.baseAddress! + top * n + left, n, 0)
+                        }
+                    }
+                }
+            }
+        }
+        #expect(parts.map(\.bitPattern) == whole.map(\.bitPattern))
+    }
+
+    /// A batched MatMul's products, shared between the cores, have the bits of each product
+    /// run alone.
+    @Test func batchedProductsHaveTheBitsOfSingleOnes() throws {
+        let (batch, m, k, n) = (24, 197, 64, 197)
+        let a = ParallelKernelTests.values(batch * m * k, seed: 18), b = ParallelKernelTests.values(batch * k * n, seed: 19)
+        let y = try #require(try ShapeOperatorTests.run("MatMul", [Tensor(shape: [batch, m, k], elements: a),
+                                                                   Tensor(shape: [batch, k, n], elements: b)])[0].floats)
+        for p in [0, 13, 23] {
+            let alone = Self.product(Array(a[(p * m * k)..<((p + 1) * m * k)]), Array(b[(p * k * n)..<((p + 1) * k * n)]),
+                                     m: m, n: n, k: k)
+            #expect(Array(y[(p * m * n)..<((p + 1) * m * n)]).map(\.bitPattern) == alone.map(\.bitPattern))
+        }
+    }
+}
