@@ -92,8 +92,8 @@ func benchmarkNetworks(_ folder: URL) throws {
                 measurement.maxAbsoluteError = absolute
                 agreement = String(format: "max rel. error %.1e vs onnxruntime", relative)
             }
-            log(String(format: "  batch %-3d %8.1f img/s best, %8.1f median (%d runs); %@",
-                       batch, Double(batch) / best, Double(batch) / median, runs.count, agreement))
+            log(String(format: "  batch %-3d %8.1f img/s best, %8.1f median (%d runs); ",
+                       batch, Double(batch) / best, Double(batch) / median, runs.count) + agreement)
             measurements.append(measurement)
         }
     }

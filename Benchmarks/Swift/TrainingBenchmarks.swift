@@ -36,7 +36,7 @@ func benchmarkTraining(_ folder: URL, steps: Int = 30, warmup: Int = 5) throws {
         }
         let m = Measurement(network: name, batch: size, parameters: model.parameterCount, best: times.min() ?? .nan,
                             median: median(times), runs: times)
-        log(String(format: "repprobe %@: best %.1f ms, median %.1f ms", name, 1e3 * m.best, 1e3 * m.median))
+        log("repprobe \(name): best " + String(format: "%.1f ms, median %.1f ms", 1e3 * m.best, 1e3 * m.median))
         measurements.append(m)
     }
     struct Output: Encodable {

@@ -76,9 +76,9 @@ func benchmarkTransformers(_ folder: URL) throws {
         if let tensor = result[output], FileManager.default.fileExists(atPath: reference.path) {
             measurement.maxRelativeError = try difference(tensor, NPY.read(reference), name: output).relative
         }
-        log(String(format: "  %@: %.2f samples/s best, %.2f median; load %.1f s; max rel. error vs onnxruntime %@",
-                   model.name, measurement.samplesPerSecond, measurement.samplesPerSecondMedian, measurement.loadSeconds,
-                   measurement.maxRelativeError.map { String(format: "%.1e", $0) } ?? "–"))
+        log("  \(model.name): " + String(format: "%.2f samples/s best, %.2f median; load %.1f s; max rel. error vs onnxruntime ",
+                   measurement.samplesPerSecond, measurement.samplesPerSecondMedian, measurement.loadSeconds)
+            + (measurement.maxRelativeError.map { String(format: "%.1e", $0) } ?? "–"))
         measurements.append(measurement)
     }
     try printJSON(TransformerReport(measurements: measurements))

@@ -45,6 +45,7 @@ RESOLVER static int level(void) {
 
 typedef void (*Map)(float *, const float *, long);
 typedef float (*Sum)(float *, const float *, long, float);
+typedef void (*Gate)(float *, const float *, const float *, long);
 
 #define DISPATCH(name, type, signature)                                                  \
     RESOLVER static type resolve_##name(void) {                                                   \
@@ -57,4 +58,5 @@ DISPATCH(exp, Map, void repprobe_exp(float *out, const float *x, long count))
 DISPATCH(erf, Map, void repprobe_erf(float *out, const float *x, long count))
 DISPATCH(gelu, Map, void repprobe_gelu(float *out, const float *x, long count))
 DISPATCH(sigmoid, Map, void repprobe_sigmoid(float *out, const float *x, long count))
+DISPATCH(relu_gradient, Gate, void repprobe_relu_gradient(float *out, const float *x, const float *gradient, long count))
 DISPATCH(shifted_exponentials, Sum, float repprobe_shifted_exponentials(float *out, const float *x, long count, float shift))

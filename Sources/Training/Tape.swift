@@ -67,7 +67,12 @@ public final class Tape {
     func accumulate(_ gradient: [Float], into index: Int) {
         if var existing = gradients[index] {
             gradients[index] = nil
-            for i in existing.indices { existing[i] += gradient[i] }
+            precondition(existing.count == gradient.count, "accumulate: \(gradient.count) gradients for \(existing.count) values")
+            existing.withUnsafeMutableBufferPointer { sum in
+                gradient.withUnsafeBufferPointer { gradient in
+                    for i in sum.indices { sum[i] += gradient[i] }
+                }
+            }
             gradients[index] = existing
         } else {
             gradients[index] = gradient

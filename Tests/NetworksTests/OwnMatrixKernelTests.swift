@@ -103,6 +103,21 @@ struct OwnMatrixKernelTests {
         #expect(parts.map(\.bitPattern) == whole.map(\.bitPattern))
     }
 
+    /// Skinny products (a side of at most 32) go to the own kernel, split between the cores
+    /// when large: their bits are those of one whole call, for every transpose.
+    @Test(arguments: [(false, false, 12, 8192, 108), (true, false, 108, 8192, 12), (false, true, 12, 108, 8192),
+                      (false, false, 3000, 40, 20)])
+    func skinnyProductsSplitBetweenCoresKeepTheirBits(shape: (Bool, Bool, Int, Int, Int)) {
+        let (ta, tb, m, n, k) = shape
+        let a = ParallelKernelTests.values(m * k, seed: 20), b = ParallelKernelTests.values(k * n, seed: 21)
+        let whole = Self.product(a, b, m: m, n: n, k: k, transposeA: ta, transposeB: tb)
+        var split = [Float](repeating: .nan, count: m * n)
+        RowMajorGEMM.multiply(transposeA: ta, transposeB: tb, m: m, n: n, k: k, a: a, lda: ta ? m : k, b: b,
+                              ldb: tb ? k : n, c: &split, ldc: n)
+        #expect(m * n * k >= RowMajorGEMM.parallelWork)
+        #expect(split.map(\.bitPattern) == whole.map(\.bitPattern))
+    }
+
     /// A batched MatMul's products, shared between the cores, have the bits of each product
     /// run alone.
     @Test func batchedProductsHaveTheBitsOfSingleOnes() throws {

@@ -33,6 +33,18 @@ func libmErf(_ x: Double) -> Double { erf(x) }
         (0..<count).map { lower + (upper - lower) * Float($0) / Float(count - 1) }
     }
 
+    /// ReLU's backward pass keeps a gradient where the activation is positive and gives +0
+    /// elsewhere (zero, −0, negative or NaN activations), whole vectors and partial ones.
+    @Test(arguments: [1, 15, 16, 17, 100])
+    func reluGradientKeepsPositiveActivationsOnly(count: Int) {
+        let specials: [Float] = [0, -0.0, .nan, .infinity, -.infinity, .leastNonzeroMagnitude, -1, 2]
+        let x = (0..<count).map { specials[$0 % specials.count] }
+        let gradient = (0..<count).map { Float($0) - 7.5 }
+        let out = VectorMath.reluGradient(x, gradient)
+        let expected = zip(x, gradient).map { $0 > 0 ? $1 : Float(0) }
+        #expect(out.map(\.bitPattern) == expected.map(\.bitPattern))
+    }
+
     @Test func expIsWithinOneUlp() {
         let x = Self.grid(-103.9, 88.7, 400_001)
         let y = Self.apply(VectorMath.exp, x)

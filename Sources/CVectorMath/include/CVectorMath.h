@@ -20,6 +20,9 @@ void repprobe_erf(float *out, const float *x, long count);
 void repprobe_gelu(float *out, const float *x, long count);
 /// `out[i] = 1 / (1 + exp(−x[i]))`.
 void repprobe_sigmoid(float *out, const float *x, long count);
+/// `out[i] = x[i] > 0 ? gradient[i] : 0`, ReLU's backward pass (no arithmetic, so the
+/// same bits as any other way of writing it).
+void repprobe_relu_gradient(float *out, const float *x, const float *gradient, long count);
 /// `out[i] = exp(x[i] − shift)`, returning their sum (softmax's inner pass).
 float repprobe_shifted_exponentials(float *out, const float *x, long count, float shift);
 

@@ -6,7 +6,9 @@ import LinearAlgebra
 ///
 /// A single product goes to the column-major BLAS kernels of LinearAlgebra: a row-major
 /// `C = op(A)·op(B)` is the column-major `Cᵀ = op(B)ᵀ·op(A)ᵀ`, so the operands swap places
-/// and nothing is copied, and OpenBLAS shares the work between its threads.
+/// and nothing is copied, and OpenBLAS shares the work between its threads. Float32
+/// products with a short side (``skinnySide``) are the exception: they run repprobe's own
+/// kernel (below), split between the two cores by rows or columns.
 ///
 /// A batch of small float32 products (attention's per-head products) is shared out between
 /// the two cores instead, each product computed whole on one of them by repprobe's own
@@ -40,8 +42,61 @@ package enum RowMajorGEMM {
             for row in 0..<m { for column in 0..<n { c[row * ldc + column] *= beta } }
             return
         }
+        if T.self == Float.self, ownKernel, alpha == 1, beta == 0 || beta == 1, min(m, n, k) <= skinnySide {
+            ownProduct(transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k,
+                       a: UnsafeRawPointer(a).assumingMemoryBound(to: Float.self), lda: lda,
+                       b: UnsafeRawPointer(b).assumingMemoryBound(to: Float.self), ldb: ldb, accumulate: beta == 1,
+                       c: UnsafeMutableRawPointer(c).assumingMemoryBound(to: Float.self), ldc: ldc)
+            return
+        }
         T._gemm(transA: transposeB, transB: transposeA, m: n, n: m, k: k, alpha: alpha,
                 a: b, lda: ldb, b: a, ldb: lda, beta: beta, c: c, ldc: ldc)
+    }
+
+    /// Float32 products with a side this short or shorter run the own kernel: OpenBLAS
+    /// copies both operands and scales `C` in passes of their own, which cost more than the
+    /// arithmetic when one side is a few filters or channels (the training module's
+    /// convolutions: 12 filters by 108 rows by 8192 positions).
+    static let skinnySide = 32
+
+    /// The kernel's strip sizes: parts of `C` are cut at multiples of them.
+    static let stripRows = 12, stripColumns = 32
+
+    /// The own kernel over `C`, in two parts on the two cores when the product is large
+    /// enough: by rows when `op(A)` is the larger operand (each core then packs its own rows
+    /// of it and all of `op(B)`), by columns otherwise. Every element has the same bits
+    /// either way.
+    private static func ownProduct(
+        transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int, a: UnsafePointer<Float>, lda: Int,
+        b: UnsafePointer<Float>, ldb: Int, accumulate: Bool, c: UnsafeMutablePointer<Float>, ldc: Int
+    ) {
+        typealias Part = (m: Int, n: Int, a: UnsafePointer<Float>, b: UnsafePointer<Float>, c: UnsafeMutablePointer<Float>)
+        func compute(_ part: Part) {
+            if repprobe_sgemm(transposeA ? 1 : 0, transposeB ? 1 : 0, part.m, part.n, k, part.a, lda, part.b, ldb,
+                              part.c, ldc, accumulate ? 1 : 0) == 0 {
+                // The kernel could not allocate its packing buffers; BLAS needs none.
+                Float._gemm(transA: transposeB, transB: transposeA, m: part.n, n: part.m, k: k, alpha: 1,
+                            a: part.b, lda: ldb, b: part.a, ldb: lda, beta: accumulate ? 1 : 0, c: part.c, ldc: ldc)
+            }
+        }
+        let parts: [Part]
+        if m * n * k < parallelWork {
+            parts = [(m, n, a, b, c)]
+        } else if m >= n, m >= 2 * stripRows {
+            let split = (m / 2 + stripRows - 1) / stripRows * stripRows
+            parts = [(split, n, a, b, c), (m - split, n, a + (transposeA ? split : split * lda), b, c + split * ldc)]
+        } else if n >= 2 * stripColumns {
+            let split = (n / 2 + stripColumns - 1) / stripColumns * stripColumns
+            parts = [(m, split, a, b, c), (m, n - split, a, b + (transposeB ? split * ldb : split), c + split)]
+        } else {
+            parts = [(m, n, a, b, c)]
+        }
+        guard parts.count == 2 else { return compute(parts[0]) }
+        let computePart = { (index: Int) in compute(parts[index]) }
+        withoutActuallyEscaping(computePart) { computePart in
+            let shared = UnsafeSendable(computePart)
+            DispatchQueue.concurrentPerform(iterations: 2) { shared.value($0) }
+        }
     }
 
     /// `count` independent float32 products `C_i = A_i·B_i`, each `m × n × k` and

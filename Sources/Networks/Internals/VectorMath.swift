@@ -26,7 +26,7 @@ import CVectorMath
 ///
 /// `scripts/fit-float-erf.py` makes the coefficients of `P` and `Q` and checks their
 /// float32 evaluation against the exact function.
-enum VectorMath {
+package enum VectorMath {
     /// `out[i] = exp(x[i])` for `count` values.
     static func exp(_ out: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>, _ count: Int) {
         repprobe_exp(out, x, count)
@@ -45,6 +45,15 @@ enum VectorMath {
     /// `out[i] = 1 / (1 + exp(−x[i]))`.
     static func sigmoid(_ out: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>, _ count: Int) {
         repprobe_sigmoid(out, x, count)
+    }
+
+    /// `x[i] > 0 ? gradient[i] : 0` for every element: ReLU's backward pass, by masks
+    /// instead of a branch per element.
+    package static func reluGradient(_ x: [Float], _ gradient: [Float]) -> [Float] {
+        precondition(x.count == gradient.count, "reluGradient: \(x.count) values and \(gradient.count) gradients")
+        var out: [Float] = ElementLoops.uninitialized(x.count)
+        repprobe_relu_gradient(&out, x, gradient, x.count)
+        return out
     }
 
     /// The largest of `count` values (−∞ for none). NaN is not propagated: softmax, its

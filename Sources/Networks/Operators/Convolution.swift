@@ -240,7 +240,12 @@ package enum ConvolutionOperators {
         forEachColumnLine(channels: channels, geometry: g, pitch: pitch) { at, input, inside in
             guard let input else { return }
             let line = image + input, source = columns + at
-            for ow in inside { line[ow * strideW] += source[ow] }
+            if strideW == 1 {
+                // Contiguous on both sides, which the compiler vectorises.
+                for ow in inside { line[ow] += source[ow] }
+            } else {
+                for ow in inside { line[ow * strideW] += source[ow] }
+            }
         }
     }
 

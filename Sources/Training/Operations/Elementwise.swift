@@ -1,4 +1,5 @@
 import Foundation
+import Networks
 
 // Element-wise operations and reshapes: values in, values out, with their derivatives.
 
@@ -9,13 +10,7 @@ extension Variable {
         let y = x.map { max($0, 0) }
         let input = index
         return tape.record(y, shape: shape) { gradient, tape in
-            var dx = gradient
-            dx.withUnsafeMutableBufferPointer { dx in
-                x.withUnsafeBufferPointer { x in
-                    for i in dx.indices { dx[i] = x[i] > 0 ? dx[i] : 0 }
-                }
-            }
-            tape.accumulate(dx, into: input)
+            tape.accumulate(VectorMath.reluGradient(x, gradient), into: input)
         }
     }
 
