@@ -82,8 +82,9 @@ let package = Package(
         /// glibc's `mallopt`, for the runtime's allocator settings.
         .systemLibrary(name: "CAllocator"),
         /// `exp`, `erf`, GELU, sigmoid and softmax's exponentials on sixteen float32 lanes,
-        /// compiled for AVX-512, AVX2 and baseline x86-64, the best chosen at load time; and
-        /// a float32 matrix product for AVX-512 CPUs, for batches of small products.
+        /// compiled for AVX-512, AVX2 and baseline x86-64, the best chosen at load time;
+        /// ReLU's gradient and the lines of im2col and col2im under masks; and a float32
+        /// matrix product for AVX-512 CPUs, for skinny products and batches of small ones.
         .target(name: "CVectorMath"),
         /// Swift types for the ONNX schema, generated once from onnx.proto by
         /// scripts/generate-onnx-swift.sh and committed.

@@ -26,6 +26,13 @@ void repprobe_relu_gradient(float *out, const float *x, const float *gradient, l
 /// `out[i] = exp(x[i] − shift)`, returning their sum (softmax's inner pass).
 float repprobe_shifted_exponentials(float *out, const float *x, long count, float shift);
 
+/// One line of im2col with unit stride: `out[j] = source[j]` for `j` in `[first, last)` and
+/// 0 for the other `j < count`. `source[j]` outside `[first, last)` is never read (it may lie
+/// outside the image).
+void repprobe_window_line(float *out, const float *source, long count, long first, long last);
+/// One line of col2im with unit stride: `line[j] += columns[j]` for `j` in `[first, last)`.
+void repprobe_window_line_add(float *line, const float *columns, long first, long last);
+
 /// 1 when the CPU runs `repprobe_sgemm` (AVX-512 F, DQ, BW and VL), else 0.
 int repprobe_sgemm_available(void);
 /// `C = op(A)·op(B)`, or `C += op(A)·op(B)` when `accumulate` is non-zero, all row-major:

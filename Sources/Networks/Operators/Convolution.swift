@@ -1,3 +1,4 @@
+import CVectorMath
 import Dispatch
 import LinearAlgebra
 
@@ -217,6 +218,14 @@ package enum ConvolutionOperators {
     package static func im2col(_ image: UnsafePointer<Float>, channels: Int, geometry g: WindowGeometry,
                                into columns: UnsafeMutablePointer<Float>, pitch: Int) {
         let outW = g.output[2], strideW = g.strides[2]
+        if strideW == 1 {
+            // Line by line in the vector kernels, which copy and pad a short line at once.
+            forEachColumnLine(channels: channels, geometry: g, pitch: pitch) { at, input, inside in
+                repprobe_window_line(columns + at, image + (input ?? 0), outW, input == nil ? 0 : inside.lowerBound,
+                                     input == nil ? 0 : inside.upperBound)
+            }
+            return
+        }
         forEachColumnLine(channels: channels, geometry: g, pitch: pitch) { at, input, inside in
             let out = columns + at
             guard let input else { return out.update(repeating: 0, count: outW) }
@@ -241,8 +250,7 @@ package enum ConvolutionOperators {
             guard let input else { return }
             let line = image + input, source = columns + at
             if strideW == 1 {
-                // Contiguous on both sides, which the compiler vectorises.
-                for ow in inside { line[ow] += source[ow] }
+                repprobe_window_line_add(line, source, inside.lowerBound, inside.upperBound)
             } else {
                 for ow in inside { line[ow * strideW] += source[ow] }
             }

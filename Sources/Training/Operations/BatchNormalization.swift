@@ -1,3 +1,5 @@
+import Networks
+
 /// The running mean and variance that batch normalisation keeps for inference.
 public final class RunningStatistics {
     public var mean: [Float]
@@ -33,64 +35,117 @@ extension Variable {
         let x = values, gamma = scale.values, beta = shift.values
         var mean = [Float](repeating: 0, count: channels)
         var inverse = [Float](repeating: 0, count: channels)
+        // Every loop below runs over one image's plane of one channel, through pointers, so
+        // that the element-wise ones vectorise; the statistics are summed in double precision.
         if tape.isTraining {
             precondition(m > 1, "batchNorm: training needs more than one value per channel")
-            for c in 0..<channels {
-                var sum = 0.0
-                for image in 0..<n { for i in 0..<size { sum += Double(x[(image * channels + c) * size + i]) } }
-                let mu = sum / Double(m)
-                var squares = 0.0
-                for image in 0..<n { for i in 0..<size {
-                    let d = Double(x[(image * channels + c) * size + i]) - mu
-                    squares += d * d
-                } }
-                let variance = squares / Double(m)
-                mean[c] = Float(mu)
-                inverse[c] = Float(1 / (variance + Double(epsilon)).squareRoot())
-                let k = statistics.momentum
-                statistics.mean[c] = (1 - k) * statistics.mean[c] + k * Float(mu)
-                statistics.variance[c] = (1 - k) * statistics.variance[c] + k * Float(squares / Double(m - 1))
+            x.withUnsafeBufferPointer { x in
+                for c in 0..<channels {
+                    var sum = 0.0
+                    for image in 0..<n { sum += Self.planeSum(x.baseAddress! + (image * channels + c) * size, size) }
+                    let mu = sum / Double(m)
+                    var squares = 0.0
+                    for image in 0..<n {
+                        squares += Self.planeSquares(x.baseAddress! + (image * channels + c) * size, size, around: mu)
+                    }
+                    let variance = squares / Double(m)
+                    mean[c] = Float(mu)
+                    inverse[c] = Float(1 / (variance + Double(epsilon)).squareRoot())
+                    let k = statistics.momentum
+                    statistics.mean[c] = (1 - k) * statistics.mean[c] + k * Float(mu)
+                    statistics.variance[c] = (1 - k) * statistics.variance[c] + k * Float(squares / Double(m - 1))
+                }
             }
         } else {
             mean = statistics.mean
             inverse = statistics.variance.map { 1 / ($0 + epsilon).squareRoot() }
         }
-        var normalized = [Float](repeating: 0, count: x.count)
-        var y = [Float](repeating: 0, count: x.count)
-        for image in 0..<n { for c in 0..<channels {
-            let base = (image * channels + c) * size
-            for i in 0..<size {
-                let h = (x[base + i] - mean[c]) * inverse[c]
-                normalized[base + i] = h
-                y[base + i] = gamma[c] * h + beta[c]
+        var normalized: [Float] = ElementLoops.uninitialized(x.count)
+        var y: [Float] = ElementLoops.uninitialized(x.count)
+        x.withUnsafeBufferPointer { x in
+            normalized.withUnsafeMutableBufferPointer { normalized in
+                y.withUnsafeMutableBufferPointer { y in
+                    for image in 0..<n { for c in 0..<channels {
+                        let base = (image * channels + c) * size
+                        let (mu, inv, g, b) = (mean[c], inverse[c], gamma[c], beta[c])
+                        let xs = x.baseAddress! + base, hs = normalized.baseAddress! + base, ys = y.baseAddress! + base
+                        for i in 0..<size {
+                            let h = (xs[i] - mu) * inv
+                            hs[i] = h
+                            ys[i] = g * h + b
+                        }
+                    } }
+                }
             }
-        } }
+        }
         let (input, scaleIndex, shiftIndex, training) = (index, scale.index, shift.index, tape.isTraining)
         return tape.record(y, shape: shape) { dy, tape in
             var dGamma = [Float](repeating: 0, count: channels), dBeta = [Float](repeating: 0, count: channels)
-            for image in 0..<n { for c in 0..<channels {
-                let base = (image * channels + c) * size
-                var g: Float = 0, b: Float = 0
-                for i in 0..<size { g += dy[base + i] * normalized[base + i]; b += dy[base + i] }
-                dGamma[c] += g
-                dBeta[c] += b
-            } }
-            var dx = [Float](repeating: 0, count: x.count)
-            for image in 0..<n { for c in 0..<channels {
-                let base = (image * channels + c) * size
-                if training {
-                    let factor = gamma[c] * inverse[c] / Float(m)
-                    for i in 0..<size {
-                        dx[base + i] = factor * (Float(m) * dy[base + i] - dBeta[c] - normalized[base + i] * dGamma[c])
+            var dx: [Float] = ElementLoops.uninitialized(dy.count)
+            dy.withUnsafeBufferPointer { dy in
+                normalized.withUnsafeBufferPointer { normalized in
+                    for image in 0..<n { for c in 0..<channels {
+                        let base = (image * channels + c) * size
+                        let dys = dy.baseAddress! + base, hs = normalized.baseAddress! + base
+                        var g0: Float = 0, g1: Float = 0, b0: Float = 0, b1: Float = 0
+                        var i = 0
+                        while i + 2 <= size {
+                            g0 += dys[i] * hs[i]; b0 += dys[i]
+                            g1 += dys[i + 1] * hs[i + 1]; b1 += dys[i + 1]
+                            i += 2
+                        }
+                        if i < size { g0 += dys[i] * hs[i]; b0 += dys[i] }
+                        dGamma[c] += g0 + g1
+                        dBeta[c] += b0 + b1
+                    } }
+                    dx.withUnsafeMutableBufferPointer { dx in
+                        for image in 0..<n { for c in 0..<channels {
+                            let base = (image * channels + c) * size
+                            let dys = dy.baseAddress! + base, hs = normalized.baseAddress! + base, dxs = dx.baseAddress! + base
+                            if training {
+                                let factor = gamma[c] * inverse[c] / Float(m)
+                                let (count, sumDy, sumDyH) = (Float(m), dBeta[c], dGamma[c])
+                                for i in 0..<size { dxs[i] = factor * (count * dys[i] - sumDy - hs[i] * sumDyH) }
+                            } else {
+                                let factor = gamma[c] * inverse[c]
+                                for i in 0..<size { dxs[i] = factor * dys[i] }
+                            }
+                        } }
                     }
-                } else {
-                    let factor = gamma[c] * inverse[c]
-                    for i in 0..<size { dx[base + i] = factor * dy[base + i] }
                 }
-            } }
+            }
             tape.accumulate(dx, into: input)
             tape.accumulate(dGamma, into: scaleIndex)
             tape.accumulate(dBeta, into: shiftIndex)
         }
+    }
+
+    /// `Σ x[i]` in double precision, in four interleaved partial sums: one running sum
+    /// would wait out the adder's latency at every element.
+    @inline(__always)
+    private static func planeSum(_ x: UnsafePointer<Float>, _ count: Int) -> Double {
+        var s0 = 0.0, s1 = 0.0, s2 = 0.0, s3 = 0.0
+        var i = 0
+        while i + 4 <= count {
+            s0 += Double(x[i]); s1 += Double(x[i + 1]); s2 += Double(x[i + 2]); s3 += Double(x[i + 3])
+            i += 4
+        }
+        while i < count { s0 += Double(x[i]); i += 1 }
+        return (s0 + s1) + (s2 + s3)
+    }
+
+    /// `Σ (x[i] − mean)²` in double precision, as ``planeSum(_:_:)``.
+    @inline(__always)
+    private static func planeSquares(_ x: UnsafePointer<Float>, _ count: Int, around mean: Double) -> Double {
+        var s0 = 0.0, s1 = 0.0, s2 = 0.0, s3 = 0.0
+        var i = 0
+        while i + 4 <= count {
+            let d0 = Double(x[i]) - mean, d1 = Double(x[i + 1]) - mean
+            let d2 = Double(x[i + 2]) - mean, d3 = Double(x[i + 3]) - mean
+            s0 += d0 * d0; s1 += d1 * d1; s2 += d2 * d2; s3 += d3 * d3
+            i += 4
+        }
+        while i < count { let d = Double(x[i]) - mean; s0 += d * d; i += 1 }
+        return (s0 + s1) + (s2 + s3)
     }
 }

@@ -1,0 +1,59 @@
+import Testing
+@testable import Networks
+
+/// im2col and col2im with unit stride go line by line through the vector kernels, which
+/// copy and pad a line under masks: against plain loops over every row, column and kernel
+/// offset, bit for bit (both only copy, or add in the same order), for lines shorter and
+/// longer than a vector and paddings that cut into them from both sides.
+@Suite struct WindowLineTests {
+    struct Case: Sendable, CustomTestStringConvertible {
+        let height, width, kernel, padding: Int
+        var testDescription: String { "\(height)×\(width), kernel \(kernel), padding \(padding)" }
+    }
+
+    static let cases = [Case(height: 1, width: 1, kernel: 1, padding: 0), Case(height: 4, width: 5, kernel: 3, padding: 1),
+                        Case(height: 16, width: 16, kernel: 3, padding: 1), Case(height: 3, width: 17, kernel: 5, padding: 2),
+                        Case(height: 5, width: 33, kernel: 3, padding: 0), Case(height: 2, width: 3, kernel: 5, padding: 3),
+                        Case(height: 6, width: 40, kernel: 7, padding: 3)]
+
+    @Test(arguments: cases)
+    func unrollingAndFoldingMatchPlainLoops(_ shape: Case) throws {
+        let channels = 3
+        let g = try WindowGeometry(height: shape.height, width: shape.width, kernelHeight: shape.kernel,
+                                   kernelWidth: shape.kernel, stride: 1, padding: shape.padding)
+        let (outH, outW) = (g.output[1], g.output[2])
+        let rows = channels * shape.kernel * shape.kernel, positions = outH * outW
+        let pitch = positions + 3  // a pitch wider than a row of columns, as when images share a product
+        let image = ParallelKernelTests.values(channels * shape.height * shape.width, seed: 30)
+        var expected = [Float](repeating: 0, count: rows * pitch)
+        var row = 0
+        for c in 0..<channels { for kh in 0..<shape.kernel { for kw in 0..<shape.kernel {
+            for oh in 0..<outH { for ow in 0..<outW {
+                let ih = oh - shape.padding + kh, iw = ow - shape.padding + kw
+                let inside = ih >= 0 && ih < shape.height && iw >= 0 && iw < shape.width
+                expected[row * pitch + oh * outW + ow] = inside ? image[(c * shape.height + ih) * shape.width + iw] : 0
+            } }
+            row += 1
+        } } }
+        var columns = [Float](repeating: .nan, count: rows * pitch)
+        for r in 0..<rows { for j in positions..<pitch { columns[r * pitch + j] = 0 } }
+        ConvolutionOperators.im2col(image, channels: channels, geometry: g, into: &columns, pitch: pitch)
+        #expect(columns.map(\.bitPattern) == expected.map(\.bitPattern))
+
+        // col2im adds every column entry back where it was read from, in the same order.
+        let gradient = ParallelKernelTests.values(rows * pitch, seed: 31)
+        var folded = ParallelKernelTests.values(image.count, seed: 32)
+        var reference = folded
+        row = 0
+        for c in 0..<channels { for kh in 0..<shape.kernel { for kw in 0..<shape.kernel {
+            for oh in 0..<outH { for ow in 0..<outW {
+                let ih = oh - shape.padding + kh, iw = ow - shape.padding + kw
+                guard ih >= 0, ih < shape.height, iw >= 0, iw < shape.width else { continue }
+                reference[(c * shape.height + ih) * shape.width + iw] += gradient[row * pitch + oh * outW + ow]
+            } }
+            row += 1
+        } } }
+        ConvolutionOperators.col2im(gradient, channels: channels, geometry: g, into: &folded, pitch: pitch)
+        #expect(folded.map(\.bitPattern) == reference.map(\.bitPattern))
+    }
+}
