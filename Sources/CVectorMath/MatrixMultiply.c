@@ -81,16 +81,63 @@ static void pack_a(int transpose, const float *a, long lda, long m, long p0, lon
     }
 }
 
+/// Transposes the 16 × 16 block held in r[0..16] (row i in r[i]) in place.
+AVX512 static inline void transpose16(__m512 r[16]) {
+    __m512 t[16];
+    for (int i = 0; i < 16; i += 2) {
+        t[i] = _mm512_unpacklo_ps(r[i], r[i + 1]);
+        t[i + 1] = _mm512_unpackhi_ps(r[i], r[i + 1]);
+    }
+    for (int i = 0; i < 16; i += 4) {
+        r[i] = _mm512_castpd_ps(_mm512_unpacklo_pd(_mm512_castps_pd(t[i]), _mm512_castps_pd(t[i + 2])));
+        r[i + 1] = _mm512_castpd_ps(_mm512_unpackhi_pd(_mm512_castps_pd(t[i]), _mm512_castps_pd(t[i + 2])));
+        r[i + 2] = _mm512_castpd_ps(_mm512_unpacklo_pd(_mm512_castps_pd(t[i + 1]), _mm512_castps_pd(t[i + 3])));
+        r[i + 3] = _mm512_castpd_ps(_mm512_unpackhi_pd(_mm512_castps_pd(t[i + 1]), _mm512_castps_pd(t[i + 3])));
+    }
+    // Now lane l (128 bits) of r[4q + s] holds rows 4q to 4q + 3 of column 4l + s; whole
+    // 128-bit lanes move from here on. 0x88 takes lanes 0 and 2 of each operand, 0xdd lanes
+    // 1 and 3.
+    for (int i = 0; i < 4; i++) {
+        t[i] = _mm512_shuffle_f32x4(r[i], r[i + 4], 0x88);
+        t[i + 4] = _mm512_shuffle_f32x4(r[i], r[i + 4], 0xdd);
+        t[i + 8] = _mm512_shuffle_f32x4(r[i + 8], r[i + 12], 0x88);
+        t[i + 12] = _mm512_shuffle_f32x4(r[i + 8], r[i + 12], 0xdd);
+    }
+    for (int i = 0; i < 4; i++) {
+        r[i] = _mm512_shuffle_f32x4(t[i], t[i + 8], 0x88);
+        r[i + 8] = _mm512_shuffle_f32x4(t[i], t[i + 8], 0xdd);
+        r[i + 4] = _mm512_shuffle_f32x4(t[i + 4], t[i + 12], 0x88);
+        r[i + 12] = _mm512_shuffle_f32x4(t[i + 4], t[i + 12], 0xdd);
+    }
+    // r[j] is column j.
+}
+
 /// Rows [p0, p0 + kc) and columns [j0, j0 + nc) of op(B) in strips of NR columns, each strip
 /// row by row; columns beyond nc are zero.
 AVX512 static void pack_b(int transpose, const float *b, long ldb, long p0, long kc, long j0, long nc, float *out) {
     for (long jj = 0; jj < nc; jj += NR) {
         long cols = nc - jj < NR ? nc - jj : NR;
         if (transpose) {
-            memset(out, 0, sizeof(float) * NR * kc);
-            for (long c = 0; c < cols; c++) {
-                const float *source = b + (j0 + jj + c) * ldb + p0;
-                for (long p = 0; p < kc; p++) out[p * NR + c] = source[p];
+            if (cols == NR) {
+                // Sixteen columns of op(B) at a time: 16 × 16 blocks of B transposed in registers.
+                for (long half = 0; half < NR; half += 16) {
+                    const float *source = b + (j0 + jj + half) * ldb + p0;
+                    long p = 0;
+                    for (; p + 16 <= kc; p += 16) {
+                        __m512 r[16];
+                        for (int i = 0; i < 16; i++) r[i] = _mm512_loadu_ps(source + i * ldb + p);
+                        transpose16(r);
+                        for (int i = 0; i < 16; i++) _mm512_store_ps(out + (p + i) * NR + half, r[i]);
+                    }
+                    for (; p < kc; p++)
+                        for (int i = 0; i < 16; i++) out[p * NR + half + i] = source[i * ldb + p];
+                }
+            } else {
+                memset(out, 0, sizeof(float) * NR * kc);
+                for (long c = 0; c < cols; c++) {
+                    const float *source = b + (j0 + jj + c) * ldb + p0;
+                    for (long p = 0; p < kc; p++) out[p * NR + c] = source[p];
+                }
             }
         } else {
             __mmask16 m0 = cols >= 16 ? 0xffff : (__mmask16)((1u << cols) - 1);

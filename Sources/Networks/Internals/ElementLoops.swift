@@ -24,7 +24,7 @@ package enum ElementLoops {
     /// Tensors with at least this many elements are split between two threads by the
     /// loops that do enough work per element to pay for it (the transcendental functions,
     /// softmax). Below it the hand-over costs more than the second core saves.
-    static let parallelThreshold = 1 << 15
+    package static let parallelThreshold = 1 << 15
 
     /// Runs `body` over `0..<count`, in two halves on two threads when the elements it
     /// touches (`elements`, by default `count`) reach `threshold`. `body` must
@@ -34,7 +34,7 @@ package enum ElementLoops {
     /// captures: the operation inside should be a generic function or method, which is
     /// specialised with the caller, not a closure parameter (the loops above would then
     /// call it once per element).
-    static func inHalves(_ count: Int, elements: Int? = nil, threshold: Int = parallelThreshold, _ body: (Range<Int>) -> Void) {
+    package static func inHalves(_ count: Int, elements: Int? = nil, threshold: Int = parallelThreshold, _ body: (Range<Int>) -> Void) {
         guard count >= 2, (elements ?? count) >= threshold else {
             body(0..<count)
             return

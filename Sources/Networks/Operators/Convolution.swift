@@ -404,7 +404,7 @@ package enum ConvolutionOperators {
 }
 
 /// A pointer handed to worker threads that write disjoint parts of its buffer.
-struct UnsafeSendable<T>: @unchecked Sendable {
-    let value: T
-    init(_ value: T) { self.value = value }
+package struct UnsafeSendable<T>: @unchecked Sendable {
+    package let value: T
+    package init(_ value: T) { self.value = value }
 }

@@ -23,11 +23,15 @@ extension Variable {
         let inputCount = channels * shape[2] * shape[3]
         let x = values, w = weight.values
         var columns: [Float] = ElementLoops.uninitialized(rows * width)
+        // Each image unrolls into its own columns: the images are shared between the cores.
         x.withUnsafeBufferPointer { x in
             columns.withUnsafeMutableBufferPointer { columns in
-                for image in 0..<n {
-                    ConvolutionOperators.im2col(x.baseAddress! + image * inputCount, channels: channels, geometry: window,
-                                                into: columns.baseAddress! + image * positions, pitch: width)
+                let (x, columns) = (UnsafeSendable(x.baseAddress!), UnsafeSendable(columns.baseAddress!))
+                ElementLoops.inHalves(n, elements: rows * width) { images in
+                    for image in images {
+                        ConvolutionOperators.im2col(x.value + image * inputCount, channels: channels, geometry: window,
+                                                    into: columns.value + image * positions, pitch: width)
+                    }
                 }
             }
         }
@@ -70,11 +74,15 @@ extension Variable {
             RowMajorGEMM.multiply(transposeA: true, m: rows, n: width, k: filters, a: w, lda: rows,
                                   b: gradient, ldb: width, c: &dColumns, ldc: width)
             var dx = [Float](repeating: 0, count: n * inputCount)
+            // Each image folds back into its own part of the gradient: shared between the cores.
             dColumns.withUnsafeBufferPointer { dColumns in
                 dx.withUnsafeMutableBufferPointer { dx in
-                    for image in 0..<n {
-                        ConvolutionOperators.col2im(dColumns.baseAddress! + image * positions, channels: channels, geometry: window,
-                                                    into: dx.baseAddress! + image * inputCount, pitch: width)
+                    let (dColumns, dx) = (UnsafeSendable(dColumns.baseAddress!), UnsafeSendable(dx.baseAddress!))
+                    ElementLoops.inHalves(n, elements: rows * width) { images in
+                        for image in images {
+                            ConvolutionOperators.col2im(dColumns.value + image * positions, channels: channels,
+                                                        geometry: window, into: dx.value + image * inputCount, pitch: width)
+                        }
                     }
                 }
             }
