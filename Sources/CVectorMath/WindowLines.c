@@ -1,16 +1,29 @@
 #include "CVectorMath.h"
 
 #include <immintrin.h>
+#include <string.h>
 
-// The lines of im2col and col2im with unit stride: a convolution's unrolled rows are lines
-// of an image's rows, shifted by the kernel offset and cut off where they would read
-// padding. Lines are short (16 columns in a 16 × 16 feature map), so calls to memset and
-// memmove per line, or a loop with a tail, cost more than the copying. AVX-512 reads and
-// writes a line sixteen columns at a time under a mask, which never touches the columns
-// outside it; elsewhere a plain loop does the same.
+// im2col and col2im of one image for two-dimensional windows with unit horizontal stride.
+// A convolution's unrolled rows are lines of the image's rows, shifted by the kernel offset
+// and cut off where they would read padding. Lines are short (16 columns in a 16 × 16
+// feature map), so calls to memset and memmove per line, or a call per line at all, cost
+// more than the copying. AVX-512 reads and writes a line sixteen columns at a time under a
+// mask, which never touches the columns outside it; elsewhere plain loops do the same.
+// Both only copy, or add in a fixed order, so every instruction set gives the same bits.
 
 #define AVX512 __attribute__((target("avx512f,avx512dq,avx512bw,avx512vl")))
 #define RESOLVER __attribute__((no_sanitize("address", "thread", "undefined")))
+
+/// The output columns [first, last) whose input column `column + offset` lies in [0, width).
+static inline void inside_columns(long offset, long width, long out_w, long *first, long *last) {
+    long f = -offset < 0 ? 0 : -offset;
+    if (f > out_w) f = out_w;
+    long l = width - offset;
+    if (l > out_w) l = out_w;
+    if (l < f) l = f;
+    *first = f;
+    *last = l;
+}
 
 /// The lanes of the sixteen columns from `start` that lie in [first, last).
 AVX512 __attribute__((always_inline)) static inline __mmask16 lanes_within(long start, long first, long last) {
@@ -20,28 +33,73 @@ AVX512 __attribute__((always_inline)) static inline __mmask16 lanes_within(long 
     return (__mmask16)(bits & ~((1u << low) - 1));
 }
 
-AVX512 static void window_line_v4(float *out, const float *source, long count, long first, long last) {
-    for (long start = 0; start < count; start += 16) {
-        __mmask16 inside = lanes_within(start, first, last);
-        __mmask16 all = count - start >= 16 ? 0xffff : (__mmask16)((1u << (count - start)) - 1);
-        _mm512_mask_storeu_ps(out + start, all, _mm512_maskz_loadu_ps(inside, source + start));
+// The walk both functions share: for each channel, kernel row and column, and output row,
+// `LINE` with `at` the line's offset in the columns, `source` the offset in the image of the
+// input value under output column 0 (negative when padding lies to the left), and `inside`
+// false for a row that reads padding.
+#define WALK(LINE)                                                                                     \
+    long row = 0;                                                                                      \
+    for (long c = 0; c < channels; c++) {                                                              \
+        const long plane = c * in_h * in_w;                                                            \
+        for (long kh = 0; kh < kernel_h; kh++) {                                                       \
+            for (long kw = 0; kw < kernel_w; kw++, row++) {                                            \
+                long offset = kw * dilation_w - pad_left, first, last;                                 \
+                inside_columns(offset, in_w, out_w, &first, &last);                                    \
+                for (long oh = 0; oh < out_h; oh++) {                                                  \
+                    long ih = oh * stride_h - pad_top + kh * dilation_h;                               \
+                    long at = row * pitch + oh * out_w;                                                \
+                    int inside = ih >= 0 && ih < in_h;                                                 \
+                    long source = plane + ih * in_w + offset;                                          \
+                    LINE                                                                               \
+                }                                                                                      \
+            }                                                                                          \
+        }                                                                                              \
     }
+
+#define ARGUMENTS                                                                                      \
+    long channels, long in_h, long in_w, long kernel_h, long kernel_w, long stride_h, long pad_top,    \
+        long pad_left, long dilation_h, long dilation_w, long out_h, long out_w, long pitch
+
+AVX512 static void im2col_v4(float *columns, const float *image, ARGUMENTS) {
+    WALK({
+        float *out = columns + at;
+        for (long start = 0; start < out_w; start += 16) {
+            __mmask16 read = inside ? lanes_within(start, first, last) : 0;
+            __mmask16 all = out_w - start >= 16 ? 0xffff : (__mmask16)((1u << (out_w - start)) - 1);
+            _mm512_mask_storeu_ps(out + start, all, _mm512_maskz_loadu_ps(read, image + source + start));
+        }
+    })
 }
 
-static void window_line_v1(float *out, const float *source, long count, long first, long last) {
-    for (long j = 0; j < count; j++) out[j] = j >= first && j < last ? source[j] : 0.0f;
+static void im2col_v1(float *columns, const float *image, ARGUMENTS) {
+    WALK({
+        float *out = columns + at;
+        if (!inside) {
+            memset(out, 0, sizeof(float) * out_w);
+        } else {
+            for (long j = 0; j < out_w; j++) out[j] = j >= first && j < last ? image[source + j] : 0.0f;
+        }
+    })
 }
 
-AVX512 static void window_line_add_v4(float *line, const float *columns, long first, long last) {
-    for (long start = first / 16 * 16; start < last; start += 16) {
-        __mmask16 inside = lanes_within(start, first, last);
-        __m512 sum = _mm512_add_ps(_mm512_maskz_loadu_ps(inside, line + start), _mm512_maskz_loadu_ps(inside, columns + start));
-        _mm512_mask_storeu_ps(line + start, inside, sum);
-    }
+AVX512 static void col2im_v4(float *image, const float *columns, ARGUMENTS) {
+    WALK({
+        if (inside) {
+            for (long start = first / 16 * 16; start < last; start += 16) {
+                __mmask16 lanes = lanes_within(start, first, last);
+                float *line = image + source + start;
+                __m512 sum = _mm512_add_ps(_mm512_maskz_loadu_ps(lanes, line), _mm512_maskz_loadu_ps(lanes, columns + at + start));
+                _mm512_mask_storeu_ps(line, lanes, sum);
+            }
+        }
+    })
 }
 
-static void window_line_add_v1(float *line, const float *columns, long first, long last) {
-    for (long j = first; j < last; j++) line[j] += columns[j];
+static void col2im_v1(float *image, const float *columns, ARGUMENTS) {
+    WALK({
+        if (inside)
+            for (long j = first; j < last; j++) image[source + j] += columns[at + j];
+    })
 }
 
 RESOLVER static int has_avx512(void) {
@@ -49,12 +107,9 @@ RESOLVER static int has_avx512(void) {
     return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw");
 }
 
-typedef void (*Line)(float *, const float *, long, long, long);
-typedef void (*LineAdd)(float *, const float *, long, long);
-RESOLVER static Line resolve_window_line(void) { return has_avx512() ? window_line_v4 : window_line_v1; }
-RESOLVER static LineAdd resolve_window_line_add(void) { return has_avx512() ? window_line_add_v4 : window_line_add_v1; }
+typedef void (*Unroll)(float *, const float *, ARGUMENTS);
+RESOLVER static Unroll resolve_im2col(void) { return has_avx512() ? im2col_v4 : im2col_v1; }
+RESOLVER static Unroll resolve_col2im(void) { return has_avx512() ? col2im_v4 : col2im_v1; }
 
-void repprobe_window_line(float *out, const float *source, long count, long first, long last)
-    __attribute__((ifunc("resolve_window_line")));
-void repprobe_window_line_add(float *line, const float *columns, long first, long last)
-    __attribute__((ifunc("resolve_window_line_add")));
+void repprobe_im2col(float *columns, const float *image, ARGUMENTS) __attribute__((ifunc("resolve_im2col")));
+void repprobe_col2im(float *image, const float *columns, ARGUMENTS) __attribute__((ifunc("resolve_col2im")));

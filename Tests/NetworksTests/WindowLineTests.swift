@@ -1,8 +1,8 @@
 import Testing
 @testable import Networks
 
-/// im2col and col2im with unit stride go line by line through the vector kernels, which
-/// copy and pad a line under masks: against plain loops over every row, column and kernel
+/// im2col and col2im of planar windows with unit column stride run in C, which copies and
+/// pads each line under masks: against plain loops over every row, column and kernel
 /// offset, bit for bit (both only copy, or add in the same order), for lines shorter and
 /// longer than a vector and paddings that cut into them from both sides.
 @Suite struct WindowLineTests {

@@ -218,12 +218,9 @@ package enum ConvolutionOperators {
     package static func im2col(_ image: UnsafePointer<Float>, channels: Int, geometry g: WindowGeometry,
                                into columns: UnsafeMutablePointer<Float>, pitch: Int) {
         let outW = g.output[2], strideW = g.strides[2]
-        if strideW == 1 {
-            // Line by line in the vector kernels, which copy and pad a short line at once.
-            forEachColumnLine(channels: channels, geometry: g, pitch: pitch) { at, input, inside in
-                repprobe_window_line(columns + at, image + (input ?? 0), outW, input == nil ? 0 : inside.lowerBound,
-                                     input == nil ? 0 : inside.upperBound)
-            }
+        if g.isPlanarWithUnitColumnStride {
+            repprobe_im2col(columns, image, channels, g.input[1], g.input[2], g.kernel[1], g.kernel[2], g.strides[1],
+                            g.padBegin[1], g.padBegin[2], g.dilations[1], g.dilations[2], g.output[1], g.output[2], pitch)
             return
         }
         forEachColumnLine(channels: channels, geometry: g, pitch: pitch) { at, input, inside in
@@ -245,15 +242,16 @@ package enum ConvolutionOperators {
     /// training module's convolution gradients go through it.
     package static func col2im(_ columns: UnsafePointer<Float>, channels: Int, geometry g: WindowGeometry,
                                into image: UnsafeMutablePointer<Float>, pitch: Int) {
+        if g.isPlanarWithUnitColumnStride {
+            repprobe_col2im(image, columns, channels, g.input[1], g.input[2], g.kernel[1], g.kernel[2], g.strides[1],
+                            g.padBegin[1], g.padBegin[2], g.dilations[1], g.dilations[2], g.output[1], g.output[2], pitch)
+            return
+        }
         let strideW = g.strides[2]
         forEachColumnLine(channels: channels, geometry: g, pitch: pitch) { at, input, inside in
             guard let input else { return }
             let line = image + input, source = columns + at
-            if strideW == 1 {
-                repprobe_window_line_add(line, source, inside.lowerBound, inside.upperBound)
-            } else {
-                for ow in inside { line[ow * strideW] += source[ow] }
-            }
+            for ow in inside { line[ow * strideW] += source[ow] }
         }
     }
 
