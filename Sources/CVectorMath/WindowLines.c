@@ -113,3 +113,7 @@ RESOLVER static Unroll resolve_col2im(void) { return has_avx512() ? col2im_v4 : 
 
 void repprobe_im2col(float *columns, const float *image, ARGUMENTS) __attribute__((ifunc("resolve_im2col")));
 void repprobe_col2im(float *image, const float *columns, ARGUMENTS) __attribute__((ifunc("resolve_col2im")));
+
+#define PASS channels, in_h, in_w, kernel_h, kernel_w, stride_h, pad_top, pad_left, dilation_h, dilation_w, out_h, out_w, pitch
+void repprobe_im2col_baseline(float *columns, const float *image, ARGUMENTS) { im2col_v1(columns, image, PASS); }
+void repprobe_col2im_baseline(float *image, const float *columns, ARGUMENTS) { col2im_v1(image, columns, PASS); }

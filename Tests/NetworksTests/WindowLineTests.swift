@@ -1,10 +1,12 @@
+import CVectorMath
 import Testing
 @testable import Networks
 
 /// im2col and col2im of planar windows with unit column stride run in C, which copies and
 /// pads each line under masks: against plain loops over every row, column and kernel
 /// offset, bit for bit (both only copy, or add in the same order), for lines shorter and
-/// longer than a vector and paddings that cut into them from both sides.
+/// longer than a vector and paddings that cut into them from both sides; and the baseline
+/// x86-64 versions, which CPUs without AVX-512 run, the same way.
 @Suite struct WindowLineTests {
     struct Case: Sendable, CustomTestStringConvertible {
         let height, width, kernel, padding: Int
@@ -37,13 +39,17 @@ import Testing
         } } }
         var columns = [Float](repeating: .nan, count: rows * pitch)
         for r in 0..<rows { for j in positions..<pitch { columns[r * pitch + j] = 0 } }
+        var baseline = columns
         ConvolutionOperators.im2col(image, channels: channels, geometry: g, into: &columns, pitch: pitch)
         #expect(columns.map(\.bitPattern) == expected.map(\.bitPattern))
+        repprobe_im2col_baseline(&baseline, image, channels, shape.height, shape.width, shape.kernel, shape.kernel, 1,
+                                 shape.padding, shape.padding, 1, 1, outH, outW, pitch)
+        #expect(baseline.map(\.bitPattern) == expected.map(\.bitPattern))
 
         // col2im adds every column entry back where it was read from, in the same order.
         let gradient = ParallelKernelTests.values(rows * pitch, seed: 31)
         var folded = ParallelKernelTests.values(image.count, seed: 32)
-        var reference = folded
+        var reference = folded, foldedByBaseline = folded
         row = 0
         for c in 0..<channels { for kh in 0..<shape.kernel { for kw in 0..<shape.kernel {
             for oh in 0..<outH { for ow in 0..<outW {
@@ -55,5 +61,8 @@ import Testing
         } } }
         ConvolutionOperators.col2im(gradient, channels: channels, geometry: g, into: &folded, pitch: pitch)
         #expect(folded.map(\.bitPattern) == reference.map(\.bitPattern))
+        repprobe_col2im_baseline(&foldedByBaseline, gradient, channels, shape.height, shape.width, shape.kernel,
+                                 shape.kernel, 1, shape.padding, shape.padding, 1, 1, outH, outW, pitch)
+        #expect(foldedByBaseline.map(\.bitPattern) == reference.map(\.bitPattern))
     }
 }

@@ -33,6 +33,14 @@ float repprobe_shifted_exponentials(float *out, const float *x, long count, floa
 void repprobe_im2col(float *columns, const float *image, long channels, long in_h, long in_w, long kernel_h,
                      long kernel_w, long stride_h, long pad_top, long pad_left, long dilation_h, long dilation_w,
                      long out_h, long out_w, long pitch);
+/// The baseline x86-64 versions of `repprobe_im2col` and `repprobe_col2im`, which CPUs
+/// without AVX-512 run, callable on any CPU so that tests can check them there too.
+void repprobe_im2col_baseline(float *columns, const float *image, long channels, long in_h, long in_w, long kernel_h,
+                              long kernel_w, long stride_h, long pad_top, long pad_left, long dilation_h,
+                              long dilation_w, long out_h, long out_w, long pitch);
+void repprobe_col2im_baseline(float *image, const float *columns, long channels, long in_h, long in_w, long kernel_h,
+                              long kernel_w, long stride_h, long pad_top, long pad_left, long dilation_h,
+                              long dilation_w, long out_h, long out_w, long pitch);
 /// The adjoint of `repprobe_im2col`: adds every entry of `columns` to the input value it was
 /// read from, row by row of `columns` and in column order within a row.
 void repprobe_col2im(float *image, const float *columns, long channels, long in_h, long in_w, long kernel_h,
