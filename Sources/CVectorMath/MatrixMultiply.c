@@ -25,14 +25,18 @@ int repprobe_sgemm_available(void) {
         && __builtin_cpu_supports("avx512vl");
 }
 
-/// C[0..<rows, 0..<cols] (+)= the product of one MR-row strip of op(A) and one NR-column
-/// strip of op(B), both packed `kc` deep.
-AVX512 static void kernel(long kc, const float *restrict a, const float *restrict b, float *c, long ldc, int rows,
-                          int cols, int accumulate) {
+/// C[0..<rows, 0..<cols] (+)= the product of one MR-row strip of op(A), packed `kc` deep,
+/// and `kc` rows of NR columns of op(B), `b_step` floats apart: a packed strip (`b_step` NR,
+/// zero beyond `cols`), or op(B) itself where no packing pays (its columns beyond `cols`
+/// are then never read).
+AVX512 __attribute__((always_inline)) static inline void kernel(long kc, const float *restrict a, const float *restrict b, long b_step, float *c, long ldc,
+                          int rows, int cols, int accumulate) {
     __m512 acc[MR][2];
     for (int r = 0; r < MR; r++) acc[r][0] = acc[r][1] = _mm512_setzero_ps();
+    __mmask16 m0 = cols >= 16 ? 0xffff : (__mmask16)((1u << cols) - 1);
+    __mmask16 m1 = cols >= 32 ? 0xffff : cols <= 16 ? 0 : (__mmask16)((1u << (cols - 16)) - 1);
     for (long p = 0; p < kc; p++) {
-        __m512 b0 = _mm512_load_ps(b), b1 = _mm512_load_ps(b + 16);
+        __m512 b0 = _mm512_maskz_loadu_ps(m0, b), b1 = _mm512_maskz_loadu_ps(m1, b + 16);
 #pragma unroll
         for (int r = 0; r < MR; r++) {
             __m512 ar = _mm512_set1_ps(a[r]);
@@ -40,10 +44,8 @@ AVX512 static void kernel(long kc, const float *restrict a, const float *restric
             acc[r][1] = _mm512_fmadd_ps(ar, b1, acc[r][1]);
         }
         a += MR;
-        b += NR;
+        b += b_step;
     }
-    __mmask16 m0 = cols >= 16 ? 0xffff : (__mmask16)((1u << cols) - 1);
-    __mmask16 m1 = cols >= 32 ? 0xffff : cols <= 16 ? 0 : (__mmask16)((1u << (cols - 16)) - 1);
     for (int r = 0; r < rows; r++) {
         float *row = c + r * ldc;
         __m512 v0 = acc[r][0], v1 = acc[r][1];
@@ -61,23 +63,20 @@ AVX512 static void kernel(long kc, const float *restrict a, const float *restric
 static void pack_a(int transpose, const float *a, long lda, long m, long p0, long kc, float *out) {
     for (long i0 = 0; i0 < m; i0 += MR) {
         long rows = m - i0 < MR ? m - i0 : MR;
+        // A last partial strip is zeroed once, not row by row.
+        if (rows < MR) memset(out, 0, sizeof(float) * MR * kc);
         if (transpose) {
             for (long p = 0; p < kc; p++) {
                 const float *source = a + (p0 + p) * lda + i0;
-                long r = 0;
-                for (; r < rows; r++) out[r] = source[r];
-                for (; r < MR; r++) out[r] = 0;
-                out += MR;
+                for (long r = 0; r < rows; r++) out[p * MR + r] = source[r];
             }
         } else {
             for (long p = 0; p < kc; p++) {
                 const float *source = a + i0 * lda + p0 + p;
-                long r = 0;
-                for (; r < rows; r++) out[r] = source[r * lda];
-                for (; r < MR; r++) out[r] = 0;
-                out += MR;
+                for (long r = 0; r < rows; r++) out[p * MR + r] = source[r * lda];
             }
         }
+        out += MR * kc;
     }
 }
 
@@ -118,25 +117,27 @@ AVX512 static void pack_b(int transpose, const float *b, long ldb, long p0, long
     for (long jj = 0; jj < nc; jj += NR) {
         long cols = nc - jj < NR ? nc - jj : NR;
         if (transpose) {
-            if (cols == NR) {
-                // Sixteen columns of op(B) at a time: 16 × 16 blocks of B transposed in registers.
-                for (long half = 0; half < NR; half += 16) {
-                    const float *source = b + (j0 + jj + half) * ldb + p0;
-                    long p = 0;
-                    for (; p + 16 <= kc; p += 16) {
-                        __m512 r[16];
-                        for (int i = 0; i < 16; i++) r[i] = _mm512_loadu_ps(source + i * ldb + p);
-                        transpose16(r);
-                        for (int i = 0; i < 16; i++) _mm512_store_ps(out + (p + i) * NR + half, r[i]);
-                    }
-                    for (; p < kc; p++)
-                        for (int i = 0; i < 16; i++) out[p * NR + half + i] = source[i * ldb + p];
+            // Sixteen columns of op(B) at a time: 16 × 16 blocks of B transposed in registers;
+            // the columns of a last partial block one by one, and zeros beyond them.
+            long whole = cols / 16 * 16;
+            for (long half = 0; half < whole; half += 16) {
+                const float *source = b + (j0 + jj + half) * ldb + p0;
+                long p = 0;
+                for (; p + 16 <= kc; p += 16) {
+                    __m512 r[16];
+                    for (int i = 0; i < 16; i++) r[i] = _mm512_loadu_ps(source + i * ldb + p);
+                    transpose16(r);
+                    for (int i = 0; i < 16; i++) _mm512_store_ps(out + (p + i) * NR + half, r[i]);
                 }
-            } else {
-                memset(out, 0, sizeof(float) * NR * kc);
-                for (long c = 0; c < cols; c++) {
-                    const float *source = b + (j0 + jj + c) * ldb + p0;
-                    for (long p = 0; p < kc; p++) out[p * NR + c] = source[p];
+                for (; p < kc; p++)
+                    for (int i = 0; i < 16; i++) out[p * NR + half + i] = source[i * ldb + p];
+            }
+            if (whole < NR) {
+                const float *source = b + (j0 + jj) * ldb + p0;
+                for (long p = 0; p < kc; p++) {
+                    float *row = out + p * NR;
+                    for (long v = whole; v < NR; v += 16) _mm512_store_ps(row + v, _mm512_setzero_ps());
+                    for (long c = whole; c < cols; c++) row[c] = source[c * ldb + p];
                 }
             }
         } else {
@@ -165,10 +166,14 @@ AVX512 int repprobe_sgemm(int transpose_a, int transpose_b, long m, long n, long
             for (long i = 0; i < m; i++) memset(c + i * ldc, 0, sizeof(float) * n);
         return 1;
     }
+    // op(B) is read where it lies when it is not transposed and at most two strips of op(A)
+    // use each of its values (12 filters of a small convolution): packing it would copy more
+    // than it saves. The sums are the same either way.
+    int direct = !transpose_b && m <= 2 * MR;
     long depth = k < KC ? k : KC, width = n < NC ? n : NC;
     float *packed_a = aligned_floats((m + MR - 1) / MR * MR * depth);
-    float *packed_b = aligned_floats((width + NR - 1) / NR * NR * depth);
-    if (!packed_a || !packed_b) {
+    float *packed_b = direct ? NULL : aligned_floats((width + NR - 1) / NR * NR * depth);
+    if (!packed_a || (!direct && !packed_b)) {
         free(packed_a);
         free(packed_b);
         return 0;
@@ -177,6 +182,16 @@ AVX512 int repprobe_sgemm(int transpose_a, int transpose_b, long m, long n, long
         long kc = k - p0 < KC ? k - p0 : KC;
         int add = accumulate || p0 > 0;
         pack_a(transpose_a, a, lda, m, p0, kc, packed_a);
+        if (direct) {
+            for (long j = 0; j < n; j += NR) {
+                int cols = n - j < NR ? (int)(n - j) : NR;
+                for (long i0 = 0; i0 < m; i0 += MR) {
+                    int rows = m - i0 < MR ? (int)(m - i0) : MR;
+                    kernel(kc, packed_a + i0 * kc, b + p0 * ldb + j, ldb, c + i0 * ldc + j, ldc, rows, cols, add);
+                }
+            }
+            continue;
+        }
         for (long j0 = 0; j0 < n; j0 += NC) {
             long nc = n - j0 < NC ? n - j0 : NC;
             pack_b(transpose_b, b, ldb, p0, kc, j0, nc, packed_b);
@@ -184,7 +199,7 @@ AVX512 int repprobe_sgemm(int transpose_a, int transpose_b, long m, long n, long
                 int rows = m - i0 < MR ? (int)(m - i0) : MR;
                 for (long jj = 0; jj < nc; jj += NR) {
                     int cols = nc - jj < NR ? (int)(nc - jj) : NR;
-                    kernel(kc, packed_a + i0 * kc, packed_b + jj * kc, c + i0 * ldc + j0 + jj, ldc, rows, cols, add);
+                    kernel(kc, packed_a + i0 * kc, packed_b + jj * kc, NR, c + i0 * ldc + j0 + jj, ldc, rows, cols, add);
                 }
             }
         }
