@@ -17,7 +17,8 @@ import LinearAlgebra
 /// BLAS changed the bits of any analysis running beside them. The own kernel gives every
 /// element the same chain of operations whichever thread computes it.
 package enum RowMajorGEMM {
-    /// Whether batches of small float32 products run the own kernel (an AVX-512 CPU).
+    /// Whether the float32 products that suit it (skinny ones, batches of small ones) run
+    /// the own kernel: on an AVX-512 CPU.
     package static let ownKernel = repprobe_sgemm_available() != 0
 
     /// Products of at most this many multiply-adds are small: a product this size gains
