@@ -10,6 +10,22 @@ import statistics
 import sys
 
 
+def kept_notes(path):
+    """What an earlier results file has below its table: the history of earlier runs and the
+    whole-process table, which are written by hand and which this script does not make. They
+    are kept under the new table (their first paragraph, on the run before, wants updating)."""
+    if not os.path.exists(path):
+        return ""
+    lines = open(path).read().splitlines()
+    i = 0
+    while i < len(lines) and not lines[i].startswith("|"):
+        i += 1
+    while i < len(lines) and lines[i].startswith("|"):
+        i += 1
+    rest = "\n".join(lines[i:]).strip("\n")
+    return "\n" + rest + "\n" if rest else ""
+
+
 def main():
     data, rounds, out_md, out_json = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4]
     pooled = {}
@@ -42,6 +58,7 @@ def main():
                      f"{errors.get(model, float('nan')):.1e} |")
     text = ("Samples per second, median over all runs of every round (best in brackets); "
             f"{rounds} alternating rounds, 2 threads each.\n\n" + "\n".join(table) + "\n")
+    text += kept_notes(out_md)
     open(out_md, "w").write(text)
     json.dump({"rounds": rounds, "rows": rows}, open(out_json, "w"), indent=2)
 
