@@ -73,12 +73,8 @@ package enum RowMajorGEMM {
     ) {
         typealias Part = (m: Int, n: Int, a: UnsafePointer<Float>, b: UnsafePointer<Float>, c: UnsafeMutablePointer<Float>)
         func compute(_ part: Part) {
-            if repprobe_sgemm(transposeA ? 1 : 0, transposeB ? 1 : 0, part.m, part.n, k, part.a, lda, part.b, ldb,
-                              part.c, ldc, accumulate ? 1 : 0) == 0 {
-                // The kernel could not allocate its packing buffers; BLAS needs none.
-                Float._gemm(transA: transposeB, transB: transposeA, m: part.n, n: part.m, k: k, alpha: 1,
-                            a: part.b, lda: ldb, b: part.a, ldb: lda, beta: accumulate ? 1 : 0, c: part.c, ldc: ldc)
-            }
+            kernelProduct(transposeA: transposeA, transposeB: transposeB, m: part.m, n: part.n, k: k, a: part.a, lda: lda,
+                          b: part.b, ldb: ldb, accumulate: accumulate, c: part.c, ldc: ldc)
         }
         let parts: [Part]
         if m * n * k < parallelWork {
@@ -97,6 +93,18 @@ package enum RowMajorGEMM {
         withoutActuallyEscaping(computePart) { computePart in
             let shared = UnsafeSendable(computePart)
             DispatchQueue.concurrentPerform(iterations: 2) { shared.value($0) }
+        }
+    }
+
+    /// One product by the own kernel on the calling thread, or by BLAS if the kernel cannot
+    /// allocate its packing buffers (BLAS needs none).
+    private static func kernelProduct(
+        transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int, a: UnsafePointer<Float>, lda: Int,
+        b: UnsafePointer<Float>, ldb: Int, accumulate: Bool, c: UnsafeMutablePointer<Float>, ldc: Int
+    ) {
+        if repprobe_sgemm(transposeA ? 1 : 0, transposeB ? 1 : 0, m, n, k, a, lda, b, ldb, c, ldc, accumulate ? 1 : 0) == 0 {
+            Float._gemm(transA: transposeB, transB: transposeA, m: n, n: m, k: k, alpha: 1, a: b, lda: ldb, b: a, ldb: lda,
+                        beta: accumulate ? 1 : 0, c: c, ldc: ldc)
         }
     }
 
@@ -121,10 +129,8 @@ package enum RowMajorGEMM {
         }
         func run(_ i: Int) {
             let (a, b, c) = operands(i)
-            if repprobe_sgemm(0, 0, m, n, k, a, lda, b, ldb, c, ldc, 0) == 0 {
-                // The kernel could not allocate its packing buffers; BLAS needs none.
-                multiply(m: m, n: n, k: k, a: a, lda: lda, b: b, ldb: ldb, c: c, ldc: ldc)
-            }
+            kernelProduct(transposeA: false, transposeB: false, m: m, n: n, k: k, a: a, lda: lda, b: b, ldb: ldb,
+                          accumulate: false, c: c, ldc: ldc)
         }
         guard count >= 2, count * work >= parallelWork else {
             for i in 0..<count { run(i) }

@@ -2,7 +2,7 @@ import Foundation
 
 /// BatchNormalization (inference), InstanceNormalization and LayerNormalization, float32
 /// with statistics accumulated in double precision.
-enum NormalizationOperators {
+package enum NormalizationOperators {
     static let factories: [String: OperatorFactory] = [
         "BatchNormalization": { context in
             let epsilon = try context.float("epsilon", default: 1e-5)
@@ -90,8 +90,8 @@ enum NormalizationOperators {
         return values.withUnsafeBufferPointer { values in
             y.withUnsafeMutableBufferPointer { y in
                 let x = values.baseAddress! + range.lowerBound, out = y.baseAddress! + range.lowerBound
-                let mean = doubleSum(x, count) { Double($0) } / Double(count)
-                let squares = doubleSum(x, count) { let d = Double($0) - mean; return d * d }
+                let mean = sum(x, count) / Double(count)
+                let squares = squaredDeviations(x, count, from: mean)
                 let inverse = 1 / (squares / Double(count) + Double(epsilon)).squareRoot()
                 for i in 0..<count { out[i] = affine(i, Float((Double(x[i]) - mean) * inverse)) }
                 return (Float(mean), Float(inverse))
@@ -99,17 +99,31 @@ enum NormalizationOperators {
         }
     }
 
-    /// `Σ term(x[i])` in double precision, in four interleaved partial sums: one running sum
-    /// would wait out the adder's latency at every element.
-    @inline(__always)
-    private static func doubleSum(_ x: UnsafePointer<Float>, _ count: Int, _ term: (Float) -> Double) -> Double {
+    /// `Σ x[i]` in double precision, in four interleaved partial sums: one running sum
+    /// would wait out the adder's latency at every element. Layer and batch normalisation
+    /// (in the training module) take their means with it.
+    package static func sum(_ x: UnsafePointer<Float>, _ count: Int) -> Double {
         var s0 = 0.0, s1 = 0.0, s2 = 0.0, s3 = 0.0
         var i = 0
         while i + 4 <= count {
-            s0 += term(x[i]); s1 += term(x[i + 1]); s2 += term(x[i + 2]); s3 += term(x[i + 3])
+            s0 += Double(x[i]); s1 += Double(x[i + 1]); s2 += Double(x[i + 2]); s3 += Double(x[i + 3])
             i += 4
         }
-        while i < count { s0 += term(x[i]); i += 1 }
+        while i < count { s0 += Double(x[i]); i += 1 }
+        return (s0 + s1) + (s2 + s3)
+    }
+
+    /// `Σ (x[i] − mean)²` in double precision, summed as ``sum(_:_:)``.
+    package static func squaredDeviations(_ x: UnsafePointer<Float>, _ count: Int, from mean: Double) -> Double {
+        var s0 = 0.0, s1 = 0.0, s2 = 0.0, s3 = 0.0
+        var i = 0
+        while i + 4 <= count {
+            let d0 = Double(x[i]) - mean, d1 = Double(x[i + 1]) - mean
+            let d2 = Double(x[i + 2]) - mean, d3 = Double(x[i + 3]) - mean
+            s0 += d0 * d0; s1 += d1 * d1; s2 += d2 * d2; s3 += d3 * d3
+            i += 4
+        }
+        while i < count { let d = Double(x[i]) - mean; s0 += d * d; i += 1 }
         return (s0 + s1) + (s2 + s3)
     }
 

@@ -42,11 +42,12 @@ extension Variable {
             x.withUnsafeBufferPointer { x in
                 for c in 0..<channels {
                     var sum = 0.0
-                    for image in 0..<n { sum += Self.planeSum(x.baseAddress! + (image * channels + c) * size, size) }
+                    for image in 0..<n { sum += NormalizationOperators.sum(x.baseAddress! + (image * channels + c) * size, size) }
                     let mu = sum / Double(m)
                     var squares = 0.0
                     for image in 0..<n {
-                        squares += Self.planeSquares(x.baseAddress! + (image * channels + c) * size, size, around: mu)
+                        squares += NormalizationOperators.squaredDeviations(x.baseAddress! + (image * channels + c) * size, size,
+                                                                            from: mu)
                     }
                     let variance = squares / Double(m)
                     mean[c] = Float(mu)
@@ -118,34 +119,5 @@ extension Variable {
             tape.accumulate(dGamma, into: scaleIndex)
             tape.accumulate(dBeta, into: shiftIndex)
         }
-    }
-
-    /// `Σ x[i]` in double precision, in four interleaved partial sums: one running sum
-    /// would wait out the adder's latency at every element.
-    @inline(__always)
-    private static func planeSum(_ x: UnsafePointer<Float>, _ count: Int) -> Double {
-        var s0 = 0.0, s1 = 0.0, s2 = 0.0, s3 = 0.0
-        var i = 0
-        while i + 4 <= count {
-            s0 += Double(x[i]); s1 += Double(x[i + 1]); s2 += Double(x[i + 2]); s3 += Double(x[i + 3])
-            i += 4
-        }
-        while i < count { s0 += Double(x[i]); i += 1 }
-        return (s0 + s1) + (s2 + s3)
-    }
-
-    /// `Σ (x[i] − mean)²` in double precision, as ``planeSum(_:_:)``.
-    @inline(__always)
-    private static func planeSquares(_ x: UnsafePointer<Float>, _ count: Int, around mean: Double) -> Double {
-        var s0 = 0.0, s1 = 0.0, s2 = 0.0, s3 = 0.0
-        var i = 0
-        while i + 4 <= count {
-            let d0 = Double(x[i]) - mean, d1 = Double(x[i + 1]) - mean
-            let d2 = Double(x[i + 2]) - mean, d3 = Double(x[i + 3]) - mean
-            s0 += d0 * d0; s1 += d1 * d1; s2 += d2 * d2; s3 += d3 * d3
-            i += 4
-        }
-        while i < count { let d = Double(x[i]) - mean; s0 += d * d; i += 1 }
-        return (s0 + s1) + (s2 + s3)
     }
 }
