@@ -1,4 +1,5 @@
 #include "CVectorMath.h"
+#include "CPULevel.h"
 
 #include <immintrin.h>
 #include <stdlib.h>
@@ -19,10 +20,11 @@ enum { MR = 12, NR = 32, KC = 384, NC = 480 };
 
 #define AVX512 __attribute__((target("avx512f,avx512dq,avx512bw,avx512vl,avx2,fma")))
 
-int repprobe_sgemm_available(void) {
-    __builtin_cpu_init();
-    return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512dq") && __builtin_cpu_supports("avx512bw")
-        && __builtin_cpu_supports("avx512vl");
+int repprobe_sgemm_available(void) { return repprobe_cpu_level() == 4; }
+
+/// The first `count` of sixteen lanes (none for `count` ≤ 0, all for `count` ≥ 16).
+static inline __mmask16 first_lanes(long count) {
+    return count >= 16 ? 0xffff : count <= 0 ? 0 : (__mmask16)((1u << count) - 1);
 }
 
 /// C[0..<rows, 0..<cols] (+)= the product of one MR-row strip of op(A), packed `kc` deep,
@@ -33,8 +35,7 @@ AVX512 __attribute__((always_inline)) static inline void kernel(long kc, const f
                           int rows, int cols, int accumulate) {
     __m512 acc[MR][2];
     for (int r = 0; r < MR; r++) acc[r][0] = acc[r][1] = _mm512_setzero_ps();
-    __mmask16 m0 = cols >= 16 ? 0xffff : (__mmask16)((1u << cols) - 1);
-    __mmask16 m1 = cols >= 32 ? 0xffff : cols <= 16 ? 0 : (__mmask16)((1u << (cols - 16)) - 1);
+    __mmask16 m0 = first_lanes(cols), m1 = first_lanes(cols - 16);
     for (long p = 0; p < kc; p++) {
         __m512 b0 = _mm512_maskz_loadu_ps(m0, b), b1 = _mm512_maskz_loadu_ps(m1, b + 16);
 #pragma unroll
@@ -141,8 +142,7 @@ AVX512 static void pack_b(int transpose, const float *b, long ldb, long p0, long
                 }
             }
         } else {
-            __mmask16 m0 = cols >= 16 ? 0xffff : (__mmask16)((1u << cols) - 1);
-            __mmask16 m1 = cols >= 32 ? 0xffff : cols <= 16 ? 0 : (__mmask16)((1u << (cols - 16)) - 1);
+            __mmask16 m0 = first_lanes(cols), m1 = first_lanes(cols - 16);
             for (long p = 0; p < kc; p++) {
                 const float *source = b + (p0 + p) * ldb + j0 + jj;
                 _mm512_store_ps(out + p * NR, _mm512_maskz_loadu_ps(m0, source));

@@ -1,4 +1,5 @@
 #include "CVectorMath.h"
+#include "CPULevel.h"
 
 // The algorithms, their accuracy and the provenance of the coefficients are described with
 // `VectorMath` (Sources/Networks/Internals/VectorMath.swift). No contraction into fused
@@ -30,12 +31,7 @@ enum { lanes = 16 };
 #include "Kernels.inc"
 #undef KERNEL
 
-/// The instruction set to use: 4 (AVX-512), 3 (AVX2 and FMA) or 1 (baseline), read once
-/// when the program loads, by each function's resolver. Resolvers run before sanitizers
-/// have set themselves up, so neither they nor this are instrumented.
-#define RESOLVER __attribute__((no_sanitize("address", "thread", "undefined")))
-
-RESOLVER static int level(void) {
+int repprobe_cpu_level(void) {
     __builtin_cpu_init();
     if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512dq") && __builtin_cpu_supports("avx512bw")
         && __builtin_cpu_supports("avx512vl")) return 4;
@@ -49,7 +45,7 @@ typedef void (*Gate)(float *, const float *, const float *, long);
 
 #define DISPATCH(name, type, signature)                                                  \
     RESOLVER static type resolve_##name(void) {                                                   \
-        int l = level();                                                                 \
+        int l = repprobe_cpu_level();                                                                 \
         return l == 4 ? name##_v4 : l == 3 ? name##_v3 : name##_v1;                      \
     }                                                                                    \
     signature __attribute__((ifunc("resolve_" #name)));

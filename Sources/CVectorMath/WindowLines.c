@@ -1,4 +1,5 @@
 #include "CVectorMath.h"
+#include "CPULevel.h"
 
 #include <immintrin.h>
 #include <string.h>
@@ -12,7 +13,6 @@
 // Both only copy, or add in a fixed order, so every instruction set gives the same bits.
 
 #define AVX512 __attribute__((target("avx512f,avx512dq,avx512bw,avx512vl")))
-#define RESOLVER __attribute__((no_sanitize("address", "thread", "undefined")))
 
 /// The output columns [first, last) whose input column `column + offset` lies in [0, width).
 static inline void inside_columns(long offset, long width, long out_w, long *first, long *last) {
@@ -65,8 +65,7 @@ AVX512 static void im2col_v4(float *columns, const float *image, ARGUMENTS) {
         float *out = columns + at;
         for (long start = 0; start < out_w; start += 16) {
             __mmask16 read = inside ? lanes_within(start, first, last) : 0;
-            __mmask16 all = out_w - start >= 16 ? 0xffff : (__mmask16)((1u << (out_w - start)) - 1);
-            _mm512_mask_storeu_ps(out + start, all, _mm512_maskz_loadu_ps(read, image + source + start));
+            _mm512_mask_storeu_ps(out + start, lanes_within(start, 0, out_w), _mm512_maskz_loadu_ps(read, image + source + start));
         }
     })
 }
@@ -102,14 +101,9 @@ static void col2im_v1(float *image, const float *columns, ARGUMENTS) {
     })
 }
 
-RESOLVER static int has_avx512(void) {
-    __builtin_cpu_init();
-    return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw");
-}
-
 typedef void (*Unroll)(float *, const float *, ARGUMENTS);
-RESOLVER static Unroll resolve_im2col(void) { return has_avx512() ? im2col_v4 : im2col_v1; }
-RESOLVER static Unroll resolve_col2im(void) { return has_avx512() ? col2im_v4 : col2im_v1; }
+RESOLVER static Unroll resolve_im2col(void) { return repprobe_cpu_level() == 4 ? im2col_v4 : im2col_v1; }
+RESOLVER static Unroll resolve_col2im(void) { return repprobe_cpu_level() == 4 ? col2im_v4 : col2im_v1; }
 
 void repprobe_im2col(float *columns, const float *image, ARGUMENTS) __attribute__((ifunc("resolve_im2col")));
 void repprobe_col2im(float *image, const float *columns, ARGUMENTS) __attribute__((ifunc("resolve_col2im")));
