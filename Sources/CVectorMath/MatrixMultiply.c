@@ -15,10 +15,20 @@
 // lie: the KC-blocks in order, each a chain of fused multiply-adds over its rows, added to
 // what C held. A caller may therefore split C into any parts and compute them on any
 // threads without changing a bit.
+//
+// B's lines (its rows as stored: rows of op(B), or its columns when transposed) are
+// `ldb` floats apart, or wherever a table of offsets puts them (`repprobe_sgemm_lines`).
+// A stride-1 convolution is then a product whose B is the padded image itself: line
+// (c, i, j) of the unrolled matrix is channel c's plane shifted by i rows and j columns.
 
 enum { MR = 12, NR = 32, KC = 384, NC = 480 };
 
 #define AVX512 __attribute__((target("avx512f,avx512dq,avx512bw,avx512vl,avx2,fma")))
+// The kernel's accumulators start at zero in registers: left to itself, the compiler would
+// zero them with a call to memset on the stack and load them from there, a cost that
+// products with few rows to sum (k = 12) feel. The kernel and its caller must agree for the
+// kernel to be inlined.
+#define NO_MEMSET __attribute__((no_builtin("memset")))
 
 int repprobe_sgemm_available(void) { return repprobe_cpu_level() == 4; }
 
@@ -27,17 +37,25 @@ static inline __mmask16 first_lanes(long count) {
     return count >= 16 ? 0xffff : count <= 0 ? 0 : (__mmask16)((1u << count) - 1);
 }
 
+/// Line `index` of B: `ldb` floats after the one before, or `lines[index]` floats from `b`.
+static inline const float *line(const float *b, long ldb, const long *lines, long index) {
+    return lines ? b + lines[index] : b + index * ldb;
+}
+
 /// C[0..<rows, 0..<cols] (+)= the product of one MR-row strip of op(A), packed `kc` deep,
-/// and `kc` rows of NR columns of op(B), `b_step` floats apart: a packed strip (`b_step` NR,
-/// zero beyond `cols`), or op(B) itself where no packing pays (its columns beyond `cols`
-/// are then never read).
-AVX512 __attribute__((always_inline)) static inline void kernel(long kc, const float *restrict a, const float *restrict b, long b_step, float *c, long ldc,
-                          int rows, int cols, int accumulate) {
+/// and `kc` rows of NR columns of op(B): a packed strip (rows `ldb` = NR floats apart, zero
+/// beyond `cols`), or op(B) itself where no packing pays, its rows `ldb` apart or placed by
+/// `lines` (its columns beyond `cols` are then never read).
+AVX512 NO_MEMSET __attribute__((always_inline)) static inline void kernel(long kc, const float *restrict a,
+                                                                         const float *restrict b, long ldb,
+                                                                         const long *lines, float *c, long ldc, int rows,
+                                                                         int cols, int accumulate) {
     __m512 acc[MR][2];
     for (int r = 0; r < MR; r++) acc[r][0] = acc[r][1] = _mm512_setzero_ps();
     __mmask16 m0 = first_lanes(cols), m1 = first_lanes(cols - 16);
     for (long p = 0; p < kc; p++) {
-        __m512 b0 = _mm512_maskz_loadu_ps(m0, b), b1 = _mm512_maskz_loadu_ps(m1, b + 16);
+        const float *row = line(b, ldb, lines, p);
+        __m512 b0 = _mm512_maskz_loadu_ps(m0, row), b1 = _mm512_maskz_loadu_ps(m1, row + 16);
 #pragma unroll
         for (int r = 0; r < MR; r++) {
             __m512 ar = _mm512_set1_ps(a[r]);
@@ -45,7 +63,6 @@ AVX512 __attribute__((always_inline)) static inline void kernel(long kc, const f
             acc[r][1] = _mm512_fmadd_ps(ar, b1, acc[r][1]);
         }
         a += MR;
-        b += b_step;
     }
     for (int r = 0; r < rows; r++) {
         float *row = c + r * ldc;
@@ -114,37 +131,38 @@ AVX512 static inline void transpose16(__m512 r[16]) {
 
 /// Rows [p0, p0 + kc) and columns [j0, j0 + nc) of op(B) in strips of NR columns, each strip
 /// row by row; columns beyond nc are zero.
-AVX512 static void pack_b(int transpose, const float *b, long ldb, long p0, long kc, long j0, long nc, float *out) {
+AVX512 static void pack_b(int transpose, const float *b, long ldb, const long *lines, long p0, long kc, long j0, long nc,
+                          float *out) {
     for (long jj = 0; jj < nc; jj += NR) {
         long cols = nc - jj < NR ? nc - jj : NR;
         if (transpose) {
             // Sixteen columns of op(B) at a time: 16 × 16 blocks of B transposed in registers;
             // the columns of a last partial block one by one, and zeros beyond them.
             long whole = cols / 16 * 16;
+            const float *source[NR];
+            for (long c = 0; c < cols; c++) source[c] = line(b, ldb, lines, j0 + jj + c) + p0;
             for (long half = 0; half < whole; half += 16) {
-                const float *source = b + (j0 + jj + half) * ldb + p0;
                 long p = 0;
                 for (; p + 16 <= kc; p += 16) {
                     __m512 r[16];
-                    for (int i = 0; i < 16; i++) r[i] = _mm512_loadu_ps(source + i * ldb + p);
+                    for (int i = 0; i < 16; i++) r[i] = _mm512_loadu_ps(source[half + i] + p);
                     transpose16(r);
                     for (int i = 0; i < 16; i++) _mm512_store_ps(out + (p + i) * NR + half, r[i]);
                 }
                 for (; p < kc; p++)
-                    for (int i = 0; i < 16; i++) out[p * NR + half + i] = source[i * ldb + p];
+                    for (int i = 0; i < 16; i++) out[p * NR + half + i] = source[half + i][p];
             }
             if (whole < NR) {
-                const float *source = b + (j0 + jj) * ldb + p0;
                 for (long p = 0; p < kc; p++) {
                     float *row = out + p * NR;
                     for (long v = whole; v < NR; v += 16) _mm512_store_ps(row + v, _mm512_setzero_ps());
-                    for (long c = whole; c < cols; c++) row[c] = source[c * ldb + p];
+                    for (long c = whole; c < cols; c++) row[c] = source[c][p];
                 }
             }
         } else {
             __mmask16 m0 = first_lanes(cols), m1 = first_lanes(cols - 16);
             for (long p = 0; p < kc; p++) {
-                const float *source = b + (p0 + p) * ldb + j0 + jj;
+                const float *source = line(b, ldb, lines, p0 + p) + j0 + jj;
                 _mm512_store_ps(out + p * NR, _mm512_maskz_loadu_ps(m0, source));
                 _mm512_store_ps(out + p * NR + 16, _mm512_maskz_loadu_ps(m1, source + 16));
             }
@@ -158,8 +176,14 @@ static void *aligned_floats(long count) {
     return aligned_alloc(64, bytes);
 }
 
-AVX512 int repprobe_sgemm(int transpose_a, int transpose_b, long m, long n, long k, const float *a, long lda,
-                          const float *b, long ldb, float *c, long ldc, int accumulate) {
+int repprobe_sgemm(int transpose_a, int transpose_b, long m, long n, long k, const float *a, long lda, const float *b,
+                   long ldb, float *c, long ldc, int accumulate) {
+    return repprobe_sgemm_lines(transpose_a, transpose_b, m, n, k, a, lda, b, ldb, NULL, c, ldc, accumulate);
+}
+
+AVX512 NO_MEMSET int repprobe_sgemm_lines(int transpose_a, int transpose_b, long m, long n, long k, const float *a,
+                                          long lda, const float *b, long ldb, const long *lines, float *c, long ldc,
+                                          int accumulate) {
     if (m <= 0 || n <= 0) return 1;
     if (k <= 0) {
         if (!accumulate)
@@ -187,19 +211,21 @@ AVX512 int repprobe_sgemm(int transpose_a, int transpose_b, long m, long n, long
                 int cols = n - j < NR ? (int)(n - j) : NR;
                 for (long i0 = 0; i0 < m; i0 += MR) {
                     int rows = m - i0 < MR ? (int)(m - i0) : MR;
-                    kernel(kc, packed_a + i0 * kc, b + p0 * ldb + j, ldb, c + i0 * ldc + j, ldc, rows, cols, add);
+                    kernel(kc, packed_a + i0 * kc, lines ? b + j : b + p0 * ldb + j, ldb, lines ? lines + p0 : NULL,
+                           c + i0 * ldc + j, ldc, rows, cols, add);
                 }
             }
             continue;
         }
         for (long j0 = 0; j0 < n; j0 += NC) {
             long nc = n - j0 < NC ? n - j0 : NC;
-            pack_b(transpose_b, b, ldb, p0, kc, j0, nc, packed_b);
+            pack_b(transpose_b, b, ldb, lines, p0, kc, j0, nc, packed_b);
             for (long i0 = 0; i0 < m; i0 += MR) {
                 int rows = m - i0 < MR ? (int)(m - i0) : MR;
                 for (long jj = 0; jj < nc; jj += NR) {
                     int cols = nc - jj < NR ? (int)(nc - jj) : NR;
-                    kernel(kc, packed_a + i0 * kc, packed_b + jj * kc, NR, c + i0 * ldc + j0 + jj, ldc, rows, cols, add);
+                    kernel(kc, packed_a + i0 * kc, packed_b + jj * kc, NR, NULL, c + i0 * ldc + j0 + jj, ldc, rows, cols,
+                           add);
                 }
             }
         }

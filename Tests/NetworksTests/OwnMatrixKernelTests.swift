@@ -118,6 +118,31 @@ struct OwnMatrixKernelTests {
         #expect(split.map(\.bitPattern) == whole.map(\.bitPattern))
     }
 
+    /// Products whose B lines lie anywhere in a buffer (overlapping, out of order) have the
+    /// bits of the kernel's product of B copied out line by line, whole or split between the
+    /// cores, accumulating or not: the direct path (at most 24 rows), the packed one, and
+    /// transposed B whose lines are columns of op(B).
+    @Test(arguments: [(false, false, 12, 10368, 108), (false, true, 12, 108, 10368), (false, false, 100, 700, 50),
+                      (true, false, 40, 500, 30), (true, true, 30, 200, 300), (false, false, 3, 5, 7)])
+    func productsOfPlacedLinesHaveTheBitsOfCopiedOnes(shape: (Bool, Bool, Int, Int, Int)) {
+        let (ta, tb, m, n, k) = shape
+        let (count, length) = tb ? (n, k) : (k, n)
+        let source = ParallelKernelTests.values(length + 3 * count, seed: 22)
+        // Line i starts 3·(count − 1 − i) floats in: lines overlap and run backwards.
+        let lines = (0..<count).map { 3 * (count - 1 - $0) }
+        let dense = lines.flatMap { source[$0..<($0 + length)] }
+        let a = ParallelKernelTests.values(m * k, seed: 23)
+        let initial = ParallelKernelTests.values(m * n, seed: 24)
+        for accumulate in [false, true] {
+            let copied = Self.product(a, dense, m: m, n: n, k: k, transposeA: ta, transposeB: tb,
+                                      initial: accumulate ? initial : nil)
+            var placed = accumulate ? initial : [Float](repeating: .nan, count: m * n)
+            RowMajorGEMM.multiply(transposeA: ta, transposeB: tb, m: m, n: n, k: k, a: a, lda: ta ? m : k, b: source,
+                                  lines: lines, accumulate: accumulate, c: &placed, ldc: n)
+            #expect(placed.map(\.bitPattern) == copied.map(\.bitPattern))
+        }
+    }
+
     /// A batched MatMul's products, shared between the cores, have the bits of each product
     /// run alone.
     @Test func batchedProductsHaveTheBitsOfSingleOnes() throws {

@@ -57,5 +57,11 @@ int repprobe_sgemm_available(void);
 /// Returns 0, having written nothing, if its packing buffers cannot be allocated.
 int repprobe_sgemm(int transpose_a, int transpose_b, long m, long n, long k, const float *a, long lda,
                    const float *b, long ldb, float *c, long ldc, int accumulate);
+/// `repprobe_sgemm` with B's lines (its rows as stored: the rows of op(B), or its columns
+/// when `transpose_b`) at `b + lines[i]` instead of `ldb` floats apart (`ldb` is then
+/// unused); `lines` has `k` entries, or `n` when `transpose_b`. The same sums as
+/// `repprobe_sgemm` on B copied out line by line.
+int repprobe_sgemm_lines(int transpose_a, int transpose_b, long m, long n, long k, const float *a, long lda,
+                         const float *b, long ldb, const long *lines, float *c, long ldc, int accumulate);
 
 #endif

@@ -40,7 +40,8 @@ package enum RowMajorGEMM {
     ) {
         guard m > 0, n > 0 else { return }
         guard k > 0 else {
-            for row in 0..<m { for column in 0..<n { c[row * ldc + column] *= beta } }
+            // As in BLAS, C is not read when beta is zero.
+            for row in 0..<m { for column in 0..<n { c[row * ldc + column] = beta == 0 ? 0 : beta * c[row * ldc + column] } }
             return
         }
         if T.self == Float.self, ownKernel, alpha == 1, beta == 0 || beta == 1, min(m, n, k) <= skinnySide {
@@ -69,24 +70,31 @@ package enum RowMajorGEMM {
     /// either way.
     private static func ownProduct(
         transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int, a: UnsafePointer<Float>, lda: Int,
-        b: UnsafePointer<Float>, ldb: Int, accumulate: Bool, c: UnsafeMutablePointer<Float>, ldc: Int
+        b: UnsafePointer<Float>, ldb: Int, lines: UnsafePointer<Int>? = nil, accumulate: Bool,
+        c: UnsafeMutablePointer<Float>, ldc: Int
     ) {
-        typealias Part = (m: Int, n: Int, a: UnsafePointer<Float>, b: UnsafePointer<Float>, c: UnsafeMutablePointer<Float>)
+        typealias Part = (m: Int, n: Int, a: UnsafePointer<Float>, b: UnsafePointer<Float>, lines: UnsafePointer<Int>?,
+                          c: UnsafeMutablePointer<Float>)
         func compute(_ part: Part) {
             kernelProduct(transposeA: transposeA, transposeB: transposeB, m: part.m, n: part.n, k: k, a: part.a, lda: lda,
-                          b: part.b, ldb: ldb, accumulate: accumulate, c: part.c, ldc: ldc)
+                          b: part.b, ldb: ldb, lines: part.lines, accumulate: accumulate, c: part.c, ldc: ldc)
         }
         let parts: [Part]
         if m * n * k < parallelWork {
-            parts = [(m, n, a, b, c)]
+            parts = [(m, n, a, b, lines, c)]
         } else if m >= n, m >= 2 * stripRows {
             let split = (m / 2 + stripRows - 1) / stripRows * stripRows
-            parts = [(split, n, a, b, c), (m - split, n, a + (transposeA ? split : split * lda), b, c + split * ldc)]
+            parts = [(split, n, a, b, lines, c),
+                     (m - split, n, a + (transposeA ? split : split * lda), b, lines, c + split * ldc)]
         } else if n >= 2 * stripColumns {
             let split = (n / 2 + stripColumns - 1) / stripColumns * stripColumns
-            parts = [(m, split, a, b, c), (m, n - split, a, b + (transposeB ? split * ldb : split), c + split)]
+            // The right part's columns are later lines of B when it is transposed, later
+            // elements of each line otherwise.
+            let right: (b: UnsafePointer<Float>, lines: UnsafePointer<Int>?) =
+                !transposeB ? (b + split, lines) : lines.map { (b, $0 + split) } ?? (b + split * ldb, nil)
+            parts = [(m, split, a, b, lines, c), (m, n - split, a, right.b, right.lines, c + split)]
         } else {
-            parts = [(m, n, a, b, c)]
+            parts = [(m, n, a, b, lines, c)]
         }
         guard parts.count == 2 else { return compute(parts[0]) }
         let computePart = { (index: Int) in compute(parts[index]) }
@@ -100,11 +108,55 @@ package enum RowMajorGEMM {
     /// allocate its packing buffers (BLAS needs none).
     private static func kernelProduct(
         transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int, a: UnsafePointer<Float>, lda: Int,
-        b: UnsafePointer<Float>, ldb: Int, accumulate: Bool, c: UnsafeMutablePointer<Float>, ldc: Int
+        b: UnsafePointer<Float>, ldb: Int, lines: UnsafePointer<Int>? = nil, accumulate: Bool,
+        c: UnsafeMutablePointer<Float>, ldc: Int
     ) {
-        if repprobe_sgemm(transposeA ? 1 : 0, transposeB ? 1 : 0, m, n, k, a, lda, b, ldb, c, ldc, accumulate ? 1 : 0) == 0 {
+        let done = repprobe_sgemm_lines(transposeA ? 1 : 0, transposeB ? 1 : 0, m, n, k, a, lda, b, ldb, lines, c, ldc,
+                                        accumulate ? 1 : 0)
+        guard done == 0 else { return }
+        if let lines {
+            gatheringLines(transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k, a: a, lda: lda, b: b,
+                           lines: lines, accumulate: accumulate, c: c, ldc: ldc)
+        } else {
             Float._gemm(transA: transposeB, transB: transposeA, m: n, n: m, k: k, alpha: 1, a: b, lda: ldb, b: a, ldb: lda,
                         beta: accumulate ? 1 : 0, c: c, ldc: ldc)
+        }
+    }
+
+    /// `C = op(A)·op(B)`, or `C += op(A)·op(B)` when `accumulate`, all float32 and row-major,
+    /// with B's lines (its rows as stored: the rows of `op(B)`, or its columns when
+    /// `transposeB`) at `b + lines[i]` rather than a fixed distance apart: `lines` has `k`
+    /// entries, or `n` when `transposeB`. A stride-1 convolution multiplies its weights by the
+    /// padded image itself this way, each line of the unrolled matrix a shifted plane.
+    ///
+    /// The own kernel reads the lines where they lie, split between the cores as
+    /// ``multiply(transposeA:transposeB:m:n:k:alpha:a:lda:b:ldb:beta:c:ldc:)`` splits it;
+    /// without it, the lines are copied into one matrix for BLAS.
+    package static func multiply(
+        transposeA: Bool = false, transposeB: Bool = false, m: Int, n: Int, k: Int, a: UnsafePointer<Float>, lda: Int,
+        b: UnsafePointer<Float>, lines: UnsafePointer<Int>, accumulate: Bool = false,
+        c: UnsafeMutablePointer<Float>, ldc: Int
+    ) {
+        guard m > 0, n > 0 else { return }
+        guard ownKernel, k > 0 else {
+            return gatheringLines(transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k, a: a, lda: lda, b: b,
+                                  lines: lines, accumulate: accumulate, c: c, ldc: ldc)
+        }
+        ownProduct(transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k, a: a, lda: lda, b: b, ldb: 0,
+                   lines: lines, accumulate: accumulate, c: c, ldc: ldc)
+    }
+
+    /// The product with B's lines copied one after another into a matrix first.
+    private static func gatheringLines(
+        transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int, a: UnsafePointer<Float>, lda: Int,
+        b: UnsafePointer<Float>, lines: UnsafePointer<Int>, accumulate: Bool, c: UnsafeMutablePointer<Float>, ldc: Int
+    ) {
+        let (count, length) = transposeB ? (n, k) : (k, n)
+        var dense: [Float] = ElementLoops.uninitialized(count * length)
+        dense.withUnsafeMutableBufferPointer { dense in
+            for i in 0..<count { (dense.baseAddress! + i * length).update(from: b + lines[i], count: length) }
+            multiply(transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k, a: a, lda: lda,
+                     b: dense.baseAddress!, ldb: length, beta: accumulate ? 1 : 0, c: c, ldc: ldc)
         }
     }
 
