@@ -69,10 +69,11 @@ import Testing
         }
     }
 
-    @Test(arguments: [(1, 0), (1, 1), (2, 1), (2, 0)])
-    func convolution(stride: Int, padding: Int) {
+    /// Stride 1 multiplies shifted planes of the padded input; larger strides unroll it.
+    @Test(arguments: [(1, 0, 3), (1, 1, 3), (2, 1, 3), (2, 0, 3), (1, 2, 5), (1, 0, 1)])
+    func convolution(stride: Int, padding: Int, kernel: Int) {
         Self.check([Input(values: Self.values(2 * 3 * 6 * 5, seed: 4), shape: [2, 3, 6, 5]),
-                    Input(values: Self.values(4 * 3 * 3 * 3, seed: 5), shape: [4, 3, 3, 3]),
+                    Input(values: Self.values(4 * 3 * kernel * kernel, seed: 5), shape: [4, 3, kernel, kernel]),
                     Input(values: Self.values(4, seed: 6), shape: [4])]) { v in
             v[0].conv2d(weight: v[1], bias: v[2], stride: stride, padding: padding)
         }
