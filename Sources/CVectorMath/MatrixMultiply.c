@@ -24,11 +24,6 @@
 enum { MR = 12, NR = 32, KC = 384, NC = 480 };
 
 #define AVX512 __attribute__((target("avx512f,avx512dq,avx512bw,avx512vl,avx2,fma")))
-// The kernel's accumulators start at zero in registers: left to itself, the compiler would
-// zero them with a call to memset on the stack and load them from there, a cost that
-// products with few rows to sum (k = 12) feel. The kernel and its caller must agree for the
-// kernel to be inlined.
-#define NO_MEMSET __attribute__((no_builtin("memset")))
 
 int repprobe_sgemm_available(void) { return repprobe_cpu_level() == 4; }
 
@@ -42,38 +37,48 @@ static inline const float *line(const float *b, long ldb, const long *lines, lon
     return lines ? b + lines[index] : b + index * ldb;
 }
 
+// The kernel's 24 accumulators are named variables, one pair per row of its strip, so that
+// they live in registers from start to end. As an array they were zeroed through a call to
+// memset on the stack and loaded from there, a cost that products with few rows to sum
+// (k = 12) feel.
+// MR rows, spelt out.
+#define EACH_ROW(X) X(0) X(1) X(2) X(3) X(4) X(5) X(6) X(7) X(8) X(9) X(10) X(11)
+#define ZERO(r) __m512 c##r##_0 = _mm512_setzero_ps(), c##r##_1 = _mm512_setzero_ps();
+#define MULTIPLY_ADD(r)                                \
+    {                                                  \
+        __m512 ar = _mm512_set1_ps(a[r]);              \
+        c##r##_0 = _mm512_fmadd_ps(ar, b0, c##r##_0);  \
+        c##r##_1 = _mm512_fmadd_ps(ar, b1, c##r##_1);  \
+    }
+#define STORE(r) \
+    if (r < rows) store_row(c + r * ldc, c##r##_0, c##r##_1, m0, m1, accumulate);
+
+/// Stores (or adds, when `accumulate`) one row of the kernel's block of C.
+AVX512 static inline void store_row(float *row, __m512 v0, __m512 v1, __mmask16 m0, __mmask16 m1, int accumulate) {
+    if (accumulate) {
+        v0 = _mm512_add_ps(_mm512_maskz_loadu_ps(m0, row), v0);
+        v1 = _mm512_add_ps(_mm512_maskz_loadu_ps(m1, row + 16), v1);
+    }
+    _mm512_mask_storeu_ps(row, m0, v0);
+    _mm512_mask_storeu_ps(row + 16, m1, v1);
+}
+
 /// C[0..<rows, 0..<cols] (+)= the product of one MR-row strip of op(A), packed `kc` deep,
 /// and `kc` rows of NR columns of op(B): a packed strip (rows `ldb` = NR floats apart, zero
 /// beyond `cols`), or op(B) itself where no packing pays, its rows `ldb` apart or placed by
 /// `lines` (its columns beyond `cols` are then never read).
-AVX512 NO_MEMSET __attribute__((always_inline)) static inline void kernel(long kc, const float *restrict a,
-                                                                         const float *restrict b, long ldb,
-                                                                         const long *lines, float *c, long ldc, int rows,
-                                                                         int cols, int accumulate) {
-    __m512 acc[MR][2];
-    for (int r = 0; r < MR; r++) acc[r][0] = acc[r][1] = _mm512_setzero_ps();
+AVX512 __attribute__((always_inline)) static inline void kernel(long kc, const float *restrict a, const float *restrict b,
+                                                                long ldb, const long *lines, float *c, long ldc, int rows,
+                                                                int cols, int accumulate) {
+    EACH_ROW(ZERO)
     __mmask16 m0 = first_lanes(cols), m1 = first_lanes(cols - 16);
     for (long p = 0; p < kc; p++) {
         const float *row = line(b, ldb, lines, p);
         __m512 b0 = _mm512_maskz_loadu_ps(m0, row), b1 = _mm512_maskz_loadu_ps(m1, row + 16);
-#pragma unroll
-        for (int r = 0; r < MR; r++) {
-            __m512 ar = _mm512_set1_ps(a[r]);
-            acc[r][0] = _mm512_fmadd_ps(ar, b0, acc[r][0]);
-            acc[r][1] = _mm512_fmadd_ps(ar, b1, acc[r][1]);
-        }
+        EACH_ROW(MULTIPLY_ADD)
         a += MR;
     }
-    for (int r = 0; r < rows; r++) {
-        float *row = c + r * ldc;
-        __m512 v0 = acc[r][0], v1 = acc[r][1];
-        if (accumulate) {
-            v0 = _mm512_add_ps(_mm512_maskz_loadu_ps(m0, row), v0);
-            v1 = _mm512_add_ps(_mm512_maskz_loadu_ps(m1, row + 16), v1);
-        }
-        _mm512_mask_storeu_ps(row, m0, v0);
-        _mm512_mask_storeu_ps(row + 16, m1, v1);
-    }
+    EACH_ROW(STORE)
 }
 
 /// Rows [0, m) and columns [p0, p0 + kc) of op(A) in strips of MR rows, each strip
@@ -181,7 +186,7 @@ int repprobe_sgemm(int transpose_a, int transpose_b, long m, long n, long k, con
     return repprobe_sgemm_lines(transpose_a, transpose_b, m, n, k, a, lda, b, ldb, NULL, c, ldc, accumulate);
 }
 
-AVX512 NO_MEMSET int repprobe_sgemm_lines(int transpose_a, int transpose_b, long m, long n, long k, const float *a,
+AVX512 int repprobe_sgemm_lines(int transpose_a, int transpose_b, long m, long n, long k, const float *a,
                                           long lda, const float *b, long ldb, const long *lines, float *c, long ldc,
                                           int accumulate) {
     if (m <= 0 || n <= 0) return 1;
