@@ -26,26 +26,26 @@ void repprobe_relu_gradient(float *out, const float *x, const float *gradient, l
 /// `out[i] = exp(x[i] − shift)`, returning their sum (softmax's inner pass).
 float repprobe_shifted_exponentials(float *out, const float *x, long count, float shift);
 
-/// im2col of one `channels × in_h × in_w` image for a two-dimensional window with unit
-/// horizontal stride: row `(c·kernel_h + kh)·kernel_w + kw` of `columns` (rows `pitch` apart)
-/// holds, at `oh·out_w + ow`, the input value at row `oh·stride_h − pad_top + kh·dilation_h`
-/// and column `ow − pad_left + kw·dilation_w`, or 0 where that is padding.
+/// im2col of one `channels × in_h × in_w` image for a two-dimensional window: row
+/// `(c·kernel_h + kh)·kernel_w + kw` of `columns` (rows `pitch` apart) holds, at
+/// `oh·out_w + ow`, the input value at row `oh·stride_h − pad_top + kh·dilation_h` and column
+/// `ow·stride_w − pad_left + kw·dilation_w`, or 0 where that is padding.
 void repprobe_im2col(float *columns, const float *image, long channels, long in_h, long in_w, long kernel_h,
-                     long kernel_w, long stride_h, long pad_top, long pad_left, long dilation_h, long dilation_w,
-                     long out_h, long out_w, long pitch);
+                     long kernel_w, long stride_h, long stride_w, long pad_top, long pad_left, long dilation_h,
+                     long dilation_w, long out_h, long out_w, long pitch);
 /// The baseline x86-64 versions of `repprobe_im2col` and `repprobe_col2im`, which CPUs
 /// without AVX-512 run, callable on any CPU so that tests can check them there too.
 void repprobe_im2col_baseline(float *columns, const float *image, long channels, long in_h, long in_w, long kernel_h,
-                              long kernel_w, long stride_h, long pad_top, long pad_left, long dilation_h,
-                              long dilation_w, long out_h, long out_w, long pitch);
+                              long kernel_w, long stride_h, long stride_w, long pad_top, long pad_left,
+                              long dilation_h, long dilation_w, long out_h, long out_w, long pitch);
 void repprobe_col2im_baseline(float *image, const float *columns, long channels, long in_h, long in_w, long kernel_h,
-                              long kernel_w, long stride_h, long pad_top, long pad_left, long dilation_h,
-                              long dilation_w, long out_h, long out_w, long pitch);
+                              long kernel_w, long stride_h, long stride_w, long pad_top, long pad_left,
+                              long dilation_h, long dilation_w, long out_h, long out_w, long pitch);
 /// The adjoint of `repprobe_im2col`: adds every entry of `columns` to the input value it was
 /// read from, row by row of `columns` and in column order within a row.
 void repprobe_col2im(float *image, const float *columns, long channels, long in_h, long in_w, long kernel_h,
-                     long kernel_w, long stride_h, long pad_top, long pad_left, long dilation_h, long dilation_w,
-                     long out_h, long out_w, long pitch);
+                     long kernel_w, long stride_h, long stride_w, long pad_top, long pad_left, long dilation_h,
+                     long dilation_w, long out_h, long out_w, long pitch);
 
 /// 1 when the CPU runs `repprobe_sgemm` (AVX-512 F, DQ, BW and VL), else 0.
 int repprobe_sgemm_available(void);

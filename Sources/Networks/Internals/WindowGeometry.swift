@@ -135,10 +135,10 @@ package struct WindowGeometry: Equatable {
         kernel == [1, 1, 1] && strides == [1, 1, 1] && padBegin == [0, 0, 0] && padEnd == [0, 0, 0]
     }
 
-    /// A window over rows and columns only (depth 1) that steps one column at a time: the
-    /// case of the C kernels `repprobe_im2col` and `repprobe_col2im`.
-    var isPlanarWithUnitColumnStride: Bool {
-        input[0] == 1 && kernel[0] == 1 && output[0] == 1 && padBegin[0] == 0 && strides[2] == 1
+    /// A window over rows and columns only (depth 1): the case of the C kernels
+    /// `repprobe_im2col` and `repprobe_col2im`.
+    var isPlanar: Bool {
+        input[0] == 1 && kernel[0] == 1 && output[0] == 1 && padBegin[0] == 0
     }
 
     /// Along the innermost axis, for kernel column `kw`: the input offset of output column 0

@@ -218,9 +218,10 @@ package enum ConvolutionOperators {
     package static func im2col(_ image: UnsafePointer<Float>, channels: Int, geometry g: WindowGeometry,
                                into columns: UnsafeMutablePointer<Float>, pitch: Int) {
         let outW = g.output[2], strideW = g.strides[2]
-        if g.isPlanarWithUnitColumnStride {
+        if g.isPlanar {
             repprobe_im2col(columns, image, channels, g.input[1], g.input[2], g.kernel[1], g.kernel[2], g.strides[1],
-                            g.padBegin[1], g.padBegin[2], g.dilations[1], g.dilations[2], g.output[1], g.output[2], pitch)
+                            g.strides[2], g.padBegin[1], g.padBegin[2], g.dilations[1], g.dilations[2], g.output[1],
+                            g.output[2], pitch)
             return
         }
         forEachColumnLine(channels: channels, geometry: g, pitch: pitch) { at, input, inside in
@@ -242,9 +243,10 @@ package enum ConvolutionOperators {
     /// training module's convolution gradients go through it.
     package static func col2im(_ columns: UnsafePointer<Float>, channels: Int, geometry g: WindowGeometry,
                                into image: UnsafeMutablePointer<Float>, pitch: Int) {
-        if g.isPlanarWithUnitColumnStride {
+        if g.isPlanar {
             repprobe_col2im(image, columns, channels, g.input[1], g.input[2], g.kernel[1], g.kernel[2], g.strides[1],
-                            g.padBegin[1], g.padBegin[2], g.dilations[1], g.dilations[2], g.output[1], g.output[2], pitch)
+                            g.strides[2], g.padBegin[1], g.padBegin[2], g.dilations[1], g.dilations[2], g.output[1],
+                            g.output[2], pitch)
             return
         }
         let strideW = g.strides[2]
