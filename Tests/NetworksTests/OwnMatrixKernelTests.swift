@@ -140,7 +140,20 @@ struct OwnMatrixKernelTests {
             RowMajorGEMM.multiply(transposeA: ta, transposeB: tb, m: m, n: n, k: k, a: a, lda: ta ? m : k, b: source,
                                   lines: lines, accumulate: accumulate, c: &placed, ldc: n)
             #expect(placed.map(\.bitPattern) == copied.map(\.bitPattern))
+            // What CPUs without the kernel run: the lines copied out for BLAS.
+            var gathered = accumulate ? initial : [Float](repeating: .nan, count: m * n)
+            RowMajorGEMM.gatheringLines(transposeA: ta, transposeB: tb, m: m, n: n, k: k, a: a, lda: ta ? m : k, b: source,
+                                        lines: lines, accumulate: accumulate, c: &gathered, ldc: n)
+            let worst = zip(gathered, copied).map { abs($0 - $1) }.max() ?? .infinity
+            #expect(worst <= Float(k) * 2.4e-7 + 1e-6)
         }
+        // No rows to sum: C is zeroed, or left as it is when accumulating.
+        var empty = [Float](repeating: .nan, count: 6)
+        RowMajorGEMM.multiply(m: 2, n: 3, k: 0, a: [], lda: 1, b: [], lines: [], c: &empty, ldc: 3)
+        #expect(empty == [Float](repeating: 0, count: 6))
+        var kept = initial
+        RowMajorGEMM.multiply(m: 2, n: 3, k: 0, a: [], lda: 1, b: [], lines: [], accumulate: true, c: &kept, ldc: 3)
+        #expect(kept == initial)
     }
 
     /// A batched MatMul's products, shared between the cores, have the bits of each product

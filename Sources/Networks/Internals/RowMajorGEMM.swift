@@ -138,7 +138,11 @@ package enum RowMajorGEMM {
         c: UnsafeMutablePointer<Float>, ldc: Int
     ) {
         guard m > 0, n > 0 else { return }
-        guard ownKernel, k > 0 else {
+        guard k > 0 else {
+            if !accumulate { for row in 0..<m { (c + row * ldc).update(repeating: 0, count: n) } }
+            return
+        }
+        guard ownKernel else {
             return gatheringLines(transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k, a: a, lda: lda, b: b,
                                   lines: lines, accumulate: accumulate, c: c, ldc: ldc)
         }
@@ -146,8 +150,8 @@ package enum RowMajorGEMM {
                    lines: lines, accumulate: accumulate, c: c, ldc: ldc)
     }
 
-    /// The product with B's lines copied one after another into a matrix first.
-    private static func gatheringLines(
+    /// The product with B's lines copied one after another into a matrix first (`k` > 0).
+    static func gatheringLines(
         transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int, a: UnsafePointer<Float>, lda: Int,
         b: UnsafePointer<Float>, lines: UnsafePointer<Int>, accumulate: Bool, c: UnsafeMutablePointer<Float>, ldc: Int
     ) {
