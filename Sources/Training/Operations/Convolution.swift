@@ -103,20 +103,11 @@ extension Variable {
     /// is made, and what the backward pass keeps is the padded input.
     private func shiftedPlanesConvolution(weight: Variable, bias: Variable?, filters: Int, planes g: ShiftedPlanes) -> Variable {
         let rows = g.channels * g.kernelCount
-        let padded = g.padding(values)
+        let padded = g.padded(values)
         let forwardLines = g.lines(count: g.channels, planeStride: g.paddedLength, origin: 0, direction: 1)
         var grid: [Float] = ElementLoops.uninitialized(filters * g.length)
-        weight.values.withUnsafeBufferPointer { w in
-            padded.withUnsafeBufferPointer { padded in
-                forwardLines.withUnsafeBufferPointer { lines in
-                    grid.withUnsafeMutableBufferPointer { grid in
-                        RowMajorGEMM.multiply(m: filters, n: g.length, k: rows, a: w.baseAddress!, lda: rows,
-                                              b: padded.baseAddress!, lines: lines.baseAddress!, c: grid.baseAddress!,
-                                              ldc: g.length)
-                    }
-                }
-            }
-        }
+        RowMajorGEMM.multiply(m: filters, n: g.length, k: rows, a: weight.values, lda: rows, b: padded, lines: forwardLines,
+                              c: &grid, ldc: g.length)
         let y = g.outputs(of: grid, planes: filters, bias: bias?.values)
         let (input, weightIndex, biasIndex) = (index, weight.index, bias?.index)
         let w = weight.values, channels = g.channels
@@ -127,13 +118,8 @@ extension Variable {
             let spreadLength = g.reach + g.length
             var dw: [Float] = ElementLoops.uninitialized(filters * rows)
             spread.withUnsafeBufferPointer { spread in
-                padded.withUnsafeBufferPointer { padded in
-                    forwardLines.withUnsafeBufferPointer { lines in
-                        RowMajorGEMM.multiply(transposeB: true, m: filters, n: rows, k: g.length,
-                                              a: spread.baseAddress! + g.reach, lda: spreadLength,
-                                              b: padded.baseAddress!, lines: lines.baseAddress!, c: &dw, ldc: rows)
-                    }
-                }
+                RowMajorGEMM.multiply(transposeB: true, m: filters, n: rows, k: g.length, a: spread.baseAddress! + g.reach,
+                                      lda: spreadLength, b: padded, lines: forwardLines, c: &dw, ldc: rows)
             }
             tape.accumulate(dw, into: weightIndex)
             if let biasIndex {
@@ -155,13 +141,8 @@ extension Variable {
             } } }
             let backwardLines = g.lines(count: filters, planeStride: spreadLength, origin: g.reach, direction: -1)
             var inputGrid: [Float] = ElementLoops.uninitialized(channels * g.length)
-            spread.withUnsafeBufferPointer { spread in
-                backwardLines.withUnsafeBufferPointer { lines in
-                    RowMajorGEMM.multiply(m: channels, n: g.length, k: filters * kernelCount, a: flipped,
-                                          lda: filters * kernelCount, b: spread.baseAddress!, lines: lines.baseAddress!,
-                                          c: &inputGrid, ldc: g.length)
-                }
-            }
+            RowMajorGEMM.multiply(m: channels, n: g.length, k: filters * kernelCount, a: flipped, lda: filters * kernelCount,
+                                  b: spread, lines: backwardLines, c: &inputGrid, ldc: g.length)
             tape.accumulate(g.inputs(of: inputGrid), into: input)
         }
     }
@@ -202,7 +183,7 @@ struct ShiftedPlanes {
     }
 
     /// `[N, C, H, W]` values as `[C, paddedLength]`: padded planes, zeros around them.
-    func padding(_ x: [Float]) -> [Float] {
+    func padded(_ x: [Float]) -> [Float] {
         var out = [Float](repeating: 0, count: channels * paddedLength)
         out.withUnsafeMutableBufferPointer { out in
             x.withUnsafeBufferPointer { x in
