@@ -149,3 +149,134 @@ void repprobe_col2im(float *image, const float *columns, ARGUMENTS) __attribute_
         out_w, pitch
 void repprobe_im2col_baseline(float *columns, const float *image, ARGUMENTS) { im2col_v1(columns, image, PASS); }
 void repprobe_col2im_baseline(float *image, const float *columns, ARGUMENTS) { col2im_v1(image, columns, PASS); }
+
+// Winograd's F(2 × 2, 3 × 3) (Lavin and Gray, "Fast algorithms for convolutional neural
+// networks", 2016): a 3 × 3 convolution of stride 1 computed on tiles of 2 × 2 outputs, each
+// read from a 4 × 4 patch d of the input. With the filter g transformed once to U = G g Gᵀ
+// and each patch to V = Bᵀ d B, a tile's outputs are Aᵀ (Σ_c U ⊙ V) A: the sum over
+// channels becomes sixteen matrix products (one per element of the 4 × 4 transform), 16
+// multiplications per tile and channel where the direct convolution takes 36. The
+// transforms only add, subtract and halve. Sixteen tiles side by side are one vector.
+
+/// `u[e·filters·channels + f·channels + c]` = element e of G g Gᵀ for the 3 × 3 filter g of
+/// filter f and channel c in `w` (`[filters, channels, 3, 3]`).
+AVX512 static void winograd_filters_v4(float *u, const float *w, long filters, long channels) {
+    long pairs = filters * channels;
+    const __m512i nine = strided_lanes(9);
+    const __m512 half = _mm512_set1_ps(0.5f);
+    for (long q = 0; q < pairs; q += 16) {
+        __mmask16 lanes = lanes_within(q, q, pairs);
+        __m512 g[9];
+        for (int k = 0; k < 9; k++) g[k] = _mm512_mask_i32gather_ps(_mm512_setzero_ps(), lanes, nine, w + q * 9 + k, 4);
+        // Rows of G g (4 × 3): g0; (g0 + g1 + g2)/2; (g0 − g1 + g2)/2; g2, with gi row i of g.
+        __m512 t[4][3];
+        for (int j = 0; j < 3; j++) {
+            __m512 outer = _mm512_add_ps(g[j], g[6 + j]);
+            t[0][j] = g[j];
+            t[1][j] = _mm512_mul_ps(_mm512_add_ps(outer, g[3 + j]), half);
+            t[2][j] = _mm512_mul_ps(_mm512_sub_ps(outer, g[3 + j]), half);
+            t[3][j] = g[6 + j];
+        }
+        // Then the same on the columns: (G g) Gᵀ.
+        for (int i = 0; i < 4; i++) {
+            __m512 outer = _mm512_add_ps(t[i][0], t[i][2]);
+            __m512 e[4] = {t[i][0], _mm512_mul_ps(_mm512_add_ps(outer, t[i][1]), half),
+                           _mm512_mul_ps(_mm512_sub_ps(outer, t[i][1]), half), t[i][2]};
+            for (int j = 0; j < 4; j++) _mm512_mask_storeu_ps(u + (4 * i + j) * pairs + q, lanes, e[j]);
+        }
+    }
+}
+
+/// `v[e·stride + c·ldv + t]` = element e of Bᵀ d B for the 4 × 4 patch d of channel c
+/// under tile t = ty·tiles_w + tx of one `channels × in_h × in_w` image: rows from
+/// `2·ty − pad_top`, columns from `2·tx − pad_left`, zero outside the image.
+AVX512 static void winograd_inputs_v4(float *v, const float *image, long channels, long in_h, long in_w, long pad_top,
+                                      long pad_left, long tiles_h, long tiles_w, long ldv, long stride) {
+    for (long c = 0; c < channels; c++) {
+        const float *plane = image + c * in_h * in_w;
+        for (long ty = 0; ty < tiles_h; ty++) {
+            for (long tx = 0; tx < tiles_w; tx += 16) {
+                __m512 d[4][4];
+                for (int r = 0; r < 4; r++) {
+                    long y = 2 * ty - pad_top + r;
+                    for (int j = 0; j < 4; j++) {
+                        // Lane l reads column 2(tx + l) − pad_left + j.
+                        long x0 = 2 * tx - pad_left + j;
+                        long first = x0 >= 0 ? 0 : (-x0 + 1) / 2, last = (in_w - x0 + 1) / 2;
+                        if (last > tiles_w - tx) last = tiles_w - tx;
+                        __mmask16 read = y >= 0 && y < in_h && last > first ? lanes_within(0, first, last) : 0;
+                        d[r][j] = even_lanes(plane + y * in_w + x0, read);
+                    }
+                }
+                __m512 t[4][4];
+                for (int j = 0; j < 4; j++) {
+                    t[0][j] = _mm512_sub_ps(d[0][j], d[2][j]);
+                    t[1][j] = _mm512_add_ps(d[1][j], d[2][j]);
+                    t[2][j] = _mm512_sub_ps(d[2][j], d[1][j]);
+                    t[3][j] = _mm512_sub_ps(d[1][j], d[3][j]);
+                }
+                __mmask16 lanes = lanes_within(tx, tx, tiles_w);
+                float *out = v + c * ldv + ty * tiles_w + tx;
+                for (int i = 0; i < 4; i++) {
+                    __m512 e[4] = {_mm512_sub_ps(t[i][0], t[i][2]), _mm512_add_ps(t[i][1], t[i][2]),
+                                   _mm512_sub_ps(t[i][2], t[i][1]), _mm512_sub_ps(t[i][1], t[i][3])};
+                    for (int j = 0; j < 4; j++) _mm512_mask_storeu_ps(out + (4 * i + j) * stride, lanes, e[j]);
+                }
+            }
+        }
+    }
+}
+
+/// The outputs of one image from the sixteen products `m[e·stride + f·ldm + t]`: Aᵀ m A
+/// for each tile, plus the filter's bias (none when `bias` is NULL), into `y`
+/// (`filters × out_h × out_w`); the parts of edge tiles beyond the output are dropped.
+AVX512 static void winograd_outputs_v4(float *y, const float *m, const float *bias, long filters, long out_h, long out_w,
+                                       long tiles_h, long tiles_w, long ldm, long stride) {
+    const __m512i low = _mm512_setr_epi32(0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23);
+    const __m512i high = _mm512_setr_epi32(8, 24, 9, 25, 10, 26, 11, 27, 12, 28, 13, 29, 14, 30, 15, 31);
+    for (long f = 0; f < filters; f++) {
+        __m512 offset = _mm512_set1_ps(bias ? bias[f] : 0.0f);
+        float *plane = y + f * out_h * out_w;
+        for (long ty = 0; ty < tiles_h; ty++) {
+            for (long tx = 0; tx < tiles_w; tx += 16) {
+                const float *from = m + f * ldm + ty * tiles_w + tx;
+                __mmask16 lanes = lanes_within(tx, tx, tiles_w);
+                __m512 e[4][4];
+                for (int i = 0; i < 4; i++)
+                    for (int j = 0; j < 4; j++) e[i][j] = _mm512_maskz_loadu_ps(lanes, from + (4 * i + j) * stride);
+                // Aᵀ on the rows: (e0 + e1 + e2, e1 − e2 − e3), then A on the columns.
+                __m512 s[2][4];
+                for (int j = 0; j < 4; j++) {
+                    s[0][j] = _mm512_add_ps(_mm512_add_ps(e[0][j], e[1][j]), e[2][j]);
+                    s[1][j] = _mm512_sub_ps(_mm512_sub_ps(e[1][j], e[2][j]), e[3][j]);
+                }
+                for (int r = 0; r < 2; r++) {
+                    long row = 2 * ty + r;
+                    if (row >= out_h) break;
+                    __m512 left = _mm512_add_ps(_mm512_add_ps(_mm512_add_ps(s[r][0], s[r][1]), s[r][2]), offset);
+                    __m512 right = _mm512_add_ps(_mm512_sub_ps(_mm512_sub_ps(s[r][1], s[r][2]), s[r][3]), offset);
+                    // Output columns 2(tx + l) and 2(tx + l) + 1, interleaved.
+                    float *line = plane + row * out_w + 2 * tx;
+                    _mm512_mask_storeu_ps(line, lanes_within(2 * tx, 2 * tx, out_w), _mm512_permutex2var_ps(left, low, right));
+                    _mm512_mask_storeu_ps(line + 16, lanes_within(2 * tx + 16, 2 * tx, out_w),
+                                          _mm512_permutex2var_ps(left, high, right));
+                }
+            }
+        }
+    }
+}
+
+// Only the AVX-512 versions exist: the runtime takes this path where the own matrix kernel
+// runs, which needs AVX-512 too.
+void repprobe_winograd_filters(float *u, const float *w, long filters, long channels) {
+    if (repprobe_cpu_level() == 4) winograd_filters_v4(u, w, filters, channels);
+}
+void repprobe_winograd_inputs(float *v, const float *image, long channels, long in_h, long in_w, long pad_top,
+                              long pad_left, long tiles_h, long tiles_w, long ldv, long stride) {
+    if (repprobe_cpu_level() == 4)
+        winograd_inputs_v4(v, image, channels, in_h, in_w, pad_top, pad_left, tiles_h, tiles_w, ldv, stride);
+}
+void repprobe_winograd_outputs(float *y, const float *m, const float *bias, long filters, long out_h, long out_w,
+                               long tiles_h, long tiles_w, long ldm, long stride) {
+    if (repprobe_cpu_level() == 4) winograd_outputs_v4(y, m, bias, filters, out_h, out_w, tiles_h, tiles_w, ldm, stride);
+}

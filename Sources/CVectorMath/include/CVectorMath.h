@@ -47,6 +47,21 @@ void repprobe_col2im(float *image, const float *columns, long channels, long in_
                      long kernel_w, long stride_h, long stride_w, long pad_top, long pad_left, long dilation_h,
                      long dilation_w, long out_h, long out_w, long pitch);
 
+/// Winograd's F(2 × 2, 3 × 3) for a 3 × 3 convolution of stride 1 (AVX-512 only; they
+/// write nothing elsewhere). `repprobe_winograd_filters` transforms `[filters, channels, 3, 3]`
+/// weights into sixteen `filters × channels` matrices `u[e]` (G g Gᵀ, element e of 4 × 4);
+/// `repprobe_winograd_inputs` one image's 4 × 4 patches under tiles of 2 × 2 outputs
+/// (tile t = ty·tiles_w + tx reads rows from 2·ty − pad_top and columns from
+/// 2·tx − pad_left, zero outside) into sixteen matrices `v + e·stride` of `channels` rows
+/// `ldv` apart (Bᵀ d B); `repprobe_winograd_outputs` turns the sixteen products
+/// `m + e·stride` (`filters` rows `ldm` apart, `m[e] = u[e]·v[e]`) into one image's
+/// `filters × out_h × out_w` outputs (Aᵀ m A, plus `bias` unless NULL).
+void repprobe_winograd_filters(float *u, const float *w, long filters, long channels);
+void repprobe_winograd_inputs(float *v, const float *image, long channels, long in_h, long in_w, long pad_top,
+                              long pad_left, long tiles_h, long tiles_w, long ldv, long stride);
+void repprobe_winograd_outputs(float *y, const float *m, const float *bias, long filters, long out_h, long out_w,
+                               long tiles_h, long tiles_w, long ldm, long stride);
+
 /// 1 when the CPU runs `repprobe_sgemm` (AVX-512 F, DQ, BW and VL), else 0.
 int repprobe_sgemm_available(void);
 /// `C = op(A)·op(B)`, or `C += op(A)·op(B)` when `accumulate` is non-zero, all row-major:

@@ -8,7 +8,9 @@ import LinearAlgebra
 /// threads) and multiplies it by the weights with one `sgemm` per image and group, or per
 /// block of images when their feature maps are small; 1×1 convolutions with unit stride skip
 /// the unrolling. Depthwise convolutions (one input channel per group) run a direct
-/// loop instead, since a product with a single output row cannot use BLAS well.
+/// loop instead, since a product with a single output row cannot use BLAS well, and 3×3
+/// convolutions of stride 1 with enough channels run Winograd's F(2×2, 3×3)
+/// (``winograd(_:_:_:into:batch:channels:filters:geometry:)``).
 /// ConvTranspose is the adjoint: `sgemm` with the transposed weights, then col2im.
 package enum ConvolutionOperators {
     static let factories: [String: OperatorFactory] = [
@@ -73,9 +75,15 @@ package enum ConvolutionOperators {
             depthwise(xs, ws, &output, batch: batch, channels: channels, geometry: g)
             return Tensor(shape: shape, elements: output)
         }
+        let winograd = runsWinograd(g, batch: batch, channels: channels, filters: filters, group: group)
         xs.withUnsafeBufferPointer { xs in
             ws.withUnsafeBufferPointer { ws in
                 output.withUnsafeMutableBufferPointer { out in
+                    if winograd {
+                        self.winograd(xs.baseAddress!, ws.baseAddress!, bs, into: out.baseAddress!, batch: batch,
+                                      channels: channels, filters: filters, geometry: g)
+                        return
+                    }
                     unrollAndMultiply(xs.baseAddress!, ws.baseAddress!, bs, into: out.baseAddress!, batch: batch,
                                       channels: channels, filters: filters, group: group, geometry: g)
                 }

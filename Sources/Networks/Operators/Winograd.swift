@@ -1,0 +1,97 @@
+import CVectorMath
+
+extension ConvolutionOperators {
+    /// Whether a convolution runs Winograd's F(2 × 2, 3 × 3) (``winograd(_:_:_:into:batch:channels:filters:geometry:)``):
+    /// a planar 3 × 3 window of stride 1 without dilation, one group, at least 16 channels and
+    /// filters, and enough tiles of 2 × 2 outputs in a block of images for the sixteen
+    /// products to be worth their transforms. The transforms need AVX-512, as the own matrix
+    /// kernel that shares the products between the cores does.
+    static func runsWinograd(_ g: WindowGeometry, batch: Int, channels: Int, filters: Int, group: Int) -> Bool {
+        guard RowMajorGEMM.ownKernel, group == 1, g.isPlanar, g.kernel[1] == 3, g.kernel[2] == 3,
+              g.strides[1] == 1, g.strides[2] == 1, g.dilations[1] == 1, g.dilations[2] == 1,
+              channels >= 16, filters >= 16
+        else { return false }
+        let tiles = WinogradTiles(g)
+        return tiles.perImage * tiles.imagesPerBlock(batch: batch, channels: channels, filters: filters) >= 64
+    }
+
+    /// A 3 × 3 convolution of stride 1 by Winograd's F(2 × 2, 3 × 3): the filters transformed
+    /// once per call, then per block of images the input patches transformed, sixteen products
+    /// (filters × channels by channels × tiles, shared between the cores), and the outputs
+    /// transformed back with the bias. 16 multiplications per tile of 2 × 2 outputs and
+    /// channel instead of 36; the transforms only add, subtract and halve.
+    static func winograd(_ xs: UnsafePointer<Float>, _ ws: UnsafePointer<Float>, _ bias: [Float]?,
+                         into out: UnsafeMutablePointer<Float>, batch: Int, channels: Int, filters: Int,
+                         geometry g: WindowGeometry) {
+        let tiles = WinogradTiles(g)
+        let perBlock = tiles.imagesPerBlock(batch: batch, channels: channels, filters: filters)
+        let width = perBlock * tiles.perImage
+        let (inH, inW, outH, outW) = (g.input[1], g.input[2], g.output[1], g.output[2])
+        var u: [Float] = ElementLoops.uninitialized(16 * filters * channels)
+        var v: [Float] = ElementLoops.uninitialized(16 * channels * width)
+        var m: [Float] = ElementLoops.uninitialized(16 * filters * width)
+        u.withUnsafeMutableBufferPointer { u in
+            v.withUnsafeMutableBufferPointer { v in
+                m.withUnsafeMutableBufferPointer { m in
+                    let (u, v, m) = (u.baseAddress!, v.baseAddress!, m.baseAddress!)
+                    repprobe_winograd_filters(u, ws, filters, channels)
+                    let shared = UnsafeSendable((xs: xs, v: v, m: m, out: out))
+                    for first in stride(from: 0, to: batch, by: perBlock) {
+                        let count = min(perBlock, batch - first)
+                        // Tiles of an incomplete last block past its images are never read.
+                        ElementLoops.inHalves(channels, elements: channels * width * 16) { part in
+                            for j in 0..<count {
+                                let image = shared.value.xs + ((first + j) * channels + part.lowerBound) * inH * inW
+                                repprobe_winograd_inputs(shared.value.v + part.lowerBound * width + j * tiles.perImage, image,
+                                                         part.count, inH, inW, g.padBegin[1], g.padBegin[2], tiles.high,
+                                                         tiles.wide, width, channels * width)
+                            }
+                        }
+                        let (filterMatrix, inputMatrix, productMatrix) = (filters * channels, channels * width, filters * width)
+                        RowMajorGEMM.multiplyEach(16, m: filters, n: count * tiles.perImage, k: channels, lda: channels,
+                                                  ldb: width, ldc: width) { e in
+                            let a: UnsafePointer<Float> = UnsafePointer(u + e * filterMatrix)
+                            let b: UnsafePointer<Float> = UnsafePointer(v + e * inputMatrix)
+                            return (a, b, m + e * productMatrix)
+                        }
+                        ElementLoops.inHalves(filters, elements: filters * width * 16) { part in
+                            bias.withUnsafeBufferPointerOrNil { bias in
+                                for j in 0..<count {
+                                    let target = shared.value.out + ((first + j) * filters + part.lowerBound) * outH * outW
+                                    repprobe_winograd_outputs(target, shared.value.m + part.lowerBound * width + j * tiles.perImage,
+                                                              bias.map { $0 + part.lowerBound }, part.count, outH, outW,
+                                                              tiles.high, tiles.wide, width, filters * width)
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// The tiles of 2 × 2 outputs that cover a convolution's output plane.
+struct WinogradTiles {
+    let high, wide: Int
+    init(_ g: WindowGeometry) {
+        (high, wide) = ((g.output[1] + 1) / 2, (g.output[2] + 1) / 2)
+    }
+    var perImage: Int { high * wide }
+
+    /// Images whose tiles share one set of products: enough for about 512 tiles, within
+    /// 16 MB of transformed inputs and products.
+    func imagesPerBlock(batch: Int, channels: Int, filters: Int) -> Int {
+        let wanted = (512 + perImage - 1) / perImage
+        let fitting = max(1, (1 << 22) / max(1, 16 * (channels + filters) * perImage))
+        return max(1, min(batch, wanted, fitting))
+    }
+}
+
+extension Optional where Wrapped == [Float] {
+    /// The array's buffer start, or nil for no array.
+    fileprivate func withUnsafeBufferPointerOrNil<R>(_ body: (UnsafePointer<Float>?) -> R) -> R {
+        guard let array = self else { return body(nil) }
+        return array.withUnsafeBufferPointer { body($0.baseAddress) }
+    }
+}

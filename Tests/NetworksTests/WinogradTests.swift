@@ -1,0 +1,45 @@
+import Testing
+@testable import Networks
+
+/// Winograd's F(2 × 2, 3 × 3) against the unrolled convolution (im2col and a product) on the
+/// same operands: odd and even output sizes (edge tiles cut off), paddings 0 to 2 on each
+/// side, blocks of several images and an incomplete last block, with and without bias.
+@Suite(.enabled(if: RowMajorGEMM.ownKernel, "the CPU has no AVX-512"))
+struct WinogradTests {
+    struct Case: Sendable, CustomTestStringConvertible {
+        let batch, channels, filters, height, width, padTop, padLeft, padBottom, padRight: Int
+        var bias = true
+        var testDescription: String {
+            "\(batch)×\(channels)×\(height)×\(width) → \(filters), pads \([padTop, padLeft, padBottom, padRight])"
+        }
+    }
+
+    static let cases = [
+        Case(batch: 1, channels: 16, filters: 16, height: 8, width: 8, padTop: 1, padLeft: 1, padBottom: 1, padRight: 1),
+        Case(batch: 3, channels: 20, filters: 17, height: 7, width: 9, padTop: 1, padLeft: 1, padBottom: 1, padRight: 1,
+             bias: false),
+        Case(batch: 2, channels: 16, filters: 32, height: 13, width: 40, padTop: 0, padLeft: 0, padBottom: 0, padRight: 0),
+        Case(batch: 5, channels: 24, filters: 16, height: 5, width: 6, padTop: 2, padLeft: 0, padBottom: 1, padRight: 2),
+        Case(batch: 9, channels: 64, filters: 48, height: 14, width: 14, padTop: 1, padLeft: 1, padBottom: 1, padRight: 1),
+    ]
+
+    @Test(arguments: cases)
+    func matchesTheUnrolledConvolution(_ shape: Case) throws {
+        let attributes = WindowGeometry.Attributes(strides: [1, 1],
+                                                   pads: [shape.padTop, shape.padLeft, shape.padBottom, shape.padRight])
+        let g = try WindowGeometry(input: [shape.height, shape.width], kernel: [3, 3], attributes: attributes)
+        let x = ParallelKernelTests.values(shape.batch * shape.channels * shape.height * shape.width, seed: 40)
+        let w = ParallelKernelTests.values(shape.filters * shape.channels * 9, seed: 41)
+        let bias = shape.bias ? ParallelKernelTests.values(shape.filters, seed: 42) : nil
+        let count = shape.batch * shape.filters * g.outputCount
+        var expected = [Float](repeating: .nan, count: count), winograd = expected
+        ConvolutionOperators.unrollAndMultiply(x, w, bias, into: &expected, batch: shape.batch, channels: shape.channels,
+                                               filters: shape.filters, group: 1, geometry: g)
+        ConvolutionOperators.winograd(x, w, bias, into: &winograd, batch: shape.batch, channels: shape.channels,
+                                      filters: shape.filters, geometry: g)
+        let scale = expected.map(abs).max() ?? 1
+        let worst = zip(winograd, expected).map { abs($0 - $1) }.max() ?? .infinity
+        #expect(worst <= 1e-5 * scale, "max |Δ| \(worst) of \(scale)")
+        #expect(!winograd.contains { $0.isNaN })
+    }
+}
