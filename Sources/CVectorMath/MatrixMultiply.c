@@ -37,11 +37,10 @@ static inline const float *line(const float *b, long ldb, const long *lines, lon
     return lines ? b + lines[index] : b + index * ldb;
 }
 
-// The kernel's 24 accumulators are named variables, one pair per row of its strip, so that
-// they live in registers from start to end. As an array they were zeroed through a call to
-// memset on the stack and loaded from there, a cost that products with few rows to sum
-// (k = 12) feel.
-// MR rows, spelt out.
+// The kernel's 24 accumulators are named variables, one pair per row of its strip (the MR
+// rows spelt out below), so that they live in registers from start to end. An array of
+// them was zeroed through a call to memset on the stack and loaded from there, a cost that
+// products with few rows to sum (k = 12) feel.
 #define EACH_ROW(X) X(0) X(1) X(2) X(3) X(4) X(5) X(6) X(7) X(8) X(9) X(10) X(11)
 #define ZERO(r) __m512 c##r##_0 = _mm512_setzero_ps(), c##r##_1 = _mm512_setzero_ps();
 #define MULTIPLY_ADD(r)                                \
