@@ -42,4 +42,23 @@ struct WinogradTests {
         #expect(worst <= 1e-5 * scale, "max |Δ| \(worst) of \(scale)")
         #expect(!winograd.contains { $0.isNaN })
     }
+
+    /// Which convolutions take the path: ResNet-18's 3×3 stride-1 convolutions where a block
+    /// of images has 64 tiles or more; not strided, dilated, grouped or 1×1 ones, nor those
+    /// with few channels or tiles.
+    @Test func choosesWhereItPays() throws {
+        func geometry(_ size: Int, kernel: Int = 3, stride: Int = 1, dilation: Int = 1) throws -> WindowGeometry {
+            var attributes = WindowGeometry.Attributes(strides: [stride, stride], pads: [1, 1, 1, 1])
+            attributes.dilations = [dilation, dilation]
+            return try WindowGeometry(input: [size, size], kernel: [kernel, kernel], attributes: attributes)
+        }
+        #expect(ConvolutionOperators.runsWinograd(try geometry(56), batch: 1, channels: 64, filters: 64, group: 1))
+        #expect(ConvolutionOperators.runsWinograd(try geometry(7), batch: 8, channels: 512, filters: 512, group: 1))
+        #expect(!ConvolutionOperators.runsWinograd(try geometry(7), batch: 1, channels: 512, filters: 512, group: 1))
+        #expect(!ConvolutionOperators.runsWinograd(try geometry(56, stride: 2), batch: 1, channels: 64, filters: 64, group: 1))
+        #expect(!ConvolutionOperators.runsWinograd(try geometry(56, dilation: 2), batch: 1, channels: 64, filters: 64, group: 1))
+        #expect(!ConvolutionOperators.runsWinograd(try geometry(56, kernel: 1), batch: 1, channels: 64, filters: 64, group: 1))
+        #expect(!ConvolutionOperators.runsWinograd(try geometry(56), batch: 1, channels: 64, filters: 64, group: 2))
+        #expect(!ConvolutionOperators.runsWinograd(try geometry(56), batch: 1, channels: 12, filters: 12, group: 1))
+    }
 }

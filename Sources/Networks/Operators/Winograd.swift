@@ -19,7 +19,9 @@ extension ConvolutionOperators {
     /// once per call, then per block of images the input patches transformed, sixteen products
     /// (filters × channels by channels × tiles, shared between the cores), and the outputs
     /// transformed back with the bias. 16 multiplications per tile of 2 × 2 outputs and
-    /// channel instead of 36; the transforms only add, subtract and halve.
+    /// channel instead of 36; the transforms only add, subtract and halve. An infinite input
+    /// still reaches only the outputs whose windows hold it, but where the unrolled product
+    /// gives ±∞ the transforms may give NaN (∞ − ∞).
     static func winograd(_ xs: UnsafePointer<Float>, _ ws: UnsafePointer<Float>, _ bias: [Float]?,
                          into out: UnsafeMutablePointer<Float>, batch: Int, channels: Int, filters: Int,
                          geometry g: WindowGeometry) {
