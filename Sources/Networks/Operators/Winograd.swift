@@ -38,6 +38,8 @@ extension ConvolutionOperators {
                     let (u, v, m) = (u.baseAddress!, v.baseAddress!, m.baseAddress!)
                     repprobe_winograd_filters(u, ws, filters, channels)
                     let shared = UnsafeSendable((xs: xs, v: v, m: m, out: out))
+                    // The sixteen matrices of each kind lie these many floats apart.
+                    let (filterMatrix, inputMatrix, productMatrix) = (filters * channels, channels * width, filters * width)
                     for first in stride(from: 0, to: batch, by: perBlock) {
                         let count = min(perBlock, batch - first)
                         // Tiles of an incomplete last block past its images are never read.
@@ -46,10 +48,9 @@ extension ConvolutionOperators {
                                 let image = shared.value.xs + ((first + j) * channels + part.lowerBound) * inH * inW
                                 repprobe_winograd_inputs(shared.value.v + part.lowerBound * width + j * tiles.perImage, image,
                                                          part.count, inH, inW, g.padBegin[1], g.padBegin[2], tiles.high,
-                                                         tiles.wide, width, channels * width)
+                                                         tiles.wide, width, inputMatrix)
                             }
                         }
-                        let (filterMatrix, inputMatrix, productMatrix) = (filters * channels, channels * width, filters * width)
                         RowMajorGEMM.multiplyEach(16, m: filters, n: count * tiles.perImage, k: channels, lda: channels,
                                                   ldb: width, ldc: width) { e in
                             let a: UnsafePointer<Float> = UnsafePointer(u + e * filterMatrix)
@@ -62,7 +63,7 @@ extension ConvolutionOperators {
                                     let target = shared.value.out + ((first + j) * filters + part.lowerBound) * outH * outW
                                     repprobe_winograd_outputs(target, shared.value.m + part.lowerBound * width + j * tiles.perImage,
                                                               bias.map { $0 + part.lowerBound }, part.count, outH, outW,
-                                                              tiles.high, tiles.wide, width, filters * width)
+                                                              tiles.high, tiles.wide, width, productMatrix)
                                 }
                             }
                         }
