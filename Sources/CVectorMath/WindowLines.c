@@ -200,11 +200,10 @@ AVX512 static void winograd_inputs_v4(float *v, const float *image, long channel
                 for (int r = 0; r < 4; r++) {
                     long y = 2 * ty - pad_top + r;
                     for (int j = 0; j < 4; j++) {
-                        // Lane l reads column 2(tx + l) − pad_left + j.
-                        long x0 = 2 * tx - pad_left + j;
-                        long first = x0 >= 0 ? 0 : (-x0 + 1) / 2, last = (in_w - x0 + 1) / 2;
-                        if (last > tiles_w - tx) last = tiles_w - tx;
-                        __mmask16 read = y >= 0 && y < in_h && last > first ? lanes_within(0, first, last) : 0;
+                        // Lane l reads column 2(tx + l) − pad_left + j: a line of stride 2.
+                        long x0 = 2 * tx - pad_left + j, first, last;
+                        inside_columns(x0, in_w, tiles_w - tx, 2, &first, &last);
+                        __mmask16 read = y >= 0 && y < in_h ? lanes_within(0, first, last) : 0;
                         d[r][j] = even_lanes(plane + y * in_w + x0, read);
                     }
                 }
