@@ -185,9 +185,8 @@ int repprobe_sgemm(int transpose_a, int transpose_b, long m, long n, long k, con
     return repprobe_sgemm_lines(transpose_a, transpose_b, m, n, k, a, lda, b, ldb, NULL, c, ldc, accumulate);
 }
 
-AVX512 int repprobe_sgemm_lines(int transpose_a, int transpose_b, long m, long n, long k, const float *a,
-                                          long lda, const float *b, long ldb, const long *lines, float *c, long ldc,
-                                          int accumulate) {
+AVX512 int repprobe_sgemm_lines(int transpose_a, int transpose_b, long m, long n, long k, const float *a, long lda,
+                                const float *b, long ldb, const long *lines, float *c, long ldc, int accumulate) {
     if (m <= 0 || n <= 0) return 1;
     if (k <= 0) {
         if (!accumulate)

@@ -137,11 +137,11 @@ package enum RowMajorGEMM {
         b: UnsafePointer<Float>, lines: UnsafePointer<Int>, accumulate: Bool = false,
         c: UnsafeMutablePointer<Float>, ldc: Int
     ) {
-        guard m > 0, n > 0 else { return }
         guard k > 0 else {
-            if !accumulate { for row in 0..<m { (c + row * ldc).update(repeating: 0, count: n) } }
-            return
+            // No rows to sum: C as the general product leaves it.
+            return multiply(m: m, n: n, k: 0, a: a, lda: lda, b: b, ldb: 0, beta: accumulate ? 1 : 0, c: c, ldc: ldc)
         }
+        guard m > 0, n > 0 else { return }
         guard ownKernel else {
             return gatheringLines(transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k, a: a, lda: lda, b: b,
                                   lines: lines, accumulate: accumulate, c: c, ldc: ldc)
