@@ -16,6 +16,8 @@
 // bits.
 
 #define AVX512 __attribute__((target("avx512f,avx512dq,avx512bw,avx512vl")))
+// Helpers that take or return vectors are inlined: a call would pass them through memory.
+#define AVX512_INLINE AVX512 __attribute__((always_inline)) static inline
 
 /// The output columns [first, last) whose input column `column · stride + offset` lies in
 /// [0, width).
@@ -30,7 +32,7 @@ static inline void inside_columns(long offset, long width, long out_w, long stri
 }
 
 /// The lanes of the sixteen columns from `start` that lie in [first, last).
-AVX512 __attribute__((always_inline)) static inline __mmask16 lanes_within(long start, long first, long last) {
+AVX512_INLINE __mmask16 lanes_within(long start, long first, long last) {
     long low = first > start ? first - start : 0, high = last - start < 16 ? last - start : 16;
     if (high <= low) return 0;
     unsigned bits = high >= 16 ? 0xffffu : (1u << high) - 1;
@@ -65,23 +67,38 @@ AVX512 __attribute__((always_inline)) static inline __mmask16 lanes_within(long 
         long pad_top, long pad_left, long dilation_h, long dilation_w, long out_h, long out_w, long pitch
 
 /// Lanes 0, s, 2s, … 15s: the offsets of a strided line's sixteen columns.
-AVX512 static inline __m512i strided_lanes(long s) {
+AVX512_INLINE __m512i strided_lanes(long s) {
     return _mm512_mullo_epi32(_mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15), _mm512_set1_epi32((int)s));
 }
 
-/// The even lanes of the 32 floats from `from` whose lanes `read` allows (lane l of the
-/// result is float 2l, zero where `read` leaves lane l out): a line of stride 2.
-AVX512 static inline __m512 even_lanes(const float *from, __mmask16 read) {
-    // Lane l reads floats 2l and 2l + 1; only 2l is kept, and 2l + 1 of the last lane may lie
-    // beyond the image, so only even floats are read.
-    uint32_t pairs = read;  // bit l moves to bit 2l
+/// Bit l of `lanes` moved to bit 2l: the floats 2l of 32 that lanes l of a stride-2 line read.
+static inline uint32_t spread_lanes(__mmask16 lanes) {
+    uint32_t pairs = lanes;
     pairs = (pairs | pairs << 8) & 0x00ff00ffu;
     pairs = (pairs | pairs << 4) & 0x0f0f0f0fu;
     pairs = (pairs | pairs << 2) & 0x33333333u;
-    pairs = (pairs | pairs << 1) & 0x55555555u;
-    __m512 low = _mm512_maskz_loadu_ps((__mmask16)pairs, from), high = _mm512_maskz_loadu_ps((__mmask16)(pairs >> 16), from + 16);
+    return (pairs | pairs << 1) & 0x55555555u;
+}
+
+/// The 32 floats from `from` that bits p of `pairs` allow (zero elsewhere), as two vectors.
+AVX512_INLINE void load_pairs(const float *from, uint32_t pairs, __m512 *low, __m512 *high) {
+    *low = _mm512_maskz_loadu_ps((__mmask16)pairs, from);
+    *high = _mm512_maskz_loadu_ps((__mmask16)(pairs >> 16), from + 16);
+}
+
+/// Floats 2l + parity (parity 0 or 1) of the 32 held in `low` and `high`, in lane l.
+AVX512_INLINE __m512 every_other(__m512 low, __m512 high, int parity) {
     const __m512i even = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
-    return _mm512_permutex2var_ps(low, even, high);
+    return _mm512_permutex2var_ps(low, _mm512_add_epi32(even, _mm512_set1_epi32(parity)), high);
+}
+
+/// The even lanes of the 32 floats from `from` whose lanes `read` allows (lane l of the
+/// result is float 2l, zero where `read` leaves lane l out): a line of stride 2. Only the
+/// even floats are read, since 2l + 1 of the last lane may lie beyond the image.
+AVX512_INLINE __m512 even_lanes(const float *from, __mmask16 read) {
+    __m512 low, high;
+    load_pairs(from, spread_lanes(read), &low, &high);
+    return every_other(low, high, 0);
 }
 
 AVX512 static void im2col_v4(float *columns, const float *image, ARGUMENTS) {
@@ -190,23 +207,49 @@ AVX512 static void winograd_filters_v4(float *u, const float *w, long filters, l
 /// `v[e·stride + c·ldv + t]` = element e of Bᵀ d B for the 4 × 4 patch d of channel c
 /// under tile t = ty·tiles_w + tx of one `channels × in_h × in_w` image: rows from
 /// `2·ty − pad_top`, columns from `2·tx − pad_left`, zero outside the image.
+/// Row `y` of `plane` under sixteen tiles whose patches start at column `x0 + 2l` (lane l):
+/// `d[j]` holds column `x0 + 2l + j`, zero outside the image, where `pairs[0]` (columns
+/// 0 and 1) and `pairs[1]` (2 and 3) allow the floats read.
+AVX512_INLINE void patch_row(__m512 d[4], const float *plane, long y, long in_h, long in_w, long x0,
+                                    const uint32_t pairs[2]) {
+    for (int half = 0; half < 2; half++) {
+        __m512 low = _mm512_setzero_ps(), high = _mm512_setzero_ps();
+        if (y >= 0 && y < in_h) load_pairs(plane + y * in_w + x0 + 2 * half, pairs[half], &low, &high);
+        d[2 * half] = every_other(low, high, 0);
+        d[2 * half + 1] = every_other(low, high, 1);
+    }
+}
+
 AVX512 static void winograd_inputs_v4(float *v, const float *image, long channels, long in_h, long in_w, long pad_top,
                                       long pad_left, long tiles_h, long tiles_w, long ldv, long stride) {
-    for (long c = 0; c < channels; c++) {
-        const float *plane = image + c * in_h * in_w;
-        for (long ty = 0; ty < tiles_h; ty++) {
-            for (long tx = 0; tx < tiles_w; tx += 16) {
-                __m512 d[4][4];
-                for (int r = 0; r < 4; r++) {
-                    long y = 2 * ty - pad_top + r;
-                    for (int j = 0; j < 4; j++) {
-                        // Lane l reads column 2(tx + l) − pad_left + j: a line of stride 2.
-                        long x0 = 2 * tx - pad_left + j, first, last;
-                        inside_columns(x0, in_w, tiles_w - tx, 2, &first, &last);
-                        __mmask16 read = y >= 0 && y < in_h ? lanes_within(0, first, last) : 0;
-                        d[r][j] = even_lanes(plane + y * in_w + x0, read);
-                    }
+    for (long tx = 0; tx < tiles_w; tx += 16) {
+        // Which lanes' columns x0 + 2l + j lie inside the image, for j = 0 to 3; floats 2l + j
+        // and 2l + j + 1 from x0 + j − j % 2 serve columns j and j + 1.
+        long x0 = 2 * tx - pad_left;
+        __mmask16 inside[4];
+        for (int j = 0; j < 4; j++) {
+            long first, last;
+            inside_columns(x0 + j, in_w, tiles_w - tx, 2, &first, &last);
+            inside[j] = lanes_within(0, first, last);
+        }
+        const uint32_t pairs[2] = {spread_lanes(inside[0]) | spread_lanes(inside[1]) << 1,
+                                   spread_lanes(inside[2]) | spread_lanes(inside[3]) << 1};
+        __mmask16 lanes = lanes_within(tx, tx, tiles_w);
+        for (long c = 0; c < channels; c++) {
+            const float *plane = image + c * in_h * in_w;
+            // A tile's last two patch rows are the next tile's first two.
+            __m512 d[4][4];
+            long y = -pad_top;
+            patch_row(d[2], plane, y, in_h, in_w, x0, pairs);
+            patch_row(d[3], plane, y + 1, in_h, in_w, x0, pairs);
+            for (long ty = 0; ty < tiles_h; ty++) {
+                y += 2;
+                for (int j = 0; j < 4; j++) {
+                    d[0][j] = d[2][j];
+                    d[1][j] = d[3][j];
                 }
+                patch_row(d[2], plane, y, in_h, in_w, x0, pairs);
+                patch_row(d[3], plane, y + 1, in_h, in_w, x0, pairs);
                 __m512 t[4][4];
                 for (int j = 0; j < 4; j++) {
                     t[0][j] = _mm512_sub_ps(d[0][j], d[2][j]);
@@ -214,7 +257,6 @@ AVX512 static void winograd_inputs_v4(float *v, const float *image, long channel
                     t[2][j] = _mm512_sub_ps(d[2][j], d[1][j]);
                     t[3][j] = _mm512_sub_ps(d[1][j], d[3][j]);
                 }
-                __mmask16 lanes = lanes_within(tx, tx, tiles_w);
                 float *out = v + c * ldv + ty * tiles_w + tx;
                 for (int i = 0; i < 4; i++) {
                     __m512 e[4] = {_mm512_sub_ps(t[i][0], t[i][2]), _mm512_add_ps(t[i][1], t[i][2]),
