@@ -167,6 +167,43 @@ void repprobe_col2im(float *image, const float *columns, ARGUMENTS) __attribute_
 void repprobe_im2col_baseline(float *columns, const float *image, ARGUMENTS) { im2col_v1(columns, image, PASS); }
 void repprobe_col2im_baseline(float *image, const float *columns, ARGUMENTS) { col2im_v1(image, columns, PASS); }
 
+// A window's maximum takes a later tap only when it is larger: `v > m ? v : m`, which is
+// what MAXPS computes with v as its first operand.
+AVX512 static void window_maxima_v4(float *out, const float *line, long count, long step, long dilation, long taps) {
+    const __m512i lanes = strided_lanes(step);
+    for (long o = 0; o < count; o += 16) {
+        __mmask16 read = lanes_within(o, 0, count);
+        __m512 largest = _mm512_setzero_ps();
+        for (long k = 0; k < taps; k++) {
+            const float *from = line + o * step + k * dilation;
+            __m512 values = step == 1   ? _mm512_maskz_loadu_ps(read, from)
+                            : step == 2 ? even_lanes(from, read)
+                                        : _mm512_mask_i32gather_ps(_mm512_setzero_ps(), read, lanes, from, 4);
+            largest = k == 0 ? values : _mm512_max_ps(values, largest);
+        }
+        _mm512_mask_storeu_ps(out + o, read, largest);
+    }
+}
+
+static void window_maxima_v1(float *out, const float *line, long count, long step, long dilation, long taps) {
+    for (long o = 0; o < count; o++) {
+        const float *window = line + o * step;
+        float largest = window[0];
+        for (long k = 1; k < taps; k++) largest = window[k * dilation] > largest ? window[k * dilation] : largest;
+        out[o] = largest;
+    }
+}
+
+typedef void (*Maxima)(float *, const float *, long, long, long, long);
+RESOLVER static Maxima resolve_window_maxima(void) {
+    return repprobe_cpu_level() == 4 ? window_maxima_v4 : window_maxima_v1;
+}
+void repprobe_window_maxima(float *out, const float *line, long count, long step, long dilation, long taps)
+    __attribute__((ifunc("resolve_window_maxima")));
+void repprobe_window_maxima_baseline(float *out, const float *line, long count, long step, long dilation, long taps) {
+    window_maxima_v1(out, line, count, step, dilation, taps);
+}
+
 // Winograd's F(2 × 2, 3 × 3) (Lavin and Gray, "Fast algorithms for convolutional neural
 // networks", 2016): a 3 × 3 convolution of stride 1 computed on tiles of 2 × 2 outputs, each
 // read from a 4 × 4 patch d of the input. With the filter g transformed once to U = G g Gᵀ

@@ -73,4 +73,29 @@ import Testing
                                  pitch)
         #expect(foldedByBaseline.map(\.bitPattern) == reference.map(\.bitPattern))
     }
+
+    /// The maxima of windows along a line, in C (sixteen columns at a time) and in its
+    /// baseline version, against a plain loop bit for bit: strides 1 to 3 (plain, paired and
+    /// gathered reads), dilations 1 and 2, runs shorter and longer than a vector, and NaNs,
+    /// which come through only from a window's first tap, as in ``PoolingOperators``.
+    @Test(arguments: [1, 2, 3])
+    func windowMaximaMatchPlainLoops(step: Int) {
+        var line = ParallelKernelTests.values(200, seed: 33)
+        for index in stride(from: 5, to: line.count, by: 23) { line[index] = .nan }
+        for dilation in [1, 2] { for taps in 1...3 { for count in [1, 15, 16, 17, 40] {
+            var expected = [Float](repeating: 0, count: count)
+            for o in 0..<count {
+                var largest = line[o * step]
+                for k in 1..<taps { largest = line[o * step + k * dilation] > largest ? line[o * step + k * dilation] : largest }
+                expected[o] = largest
+            }
+            // One float past the run stays as it was.
+            var maxima = [Float](repeating: 7, count: count + 1), baseline = maxima
+            repprobe_window_maxima(&maxima, line, count, step, dilation, taps)
+            repprobe_window_maxima_baseline(&baseline, line, count, step, dilation, taps)
+            let described = "step \(step), dilation \(dilation), taps \(taps), count \(count)"
+            #expect(maxima.map(\.bitPattern) == (expected + [7]).map(\.bitPattern), "\(described)")
+            #expect(baseline.map(\.bitPattern) == (expected + [7]).map(\.bitPattern), "\(described)")
+        } } }
+    }
 }

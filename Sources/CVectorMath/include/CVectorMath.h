@@ -47,6 +47,13 @@ void repprobe_col2im(float *image, const float *columns, long channels, long in_
                      long kernel_w, long stride_h, long stride_w, long pad_top, long pad_left, long dilation_h,
                      long dilation_w, long out_h, long out_w, long pitch);
 
+/// `out[o]` = the largest of `line[o·step + k·dilation]` over taps k in [0, taps), for o in
+/// [0, count): a window's maximum along a row, starting from its first tap and taking a
+/// later one only when it is larger (so a NaN comes through only from the first tap).
+void repprobe_window_maxima(float *out, const float *line, long count, long step, long dilation, long taps);
+/// Its baseline x86-64 version, callable on any CPU.
+void repprobe_window_maxima_baseline(float *out, const float *line, long count, long step, long dilation, long taps);
+
 /// Winograd's F(2 × 2, 3 × 3) for a 3 × 3 convolution of stride 1 (AVX-512 only; they
 /// write nothing elsewhere). `repprobe_winograd_filters` transforms `[filters, channels, 3, 3]`
 /// weights into sixteen `filters × channels` matrices `u[e]` (G g Gᵀ, element e of 4 × 4);

@@ -1,3 +1,5 @@
+import CVectorMath
+
 /// Max, average and global pooling over 1, 2 or 3 spatial dimensions, float32.
 enum PoolingOperators {
     static let factories: [String: OperatorFactory] = [
@@ -149,9 +151,16 @@ enum PoolingOperators {
     static func separableMaximum(_ image: UnsafePointer<Float>, _ g: WindowGeometry, rows: WindowTaps, columns: WindowTaps,
                                  scratch: UnsafeMutablePointer<Float>, into result: UnsafeMutablePointer<Float>) {
         let (inH, inW, outH, outW) = (g.input[1], g.input[2], g.output[1], g.output[2])
+        // The output columns whose windows lie wholly inside the input are one run, which C
+        // computes sixteen columns at a time.
+        let kernelW = g.kernel[2], dilation = columns.dilation
+        let whole = columns.count.firstIndex(of: kernelW).map { first in
+            first..<(columns.count[first...].firstIndex { $0 != kernelW } ?? outW)
+        } ?? 0..<0
+        let edges = Array(0..<whole.lowerBound) + Array(whole.upperBound..<outW)
         for h in 0..<inH {
             let source = image + h * inW, target = scratch + h * outW
-            for ow in 0..<outW {
+            for ow in edges {
                 let (start, count) = (columns.start[ow], columns.count[ow])
                 guard count > 0 else {
                     target[ow] = -.infinity
@@ -159,10 +168,14 @@ enum PoolingOperators {
                 }
                 var largest = source[start]
                 for k in 1..<count {
-                    let value = source[start + k * columns.dilation]
+                    let value = source[start + k * dilation]
                     largest = value > largest ? value : largest
                 }
                 target[ow] = largest
+            }
+            if !whole.isEmpty {
+                repprobe_window_maxima(target + whole.lowerBound, source + columns.start[whole.lowerBound], whole.count,
+                                       g.strides[2], dilation, kernelW)
             }
         }
         for oh in 0..<outH {
