@@ -41,6 +41,15 @@ struct WinogradTests {
         let worst = zip(winograd, expected).map { abs($0 - $1) }.max() ?? .infinity
         #expect(worst <= 1e-5 * scale, "max |Δ| \(worst) of \(scale)")
         #expect(!winograd.contains { $0.isNaN })
+
+        // Filters kept from the first call give the same bits on that call and the next.
+        let kept = WinogradFilters()
+        for _ in 0..<2 {
+            var again = [Float](repeating: .nan, count: count)
+            ConvolutionOperators.winograd(x, w, bias, into: &again, batch: shape.batch, channels: shape.channels,
+                                          filters: shape.filters, geometry: g, transformed: kept)
+            #expect(again.map(\.bitPattern) == winograd.map(\.bitPattern))
+        }
     }
 
     /// Which convolutions take the path: ResNet-18's 3×3 stride-1 convolutions where a block

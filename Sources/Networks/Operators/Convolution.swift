@@ -18,9 +18,11 @@ package enum ConvolutionOperators {
             let attributes = try WindowGeometry.Attributes(context)
             let group = try context.int("group", default: 1)
             guard group >= 1 else { throw context.invalid("group must be positive, not \(group)") }
+            // Constant weights are transformed for Winograd once, at the first call that runs it.
+            let winogradFilters = context.constants[1] != nil ? WinogradFilters() : nil
             return ClosureOperator { inputs in
                 try [convolve(inputs.required(0), weight: inputs.required(1), bias: inputs.optional(2),
-                              group: group, attributes: attributes)]
+                              group: group, attributes: attributes, winogradFilters: winogradFilters)]
             }
         },
         "ConvTranspose": { context in
@@ -50,7 +52,7 @@ package enum ConvolutionOperators {
     }
 
     static func convolve(_ x: Tensor, weight w: Tensor, bias: Tensor?, group: Int,
-                         attributes: WindowGeometry.Attributes) throws -> Tensor {
+                         attributes: WindowGeometry.Attributes, winogradFilters: WinogradFilters? = nil) throws -> Tensor {
         let (xs, ws, bs) = try operands(x, w, bias, biasCount: w.shape[0])
         let batch = x.shape[0], channels = x.shape[1], filters = w.shape[0]
         let kernel = Array(w.shape.dropFirst(2))
@@ -81,7 +83,7 @@ package enum ConvolutionOperators {
                 output.withUnsafeMutableBufferPointer { out in
                     if winograd {
                         self.winograd(xs.baseAddress!, ws.baseAddress!, bs, into: out.baseAddress!, batch: batch,
-                                      channels: channels, filters: filters, geometry: g)
+                                      channels: channels, filters: filters, geometry: g, transformed: winogradFilters)
                         return
                     }
                     unrollAndMultiply(xs.baseAddress!, ws.baseAddress!, bs, into: out.baseAddress!, batch: batch,

@@ -1,4 +1,5 @@
 import CVectorMath
+import Synchronization
 
 extension ConvolutionOperators {
     /// Whether a convolution runs Winograd's F(2 × 2, 3 × 3) (``winograd(_:_:_:into:batch:channels:filters:geometry:)``):
@@ -16,7 +17,8 @@ extension ConvolutionOperators {
     }
 
     /// A 3 × 3 convolution of stride 1 by Winograd's F(2 × 2, 3 × 3): the filters transformed
-    /// once per call, then per block of images the input patches transformed, sixteen products
+    /// (or taken from `transformed`, which keeps them from the first call on), then per block
+    /// of images the input patches transformed, sixteen products
     /// (filters × channels by channels × tiles, shared between the cores), and the outputs
     /// transformed back with the bias. 16 multiplications per tile of 2 × 2 outputs and
     /// channel instead of 36; the transforms only add, subtract and halve. An infinite input
@@ -24,19 +26,19 @@ extension ConvolutionOperators {
     /// gives ±∞ the transforms may give NaN (∞ − ∞).
     static func winograd(_ xs: UnsafePointer<Float>, _ ws: UnsafePointer<Float>, _ bias: [Float]?,
                          into out: UnsafeMutablePointer<Float>, batch: Int, channels: Int, filters: Int,
-                         geometry g: WindowGeometry) {
+                         geometry g: WindowGeometry, transformed: WinogradFilters? = nil) {
         let tiles = WinogradTiles(g)
         let perBlock = tiles.imagesPerBlock(batch: batch, channels: channels, filters: filters)
         let width = perBlock * tiles.perImage
         let (inH, inW, outH, outW) = (g.input[1], g.input[2], g.output[1], g.output[2])
-        var u: [Float] = ElementLoops.uninitialized(16 * filters * channels)
+        let u = transformed?.of(ws, filters: filters, channels: channels)
+            ?? WinogradFilters.transform(ws, filters: filters, channels: channels)
         var v: [Float] = ElementLoops.uninitialized(16 * channels * width)
         var m: [Float] = ElementLoops.uninitialized(16 * filters * width)
-        u.withUnsafeMutableBufferPointer { u in
+        u.withUnsafeBufferPointer { u in
             v.withUnsafeMutableBufferPointer { v in
                 m.withUnsafeMutableBufferPointer { m in
                     let (u, v, m) = (u.baseAddress!, v.baseAddress!, m.baseAddress!)
-                    repprobe_winograd_filters(u, ws, filters, channels)
                     let shared = UnsafeSendable((xs: xs, v: v, m: m, out: out))
                     // The sixteen matrices of each kind lie these many floats apart.
                     let (filterMatrix, inputMatrix, productMatrix) = (filters * channels, channels * width, filters * width)
@@ -70,6 +72,31 @@ extension ConvolutionOperators {
                     }
                 }
             }
+        }
+    }
+}
+
+/// The Winograd transform of one node's constant filters, made at the first call that needs
+/// it and kept with the compiled node: a forward pass then reads 16 values per filter and
+/// channel instead of writing them.
+final class WinogradFilters: Sendable {
+    private let stored = Mutex<[Float]?>(nil)
+
+    /// `u[e·filters·channels + f·channels + c]` = element e of G g Gᵀ for filter f and
+    /// channel c of `ws` (`[filters, channels, 3, 3]`).
+    static func transform(_ ws: UnsafePointer<Float>, filters: Int, channels: Int) -> [Float] {
+        var u: [Float] = ElementLoops.uninitialized(16 * filters * channels)
+        u.withUnsafeMutableBufferPointer { repprobe_winograd_filters($0.baseAddress!, ws, filters, channels) }
+        return u
+    }
+
+    /// The kept transform of `ws`, made now if there is none of this size.
+    func of(_ ws: UnsafePointer<Float>, filters: Int, channels: Int) -> [Float] {
+        stored.withLock { kept in
+            if let kept, kept.count == 16 * filters * channels { return kept }
+            let made = Self.transform(ws, filters: filters, channels: channels)
+            kept = made
+            return made
         }
     }
 }
