@@ -53,7 +53,7 @@ struct WinogradTests {
     }
 
     /// Which convolutions take the path: ResNet-18's 3×3 stride-1 convolutions where a block
-    /// of images has 64 tiles or more; not strided, dilated, grouped or 1×1 ones, nor those
+    /// of images has 32 tiles or more; not strided, dilated, grouped or 1×1 ones, nor those
     /// with few channels or tiles.
     @Test func choosesWhereItPays() throws {
         func geometry(_ size: Int, kernel: Int = 3, stride: Int = 1, dilation: Int = 1) throws -> WindowGeometry {

@@ -13,7 +13,7 @@ extension ConvolutionOperators {
               channels >= 16, filters >= 16
         else { return false }
         let tiles = WinogradTiles(g)
-        return tiles.perImage * tiles.imagesPerBlock(batch: batch, channels: channels, filters: filters) >= 64
+        return tiles.perImage * tiles.imagesPerBlock(batch: batch, channels: channels, filters: filters) >= 32
     }
 
     /// A 3 × 3 convolution of stride 1 by Winograd's F(2 × 2, 3 × 3): the filters transformed
