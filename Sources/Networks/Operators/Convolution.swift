@@ -86,6 +86,11 @@ package enum ConvolutionOperators {
                                       channels: channels, filters: filters, geometry: g, transformed: winogradFilters)
                         return
                     }
+                    if runsPhases(g, group: group) {
+                        phaseProduct(xs.baseAddress!, ws.baseAddress!, bs, into: out.baseAddress!, batch: batch,
+                                     channels: channels, filters: filters, geometry: g)
+                        return
+                    }
                     unrollAndMultiply(xs.baseAddress!, ws.baseAddress!, bs, into: out.baseAddress!, batch: batch,
                                       channels: channels, filters: filters, group: group, geometry: g)
                 }
