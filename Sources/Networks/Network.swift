@@ -150,7 +150,7 @@ public final class Network: Sendable {
         self.lastUse = lastUse
         self.producer = producer
         self.transient = names.indices.map { producer[$0] != nil || inputSet.contains($0) }
-        fusedChains = FusedChain.all(in: graph, slots: slotOfName)
+        fusedChains = FusedChain.all(in: graph, slots: slotOfName, operators: operators)
     }
 
     /// The newest operator set of the default domain that the runtime accepts: that of

@@ -152,4 +152,50 @@ struct FusedChainTests {
         let network = try Network(graph: Self.linearGraph(k: 2), file: "linear.onnx")
         #expect(throws: NetworkError.self) { try network.run(["x": Tensor(shape: [1, 2], elements: [1.0, 2.0])]) }
     }
+
+    /// `Conv → Relu` with constant weights and bias: fused when the `Relu` alone reads the
+    /// convolution, giving the bits of the two nodes run one by one (NaN and −0 included),
+    /// for every path a convolution may take (depthwise, Winograd, phase planes, unrolled);
+    /// not fused when another node reads the convolution or the weights are an input.
+    @Test func rectifiedConvolutionsAreFusedAndExact() throws {
+        func graph(channels: Int, filters: Int, group: Int = 1, stride: Int, weightInput: Bool = false,
+                   extraReader: Bool = false) -> Graph {
+            let w = ParallelKernelTests.values(filters * channels / group * 9, seed: 60)
+            let b = ParallelKernelTests.values(filters, seed: 61)
+            var nodes = [Node(name: "conv", opType: "Conv", inputs: ["x", "w", "b"], outputs: ["c"],
+                              attributes: ["kernel_shape": .ints([3, 3]), "pads": .ints([1, 1, 1, 1]),
+                                           "strides": .ints([stride, stride]), "group": .int(group)]),
+                         Node(name: "relu", opType: "Relu", inputs: ["c"], outputs: ["y"])]
+            var outputs = ["y"]
+            if extraReader {
+                nodes.append(Node(name: "neg", opType: "Neg", inputs: ["c"], outputs: ["negated"]))
+                outputs.append("negated")
+            }
+            var inputs = [Graph.Input(name: "x", dataType: .float32, shape: nil)]
+            var initializers = ["w": Tensor(shape: [filters, channels / group, 3, 3], elements: w),
+                                "b": Tensor(shape: [filters], elements: b)]
+            if weightInput {
+                inputs.append(Graph.Input(name: "w", dataType: .float32, shape: nil))
+                initializers["w"] = nil
+            }
+            return Graph(inputs: inputs, outputs: outputs, initializers: initializers,
+                         initializerOrder: initializers.keys.sorted(), nodes: nodes, opsets: ["": 17])
+        }
+        for (channels, filters, group, stride) in [(16, 16, 16, 1), (32, 32, 1, 1), (8, 24, 1, 2), (3, 5, 1, 1)] {
+            let network = try Network(graph: graph(channels: channels, filters: filters, group: group, stride: stride),
+                                      file: "conv.onnx")
+            #expect(network.fusedChains.map(\.opType) == ["Conv+Relu"])
+            var x = ParallelKernelTests.values(2 * channels * 20 * 20, seed: 62)
+            x[5] = .nan
+            let input = Tensor(shape: [2, channels, 20, 20], elements: x)
+            let fused = try #require(try network.run(["x": input])["y"]?.floats)
+            let stepwise = try #require(try network.run(["x": input], keeping: ["c"])["y"]?.floats)
+            #expect(fused.map(\.bitPattern) == stepwise.map(\.bitPattern), "\(channels) → \(filters), group \(group)")
+            #expect(fused.contains { $0.isNaN } && fused.contains { $0 == 0 })
+        }
+        #expect(try Network(graph: graph(channels: 8, filters: 8, stride: 1, extraReader: true), file: "conv.onnx")
+            .fusedChains.isEmpty)
+        #expect(try Network(graph: graph(channels: 8, filters: 8, stride: 1, weightInput: true), file: "conv.onnx")
+            .fusedChains.isEmpty)
+    }
 }

@@ -19,11 +19,8 @@ package enum ConvolutionOperators {
             let group = try context.int("group", default: 1)
             guard group >= 1 else { throw context.invalid("group must be positive, not \(group)") }
             // Constant weights are transformed for Winograd once, at the first call that runs it.
-            let winogradFilters = context.constants[1] != nil ? WinogradFilters() : nil
-            return ClosureOperator { inputs in
-                try [convolve(inputs.required(0), weight: inputs.required(1), bias: inputs.optional(2),
-                              group: group, attributes: attributes, winogradFilters: winogradFilters)]
-            }
+            return ConvolutionOperator(attributes: attributes, group: group,
+                                       winogradFilters: context.constants[1] != nil ? WinogradFilters() : nil)
         },
         "ConvTranspose": { context in
             let attributes = try WindowGeometry.Attributes(context)
@@ -51,8 +48,10 @@ package enum ConvolutionOperators {
         return (try x.requireFloats("input"), try w.requireFloats("weight"), b)
     }
 
+    /// The convolution, then `Relu` in place when `rectified`.
     static func convolve(_ x: Tensor, weight w: Tensor, bias: Tensor?, group: Int,
-                         attributes: WindowGeometry.Attributes, winogradFilters: WinogradFilters? = nil) throws -> Tensor {
+                         attributes: WindowGeometry.Attributes, winogradFilters: WinogradFilters? = nil,
+                         rectified: Bool = false) throws -> Tensor {
         let (xs, ws, bs) = try operands(x, w, bias, biasCount: w.shape[0])
         let batch = x.shape[0], channels = x.shape[1], filters = w.shape[0]
         let kernel = Array(w.shape.dropFirst(2))
@@ -75,6 +74,7 @@ package enum ConvolutionOperators {
                 for n in 0..<batch { fillBias(bs, out.baseAddress! + n * filters * outputCount, filters: filters, count: outputCount) }
             }
             depthwise(xs, ws, &output, batch: batch, channels: channels, geometry: g)
+            if rectified { rectify(&output) }
             return Tensor(shape: shape, elements: output)
         }
         let winograd = runsWinograd(g, batch: batch, channels: channels, filters: filters, group: group)
@@ -96,7 +96,19 @@ package enum ConvolutionOperators {
                 }
             }
         }
+        if rectified { rectify(&output) }
         return Tensor(shape: shape, elements: output)
+    }
+
+    /// `Relu` in place, split between the cores: the same function as the operator.
+    static func rectify(_ values: inout [Float]) {
+        let relu = ActivationOperators.Relu()
+        values.withUnsafeMutableBufferPointer { buffer in
+            let shared = UnsafeSendable(buffer.baseAddress!)
+            ElementLoops.inHalves(buffer.count) { range in
+                for i in range { shared.value[i] = relu(shared.value[i]) }
+            }
+        }
     }
 
     /// The images of a batch unrolled one by one, or in blocks that share one product when
@@ -415,6 +427,21 @@ package enum ConvolutionOperators {
             }
         }
         return Tensor(shape: [batch, filters] + size, elements: output)
+    }
+}
+
+/// A compiled `Conv` node; `rectified` when a fused `Relu` follows it
+/// (``FusedChain``).
+struct ConvolutionOperator: Operator {
+    let attributes: WindowGeometry.Attributes
+    let group: Int
+    let winogradFilters: WinogradFilters?
+    var rectified = false
+
+    func run(_ inputs: [Tensor?]) throws -> [Tensor] {
+        try [ConvolutionOperators.convolve(inputs.required(0), weight: inputs.required(1), bias: inputs.optional(2),
+                                           group: group, attributes: attributes, winogradFilters: winogradFilters,
+                                           rectified: rectified)]
     }
 }
 
