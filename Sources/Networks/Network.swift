@@ -237,7 +237,7 @@ public final class Network: Sendable {
             }
             let chain = chainAt[index]
             let node = graph.nodes[chain?.nodes.last ?? index]
-            let arguments = chain.map { [values[$0.input]] } ?? nodeInputs[index].map { $0 >= 0 ? values[$0] : nil }
+            let arguments = chain.map { $0.inputs.map { values[$0] } } ?? nodeInputs[index].map { $0 >= 0 ? values[$0] : nil }
             var results: [Tensor]
             do {
                 results = try (chain?.kernel ?? op).run(arguments)

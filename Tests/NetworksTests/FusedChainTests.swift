@@ -198,4 +198,40 @@ struct FusedChainTests {
         #expect(try Network(graph: graph(channels: 8, filters: 8, stride: 1, weightInput: true), file: "conv.onnx")
             .fusedChains.isEmpty)
     }
+
+    /// `Conv → Add → Relu` at a residual block's end: fused when the Add's other operand is
+    /// computed before the convolution, giving the three nodes' bits; an operand that
+    /// broadcasts runs through the Add and Relu operators inside the chain, with their bits
+    /// too; an operand computed after the convolution, or a constant, leaves the nodes alone.
+    @Test func residualBlockEndsAreFusedAndExact() throws {
+        let (channels, size) = (16, 12)
+        func graph(residual: String, extraInput: [Int]? = nil, residualAfter: Bool = false) -> Graph {
+            var nodes = [Node(name: "conv", opType: "Conv", inputs: ["x", "w", "b"], outputs: ["c"],
+                              attributes: ["kernel_shape": .ints([3, 3]), "pads": .ints([1, 1, 1, 1])]),
+                         Node(name: "add", opType: "Add", inputs: [residual, "c"], outputs: ["sum"]),
+                         Node(name: "relu", opType: "Relu", inputs: ["sum"], outputs: ["y"])]
+            if residualAfter { nodes.insert(Node(name: "neg", opType: "Neg", inputs: ["x"], outputs: ["late"]), at: 1) }
+            var inputs = [Graph.Input(name: "x", dataType: .float32, shape: nil)]
+            if extraInput != nil { inputs.append(Graph.Input(name: "s", dataType: .float32, shape: nil)) }
+            let initializers = ["w": Tensor(shape: [channels, channels, 3, 3],
+                                            elements: ParallelKernelTests.values(channels * channels * 9, seed: 63)),
+                                "b": Tensor(shape: [channels], elements: ParallelKernelTests.values(channels, seed: 64)),
+                                "k": Tensor(shape: [1, channels, 1, 1], elements: ParallelKernelTests.values(channels, seed: 65))]
+            return Graph(inputs: inputs, outputs: ["y"], initializers: initializers,
+                         initializerOrder: initializers.keys.sorted(), nodes: nodes, opsets: ["": 17])
+        }
+        let x = Tensor(shape: [2, channels, size, size], elements: ParallelKernelTests.values(2 * channels * size * size, seed: 66))
+        let s = Tensor(shape: [1, channels, 1, 1], elements: ParallelKernelTests.values(channels, seed: 67))
+        for (residual, extra) in [("x", nil), ("s", [1, channels, 1, 1])] as [(String, [Int]?)] {
+            let network = try Network(graph: graph(residual: residual, extraInput: extra), file: "block.onnx")
+            #expect(network.fusedChains.map(\.opType) == ["Conv+Add+Relu"])
+            let inputs = extra == nil ? ["x": x] : ["x": x, "s": s]
+            let fused = try #require(try network.run(inputs)["y"]?.floats)
+            let stepwise = try #require(try network.run(inputs, keeping: ["c", "sum"])["y"]?.floats)
+            #expect(fused.map(\.bitPattern) == stepwise.map(\.bitPattern), "residual \(residual)")
+            #expect(fused.contains { $0 == 0 } && fused.contains { $0 > 0 })
+        }
+        #expect(try Network(graph: graph(residual: "late", residualAfter: true), file: "block.onnx").fusedChains.isEmpty)
+        #expect(try Network(graph: graph(residual: "k"), file: "block.onnx").fusedChains.isEmpty)
+    }
 }

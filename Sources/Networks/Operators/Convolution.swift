@@ -48,10 +48,11 @@ package enum ConvolutionOperators {
         return (try x.requireFloats("input"), try w.requireFloats("weight"), b)
     }
 
-    /// The convolution, then `Relu` in place when `rectified`.
+    /// The convolution, plus `residual` (the output's elements, in its layout) if given,
+    /// then `Relu` in place when `rectified`.
     static func convolve(_ x: Tensor, weight w: Tensor, bias: Tensor?, group: Int,
                          attributes: WindowGeometry.Attributes, winogradFilters: WinogradFilters? = nil,
-                         rectified: Bool = false) throws -> Tensor {
+                         rectified: Bool = false, residual: [Float]? = nil) throws -> Tensor {
         let (xs, ws, bs) = try operands(x, w, bias, biasCount: w.shape[0])
         let batch = x.shape[0], channels = x.shape[1], filters = w.shape[0]
         let kernel = Array(w.shape.dropFirst(2))
@@ -74,7 +75,7 @@ package enum ConvolutionOperators {
                 for n in 0..<batch { fillBias(bs, out.baseAddress! + n * filters * outputCount, filters: filters, count: outputCount) }
             }
             depthwise(xs, ws, &output, batch: batch, channels: channels, geometry: g)
-            if rectified { rectify(&output) }
+            finish(&output, adding: residual, rectified: rectified)
             return Tensor(shape: shape, elements: output)
         }
         let winograd = runsWinograd(g, batch: batch, channels: channels, filters: filters, group: group)
@@ -96,17 +97,27 @@ package enum ConvolutionOperators {
                 }
             }
         }
-        if rectified { rectify(&output) }
+        finish(&output, adding: residual, rectified: rectified)
         return Tensor(shape: shape, elements: output)
     }
 
-    /// `Relu` in place, split between the cores: the same function as the operator.
-    static func rectify(_ values: inout [Float]) {
+    /// `residual` added (as `Add` does) and `Relu` applied (the operator's function) in
+    /// place, in one pass split between the cores; nothing when neither is asked for.
+    static func finish(_ values: inout [Float], adding residual: [Float]?, rectified: Bool) {
+        guard residual != nil || rectified else { return }
+        precondition(residual.map { $0.count == values.count } ?? true, "the residual has the output's elements")
         let relu = ActivationOperators.Relu()
         values.withUnsafeMutableBufferPointer { buffer in
-            let shared = UnsafeSendable(buffer.baseAddress!)
-            ElementLoops.inHalves(buffer.count) { range in
-                for i in range { shared.value[i] = relu(shared.value[i]) }
+            residual.withUnsafeBufferPointerOrNil { residual in
+                let shared = UnsafeSendable((buffer.baseAddress!, residual))
+                ElementLoops.inHalves(buffer.count) { range in
+                    let (values, residual) = shared.value
+                    switch (residual, rectified) {
+                    case let (residual?, true): for i in range { values[i] = relu(values[i] + residual[i]) }
+                    case let (residual?, false): for i in range { values[i] += residual[i] }
+                    case (nil, _): for i in range { values[i] = relu(values[i]) }
+                    }
+                }
             }
         }
     }

@@ -120,7 +120,7 @@ struct WinogradTiles {
 
 extension Optional where Wrapped == [Float] {
     /// The array's buffer start, or nil for no array.
-    fileprivate func withUnsafeBufferPointerOrNil<R>(_ body: (UnsafePointer<Float>?) -> R) -> R {
+    func withUnsafeBufferPointerOrNil<R>(_ body: (UnsafePointer<Float>?) -> R) -> R {
         guard let array = self else { return body(nil) }
         return array.withUnsafeBufferPointer { body($0.baseAddress) }
     }
