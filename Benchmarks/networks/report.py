@@ -69,11 +69,20 @@ def main():
         manifest = json.load(f)
     repprobe = pooled(args.repprobe)
     ort = pooled(args.ort)
-    captures = []
+    # Reports of the same input size (one per round) become one row of medians.
+    runs_by_size = {}
     for path in args.capture:
         with open(path) as f:
-            captures.append(json.load(f))
-    captures.sort(key=lambda c: c["samples"])
+            report = json.load(f)
+        runs_by_size.setdefault(report["samples"], []).append(report)
+    captures = []
+    for samples in sorted(runs_by_size):
+        runs = runs_by_size[samples]
+        summary = dict(runs[0])
+        for key in ("peak_rss_kib", "peak_rss_after_load_kib", "seconds"):
+            summary[key] = statistics.median(r[key] for r in runs)
+        summary["peak_rss_kib_runs"] = [r["peak_rss_kib"] for r in runs]
+        captures.append(summary)
 
     ort_rows = {(m["file"], m["batch"]): m for m in ort["measurements"]}
     rows = []
@@ -136,15 +145,17 @@ def main():
             "",
             f"Streamed capture with `Capture.run` (`NPYInputs` → `NPZActivationWriter`) of {first['model']}, "
             f"layers {', '.join(first['layers'])}, reduction `{first['reduction']}`, batch {first['batch']}; "
-            "peak resident memory (`VmHWM`) of the process at the end.",
+            "peak resident memory (`VmHWM`) of the process at the end; medians of one run per round "
+            "(every run's peak in brackets).",
             "",
             "| inputs | input file | peak RSS | after loading | capture time |",
             "| ---: | ---: | ---: | ---: | ---: |",
         ]
         for c in captures:
             size = os.path.getsize(os.path.join(args.data, c["inputs"])) / 2**20
+            each = ", ".join(mib(k) for k in c["peak_rss_kib_runs"])
             lines.append(
-                f"| {count(c['samples'])} | {size:.0f} MiB | {mib(c['peak_rss_kib'])} "
+                f"| {count(c['samples'])} | {size:.0f} MiB | {mib(c['peak_rss_kib'])} ({each}) "
                 f"| {mib(c['peak_rss_after_load_kib'])} | {c['seconds']:.1f} s |"
             )
         flat = captures[-1]["peak_rss_kib"] <= MEMORY_MARGIN * captures[0]["peak_rss_kib"]

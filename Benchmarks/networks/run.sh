@@ -46,12 +46,16 @@ flock "$lock" bash -c '
     "$bench" --networks "$data" > "$data/repprobe_$round.json"
   done
   echo "== capture memory" >&2
-  while read -r inputs model layers; do
-    # shellcheck disable=SC2086  # the layer names are separate arguments
-    "$bench" --capture-memory "$data/$model" "$data/$inputs" "$data/capture.npz" $layers \
-      > "$data/capture_${inputs%.npy}.json"
-    rm -f "$data/capture.npz"
-  done <<< "$captures"
+  # The peak moves by a fifth from run to run at either size, so each size runs once per
+  # round and the report compares medians.
+  for round in $(seq "$rounds"); do
+    while read -r inputs model layers; do
+      # shellcheck disable=SC2086  # the layer names are separate arguments
+      "$bench" --capture-memory "$data/$model" "$data/$inputs" "$data/capture.npz" $layers \
+        > "$data/capture_${inputs%.npy}_$round.json"
+      rm -f "$data/capture.npz"
+    done <<< "$captures"
+  done
 ' _ "$data" "$bench" "$here" "$captures" "$rounds"
 
 commit="$(git -C "$root" rev-parse --short HEAD 2>/dev/null || true)"
