@@ -47,7 +47,7 @@ flock "$lock" bash -c '
   done
   echo "== capture memory" >&2
   # The peak moves by a fifth from run to run at either size, so each size runs once per
-  # round and the report compares medians.
+  # round and the report compares the smallest peaks.
   for round in $(seq "$rounds"); do
     while read -r inputs model layers; do
       # shellcheck disable=SC2086  # the layer names are separate arguments
