@@ -241,14 +241,11 @@ AVX512 static void winograd_filters_v4(float *u, const float *w, long filters, l
     }
 }
 
-/// `v[e·stride + c·ldv + t]` = element e of Bᵀ d B for the 4 × 4 patch d of channel c
-/// under tile t = ty·tiles_w + tx of one `channels × in_h × in_w` image: rows from
-/// `2·ty − pad_top`, columns from `2·tx − pad_left`, zero outside the image.
 /// Row `y` of `plane` under sixteen tiles whose patches start at column `x0 + 2l` (lane l):
 /// `d[j]` holds column `x0 + 2l + j`, zero outside the image, where `pairs[0]` (columns
 /// 0 and 1) and `pairs[1]` (2 and 3) allow the floats read.
 AVX512_INLINE void patch_row(__m512 d[4], const float *plane, long y, long in_h, long in_w, long x0,
-                                    const uint32_t pairs[2]) {
+                             const uint32_t pairs[2]) {
     for (int half = 0; half < 2; half++) {
         __m512 low = _mm512_setzero_ps(), high = _mm512_setzero_ps();
         if (y >= 0 && y < in_h) load_pairs(plane + y * in_w + x0 + 2 * half, pairs[half], &low, &high);
@@ -257,11 +254,15 @@ AVX512_INLINE void patch_row(__m512 d[4], const float *plane, long y, long in_h,
     }
 }
 
+/// `v[e·stride + c·ldv + t]` = element e of Bᵀ d B for the 4 × 4 patch d of channel c
+/// under tile t = ty·tiles_w + tx of one `channels × in_h × in_w` image: rows from
+/// `2·ty − pad_top`, columns from `2·tx − pad_left`, zero outside the image.
 AVX512 static void winograd_inputs_v4(float *v, const float *image, long channels, long in_h, long in_w, long pad_top,
                                       long pad_left, long tiles_h, long tiles_w, long ldv, long stride) {
     for (long tx = 0; tx < tiles_w; tx += 16) {
-        // Which lanes' columns x0 + 2l + j lie inside the image, for j = 0 to 3; floats 2l + j
-        // and 2l + j + 1 from x0 + j − j % 2 serve columns j and j + 1.
+        // Which lanes' columns x0 + 2l + j lie inside the image, for j = 0 to 3. Of the 32
+        // floats from x0 + 2h, float 2l serves column 2h of lane l and float 2l + 1 column
+        // 2h + 1: pairs[h] reads those of lanes inside the image.
         long x0 = 2 * tx - pad_left;
         __mmask16 inside[4];
         for (int j = 0; j < 4; j++) {

@@ -176,3 +176,11 @@ struct BroadcastRuns {
         self.bStrides = Array(bStrides.dropFirst().reversed())
     }
 }
+
+extension Optional where Wrapped == [Float] {
+    /// The array's buffer start, or nil for no array.
+    func withUnsafeBufferPointerOrNil<R>(_ body: (UnsafePointer<Float>?) -> R) -> R {
+        guard let array = self else { return body(nil) }
+        return array.withUnsafeBufferPointer { body($0.baseAddress) }
+    }
+}

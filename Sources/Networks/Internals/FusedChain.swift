@@ -196,20 +196,17 @@ private struct RectifiedConvolution: Operator {
 
     func run(_ inputs: [Tensor?]) throws -> [Tensor] {
         let x = try inputs.required(0)
-        guard let add else { return try convolution.run([x, weight, bias]) }
+        guard let add else { return try [convolution.convolve(x, weight: weight, bias: bias)] }
         let other = try inputs.required(1)
         if x.rank >= 3, let residual = other.floats,
            let g = try? WindowGeometry(input: Array(x.shape.dropFirst(2)), kernel: Array(weight.shape.dropFirst(2)),
                                        attributes: convolution.attributes),
            other.shape == [x.shape[0], weight.shape[0]] + g.outputShape {
-            return try [ConvolutionOperators.convolve(x, weight: weight, bias: bias, group: convolution.group,
-                                                      attributes: convolution.attributes,
-                                                      winogradFilters: convolution.winogradFilters, rectified: true,
-                                                      residual: residual)]
+            return try [convolution.convolve(x, weight: weight, bias: bias, residual: residual)]
         }
         var plain = convolution
         plain.rectified = false
-        return try relu.run(add.run([plain.run([x, weight, bias])[0], other]))
+        return try relu.run(add.run([plain.convolve(x, weight: weight, bias: bias), other]))
     }
 }
 

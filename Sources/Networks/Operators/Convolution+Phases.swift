@@ -2,11 +2,11 @@ import CVectorMath
 
 extension ConvolutionOperators {
     /// Whether a convolution runs on phase planes
-    /// (``phaseProduct(_:_:_:into:batch:channels:filters:geometry:)``): a planar window of
-    /// one group without dilation, strided, whose kernel is at least as large as its stride on both axes, so
-    /// that every phase of the input is read. A 1 × 1 strided convolution reads only one
-    /// phase, which im2col copies out as cheaply. The product needs the own kernel, which
-    /// reads B's lines where they lie.
+    /// (``phaseProduct(_:_:_:into:batch:channels:filters:geometry:)``): a strided planar
+    /// window of one group without dilation whose kernel is at least as large as its stride
+    /// on both axes, so that every phase of the input is read. A 1 × 1 strided convolution
+    /// reads only one phase, which im2col copies out as cheaply. The product needs the own
+    /// kernel, which reads B's lines where they lie.
     static func runsPhases(_ g: WindowGeometry, group: Int) -> Bool {
         guard RowMajorGEMM.ownKernel, group == 1, g.isPlanar, g.dilations[1] == 1, g.dilations[2] == 1 else { return false }
         let (strideH, strideW) = (g.strides[1], g.strides[2])

@@ -450,9 +450,13 @@ struct ConvolutionOperator: Operator {
     var rectified = false
 
     func run(_ inputs: [Tensor?]) throws -> [Tensor] {
-        try [ConvolutionOperators.convolve(inputs.required(0), weight: inputs.required(1), bias: inputs.optional(2),
-                                           group: group, attributes: attributes, winogradFilters: winogradFilters,
-                                           rectified: rectified)]
+        try [convolve(inputs.required(0), weight: inputs.required(1), bias: inputs.optional(2))]
+    }
+
+    /// The node's output, with `residual` (the output's elements) added before rectifying.
+    func convolve(_ x: Tensor, weight: Tensor, bias: Tensor?, residual: [Float]? = nil) throws -> Tensor {
+        try ConvolutionOperators.convolve(x, weight: weight, bias: bias, group: group, attributes: attributes,
+                                          winogradFilters: winogradFilters, rectified: rectified, residual: residual)
     }
 }
 

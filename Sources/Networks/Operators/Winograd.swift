@@ -117,11 +117,3 @@ struct WinogradTiles {
         return max(1, min(batch, wanted, fitting))
     }
 }
-
-extension Optional where Wrapped == [Float] {
-    /// The array's buffer start, or nil for no array.
-    func withUnsafeBufferPointerOrNil<R>(_ body: (UnsafePointer<Float>?) -> R) -> R {
-        guard let array = self else { return body(nil) }
-        return array.withUnsafeBufferPointer { body($0.baseAddress) }
-    }
-}
