@@ -184,12 +184,8 @@ enum PoolingOperators {
                 target.update(repeating: -.infinity, count: outW)
                 continue
             }
-            let first = scratch + rows.start[oh] * outW
-            target.update(from: first, count: outW)
-            for k in 1..<count {
-                let row = first + k * rows.dilation * outW
-                for ow in 0..<outW { target[ow] = row[ow] > target[ow] ? row[ow] : target[ow] }
-            }
+            // Column ow's window down the rows: floats ow + k · dilation · outW from the first row.
+            repprobe_window_maxima(target, scratch + rows.start[oh] * outW, outW, 1, rows.dilation * outW, count)
         }
     }
 
