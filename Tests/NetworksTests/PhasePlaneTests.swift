@@ -33,19 +33,11 @@ struct PhasePlaneTests {
         let g = try WindowGeometry(input: [shape.height, shape.width], kernel: [shape.kernel, shape.kernel],
                                    attributes: attributes)
         #expect(ConvolutionOperators.runsPhases(g, group: 1))
-        let x = ParallelKernelTests.values(shape.batch * shape.channels * shape.height * shape.width, seed: 50)
-        let w = ParallelKernelTests.values(shape.filters * shape.channels * shape.kernel * shape.kernel, seed: 51)
-        let bias = shape.bias ? ParallelKernelTests.values(shape.filters, seed: 52) : nil
-        let count = shape.batch * shape.filters * g.outputCount
-        var expected = [Float](repeating: .nan, count: count), phases = expected
-        ConvolutionOperators.unrollAndMultiply(x, w, bias, into: &expected, batch: shape.batch, channels: shape.channels,
-                                               filters: shape.filters, group: 1, geometry: g)
-        ConvolutionOperators.phaseProduct(x, w, bias, into: &phases, batch: shape.batch, channels: shape.channels,
-                                          filters: shape.filters, geometry: g)
-        let scale = expected.map(abs).max() ?? 1
-        let worst = zip(phases, expected).map { abs($0 - $1) }.max() ?? .infinity
-        #expect(worst <= 1e-5 * scale, "max |Δ| \(worst) of \(scale)")
-        #expect(!phases.contains { $0.isNaN })
+        UnrolledReference.check(batch: shape.batch, channels: shape.channels, filters: shape.filters, geometry: g,
+                                bias: shape.bias, seed: 50) { x, w, bias, output in
+            ConvolutionOperators.phaseProduct(x, w, bias, into: &output, batch: shape.batch, channels: shape.channels,
+                                              filters: shape.filters, geometry: g)
+        }
     }
 
     /// Which convolutions take the path: strided ones whose kernel covers the stride, not

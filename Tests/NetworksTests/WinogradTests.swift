@@ -28,24 +28,17 @@ struct WinogradTests {
         let attributes = WindowGeometry.Attributes(strides: [1, 1],
                                                    pads: [shape.padTop, shape.padLeft, shape.padBottom, shape.padRight])
         let g = try WindowGeometry(input: [shape.height, shape.width], kernel: [3, 3], attributes: attributes)
-        let x = ParallelKernelTests.values(shape.batch * shape.channels * shape.height * shape.width, seed: 40)
-        let w = ParallelKernelTests.values(shape.filters * shape.channels * 9, seed: 41)
-        let bias = shape.bias ? ParallelKernelTests.values(shape.filters, seed: 42) : nil
-        let count = shape.batch * shape.filters * g.outputCount
-        var expected = [Float](repeating: .nan, count: count), winograd = expected
-        ConvolutionOperators.unrollAndMultiply(x, w, bias, into: &expected, batch: shape.batch, channels: shape.channels,
-                                               filters: shape.filters, group: 1, geometry: g)
-        ConvolutionOperators.winograd(x, w, bias, into: &winograd, batch: shape.batch, channels: shape.channels,
-                                      filters: shape.filters, geometry: g)
-        let scale = expected.map(abs).max() ?? 1
-        let worst = zip(winograd, expected).map { abs($0 - $1) }.max() ?? .infinity
-        #expect(worst <= 1e-5 * scale, "max |Δ| \(worst) of \(scale)")
-        #expect(!winograd.contains { $0.isNaN })
+        let (x, w, bias, winograd) = UnrolledReference.check(
+            batch: shape.batch, channels: shape.channels, filters: shape.filters, geometry: g, bias: shape.bias, seed: 40
+        ) { x, w, bias, output in
+            ConvolutionOperators.winograd(x, w, bias, into: &output, batch: shape.batch, channels: shape.channels,
+                                          filters: shape.filters, geometry: g)
+        }
 
         // Filters kept from the first call give the same bits on that call and the next.
         let kept = WinogradFilters()
         for _ in 0..<2 {
-            var again = [Float](repeating: .nan, count: count)
+            var again = [Float](repeating: .nan, count: winograd.count)
             ConvolutionOperators.winograd(x, w, bias, into: &again, batch: shape.batch, channels: shape.channels,
                                           filters: shape.filters, geometry: g, transformed: kept)
             #expect(again.map(\.bitPattern) == winograd.map(\.bitPattern))
