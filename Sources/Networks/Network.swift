@@ -33,6 +33,13 @@ public final class Network: Sendable {
     /// Chains of nodes that one kernel runs whole when no tensor inside them is asked for.
     let fusedChains: [FusedChain]
 
+    /// The chains of nodes that one kernel runs whole unless a tensor inside is kept or
+    /// hooked: each chain's output, what the kernel computes (`"MatMul+Add"`, `"Gelu"`, …)
+    /// and the tensors inside, in execution order.
+    public var fusions: [(output: String, opType: String, interior: [String])] {
+        fusedChains.map { (names[$0.output], $0.opType, $0.interior.map { names[$0] }) }
+    }
+
     /// Compiles `graph`.
     ///
     /// - Throws: ``NetworkError/unsupportedOperator(file:node:opType:problem:)`` for the
