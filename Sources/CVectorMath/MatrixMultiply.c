@@ -50,13 +50,18 @@ static inline const float *line(const float *b, long ldb, const long *lines, lon
         c##r##_1 = _mm512_fmadd_ps(ar, b1, c##r##_1);  \
     }
 #define STORE(r) \
-    if (r < rows) store_row(c + r * ldc, c##r##_0, c##r##_1, m0, m1, accumulate);
+    if (r < rows) store_row(c + r * ldc, c##r##_0, c##r##_1, m0, m1, accumulate, bias);
 
-/// Stores (or adds, when `accumulate`) one row of the kernel's block of C.
-AVX512 static inline void store_row(float *row, __m512 v0, __m512 v1, __mmask16 m0, __mmask16 m1, int accumulate) {
+/// Stores one row of the kernel's block of C: the sums, added to what C holds when
+/// `accumulate`, else to `bias` (the block's columns of it) unless it is NULL.
+AVX512 static inline void store_row(float *row, __m512 v0, __m512 v1, __mmask16 m0, __mmask16 m1, int accumulate,
+                                    const float *bias) {
     if (accumulate) {
         v0 = _mm512_add_ps(_mm512_maskz_loadu_ps(m0, row), v0);
         v1 = _mm512_add_ps(_mm512_maskz_loadu_ps(m1, row + 16), v1);
+    } else if (bias) {
+        v0 = _mm512_add_ps(_mm512_maskz_loadu_ps(m0, bias), v0);
+        v1 = _mm512_add_ps(_mm512_maskz_loadu_ps(m1, bias + 16), v1);
     }
     _mm512_mask_storeu_ps(row, m0, v0);
     _mm512_mask_storeu_ps(row + 16, m1, v1);
@@ -65,10 +70,11 @@ AVX512 static inline void store_row(float *row, __m512 v0, __m512 v1, __mmask16 
 /// C[0..<rows, 0..<cols] (+)= the product of one MR-row strip of op(A), packed `kc` deep,
 /// and `kc` rows of NR columns of op(B): a packed strip (rows `ldb` = NR floats apart, zero
 /// beyond `cols`), or op(B) itself where no packing pays, its rows `ldb` apart or placed by
-/// `lines` (its columns beyond `cols` are then never read).
+/// `lines` (its columns beyond `cols` are then never read). Without `accumulate`, `bias`
+/// (its `cols` values for these columns, or NULL) is added to every row.
 AVX512 __attribute__((always_inline)) static inline void kernel(long kc, const float *restrict a, const float *restrict b,
                                                                 long ldb, const long *lines, float *c, long ldc, int rows,
-                                                                int cols, int accumulate) {
+                                                                int cols, int accumulate, const float *bias) {
     EACH_ROW(ZERO)
     __mmask16 m0 = first_lanes(cols), m1 = first_lanes(cols - 16);
     for (long p = 0; p < kc; p++) {
@@ -182,15 +188,23 @@ static void *aligned_floats(long count) {
 
 int repprobe_sgemm(int transpose_a, int transpose_b, long m, long n, long k, const float *a, long lda, const float *b,
                    long ldb, float *c, long ldc, int accumulate) {
-    return repprobe_sgemm_lines(transpose_a, transpose_b, m, n, k, a, lda, b, ldb, NULL, c, ldc, accumulate);
+    return repprobe_sgemm_lines(transpose_a, transpose_b, m, n, k, a, lda, b, ldb, NULL, NULL, c, ldc, accumulate);
 }
 
 AVX512 int repprobe_sgemm_lines(int transpose_a, int transpose_b, long m, long n, long k, const float *a, long lda,
-                                const float *b, long ldb, const long *lines, float *c, long ldc, int accumulate) {
+                                const float *b, long ldb, const long *lines, const float *bias, float *c, long ldc,
+                                int accumulate) {
     if (m <= 0 || n <= 0) return 1;
+    if (accumulate) bias = NULL;
     if (k <= 0) {
         if (!accumulate)
-            for (long i = 0; i < m; i++) memset(c + i * ldc, 0, sizeof(float) * n);
+            for (long i = 0; i < m; i++) {
+                if (bias) {
+                    memcpy(c + i * ldc, bias, sizeof(float) * n);
+                } else {
+                    memset(c + i * ldc, 0, sizeof(float) * n);
+                }
+            }
         return 1;
     }
     // op(B) is read where it lies when it is not transposed and at most two strips of op(A)
@@ -208,6 +222,8 @@ AVX512 int repprobe_sgemm_lines(int transpose_a, int transpose_b, long m, long n
     for (long p0 = 0; p0 < k; p0 += KC) {
         long kc = k - p0 < KC ? k - p0 : KC;
         int add = accumulate || p0 > 0;
+        // The bias goes into the first block's sums, as if C had started at it.
+        const float *block_bias = p0 == 0 ? bias : NULL;
         pack_a(transpose_a, a, lda, m, p0, kc, packed_a);
         if (direct) {
             for (long j = 0; j < n; j += NR) {
@@ -215,7 +231,7 @@ AVX512 int repprobe_sgemm_lines(int transpose_a, int transpose_b, long m, long n
                 for (long i0 = 0; i0 < m; i0 += MR) {
                     int rows = m - i0 < MR ? (int)(m - i0) : MR;
                     kernel(kc, packed_a + i0 * kc, lines ? b + j : b + p0 * ldb + j, ldb, lines ? lines + p0 : NULL,
-                           c + i0 * ldc + j, ldc, rows, cols, add);
+                           c + i0 * ldc + j, ldc, rows, cols, add, block_bias ? block_bias + j : NULL);
                 }
             }
             continue;
@@ -228,7 +244,7 @@ AVX512 int repprobe_sgemm_lines(int transpose_a, int transpose_b, long m, long n
                 for (long jj = 0; jj < nc; jj += NR) {
                     int cols = nc - jj < NR ? (int)(nc - jj) : NR;
                     kernel(kc, packed_a + i0 * kc, packed_b + jj * kc, NR, NULL, c + i0 * ldc + j0 + jj, ldc, rows, cols,
-                           add);
+                           add, block_bias ? block_bias + j0 + jj : NULL);
                 }
             }
         }

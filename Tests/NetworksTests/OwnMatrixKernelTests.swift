@@ -103,11 +103,13 @@ struct OwnMatrixKernelTests {
         #expect(parts.map(\.bitPattern) == whole.map(\.bitPattern))
     }
 
-    /// Skinny products (a side of at most 32) go to the own kernel, split between the cores
-    /// when large: their bits are those of one whole call, for every transpose.
+    /// Float32 products go to the own kernel, split between the threads by rows or columns
+    /// when large: their bits are those of one whole call, for every transpose, for skinny
+    /// products (the training module's convolutions) and for a transformer's linear layers.
     @Test(arguments: [(false, false, 12, 8192, 108), (true, false, 108, 8192, 12), (false, true, 12, 108, 8192),
-                      (false, false, 3000, 40, 20)])
-    func skinnyProductsSplitBetweenCoresKeepTheirBits(shape: (Bool, Bool, Int, Int, Int)) {
+                      (false, false, 3000, 40, 20), (false, false, 197, 768, 192), (false, true, 197, 1000, 192),
+                      (true, true, 300, 100, 500)])
+    func productsSplitBetweenThreadsKeepTheirBits(shape: (Bool, Bool, Int, Int, Int)) {
         let (ta, tb, m, n, k) = shape
         let a = ParallelKernelTests.values(m * k, seed: 20), b = ParallelKernelTests.values(k * n, seed: 21)
         let whole = Self.product(a, b, m: m, n: n, k: k, transposeA: ta, transposeB: tb)
@@ -116,6 +118,26 @@ struct OwnMatrixKernelTests {
                               ldb: tb ? k : n, c: &split, ldc: n)
         #expect(m * n * k >= RowMajorGEMM.parallelWork)
         #expect(split.map(\.bitPattern) == whole.map(\.bitPattern))
+    }
+
+    /// A linear layer's product with its bias added as the kernel stores its sums has the
+    /// bits of C filled with the bias and accumulated into: on the direct path (at most 24
+    /// rows) and the packed one, over several blocks of 384 rows to sum, split between the
+    /// threads by rows and by columns; with k = 0, every row is the bias.
+    @Test(arguments: [(false, false, 197, 768, 192), (false, false, 20, 700, 800), (false, true, 1, 1000, 192),
+                      (true, false, 300, 100, 500), (false, false, 2, 3, 0)])
+    func biasAddedInTheKernelHasTheBitsOfAccumulating(shape: (Bool, Bool, Int, Int, Int)) {
+        let (ta, tb, m, n, k) = shape
+        let a = ParallelKernelTests.values(m * k, seed: 25), b = ParallelKernelTests.values(k * n, seed: 26)
+        var bias = ParallelKernelTests.values(n, seed: 27)
+        bias[0] = -0.0
+        let filled = (0..<m).flatMap { _ in bias }
+        let accumulated = k == 0 ? filled : Self.product(a, b, m: m, n: n, k: k, transposeA: ta, transposeB: tb,
+                                                         initial: filled)
+        var biased = [Float](repeating: .nan, count: m * n)
+        RowMajorGEMM.multiply(transposeA: ta, transposeB: tb, m: m, n: n, k: k, a: a + [0], lda: ta ? m : max(k, 1),
+                              b: b + [0], ldb: tb ? max(k, 1) : n, bias: bias, c: &biased, ldc: n)
+        #expect(biased.map(\.bitPattern) == accumulated.map(\.bitPattern))
     }
 
     /// Products whose B lines lie anywhere in a buffer (overlapping, out of order) have the

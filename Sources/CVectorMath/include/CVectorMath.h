@@ -81,9 +81,22 @@ int repprobe_sgemm(int transpose_a, int transpose_b, long m, long n, long k, con
                    const float *b, long ldb, float *c, long ldc, int accumulate);
 /// `repprobe_sgemm` with B's lines (its rows as stored: the rows of op(B), or its columns
 /// when `transpose_b`) at `b + lines[i]` instead of `ldb` floats apart (`ldb` is then
-/// unused); `lines` has `k` entries, or `n` when `transpose_b`. The same sums as
-/// `repprobe_sgemm` on B copied out line by line.
+/// unused) unless `lines` is NULL; `lines` has `k` entries, or `n` when `transpose_b`. The
+/// same sums as `repprobe_sgemm` on B copied out line by line. Unless `accumulate`, a
+/// non-NULL `bias` of `n` values is added to every row of C, with the bits of C filled with
+/// it first and then accumulated into.
 int repprobe_sgemm_lines(int transpose_a, int transpose_b, long m, long n, long k, const float *a, long lda,
-                         const float *b, long ldb, const long *lines, float *c, long ldc, int accumulate);
+                         const float *b, long ldb, const long *lines, const float *bias, float *c, long ldc,
+                         int accumulate);
+
+/// Runs `body(context, part)` for every part in [0, parts), shared between the calling
+/// thread and the runtime's helper threads (one per further core, started on first use),
+/// and returns when all have run. Parts are claimed one at a time, so a part may run on any
+/// thread: each must write only what it owns and compute the same values wherever it runs.
+/// While another region is running (another caller's, or this one's when called from inside
+/// a part) the caller runs its parts itself, in order.
+void repprobe_parallel(long parts, void *context, void (*body)(void *context, long part));
+/// The threads `repprobe_parallel` shares parts between: the caller and its helpers.
+long repprobe_parallel_threads(void);
 
 #endif

@@ -1,5 +1,3 @@
-import Dispatch
-
 /// The loops under the element-wise operators: a map, and a broadcasting binary loop that
 /// walks contiguous runs instead of building index maps.
 ///
@@ -40,12 +38,7 @@ package enum ElementLoops {
             return
         }
         let half = count / 2
-        withoutActuallyEscaping(body) { body in
-            let shared = UnsafeSendable(body)
-            DispatchQueue.concurrentPerform(iterations: 2) { part in
-                shared.value(part == 0 ? 0..<half : half..<count)
-            }
-        }
+        Parallel.forEach(2) { part in body(part == 0 ? 0..<half : half..<count) }
     }
 
     /// `f` applied element by element to two operands broadcast together (ONNX's

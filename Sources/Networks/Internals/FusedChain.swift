@@ -129,9 +129,8 @@ private struct ChainSearch {
 
     /// A linear layer as exporters write it: `MatMul(x, W)` with a constant float32 `W` of
     /// `k × n`, then `Add` of a constant float32 bias of `n` (either operand order), the
-    /// product read by the `Add` alone. The kernel starts the output at the bias and lets
-    /// `sgemm` add the product to it (`β = 1`), which saves a pass over the output and its
-    /// allocation.
+    /// product read by the `Add` alone. The matrix kernel adds the bias to its sums as it
+    /// stores them, which saves the Add's pass over the output and its allocation.
     func biasedProducts() -> [FusedChain] {
         var chains: [FusedChain] = []
         for (first, node) in graph.nodes.enumerated() where node.opType == "MatMul" && node.inputs.count == 2 && node.outputs.count == 1 {
@@ -225,12 +224,14 @@ private struct BiasedProduct: Operator {
         var result: [Float] = ElementLoops.uninitialized(m * n)
         result.withUnsafeMutableBufferPointer { r in
             guard let c = r.baseAddress else { return }
-            for row in 0..<m { (c + row * n).update(from: bias, count: n) }
-            guard k > 0 else { return }  // then every row is the bias, as the product is zero
             values.withUnsafeBufferPointer { a in
                 weights.withUnsafeBufferPointer { b in
-                    RowMajorGEMM.multiply(m: m, n: n, k: k, a: a.baseAddress!, lda: k, b: b.baseAddress!, ldb: n,
-                                          beta: 1, c: c, ldc: n)
+                    bias.withUnsafeBufferPointer { bias in
+                        // With k = 0, a and b may have no storage: every row is then the bias.
+                        RowMajorGEMM.multiply(m: m, n: n, k: k, a: a.baseAddress ?? UnsafePointer(c), lda: max(k, 1),
+                                              b: b.baseAddress ?? UnsafePointer(c), ldb: n, bias: bias.baseAddress!,
+                                              c: c, ldc: n)
+                    }
                 }
             }
         }

@@ -1,32 +1,31 @@
 import CVectorMath
-import Dispatch
 import LinearAlgebra
 
 /// Row-major matrix products over raw buffers.
 ///
-/// A single product goes to the column-major BLAS kernels of LinearAlgebra: a row-major
-/// `C = op(A)·op(B)` is the column-major `Cᵀ = op(B)ᵀ·op(A)ᵀ`, so the operands swap places
-/// and nothing is copied, and OpenBLAS shares the work between its threads. Float32
-/// products with a short side (``skinnySide``) are the exception: they run repprobe's own
-/// kernel (below), split between the two cores by rows or columns.
+/// Float32 products run repprobe's own kernel (`repprobe_sgemm`, AVX-512) where the CPU has
+/// it, split between the runtime's threads (``Parallel``) by rows or columns. The own kernel
+/// gives every element the same chain of operations whichever part or thread computes it,
+/// so the results do not depend on the thread count; OpenBLAS's do (it splits the sums by
+/// its process-wide thread count), and handing its workers a product, after they had gone
+/// to sleep between the runtime's short products, cost tens of microseconds each time.
 ///
-/// A batch of small float32 products (attention's per-head products) is shared out between
-/// the two cores instead, each product computed whole on one of them by repprobe's own
-/// kernel (`repprobe_sgemm`, AVX-512). OpenBLAS could not do that: its results depend on
-/// its process-wide thread count, so running small products side by side on a one-thread
-/// BLAS changed the bits of any analysis running beside them. The own kernel gives every
-/// element the same chain of operations whichever thread computes it.
+/// Other products go to the column-major BLAS kernels of LinearAlgebra: a row-major
+/// `C = op(A)·op(B)` is the column-major `Cᵀ = op(B)ᵀ·op(A)ᵀ`, so the operands swap places
+/// and nothing is copied.
+///
+/// A batch of small float32 products (attention's per-head products) is shared out whole
+/// instead, each product computed by one thread.
 package enum RowMajorGEMM {
-    /// Whether the float32 products that suit it (skinny ones, batches of small ones) run
-    /// the own kernel: on an AVX-512 CPU.
+    /// Whether float32 products run the own kernel: on an AVX-512 CPU.
     package static let ownKernel = repprobe_sgemm_available() != 0
 
     /// Products of at most this many multiply-adds are small: a product this size gains
     /// little from a second core, so a batch of them gains more from one product per core.
     package static let smallProduct = 1 << 23
 
-    /// Batches of small products with fewer multiply-adds in all than this run on one
-    /// thread: below it, handing half to the second core costs more than it saves.
+    /// Products (or batches of small products) with fewer multiply-adds in all than this
+    /// run on one thread: below it, handing parts to the helpers costs more than it saves.
     static let parallelWork = 1 << 20
 
     /// `C ← alpha · op(A) · op(B) + beta · C` with `C` of shape `m × n`, `op(A)` of `m × k`
@@ -44,7 +43,7 @@ package enum RowMajorGEMM {
             for row in 0..<m { for column in 0..<n { c[row * ldc + column] = beta == 0 ? 0 : beta * c[row * ldc + column] } }
             return
         }
-        if T.self == Float.self, ownKernel, alpha == 1, beta == 0 || beta == 1, min(m, n, k) <= skinnySide {
+        if T.self == Float.self, ownKernel, alpha == 1, beta == 0 || beta == 1 {
             ownProduct(transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k,
                        a: UnsafeRawPointer(a).assumingMemoryBound(to: Float.self), lda: lda,
                        b: UnsafeRawPointer(b).assumingMemoryBound(to: Float.self), ldb: ldb, accumulate: beta == 1,
@@ -55,52 +54,57 @@ package enum RowMajorGEMM {
                 a: b, lda: ldb, b: a, ldb: lda, beta: beta, c: c, ldc: ldc)
     }
 
-    /// Float32 products with a side this short or shorter run the own kernel: OpenBLAS
-    /// copies both operands and scales `C` in passes of their own, which cost more than the
-    /// arithmetic when one side is a few filters or channels (the training module's
-    /// convolutions: 12 filters by 108 rows by 8192 positions).
-    static let skinnySide = 32
+    /// `C = op(A)·op(B) + bias` for float32, `bias` (of `n` values) added to every row of
+    /// `C`: a linear layer. The own kernel adds the bias to its sums as it stores them (no
+    /// pass of its own over `C`), with the bits of `C` filled with the bias and then
+    /// accumulated into, which is what runs without the kernel.
+    package static func multiply(
+        transposeA: Bool = false, transposeB: Bool = false, m: Int, n: Int, k: Int, a: UnsafePointer<Float>, lda: Int,
+        b: UnsafePointer<Float>, ldb: Int, bias: UnsafePointer<Float>, c: UnsafeMutablePointer<Float>, ldc: Int
+    ) {
+        guard m > 0, n > 0 else { return }
+        guard ownKernel, k > 0 else {
+            for row in 0..<m { (c + row * ldc).update(from: bias, count: n) }
+            return multiply(transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k, a: a, lda: lda, b: b,
+                            ldb: ldb, beta: 1, c: c, ldc: ldc)
+        }
+        ownProduct(transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k, a: a, lda: lda, b: b, ldb: ldb,
+                   bias: bias, accumulate: false, c: c, ldc: ldc)
+    }
 
     /// The kernel's strip sizes: parts of `C` are cut at multiples of them.
     static let stripRows = 12, stripColumns = 32
 
-    /// The own kernel over `C`, in two parts on the two cores when the product is large
-    /// enough: by rows when `op(A)` is the larger operand (each core then packs its own rows
-    /// of it and all of `op(B)`), by columns otherwise. Every element has the same bits
+    /// The own kernel over `C`, in parts on the runtime's threads when the product is large
+    /// enough: by rows when `op(A)` is the larger operand (each thread then packs its own
+    /// rows of it and all of `op(B)`), by columns otherwise. Every element has the same bits
     /// either way.
     private static func ownProduct(
         transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int, a: UnsafePointer<Float>, lda: Int,
-        b: UnsafePointer<Float>, ldb: Int, lines: UnsafePointer<Int>? = nil, accumulate: Bool,
-        c: UnsafeMutablePointer<Float>, ldc: Int
+        b: UnsafePointer<Float>, ldb: Int, lines: UnsafePointer<Int>? = nil, bias: UnsafePointer<Float>? = nil,
+        accumulate: Bool, c: UnsafeMutablePointer<Float>, ldc: Int
     ) {
-        typealias Part = (m: Int, n: Int, a: UnsafePointer<Float>, b: UnsafePointer<Float>, lines: UnsafePointer<Int>?,
-                          c: UnsafeMutablePointer<Float>)
-        func compute(_ part: Part) {
-            kernelProduct(transposeA: transposeA, transposeB: transposeB, m: part.m, n: part.n, k: k, a: part.a, lda: lda,
-                          b: part.b, ldb: ldb, lines: part.lines, accumulate: accumulate, c: part.c, ldc: ldc)
-        }
-        let parts: [Part]
-        if m * n * k < parallelWork {
-            parts = [(m, n, a, b, lines, c)]
-        } else if m >= n, m >= 2 * stripRows {
-            let split = (m / 2 + stripRows - 1) / stripRows * stripRows
-            parts = [(split, n, a, b, lines, c),
-                     (m - split, n, a + (transposeA ? split : split * lda), b, lines, c + split * ldc)]
-        } else if n >= 2 * stripColumns {
-            let split = (n / 2 + stripColumns - 1) / stripColumns * stripColumns
-            // The right part's columns are later lines of B when it is transposed, later
-            // elements of each line otherwise.
-            let right: (b: UnsafePointer<Float>, lines: UnsafePointer<Int>?) =
-                !transposeB ? (b + split, lines) : lines.map { (b, $0 + split) } ?? (b + split * ldb, nil)
-            parts = [(m, split, a, b, lines, c), (m, n - split, a, right.b, right.lines, c + split)]
-        } else {
-            parts = [(m, n, a, b, lines, c)]
-        }
-        guard parts.count == 2 else { return compute(parts[0]) }
-        let computePart = { (index: Int) in compute(parts[index]) }
-        withoutActuallyEscaping(computePart) { computePart in
-            let shared = UnsafeSendable(computePart)
-            DispatchQueue.concurrentPerform(iterations: 2) { shared.value($0) }
+        let threads = m * n * k < parallelWork ? 1 : Parallel.threads
+        let byRows = m >= n
+        // Whole strips per part, as evenly as they go.
+        let (length, strip) = byRows ? (m, stripRows) : (n, stripColumns)
+        let strips = (length + strip - 1) / strip
+        let parts = min(threads, strips)
+        Parallel.forEach(parts) { part in
+            let start = strips * part / parts * strip, end = min(length, strips * (part + 1) / parts * strip)
+            if byRows {
+                kernelProduct(transposeA: transposeA, transposeB: transposeB, m: end - start, n: n, k: k,
+                              a: a + (transposeA ? start : start * lda), lda: lda, b: b, ldb: ldb, lines: lines,
+                              bias: bias, accumulate: accumulate, c: c + start * ldc, ldc: ldc)
+            } else {
+                // Later columns are later lines of B when it is transposed, later elements of
+                // each line otherwise.
+                let right: (b: UnsafePointer<Float>, lines: UnsafePointer<Int>?) =
+                    !transposeB ? (b + start, lines) : lines.map { (b, $0 + start) } ?? (b + start * ldb, nil)
+                kernelProduct(transposeA: transposeA, transposeB: transposeB, m: m, n: end - start, k: k, a: a, lda: lda,
+                              b: right.b, ldb: ldb, lines: right.lines, bias: bias.map { $0 + start },
+                              accumulate: accumulate, c: c + start, ldc: ldc)
+            }
         }
     }
 
@@ -108,12 +112,17 @@ package enum RowMajorGEMM {
     /// allocate its packing buffers (BLAS needs none).
     private static func kernelProduct(
         transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int, a: UnsafePointer<Float>, lda: Int,
-        b: UnsafePointer<Float>, ldb: Int, lines: UnsafePointer<Int>? = nil, accumulate: Bool,
-        c: UnsafeMutablePointer<Float>, ldc: Int
+        b: UnsafePointer<Float>, ldb: Int, lines: UnsafePointer<Int>? = nil, bias: UnsafePointer<Float>? = nil,
+        accumulate: Bool, c: UnsafeMutablePointer<Float>, ldc: Int
     ) {
-        let done = repprobe_sgemm_lines(transposeA ? 1 : 0, transposeB ? 1 : 0, m, n, k, a, lda, b, ldb, lines, c, ldc,
-                                        accumulate ? 1 : 0)
+        let done = repprobe_sgemm_lines(transposeA ? 1 : 0, transposeB ? 1 : 0, m, n, k, a, lda, b, ldb, lines,
+                                        accumulate ? nil : bias, c, ldc, accumulate ? 1 : 0)
         guard done == 0 else { return }
+        var accumulate = accumulate
+        if !accumulate, let bias {
+            for row in 0..<m { (c + row * ldc).update(from: bias, count: n) }
+            accumulate = true
+        }
         if let lines {
             gatheringLines(transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k, a: a, lda: lda, b: b,
                            lines: lines, accumulate: accumulate, c: c, ldc: ldc)
@@ -168,8 +177,8 @@ package enum RowMajorGEMM {
     /// row-major; `operands(i)` gives the `i`th product's `A`, `B` and `C`.
     ///
     /// Small products (``smallProduct``) run the own kernel where the CPU has it, one
-    /// product per core; the bits of each depend on its shape alone, not on the batch or
-    /// the thread. Large ones go to BLAS one after another, each on all of its threads.
+    /// product per thread; the bits of each depend on its shape alone, not on the batch or
+    /// the thread. Large ones run one after another, each split between the threads.
     package static func multiplyEach(
         _ count: Int, m: Int, n: Int, k: Int, lda: Int, ldb: Int, ldc: Int,
         _ operands: (Int) -> (a: UnsafePointer<Float>, b: UnsafePointer<Float>, c: UnsafeMutablePointer<Float>)
@@ -192,10 +201,7 @@ package enum RowMajorGEMM {
             for i in 0..<count { run(i) }
             return
         }
-        // One product per iteration: the cores take the next as they finish one.
-        withoutActuallyEscaping(run) { run in
-            let shared = UnsafeSendable(run)
-            DispatchQueue.concurrentPerform(iterations: count) { shared.value($0) }
-        }
+        // One product per part: the threads take the next as they finish one.
+        Parallel.forEach(count, run)
     }
 }
