@@ -75,17 +75,31 @@ package enum RowMajorGEMM {
     /// The kernel's strip sizes: parts of `C` are cut at multiples of them.
     static let stripRows = 12, stripColumns = 32
 
+    /// Whether to cut an `m × n` product into `threads` parts by rows. By rows when `op(A)`
+    /// is the larger operand (each part then reads its own rows of it and all of `op(B)`),
+    /// by columns otherwise, unless the other way leaves the slowest part a tenth less to
+    /// do: each part computes whole strips (12 rows or 32 columns), so the slowest has
+    /// `⌈strips / threads⌉` of them. ViT-Tiny's patch embedding (192 filters, 196 positions)
+    /// splits into 8 + 8 row strips where its 7 column strips would split 3 + 4.
+    static func splitsByRows(m: Int, n: Int, threads: Int) -> Bool {
+        func slowestPart(_ length: Int, _ strip: Int) -> Int {
+            let strips = (length + strip - 1) / strip
+            return (strips + threads - 1) / threads * strip
+        }
+        let byRows = slowestPart(m, stripRows) * n, byColumns = m * slowestPart(n, stripColumns)
+        return m >= n ? 10 * byColumns >= 9 * byRows : 10 * byRows < 9 * byColumns
+    }
+
     /// The own kernel over `C`, in parts on the runtime's threads when the product is large
-    /// enough: by rows when `op(A)` is the larger operand (each thread then packs its own
-    /// rows of it and all of `op(B)`), by columns otherwise. Every element has the same bits
-    /// either way.
+    /// enough, cut by rows or by columns (``splitsByRows(m:n:threads:)``). Every element
+    /// has the same bits either way.
     private static func ownProduct(
         transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int, a: UnsafePointer<Float>, lda: Int,
         b: UnsafePointer<Float>, ldb: Int, lines: UnsafePointer<Int>? = nil, bias: UnsafePointer<Float>? = nil,
         accumulate: Bool, c: UnsafeMutablePointer<Float>, ldc: Int
     ) {
         let threads = m * n * k < parallelWork ? 1 : Parallel.threads
-        let byRows = m >= n
+        let byRows = splitsByRows(m: m, n: n, threads: threads)
         // Whole strips per part, as evenly as they go.
         let (length, strip) = byRows ? (m, stripRows) : (n, stripColumns)
         let strips = (length + strip - 1) / strip
