@@ -190,9 +190,10 @@ package enum RowMajorGEMM {
     /// `count` independent float32 products `C_i = A_i·B_i`, each `m × n × k` and
     /// row-major; `operands(i)` gives the `i`th product's `A`, `B` and `C`.
     ///
-    /// Small products (``smallProduct``) run the own kernel where the CPU has it, one
-    /// product per thread; the bits of each depend on its shape alone, not on the batch or
-    /// the thread. Large ones run one after another, each split between the threads.
+    /// Small products (``smallProduct``) run the own kernel where the CPU has it, shared
+    /// between the threads whole or in bands of rows; the bits of each depend on its shape
+    /// alone, not on the batch, the bands or the thread. Large ones run one after another,
+    /// each split between the threads.
     package static func multiplyEach(
         _ count: Int, m: Int, n: Int, k: Int, lda: Int, ldb: Int, ldc: Int,
         _ operands: (Int) -> (a: UnsafePointer<Float>, b: UnsafePointer<Float>, c: UnsafeMutablePointer<Float>)
@@ -206,16 +207,26 @@ package enum RowMajorGEMM {
             }
             return
         }
-        func run(_ i: Int) {
-            let (a, b, c) = operands(i)
-            kernelProduct(transposeA: false, transposeB: false, m: m, n: n, k: k, a: a, lda: lda, b: b, ldb: ldb,
-                          accumulate: false, c: c, ldc: ldc)
-        }
-        guard count >= 2, count * work >= parallelWork else {
-            for i in 0..<count { run(i) }
+        guard count * work >= parallelWork else {
+            for i in 0..<count {
+                let (a, b, c) = operands(i)
+                kernelProduct(transposeA: false, transposeB: false, m: m, n: n, k: k, a: a, lda: lda, b: b, ldb: ldb,
+                              accumulate: false, c: c, ldc: ldc)
+            }
             return
         }
-        // One product per part: the threads take the next as they finish one.
-        Parallel.forEach(count, run)
+        // One product per part, or a band of its rows when the products alone would leave
+        // threads idle at the end (ViT-Tiny's 3 heads on 2 threads: 6 half products).
+        let threads = Parallel.threads
+        func greatestCommonDivisor(_ a: Int, _ b: Int) -> Int { b == 0 ? a : greatestCommonDivisor(b, a % b) }
+        let strips = (m + stripRows - 1) / stripRows
+        let bands = min(strips, threads / greatestCommonDivisor(count, threads))
+        Parallel.forEach(count * bands) { part in
+            let (i, band) = part.quotientAndRemainder(dividingBy: bands)
+            let start = strips * band / bands * stripRows, end = min(m, strips * (band + 1) / bands * stripRows)
+            let (a, b, c) = operands(i)
+            kernelProduct(transposeA: false, transposeB: false, m: end - start, n: n, k: k, a: a + start * lda, lda: lda,
+                          b: b, ldb: ldb, accumulate: false, c: c + start * ldc, ldc: ldc)
+        }
     }
 }
