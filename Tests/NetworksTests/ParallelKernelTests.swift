@@ -109,6 +109,30 @@ import Testing
         ShapeOperatorTests.expectClose(y, expected, shape: [batch, m, n], tolerance: 1e-5)
     }
 
+    /// Layer normalisation over the last axis, whose rows two threads share from 32 768
+    /// elements (197 tokens of 192 here), against a double-precision loop.
+    @Test(arguments: [(3, 10), (394, 192)])
+    func layerNormalizationRowsMatchAScalarLoop(rows: Int, length: Int) throws {
+        let x = Self.values(rows * length, seed: 6).map { $0 * 3 + 1 }
+        let scale = Self.values(length, seed: 7), bias = Self.values(length, seed: 8)
+        var expected = [Float](repeating: 0, count: x.count)
+        for r in 0..<rows {
+            let row = x[(r * length)..<((r + 1) * length)].map(Double.init)
+            let mean = row.reduce(0, +) / Double(length)
+            let variance = row.map { ($0 - mean) * ($0 - mean) }.reduce(0, +) / Double(length)
+            for (i, v) in row.enumerated() {
+                expected[r * length + i] = Float((v - mean) / (variance + 1e-5).squareRoot() * Double(scale[i]) + Double(bias[i]))
+            }
+        }
+        // Two images of tokens when the rows split evenly, as a transformer's batch.
+        let shape = rows % 2 == 0 ? [2, rows / 2, length] : [rows, length]
+        let y = try ShapeOperatorTests.run("LayerNormalization", [Tensor(shape: shape, elements: x),
+                                                                  Tensor(shape: [length], elements: scale),
+                                                                  Tensor(shape: [length], elements: bias)],
+                                           attributes: ["axis": .int(-1), "epsilon": .float(1e-5)])[0]
+        ShapeOperatorTests.expectClose(y, expected, shape: shape, tolerance: 2e-6)
+    }
+
     @Test(arguments: [(3, 10), (400, 197)])
     func softmaxRowsMatchAScalarLoop(rows: Int, length: Int) throws {
         let x = Self.values(rows * length, seed: 5).map { $0 * 8 }

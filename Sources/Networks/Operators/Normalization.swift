@@ -71,32 +71,30 @@ package enum NormalizationOperators {
         let v = try channelVectors([("scale", scale), ("B", bias)], channels: channels)
         let inner = Tensor.count(Array(x.shape.dropFirst(2)))
         var y = [Float](repeating: 0, count: xs.count)
-        for plane in 0..<(x.shape[0] * channels) {
-            let c = plane % channels
-            normalize(xs, into: &y, range: (plane * inner)..<((plane + 1) * inner), epsilon: epsilon) { _, value in
-                value * v[0][c] + v[1][c]
+        guard inner > 0 else { return Tensor(shape: x.shape, elements: y) }
+        xs.withUnsafeBufferPointer { xs in
+            y.withUnsafeMutableBufferPointer { y in
+                for plane in 0..<(x.shape[0] * channels) {
+                    let c = plane % channels
+                    normalize(xs.baseAddress! + plane * inner, into: y.baseAddress! + plane * inner, count: inner,
+                              epsilon: epsilon) { _, value in value * v[0][c] + v[1][c] }
+                }
             }
         }
         return Tensor(shape: x.shape, elements: y)
     }
 
-    /// Normalises `values[range]` to zero mean and unit variance (population variance, in
-    /// double precision), passes each result through `affine(position, value)`, and returns
-    /// the mean and `1/√(var + ε)`.
+    /// Normalises `x[0..<count]` into `out` to zero mean and unit variance (population
+    /// variance, in double precision), passes each result through `affine(position, value)`,
+    /// and returns the mean and `1/√(var + ε)`.
     @discardableResult @inline(__always)
-    static func normalize(_ values: [Float], into y: inout [Float], range: Range<Int>, epsilon: Float,
+    static func normalize(_ x: UnsafePointer<Float>, into out: UnsafeMutablePointer<Float>, count: Int, epsilon: Float,
                           affine: (Int, Float) -> Float) -> (mean: Float, inverseDeviation: Float) {
-        let count = range.count
-        return values.withUnsafeBufferPointer { values in
-            y.withUnsafeMutableBufferPointer { y in
-                let x = values.baseAddress! + range.lowerBound, out = y.baseAddress! + range.lowerBound
-                let mean = sum(x, count) / Double(count)
-                let squares = squaredDeviations(x, count, from: mean)
-                let inverse = 1 / (squares / Double(count) + Double(epsilon)).squareRoot()
-                for i in 0..<count { out[i] = affine(i, Float((Double(x[i]) - mean) * inverse)) }
-                return (Float(mean), Float(inverse))
-            }
-        }
+        let mean = sum(x, count) / Double(count)
+        let squares = squaredDeviations(x, count, from: mean)
+        let inverse = 1 / (squares / Double(count) + Double(epsilon)).squareRoot()
+        for i in 0..<count { out[i] = affine(i, Float((Double(x[i]) - mean) * inverse)) }
+        return (Float(mean), Float(inverse))
     }
 
     /// `Σ x[i]` in double precision, in four interleaved partial sums: one running sum
@@ -149,11 +147,27 @@ package enum NormalizationOperators {
         let outer = inner == 0 ? 0 : xs.count / inner
         var y: [Float] = ElementLoops.uninitialized(xs.count)
         var means = [Float](repeating: 0, count: outer), inverses = [Float](repeating: 0, count: outer)
-        gamma.withUnsafeBufferPointer { gamma in
-            beta.withUnsafeBufferPointer { beta in
-                for row in 0..<outer {
-                    (means[row], inverses[row]) = normalize(xs, into: &y, range: (row * inner)..<((row + 1) * inner), epsilon: epsilon) {
-                        position, value in value * gamma[position] + beta[position]
+        // Rows are independent: two threads take half of them each when there are enough.
+        xs.withUnsafeBufferPointer { xs in
+            y.withUnsafeMutableBufferPointer { y in
+                means.withUnsafeMutableBufferPointer { means in
+                    inverses.withUnsafeMutableBufferPointer { inverses in
+                        gamma.withUnsafeBufferPointer { gamma in
+                            beta.withUnsafeBufferPointer { beta in
+                                let shared = UnsafeSendable((xs: xs, y: y, means: means, inverses: inverses, gamma: gamma,
+                                                             beta: beta))
+                                ElementLoops.inHalves(outer, elements: outer * inner) { rows in
+                                    let p = shared.value
+                                    for row in rows {
+                                        (p.means[row], p.inverses[row]) = normalize(
+                                            p.xs.baseAddress! + row * inner, into: p.y.baseAddress! + row * inner,
+                                            count: inner, epsilon: epsilon) { position, value in
+                                            value * p.gamma[position] + p.beta[position]
+                                        }
+                                    }
+                                }
+                            }
+                        }
                     }
                 }
             }
