@@ -109,6 +109,40 @@ import Testing
         ShapeOperatorTests.expectClose(y, expected, shape: [batch, m, n], tolerance: 1e-5)
     }
 
+    /// Gathers along axes, which two threads share by rows from 32 768 elements, each
+    /// starting its odometer at its first row: ViT-Tiny's query-key-value permutation
+    /// (226 944 elements) and a padded plane (with rows of fill), against plain loops.
+    @Test func transposesAndPadsSplitByRowsMatchPlainLoops() throws {
+        let shape = [2, 197, 3, 3, 64], permutation = [2, 0, 3, 1, 4]
+        let x = Self.values(shape.reduce(1, *), seed: 9)
+        let outShape = permutation.map { shape[$0] }
+        let strides = Tensor.strides(shape)
+        var expected = [Float](repeating: 0, count: x.count)
+        var index = 0
+        for a in 0..<outShape[0] { for b in 0..<outShape[1] { for c in 0..<outShape[2] { for d in 0..<outShape[3] {
+            for e in 0..<outShape[4] {
+                let position = [a, b, c, d, e]
+                var source = 0
+                for (axis, original) in permutation.enumerated() { source += position[axis] * strides[original] }
+                expected[index] = x[source]
+                index += 1
+            }
+        } } } }
+        let y = try ShapeOperatorTests.run("Transpose", [Tensor(shape: shape, elements: x)],
+                                           attributes: ["perm": .ints(permutation)])[0]
+        #expect(y.shape == outShape)
+        #expect(y.floats == expected)
+
+        let (rows, columns) = (150, 250)
+        let plane = Self.values(rows * columns, seed: 10)
+        let padded = try ShapeOperatorTests.run("Pad", [Tensor(shape: [rows, columns], elements: plane),
+                                                       ShapeOperatorTests.int64([3, 0, 2, 5])])[0]
+        var expectedPad = [Float](repeating: 0, count: (rows + 5) * (columns + 5))
+        for r in 0..<rows { for c in 0..<columns { expectedPad[(r + 3) * (columns + 5) + c] = plane[r * columns + c] } }
+        #expect(padded.shape == [rows + 5, columns + 5])
+        #expect(padded.floats == expectedPad)
+    }
+
     /// Layer normalisation over the last axis, whose rows two threads share from 32 768
     /// elements (197 tokens of 192 here), against a double-precision loop.
     @Test(arguments: [(3, 10), (394, 192)])

@@ -73,34 +73,42 @@ struct AxisGather {
             source.withUnsafeBufferPointer { source in
                 inner.withUnsafeBufferPointer { inner in
                     guard let source = source.baseAddress else { return }
-                    var counter = [Int](repeating: 0, count: outer.count)
-                    for row in 0..<rows {
-                        let out = destination + row * rowLength
-                        var rowBase = base
-                        var rowOutside = false
-                        for axis in outer.indices {
-                            let offset = outer[axis][counter[axis]]
-                            if offset == AxisGather.outside { rowOutside = true }
-                            rowBase += offset
+                    // Rows are independent: two threads take half of them each when there are
+                    // enough elements, each starting its odometer at its first row.
+                    ElementLoops.inHalves(rows, elements: count) { part in
+                        var counter = [Int](repeating: 0, count: outer.count)
+                        var rest = part.lowerBound
+                        for axis in outer.indices.reversed() {
+                            (rest, counter[axis]) = rest.quotientAndRemainder(dividingBy: outer[axis].count)
                         }
-                        if rowOutside, let fill {
-                            out.initialize(repeating: fill, count: rowLength)
-                        } else if consecutive {
-                            out.initialize(from: source + rowBase + start, count: rowLength)
-                        } else if innerOutside, let fill {
-                            for i in 0..<rowLength {
-                                let offset = inner[i]
-                                (out + i).initialize(to: offset == AxisGather.outside ? fill : source[rowBase + offset])
+                        for row in part {
+                            let out = destination + row * rowLength
+                            var rowBase = base
+                            var rowOutside = false
+                            for axis in outer.indices {
+                                let offset = outer[axis][counter[axis]]
+                                if offset == AxisGather.outside { rowOutside = true }
+                                rowBase += offset
                             }
-                        } else {
-                            for i in 0..<rowLength { (out + i).initialize(to: source[rowBase + inner[i]]) }
-                        }
-                        var axis = outer.count - 1
-                        while axis >= 0 {
-                            counter[axis] += 1
-                            if counter[axis] < outer[axis].count { break }
-                            counter[axis] = 0
-                            axis -= 1
+                            if rowOutside, let fill {
+                                out.initialize(repeating: fill, count: rowLength)
+                            } else if consecutive {
+                                out.initialize(from: source + rowBase + start, count: rowLength)
+                            } else if innerOutside, let fill {
+                                for i in 0..<rowLength {
+                                    let offset = inner[i]
+                                    (out + i).initialize(to: offset == AxisGather.outside ? fill : source[rowBase + offset])
+                                }
+                            } else {
+                                for i in 0..<rowLength { (out + i).initialize(to: source[rowBase + inner[i]]) }
+                            }
+                            var axis = outer.count - 1
+                            while axis >= 0 {
+                                counter[axis] += 1
+                                if counter[axis] < outer[axis].count { break }
+                                counter[axis] = 0
+                                axis -= 1
+                            }
                         }
                     }
                 }
