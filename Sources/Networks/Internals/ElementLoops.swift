@@ -20,8 +20,8 @@ package enum ElementLoops {
     }
 
     /// Tensors with at least this many elements are split between two threads by the
-    /// loops that do enough work per element to pay for it (the transcendental functions,
-    /// softmax). Below it the hand-over costs more than the second core saves.
+    /// loops that take it (the transcendental functions, softmax, layer normalisation,
+    /// gathers and transposes). Below it the hand-over costs more than the second core saves.
     package static let parallelThreshold = 1 << 15
 
     /// Runs `body` over `0..<count`, in two halves on two threads when the elements it

@@ -15,7 +15,7 @@ import LinearAlgebra
 /// and nothing is copied.
 ///
 /// A batch of small float32 products (attention's per-head products) is shared out whole
-/// instead, each product computed by one thread.
+/// instead, each product (or band of its rows) computed by one thread.
 package enum RowMajorGEMM {
     /// Whether float32 products run the own kernel: on an AVX-512 CPU.
     package static let ownKernel = repprobe_sgemm_available() != 0
@@ -207,12 +207,14 @@ package enum RowMajorGEMM {
             }
             return
         }
+        /// Rows `rows` of product `i`.
+        func band(_ i: Int, _ rows: Range<Int>) {
+            let (a, b, c) = operands(i)
+            kernelProduct(transposeA: false, transposeB: false, m: rows.count, n: n, k: k, a: a + rows.lowerBound * lda,
+                          lda: lda, b: b, ldb: ldb, accumulate: false, c: c + rows.lowerBound * ldc, ldc: ldc)
+        }
         guard count * work >= parallelWork else {
-            for i in 0..<count {
-                let (a, b, c) = operands(i)
-                kernelProduct(transposeA: false, transposeB: false, m: m, n: n, k: k, a: a, lda: lda, b: b, ldb: ldb,
-                              accumulate: false, c: c, ldc: ldc)
-            }
+            for i in 0..<count { band(i, 0..<m) }
             return
         }
         // One product per part, or a band of its rows when the products alone would leave
@@ -222,11 +224,8 @@ package enum RowMajorGEMM {
         let strips = (m + stripRows - 1) / stripRows
         let bands = min(strips, threads / greatestCommonDivisor(count, threads))
         Parallel.forEach(count * bands) { part in
-            let (i, band) = part.quotientAndRemainder(dividingBy: bands)
-            let start = strips * band / bands * stripRows, end = min(m, strips * (band + 1) / bands * stripRows)
-            let (a, b, c) = operands(i)
-            kernelProduct(transposeA: false, transposeB: false, m: end - start, n: n, k: k, a: a + start * lda, lda: lda,
-                          b: b, ldb: ldb, accumulate: false, c: c + start * ldc, ldc: ldc)
+            let (i, index) = part.quotientAndRemainder(dividingBy: bands)
+            band(i, (strips * index / bands * stripRows)..<min(m, strips * (index + 1) / bands * stripRows))
         }
     }
 }
