@@ -35,15 +35,15 @@ extension ConvolutionOperators {
         planes.withUnsafeMutableBufferPointer { planes in
             grid.withUnsafeMutableBufferPointer { grid in
                 lines.withUnsafeBufferPointer { lines in
-                    let shared = UnsafeSendable((xs: xs, planes: planes.baseAddress!, grid: grid.baseAddress!, out: out))
+                    let (planes, grid) = (planes.baseAddress!, grid.baseAddress!)
                     for first in stride(from: 0, to: batch, by: perBlock) {
                         let count = min(perBlock, batch - first)
                         // im2col with a window of the stride's size and step lays out the
                         // phases: its row (c, a, b) is phase (a, b) of channel c.
                         ElementLoops.inHalves(channels, elements: channels * phases.count * count * phases.plane) { part in
                             for j in 0..<count {
-                                let image = shared.value.xs + ((first + j) * channels + part.lowerBound) * inH * inW
-                                repprobe_im2col(shared.value.planes + part.lowerBound * phases.count * pitch + j * phases.plane,
+                                let image = xs + ((first + j) * channels + part.lowerBound) * inH * inW
+                                repprobe_im2col(planes + part.lowerBound * phases.count * pitch + j * phases.plane,
                                                 image, part.count, inH, inW, g.strides[1], g.strides[2], g.strides[1],
                                                 g.strides[2], g.padBegin[1], g.padBegin[2], 1, 1, phases.high, phases.wide,
                                                 pitch)
@@ -52,14 +52,14 @@ extension ConvolutionOperators {
                         // Grid columns up to the last output of the block's last image.
                         let columns = (count - 1) * phases.plane + (outH - 1) * phases.wide + outW
                         RowMajorGEMM.multiply(m: filters, n: columns, k: lines.count, a: ws, lda: lines.count,
-                                              b: UnsafePointer(shared.value.planes), lines: lines.baseAddress!,
-                                              c: shared.value.grid, ldc: pitch)
+                                              b: UnsafePointer(planes), lines: lines.baseAddress!,
+                                              c: grid, ldc: pitch)
                         ElementLoops.inHalves(filters, elements: filters * count * outH * outW) { part in
                             for f in part {
                                 let offset = bias?[f] ?? 0
                                 for j in 0..<count {
-                                    let target = shared.value.out + ((first + j) * filters + f) * outH * outW
-                                    let source = shared.value.grid + f * pitch + j * phases.plane
+                                    let target = out + ((first + j) * filters + f) * outH * outW
+                                    let source = grid + f * pitch + j * phases.plane
                                     for row in 0..<outH {
                                         let (to, from) = (target + row * outW, source + row * phases.wide)
                                         for column in 0..<outW { to[column] = from[column] + offset }

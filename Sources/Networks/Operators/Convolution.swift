@@ -1,5 +1,4 @@
 import CVectorMath
-import Dispatch
 import LinearAlgebra
 
 /// Conv and ConvTranspose in 1, 2 or 3 spatial dimensions, float32.
@@ -109,9 +108,8 @@ package enum ConvolutionOperators {
         let relu = ActivationOperators.Relu()
         values.withUnsafeMutableBufferPointer { buffer in
             residual.withUnsafeBufferPointerOrNil { residual in
-                let shared = UnsafeSendable((buffer.baseAddress!, residual))
+                let values = buffer.baseAddress!
                 ElementLoops.inHalves(buffer.count) { range in
-                    let (values, residual) = shared.value
                     switch (residual, rectified) {
                     case let (residual?, true): for i in range { values[i] = relu(values[i] + residual[i]) }
                     case let (residual?, false): for i in range { values[i] += residual[i] }
@@ -215,9 +213,7 @@ package enum ConvolutionOperators {
                                  into columns: UnsafeMutablePointer<Float>, pitch: Int? = nil) {
         let pitch = pitch ?? g.outputCount
         let perChannel = g.kernelCount * pitch
-        let pointers = UnsafeSendable((image, columns))
         ElementLoops.inHalves(channels, elements: channels * g.kernelCount * g.outputCount, threshold: 1 << 16) { range in
-            let (image, columns) = pointers.value
             im2col(image + range.lowerBound * g.inputCount, channels: range.count, geometry: g,
                    into: columns + range.lowerBound * perChannel, pitch: pitch)
         }
@@ -460,8 +456,3 @@ struct ConvolutionOperator: Operator {
     }
 }
 
-/// A pointer handed to worker threads that write disjoint parts of its buffer.
-package struct UnsafeSendable<T>: @unchecked Sendable {
-    package let value: T
-    package init(_ value: T) { self.value = value }
-}

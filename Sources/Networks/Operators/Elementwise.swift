@@ -110,9 +110,7 @@ struct FloatingMap<Function: FloatingFunction>: Operator, FloatingVisitor {
     }
 
     private func apply<T: FloatingKernel>(_ out: UnsafeMutablePointer<T>, _ x: UnsafePointer<T>, _ count: Int) {
-        let pointers = UnsafeSendable((out, x))
         ElementLoops.inHalves(count) { range in
-            let (out, x) = pointers.value
             if T.self == Float.self {
                 let floatOut = UnsafeMutableRawPointer(out + range.lowerBound).assumingMemoryBound(to: Float.self)
                 let floatIn = UnsafeRawPointer(x + range.lowerBound).assumingMemoryBound(to: Float.self)

@@ -154,15 +154,12 @@ package enum NormalizationOperators {
                     inverses.withUnsafeMutableBufferPointer { inverses in
                         gamma.withUnsafeBufferPointer { gamma in
                             beta.withUnsafeBufferPointer { beta in
-                                let shared = UnsafeSendable((xs: xs, y: y, means: means, inverses: inverses, gamma: gamma,
-                                                             beta: beta))
                                 ElementLoops.inHalves(outer, elements: outer * inner) { rows in
-                                    let p = shared.value
                                     for row in rows {
-                                        (p.means[row], p.inverses[row]) = normalize(
-                                            p.xs.baseAddress! + row * inner, into: p.y.baseAddress! + row * inner,
+                                        (means[row], inverses[row]) = normalize(
+                                            xs.baseAddress! + row * inner, into: y.baseAddress! + row * inner,
                                             count: inner, epsilon: epsilon) { position, value in
-                                            value * p.gamma[position] + p.beta[position]
+                                            value * gamma[position] + beta[position]
                                         }
                                     }
                                 }

@@ -53,10 +53,9 @@ enum PoolingOperators {
         xs.withUnsafeBufferPointer { xs in
             values.withUnsafeMutableBufferPointer { out in
                 flatIndices.withUnsafeMutableBufferPointer { indices in
-                    let pointers = UnsafeSendable((xs.baseAddress!, out.baseAddress!, indices.baseAddress))
+                    let (xs, out, indices) = (xs.baseAddress!, out.baseAddress!, indices.baseAddress)
                     // The planes are independent: two threads share them.
                     ElementLoops.inHalves(planes, elements: planes * g.outputCount * g.kernelCount) { range in
-                        let (xs, out, indices) = pointers.value
                         if separable {
                             let scratch = UnsafeMutablePointer<Float>.allocate(capacity: g.input[1] * g.output[2])
                             defer { scratch.deallocate() }

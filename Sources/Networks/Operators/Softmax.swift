@@ -63,9 +63,8 @@ struct SoftmaxOperator: Operator {
 
         /// Every row, the rows shared between two threads when there are enough elements.
         private func rows<T: FloatingKernel>(_ out: UnsafeMutablePointer<T>, _ x: UnsafePointer<T>) {
-            let pointers = UnsafeSendable((out, x))
             ElementLoops.inHalves(outer, elements: outer * length) { range in
-                for row in range { normaliseRow(pointers.value.0, pointers.value.1, start: row * length) }
+                for row in range { normaliseRow(out, x, start: row * length) }
             }
         }
 

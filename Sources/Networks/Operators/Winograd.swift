@@ -39,7 +39,6 @@ extension ConvolutionOperators {
             v.withUnsafeMutableBufferPointer { v in
                 m.withUnsafeMutableBufferPointer { m in
                     let (u, v, m) = (u.baseAddress!, v.baseAddress!, m.baseAddress!)
-                    let shared = UnsafeSendable((xs: xs, v: v, m: m, out: out))
                     // The sixteen matrices of each kind lie these many floats apart.
                     let (filterMatrix, inputMatrix, productMatrix) = (filters * channels, channels * width, filters * width)
                     for first in stride(from: 0, to: batch, by: perBlock) {
@@ -47,8 +46,8 @@ extension ConvolutionOperators {
                         // Tiles of an incomplete last block past its images are never read.
                         ElementLoops.inHalves(channels, elements: channels * width * 16) { part in
                             for j in 0..<count {
-                                let image = shared.value.xs + ((first + j) * channels + part.lowerBound) * inH * inW
-                                repprobe_winograd_inputs(shared.value.v + part.lowerBound * width + j * tiles.perImage, image,
+                                let image = xs + ((first + j) * channels + part.lowerBound) * inH * inW
+                                repprobe_winograd_inputs(v + part.lowerBound * width + j * tiles.perImage, image,
                                                          part.count, inH, inW, g.padBegin[1], g.padBegin[2], tiles.high,
                                                          tiles.wide, width, inputMatrix)
                             }
@@ -62,8 +61,8 @@ extension ConvolutionOperators {
                         ElementLoops.inHalves(filters, elements: filters * width * 16) { part in
                             bias.withUnsafeBufferPointerOrNil { bias in
                                 for j in 0..<count {
-                                    let target = shared.value.out + ((first + j) * filters + part.lowerBound) * outH * outW
-                                    repprobe_winograd_outputs(target, shared.value.m + part.lowerBound * width + j * tiles.perImage,
+                                    let target = out + ((first + j) * filters + part.lowerBound) * outH * outW
+                                    repprobe_winograd_outputs(target, m + part.lowerBound * width + j * tiles.perImage,
                                                               bias.map { $0 + part.lowerBound }, part.count, outH, outW,
                                                               tiles.high, tiles.wide, width, productMatrix)
                                 }

@@ -33,11 +33,11 @@ extension Variable {
         // Each image unrolls into its own columns: the images are shared between the cores.
         x.withUnsafeBufferPointer { x in
             columns.withUnsafeMutableBufferPointer { columns in
-                let (x, columns) = (UnsafeSendable(x.baseAddress!), UnsafeSendable(columns.baseAddress!))
+                let (x, columns) = (x.baseAddress!, columns.baseAddress!)
                 ElementLoops.inHalves(n, elements: rows * width) { images in
                     for image in images {
-                        ConvolutionOperators.im2col(x.value + image * inputCount, channels: channels, geometry: window,
-                                                    into: columns.value + image * positions, pitch: width)
+                        ConvolutionOperators.im2col(x + image * inputCount, channels: channels, geometry: window,
+                                                    into: columns + image * positions, pitch: width)
                     }
                 }
             }
@@ -83,11 +83,11 @@ extension Variable {
             // Each image folds back into its own part of the gradient: shared between the cores.
             dColumns.withUnsafeBufferPointer { dColumns in
                 dx.withUnsafeMutableBufferPointer { dx in
-                    let (dColumns, dx) = (UnsafeSendable(dColumns.baseAddress!), UnsafeSendable(dx.baseAddress!))
+                    let (dColumns, dx) = (dColumns.baseAddress!, dx.baseAddress!)
                     ElementLoops.inHalves(n, elements: rows * width) { images in
                         for image in images {
-                            ConvolutionOperators.col2im(dColumns.value + image * positions, channels: channels,
-                                                        geometry: window, into: dx.value + image * inputCount, pitch: width)
+                            ConvolutionOperators.col2im(dColumns + image * positions, channels: channels,
+                                                        geometry: window, into: dx + image * inputCount, pitch: width)
                         }
                     }
                 }
