@@ -75,6 +75,13 @@ package enum RowMajorGEMM {
     /// The kernel's strip sizes: parts of `C` are cut at multiples of them.
     static let stripRows = 12, stripColumns = 32
 
+    /// Part `index` of `parts` of `0..<length`, cut at multiples of `strip` with the strips
+    /// shared out as evenly as they go.
+    static func stripRange(_ index: Int, of parts: Int, length: Int, strip: Int) -> Range<Int> {
+        let strips = (length + strip - 1) / strip
+        return (strips * index / parts * strip)..<min(length, strips * (index + 1) / parts * strip)
+    }
+
     /// Whether to cut an `m × n` product into `threads` parts by rows. By rows when `op(A)`
     /// is the larger operand (each part then reads its own rows of it and all of `op(B)`),
     /// by columns otherwise, unless the other way leaves the slowest part a tenth less to
@@ -100,12 +107,11 @@ package enum RowMajorGEMM {
     ) {
         let threads = m * n * k < parallelWork ? 1 : Parallel.threads
         let byRows = splitsByRows(m: m, n: n, threads: threads)
-        // Whole strips per part, as evenly as they go.
         let (length, strip) = byRows ? (m, stripRows) : (n, stripColumns)
-        let strips = (length + strip - 1) / strip
-        let parts = min(threads, strips)
+        let parts = min(threads, (length + strip - 1) / strip)
         Parallel.forEach(parts) { part in
-            let start = strips * part / parts * strip, end = min(length, strips * (part + 1) / parts * strip)
+            let range = stripRange(part, of: parts, length: length, strip: strip)
+            let (start, end) = (range.lowerBound, range.upperBound)
             if byRows {
                 kernelProduct(transposeA: transposeA, transposeB: transposeB, m: end - start, n: n, k: k,
                               a: a + (transposeA ? start : start * lda), lda: lda, b: b, ldb: ldb, lines: lines,
@@ -221,11 +227,10 @@ package enum RowMajorGEMM {
         // threads idle at the end (ViT-Tiny's 3 heads on 2 threads: 6 half products).
         let threads = Parallel.threads
         func greatestCommonDivisor(_ a: Int, _ b: Int) -> Int { b == 0 ? a : greatestCommonDivisor(b, a % b) }
-        let strips = (m + stripRows - 1) / stripRows
-        let bands = min(strips, threads / greatestCommonDivisor(count, threads))
+        let bands = min((m + stripRows - 1) / stripRows, threads / greatestCommonDivisor(count, threads))
         Parallel.forEach(count * bands) { part in
             let (i, index) = part.quotientAndRemainder(dividingBy: bands)
-            band(i, (strips * index / bands * stripRows)..<min(m, strips * (index + 1) / bands * stripRows))
+            band(i, stripRange(index, of: bands, length: m, strip: stripRows))
         }
     }
 }
