@@ -57,6 +57,41 @@ extension Matrix {
         return result
     }
 
+    /// `(X − 1μᵀ)ᵀ(X − 1μᵀ) · scale` for this samples × features `X` and `μ = means` (columns
+    /// × columns, both triangles filled): ``gram(scale:)`` of the centred columns without a
+    /// centred copy of the matrix. Blocks of ``centredGramRows`` rows are centred into a
+    /// small buffer and each is added with one `?syrk`.
+    @inlinable
+    public func centredGram(means: [Scalar], scale: Scalar = 1) -> Matrix {
+        precondition(means.count == columns, "got \(means.count) means for \(columns) columns")
+        let d = columns, n = rows
+        var result = Matrix(rows: d, columns: d)
+        if d == 0 || n == 0 { return result }
+        let block = Swift.min(n, Self.centredGramRows)
+        var buffer = [Scalar](repeating: 0, count: block * d)
+        var start = 0
+        while start < n {
+            let count = Swift.min(block, n - start)
+            Self.centredRowsKernel(storage, rows: n, start: start, count: count, means: means, into: &buffer)
+            Self.addSymmetricProduct(of: buffer, rows: count, columns: d, scale: scale, into: &result.storage, first: start == 0)
+            start += count
+        }
+        result.symmetrizeFromUpper()
+        return result
+    }
+
+    /// Rows per block of ``centredGram(means:scale:)``: 2 MB of doubles at 1 024 features,
+    /// and the depth that OpenBLAS's `dsyrk` works in anyway.
+    @inlinable static var centredGramRows: Int { 256 }
+
+    /// `c += scale · aᵀa` (upper triangle) for the column-major `rows × columns` `a`, or
+    /// `c = …` when `first`.
+    @usableFromInline static func addSymmetricProduct(of a: UnsafePointer<Scalar>, rows: Int, columns: Int, scale: Scalar,
+                                                      into c: UnsafeMutablePointer<Scalar>, first: Bool) {
+        Scalar._syrk(trans: true, n: columns, k: rows, alpha: scale, a: a, lda: Swift.max(1, rows),
+                     beta: first ? 0 : 1, c: c, ldc: columns)
+    }
+
     /// Copies the upper triangle into the lower one.
     @inlinable
     public mutating func symmetrizeFromUpper() {

@@ -110,6 +110,35 @@ private let rectangularShapes: [(Int, Int)] = [(1, 1), (1, 6), (6, 1), (5, 7), (
         }
     }
 
+    /// Row counts around the block of 256 rows that `centredGram` centres at a time.
+    @Test(arguments: scalarTypes, [(0, 3), (1, 1), (5, 7), (255, 9), (256, 9), (257, 9), (600, 33)])
+    func centredGramIsTheGramOfTheCentredColumns(type: any BLASScalar.Type, shape: (Int, Int)) {
+        checkCentredGram(type, rows: shape.0, columns: shape.1)
+    }
+
+    private func checkCentredGram<S: BLASScalar>(_ type: S.Type, rows: Int, columns: Int) {
+        // An offset of 100 per column: the uncentred products would be 10⁴ times too large.
+        var a: Matrix<S> = randomMatrix(rows: rows, columns: columns, seed: UInt64(rows * 13 + columns))
+        for j in 0..<columns { for i in 0..<rows { a[i, j] += 100 } }
+        let means = a.columnMeans
+        var centred = Matrix<Double>(rows: rows, columns: columns), magnitude = centred
+        for j in 0..<columns {
+            for i in 0..<rows {
+                centred[i, j] = Double(a[i, j]) - Double(means[j])
+                magnitude[i, j] = Swift.abs(centred[i, j])
+            }
+        }
+        let scale = S(0.5)
+        let g = a.centredGram(means: means, scale: scale)
+        var expected = naiveProduct(centred, centred, transposingA: true, transposingB: false)
+        var bound = naiveProduct(magnitude, magnitude, transposingA: true, transposingB: false)
+        expected.storage = expected.storage.map { Double(scale) * $0 }
+        // Each centred element is rounded once, against an element of magnitude up to ~100.
+        bound.storage = bound.storage.map { Double(scale) * ($0 + 200 * Double(rows)) }
+        expectAgreement(g, expected, magnitude: bound, roundings: rows + 3, "\(rows)×\(columns)")
+        #expect(g == g.transposed())
+    }
+
     @Test(arguments: scalarTypes, rectangularShapes)
     func timesVectorIsAx(type: any BLASScalar.Type, shape: (Int, Int)) {
         checkTimes(type, rows: shape.0, columns: shape.1, transposing: false)

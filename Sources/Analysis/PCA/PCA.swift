@@ -2,7 +2,7 @@ import LinearAlgebra
 
 /// How principal components are computed.
 public enum PCAMethod: Sendable, Equatable {
-    /// All components, from the covariance eigen-decomposition (`dsyevr`) when `n ≥ d`,
+    /// All components, from the covariance eigen-decomposition (`dsyevd`) when `n ≥ d`,
     /// from the thin SVD of the data (`dgesdd`) when `n < d`.
     case exact
     /// The leading components by randomized SVD (Halko, Martinsson & Tropp 2011):
@@ -52,11 +52,17 @@ public enum PCA {
         let n = x.rows, d = x.columns
         let k = try componentCount(components, samples: n, features: d)
         let available = Swift.min(n, d)
+        if case .exact = method, d <= n {
+            // The covariance from blocks of centred rows: no centred copy of the data.
+            let mean = x.columnMeans
+            let covariance = x.centredGram(means: mean, scale: 1 / Double(n - 1))
+            return try fromCovariance(covariance, mean: mean, samples: n, k: k, total: varying(covariance.trace))
+        }
         var c = x
         let mean = c.centerColumns()
         switch method {
         case .exact:
-            return try exact(c, mean: mean, k: k)
+            return try wide(c, mean: mean, k: k)
         case let .randomized(oversampling, powerIterations, seed):
             let iterations = powerIterations ?? (Double(k) < 0.1 * Double(available) ? 7 : 4)
             return try randomized(c, mean: mean, k: k, total: try varying(c.frobeniusDot(c) / Double(n - 1)), oversampling: oversampling,
@@ -155,16 +161,13 @@ public enum PCA {
         return finish(values: values, components: components, mean: mean, samples: n, k: k, total: total)
     }
 
-    /// The total variance is the covariance's trace, or `‖Xc‖²_F / (n − 1)` for wide data.
-    private static func exact(_ c: Matrix<Double>, mean: [Double], k: Int) throws -> PCAResult {
+    /// Exact PCA of centred data with more features than samples; the total variance is
+    /// `‖Xc‖²_F / (n − 1)`.
+    private static func wide(_ c: Matrix<Double>, mean: [Double], k: Int) throws -> PCAResult {
         let n = c.rows, d = c.columns
         let scale = 1 / Double(n - 1)
-        if d <= n {
-            let covariance = c.gram(scale: scale)
-            return try fromCovariance(covariance, mean: mean, samples: n, k: k, total: varying(covariance.trace))
-        }
-        // Wide data: the thin SVD X = U S Vᵀ gives the components as the rows of Vᵀ without
-        // forming the d × d covariance.
+        // The thin SVD X = U S Vᵀ gives the components as the rows of Vᵀ without forming the
+        // d × d covariance.
         let total = try varying(c.frobeniusDot(c) * scale)
         let svd = try c.svd()
         return finish(values: svd.singularValues.map { $0 * $0 * scale }, components: svd.vt ?? Matrix(rows: 0, columns: d),
@@ -177,7 +180,7 @@ public enum PCA {
                                samples n: Int, k: Int, total: Double) -> PCAResult {
         let participation = participationRatio(allValues)
         let values = Array(allValues.prefix(k))
-        var components = allComponents.selectingRows(Array(0..<k))
+        var components = k == allComponents.rows ? allComponents : allComponents.selectingRows(Array(0..<k))
         flipSigns(&components)
         return PCAResult(
             mean: mean, components: components, explainedVariance: values,
@@ -212,12 +215,20 @@ public enum PCA {
             singularValues: s, totalVariance: total, participationRatio: nil)
     }
 
-    /// Makes the largest-magnitude entry of each component (row) positive.
+    /// Makes the largest-magnitude entry of each component (row) positive (the first such
+    /// entry on ties), reading the column-major matrix column by column.
     static func flipSigns(_ components: inout Matrix<Double>) {
-        for i in 0..<components.rows {
-            var best = 0.0
-            for j in 0..<components.columns where Swift.abs(components[i, j]) > Swift.abs(best) { best = components[i, j] }
-            if best < 0 { for j in 0..<components.columns { components[i, j] = -components[i, j] } }
+        let (rows, columns) = (components.rows, components.columns)
+        var largest = [Double](repeating: 0, count: rows)
+        components.storage.withUnsafeMutableBufferPointer { p in
+            for j in 0..<columns {
+                for i in 0..<rows where Swift.abs(p[i + j * rows]) > Swift.abs(largest[i]) { largest[i] = p[i + j * rows] }
+            }
+            let flip = largest.map { $0 < 0 }
+            guard flip.contains(true) else { return }
+            for j in 0..<columns {
+                for i in 0..<rows where flip[i] { p[i + j * rows] = -p[i + j * rows] }
+            }
         }
     }
 }

@@ -10,17 +10,42 @@
 
 extension Matrix {
     /// Means of the `columns` columns of a column-major `rows × columns` block, accumulated
-    /// in `Double`.
+    /// in `Double`, each column in four interleaved sums (one chain of additions would wait
+    /// on every addition before the next).
     @inlinable
     static func columnMeansKernel(_ p: UnsafePointer<Scalar>, rows: Int, columns: Int) -> [Scalar] {
         var means = [Scalar](repeating: 0, count: columns)
         guard rows > 0 else { return means }
         for j in 0..<columns {
-            var sum = 0.0
-            for i in (j * rows)..<((j + 1) * rows) { sum += Double(p[i]) }
-            means[j] = Scalar(sum / Double(rows))
+            let column = p + j * rows
+            var (s0, s1, s2, s3) = (0.0, 0.0, 0.0, 0.0)
+            var i = 0
+            while i + 4 <= rows {
+                s0 += Double(column[i])
+                s1 += Double(column[i + 1])
+                s2 += Double(column[i + 2])
+                s3 += Double(column[i + 3])
+                i += 4
+            }
+            while i < rows {
+                s0 += Double(column[i])
+                i += 1
+            }
+            means[j] = Scalar(((s0 + s1) + (s2 + s3)) / Double(rows))
         }
         return means
+    }
+
+    /// Rows `start ..< start + count` of the column-major `x` (`rows` rows, `means.count`
+    /// columns), each less its column's mean, into the column-major `count × means.count` `z`.
+    @inlinable
+    static func centredRowsKernel(_ x: UnsafePointer<Scalar>, rows: Int, start: Int, count: Int, means: [Scalar],
+                                  into z: UnsafeMutablePointer<Scalar>) {
+        for j in 0..<means.count {
+            let m = means[j]
+            let source = x + j * rows + start, target = z + j * count
+            for i in 0..<count { target[i] = source[i] - m }
+        }
     }
 
     /// Subtracts `means[j]` from column `j` of a column-major `rows × means.count` block.
