@@ -234,4 +234,90 @@ struct FusedChainTests {
         #expect(try Network(graph: graph(residual: "late", residualAfter: true), file: "block.onnx").fusedChains.isEmpty)
         #expect(try Network(graph: graph(residual: "k"), file: "block.onnx").fusedChains.isEmpty)
     }
+
+    // MARK: - Attention
+
+    /// Attention as timm-style ViT exports write it, from a query-key-value product `qkv`
+    /// of `[B, N, 3·H·D]`; `roles` are the Gather indices of the queries, keys and values.
+    private static func attentionGraph(_ dims: [Int], roles: [Int] = [0, 1, 2], factorFirst: Bool = false,
+                                       softmaxAxis: Int = -1, scoresOut: Bool = false) -> Graph {
+        func int64(_ values: [Int], shape: [Int]) -> Tensor { Tensor(shape: shape, elements: values.map(Int64.init)) }
+        let names = ["q", "k", "v"]
+        var nodes = [Node(name: "reshape", opType: "Reshape", inputs: ["qkv", "shape"], outputs: ["r"]),
+                     Node(name: "split", opType: "Transpose", inputs: ["r"], outputs: ["t"], attributes: ["perm": .ints([2, 0, 3, 1, 4])])]
+        for (role, name) in zip(roles, names).sorted(by: { $0.0 < $1.0 }) {
+            nodes.append(Node(name: "gather_\(name)", opType: "Gather", inputs: ["t", "i\(role)"], outputs: [name], attributes: ["axis": .int(0)]))
+        }
+        nodes += [Node(name: "kt", opType: "Transpose", inputs: ["k"], outputs: ["kt"], attributes: ["perm": .ints([0, 1, 3, 2])]),
+                  Node(name: "scores", opType: "MatMul", inputs: ["q", "kt"], outputs: ["s"]),
+                  Node(name: "scale", opType: "Mul", inputs: factorFirst ? ["factor", "s"] : ["s", "factor"], outputs: ["ss"]),
+                  Node(name: "softmax", opType: "Softmax", inputs: ["ss"], outputs: ["p"], attributes: ["axis": .int(softmaxAxis)]),
+                  Node(name: "mix", opType: "MatMul", inputs: ["p", "v"], outputs: ["o"]),
+                  Node(name: "merge", opType: "Transpose", inputs: ["o"], outputs: ["y"], attributes: ["perm": .ints([0, 2, 1, 3])])]
+        let initializers = ["shape": int64(dims, shape: [5]), "i0": int64([0], shape: []), "i1": int64([1], shape: []),
+                            "i2": int64([2], shape: []), "factor": Tensor(shape: [], elements: [Float(1 / Double(dims[4]).squareRoot())])]
+        return Graph(inputs: [Graph.Input(name: "qkv", dataType: nil, shape: nil)], outputs: scoresOut ? ["y", "s"] : ["y"],
+                     initializers: initializers, initializerOrder: initializers.keys.sorted(), nodes: nodes, opsets: ["": 17])
+    }
+
+    /// Fused, the chain has the bits of its nodes run one by one (the queries, keys and values
+    /// in any order of the product's thirds), and agrees with softmax(QKᵀ/√D)V in double
+    /// precision; small heads run on one thread, ViT-Tiny's (3 heads of 64 over 197 tokens)
+    /// in bands of query rows on every thread.
+    @Test(arguments: [([2, 13, 3, 2, 8], [0, 1, 2], false), ([1, 197, 3, 3, 64], [2, 0, 1], true),
+                      ([3, 30, 3, 4, 16], [1, 2, 0], false)] as [([Int], [Int], Bool)])
+    func attentionIsFusedWithTheBitsOfItsNodes(dims: [Int], roles: [Int], factorFirst: Bool) throws {
+        let network = try Network(graph: Self.attentionGraph(dims, roles: roles, factorFirst: factorFirst), file: "attention.onnx")
+        #expect(network.fusedChains.map(\.opType) == ["Attention"])
+        let (batch, n, heads, d) = (dims[0], dims[1], dims[3], dims[4])
+        let width = heads * d
+        let values = ParallelKernelTests.values(batch * n * 3 * width, seed: 71)
+        let qkv = Tensor(shape: [batch, n, 3 * width], elements: values)
+        let fused = try #require(try network.run(["qkv": qkv])["y"])
+        let stepwise = try #require(try network.run(["qkv": qkv], keeping: ["s"])["y"])
+        #expect(fused.shape == [batch, n, heads, d])
+        let a = try #require(fused.floats), b = try #require(stepwise.floats)
+        #expect(a.map(\.bitPattern) == b.map(\.bitPattern))
+        func at(_ b: Int, _ token: Int, _ third: Int, _ h: Int, _ i: Int) -> Double {
+            Double(values[(b * n + token) * 3 * width + third * width + h * d + i])
+        }
+        var worst = 0.0
+        for image in 0..<batch {
+            for h in 0..<heads {
+                for row in 0..<n {
+                    var scores = (0..<n).map { column in
+                        (0..<d).reduce(0.0) { $0 + at(image, row, roles[0], h, $1) * at(image, column, roles[1], h, $1) } / Double(d).squareRoot()
+                    }
+                    let largest = scores.max()!
+                    scores = scores.map { Foundation.exp($0 - largest) }
+                    let sum = scores.reduce(0, +)
+                    for i in 0..<d {
+                        let exact = (0..<n).reduce(0.0) { $0 + scores[$1] / sum * at(image, $1, roles[2], h, i) }
+                        worst = max(worst, abs(Double(a[((image * n + row) * heads + h) * d + i]) - exact))
+                    }
+                }
+            }
+        }
+        #expect(worst < 1e-5, "largest difference from double precision: \(worst)")
+    }
+
+    /// Not the chain: another softmax axis, or a tensor inside it that the graph returns.
+    @Test func attentionThatIsNotTheChainIsLeftAlone() throws {
+        let dims = [1, 5, 3, 2, 4]
+        #expect(try Network(graph: Self.attentionGraph(dims, softmaxAxis: 2), file: "attention.onnx").fusedChains.isEmpty)
+        #expect(try Network(graph: Self.attentionGraph(dims, scoresOut: true), file: "attention.onnx").fusedChains.isEmpty)
+    }
+
+    /// A float64 product runs the nodes' own operators inside the chain.
+    @Test func float64AttentionRunsTheNodes() throws {
+        let dims = [2, 7, 3, 2, 4]
+        var graph = Self.attentionGraph(dims)
+        graph.initializers["factor"] = Tensor(shape: [], elements: [0.5])
+        let network = try Network(graph: graph, file: "attention.onnx")
+        #expect(network.fusedChains.map(\.opType) == ["Attention"])
+        let qkv = Tensor(shape: [2, 7, 24], elements: ParallelKernelTests.values(336, seed: 72).map(Double.init))
+        let fused = try #require(try network.run(["qkv": qkv])["y"]?.elements(as: Double.self))
+        let stepwise = try #require(try network.run(["qkv": qkv], keeping: ["s"])["y"]?.elements(as: Double.self))
+        #expect(fused == stepwise)
+    }
 }

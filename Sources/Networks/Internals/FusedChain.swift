@@ -22,7 +22,7 @@ struct FusedChain: Sendable {
     static func all(in graph: Graph, slots: [String: Int], operators: [any Operator]) -> [FusedChain] {
         let search = ChainSearch(graph, slots: slots)
         var claimed = Set<Int>()
-        return (search.gelus() + search.biasedProducts() + search.rectifiedConvolutions(operators)).filter { chain in
+        return (search.gelus() + search.biasedProducts() + search.rectifiedConvolutions(operators) + search.attentions(operators)).filter { chain in
             guard claimed.isDisjoint(with: chain.nodes) else { return false }
             claimed.formUnion(chain.nodes)
             return true
@@ -177,6 +177,81 @@ private struct ChainSearch {
                                 opType: residual == nil ? "Conv+Relu" : "Conv+Add+Relu",
                                 kernel: RectifiedConvolution(convolution: rectified, weight: weight, bias: bias,
                                                              add: residual, relu: operators[relu])))
+        }
+        return chains
+    }
+}
+
+extension ChainSearch {
+    /// A `Transpose` node's permutation.
+    private func permutation(_ index: Int) -> [Int]? {
+        let node = graph.nodes[index]
+        guard node.opType == "Transpose", node.inputs.count == 1, node.outputs.count == 1,
+              case let .ints(perm)? = node.attributes["perm"] else { return nil }
+        return perm
+    }
+
+    /// The constant scalar index of a `Gather` on axis 0 with one output.
+    private func gatheredIndex(_ index: Int) -> Int? {
+        let node = graph.nodes[index]
+        guard node.opType == "Gather", node.inputs.count == 2, node.outputs.count == 1 else { return nil }
+        if let axis = node.attributes["axis"] { guard case .int(0) = axis else { return nil } }
+        guard let indices = constant(node.inputs[1]), indices.rank == 0 else { return nil }
+        return indices.elements(as: Int64.self).map { Int($0[0]) } ?? indices.elements(as: Int32.self).map { Int($0[0]) }
+    }
+
+    /// Scaled dot-product attention as ViT exports of the timm kind write it, from the
+    /// query-key-value product `[B, N, 3·H·D]`: `Reshape` to `[B, N, 3, H, D]`, `Transpose`
+    /// (2, 0, 3, 1, 4), three `Gather`s of the constant indices 0, 1 and 2 on axis 0 (the
+    /// queries, keys and values, in any order), `Transpose` (0, 1, 3, 2) of the keys, `MatMul`
+    /// of the queries by them, `Mul` by a constant scalar, `Softmax` over the last axis,
+    /// `MatMul` by the values and `Transpose` (0, 2, 1, 3) back to `[B, N, H, D]`; each
+    /// interior tensor read by the chain's next node alone. The kernel reads the queries,
+    /// keys and values where the product left them and writes each head's output into its
+    /// place in the result, which saves four copies of the product's size and the scale's
+    /// pass; the products and the softmax are those of the nodes, with the same bits.
+    func attentions(_ operators: [any Operator]) -> [FusedChain] {
+        var chains: [FusedChain] = []
+        for (first, node) in graph.nodes.enumerated() where node.opType == "Reshape" && node.inputs.count == 2 && node.outputs.count == 1 {
+            let reshaped = node.outputs[0]
+            guard let split = onlyReader(of: reshaped), permutation(split) == [2, 0, 3, 1, 4] else { continue }
+            let heads = graph.nodes[split].outputs[0]
+            guard !graphOutputs.contains(heads), let gathers = readers[heads], gathers.count == 3,
+                  gathers.compactMap(gatheredIndex).sorted() == [0, 1, 2] else { continue }
+            let parts = gathers.map { graph.nodes[$0].outputs[0] }
+            // The keys are the part that a Transpose (0, 1, 3, 2) alone reads; the product reads
+            // the queries and the transposed keys, the values come in after the softmax.
+            guard let keys = parts.firstIndex(where: { onlyReader(of: $0).map { permutation($0) == [0, 1, 3, 2] } ?? false }),
+                  let transpose = onlyReader(of: parts[keys]) else { continue }
+            let keysTransposed = graph.nodes[transpose].outputs[0]
+            guard let scores = onlyReader(of: keysTransposed), graph.nodes[scores].opType == "MatMul",
+                  graph.nodes[scores].inputs.count == 2, graph.nodes[scores].inputs[1] == keysTransposed,
+                  let queries = parts.firstIndex(of: graph.nodes[scores].inputs[0]), queries != keys,
+                  onlyReader(of: parts[queries]) == scores else { continue }
+            let values = 3 - keys - queries
+            let product = graph.nodes[scores].outputs[0]
+            guard let mul = onlyReader(of: product), let factorName = partner(of: product, in: mul, "Mul"),
+                  let factor = constant(factorName), factor.count == 1, factor.rank <= 4 else { continue }
+            let scaled = graph.nodes[mul].outputs[0]
+            guard let softmax = onlyReader(of: scaled), let normalise = operators[softmax] as? SoftmaxOperator,
+                  graph.nodes[softmax].opType == "Softmax", normalise.axis == -1 || normalise.axis == 3 else { continue }
+            let weights = graph.nodes[softmax].outputs[0]
+            guard let mix = onlyReader(of: weights), graph.nodes[mix].opType == "MatMul", graph.nodes[mix].inputs == [weights, parts[values]],
+                  onlyReader(of: parts[values]) == mix else { continue }
+            let mixed = graph.nodes[mix].outputs[0]
+            guard let merge = onlyReader(of: mixed), permutation(merge) == [0, 2, 1, 3] else { continue }
+            let order = [queries, keys, values].map { gathers[$0] }
+            let kernel = FusedAttention(
+                roles: order.map { gatheredIndex($0)! }, scale: factor.floats?[0],
+                unfused: FusedAttention.Nodes(
+                    reshape: operators[first], split: operators[split], gathers: order.map { operators[$0] },
+                    indices: order.map { constant(graph.nodes[$0].inputs[1])! }, keysTransposed: operators[transpose],
+                    scores: operators[scores], scale: operators[mul], factor: factor,
+                    factorFirst: graph.nodes[mul].inputs[0] == factorName, softmax: operators[softmax],
+                    mix: operators[mix], merge: operators[merge]))
+            chains.append(chain([first, split] + gathers.sorted() + [transpose, scores, mul, softmax, mix, merge],
+                                interior: [reshaped, heads] + parts + [keysTransposed, product, scaled, weights, mixed],
+                                inputs: node.inputs, opType: "Attention", kernel: kernel))
         }
         return chains
     }

@@ -130,7 +130,7 @@ package enum RowMajorGEMM {
 
     /// One product by the own kernel on the calling thread, or by BLAS if the kernel cannot
     /// allocate its packing buffers (BLAS needs none).
-    private static func kernelProduct(
+    static func kernelProduct(
         transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int, a: UnsafePointer<Float>, lda: Int,
         b: UnsafePointer<Float>, ldb: Int, lines: UnsafePointer<Int>? = nil, bias: UnsafePointer<Float>? = nil,
         accumulate: Bool, c: UnsafeMutablePointer<Float>, ldc: Int
@@ -219,18 +219,24 @@ package enum RowMajorGEMM {
             kernelProduct(transposeA: false, transposeB: false, m: rows.count, n: n, k: k, a: a + rows.lowerBound * lda,
                           lda: lda, b: b, ldb: ldb, accumulate: false, c: c + rows.lowerBound * ldc, ldc: ldc)
         }
-        guard count * work >= parallelWork else {
-            for i in 0..<count { band(i, 0..<m) }
+        forEachBand(count, rows: m, work: count * work, band)
+    }
+
+    /// `body(i, rows)` for every product `i < count` of `rows` rows, on the runtime's threads
+    /// when the products' `work` (multiply-adds) is large enough: one product per part, or a
+    /// band of its rows (whole strips) when the products alone would leave threads idle at
+    /// the end (ViT-Tiny's 3 heads on 2 threads: 6 half products).
+    static func forEachBand(_ count: Int, rows m: Int, work: Int, _ body: (Int, Range<Int>) -> Void) {
+        guard work >= parallelWork else {
+            for i in 0..<count { body(i, 0..<m) }
             return
         }
-        // One product per part, or a band of its rows when the products alone would leave
-        // threads idle at the end (ViT-Tiny's 3 heads on 2 threads: 6 half products).
         let threads = Parallel.threads
         func greatestCommonDivisor(_ a: Int, _ b: Int) -> Int { b == 0 ? a : greatestCommonDivisor(b, a % b) }
-        let bands = min((m + stripRows - 1) / stripRows, threads / greatestCommonDivisor(count, threads))
+        let bands = max(1, min((m + stripRows - 1) / stripRows, threads / greatestCommonDivisor(count, threads)))
         Parallel.forEach(count * bands) { part in
             let (i, index) = part.quotientAndRemainder(dividingBy: bands)
-            band(i, stripRange(index, of: bands, length: m, strip: stripRows))
+            body(i, stripRange(index, of: bands, length: m, strip: stripRows))
         }
     }
 }

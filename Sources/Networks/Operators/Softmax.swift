@@ -43,6 +43,14 @@ struct SoftmaxOperator: Operator {
         return [Tensor(shape: x.shape, storage: try x.visit(layout))]
     }
 
+    /// `exp(x − max x)` of one float32 row into `out` (which may be `x`), with the row's
+    /// largest value and the exponentials' sum.
+    @inline(__always)
+    static func exponentials(_ out: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>, _ length: Int) -> (largest: Float, sum: Float) {
+        let largest = VectorMath.maximum(x, length)
+        return (largest, VectorMath.shiftedExponentials(out, x, length, minus: largest))
+    }
+
     /// The input as `[outer, length, inner]`, normalised along the middle.
     private struct Layout: FloatingVisitor {
         let outer: Int
@@ -74,12 +82,10 @@ struct SoftmaxOperator: Operator {
             var largest = -T.infinity
             var sum: T = 0
             if T.self == Float.self {
-                let row = UnsafeRawPointer(x + start).assumingMemoryBound(to: Float.self)
-                let rowMaximum = VectorMath.maximum(row, length)
-                largest = T(rowMaximum)
-                sum = T(VectorMath.shiftedExponentials(
-                    UnsafeMutableRawPointer(out + start).assumingMemoryBound(to: Float.self), row, length,
-                    minus: rowMaximum))
+                let (rowMaximum, rowSum) = SoftmaxOperator.exponentials(
+                    UnsafeMutableRawPointer(out + start).assumingMemoryBound(to: Float.self),
+                    UnsafeRawPointer(x + start).assumingMemoryBound(to: Float.self), length)
+                (largest, sum) = (T(rowMaximum), T(rowSum))
             } else {
                 for i in start..<(start + length) { largest = Swift.max(largest, x[i]) }
                 for i in start..<(start + length) {
