@@ -97,32 +97,44 @@ package enum NormalizationOperators {
         return (Float(mean), Float(inverse))
     }
 
-    /// `Σ x[i]` in double precision, in four interleaved partial sums: one running sum
-    /// would wait out the adder's latency at every element. Layer and batch normalisation
-    /// (in the training module) take their means with it.
+    /// `Σ x[i]` in double precision, in eight lanes of partial sums (each a multiple of
+    /// eight elements apart), added pairwise at the end: one running sum would wait out the
+    /// adder's latency at every element. Layer and batch normalisation (in the training
+    /// module) take their means with it.
     package static func sum(_ x: UnsafePointer<Float>, _ count: Int) -> Double {
-        var s0 = 0.0, s1 = 0.0, s2 = 0.0, s3 = 0.0
+        var lanes = SIMD8<Double>()
         var i = 0
-        while i + 4 <= count {
-            s0 += Double(x[i]); s1 += Double(x[i + 1]); s2 += Double(x[i + 2]); s3 += Double(x[i + 3])
-            i += 4
+        while i + 8 <= count {
+            lanes += SIMD8<Double>(UnsafeRawPointer(x + i).loadUnaligned(as: SIMD8<Float>.self))
+            i += 8
         }
-        while i < count { s0 += Double(x[i]); i += 1 }
-        return (s0 + s1) + (s2 + s3)
+        while i < count {
+            lanes[0] += Double(x[i])
+            i += 1
+        }
+        return lanesTotal(lanes)
     }
 
     /// `Σ (x[i] − mean)²` in double precision, summed as ``sum(_:_:)``.
     package static func squaredDeviations(_ x: UnsafePointer<Float>, _ count: Int, from mean: Double) -> Double {
-        var s0 = 0.0, s1 = 0.0, s2 = 0.0, s3 = 0.0
+        var lanes = SIMD8<Double>()
         var i = 0
-        while i + 4 <= count {
-            let d0 = Double(x[i]) - mean, d1 = Double(x[i + 1]) - mean
-            let d2 = Double(x[i + 2]) - mean, d3 = Double(x[i + 3]) - mean
-            s0 += d0 * d0; s1 += d1 * d1; s2 += d2 * d2; s3 += d3 * d3
-            i += 4
+        while i + 8 <= count {
+            let d = SIMD8<Double>(UnsafeRawPointer(x + i).loadUnaligned(as: SIMD8<Float>.self)) - mean
+            lanes += d * d
+            i += 8
         }
-        while i < count { let d = Double(x[i]) - mean; s0 += d * d; i += 1 }
-        return (s0 + s1) + (s2 + s3)
+        while i < count {
+            let d = Double(x[i]) - mean
+            lanes[0] += d * d
+            i += 1
+        }
+        return lanesTotal(lanes)
+    }
+
+    @inline(__always)
+    private static func lanesTotal(_ v: SIMD8<Double>) -> Double {
+        ((v[0] + v[1]) + (v[2] + v[3])) + ((v[4] + v[5]) + (v[6] + v[7]))
     }
 
     /// Normalises over the dimensions from `axis` on; `scale` and `bias` broadcast to them.
