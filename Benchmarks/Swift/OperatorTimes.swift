@@ -12,7 +12,10 @@ func operatorTimes(model: String, input: String, runs: Int) throws {
     guard let name = network.graph.inputs.first?.name else { return }
     let fusions = network.fusions
     let interior = Set(fusions.flatMap(\.interior))
+    // Fused chains' insides and tensors folded at compile time are not hooked: hooking them
+    // would run what an unhooked run skips.
     let firstOutputs = Set(network.graph.nodes.compactMap { $0.outputs.first }).subtracting(interior)
+        .subtracting(network.foldedTensors)
     var opOf: [String: String] = [:]
     for node in network.graph.nodes { if let out = node.outputs.first { opOf[out] = node.opType } }
     for fusion in fusions { opOf[fusion.output] = fusion.opType }

@@ -32,6 +32,11 @@ public final class Network: Sendable {
     let transient: [Bool]
     /// Chains of nodes that one kernel runs whole when no tensor inside them is asked for.
     let fusedChains: [FusedChain]
+    /// The nodes whose inputs are all constants, run once when the network is compiled, and
+    /// their outputs by slot: a run that asks for none of these outputs starts with them
+    /// and skips the nodes.
+    let foldedNodes: Set<Int>
+    let folded: [(slot: Int, tensor: Tensor)]
 
     /// The chains of nodes that one kernel runs whole unless a tensor inside is kept or
     /// hooked: each chain's output, what the kernel computes (`"MatMul+Add"`, `"Gelu"`, …)
@@ -39,6 +44,16 @@ public final class Network: Sendable {
     public var fusions: [(output: String, opType: String, interior: [String])] {
         fusedChains.map { (names[$0.output], $0.opType, $0.interior.map { names[$0] }) }
     }
+
+    /// The tensors computed once, when the network was compiled, from constants alone
+    /// (`Constant` nodes, `Identity` of weights, arithmetic on them). A run that keeps or
+    /// hooks one of them runs every node.
+    public var foldedTensors: [String] { folded.map { names[$0.slot] } }
+
+    /// Outputs of constant nodes larger than this (elements) are computed at every run
+    /// instead of being kept for the network's lifetime; an `Identity` shares its input's
+    /// storage and is always folded.
+    static let foldedElements = 1 << 16
 
     /// Compiles `graph`.
     ///
@@ -88,6 +103,8 @@ public final class Network: Sendable {
         var nodeInputs: [[Int]] = []
         var nodeOutputs: [[Int]] = []
         var producerOfSlot: [Int: Int] = [:]
+        var folded: [Int: Tensor] = [:]
+        var foldedNodes = Set<Int>()
         let opset = graph.opset
         for (index, node) in graph.nodes.enumerated() {
             var ins: [Int] = []
@@ -132,6 +149,20 @@ public final class Network: Sendable {
             }
             nodeInputs.append(ins)
             nodeOutputs.append(outs)
+            // A node that reads constants alone (an input with an initializer's name is an
+            // input) runs now; if it fails, it fails again at run time with its error. Every
+            // operator the runtime has is a function of its inputs (none draws random numbers).
+            let constantOperands = node.inputs.map { name -> Tensor?? in
+                if name.isEmpty { return .some(nil) }
+                if inputNames.contains(name) { return nil }
+                return (graph.initializers[name] ?? folded[slotOfName[name]!]).map { .some($0) }
+            }
+            if !outs.isEmpty, constantOperands.allSatisfy({ $0 != nil }),
+               let results = try? operators[index].run(constantOperands.map { $0! }), results.count >= outs.count,
+               node.opType == "Identity" || results.allSatisfy({ $0.count <= Self.foldedElements }) {
+                for (slot, result) in zip(outs, results) where slot >= 0 { folded[slot] = result }
+                foldedNodes.insert(index)
+            }
         }
         var outputSlots: [Int] = []
         for name in graph.outputs {
@@ -158,6 +189,8 @@ public final class Network: Sendable {
         self.producer = producer
         self.transient = names.indices.map { producer[$0] != nil || inputSet.contains($0) }
         fusedChains = FusedChain.all(in: graph, slots: slotOfName, operators: operators)
+        self.foldedNodes = foldedNodes
+        self.folded = folded.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }
     }
 
     /// The newest operator set of the default domain that the runtime accepts: that of
@@ -214,8 +247,12 @@ public final class Network: Sendable {
             chainAt[chain.nodes[0]] = chain
             skipped.formUnion(chain.nodes.dropFirst())
         }
+        // Asking for a folded tensor runs every node, so that a hook sees (and may replace)
+        // what it asks for before the nodes that read it run.
+        let folding = folded.allSatisfy { !keepSlots.contains($0.slot) && !interceptSlots.contains($0.slot) }
         var values = [Tensor?](repeating: nil, count: names.count)
         for (slot, tensor) in constants { values[slot] = tensor }
+        if folding { for (slot, tensor) in folded { values[slot] = tensor } }
         for name in inputs.keys where !graph.inputs.contains(where: { $0.name == name }) {
             throw NetworkError.invalidInput(
                 file: file, problem: "the model has no input named '\(name)'; its inputs are \(graph.inputs.map(\.name).joined(separator: ", "))")
@@ -237,8 +274,8 @@ public final class Network: Sendable {
             }
         }
         for (index, op) in operators.enumerated() {
-            // A skipped node of a fused chain computes nothing, but still lets go of what it read last.
-            if skipped.contains(index) {
+            // A skipped node of a fused chain, or a folded one, computes nothing, but still lets go of what it read last.
+            if skipped.contains(index) || (folding && foldedNodes.contains(index)) {
                 release(after: index)
                 continue
             }
