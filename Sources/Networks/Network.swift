@@ -152,13 +152,16 @@ public final class Network: Sendable {
             // A node that reads constants alone (an input with an initializer's name is an
             // input) runs now; if it fails, it fails again at run time with its error. Every
             // operator the runtime has is a function of its inputs (none draws random numbers).
-            let constantOperands = node.inputs.map { name -> Tensor?? in
-                if name.isEmpty { return .some(nil) }
-                if inputNames.contains(name) { return nil }
-                return (graph.initializers[name] ?? folded[slotOfName[name]!]).map { .some($0) }
+            var operands: [Tensor?]? = []
+            for name in node.inputs {
+                guard !name.isEmpty else { operands?.append(nil); continue }
+                guard !inputNames.contains(name), let tensor = graph.initializers[name] ?? folded[slotOfName[name]!] else {
+                    operands = nil
+                    break
+                }
+                operands?.append(tensor)
             }
-            if !outs.isEmpty, constantOperands.allSatisfy({ $0 != nil }),
-               let results = try? operators[index].run(constantOperands.map { $0! }), results.count >= outs.count,
+            if !outs.isEmpty, let operands, let results = try? operators[index].run(operands), results.count >= outs.count,
                node.opType == "Identity" || results.allSatisfy({ $0.count <= Self.foldedElements }) {
                 for (slot, result) in zip(outs, results) where slot >= 0 { folded[slot] = result }
                 foldedNodes.insert(index)
