@@ -97,9 +97,45 @@ struct FusedChainTests {
         let network = try Network(graph: ONNXImporter.load(file), file: file.path)
         let erfs = network.graph.nodes.filter { $0.opType == "Erf" }.count
         #expect(erfs > 0)
-        #expect(network.fusedChains.filter { $0.opType == "Gelu" }.count == erfs)
-        // Every linear layer's product and bias too: four per block.
-        #expect(network.fusedChains.filter { $0.opType == "MatMul+Add" }.count >= 4 * erfs)
+        // Each GELU with the linear layer before it.
+        #expect(network.fusedChains.filter { $0.opType == "MatMul+Add+Gelu" }.count == erfs)
+        // Every other linear layer's product and bias too: at least three more per block.
+        #expect(network.fusedChains.filter { $0.opType == "MatMul+Add" }.count >= 3 * erfs)
+    }
+
+    /// A linear layer whose output only the GELU reads is one chain, with the bits of the
+    /// linear layer's chain followed by the `Gelu` kernel; with the product hooked, the
+    /// two run apart (and the GELU node by node, within its tolerance).
+    /// Shapes on one thread, split by rows, and split by columns.
+    @Test(arguments: [([2, 5, 6], 37), ([1, 300, 120], 37), ([1, 30, 300], 400)] as [([Int], Int)])
+    func aLinearLayerAndItsGeluRunAsOneChain(shape: [Int], n: Int) throws {
+        let k = shape.last!
+        let weights = Tensor(shape: [k, n], elements: ParallelKernelTests.values(k * n, seed: 81))
+        let bias = Tensor(shape: [n], elements: ParallelKernelTests.values(n, seed: 82))
+        var gelu = Self.geluGraph(dynamoOrder: false)
+        gelu.nodes = [Node(name: "mm", opType: "MatMul", inputs: ["input", "w"], outputs: ["linear"]),
+                      Node(name: "add", opType: "Add", inputs: ["linear", "b"], outputs: ["x"])] + gelu.nodes
+        gelu.inputs = [Graph.Input(name: "input", dataType: .float32, shape: nil)]
+        gelu.initializers["w"] = weights
+        gelu.initializers["b"] = bias
+        gelu.initializerOrder += ["w", "b"]
+        let network = try Network(graph: gelu, file: "mlp.onnx")
+        #expect(network.fusedChains.map(\.opType) == ["MatMul+Add+Gelu"])
+        let count = Tensor.count(shape)
+        let input = Tensor(shape: shape, elements: ParallelKernelTests.values(count, seed: 83).map { $0 * 3 })
+        let fused = try #require(try network.run(["input": input])["y"]?.floats)
+        // The linear layer alone, as its own fused chain.
+        var alone = gelu
+        alone.nodes = Array(gelu.nodes.prefix(2))
+        alone.outputs = ["x"]
+        let linearNetwork = try Network(graph: alone, file: "linear.onnx")
+        #expect(linearNetwork.fusedChains.map(\.opType) == ["MatMul+Add"])
+        let linear = try #require(try linearNetwork.run(["input": input])["x"]?.floats)
+        var expected = linear
+        VectorMath.gelu(&expected, linear, linear.count)
+        #expect(fused.map(\.bitPattern) == expected.map(\.bitPattern))
+        let stepwise = try #require(try network.run(["input": input], keeping: ["x"])["y"]?.floats)
+        for (a, b) in zip(fused, stepwise) { #expect(abs(a - b) <= 1e-5 * Swift.max(abs(a), 1)) }
     }
 
     // MARK: - MatMul and bias

@@ -21,8 +21,11 @@ struct FusedChain: Sendable {
     /// `slots` numbers the graph's tensors, and `operators` are its compiled nodes.
     static func all(in graph: Graph, slots: [String: Int], operators: [any Operator]) -> [FusedChain] {
         let search = ChainSearch(graph, slots: slots)
+        let (gelus, products) = (search.gelus(), search.biasedProducts())
         var claimed = Set<Int>()
-        return (search.gelus() + search.biasedProducts() + search.rectifiedConvolutions(operators) + search.attentions(operators)).filter { chain in
+        // A linear layer and the GELU after it become one chain before either alone.
+        return (search.activatedProducts(products, gelus) + gelus + products + search.rectifiedConvolutions(operators)
+            + search.attentions(operators)).filter { chain in
             guard claimed.isDisjoint(with: chain.nodes) else { return false }
             claimed.formUnion(chain.nodes)
             return true
@@ -142,6 +145,24 @@ private struct ChainSearch {
                                 kernel: BiasedProduct(weights: weights, bias: biases, inner: weight.shape[0])))
         }
         return chains
+    }
+
+    /// A linear layer (``biasedProducts()``) whose output only a GELU chain (``gelus()``)
+    /// reads: one chain whose product applies the GELU to each part of its output as the
+    /// kernel finishes it, while it is in the cache, with the bits of the two chains.
+    func activatedProducts(_ products: [FusedChain], _ gelus: [FusedChain]) -> [FusedChain] {
+        var geluOf: [Int: FusedChain] = [:]
+        for gelu in gelus { geluOf[gelu.inputs[0]] = gelu }
+        return products.compactMap { product in
+            let name = graph.nodes[product.nodes.last!].outputs[0]
+            guard let gelu = geluOf[product.output], !graphOutputs.contains(name),
+                  readers[name, default: []].allSatisfy(gelu.nodes.contains),
+                  let linear = product.kernel as? BiasedProduct else { return nil }
+            var activated = linear
+            activated.gelu = true
+            return FusedChain(nodes: product.nodes + gelu.nodes, interior: product.interior + [product.output] + gelu.interior,
+                              inputs: product.inputs, output: gelu.output, opType: "MatMul+Add+Gelu", kernel: activated)
+        }
     }
 
     /// `Conv` with constant weights (and bias, if any), its output read by a `Relu` alone, or
@@ -284,11 +305,13 @@ private struct RectifiedConvolution: Operator {
     }
 }
 
-/// `x · W + b` for float32 `x` of `[…, k]`, constant `W` of `k × n` and `b` of `n`.
+/// `x · W + b` for float32 `x` of `[…, k]`, constant `W` of `k × n` and `b` of `n`, passed
+/// through the GELU when `gelu` is set.
 private struct BiasedProduct: Operator {
     let weights: [Float]
     let bias: [Float]
     let inner: Int
+    var gelu = false
 
     func run(_ inputs: [Tensor?]) throws -> [Tensor] {
         let x = try inputs.required(0)
@@ -305,7 +328,7 @@ private struct BiasedProduct: Operator {
                         // With k = 0, a and b may have no storage: every row is then the bias.
                         RowMajorGEMM.multiply(m: m, n: n, k: k, a: a.baseAddress ?? UnsafePointer(c), lda: max(k, 1),
                                               b: b.baseAddress ?? UnsafePointer(c), ldb: n, bias: bias.baseAddress!,
-                                              c: c, ldc: n)
+                                              c: c, ldc: n, finish: gelu ? { VectorMath.gelu($0, $0, $1) } : nil)
                     }
                 }
             }

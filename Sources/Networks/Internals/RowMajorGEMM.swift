@@ -57,19 +57,24 @@ package enum RowMajorGEMM {
     /// `C = op(A)·op(B) + bias` for float32, `bias` (of `n` values) added to every row of
     /// `C`: a linear layer. The own kernel adds the bias to its sums as it stores them (no
     /// pass of its own over `C`), with the bits of `C` filled with the bias and then
-    /// accumulated into, which is what runs without the kernel.
+    /// accumulated into, which is what runs without the kernel. `finish(segment, count)`,
+    /// if given, then passes over every row of `C` in segments, each while the part of `C`
+    /// that holds it is fresh from the kernel (a linear layer's activation).
     package static func multiply(
         transposeA: Bool = false, transposeB: Bool = false, m: Int, n: Int, k: Int, a: UnsafePointer<Float>, lda: Int,
-        b: UnsafePointer<Float>, ldb: Int, bias: UnsafePointer<Float>, c: UnsafeMutablePointer<Float>, ldc: Int
+        b: UnsafePointer<Float>, ldb: Int, bias: UnsafePointer<Float>, c: UnsafeMutablePointer<Float>, ldc: Int,
+        finish: ((UnsafeMutablePointer<Float>, Int) -> Void)? = nil
     ) {
         guard m > 0, n > 0 else { return }
         guard ownKernel, k > 0 else {
             for row in 0..<m { (c + row * ldc).update(from: bias, count: n) }
-            return multiply(transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k, a: a, lda: lda, b: b,
-                            ldb: ldb, beta: 1, c: c, ldc: ldc)
+            multiply(transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k, a: a, lda: lda, b: b,
+                     ldb: ldb, beta: 1, c: c, ldc: ldc)
+            if let finish { for row in 0..<m { finish(c + row * ldc, n) } }
+            return
         }
         ownProduct(transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k, a: a, lda: lda, b: b, ldb: ldb,
-                   bias: bias, accumulate: false, c: c, ldc: ldc)
+                   bias: bias, accumulate: false, c: c, ldc: ldc, finish: finish)
     }
 
     /// The kernel's strip sizes: parts of `C` are cut at multiples of them.
@@ -103,7 +108,7 @@ package enum RowMajorGEMM {
     private static func ownProduct(
         transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int, a: UnsafePointer<Float>, lda: Int,
         b: UnsafePointer<Float>, ldb: Int, lines: UnsafePointer<Int>? = nil, bias: UnsafePointer<Float>? = nil,
-        accumulate: Bool, c: UnsafeMutablePointer<Float>, ldc: Int
+        accumulate: Bool, c: UnsafeMutablePointer<Float>, ldc: Int, finish: ((UnsafeMutablePointer<Float>, Int) -> Void)? = nil
     ) {
         let threads = m * n * k < parallelWork ? 1 : Parallel.threads
         let byRows = splitsByRows(m: m, n: n, threads: threads)
@@ -116,6 +121,7 @@ package enum RowMajorGEMM {
                 kernelProduct(transposeA: transposeA, transposeB: transposeB, m: end - start, n: n, k: k,
                               a: a + (transposeA ? start : start * lda), lda: lda, b: b, ldb: ldb, lines: lines,
                               bias: bias, accumulate: accumulate, c: c + start * ldc, ldc: ldc)
+                if let finish { for row in start..<end { finish(c + row * ldc, n) } }
             } else {
                 // Later columns are later lines of B when it is transposed, later elements of
                 // each line otherwise.
@@ -124,6 +130,7 @@ package enum RowMajorGEMM {
                 kernelProduct(transposeA: transposeA, transposeB: transposeB, m: m, n: end - start, k: k, a: a, lda: lda,
                               b: right.b, ldb: ldb, lines: right.lines, bias: bias.map { $0 + start },
                               accumulate: accumulate, c: c + start, ldc: ldc)
+                if let finish { for row in 0..<m { finish(c + row * ldc + start, end - start) } }
             }
         }
     }
