@@ -177,6 +177,37 @@ struct FusedChainTests {
         }
     }
 
+    /// `y = s + (x · W + b)` with `s` an input (a residual connection): one chain, with the
+    /// bits of the product and the Add run apart, for shapes on one thread, split by rows
+    /// and by columns; a residual that broadcasts goes through the Add's operator.
+    @Test(arguments: [([2, 5, 6], 37, false), ([1, 300, 120], 37, false), ([1, 30, 300], 400, false), ([2, 5, 6], 37, true)]
+          as [([Int], Int, Bool)])
+    func aResidualAddRunsInTheProduct(shape: [Int], n: Int, broadcast: Bool) throws {
+        let k = shape.last!
+        let weights = Tensor(shape: [k, n], elements: ParallelKernelTests.values(k * n, seed: 91))
+        let bias = Tensor(shape: [n], elements: ParallelKernelTests.values(n, seed: 92))
+        let nodes = [Node(name: "mm", opType: "MatMul", inputs: ["x", "w"], outputs: ["product"]),
+                     Node(name: "add", opType: "Add", inputs: ["product", "b"], outputs: ["linear"]),
+                     Node(name: "residual", opType: "Add", inputs: ["s", "linear"], outputs: ["y"])]
+        let graph = Graph(inputs: [Graph.Input(name: "x", dataType: .float32, shape: nil), Graph.Input(name: "s", dataType: .float32, shape: nil)],
+                          outputs: ["y"], initializers: ["w": weights, "b": bias], initializerOrder: ["w", "b"], nodes: nodes,
+                          opsets: ["": 17])
+        let network = try Network(graph: graph, file: "residual.onnx")
+        #expect(network.fusedChains.map(\.opType) == ["MatMul+Add+Add"])
+        let outShape = Array(shape.dropLast()) + [n]
+        let sShape = broadcast ? [n] : outShape
+        let x = Tensor(shape: shape, elements: ParallelKernelTests.values(Tensor.count(shape), seed: 93))
+        let s = Tensor(shape: sShape, elements: ParallelKernelTests.values(Tensor.count(sShape), seed: 94).map { $0 * 100 })
+        let fused = try #require(try network.run(["x": x, "s": s])["y"])
+        #expect(fused.shape == outShape)
+        let kept = try network.run(["x": x, "s": s], keeping: ["linear"])
+        // The linear layer's own chain gives "linear"; the Add after it, node by node.
+        let linear = try #require(kept["linear"]?.floats), residual = try #require(s.floats)
+        let expected = linear.indices.map { linear[$0] + residual[broadcast ? $0 % n : $0] }
+        #expect(try #require(fused.floats).map(\.bitPattern) == expected.map(\.bitPattern))
+        #expect(kept["y"]?.floats.map { $0.map(\.bitPattern) } == expected.map(\.bitPattern))
+    }
+
     @Test func aBiasThatIsNotOneRowIsLeftAlone() throws {
         let network = try Network(graph: Self.linearGraph(k: 4, biasShape: [2, 3]), file: "linear.onnx")
         #expect(network.fusedChains.isEmpty)

@@ -24,8 +24,8 @@ struct FusedChain: Sendable {
         let (gelus, products) = (search.gelus(), search.biasedProducts())
         var claimed = Set<Int>()
         // A linear layer and the GELU after it become one chain before either alone.
-        return (search.activatedProducts(products, gelus) + gelus + products + search.rectifiedConvolutions(operators)
-            + search.attentions(operators)).filter { chain in
+        return (search.activatedProducts(products, gelus) + search.residualProducts(products, operators) + gelus + products
+            + search.rectifiedConvolutions(operators) + search.attentions(operators)).filter { chain in
             guard claimed.isDisjoint(with: chain.nodes) else { return false }
             claimed.formUnion(chain.nodes)
             return true
@@ -162,6 +162,24 @@ private struct ChainSearch {
             activated.gelu = true
             return FusedChain(nodes: product.nodes + gelu.nodes, interior: product.interior + [product.output] + gelu.interior,
                               inputs: product.inputs, output: gelu.output, opType: "MatMul+Add+Gelu", kernel: activated)
+        }
+    }
+
+    /// A linear layer (``biasedProducts()``) whose output only an `Add` reads, the Add's other
+    /// operand computed before the product (a transformer block's residual connection): one
+    /// chain whose product adds that operand to each part of its output as the kernel
+    /// finishes it, with the bits of the Add; an operand of another shape or type goes
+    /// through the Add's own operator.
+    func residualProducts(_ products: [FusedChain], _ operators: [any Operator]) -> [FusedChain] {
+        products.compactMap { product in
+            let name = graph.nodes[product.nodes.last!].outputs[0]
+            guard let next = onlyReader(of: name), let other = partner(of: name, in: next, "Add"), other != name,
+                  producer[other].map({ $0 < product.nodes[0] }) ?? true, let otherSlot = slots[other],
+                  var linear = product.kernel as? BiasedProduct else { return nil }
+            linear.residual = operators[next]
+            return FusedChain(nodes: product.nodes + [next], interior: product.interior + [product.output],
+                              inputs: [product.inputs[0], otherSlot], output: slots[graph.nodes[next].outputs[0]]!,
+                              opType: "MatMul+Add+Add", kernel: linear)
         }
     }
 
@@ -312,6 +330,8 @@ private struct BiasedProduct: Operator {
     let bias: [Float]
     let inner: Int
     var gelu = false
+    /// The residual connection's `Add`, whose other operand is the second input.
+    var residual: (any Operator)?
 
     func run(_ inputs: [Tensor?]) throws -> [Tensor] {
         let x = try inputs.required(0)
@@ -319,20 +339,39 @@ private struct BiasedProduct: Operator {
         let n = bias.count, k = inner
         guard x.rank >= 1, x.shape[x.rank - 1] == k else { throw KernelError("shapes \(x.shape) and \([k, n]) do not fit") }
         let m = Tensor.count(Array(x.shape.dropLast()))
+        let shape = Array(x.shape.dropLast()) + [n]
+        // The residual added in the product's parts when it has the output's shape.
+        let other = residual == nil ? nil : try inputs.required(1)
+        let added = other.flatMap { $0.shape == shape ? $0.floats : nil }
         var result: [Float] = ElementLoops.uninitialized(m * n)
         result.withUnsafeMutableBufferPointer { r in
             guard let c = r.baseAddress else { return }
             values.withUnsafeBufferPointer { a in
                 weights.withUnsafeBufferPointer { b in
                     bias.withUnsafeBufferPointer { bias in
-                        // With k = 0, a and b may have no storage: every row is then the bias.
-                        RowMajorGEMM.multiply(m: m, n: n, k: k, a: a.baseAddress ?? UnsafePointer(c), lda: max(k, 1),
-                                              b: b.baseAddress ?? UnsafePointer(c), ldb: n, bias: bias.baseAddress!,
-                                              c: c, ldc: n, finish: gelu ? { VectorMath.gelu($0, $0, $1) } : nil)
+                        (added ?? []).withUnsafeBufferPointer { residual in
+                            let finish: ((UnsafeMutablePointer<Float>, Int) -> Void)?
+                            if gelu {
+                                finish = { VectorMath.gelu($0, $0, $1) }
+                            } else if added != nil, let terms = residual.baseAddress {
+                                finish = { segment, count in
+                                    let from = terms + (segment - c)
+                                    for i in 0..<count { segment[i] += from[i] }
+                                }
+                            } else {
+                                finish = nil
+                            }
+                            // With k = 0, a and b may have no storage: every row is then the bias.
+                            RowMajorGEMM.multiply(m: m, n: n, k: k, a: a.baseAddress ?? UnsafePointer(c), lda: max(k, 1),
+                                                  b: b.baseAddress ?? UnsafePointer(c), ldb: n, bias: bias.baseAddress!,
+                                                  c: c, ldc: n, finish: finish)
+                        }
                     }
                 }
             }
         }
-        return [Tensor(shape: Array(x.shape.dropLast()) + [n], elements: result)]
+        let product = Tensor(shape: shape, elements: result)
+        if let residual, let other, added == nil { return try residual.run([product, other]) }
+        return [product]
     }
 }
