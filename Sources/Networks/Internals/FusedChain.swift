@@ -349,11 +349,12 @@ private struct BiasedProduct: Operator {
             values.withUnsafeBufferPointer { a in
                 weights.withUnsafeBufferPointer { b in
                     bias.withUnsafeBufferPointer { bias in
-                        (added ?? []).withUnsafeBufferPointer { residual in
+                        (added ?? []).withUnsafeBufferPointer { addend in
                             let finish: ((UnsafeMutablePointer<Float>, Int) -> Void)?
                             if gelu {
                                 finish = { VectorMath.gelu($0, $0, $1) }
-                            } else if added != nil, let terms = residual.baseAddress {
+                            } else if added != nil, let terms = addend.baseAddress {
+                                // (An empty array may have a base address too.)
                                 finish = { segment, count in
                                     let from = terms + (segment - c)
                                     for i in 0..<count { segment[i] += from[i] }
