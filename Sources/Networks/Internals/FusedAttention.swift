@@ -26,8 +26,9 @@ struct FusedAttention: Operator {
         let factorFirst: Bool
         let softmax, mix, merge: any Operator
 
-        func run(_ product: Tensor, _ shape: Tensor) throws -> [Tensor] {
-            let heads = try split.run([reshape.run([product, shape])[0]])[0]
+        /// The nodes after the `Reshape`, from its output.
+        func run(_ reshaped: Tensor) throws -> [Tensor] {
+            let heads = try split.run([reshaped])[0]
             let (q, k, v) = try (gathers[0].run([heads, indices[0]])[0], gathers[1].run([heads, indices[1]])[0],
                                  gathers[2].run([heads, indices[2]])[0])
             let scores = try self.scores.run([q, keysTransposed.run([k])[0]])[0]
@@ -48,7 +49,7 @@ struct FusedAttention: Operator {
         let dims = reshaped.shape
         guard RowMajorGEMM.ownKernel, let scale, let values = product.floats, product.rank == 3, dims.count == 5, dims[2] == 3,
               dims[0] == product.shape[0], dims[1] == product.shape[1] else {
-            return try unfused.run(product, shape)
+            return try unfused.run(reshaped)
         }
         let (batch, tokens, heads, depth) = (dims[0], dims[1], dims[3], dims[4])
         let width = heads * depth
