@@ -87,6 +87,15 @@ private struct ChainSearch {
                    output: slots[graph.nodes[nodes.last!].outputs[0]]!, opType: opType, kernel: kernel)
     }
 
+    /// The other operand of `next` when it is an `Add` of `name` and a tensor that is ready
+    /// before node `first` runs (an input, a constant, or an earlier node's output): a
+    /// residual connection that a chain starting at `first` can add itself.
+    private func residualOperand(of name: String, in next: Int, before first: Int) -> String? {
+        guard let other = partner(of: name, in: next, "Add"), other != name,
+              producer[other].map({ $0 < first }) ?? true else { return nil }
+        return other
+    }
+
     /// The single reader of a tensor that is not a graph output.
     private func onlyReader(of name: String) -> Int? {
         guard !graphOutputs.contains(name), let list = readers[name], list.count == 1 else { return nil }
@@ -173,9 +182,8 @@ private struct ChainSearch {
     func residualProducts(_ products: [FusedChain], _ operators: [any Operator]) -> [FusedChain] {
         products.compactMap { product in
             let name = graph.nodes[product.nodes.last!].outputs[0]
-            guard let next = onlyReader(of: name), let other = partner(of: name, in: next, "Add"), other != name,
-                  producer[other].map({ $0 < product.nodes[0] }) ?? true, let otherSlot = slots[other],
-                  var linear = product.kernel as? BiasedProduct else { return nil }
+            guard let next = onlyReader(of: name), let other = residualOperand(of: name, in: next, before: product.nodes[0]),
+                  let otherSlot = slots[other], var linear = product.kernel as? BiasedProduct else { return nil }
             linear.residual = operators[next]
             return FusedChain(nodes: product.nodes + [next], interior: product.interior + [product.output],
                               inputs: [product.inputs[0], otherSlot], output: slots[graph.nodes[next].outputs[0]]!,
@@ -201,8 +209,7 @@ private struct ChainSearch {
             guard let next = onlyReader(of: output) else { continue }
             var interior = [output], inputs = [node.inputs[0]], nodes = [first]
             var residual: (any Operator)?
-            if let other = partner(of: output, in: next, "Add"), other != output, constant(other) == nil,
-               producer[other].map({ $0 < first }) ?? true {
+            if let other = residualOperand(of: output, in: next, before: first), constant(other) == nil {
                 interior.append(graph.nodes[next].outputs[0])
                 inputs.append(other)
                 nodes.append(next)
