@@ -86,6 +86,11 @@ package enum ConvolutionOperators {
                                       channels: channels, filters: filters, geometry: g, transformed: winogradFilters)
                         return
                     }
+                    if runsPatches(g, group: group) {
+                        patchProduct(xs.baseAddress!, ws.baseAddress!, bs, into: out.baseAddress!, batch: batch,
+                                     channels: channels, filters: filters, geometry: g)
+                        return
+                    }
                     if runsPhases(g, group: group) {
                         phaseProduct(xs.baseAddress!, ws.baseAddress!, bs, into: out.baseAddress!, batch: batch,
                                      channels: channels, filters: filters, geometry: g)
