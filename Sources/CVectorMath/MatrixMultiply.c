@@ -45,14 +45,16 @@ static inline const float *line(const float *b, long ldb, const long *lines, lon
 // products with few rows to sum (k = 12) feel.
 #define EACH_ROW(X) X(0) X(1) X(2) X(3) X(4) X(5) X(6) X(7) X(8) X(9) X(10) X(11)
 #define ZERO(r) __m512 c##r##_0 = _mm512_setzero_ps(), c##r##_1 = _mm512_setzero_ps();
-#define MULTIPLY_ADD(r)                                                      \
-    {                                                                        \
-        __m512 ar = _mm512_set1_ps(packed ? a[p * MR + r] : rows_of_a[r][p]); \
-        c##r##_0 = _mm512_fmadd_ps(ar, b0, c##r##_0);                        \
-        c##r##_1 = _mm512_fmadd_ps(ar, b1, c##r##_1);                        \
+// Rows at or beyond `height`, and the second half of the strip when `wide` is 1, are not
+// computed: `height` and `wide` are constants in each of the kernel's specialisations.
+#define MULTIPLY_ADD(r)                                                          \
+    if (r < height) {                                                            \
+        __m512 ar = _mm512_set1_ps(packed ? a[p * MR + r] : rows_of_a[r][p]);     \
+        c##r##_0 = _mm512_fmadd_ps(ar, b0, c##r##_0);                            \
+        if (wide > 1) c##r##_1 = _mm512_fmadd_ps(ar, b1, c##r##_1);              \
     }
 #define STORE(r) \
-    if (r < rows) store_row(c + r * ldc, c##r##_0, c##r##_1, m0, m1, accumulate, bias);
+    if (r < height && r < rows) store_row(c + r * ldc, c##r##_0, c##r##_1, m0, m1, accumulate, bias);
 
 /// Stores one row of the kernel's block of C: the sums, added to what C holds when
 /// `accumulate`, else to `bias` (the block's columns of it) unless it is NULL.
@@ -76,21 +78,40 @@ AVX512 static inline void store_row(float *row, __m512 v0, __m512 v1, __mmask16 
 /// `ldb` = NR floats apart, zero beyond `cols`), or op(B) itself where no packing pays, its
 /// rows `ldb` apart or placed by `lines` (its columns beyond `cols` are then never read).
 /// Without `accumulate`, `bias` (its `cols` values for these columns, or NULL) is added to
-/// every row.
+/// every row. The kernel computes `height` rows (`rows` ≤ `height` ≤ MR) and `wide` halves
+/// of 16 columns (`cols` ≤ 16·`wide`); its callers pass constants (``strip_kernel``).
 AVX512 __attribute__((always_inline)) static inline void kernel(long kc, int packed, const float *restrict a, long lda,
                                                                 const float *restrict b, long ldb, const long *lines,
                                                                 float *c, long ldc, int rows, int cols, int accumulate,
-                                                                const float *bias) {
+                                                                const float *bias, int height, int wide) {
     EACH_ROW(ZERO)
     const float *rows_of_a[MR];
     for (int r = 0; r < MR; r++) rows_of_a[r] = a + (r < rows ? r : 0) * lda;
     __mmask16 m0 = first_lanes(cols), m1 = first_lanes(cols - 16);
     for (long p = 0; p < kc; p++) {
         const float *row = line(b, ldb, lines, p);
-        __m512 b0 = _mm512_maskz_loadu_ps(m0, row), b1 = _mm512_maskz_loadu_ps(m1, row + 16);
+        __m512 b0 = _mm512_maskz_loadu_ps(m0, row), b1 = wide > 1 ? _mm512_maskz_loadu_ps(m1, row + 16) : b0;
         EACH_ROW(MULTIPLY_ADD)
     }
     EACH_ROW(STORE)
+}
+
+/// The kernel specialised for a strip's size: a strip of at most 4 or 8 rows (the last of
+/// op(A)) computes only those, and one of at most 16 columns only one half, so that a
+/// product whose sides are not multiples of the strip (197 tokens) does not compute up to
+/// 11 rows or 16 columns for nothing. Every element's sum is the same chain of fused
+/// multiply-adds in each.
+AVX512 __attribute__((always_inline)) static inline void strip_kernel(long kc, int packed, const float *restrict a,
+                                                                      long lda, const float *restrict b, long ldb,
+                                                                      const long *lines, float *c, long ldc, int rows,
+                                                                      int cols, int accumulate, const float *bias) {
+#define SIZED(height, wide) kernel(kc, packed, a, lda, b, ldb, lines, c, ldc, rows, cols, accumulate, bias, height, wide)
+    if (cols > 16) {
+        if (rows > 8) SIZED(MR, 2); else if (rows > 4) SIZED(8, 2); else SIZED(4, 2);
+    } else {
+        if (rows > 8) SIZED(MR, 1); else if (rows > 4) SIZED(8, 1); else SIZED(4, 1);
+    }
+#undef SIZED
 }
 
 /// Transposes the 16 × 16 block held in r[0..16] (row i in r[i]) in place.
@@ -206,14 +227,16 @@ AVX512 int repprobe_sgemm_lines(int transpose_a, int transpose_b, long m, long n
         return 1;
     }
     // op(B) is read where it lies when it is not transposed and at most two strips of op(A)
-    // use each of its values (12 filters of a small convolution): packing it would copy more
-    // than it saves. The sums are the same either way.
-    int direct = !transpose_b && m <= 2 * MR;
+    // use each of its values (12 filters of a small convolution), or when a block of op(A)
+    // stays in the second-level cache (96 Ki floats: 197 tokens of 384) while the kernel
+    // runs each strip of op(B) down all of it: packing would copy more than it saves (3 % of
+    // a 197 × 768 × 192 product). The sums are the same either way.
+    long depth = k < KC ? k : KC, width = n < NC ? n : NC;
+    int direct = !transpose_b && (m <= 2 * MR || m * depth <= 96 * 1024);
     // op(A) is read in place unless it is transposed: the kernel takes each value of a strip
     // once per strip of B, straight from its row, as cheaply as from a packed strip, and the
     // copy is saved (2-10 % per product, measured on transformer and ResNet shapes).
     int packed = transpose_a;
-    long depth = k < KC ? k : KC, width = n < NC ? n : NC;
     float *packed_a = packed ? aligned_floats((m + MR - 1) / MR * MR * depth) : NULL;
     float *packed_b = direct ? NULL : aligned_floats((width + NR - 1) / NR * NR * depth);
     if ((packed && !packed_a) || (!direct && !packed_b)) {
@@ -231,9 +254,9 @@ AVX512 int repprobe_sgemm_lines(int transpose_a, int transpose_b, long m, long n
 #define STRIP_KERNEL(...)                                                  \
     do {                                                                   \
         if (packed) {                                                      \
-            kernel(kc, 1, packed_a + i0 * kc, 0, __VA_ARGS__);             \
+            strip_kernel(kc, 1, packed_a + i0 * kc, 0, __VA_ARGS__);       \
         } else {                                                           \
-            kernel(kc, 0, a + i0 * lda + p0, lda, __VA_ARGS__);            \
+            strip_kernel(kc, 0, a + i0 * lda + p0, lda, __VA_ARGS__);      \
         }                                                                  \
     } while (0)
         if (direct) {

@@ -4,9 +4,9 @@ import Testing
 
 /// The own float32 matrix kernel (`repprobe_sgemm`, AVX-512 CPUs only) against a
 /// double-precision product, across its strip and block edges (12 rows, 32 columns, 384
-/// deep, 480 wide), with and without transposed operands; and the property the runtime
-/// relies on to share products between threads: any part of `C` computed alone has the
-/// bits it has in the whole product.
+/// deep, 480 wide) and the sizes of its last strips, with and without transposed operands;
+/// and the property the runtime relies on to share products between threads: any part of
+/// `C` computed alone has the bits it has in the whole product.
 @Suite(.enabled(if: RowMajorGEMM.ownKernel, "the CPU has no AVX-512"))
 struct OwnMatrixKernelTests {
     struct Case: Sendable, CustomTestStringConvertible {
@@ -14,8 +14,12 @@ struct OwnMatrixKernelTests {
         var testDescription: String { "\(m)×\(n)×\(k)" }
     }
 
+    /// Last strips of every height the kernel is specialised for (at most 4, 8 or 12 rows;
+    /// at most 16 or 32 columns), and B read in place (a small A) or packed (300 × 384 of A).
     static let cases = [Case(m: 1, n: 1, k: 1), Case(m: 12, n: 32, k: 384), Case(m: 13, n: 33, k: 385),
-                        Case(m: 25, n: 481, k: 800), Case(m: 197, n: 64, k: 197), Case(m: 5, n: 1000, k: 3)]
+                        Case(m: 25, n: 481, k: 800), Case(m: 197, n: 64, k: 197), Case(m: 5, n: 1000, k: 3),
+                        Case(m: 20, n: 50, k: 7), Case(m: 4, n: 16, k: 5), Case(m: 11, n: 17, k: 9),
+                        Case(m: 300, n: 45, k: 385)]
 
     /// op(A)·op(B) in double precision, from row-major `a` (m × k, or k × m when transposed)
     /// and `b` (k × n, or n × k).
