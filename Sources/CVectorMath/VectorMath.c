@@ -1,6 +1,8 @@
 #include "CVectorMath.h"
 #include "CPULevel.h"
 
+#include <immintrin.h>
+
 // The algorithms, their accuracy and the provenance of the coefficients are described with
 // `VectorMath` (Sources/Networks/Internals/VectorMath.swift). No contraction into fused
 // multiply-adds, so that the AVX-512 and AVX2 builds give the same bits as the baseline one.
@@ -11,13 +13,19 @@ typedef int vint __attribute__((ext_vector_type(16)));
 typedef unsigned vuint __attribute__((ext_vector_type(16)));
 /// The same as `vfloat`, at any address a float may have (loads and stores of the arrays).
 typedef float vfloat_u __attribute__((ext_vector_type(16), aligned(4)));
+/// Eight lanes, for the double-precision sums of the normalisations.
+typedef double vdouble __attribute__((ext_vector_type(8)));
+typedef float vfloat8 __attribute__((ext_vector_type(8)));
+typedef float vfloat8_u __attribute__((ext_vector_type(8), aligned(4)));
 enum { lanes = 16 };
 
 #define INLINE static inline __attribute__((always_inline))
 
 #pragma clang attribute push(__attribute__((target("avx512f,avx512dq,avx512bw,avx512vl,avx2,fma,bmi,bmi2,f16c"))), apply_to = function)
 #define KERNEL(name) name##_v4
+#define PARTS_BY_MASK
 #include "Kernels.inc"
+#undef PARTS_BY_MASK
 #undef KERNEL
 #pragma clang attribute pop
 
@@ -56,3 +64,16 @@ DISPATCH(gelu, Map, void repprobe_gelu(float *out, const float *x, long count))
 DISPATCH(sigmoid, Map, void repprobe_sigmoid(float *out, const float *x, long count))
 DISPATCH(relu_gradient, Gate, void repprobe_relu_gradient(float *out, const float *x, const float *gradient, long count))
 DISPATCH(shifted_exponentials, Sum, float repprobe_shifted_exponentials(float *out, const float *x, long count, float shift))
+
+typedef double (*Total)(const float *, long);
+typedef double (*Deviations)(const float *, long, double);
+typedef void (*Normalize)(float *, const float *, long, double, double, const float *, const float *, long);
+DISPATCH(sum, Total, double repprobe_sum(const float *x, long count))
+DISPATCH(squared_deviations, Deviations, double repprobe_squared_deviations(const float *x, long count, double mean))
+DISPATCH(normalize, Normalize,
+         void repprobe_normalize(float *out, const float *x, long count, double mean, double inverse,
+                                 const float *scale, const float *bias, long step))
+typedef float (*Largest)(const float *, long);
+typedef void (*RowSoftmax)(float *, const float *, long, float);
+DISPATCH(maximum, Largest, float repprobe_maximum(const float *x, long count))
+DISPATCH(softmax, RowSoftmax, void repprobe_softmax(float *out, const float *x, long count, float scale))

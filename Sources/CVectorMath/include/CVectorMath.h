@@ -2,8 +2,8 @@
 #define CVECTORMATH_H
 
 /// Float32 kernels: the matrix product of the network runtime (AVX-512 only, below), and
-/// those whose time is dominated by `exp` and `erf` (Softmax, Exp, Erf, GELU,
-/// Sigmoid), written once on sixteen-lane vectors and compiled three times: for x86-64-v4
+/// those whose time is dominated by `exp` and `erf` (Softmax, Exp, Erf, GELU, Sigmoid)
+/// and the normalisations' passes, written once on vectors and compiled three times: for x86-64-v4
 /// (AVX-512), x86-64-v3 (AVX2, FMA) and baseline x86-64. The loader picks the best the CPU
 /// has when the program starts. Swift compiles for baseline x86-64 only, where vector code
 /// runs four lanes at a time.
@@ -25,6 +25,21 @@ void repprobe_sigmoid(float *out, const float *x, long count);
 void repprobe_relu_gradient(float *out, const float *x, const float *gradient, long count);
 /// `out[i] = exp(x[i] − shift)`, returning their sum (softmax's inner pass).
 float repprobe_shifted_exponentials(float *out, const float *x, long count, float shift);
+/// The largest of `count` values (−∞ for none); NaN is skipped.
+float repprobe_maximum(const float *x, long count);
+/// One row of softmax(`scale`·x) into `out` (which may be `x`): the rounded products
+/// `x[i]·scale` (none when `scale` is 1), `exp(s − max s)` as
+/// `repprobe_shifted_exponentials`, each times `1/Σ`.
+void repprobe_softmax(float *out, const float *x, long count, float scale);
+/// `Σ x[i]` in double precision: eight lanes of partial sums (lane l takes elements 8j + l
+/// of the whole groups of eight, lane 0 the rest in order), added pairwise at the end.
+double repprobe_sum(const float *x, long count);
+/// `Σ (x[i] − mean)²` in double precision, summed as `repprobe_sum`.
+double repprobe_squared_deviations(const float *x, long count, double mean);
+/// `out[i] = float((x[i] − mean)·inverse)·scale[i·step] + bias[i·step]`: a normalisation's
+/// last pass, with per-element (`step` 1) or one (`step` 0) scale and bias.
+void repprobe_normalize(float *out, const float *x, long count, double mean, double inverse, const float *scale,
+                        const float *bias, long step);
 
 /// im2col of one `channels × in_h × in_w` image for a two-dimensional window: row
 /// `(c·kernel_h + kh)·kernel_w + kw` of `columns` (rows `pitch` apart) holds, at

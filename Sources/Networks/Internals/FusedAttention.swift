@@ -9,8 +9,9 @@
 /// band's scores in a buffer of its own.
 ///
 /// The products are the own kernel's, whose sums do not depend on where the operands lie
-/// or how the rows are cut, the scale is one rounded multiplication, and the softmax is
-/// the Softmax operator's row: the result has the bits of the nodes run one by one.
+/// or how the rows are cut, and the scale and softmax are one vector pass per row
+/// (`VectorMath.softmax`) whose rounded products are the Mul's and whose softmax is the
+/// Softmax operator's row: the result has the bits of the nodes run one by one.
 /// Anything else — another element type, a shape that is not the chain's, a CPU without
 /// the kernel — runs the nodes' own operators.
 struct FusedAttention: Operator {
@@ -78,13 +79,7 @@ struct FusedAttention: Operator {
             RowMajorGEMM.kernelProduct(transposeA: false, transposeB: true, m: rows.count, n: n, k: d,
                                        a: base + queries + rows.lowerBound * pitch, lda: pitch, b: base + keys, ldb: pitch,
                                        accumulate: false, c: scores, ldc: n)
-            for row in 0..<rows.count {
-                let line = scores + row * n
-                for j in 0..<n { line[j] *= scale }
-                let sum = SoftmaxOperator.exponentials(line, line, n).sum
-                let inverse = 1 / sum
-                for j in 0..<n { line[j] *= inverse }
-            }
+            for row in 0..<rows.count { VectorMath.softmax(scores + row * n, scores + row * n, n, scale: scale) }
             RowMajorGEMM.kernelProduct(transposeA: false, transposeB: false, m: rows.count, n: d, k: n,
                                        a: scores, lda: n, b: base + values, ldb: pitch, accumulate: false,
                                        c: out + (b * n + rows.lowerBound) * width + h * d, ldc: width)

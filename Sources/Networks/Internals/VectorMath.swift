@@ -59,20 +59,15 @@ package enum VectorMath {
     /// The largest of `count` values (−∞ for none). NaN is not propagated: softmax, its
     /// user, gets NaN from the exponentials of a row with NaN anyway.
     static func maximum(_ x: UnsafePointer<Float>, _ count: Int) -> Float {
-        typealias Vector = SIMD8<Float>
-        var lanes = Vector(repeating: -.infinity)
-        var i = 0
-        while i + Vector.scalarCount <= count {
-            let v = UnsafeRawPointer(x + i).loadUnaligned(as: Vector.self)
-            lanes = lanes.replacing(with: v, where: v .> lanes)
-            i += Vector.scalarCount
-        }
-        var largest = lanes.max()
-        while i < count {
-            if x[i] > largest { largest = x[i] }
-            i += 1
-        }
-        return largest
+        repprobe_maximum(x, count)
+    }
+
+    /// One row of softmax(`scale`·x) into `out` (which may be `x`): the products `x[i]·scale`
+    /// rounded as a `Mul` node rounds them (none for a `scale` of 1), the exponentials
+    /// of ``shiftedExponentials(_:_:_:minus:)`` from their largest, and each times `1/Σ`,
+    /// all on the CPU's widest vectors.
+    static func softmax(_ out: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>, _ count: Int, scale: Float = 1) {
+        repprobe_softmax(out, x, count, scale)
     }
 
     /// Writes `exp(x − shift)` for `count` values and returns their sum (softmax's inner

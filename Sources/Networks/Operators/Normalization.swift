@@ -1,3 +1,4 @@
+import CVectorMath
 import Foundation
 
 /// BatchNormalization (inference), InstanceNormalization and LayerNormalization, float32
@@ -74,10 +75,15 @@ package enum NormalizationOperators {
         guard inner > 0 else { return Tensor(shape: x.shape, elements: y) }
         xs.withUnsafeBufferPointer { xs in
             y.withUnsafeMutableBufferPointer { y in
-                for plane in 0..<(x.shape[0] * channels) {
-                    let c = plane % channels
-                    normalize(xs.baseAddress! + plane * inner, into: y.baseAddress! + plane * inner, count: inner,
-                              epsilon: epsilon) { _, value in value * v[0][c] + v[1][c] }
+                v[0].withUnsafeBufferPointer { scale in
+                    v[1].withUnsafeBufferPointer { bias in
+                        for plane in 0..<(x.shape[0] * channels) {
+                            let c = plane % channels
+                            normalize(xs.baseAddress! + plane * inner, into: y.baseAddress! + plane * inner,
+                                      count: inner, epsilon: epsilon, scale: scale.baseAddress! + c,
+                                      bias: bias.baseAddress! + c, step: 0)
+                        }
+                    }
                 }
             }
         }
@@ -85,15 +91,18 @@ package enum NormalizationOperators {
     }
 
     /// Normalises `x[0..<count]` into `out` to zero mean and unit variance (population
-    /// variance, in double precision), passes each result through `affine(position, value)`,
-    /// and returns the mean and `1/√(var + ε)`.
+    /// variance, in double precision), then scales and shifts each result by `scale[i·step]`
+    /// and `bias[i·step]` (`step` 1: per element, 0: one of each), and returns the mean and
+    /// `1/√(var + ε)`. The passes are `CVectorMath`'s, on the CPU's widest vectors.
     @discardableResult @inline(__always)
     static func normalize(_ x: UnsafePointer<Float>, into out: UnsafeMutablePointer<Float>, count: Int, epsilon: Float,
-                          affine: (Int, Float) -> Float) -> (mean: Float, inverseDeviation: Float) {
+                          scale: UnsafePointer<Float>, bias: UnsafePointer<Float>, step: Int)
+        -> (mean: Float, inverseDeviation: Float)
+    {
         let mean = sum(x, count) / Double(count)
         let squares = squaredDeviations(x, count, from: mean)
         let inverse = 1 / (squares / Double(count) + Double(epsilon)).squareRoot()
-        for i in 0..<count { out[i] = affine(i, Float((Double(x[i]) - mean) * inverse)) }
+        repprobe_normalize(out, x, count, mean, inverse, scale, bias, step)
         return (Float(mean), Float(inverse))
     }
 
@@ -102,39 +111,12 @@ package enum NormalizationOperators {
     /// adder's latency at every element. Layer and batch normalisation (in the training
     /// module) take their means with it.
     package static func sum(_ x: UnsafePointer<Float>, _ count: Int) -> Double {
-        var lanes = SIMD8<Double>()
-        var i = 0
-        while i + 8 <= count {
-            lanes += SIMD8<Double>(UnsafeRawPointer(x + i).loadUnaligned(as: SIMD8<Float>.self))
-            i += 8
-        }
-        while i < count {
-            lanes[0] += Double(x[i])
-            i += 1
-        }
-        return lanesTotal(lanes)
+        repprobe_sum(x, count)
     }
 
     /// `Σ (x[i] − mean)²` in double precision, summed as ``sum(_:_:)``.
     package static func squaredDeviations(_ x: UnsafePointer<Float>, _ count: Int, from mean: Double) -> Double {
-        var lanes = SIMD8<Double>()
-        var i = 0
-        while i + 8 <= count {
-            let d = SIMD8<Double>(UnsafeRawPointer(x + i).loadUnaligned(as: SIMD8<Float>.self)) - mean
-            lanes += d * d
-            i += 8
-        }
-        while i < count {
-            let d = Double(x[i]) - mean
-            lanes[0] += d * d
-            i += 1
-        }
-        return lanesTotal(lanes)
-    }
-
-    @inline(__always)
-    private static func lanesTotal(_ v: SIMD8<Double>) -> Double {
-        ((v[0] + v[1]) + (v[2] + v[3])) + ((v[4] + v[5]) + (v[6] + v[7]))
+        repprobe_squared_deviations(x, count, mean)
     }
 
     /// Normalises over the dimensions from `axis` on; `scale` and `bias` broadcast to them.
@@ -170,9 +152,8 @@ package enum NormalizationOperators {
                                     for row in rows {
                                         (means[row], inverses[row]) = normalize(
                                             xs.baseAddress! + row * inner, into: y.baseAddress! + row * inner,
-                                            count: inner, epsilon: epsilon) { position, value in
-                                            value * gamma[position] + beta[position]
-                                        }
+                                            count: inner, epsilon: epsilon, scale: gamma.baseAddress!,
+                                            bias: beta.baseAddress!, step: 1)
                                     }
                                 }
                             }

@@ -43,14 +43,6 @@ struct SoftmaxOperator: Operator {
         return [Tensor(shape: x.shape, storage: try x.visit(layout))]
     }
 
-    /// `exp(x − max x)` of one float32 row into `out` (which may be `x`), with the row's
-    /// largest value and the exponentials' sum.
-    @inline(__always)
-    static func exponentials(_ out: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>, _ length: Int) -> (largest: Float, sum: Float) {
-        let largest = VectorMath.maximum(x, length)
-        return (largest, VectorMath.shiftedExponentials(out, x, length, minus: largest))
-    }
-
     /// The input as `[outer, length, inner]`, normalised along the middle.
     private struct Layout: FloatingVisitor {
         let outer: Int
@@ -82,10 +74,12 @@ struct SoftmaxOperator: Operator {
             var largest = -T.infinity
             var sum: T = 0
             if T.self == Float.self {
-                let (rowMaximum, rowSum) = SoftmaxOperator.exponentials(
-                    UnsafeMutableRawPointer(out + start).assumingMemoryBound(to: Float.self),
-                    UnsafeRawPointer(x + start).assumingMemoryBound(to: Float.self), length)
-                (largest, sum) = (T(rowMaximum), T(rowSum))
+                let row = UnsafeMutableRawPointer(out + start).assumingMemoryBound(to: Float.self)
+                let values = UnsafeRawPointer(x + start).assumingMemoryBound(to: Float.self)
+                // Float32 softmax is one pass of the vector kernels, which fused attention shares.
+                guard logarithm else { return VectorMath.softmax(row, values, length) }
+                let rowMaximum = VectorMath.maximum(values, length)
+                (largest, sum) = (T(rowMaximum), T(VectorMath.shiftedExponentials(row, values, length, minus: rowMaximum)))
             } else {
                 for i in start..<(start + length) { largest = Swift.max(largest, x[i]) }
                 for i in start..<(start + length) {
