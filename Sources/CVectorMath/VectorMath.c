@@ -4,9 +4,12 @@
 #include <immintrin.h>
 
 // The algorithms, their accuracy and the provenance of the coefficients are described with
-// `VectorMath` (Sources/Networks/Internals/VectorMath.swift). No contraction into fused
-// multiply-adds, so that the AVX-512 and AVX2 builds give the same bits as the baseline one.
+// `VectorMath` (Sources/Networks/Internals/VectorMath.swift). The polynomials' steps are
+// fused multiply-adds, written out (`FMA`), and nothing else is contracted into one, so that
+// every build gives the same bits: AVX-512 and AVX2 have the instruction, and the baseline
+// build calls libm's `fmaf`, which rounds the same way (once), only more slowly.
 #pragma clang fp contract(off)
+#define FMA(a, b, c) __builtin_elementwise_fma((vfloat)(a), (vfloat)(b), (vfloat)(c))
 
 typedef float vfloat __attribute__((ext_vector_type(16)));
 typedef int vint __attribute__((ext_vector_type(16)));
@@ -77,3 +80,8 @@ typedef float (*Largest)(const float *, long);
 typedef void (*RowSoftmax)(float *, const float *, long, float);
 DISPATCH(maximum, Largest, float repprobe_maximum(const float *x, long count))
 DISPATCH(softmax, RowSoftmax, void repprobe_softmax(float *out, const float *x, long count, float scale))
+
+void repprobe_exp_baseline(float *out, const float *x, long count) { exp_v1(out, x, count); }
+void repprobe_erf_baseline(float *out, const float *x, long count) { erf_v1(out, x, count); }
+void repprobe_gelu_baseline(float *out, const float *x, long count) { gelu_v1(out, x, count); }
+void repprobe_softmax_baseline(float *out, const float *x, long count, float scale) { softmax_v1(out, x, count, scale); }

@@ -1,3 +1,4 @@
+import CVectorMath
 import Foundation
 import Testing
 @testable import Networks
@@ -101,6 +102,28 @@ func libmErf(_ x: Double) -> Double { erf(x) }
             let expected = x.map { libmExp(Double($0 - largest)) }
             #expect(zip(out, expected).allSatisfy { Self.ulps($0, $1) <= 1 })
             #expect(abs(Double(sum) - expected.reduce(0, +)) <= 1e-6 * max(1, expected.reduce(0, +)))
+        }
+    }
+
+    /// The version this CPU runs (AVX-512 or AVX2) gives the bits of the baseline x86-64
+    /// one, whose fused multiply-adds are libm's `fmaf`: exp, erf and GELU over their whole
+    /// working range, special values included, and softmax rows.
+    @Test func everyInstructionSetGivesTheSameBits() {
+        let x = Self.grid(-110, 100, 200_003) + Self.grid(-5, 5, 100_001)
+            + [0, -0, .infinity, -.infinity, .nan, .leastNonzeroMagnitude, 1e-30, -1e-30]
+        let pairs: [(String, (UnsafeMutablePointer<Float>, UnsafePointer<Float>, Int) -> Void,
+                     (UnsafeMutablePointer<Float>, UnsafePointer<Float>, Int) -> Void)] = [
+            ("exp", { repprobe_exp($0, $1, $2) }, { repprobe_exp_baseline($0, $1, $2) }),
+            ("erf", { repprobe_erf($0, $1, $2) }, { repprobe_erf_baseline($0, $1, $2) }),
+            ("gelu", { repprobe_gelu($0, $1, $2) }, { repprobe_gelu_baseline($0, $1, $2) }),
+            ("softmax", { repprobe_softmax($0, $1, $2, 0.125) }, { repprobe_softmax_baseline($0, $1, $2, 0.125) }),
+        ]
+        for (name, own, baseline) in pairs {
+            for count in [197, x.count] {
+                let values = Array(x.suffix(count))
+                let (fast, slow) = (Self.apply(own, values), Self.apply(baseline, values))
+                #expect(fast.map(\.bitPattern) == slow.map(\.bitPattern), "\(name), \(count) values")
+            }
         }
     }
 

@@ -9,8 +9,9 @@
 /// runs four lanes at a time.
 ///
 /// Every instruction set gives the same bits: the same IEEE operations in the same order,
-/// no fused multiply-adds. The algorithms and their accuracy are described with
-/// `VectorMath`, the runtime's Swift face of these functions.
+/// fused multiply-adds where they are written out (libm's `fmaf` on baseline x86-64). The
+/// algorithms and their accuracy are described with `VectorMath`, the runtime's Swift face
+/// of these functions.
 
 /// `out[i] = exp(x[i])`.
 void repprobe_exp(float *out, const float *x, long count);
@@ -31,6 +32,13 @@ float repprobe_maximum(const float *x, long count);
 /// `x[i]·scale` (none when `scale` is 1), `exp(s − max s)` as
 /// `repprobe_shifted_exponentials`, each times `1/Σ`.
 void repprobe_softmax(float *out, const float *x, long count, float scale);
+/// The baseline x86-64 versions of `repprobe_exp`, `repprobe_erf`, `repprobe_gelu` and
+/// `repprobe_softmax`, callable on any CPU, for tests that the CPU's own version gives their
+/// bits.
+void repprobe_exp_baseline(float *out, const float *x, long count);
+void repprobe_erf_baseline(float *out, const float *x, long count);
+void repprobe_gelu_baseline(float *out, const float *x, long count);
+void repprobe_softmax_baseline(float *out, const float *x, long count, float scale);
 /// `Σ x[i]` in double precision: eight lanes of partial sums (lane l takes elements 8j + l
 /// of the whole groups of eight, lane 0 the rest in order), added pairwise at the end.
 double repprobe_sum(const float *x, long count);
