@@ -19,6 +19,8 @@ typedef float vfloat_u __attribute__((ext_vector_type(16), aligned(4)));
 /// Eight lanes, for the double-precision sums of the normalisations.
 typedef double vdouble __attribute__((ext_vector_type(8)));
 typedef float vfloat8 __attribute__((ext_vector_type(8)));
+typedef float vfloat4 __attribute__((ext_vector_type(4)));
+typedef float vfloat2 __attribute__((ext_vector_type(2)));
 typedef float vfloat8_u __attribute__((ext_vector_type(8), aligned(4)));
 enum { lanes = 16 };
 

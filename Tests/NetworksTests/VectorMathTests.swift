@@ -128,20 +128,24 @@ func libmErf(_ x: Double) -> Double { erf(x) }
     }
 
     /// A whole softmax row, scaled and in place, has the bits of its steps taken one by one
-    /// (the rounded products, the largest, the shifted exponentials, each times 1/Σ), and is
-    /// within float32 rounding of the exact softmax (the sum's rounding dominates: a few ulps
-    /// in sixteen lanes of up to 13 terms); a scale of 1 leaves the products out.
-    @Test(arguments: [Float(0.125), 1])
+    /// (the rounded products, their largest, the shifted exponentials, their sum in sixteen
+    /// lanes added pairwise, each times 1/Σ), and is within float32 rounding of the exact
+    /// softmax (the sum's rounding dominates); a scale of 1 leaves the products as they are;
+    /// a negative scale, whose largest product is not the largest x's, too.
+    @Test(arguments: [Float(0.125), 1, -0.3])
     func softmaxRowIsItsStepsInOnePass(scale: Float) {
         for count in [1, 7, 15, 16, 17, 100, 197] {
             let x = (0..<count).map { Float(($0 * 53) % 31) * 0.7 - 9 }
             let products = x.map { $0 * scale }
             let largest = products.max()!
             var steps = [Float](repeating: 0, count: count)
-            let sum = products.withUnsafeBufferPointer { p in
+            _ = products.withUnsafeBufferPointer { p in
                 steps.withUnsafeMutableBufferPointer { VectorMath.shiftedExponentials($0.baseAddress!, p.baseAddress!, count, minus: largest) }
             }
-            let inverse = 1 / sum
+            var lanes = [Float](repeating: 0, count: 16)
+            for (i, e) in steps.enumerated() { lanes[i % 16] += e }
+            for width in [8, 4, 2, 1] { for i in 0..<width { lanes[i] += lanes[i + width] } }
+            let inverse = 1 / lanes[0]
             steps = steps.map { $0 * inverse }
             var row = x
             row.withUnsafeMutableBufferPointer { VectorMath.softmax($0.baseAddress!, $0.baseAddress!, count, scale: scale) }

@@ -29,8 +29,8 @@ float repprobe_shifted_exponentials(float *out, const float *x, long count, floa
 /// The largest of `count` values (−∞ for none); NaN is skipped.
 float repprobe_maximum(const float *x, long count);
 /// One row of softmax(`scale`·x) into `out` (which may be `x`): the rounded products
-/// `x[i]·scale` (none when `scale` is 1), `exp(s − max s)` as
-/// `repprobe_shifted_exponentials`, each times `1/Σ`.
+/// `x[i]·scale`, `exp(s − max s)` summed in sixteen lanes added pairwise, each times `1/Σ`;
+/// the products computed as the exponentials are, for a positive scale.
 void repprobe_softmax(float *out, const float *x, long count, float scale);
 /// The baseline x86-64 versions of `repprobe_exp`, `repprobe_erf`, `repprobe_gelu` and
 /// `repprobe_softmax`, callable on any CPU, for tests that the CPU's own version gives their

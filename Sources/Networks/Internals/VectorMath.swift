@@ -67,9 +67,10 @@ package enum VectorMath {
     }
 
     /// One row of softmax(`scale`·x) into `out` (which may be `x`): the products `x[i]·scale`
-    /// rounded as a `Mul` node rounds them (none for a `scale` of 1), the exponentials
-    /// of ``shiftedExponentials(_:_:_:minus:)`` from their largest, and each times `1/Σ`,
-    /// all on the CPU's widest vectors.
+    /// rounded as a `Mul` node rounds them, their exponentials from their largest, summed
+    /// in sixteen lanes that are then added pairwise, and each times `1/Σ`: three passes
+    /// over the row on the CPU's widest vectors, the products taken in the exponentials'
+    /// pass (their largest is the largest x times a positive scale).
     static func softmax(_ out: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>, _ count: Int, scale: Float = 1) {
         repprobe_softmax(out, x, count, scale)
     }
