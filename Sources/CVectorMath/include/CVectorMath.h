@@ -24,7 +24,8 @@ void repprobe_sigmoid(float *out, const float *x, long count);
 /// `out[i] = x[i] > 0 ? gradient[i] : 0`, ReLU's backward pass (no arithmetic, so the
 /// same bits as any other way of writing it).
 void repprobe_relu_gradient(float *out, const float *x, const float *gradient, long count);
-/// `out[i] = exp(x[i] − shift)`, returning their sum (softmax's inner pass).
+/// `out[i] = exp(x[i] − shift)`, returning their sum, summed as `repprobe_softmax` sums
+/// (log-softmax's inner pass).
 float repprobe_shifted_exponentials(float *out, const float *x, long count, float shift);
 /// The largest of `count` values (−∞ for none); NaN is skipped.
 float repprobe_maximum(const float *x, long count);

@@ -75,8 +75,8 @@ package enum VectorMath {
         repprobe_softmax(out, x, count, scale)
     }
 
-    /// Writes `exp(x − shift)` for `count` values and returns their sum (softmax's inner
-    /// pass), summed in sixteen lanes.
+    /// Writes `exp(x − shift)` for `count` values and returns their sum (log-softmax's inner
+    /// pass), summed as ``softmax(_:_:_:scale:)`` sums.
     static func shiftedExponentials(_ out: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>, _ count: Int,
                                     minus shift: Float) -> Float {
         repprobe_shifted_exponentials(out, x, count, shift)
