@@ -43,12 +43,15 @@ struct LogisticObjective {
             for i in 0..<n {
                 var top = -Double.infinity
                 for j in 0..<m { top = Swift.max(top, z[i, j]) }
+                // One exponential per class: each kept, then divided by their sum.
                 var sum = 0.0
-                for j in 0..<m { sum += _exp(z[i, j] - top) }
-                let logSum = top + _log(sum)
-                loss += logSum - z[i, codes[i]]
                 for j in 0..<m {
-                    p[i, j] = _exp(z[i, j] - logSum)
+                    p[i, j] = _exp(z[i, j] - top)
+                    sum += p[i, j]
+                }
+                loss += top + _log(sum) - z[i, codes[i]]
+                for j in 0..<m {
+                    p[i, j] /= sum
                     z[i, j] = p[i, j] - (j == codes[i] ? 1 : 0)
                 }
             }
