@@ -23,9 +23,9 @@ import CVectorMath
 ///   `erf(x) = x·P(x²)/Q(x²)` with `P` and `Q` of degree 5 (a relative-error fit, 2.5·10⁻⁸
 ///   in exact arithmetic); above 4, erf is 1 in float32. Evaluated in float32, at most
 ///   5.4 ulp from the exact value and 0.7 ulp on average (over 2 million points in [−5, 5];
-///   3.2 ulp at most over 100 000 down to 10⁻³⁰). The two polynomials are independent chains, which keeps
-///   the vector units busy; a piecewise form through `exp` was 2.4 ulp at most but
-///   3 times slower.
+///   3.2 ulp at most over 100 000 down to 10⁻³⁰). The two polynomials are independent
+///   chains, which keeps the vector units busy; a piecewise form through `exp` was 2.4 ulp
+///   at most but 3 times slower.
 ///
 /// `scripts/fit-float-erf.py` makes the coefficients of `P` and `Q` and checks their
 /// float32 evaluation (without fused steps, which only lower the error above) against the
