@@ -9,7 +9,7 @@
 /// band's scores in a buffer of its own.
 ///
 /// The products are the own kernel's, whose sums do not depend on where the operands lie
-/// or how the rows are cut, and the scale and softmax are one vector pass per row
+/// or how the rows are cut, and the scale and softmax are one call per row
 /// (`VectorMath.softmax`) whose rounded products are the Mul's and whose softmax is the
 /// Softmax operator's row: the result has the bits of the nodes run one by one.
 /// Anything else — another element type, a shape that is not the chain's, a CPU without

@@ -76,7 +76,7 @@ struct SoftmaxOperator: Operator {
             if T.self == Float.self {
                 let row = UnsafeMutableRawPointer(out + start).assumingMemoryBound(to: Float.self)
                 let values = UnsafeRawPointer(x + start).assumingMemoryBound(to: Float.self)
-                // Float32 softmax is one pass of the vector kernels, which fused attention shares.
+                // Float32 softmax is one call of the vector kernels, which fused attention shares.
                 guard logarithm else { return VectorMath.softmax(row, values, length) }
                 let rowMaximum = VectorMath.maximum(values, length)
                 (largest, sum) = (T(rowMaximum), T(VectorMath.shiftedExponentials(row, values, length, minus: rowMaximum)))
