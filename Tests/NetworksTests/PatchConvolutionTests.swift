@@ -26,15 +26,11 @@ struct PatchConvolutionTests {
 
     @Test(arguments: cases)
     func matchesTheUnrolledConvolution(_ shape: Case) throws {
-        let attributes = WindowGeometry.Attributes(strides: [shape.kernelH, shape.kernelW], pads: [0, 0, 0, 0])
-        let g = try WindowGeometry(input: [shape.height, shape.width], kernel: [shape.kernelH, shape.kernelW],
-                                   attributes: attributes)
-        #expect(ConvolutionOperators.runsPatches(g, group: 1))
-        UnrolledReference.check(batch: shape.batch, channels: shape.channels, filters: shape.filters, geometry: g,
-                                bias: shape.bias, seed: 70) { x, w, bias, output in
-            ConvolutionOperators.patchProduct(x, w, bias, into: &output, batch: shape.batch, channels: shape.channels,
-                                              filters: shape.filters, geometry: g)
-        }
+        let kernel = [shape.kernelH, shape.kernelW]
+        try UnrolledReference.checkPlanar(
+            ConvolutionOperators.patchProduct, chosen: ConvolutionOperators.runsPatches, batch: shape.batch,
+            channels: shape.channels, filters: shape.filters, input: [shape.height, shape.width], kernel: kernel,
+            strides: kernel, pads: [0, 0, 0, 0], bias: shape.bias, seed: 70)
     }
 
     /// Which convolutions take the path: windows as large as their stride without padding

@@ -29,15 +29,11 @@ struct PhasePlaneTests {
 
     @Test(arguments: cases)
     func matchesTheUnrolledConvolution(_ shape: Case) throws {
-        let attributes = WindowGeometry.Attributes(strides: [shape.strideH, shape.strideW], pads: shape.pads)
-        let g = try WindowGeometry(input: [shape.height, shape.width], kernel: [shape.kernel, shape.kernel],
-                                   attributes: attributes)
-        #expect(ConvolutionOperators.runsPhases(g, group: 1))
-        UnrolledReference.check(batch: shape.batch, channels: shape.channels, filters: shape.filters, geometry: g,
-                                bias: shape.bias, seed: 50) { x, w, bias, output in
-            ConvolutionOperators.phaseProduct(x, w, bias, into: &output, batch: shape.batch, channels: shape.channels,
-                                              filters: shape.filters, geometry: g)
-        }
+        try UnrolledReference.checkPlanar(
+            ConvolutionOperators.phaseProduct, chosen: ConvolutionOperators.runsPhases, batch: shape.batch,
+            channels: shape.channels, filters: shape.filters, input: [shape.height, shape.width],
+            kernel: [shape.kernel, shape.kernel], strides: [shape.strideH, shape.strideW], pads: shape.pads,
+            bias: shape.bias, seed: 50)
     }
 
     /// Which convolutions take the path: strided ones whose kernel covers the stride, not

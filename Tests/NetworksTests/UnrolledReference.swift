@@ -25,4 +25,23 @@ enum UnrolledReference {
         #expect(!output.contains { $0.isNaN })
         return (x, w, bias, output)
     }
+
+    /// A planar path that multiplies whole blocks of images (phase planes, patches), with the
+    /// signature of ``ConvolutionOperators/phaseProduct(_:_:_:into:batch:channels:filters:geometry:)``.
+    typealias PlanarPath = (UnsafePointer<Float>, UnsafePointer<Float>, [Float]?, UnsafeMutablePointer<Float>, Int, Int,
+                            Int, WindowGeometry) -> Void
+
+    /// ``check(batch:channels:filters:geometry:bias:seed:_:)`` of `path` on a two-dimensional
+    /// window (`kernel`, `strides` and `pads` as the ONNX attributes give them), after
+    /// `chosen` says that the runtime sends that window to the path.
+    static func checkPlanar(_ path: PlanarPath, chosen: (WindowGeometry, Int) -> Bool, batch: Int, channels: Int,
+                            filters: Int, input: [Int], kernel: [Int], strides: [Int], pads: [Int], bias: Bool,
+                            seed: UInt64) throws {
+        let g = try WindowGeometry(input: input, kernel: kernel,
+                                   attributes: WindowGeometry.Attributes(strides: strides, pads: pads))
+        #expect(chosen(g, 1))
+        check(batch: batch, channels: channels, filters: filters, geometry: g, bias: bias, seed: seed) { x, w, bias, output in
+            path(x, w, bias, &output, batch, channels, filters, g)
+        }
+    }
 }
