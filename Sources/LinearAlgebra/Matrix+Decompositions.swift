@@ -19,24 +19,25 @@ public struct SingularValueDecomposition: Sendable {
 }
 
 extension Matrix where Scalar == Double {
-    /// The largest order whose complete eigen-decomposition takes `dsyevd`, whose workspace of
-    /// `2n²` doubles is 256 MB here. On Debian's OpenBLAS 0.3.21 (two threads) it took 0.17 s
-    /// at order 1024 and 0.91 s at 2048 where `dsyevr` took 0.22 s and 1.21 s; beyond this
-    /// order the memory weighs more than the time.
+    /// The largest order whose complete eigen-decomposition takes divide and conquer, whose
+    /// workspace of `2n²` doubles is 256 MB here. On Debian's OpenBLAS 0.3.21 (two threads)
+    /// `dsyevd` took 0.17 s at order 1024 and 0.91 s at 2048 where `dsyevr` took 0.22 s and
+    /// 1.21 s; beyond this order the memory weighs more than the time.
     static var divideAndConquerOrder: Int { 4096 }
 
     /// Eigenvalues (descending) and optionally eigenvectors of this symmetric matrix; only
     /// the upper triangle is read. `top` keeps the largest `top` eigenpairs.
     ///
-    /// The corresponding LAPACK routines are `dsyevd` (divide and conquer) for every
-    /// eigenpair of an order up to ``divideAndConquerOrder``, and `dsyevr` (relatively robust
-    /// representations) otherwise.
+    /// Every eigenpair of an order up to ``divideAndConquerOrder`` takes `dsyevd`'s divide and
+    /// conquer: the LAPACK routines `dsytrd` and `dstedc`, then the reduction's reflectors
+    /// applied in blocks by matrix products. Otherwise the LAPACK routine is `dsyevr`
+    /// (relatively robust representations).
     public func symmetricEigen(vectors: Bool = true, top: Int? = nil) throws -> SymmetricEigenDecomposition {
         try symmetricEigen(vectors: vectors, top: top, divideAndConquerUpTo: Self.divideAndConquerOrder)
     }
 
-    /// ``symmetricEigen(vectors:top:)`` with `dsyevd` up to order `largest`, so that tests
-    /// reach both routines.
+    /// ``symmetricEigen(vectors:top:)`` with divide and conquer up to order `largest`, so
+    /// that tests reach both paths.
     func symmetricEigen(vectors: Bool, top: Int?, divideAndConquerUpTo largest: Int) throws -> SymmetricEigenDecomposition {
         precondition(rows == columns, "symmetricEigen needs a square matrix")
         let n = rows

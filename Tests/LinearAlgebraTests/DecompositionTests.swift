@@ -1,3 +1,4 @@
+import CLAPACK
 import Testing
 @testable import LinearAlgebra
 
@@ -53,9 +54,11 @@ private func largest(_ a: Matrix<Double>) -> Double { maxAbs(a.storage) }
         expectSmallResidual([e.values.reduce(0, +) - trace], relativeTo: largest(a) * Double(n), dimension: n, "Σλ − tr A")
     }
 
-    /// Complete decompositions take `dsyevd` up to an order and `dsyevr` beyond it: both give
-    /// eigenpairs, with the same values to rounding.
-    @Test(arguments: [1, 5, 30])
+    /// Complete decompositions take divide and conquer up to an order and `dsyevr` beyond it:
+    /// both give eigenpairs, with the same values to rounding. Orders around multiples of
+    /// `LAPACK.reductionBlock` + 1 (64 reflectors) give the reduction's back-transformation
+    /// one block, one and a bit, and several with a short last one.
+    @Test(arguments: [1, 2, 5, 30, 64, 65, 66, 130, 200])
     func bothRoutinesOfTheCompleteDecompositionAgree(n: Int) throws {
         let a = randomSymmetric(n, seed: UInt64(70 + n))
         let divideAndConquer = try a.symmetricEigen(vectors: true, top: nil, divideAndConquerUpTo: n)
@@ -64,6 +67,70 @@ private func largest(_ a: Matrix<Double>) -> Double { maxAbs(a.storage) }
         expectEigenpairs(a, representations, count: n)
         expectSmallResidual(zip(divideAndConquer.values, representations.values).map { $0 - $1 },
                             relativeTo: largest(a) * Double(n), dimension: n, "dsyevd against dsyevr values")
+    }
+
+    /// The divide and conquer here is `dsyevd`'s with its last step done by matrix products:
+    /// LAPACK's own `dsyevd` gives the same eigenvalues and eigenvectors (up to sign) to
+    /// rounding.
+    @Test func divideAndConquerMatchesLAPACKsDsyevd() throws {
+        let n = 150
+        let a = randomSymmetric(n, seed: 86)
+        let e = try a.symmetricEigen()
+        var reference = a.storage
+        var ascending = [Double](repeating: 0, count: n)
+        let info = LAPACKE_dsyevd(LAPACK_COL_MAJOR, 86 /* V */, 85 /* U */, Int32(n), &reference, Int32(n), &ascending)
+        #expect(info == 0)
+        expectSmallResidual(zip(e.values, ascending.reversed()).map { $0 - $1 }, relativeTo: largest(a) * Double(n),
+                            dimension: n, "values against dsyevd")
+        let v = try #require(e.vectors)
+        var difference = [Double]()
+        for j in 0..<n {
+            let column = Array(reference[((n - 1 - j) * n)..<((n - j) * n)])
+            let sign: Double = zip((0..<n).map { v[$0, j] }, column).reduce(0) { $0 + $1.0 * $1.1 } < 0 ? -1 : 1
+            difference += (0..<n).map { v[$0, j] - sign * column[$0] }
+        }
+        // Eigenvectors move by ε‖A‖ over the gap to the nearest eigenvalue: the bound allows
+        // a gap of a thousandth of ‖A‖.
+        expectSmallResidual(difference, relativeTo: 1000, dimension: n, "vectors against dsyevd")
+    }
+
+    /// A matrix already diagonal, or made of blocks that do not touch, has reduction steps with
+    /// nothing to annihilate (`τ = 0`, the reflector the identity), inside and across the
+    /// blocks of reflectors applied together.
+    @Test(arguments: [70, 150])
+    func decoupledBlocksHaveIdentityReflectors(n: Int) throws {
+        var diagonalOnly = Matrix<Double>(rows: n, columns: n)
+        for i in 0..<n { diagonalOnly[i, i] = Double((i * 37) % n) - Double(n) / 3 }
+        let e = try diagonalOnly.symmetricEigen()
+        expectEigenpairs(diagonalOnly, e, count: n)
+        #expect(e.values == (0..<n).map { diagonalOnly[$0, $0] }.sorted(by: >))
+
+        // Three random blocks on the diagonal, zeros between them.
+        var blocks = Matrix<Double>(rows: n, columns: n)
+        let cuts = [0, n / 3, n / 2 + 7, n]
+        for b in 0..<3 {
+            let range = cuts[b]..<cuts[b + 1]
+            let block = randomSymmetric(range.count, seed: UInt64(80 + b))
+            for j in range { for i in range { blocks[i, j] = block[i - range.lowerBound, j - range.lowerBound] } }
+        }
+        expectEigenpairs(blocks, try blocks.symmetricEigen(), count: n)
+    }
+
+    /// A matrix whose elements are far from 1 (beyond the `10^±146` at which `dsyevd` would
+    /// scale it) keeps its eigenpairs: its eigenvalues are the unscaled matrix's, scaled, and
+    /// its eigenvectors the same.
+    @Test(arguments: [1e-160, 1e160, 1e-300, 1e307])
+    func extremeMagnitudesKeepTheirEigenpairs(factor: Double) throws {
+        let a = randomSymmetric(40, seed: 85)
+        var scaled = a
+        scaled.scale(by: factor)
+        let plain = try a.symmetricEigen(), e = try scaled.symmetricEigen()
+        #expect(e.values.allSatisfy { $0.isFinite })
+        expectSmallResidual(zip(e.values, plain.values).map { $0 / factor - $1 }, relativeTo: largest(a) * 40, dimension: 40,
+                            "λ(cA)/c − λ(A)")
+        let v = try #require(e.vectors), w = try #require(plain.vectors)
+        expectSmallResidual(v.storage.indices.map { v.storage[$0] - w.storage[$0] }, relativeTo: 40, dimension: 40,
+                            "eigenvectors of cA against A's")
     }
 
     @Test func repeatedEigenvaluesStillGiveOrthonormalVectors() throws {

@@ -2,7 +2,7 @@ import LinearAlgebra
 
 /// How principal components are computed.
 public enum PCAMethod: Sendable, Equatable {
-    /// All components, from the covariance eigen-decomposition (`dsyevd`) when `n ≥ d`,
+    /// All components, from the covariance eigen-decomposition (`dsyevd`'s divide and conquer) when `n ≥ d`,
     /// from the thin SVD of the data (`dgesdd`) when `n < d`.
     case exact
     /// The leading components by randomized SVD (Halko, Martinsson & Tropp 2011):
@@ -40,7 +40,7 @@ public struct PCAResult: Sendable {
 
 /// Principal component analysis.
 ///
-/// The exact path rests on the LAPACK routines `dsyevd` (n ≥ d) and `dgesdd` (n < d); the
+/// The exact path rests on `dsyevd`'s divide and conquer (n ≥ d) and on `dgesdd` (n < d); the
 /// randomized one on `dgeqrf` and `dgesdd`.
 public enum PCA {
     /// Fits `components` principal components (nil: all `min(n, d)`) to `x`
@@ -108,7 +108,7 @@ public enum PCA {
 
     /// PCA of a stream of samples from its ``CoMoments``, for data seen a batch at a time or
     /// on several machines: the covariance `M / (n − 1)` decomposed as the exact path
-    /// decomposes that of data in memory (`dsyevd`), `components` of them (nil: all
+    /// decomposes that of data in memory (divide and conquer), `components` of them (nil: all
     /// `min(n, d)`).
     public static func fit(_ statistics: CoMoments, components: Int? = nil) throws -> PCAResult {
         let n = statistics.samples, d = statistics.width

@@ -69,6 +69,15 @@ extension Double: BLASScalar {
     }
 }
 
+extension Double {
+    /// `B ← A·B` for lower-triangular `A` (`m × m`, non-unit diagonal) and `B` (`m × n`),
+    /// column-major. The C function is `cblas_dtrmm`.
+    static func _lowerTriangularProduct(m: Int, n: Int, a: UnsafePointer<Double>, lda: Int, b: UnsafeMutablePointer<Double>, ldb: Int) {
+        cblas_dtrmm(CblasColMajor, CblasLeft, CblasLower, CblasNoTrans, CblasNonUnit, i32(m), i32(n), 1, a, /*lda*/ i32(lda),
+                    b, /*ldb*/ i32(ldb))
+    }
+}
+
 extension Float: BLASScalar {
     public static func _gemm(
         transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: Float,
