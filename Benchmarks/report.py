@@ -1,7 +1,10 @@
 #!/usr/bin/env python3
 """Pairs the repprobe and Python timings of one run into a Markdown table and a JSON file.
 
-    python3 report.py DATA_DIR REPPROBE_JSON PYTHON_JSON --markdown OUT.md --json OUT.json [--commit REV]
+    python3 report.py DATA_DIR --repprobe JSON... --python JSON... --markdown OUT.md --json OUT.json [--commit REV]
+
+Each JSON is one round, printed by repprobe-bench or python_bench.py; a measurement's time
+is the median of its rounds' times.
 
 The table is also printed on stdout. Ratio = repprobe time / Python time: below 1,
 repprobe is faster.
@@ -43,6 +46,22 @@ class Run:
 
     def value(self, side, key, name):
         return np.asarray(side[key]["values"][name])
+
+
+def pooled(paths):
+    """The rounds' reports as one: each measurement's time is the median of its rounds'
+    times (each the best of that round's repetitions), which are kept in `rounds`."""
+    reports = []
+    for path in paths:
+        with open(path) as f:
+            reports.append(json.load(f))
+    merged = dict(reports[0])
+    merged["measurements"] = []
+    for m in reports[0]["measurements"]:
+        times = [next(x for x in r["measurements"] if x["id"] == m["id"])["seconds"] for r in reports]
+        merged["measurements"].append(dict(m, seconds=float(np.median(times)), rounds=times))
+    merged["rounds"] = len(reports)
+    return merged
 
 
 def rows(run, manifest):
@@ -167,9 +186,9 @@ def markdown(table, manifest, repprobe, python, commit):
         f"- Python {versions['python']}, NumPy {versions['numpy']}, scikit-learn {versions['scikit-learn']}: "
         f"{kernels}"
         + (" (OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE unset for this process)" if unset else ""),
-        "- Each time is the best wall-clock time of "
-        f"{manifest['repeats']['default']} runs after one warm-up ({manifest['repeats']['gram']} for the Gram forms), "
-        "both tools on the same `.npy` files in the same run.",
+        f"- Each time is the median over {repprobe['rounds']} rounds, repprobe and Python alternating, of the round's "
+        f"best wall-clock time of {manifest['repeats']['default']} runs after one warm-up "
+        f"({manifest['repeats']['gram']} for the Gram forms), both tools on the same `.npy` files in the same run.",
         "- Ratio = repprobe / Python: below 1, repprobe is faster. CKA rows are compared with the fastest NumPy formula.",
         "",
         "| task | shape | repprobe | Python | ratio | repprobe GFLOP/s | floor GFLOP/s | checks and notes |",
@@ -196,18 +215,17 @@ def write_atomically(path, text):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("data", help="folder written by make_data.py (for manifest.json)")
-    parser.add_argument("repprobe", help="JSON printed by repprobe-bench")
-    parser.add_argument("python", help="JSON printed by python_bench.py")
+    parser.add_argument("--repprobe", nargs="+", required=True, help="JSON printed by repprobe-bench, one per round")
+    parser.add_argument("--python", nargs="+", required=True, help="JSON printed by python_bench.py, one per round")
     parser.add_argument("--markdown", required=True)
     parser.add_argument("--json", required=True)
     parser.add_argument("--commit", default="")
     args = parser.parse_args()
     with open(os.path.join(args.data, "manifest.json")) as f:
         manifest = json.load(f)
-    with open(args.repprobe) as f:
-        repprobe = json.load(f)
-    with open(args.python) as f:
-        python = json.load(f)
+    if len(args.repprobe) != len(args.python):
+        parser.error(f"{len(args.repprobe)} repprobe rounds against {len(args.python)} Python rounds")
+    repprobe, python = pooled(args.repprobe), pooled(args.python)
 
     table = rows(Run(repprobe, python), manifest)
     text = markdown(table, manifest, repprobe, python, args.commit)

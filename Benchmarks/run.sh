@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Benchmarks repprobe against NumPy / scikit-learn on identical data, in one run.
 #
-#   Benchmarks/run.sh            full sizes (10 to 15 minutes on 2 cores)
+#   Benchmarks/run.sh            full sizes, five alternating rounds (about 13 minutes on 2 cores)
 #   Benchmarks/run.sh --quick    small sizes, a smoke test of every path (well under a minute)
 #
 # Builds repprobe-bench in release, writes the data once into a temporary folder, times
@@ -20,19 +20,24 @@ scratch bench
 echo "== writing the data (${quick[*]:-full sizes})" >&2
 python3 "$here/make_data.py" "$data" "${quick[@]}"
 
-echo "== timing repprobe" >&2
-"$bench" "$data" > "$data/repprobe.json"
-
-# A current NumPy runs slower with the OpenBLAS overrides that some machines set for their
-# system OpenBLAS, so they are dropped for this one process only; python_bench.py prints
-# the kernel that threadpoolctl then reports.
-echo "== timing NumPy / scikit-learn" >&2
-env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE python3 "$here/python_bench.py" "$data" > "$data/python.json"
+# The tools alternate, round after round, so that a spell in which this machine runs slow
+# falls on both; the report takes each measurement's median over the rounds.
+rounds=5
+[ ${#quick[@]} -eq 0 ] || rounds=1
+for round in $(seq "$rounds"); do
+  echo "== round $round of $rounds: timing repprobe" >&2
+  "$bench" "$data" > "$data/repprobe-$round.json"
+  # A current NumPy runs slower with the OpenBLAS overrides that some machines set for
+  # their system OpenBLAS, so they are dropped for this one process only; python_bench.py
+  # prints the kernel that threadpoolctl then reports.
+  echo "== round $round of $rounds: timing NumPy / scikit-learn" >&2
+  env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE python3 "$here/python_bench.py" "$data" > "$data/python-$round.json"
+done
 
 commit="$(git -C "$root" rev-parse --short HEAD 2>/dev/null || true)"
 if [ -n "$commit" ] && [ -n "$(git -C "$root" status --porcelain 2>/dev/null)" ]; then
   commit="$commit (with uncommitted changes)"
 fi
 echo "== results" >&2
-python3 "$here/report.py" "$data" "$data/repprobe.json" "$data/python.json" \
+python3 "$here/report.py" "$data" --repprobe "$data"/repprobe-*.json --python "$data"/python-*.json \
   --markdown "$here/results$suffix.md" --json "$here/results$suffix.json" --commit "$commit"
