@@ -34,7 +34,7 @@ let package = Package(
         /// Umbrella that re-exports every library module.
         .target(name: "RepProbeKit", dependencies: ["LinearAlgebra", "Formats", "Activations", "Analysis", "Networks", "Probe", "Results", "Report", "Comparison", "Training", "Notebooks", "Tokenization", "Cluster"]),
         /// Representation-similarity measures, PCA, linear probes and resampling statistics.
-        .target(name: "Analysis", dependencies: ["LinearAlgebra"]),
+        .target(name: "Analysis", dependencies: ["LinearAlgebra", "CVectorMath"]),
         /// NumPy `.npy`/`.npz` and `.safetensors` readers and writers; a PyTorch checkpoint reader.
         .target(name: "Formats", dependencies: [.product(name: "ZIPFoundation", package: "ZIPFoundation"), "CImageCodecs"]),
         /// Activation sets (one samples × features matrix per layer) loaded from any supported
@@ -84,7 +84,8 @@ let package = Package(
         /// `exp`, `erf`, GELU, sigmoid and softmax's exponentials on sixteen float32 lanes,
         /// compiled for AVX-512, AVX2 and baseline x86-64, the best chosen at load time;
         /// ReLU's gradient and the lines of im2col and col2im under masks; and a float32
-        /// matrix product for AVX-512 CPUs, for skinny products and batches of small ones.
+        /// matrix product for AVX-512 CPUs, for skinny products and batches of small ones;
+        /// float64 products of a tall matrix with a few columns (AVX-512 or AVX2).
         .target(name: "CVectorMath"),
         /// Swift types for the ONNX schema, generated once from onnx.proto by
         /// scripts/generate-onnx-swift.sh and committed.
@@ -93,7 +94,7 @@ let package = Package(
             dependencies: [.product(name: "SwiftProtobuf", package: "swift-protobuf")]
         ),
         /// Column-major `Matrix` and the only Swift code that calls BLAS/LAPACK.
-        .target(name: "LinearAlgebra", dependencies: ["CLAPACK"]),
+        .target(name: "LinearAlgebra", dependencies: ["CLAPACK", "CVectorMath"]),
         .executableTarget(
             name: "repprobe-bench",
             dependencies: ["RepProbeKit"],
@@ -102,7 +103,7 @@ let package = Package(
 
         // MARK: - Tests
 
-        .testTarget(name: "LinearAlgebraTests", dependencies: ["LinearAlgebra"]),
+        .testTarget(name: "LinearAlgebraTests", dependencies: ["LinearAlgebra", "CVectorMath"]),
         .testTarget(name: "FormatsTests", dependencies: ["Formats", "Activations"]),
         .testTarget(name: "ActivationsTests", dependencies: ["Activations", "Formats", "Analysis", "LinearAlgebra"]),
         .testTarget(name: "AnalysisTests", dependencies: ["Analysis", "Formats", "Activations"]),

@@ -113,6 +113,30 @@ int repprobe_sgemm_lines(int transpose_a, int transpose_b, long m, long n, long 
                          const float *b, long ldb, const long *lines, const float *bias, float *c, long ldc,
                          int accumulate);
 
+/// The widest B that `repprobe_dgemm_narrow` takes.
+#define REPPROBE_NARROW_COLUMNS 16
+/// `C = alpha·op(A)·B`, or `C += alpha·op(A)·B` when `accumulate` is non-zero, float64 and
+/// column-major: `C` is `m × n` (`ldc`), `op(A)` is `m × k` (`A`, or `Aᵀ` of the `k × m`
+/// `A` when `transpose_a`; `lda`) and `B` is `k × n` (`ldb`), for a B of at most
+/// `REPPROBE_NARROW_COLUMNS` columns. Shared between the threads of `repprobe_parallel`
+/// when the product is large; every element's sum has the same bits however C is split.
+/// Returns 0, having written nothing, when the processor lacks AVX2 and FMA or `n` is out
+/// of range: the caller then uses BLAS.
+int repprobe_dgemm_narrow(int transpose_a, long m, long n, long k, double alpha, const double *a, long lda,
+                          const double *b, long ldb, double *c, long ldc, int accumulate);
+
+/// The softmax cross-entropy of the column-major `n × m` class scores `z` (`m ≥ 2`) against
+/// the classes `codes` (each in `0 ..< m`): returns `Σᵢ (log Σⱼ exp zᵢⱼ − zᵢ,codeᵢ)` and
+/// overwrites `z` with the loss's derivatives `p − onehot(code)`, `p` each row's softmax,
+/// which is also written to the `n × m` `probabilities` unless it is NULL.
+double repprobe_cross_entropy(double *z, long n, long m, const long *codes, double *probabilities);
+
+/// `out[i] = exp(x[i])` in float64, within an ulp or so of the correctly rounded value, by
+/// the exponential behind `repprobe_cross_entropy`.
+void repprobe_exp64(double *out, const double *x, long count);
+/// `repprobe_cross_entropy` in its baseline x86-64 build, for tests: the same bits.
+double repprobe_cross_entropy_baseline(double *z, long n, long m, const long *codes, double *probabilities);
+
 /// Runs `body(context, part)` for every part in [0, parts), shared between the calling
 /// thread and the runtime's helper threads (one per further core, started on first use),
 /// and returns when all have run. Parts are claimed one at a time, so a part may run on any
