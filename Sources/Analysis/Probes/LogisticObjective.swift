@@ -1,3 +1,4 @@
+import CVectorMath
 import LinearAlgebra
 
 /// The L2-regularised logistic loss of scikit-learn's `LogisticRegression`, divided by
@@ -29,30 +30,13 @@ struct LogisticObjective {
     func value(_ theta: [Double], gradient: inout [Double], probabilities: UnsafeMutablePointer<Matrix<Double>>? = nil) -> Double {
         let n = x.rows, d = x.columns, m = outputs
         var z = predictors(theta)
-        var p = Matrix<Double>(rows: n, columns: m)
-        var loss = 0.0
+        var p = Matrix<Double>(rows: probabilities == nil ? 0 : n, columns: probabilities == nil ? 0 : m)
         // z becomes dLoss/dz.
-        if m == 1 {
-            for i in 0..<n {
-                let t = z[i, 0]
-                loss += codes[i] == 1 ? softplus(-t) : softplus(t)
-                p[i, 0] = sigmoid(t)
-                z[i, 0] = p[i, 0] - (codes[i] == 1 ? 1 : 0)
-            }
-        } else {
-            for i in 0..<n {
-                var top = -Double.infinity
-                for j in 0..<m { top = Swift.max(top, z[i, j]) }
-                // One exponential per class: each kept, then divided by their sum.
-                var sum = 0.0
-                for j in 0..<m {
-                    p[i, j] = _exp(z[i, j] - top)
-                    sum += p[i, j]
-                }
-                loss += top + _log(sum) - z[i, codes[i]]
-                for j in 0..<m {
-                    p[i, j] /= sum
-                    z[i, j] = p[i, j] - (j == codes[i] ? 1 : 0)
+        let loss = z.storage.withUnsafeMutableBufferPointer { z in
+            p.storage.withUnsafeMutableBufferPointer { p in
+                codes.withUnsafeBufferPointer { codes in
+                    // (An empty array's buffer may still have an address: nil says none.)
+                    residuals(z.baseAddress!, codes: codes.baseAddress!, probabilities: probabilities == nil ? nil : p.baseAddress)
                 }
             }
         }
@@ -66,6 +50,26 @@ struct LogisticObjective {
         for j in 0..<m { gradient[d * m + j] = sums[j] }
         probabilities?.pointee = p
         return loss / Double(n) + 0.5 * penalty * norm
+    }
+
+    /// The summed loss of the column-major `n × m` predictors `z`, which become the loss's
+    /// derivatives `p − y`; `p`, unless nil, receives the probabilities. The multinomial
+    /// case, ten exponentials a sample for ten classes, is the vectorised kernel's.
+    private func residuals(_ z: UnsafeMutablePointer<Double>, codes: UnsafePointer<Int>,
+                           probabilities p: UnsafeMutablePointer<Double>?) -> Double {
+        let n = x.rows, m = outputs
+        var loss = 0.0
+        if m == 1 {
+            for i in 0..<n {
+                let t = z[i], positive = codes[i] == 1
+                loss += positive ? softplus(-t) : softplus(t)
+                let s = sigmoid(t)
+                p?[i] = s
+                z[i] = positive ? s - 1 : s
+            }
+            return loss
+        }
+        return repprobe_cross_entropy(z, n, m, codes, p)
     }
 
     /// The Hessian at the point whose probabilities are `p`, `(d+1)m × (d+1)m`, in the
@@ -126,6 +130,12 @@ struct LogisticObjective {
                 for j in 0..<outputs { step[d * outputs + j] -= shift }
             }
             let slope = zip(gradient, step).reduce(0) { $0 + $1.0 * $1.1 }
+            // Near the optimum the step's decrease (about −slope/2) is below the rounding
+            // of the objective, whose comparisons then only measure noise: there the full
+            // step stands if it shrinks the gradient, as it does where Newton converges
+            // quadratically.
+            let unresolved = -slope <= 64 * Double.ulpOfOne * Swift.max(Swift.abs(f), 1)
+            let largest = gradient.reduce(0) { Swift.max($0, Swift.abs($1)) }
             var t = 1.0
             var candidate = theta
             var newGradient = gradient
@@ -134,7 +144,9 @@ struct LogisticObjective {
             for _ in 0..<50 {
                 for i in theta.indices { candidate[i] = theta[i] + t * step[i] }
                 let fNew = value(candidate, gradient: &newGradient, probabilities: &newP)
-                if fNew <= f + 1e-4 * t * slope || (fNew <= f && t == 1) {
+                let fullStepStands = t == 1
+                    && (fNew <= f || unresolved && newGradient.reduce(0) { Swift.max($0, Swift.abs($1)) } < largest)
+                if fNew <= f + 1e-4 * t * slope || fullStepStands {
                     f = fNew
                     accepted = true
                     break
@@ -142,7 +154,7 @@ struct LogisticObjective {
                 t *= 0.5
             }
             if !accepted {
-                let small = gradient.reduce(0, { Swift.max($0, Swift.abs($1)) }) <= Swift.max(tolerance, 1e-12)
+                let small = largest <= Swift.max(tolerance, 1e-12)
                 return (theta, small, iteration)
             }
             theta = candidate

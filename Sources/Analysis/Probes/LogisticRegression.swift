@@ -11,7 +11,9 @@ import LinearAlgebra
 ///
 /// whose unique minimiser is found on the equivalent objective divided by `C·n`, by Newton's
 /// method for small problems and by L-BFGS (``LBFGS``) for large ones (see ``newtonLimit``).
-/// Products are BLAS `?gemm`; Newton steps are solved by the LAPACK routine `dposv`.
+/// Each evaluation of the objective is two products with the data (`Matrix` products, which
+/// for these few columns run on their own kernels) and a vectorised softmax cross-entropy
+/// (`repprobe_cross_entropy`); Newton steps are solved by the LAPACK routine `dposv`.
 public struct LogisticRegression: Sendable {
     public let classes: [Int]
     public let c: Double
