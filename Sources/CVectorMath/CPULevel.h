@@ -10,4 +10,13 @@
 /// kernel of this target chooses by it.
 RESOLVER __attribute__((visibility("hidden"))) int repprobe_cpu_level(void);
 
+/// Defines `signature` as the copy of `name` (`name##_v4`, `_v3` or `_v1`, of type `type`)
+/// for this CPU's instruction set, chosen once when the program loads.
+#define DISPATCH(name, type, signature)                                      \
+    RESOLVER static type resolve_##name(void) {                              \
+        int level = repprobe_cpu_level();                                    \
+        return level == 4 ? name##_v4 : level == 3 ? name##_v3 : name##_v1; \
+    }                                                                        \
+    signature __attribute__((ifunc("resolve_" #name)));
+
 #endif

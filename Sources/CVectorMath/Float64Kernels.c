@@ -54,13 +54,6 @@ enum { NARROW_BLOCK = 2048 };
 #include "Float64Kernels.inc"
 #undef KERNEL
 
-#define DISPATCH(name, type, signature)                                                   \
-    RESOLVER static type resolve_##name(void) {                                           \
-        int level = repprobe_cpu_level();                                                  \
-        return level == 4 ? name##_v4 : level == 3 ? name##_v3 : name##_v1;               \
-    }                                                                                      \
-    signature __attribute__((ifunc("resolve_" #name)));
-
 typedef double (*CrossEntropy)(double *, long, long, const long *, double *);
 typedef void (*Map)(double *, const double *, long);
 DISPATCH(cross_entropy, CrossEntropy,
@@ -97,8 +90,8 @@ int repprobe_dgemm_narrow(int transpose_a, long m, long n, long k, double alpha,
         .m = m, .n = n, .k = k, .lda = lda, .ldb = ldb, .ldc = ldc,
         .a = a, .b = b, .c = c, .alpha = alpha, .accumulate = accumulate,
     };
-    // Parts of at least 2¹⁸ multiply-adds (about 0.1 ms), whole tiles of rows (64, the
-    // widest) or of columns of A (8), and no more of them than the threads.
+    // Parts of at least 2¹⁸ multiply-adds (some 10 µs on a core), whole tiles of rows (64,
+    // the widest) or of columns of A (8), and no more of them than the threads.
     long threads = repprobe_parallel_threads();
     long tile = transpose_a ? 8 : 64;
     long work = m * n * (k > 0 ? k : 1);

@@ -56,13 +56,6 @@ typedef void (*Map)(float *, const float *, long);
 typedef float (*Sum)(float *, const float *, long, float);
 typedef void (*Gate)(float *, const float *, const float *, long);
 
-#define DISPATCH(name, type, signature)                                                  \
-    RESOLVER static type resolve_##name(void) {                                                   \
-        int l = repprobe_cpu_level();                                                                 \
-        return l == 4 ? name##_v4 : l == 3 ? name##_v3 : name##_v1;                      \
-    }                                                                                    \
-    signature __attribute__((ifunc("resolve_" #name)));
-
 DISPATCH(exp, Map, void repprobe_exp(float *out, const float *x, long count))
 DISPATCH(erf, Map, void repprobe_erf(float *out, const float *x, long count))
 DISPATCH(gelu, Map, void repprobe_gelu(float *out, const float *x, long count))
