@@ -23,7 +23,7 @@ struct LBFGS {
         var sHistory: [[Double]] = [], yHistory: [[Double]] = [], rhoHistory: [Double] = []
         var iteration = 0
         while iteration < maxIterations {
-            if g.reduce(0, { Swift.max($0, Swift.abs($1)) }) <= gradientTolerance {
+            if largestMagnitude(g) <= gradientTolerance {
                 return Outcome(x: x, value: f, iterations: iteration, converged: true)
             }
             iteration += 1
@@ -85,7 +85,7 @@ struct LBFGS {
                 return Outcome(x: x, value: f, iterations: iteration, converged: true)
             }
         }
-        let done = g.reduce(0, { Swift.max($0, Swift.abs($1)) }) <= gradientTolerance
+        let done = largestMagnitude(g) <= gradientTolerance
         return Outcome(x: x, value: f, iterations: iteration, converged: done)
     }
 

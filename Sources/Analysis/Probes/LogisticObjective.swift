@@ -110,7 +110,8 @@ struct LogisticObjective {
         var p = Matrix<Double>(rows: 0, columns: 0)
         var f = value(theta, gradient: &gradient, probabilities: &p)
         for iteration in 0..<maxIterations {
-            if gradient.reduce(0, { Swift.max($0, Swift.abs($1)) }) <= tolerance {
+            let largest = largestMagnitude(gradient)
+            if largest <= tolerance {
                 return (theta, true, iteration)
             }
             var h = hessian(probabilities: p)
@@ -135,7 +136,6 @@ struct LogisticObjective {
             // step stands if it shrinks the gradient, as it does where Newton converges
             // quadratically.
             let unresolved = -slope <= 64 * Double.ulpOfOne * Swift.max(Swift.abs(f), 1)
-            let largest = gradient.reduce(0) { Swift.max($0, Swift.abs($1)) }
             var t = 1.0
             var candidate = theta
             var newGradient = gradient
@@ -145,7 +145,7 @@ struct LogisticObjective {
                 for i in theta.indices { candidate[i] = theta[i] + t * step[i] }
                 let fNew = value(candidate, gradient: &newGradient, probabilities: &newP)
                 let fullStepStands = t == 1
-                    && (fNew <= f || unresolved && newGradient.reduce(0) { Swift.max($0, Swift.abs($1)) } < largest)
+                    && (fNew <= f || unresolved && largestMagnitude(newGradient) < largest)
                 if fNew <= f + 1e-4 * t * slope || fullStepStands {
                     f = fNew
                     accepted = true
@@ -161,8 +161,13 @@ struct LogisticObjective {
             gradient = newGradient
             p = newP
         }
-        return (theta, gradient.reduce(0, { Swift.max($0, Swift.abs($1)) }) <= tolerance, maxIterations)
+        return (theta, largestMagnitude(gradient) <= tolerance, maxIterations)
     }
+}
+
+/// The largest magnitude among `v`'s elements (0 for none): the solvers' stopping measure.
+func largestMagnitude(_ v: [Double]) -> Double {
+    v.reduce(0) { Swift.max($0, Swift.abs($1)) }
 }
 
 @inline(__always) func sigmoid(_ t: Double) -> Double {
