@@ -3,14 +3,25 @@
 #
 #   Benchmarks/run.sh            full sizes, five alternating rounds (about 13 minutes on 2 cores)
 #   Benchmarks/run.sh --quick    small sizes, a smoke test of every path (well under a minute)
+#   Benchmarks/run.sh --all      every suite at full size first (whole commands, networks,
+#                                training, transformers: about half an hour more), then this one
 #
 # Builds repprobe-bench in release, writes the data once into a temporary folder, times
 # repprobe and then Python on the same files, and prints a Markdown table that is also
 # written to Benchmarks/results.md and Benchmarks/results.json (results-quick.* for --quick).
+# A full run ends with the project's speed targets, row by row, from every suite's latest
+# results (Benchmarks/targets.py, also written to Benchmarks/targets.md).
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 source "$here/common.sh"
+if [ "$*" = "--all" ]; then
+  for suite in process networks training transformers; do
+    echo "== suite $suite" >&2
+    bash "$here/$suite/run.sh"
+  done
+  set --
+fi
 quick_option "$@"
 
 scripts/ensure-python-packages.sh numpy=numpy sklearn=scikit-learn threadpoolctl=threadpoolctl
@@ -41,3 +52,8 @@ fi
 echo "== results" >&2
 python3 "$here/report.py" "$data" --repprobe "$data"/repprobe-*.json --python "$data"/python-*.json \
   --markdown "$here/results$suffix.md" --json "$here/results$suffix.json" --commit "$commit"
+
+if [ ${#quick[@]} -eq 0 ]; then
+  echo "== speed targets" >&2
+  python3 "$here/targets.py" --markdown "$here/targets.md"
+fi
